@@ -1,0 +1,1 @@
+"""The exam server: WebSocket/HTTP app, session core, store, analysis, command line."""

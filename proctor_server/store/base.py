@@ -1,0 +1,161 @@
+"""Records and the store interface. A PostgreSQL store implements the same `Store`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from shared.questions import Question
+from shared.rules import ExamWindow
+from shared.shuffle import PaperOrder
+from shared.states import AttemptState
+
+
+@dataclass(frozen=True, slots=True)
+class ExamRecord:
+    id: str
+    title: str
+    starts_at: datetime
+    duration: timedelta
+    questions: list[Question]
+    trial_questions: list[Question]
+    pass_score: int
+    snapshot_interval_s: int = 30
+    warning_limit: int | None = 3
+    created_at: datetime | None = None
+
+    @property
+    def window(self) -> ExamWindow:
+        return ExamWindow(self.starts_at, self.duration)
+
+
+@dataclass(frozen=True, slots=True)
+class TicketRecord:
+    token: str
+    exam_id: str
+    candidate_code: str
+    name: str
+    email: str | None = None
+    phone: str | None = None
+    reference_photo: str | None = None  # path under the data dir
+    revoked: bool = False
+
+
+@dataclass(slots=True)
+class AttemptRecord:
+    id: str
+    exam_id: str
+    ticket: str
+    mode: str  # exam | trial
+    state: AttemptState
+    seed: str
+    order: PaperOrder
+    created_at: datetime
+    ends_at: datetime  # the deadline of this attempt (the exam's, or the trial's)
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    score: int | None = None
+    max_score: int | None = None
+    passed: bool | None = None
+    identity_accepted: bool = False
+    profile_saved: bool = False
+    warnings_used: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class PhotoRecord:
+    id: str
+    attempt_id: str
+    kind: str  # identity_photo | snapshot | reference
+    client_id: str
+    path: str
+    sha256: str
+    size: int
+    received_at: datetime
+    accepted: bool | None = None
+    reasons: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class ViolationRecord:
+    id: int
+    attempt_id: str
+    kind: str
+    source: str  # client | server | proctor
+    server_at: datetime
+    client_at: str | None
+    ended_at: datetime | None
+    confidence: float
+    evidence: dict[str, Any]
+
+
+class Store(Protocol):
+    """What the server needs from persistence. Every write is durable when it returns."""
+
+    async def open(self) -> None: ...
+    async def close(self) -> None: ...
+
+    # exams, tickets, proctors
+    async def create_exam(self, exam: ExamRecord) -> None: ...
+    async def get_exam(self, exam_id: str) -> ExamRecord | None: ...
+    async def list_live_exams(self, now: datetime) -> list[ExamRecord]: ...
+    async def create_ticket(self, ticket: TicketRecord) -> None: ...
+    async def get_ticket(self, token: str) -> TicketRecord | None: ...
+    async def create_proctor_token(self, exam_id: str, token: str) -> None: ...
+    async def proctor_exam(self, token: str) -> str | None: ...
+
+    # attempts
+    async def find_attempt(self, ticket: str, mode: str) -> AttemptRecord | None: ...
+    async def get_attempt(self, attempt_id: str) -> AttemptRecord | None: ...
+    async def create_attempt(self, attempt: AttemptRecord) -> None: ...
+    async def set_state(
+        self, attempt: AttemptRecord, state: AttemptState, at: datetime, reason: str
+    ) -> None: ...
+    async def unfinished_attempts(self, exam_id: str) -> list[AttemptRecord]: ...
+    async def attempts_of_exam(self, exam_id: str) -> list[AttemptRecord]: ...
+
+    # client writes: idempotent by (attempt, client id); True when newly stored
+    async def save_answer(
+        self, attempt_id: str, client_id: str, question: int, choice: list[int], at: datetime
+    ) -> bool: ...
+    async def answers(self, attempt_id: str) -> dict[int, list[int]]: ...
+    async def save_event(
+        self,
+        attempt_id: str,
+        client_id: str,
+        kind: str,
+        client_at: str | None,
+        at: datetime,
+        detail: dict[str, Any],
+        violation: str | None,
+    ) -> bool: ...
+    async def save_profile(
+        self, attempt_id: str, client_id: str, mail_to: dict[str, str], at: datetime
+    ) -> bool: ...
+    async def save_photo(self, photo: PhotoRecord, data: bytes) -> bool: ...
+    async def photo_bytes(self, photo_id: str) -> bytes | None: ...
+    async def photos(self, attempt_id: str, kind: str | None = None) -> list[PhotoRecord]: ...
+    async def add_violation(
+        self,
+        attempt_id: str,
+        kind: str,
+        source: str,
+        at: datetime,
+        *,
+        client_at: str | None = None,
+        ended_at: datetime | None = None,
+        confidence: float = 1.0,
+        evidence: dict[str, Any] | None = None,
+    ) -> int: ...
+    async def violations(self, attempt_id: str) -> list[ViolationRecord]: ...
+    async def events(self, attempt_id: str) -> list[dict[str, Any]]: ...
+
+    # watermark nonces: which nonce was live when (R16)
+    async def add_nonce(self, attempt_id: str, nonce: str, at: datetime) -> None: ...
+    async def nonce_history(self, attempt_id: str) -> list[tuple[str, datetime]]: ...
+    async def find_nonce(self, nonce: str) -> tuple[str, datetime] | None: ...
+
+    async def audit(
+        self, actor: str, action: str, detail: dict[str, Any], at: datetime
+    ) -> None: ...

@@ -1,0 +1,192 @@
+"""Versioned schema migrations, one list of steps per component.
+
+Each component (core, and any feature that keeps its own tables) records its own version in
+`schema_versions`, so features add tables without renumbering each other. A step is SQL run
+once, in order, inside the migration transaction. Never edit a released step: add one.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+
+CORE: list[str] = [
+    # 1: the exam day
+    """
+    CREATE TABLE exams (
+        id TEXT PRIMARY KEY,
+        title TEXT NOT NULL,
+        starts_at TEXT NOT NULL,
+        duration_s REAL NOT NULL,
+        questions TEXT NOT NULL,
+        trial_questions TEXT NOT NULL,
+        pass_score INTEGER NOT NULL,
+        snapshot_interval_s INTEGER NOT NULL,
+        warning_limit INTEGER,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE tickets (
+        token TEXT PRIMARY KEY,
+        exam_id TEXT NOT NULL REFERENCES exams(id),
+        candidate_code TEXT NOT NULL,
+        name TEXT NOT NULL,
+        email TEXT,
+        phone TEXT,
+        reference_photo TEXT,
+        revoked INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL,
+        UNIQUE (exam_id, candidate_code)
+    );
+    CREATE TABLE proctor_tokens (
+        token TEXT PRIMARY KEY,
+        exam_id TEXT NOT NULL REFERENCES exams(id),
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE attempts (
+        id TEXT PRIMARY KEY,
+        exam_id TEXT NOT NULL REFERENCES exams(id),
+        ticket TEXT NOT NULL REFERENCES tickets(token),
+        mode TEXT NOT NULL CHECK (mode IN ('exam', 'trial')),
+        state TEXT NOT NULL,
+        seed TEXT NOT NULL,
+        paper_order TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        ends_at TEXT NOT NULL,
+        started_at TEXT,
+        finished_at TEXT,
+        score INTEGER,
+        max_score INTEGER,
+        passed INTEGER,
+        identity_accepted INTEGER NOT NULL DEFAULT 0,
+        profile_saved INTEGER NOT NULL DEFAULT 0,
+        warnings_used INTEGER NOT NULL DEFAULT 0
+    );
+    -- one real attempt per ticket, trials as many as wanted
+    CREATE UNIQUE INDEX attempts_one_exam_per_ticket ON attempts(ticket) WHERE mode = 'exam';
+    CREATE INDEX attempts_by_exam ON attempts(exam_id, state);
+    CREATE TABLE attempt_states (
+        attempt_id TEXT NOT NULL REFERENCES attempts(id),
+        state TEXT NOT NULL,
+        at TEXT NOT NULL,
+        reason TEXT NOT NULL
+    );
+    CREATE INDEX attempt_states_by_attempt ON attempt_states(attempt_id);
+    -- every client message that changed something, by its id: resends change nothing
+    CREATE TABLE client_messages (
+        attempt_id TEXT NOT NULL,
+        client_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        received_at TEXT NOT NULL,
+        PRIMARY KEY (attempt_id, client_id)
+    );
+    CREATE TABLE answers (
+        attempt_id TEXT NOT NULL REFERENCES attempts(id),
+        question INTEGER NOT NULL,
+        choice TEXT NOT NULL,
+        client_id TEXT NOT NULL,
+        saved_at TEXT NOT NULL,
+        PRIMARY KEY (attempt_id, question)
+    );
+    CREATE TABLE answer_log (
+        attempt_id TEXT NOT NULL,
+        question INTEGER NOT NULL,
+        choice TEXT NOT NULL,
+        client_id TEXT NOT NULL,
+        saved_at TEXT NOT NULL
+    );
+    CREATE TABLE events (
+        attempt_id TEXT NOT NULL REFERENCES attempts(id),
+        client_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        client_at TEXT,
+        server_at TEXT NOT NULL,
+        detail TEXT NOT NULL
+    );
+    CREATE INDEX events_by_attempt ON events(attempt_id);
+    CREATE TABLE violations (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        attempt_id TEXT NOT NULL REFERENCES attempts(id),
+        kind TEXT NOT NULL,
+        source TEXT NOT NULL,
+        server_at TEXT NOT NULL,
+        client_at TEXT,
+        ended_at TEXT,
+        confidence REAL NOT NULL,
+        evidence TEXT NOT NULL
+    );
+    CREATE INDEX violations_by_attempt ON violations(attempt_id);
+    CREATE TABLE photos (
+        id TEXT PRIMARY KEY,
+        attempt_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        client_id TEXT NOT NULL,
+        path TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        received_at TEXT NOT NULL,
+        accepted INTEGER,
+        reasons TEXT NOT NULL DEFAULT '[]'
+    );
+    CREATE INDEX photos_by_attempt ON photos(attempt_id, kind);
+    CREATE TABLE profiles (
+        attempt_id TEXT NOT NULL REFERENCES attempts(id),
+        client_id TEXT NOT NULL,
+        mail_to TEXT NOT NULL,
+        saved_at TEXT NOT NULL
+    );
+    CREATE TABLE nonces (
+        attempt_id TEXT NOT NULL REFERENCES attempts(id),
+        nonce TEXT NOT NULL UNIQUE,
+        live_from TEXT NOT NULL
+    );
+    CREATE INDEX nonces_by_attempt ON nonces(attempt_id, live_from);
+    CREATE TABLE audit (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        detail TEXT NOT NULL
+    );
+    """,
+]
+
+# Components and their steps; a feature with tables of its own adds itself here.
+COMPONENTS: dict[str, Sequence[str]] = {"core": CORE}
+
+
+def migrate(conn: sqlite3.Connection, components: dict[str, Sequence[str]] | None = None) -> None:
+    """Bring every component's tables to its newest version, each step in a transaction."""
+    components = COMPONENTS if components is None else components
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS schema_versions "
+        "(component TEXT PRIMARY KEY, version INTEGER NOT NULL)"
+    )
+    for component, steps in components.items():
+        row = conn.execute(
+            "SELECT version FROM schema_versions WHERE component = ?", (component,)
+        ).fetchone()
+        current = row[0] if row else 0
+        if current > len(steps):
+            raise RuntimeError(
+                f"the database's {component} schema is version {current}, newer than this "
+                f"server ({len(steps)}): upgrade the server"
+            )
+        for version in range(current + 1, len(steps) + 1):
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                for statement in _statements(steps[version - 1]):
+                    conn.execute(statement)
+                conn.execute(
+                    "INSERT INTO schema_versions (component, version) VALUES (?, ?) "
+                    "ON CONFLICT (component) DO UPDATE SET version = excluded.version",
+                    (component, version),
+                )
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+
+
+def _statements(script: str) -> list[str]:
+    """Split a step into statements (our steps hold no semicolons inside literals)."""
+    return [s.strip() for s in script.split(";") if s.strip()]
