@@ -263,7 +263,16 @@ class SqliteStore:
         )
         if row is None:
             return None
-        return TicketRecord(*row[:7], revoked=bool(row[7]))
+        return TicketRecord(
+            token=row[0],
+            exam_id=row[1],
+            candidate_code=row[2],
+            name=row[3],
+            email=row[4],
+            phone=row[5],
+            reference_photo=row[6],
+            revoked=bool(row[7]),
+        )
 
     async def count_tickets(self, exam_id: str) -> int:
         return int(
