@@ -1,0 +1,1 @@
+"""The candidate's exam flow as pure code: state snapshots and a step function, no I/O."""
