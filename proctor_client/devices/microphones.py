@@ -1,0 +1,237 @@
+"""Microphones: a real input through the ``sounddevice`` package (PortAudio), and fakes that
+ship — silence, a tone, a WAV file read with the standard ``wave`` module, played in a loop.
+``open_microphone`` turns the ``--mic DEVICE|silence|tone|FILE`` option into one of them."""
+
+from __future__ import annotations
+
+import math
+import threading
+import wave
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from proctor_client.devices.base import DeviceError, Microphone, Samples
+from proctor_client.devices.fake_cameras import Pacer
+from shared.errors import ConfigError
+
+DEFAULT_RATE = 16_000
+PORTAUDIO_HINT = (
+    "microphone input needs the PortAudio library "
+    "(Debian/Ubuntu: apt install libportaudio2); use --mic silence|tone|FILE.wav meanwhile"
+)
+
+
+class SilenceMicrophone:
+    """Digital silence (a muted microphone)."""
+
+    def __init__(self, *, sample_rate: int = DEFAULT_RATE, realtime: bool = True) -> None:
+        self._rate = sample_rate
+        self._pacer = Pacer(sample_rate, realtime=realtime)
+        self.closed = False
+
+    @property
+    def name(self) -> str:
+        return "Silence"
+
+    @property
+    def sample_rate(self) -> int:
+        return self._rate
+
+    def read(self, count: int) -> Samples:
+        self._pacer.wait(count)
+        return np.zeros(count, dtype=np.int16)
+
+    def close(self) -> None:
+        self.closed = True
+
+
+class ToneMicrophone:
+    """A steady sine tone (``frequency`` Hz, ``level`` of full scale), continuous across reads."""
+
+    def __init__(
+        self,
+        *,
+        frequency: float = 440.0,
+        level: float = 0.25,
+        sample_rate: int = DEFAULT_RATE,
+        realtime: bool = True,
+    ) -> None:
+        if not 0 < frequency < sample_rate / 2:
+            raise ConfigError(f"tone frequency {frequency} Hz is outside 0..{sample_rate // 2}")
+        self._frequency = frequency
+        self._amplitude = max(0.0, min(level, 1.0)) * 32767
+        self._rate = sample_rate
+        self._pacer = Pacer(sample_rate, realtime=realtime)
+        self._position = 0
+        self.closed = False
+
+    @property
+    def name(self) -> str:
+        return f"Tone {self._frequency:g} Hz"
+
+    @property
+    def sample_rate(self) -> int:
+        return self._rate
+
+    def read(self, count: int) -> Samples:
+        self._pacer.wait(count)
+        n = np.arange(self._position, self._position + count, dtype=np.float64)
+        self._position += count
+        wave_ = np.sin(2 * math.pi * self._frequency * n / self._rate) * self._amplitude
+        return np.round(wave_).astype(np.int16)
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def load_wav(path: Path) -> tuple[Samples, int]:
+    """Read a PCM WAV file into int16 mono samples and its rate; ConfigError if unusable."""
+    try:
+        with wave.open(str(path), "rb") as reader:
+            channels = reader.getnchannels()
+            width = reader.getsampwidth()
+            rate = reader.getframerate()
+            raw = reader.readframes(reader.getnframes())
+    except (wave.Error, EOFError) as exc:
+        raise ConfigError(f"microphone file {str(path)!r} is not a PCM WAV file: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"microphone file {str(path)!r} cannot be read: {exc.strerror}") from None
+    if width == 1:
+        data = (np.frombuffer(raw, dtype=np.uint8).astype(np.int32) - 128) << 8
+    elif width == 2:
+        data = np.frombuffer(raw, dtype="<i2").astype(np.int32)
+    elif width == 3:
+        b = np.frombuffer(raw, dtype=np.uint8).reshape(-1, 3).astype(np.int32)
+        data = ((b[:, 0] | (b[:, 1] << 8) | (b[:, 2] << 16)) << 8) >> 16  # sign-extend, keep 16
+    elif width == 4:
+        data = np.frombuffer(raw, dtype="<i4").astype(np.int64) >> 16
+    else:
+        raise ConfigError(f"microphone file {str(path)!r}: {width}-byte samples are not supported")
+    if channels > 1:
+        usable = len(data) - len(data) % channels
+        data = data[:usable].reshape(-1, channels).mean(axis=1)
+    samples = np.clip(np.round(data), -32768, 32767).astype(np.int16)
+    if samples.size == 0:
+        raise ConfigError(f"microphone file {str(path)!r} holds no audio")
+    return samples, rate
+
+
+class WavFileMicrophone:
+    """Plays a WAV file as a microphone, from the start again when it ends."""
+
+    def __init__(self, path: Path, *, realtime: bool = True) -> None:
+        self.path = path
+        self._samples, self._rate = load_wav(path)
+        self._pacer = Pacer(self._rate, realtime=realtime)
+        self._position = 0
+        self.closed = False
+
+    @property
+    def name(self) -> str:
+        return f"WAV file {self.path.name}"
+
+    @property
+    def sample_rate(self) -> int:
+        return self._rate
+
+    def read(self, count: int) -> Samples:
+        self._pacer.wait(count)
+        size = self._samples.size
+        index = (np.arange(count) + self._position) % size
+        self._position = (self._position + count) % size
+        return self._samples[index]
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def _sounddevice() -> Any:
+    try:
+        import sounddevice
+    except ImportError:
+        raise ConfigError(
+            "microphone input needs the 'sounddevice' package: " + PORTAUDIO_HINT
+        ) from None
+    except OSError:  # the package is there but the PortAudio library is not
+        raise ConfigError(PORTAUDIO_HINT) from None
+    return sounddevice
+
+
+class SoundDeviceMicrophone:
+    """A real input device through PortAudio: ``None`` for the system default, an index, or
+    (part of) a device name."""
+
+    def __init__(self, device: int | str | None = None, *, sample_rate: int = DEFAULT_RATE) -> None:
+        sd = _sounddevice()
+        self._lock = threading.Lock()
+        try:
+            info = sd.query_devices(device, "input")
+            self._stream: Any = sd.InputStream(
+                device=device, channels=1, dtype="int16", samplerate=sample_rate
+            )
+            self._stream.start()
+        except (sd.PortAudioError, ValueError) as exc:
+            label = "the default microphone" if device is None else f"microphone {device!r}"
+            raise ConfigError(f"{label} cannot be opened: {exc}") from None
+        self._name = str(info.get("name", device))
+        self._rate = sample_rate
+        self._closed = False
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def sample_rate(self) -> int:
+        return self._rate
+
+    def read(self, count: int) -> Samples:
+        with self._lock:
+            if self._closed:
+                raise DeviceError(f"microphone {self._name!r} is closed")
+            try:
+                data, _overflowed = self._stream.read(count)
+            except Exception as exc:  # PortAudioError; the device went away
+                raise DeviceError(f"microphone {self._name!r} stopped: {exc}") from None
+        return np.ascontiguousarray(np.asarray(data, dtype=np.int16).reshape(-1))
+
+    def close(self) -> None:
+        with self._lock:
+            if not self._closed:
+                self._closed = True
+                self._stream.stop()
+                self._stream.close()
+
+
+def open_microphone(spec: str, *, realtime: bool = True) -> Microphone:
+    """``--mic``: ``silence``, ``tone`` or ``tone:FREQ``, a WAV file, ``default``, a device
+    index such as ``2``, or part of a device name. ConfigError with a one-line reason when
+    the spec names nothing usable."""
+    text = spec.strip()
+    if not text:
+        raise ConfigError(
+            "--mic is empty: give 'default', a device number, 'silence', 'tone' or a WAV file"
+        )
+    lowered = text.lower()
+    if lowered == "silence":
+        return SilenceMicrophone(realtime=realtime)
+    if lowered == "tone" or lowered.startswith("tone:"):
+        frequency = 440.0
+        if ":" in lowered:
+            try:
+                frequency = float(lowered.split(":", 1)[1])
+            except ValueError:
+                raise ConfigError(f"--mic {text!r}: the tone frequency must be a number") from None
+        return ToneMicrophone(frequency=frequency, realtime=realtime)
+    path = Path(text).expanduser()
+    if lowered.endswith(".wav") or "/" in text or "\\" in text:
+        if not path.is_file():
+            raise ConfigError(f"microphone file {text!r} does not exist")
+        return WavFileMicrophone(path, realtime=realtime)
+    if lowered == "default":
+        return SoundDeviceMicrophone(None)
+    if text.isdigit():
+        return SoundDeviceMicrophone(int(text))
+    return SoundDeviceMicrophone(text)
