@@ -7,7 +7,7 @@ monotonic clock (derived from the server's deadline and the offset measured from
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal
 
@@ -149,7 +149,9 @@ class ClientState:
     result: ResultView | None = None
     error: ErrorView | None = None  # the last error (fatal or not)
     closed: bool = False
-    pending: int = field(default=0)  # messages in the outbox waiting for an acknowledgement
+    pending: int = 0  # messages in the outbox waiting for an acknowledgement
+    # answers found in the outbox at start-up, (question, message id, choice), until the paper
+    restored_answers: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
 
     # ------------------------------------------------------------ derived values
 
@@ -157,12 +159,12 @@ class ClientState:
     def phase(self) -> Phase:
         if self.result is not None:
             return Phase.RESULT
+        if self.terminated_reason is not None:
+            return Phase.TERMINATED
         if self.error is not None and self.error.fatal:
             return Phase.ERROR
         if self.closed:
             return Phase.CLOSED
-        if self.terminated_reason is not None:
-            return Phase.TERMINATED
         if self.submit_id is not None or self.time_up:
             return Phase.SUBMITTED
         if not self.welcomed:
@@ -178,7 +180,9 @@ class ClientState:
     @property
     def finished(self) -> bool:
         """Nothing more will happen: a result, a fatal error, or closed."""
-        return self.phase in (Phase.RESULT, Phase.ERROR, Phase.CLOSED)
+        return (
+            self.result is not None or self.closed or (self.error is not None and self.error.fatal)
+        )
 
     @property
     def warnings_left(self) -> int | None:

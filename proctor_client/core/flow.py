@@ -1,0 +1,511 @@
+"""The candidate's exam flow: `step(state, input, now)` -> new state and commands.
+
+Pure: no sockets, disks, clocks or randomness. The runtime feeds it what happened (a server
+message, a connection change, something the candidate did), with the monotonic `now` and the
+ids it generated, and carries out the commands it returns (send, keep in the outbox, forget,
+replay the outbox, stop).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from proctor_client.core.state import (
+    EVENT_KINDS,
+    ClientState,
+    ErrorView,
+    ExamInfoView,
+    OptionView,
+    Phase,
+    QuestionView,
+    ResultView,
+    WarningView,
+)
+from shared import protocol as p
+from shared.errors import ErrorCode, ProctorError
+from shared.timeutil import from_wire
+
+# Refusals after which retrying the same ticket cannot help: the runtime stops.
+FATAL_CODES: frozenset[str] = frozenset(
+    {
+        ErrorCode.BAD_TICKET,
+        ErrorCode.ENTRY_NOT_OPEN,
+        ErrorCode.ENTRY_CLOSED,
+        ErrorCode.EXAM_OVER,
+        ErrorCode.TRIAL_UNAVAILABLE,
+        ErrorCode.UNSUPPORTED_PROTOCOL,
+    }
+)
+REPLACED = "replaced"  # client code: the same ticket connected elsewhere (close code 4409)
+CLOSE_REPLACED = 4409
+# The off-screen event that counts as leaving the exam screen (one warning each, R16).
+COUNTED_KIND = "focus_lost"
+
+
+class InvalidAction(ProctorError):
+    """Something the candidate (or a script) asked for that the current state refuses."""
+
+    code = ErrorCode.NOT_ALLOWED
+
+
+# ---------------------------------------------------------------- inputs
+
+
+@dataclass(frozen=True, slots=True)
+class Connected:
+    """The socket is open; the hello goes out first."""
+
+    ticket: str
+    client: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectFailed:
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Disconnected:
+    code: int | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Received:
+    message: p.ServerMessage
+
+
+@dataclass(frozen=True, slots=True)
+class TakePhoto:
+    id: str
+    jpeg: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class GiveProfile:
+    id: str
+    name: str
+    phone: str
+    address: str
+    postcode: str
+
+
+@dataclass(frozen=True, slots=True)
+class Choose:
+    id: str
+    question: str
+    choice: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    id: str
+    kind: str
+    at: str  # the client's claimed time (wire format), evidence only
+    detail: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class HandIn:
+    id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Snap:
+    id: str
+    at: str
+    jpeg: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Restore:
+    """Messages found in the outbox when the app starts again (oldest first)."""
+
+    messages: Sequence[p.ClientMessage]
+
+
+@dataclass(frozen=True, slots=True)
+class Close:
+    pass
+
+
+Input = (
+    Connected
+    | ConnectFailed
+    | Disconnected
+    | Received
+    | TakePhoto
+    | GiveProfile
+    | Choose
+    | Report
+    | HandIn
+    | Snap
+    | Restore
+    | Close
+)
+
+# ---------------------------------------------------------------- commands
+
+
+@dataclass(frozen=True, slots=True)
+class Send:
+    """Send a text frame now; not kept (hello, heartbeat)."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class SendImage:
+    """Send a binary frame now; not kept (the identity photo: retaken if lost)."""
+
+    frame: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Enqueue:
+    """Keep in the outbox until acknowledged, and send it when connected (in order)."""
+
+    id: str
+    kind: str  # answer | event | profile | submit | snapshot
+    data: str | bytes  # a text frame or a binary frame
+
+
+@dataclass(frozen=True, slots=True)
+class Forget:
+    """The server stored (or refused) this message: drop it from the outbox."""
+
+    id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Replay:
+    """A new session began: send the whole outbox again, oldest first."""
+
+
+@dataclass(frozen=True, slots=True)
+class Stop:
+    """Close the connection and do not reconnect."""
+
+    reason: str
+
+
+Command = Send | SendImage | Enqueue | Forget | Replay | Stop
+Step = tuple[ClientState, list[Command]]
+
+
+# ---------------------------------------------------------------- the step function
+
+
+def step(state: ClientState, event: Input, now: float) -> Step:
+    """Apply one input. Raises InvalidAction (state unchanged) for a refused candidate action."""
+    match event:
+        case Received(message):
+            return _on_message(state, message, now)
+        case Connected(ticket, client):
+            if state.finished:
+                return state, [Stop("finished")]
+            hello = p.Hello(
+                protocol=p.PROTOCOL_VERSION, ticket=ticket, mode=state.mode, client=dict(client)
+            )
+            return state, [Send(p.encode(hello))]
+        case ConnectFailed():
+            return replace(
+                state, connected=False, offline=True, connect_failures=state.connect_failures + 1
+            ), []
+        case Disconnected(code):
+            state = replace(state, connected=False, offline=not state.finished)
+            if code == CLOSE_REPLACED and not state.finished:
+                text = "The exam was opened on another device or window; this one stopped."
+                state = replace(state, offline=False, error=ErrorView(REPLACED, text, True))
+                return state, [Stop(REPLACED)]
+            # A photo in flight is lost with the connection; the candidate takes it again.
+            return replace(state, identity_pending=None), []
+        case TakePhoto():
+            return _take_photo(state, event)
+        case GiveProfile():
+            return _give_profile(state, event)
+        case Choose():
+            return _choose(state, event)
+        case Report():
+            return _report(state, event)
+        case HandIn(mid):
+            _require(state, Phase.EXAM, "submit")
+            return replace(state, submit_id=mid, submit_saved=False), [
+                Enqueue(mid, "submit", p.encode(p.Submit(id=mid)))
+            ]
+        case Snap(mid, at, jpeg):
+            if state.phase is not Phase.EXAM or not jpeg:
+                return state, []
+            header = p.ImageHeader(type="snapshot", id=mid, at=at)
+            return state, [Enqueue(mid, "snapshot", p.encode_image(header, jpeg))]
+        case Restore(messages):
+            return _restore(state, messages), []
+        case Close():
+            if state.closed:
+                return state, []
+            return replace(state, closed=True, connected=False, offline=False), [Stop("closed")]
+    raise AssertionError(f"unhandled input {event!r}")  # pragma: no cover
+
+
+# ---------------------------------------------------------------- server messages
+
+
+def _on_message(state: ClientState, message: p.ServerMessage, now: float) -> Step:
+    match message:
+        case p.Welcome():
+            return _welcome(state, message, now)
+        case p.Error(code, text, ref):
+            return _error(state, code, text, ref)
+        case p.Ack(mid):
+            return _ack(state, mid), [Forget(mid)]
+        case p.IdentityResult(mid, accepted, reasons):
+            if state.identity_pending not in (None, mid):
+                return state, []  # the answer to an older photo
+            return replace(
+                state,
+                identity_pending=None,
+                identity_accepted=state.identity_accepted or accepted,
+                identity_reasons=() if accepted else tuple(reasons),
+            ), []
+        case p.Paper():
+            return _paper(state, message, now), []
+        case p.Result(score, max_score, passed, reason, counts):
+            result = ResultView(score, max_score, passed, reason, counts)
+            return replace(state, result=result, offline=False), [Stop("result")]
+        case p.ProctorWarning(text, count, limit):
+            return replace(
+                state,
+                warnings=(*state.warnings, WarningView(text, count, limit)),
+                warnings_used=state.warnings_used if count is None else count,
+                warning_limit=state.warning_limit if limit is None else limit,
+            ), []
+        case p.Terminated(reason):
+            return replace(state, terminated_reason=reason), []
+        case p.TimeUp():
+            return replace(state, time_up=True), []
+        case p.Watermark(text, nonce):
+            return replace(state, watermark_text=text, watermark_nonce=nonce), []
+        case p.HeartbeatAck(server_time):
+            return _anchor(state, server_time, now), []
+        case p.RtcAnswer():
+            return state, []
+    raise AssertionError(f"unhandled message {message!r}")  # pragma: no cover
+
+
+def _welcome(state: ClientState, w: p.Welcome, now: float) -> Step:
+    ends_at = w.exam.ends_at
+    if state.exam is not None and state.exam.id == w.exam.id and state.has_paper:
+        ends_at = state.exam.ends_at  # the paper's deadline (a trial's) stays authoritative
+    state = replace(
+        state,
+        mode=w.mode,
+        connected=True,
+        offline=False,
+        connect_failures=0,
+        welcomed=True,
+        resumed=w.resumed,
+        session=w.session,
+        exam=ExamInfoView(w.exam.id, w.exam.title, w.exam.starts_at, ends_at),
+        candidate_code=w.candidate.code,
+        candidate_name=w.candidate.name,
+        snapshot_interval_s=w.snapshot_interval_s,
+        identity_accepted=state.identity_accepted or w.identity_accepted,
+        identity_pending=None,
+        profile_given=state.profile_given or w.profile_saved,
+        profile_saved=state.profile_saved or w.profile_saved,
+        watermark_text=w.watermark.text,
+        watermark_nonce=w.watermark.nonce,
+        warning_limit=w.warning_limit,
+        warnings_used=max(w.warnings_used, 0),
+        error=None,
+    )
+    return _anchor(state, w.server_time, now), [Replay()]
+
+
+def _error(state: ClientState, code: str, text: str, ref: str | None) -> Step:
+    if ref is None:
+        fatal = code in FATAL_CODES
+        state = replace(state, error=ErrorView(code, text, fatal))
+        if fatal:
+            return replace(state, connected=False, offline=False), [Stop(code)]
+        return state, []
+    # A refusal of one message: it will never be accepted, so it leaves the outbox.
+    state = replace(state, error=ErrorView(code, text, False))
+    if ref == state.identity_pending:
+        state = replace(state, identity_pending=None, identity_reasons=(text,))
+    elif ref == state.submit_id:
+        state = replace(state, submit_id=None)
+    elif ref == state.profile_id:
+        state = replace(state, profile_id=None, profile_given=state.profile_saved)
+    else:
+        state = replace(
+            state,
+            questions=tuple(
+                replace(q, answer_id=None) if q.answer_id == ref else q for q in state.questions
+            ),
+        )
+    return state, [Forget(ref)]
+
+
+def _ack(state: ClientState, mid: str) -> ClientState:
+    if mid == state.profile_id:
+        state = replace(state, profile_saved=True, profile_given=True)
+    if mid == state.submit_id:
+        state = replace(state, submit_saved=True)
+    if any(q.answer_id == mid for q in state.questions):
+        state = replace(
+            state,
+            questions=tuple(
+                replace(q, answer_id=None, saved=True) if q.answer_id == mid else q
+                for q in state.questions
+            ),
+        )
+    return state
+
+
+def _paper(state: ClientState, paper: p.Paper, now: float) -> ClientState:
+    # What the candidate chose and the server has not acknowledged yet wins over `saved`.
+    unsent: dict[str, tuple[str, tuple[str, ...]]] = {
+        qid: (mid, choice) for qid, mid, choice in state.restored_answers
+    }
+    for q in state.questions:
+        if q.answer_id is not None:
+            unsent[q.id] = (q.answer_id, q.chosen)
+    questions = []
+    for pq in paper.questions:
+        view = QuestionView(
+            id=pq.id,
+            text=pq.text,
+            multiple=pq.multiple,
+            options=tuple(OptionView(o.id, o.text) for o in pq.options),
+            points=pq.points,
+        )
+        if pq.id in unsent:
+            mid, choice = unsent[pq.id]
+            view = replace(view, chosen=choice, saved=False, answer_id=mid)
+        elif pq.id in paper.saved:
+            view = replace(view, chosen=tuple(paper.saved[pq.id]), saved=True)
+        questions.append(view)
+    exam = state.exam
+    if exam is not None:
+        exam = replace(exam, ends_at=paper.ends_at)
+    else:
+        exam = ExamInfoView("", "", "", paper.ends_at)
+    state = replace(
+        state, questions=tuple(questions), has_paper=True, restored_answers=(), exam=exam
+    )
+    return _anchor(state, paper.server_time, now)
+
+
+def _anchor(state: ClientState, server_time: str, now: float) -> ClientState:
+    """Place the start and the deadline on the monotonic clock, from the server's time now."""
+    try:
+        server_now = from_wire(server_time)
+        starts = _mono(state.exam.starts_at, server_now, now) if state.exam else None
+        ends = _mono(state.exam.ends_at, server_now, now) if state.exam else None
+    except ProctorError:
+        return state
+    return replace(state, starts_at_mono=starts, ends_at_mono=ends)
+
+
+def _mono(wire: str, server_now: datetime, now: float) -> float | None:
+    if not wire:
+        return None
+    return now + (from_wire(wire) - server_now).total_seconds()
+
+
+# ---------------------------------------------------------------- candidate actions
+
+
+def _require(state: ClientState, phase: Phase, what: str) -> None:
+    if state.phase is not phase:
+        raise InvalidAction(f"cannot {what} now (the app is at {state.phase.value})")
+
+
+def _take_photo(state: ClientState, event: TakePhoto) -> Step:
+    _require(state, Phase.IDENTITY, "send the identity photo")
+    if not event.jpeg.startswith(b"\xff\xd8"):
+        raise InvalidAction("the identity photo must be a JPEG image")
+    if len(event.jpeg) > p.MAX_IMAGE_BYTES:
+        raise InvalidAction(f"the identity photo is larger than {p.MAX_IMAGE_BYTES} bytes")
+    if not state.connected:
+        raise InvalidAction("offline: the photo can be sent once the connection is back")
+    header = p.ImageHeader(type="identity_photo", id=event.id)
+    state = replace(state, identity_pending=event.id, identity_reasons=())
+    return state, [SendImage(p.encode_image(header, event.jpeg))]
+
+
+def _give_profile(state: ClientState, event: GiveProfile) -> Step:
+    if state.mode != "exam":
+        raise InvalidAction("a trial has no postal address")
+    if not state.identity_accepted or state.phase not in (
+        Phase.PROFILE,
+        Phase.WAITING_ROOM,
+        Phase.EXAM,
+    ):
+        raise InvalidAction(f"cannot give the postal address now ({state.phase.value})")
+    fields = {
+        "name": event.name,
+        "phone": event.phone,
+        "address": event.address,
+        "postcode": event.postcode,
+    }
+    missing = [k for k, v in fields.items() if not v.strip()]
+    if missing:
+        raise InvalidAction(f"the postal address needs: {', '.join(missing)}")
+    mail_to = p.MailTo(**{k: v.strip() for k, v in fields.items()})
+    state = replace(state, profile_given=True, profile_saved=False, profile_id=event.id)
+    return state, [Enqueue(event.id, "profile", p.encode(p.Profile(id=event.id, mail_to=mail_to)))]
+
+
+def _choose(state: ClientState, event: Choose) -> Step:
+    _require(state, Phase.EXAM, "answer")
+    question = state.question(event.question)
+    if question is None:
+        raise InvalidAction(f"no question {event.question!r} in this paper")
+    known = {o.id for o in question.options}
+    unknown = [o for o in event.choice if o not in known]
+    if unknown:
+        raise InvalidAction(f"question {event.question!r} has no option {unknown[0]!r}")
+    if len(set(event.choice)) != len(event.choice):
+        raise InvalidAction("an option is chosen twice")
+    if not question.multiple and len(event.choice) > 1:
+        raise InvalidAction(f"question {event.question!r} takes a single option")
+    # Keep the paper's option order so equal choices compare equal.
+    choice = tuple(o.id for o in question.options if o.id in event.choice)
+    updated = replace(question, chosen=choice, saved=False, answer_id=event.id)
+    questions = tuple(updated if q.id == question.id else q for q in state.questions)
+    answer = p.Answer(id=event.id, question=question.id, choice=list(choice))
+    return replace(state, questions=questions), [Enqueue(event.id, "answer", p.encode(answer))]
+
+
+def _report(state: ClientState, event: Report) -> Step:
+    if event.kind not in EVENT_KINDS:
+        raise InvalidAction(
+            f"unknown event kind {event.kind!r}; expected one of {', '.join(sorted(EVENT_KINDS))}"
+        )
+    if state.phase is not Phase.EXAM:
+        return state, []  # off-screen events matter only while the paper is open (R16)
+    if event.kind == COUNTED_KIND:
+        state = replace(state, warnings_used=state.warnings_used + 1)
+    message = p.Event(id=event.id, kind=event.kind, at=event.at, detail=dict(event.detail))
+    return state, [Enqueue(event.id, "event", p.encode(message))]
+
+
+def _restore(state: ClientState, messages: Sequence[p.ClientMessage]) -> ClientState:
+    answers: dict[str, tuple[str, tuple[str, ...]]] = {}
+    for message in messages:
+        match message:
+            case p.Answer(mid, qid, choice):
+                answers[qid] = (mid, tuple(choice))
+            case p.Profile(mid):
+                state = replace(state, profile_given=True, profile_id=mid)
+            case p.Submit(mid):
+                state = replace(state, submit_id=mid)
+            case _:
+                pass
+    restored = tuple((qid, mid, choice) for qid, (mid, choice) in answers.items())
+    return replace(state, restored_answers=restored)
