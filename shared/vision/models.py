@@ -1,0 +1,61 @@
+"""The dlib models, loaded once per process on first use (thread-safe).
+
+Everything ships inside installed packages: the HOG face detector is built into dlib, and the
+landmark and embedding networks come from the `face-recognition-models` package. Nothing is
+downloaded at run time.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from shared.errors import ProctorError
+
+
+class ModelsUnavailable(ProctorError):
+    """dlib or the model files are missing: install the `server` or `client` extra."""
+
+
+@dataclass(frozen=True, slots=True)
+class FaceModels:
+    detector: Any  # dlib.fhog_object_detector
+    landmarks5: Any  # dlib.shape_predictor
+    landmarks68: Any  # dlib.shape_predictor
+    encoder: Any  # dlib.face_recognition_model_v1
+
+
+_lock = threading.Lock()
+_models: FaceModels | None = None
+
+
+def load_models() -> FaceModels:
+    """The process's models; the first call loads them (about two seconds)."""
+    global _models
+    models = _models
+    if models is not None:
+        return models
+    with _lock:
+        if _models is None:
+            _models = _load()
+        return _models
+
+
+def _load() -> FaceModels:
+    try:
+        import dlib
+        import face_recognition_models as frm
+    except ImportError as exc:  # pragma: no cover - depends on the installation
+        raise ModelsUnavailable(
+            f"face analysis needs dlib and face-recognition-models ({exc.name} is missing)"
+        ) from exc
+    try:
+        return FaceModels(
+            detector=dlib.get_frontal_face_detector(),
+            landmarks5=dlib.shape_predictor(frm.pose_predictor_five_point_model_location()),
+            landmarks68=dlib.shape_predictor(frm.pose_predictor_model_location()),
+            encoder=dlib.face_recognition_model_v1(frm.face_recognition_model_location()),
+        )
+    except RuntimeError as exc:  # pragma: no cover - a damaged installation
+        raise ModelsUnavailable(f"the face model files could not be loaded: {exc}") from exc
