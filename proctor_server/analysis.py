@@ -81,7 +81,9 @@ class JpegSanityChecker:
             )
         if max(height, width) > MAX_SIDE:
             return IdentityVerdict(
-                False, [f"The photo is too large ({width}×{height})."], {"width": width, "height": height}
+                False,
+                [f"The photo is too large ({width}×{height})."],
+                {"width": width, "height": height},
             )
         return IdentityVerdict(True, [], {"width": width, "height": height})
 

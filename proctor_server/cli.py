@@ -14,6 +14,7 @@ from shared.errors import ProctorError
 # Modules that each define `register(subparsers)`; a feature adds its module here.
 COMMAND_MODULES: tuple[str, ...] = (
     "proctor_server.commands.exam",
+    "proctor_server.commands.demo",
 )
 
 
@@ -42,7 +43,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"proctor-server: error: {exc.message}", file=sys.stderr)
         return 2
     except OSError as exc:
-        print(f"proctor-server: error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=sys.stderr)
+        print(
+            f"proctor-server: error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "),
+            file=sys.stderr,
+        )
         return 2
     except KeyboardInterrupt:
         return 130

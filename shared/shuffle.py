@@ -67,23 +67,25 @@ class PaperIds:
     """Opaque ids of one attempt's paper and the way back to bank indexes."""
 
     question_ids: dict[str, int]  # opaque question id -> bank index
-    option_ids: dict[str, dict[str, int]]  # opaque question id -> opaque option id -> option index
+    option_ids: dict[str, dict[str, int]]  # opaque question id -> opaque option id -> index
+    by_index: dict[int, str]  # bank index -> opaque question id
+    option_by_index: dict[int, list[str]]  # bank index -> opaque option ids by option index
 
     @classmethod
     def build(cls, seed: str, questions: Sequence[Question]) -> PaperIds:
         qids: dict[str, int] = {}
         oids: dict[str, dict[str, int]] = {}
+        by_index: dict[int, str] = {}
+        option_by_index: dict[int, list[str]] = {}
         for i, q in enumerate(questions):
             qid = "q" + _opaque(seed, f"q:{i}", 10)
             qids[qid] = i
-            oids[qid] = {"o" + _opaque(seed, f"o:{i}:{j}", 8): j for j in range(len(q.options))}
-        return cls(qids, oids)
-
-    def question_id(self, index: int) -> str:
-        return next(qid for qid, i in self.question_ids.items() if i == index)
-
-    def option_id(self, qid: str, index: int) -> str:
-        return next(oid for oid, j in self.option_ids[qid].items() if j == index)
+            by_index[i] = qid
+            option_by_index[i] = [
+                "o" + _opaque(seed, f"o:{i}:{j}", 8) for j in range(len(q.options))
+            ]
+            oids[qid] = {oid: j for j, oid in enumerate(option_by_index[i])}
+        return cls(qids, oids, by_index, option_by_index)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,13 +1,174 @@
-"""Placeholder; filled in below."""
+"""`serve`, `exam create`, `ticket`, `proctor-token`: running the server and setting up an exam."""
+
 from __future__ import annotations
 
 import argparse
-from typing import Any
+import asyncio
+import signal
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+from proctor_server import admin
+from proctor_server.app import Server, ServerConfig
+from proctor_server.store import SqliteStore
+from shared.errors import ConfigError
+from shared.questions import Question, parse_bank
+from shared.timeutil import parse_with_offset
+
+T = TypeVar("T")
 
 
 def register(sub: Any) -> None:
-    del sub
+    serve = sub.add_parser("serve", help="run the exam server")
+    serve.add_argument("--db", required=True, type=Path, help="SQLite database file")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8765)
+    serve.add_argument(
+        "--data-dir", type=Path, help="photos and snapshots (default: beside the db)"
+    )
+    serve.add_argument(
+        "--analysis",
+        choices=("faces", "basic"),
+        default="faces",
+        help="identity and snapshot analysis (default: faces)",
+    )
+    serve.add_argument("--nonce-rotation", type=float, default=60.0, metavar="SECONDS")
+    serve.set_defaults(run=run_serve)
+
+    exam = sub.add_parser("exam", help="create and inspect exams")
+    exam_sub = exam.add_subparsers(dest="exam_command", required=True, metavar="ACTION")
+    create = exam_sub.add_parser("create", help="create an exam; prints its id")
+    create.add_argument("--db", required=True, type=Path)
+    create.add_argument("--title", required=True)
+    create.add_argument(
+        "--starts-at", required=True, help="ISO 8601 with offset, e.g. 2026-07-25T14:00:00+08:00"
+    )
+    create.add_argument("--duration-min", required=True, type=float)
+    create.add_argument("--questions", required=True, type=Path, help="question bank JSON")
+    create.add_argument("--trial-questions", type=Path, help="practice questions JSON (R12)")
+    create.add_argument("--pass-score", type=int, help="default: 60%% of the maximum")
+    create.add_argument("--snapshot-interval", type=int, default=30, metavar="SECONDS")
+    create.add_argument("--warning-limit", type=int, default=3, help="0 for no limit")
+    create.set_defaults(run=run_exam_create)
+
+    ticket = sub.add_parser("ticket", help="issue an admission ticket; prints its token")
+    ticket.add_argument("--db", required=True, type=Path)
+    ticket.add_argument("--exam", required=True)
+    ticket.add_argument("--candidate", required=True, help="the candidate's real name")
+    ticket.add_argument("--email")
+    ticket.add_argument("--phone")
+    ticket.add_argument("--photo", type=Path, help="reference face photo (JPEG)")
+    ticket.add_argument("--data-dir", type=Path)
+    ticket.set_defaults(run=run_ticket)
+
+    token = sub.add_parser("proctor-token", help="a token to open an exam's dashboard")
+    token.add_argument("--db", required=True, type=Path)
+    token.add_argument("--exam", required=True)
+    token.set_defaults(run=run_proctor_token)
 
 
-def _unused(args: argparse.Namespace) -> int:
+def with_store(
+    db: Path, work: Callable[[SqliteStore], Awaitable[T]], data_dir: Path | None = None
+) -> T:
+    """Run one staff operation on the store and close it."""
+    if not db.parent.exists():
+        raise ConfigError(f"{db.parent}: no such folder for the database")
+
+    async def go() -> T:
+        store = SqliteStore(db, data_dir)
+        await store.open()
+        try:
+            return await work(store)
+        finally:
+            await store.close()
+
+    return asyncio.run(go())
+
+
+def read_bank(path: Path, what: str) -> list[Question]:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such {what} file") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: is a folder, not a {what} file") from None
+    return parse_bank(data, source=str(path))
+
+
+def run_exam_create(args: argparse.Namespace) -> int:
+    starts_at = parse_with_offset(args.starts_at)
+    questions = read_bank(args.questions, "question bank")
+    trial = read_bank(args.trial_questions, "trial question") if args.trial_questions else None
+    if args.duration_min <= 0:
+        raise ConfigError("--duration-min must be positive")
+    exam = with_store(
+        args.db,
+        lambda store: admin.create_exam(
+            store,
+            title=args.title,
+            starts_at=starts_at,
+            duration=timedelta(minutes=args.duration_min),
+            questions=questions,
+            trial_questions=trial,
+            pass_score=args.pass_score,
+            snapshot_interval_s=args.snapshot_interval,
+            warning_limit=args.warning_limit or None,
+        ),
+    )
+    print(exam.id)
+    return 0
+
+
+def run_ticket(args: argparse.Namespace) -> int:
+    photo = None
+    if args.photo is not None:
+        try:
+            photo = args.photo.read_bytes()
+        except FileNotFoundError:
+            raise ConfigError(f"{args.photo}: no such photo file") from None
+    ticket = with_store(
+        args.db,
+        lambda store: admin.issue_ticket(
+            store, args.exam, name=args.candidate, email=args.email, phone=args.phone, photo=photo
+        ),
+        args.data_dir,
+    )
+    print(ticket.token)
+    return 0
+
+
+def run_proctor_token(args: argparse.Namespace) -> int:
+    print(with_store(args.db, lambda store: admin.proctor_token(store, args.exam)))
+    return 0
+
+
+async def serve_until_stopped(server: Server, on_ready: Callable[[Server], None]) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await server.start()
+        on_ready(server)
+        await stop.wait()
+    finally:
+        await server.close()
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    if not args.db.parent.exists():
+        raise ConfigError(f"{args.db.parent}: no such folder for the database")
+    config = ServerConfig(
+        db=args.db,
+        data_dir=args.data_dir,
+        host=args.host,
+        port=args.port,
+        analysis=args.analysis,
+        nonce_rotation_s=args.nonce_rotation,
+    )
+    asyncio.run(
+        serve_until_stopped(Server(config), lambda s: print(f"listening on {s.url}", flush=True))
+    )
     return 0

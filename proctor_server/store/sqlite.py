@@ -29,9 +29,10 @@ from proctor_server.store.base import (
 )
 from proctor_server.store.files import BlobDir
 from proctor_server.store.migrations import migrate
-from shared.questions import Question, encode_bank, parse_bank
+from shared.errors import ErrorCode, RuleError
+from shared.questions import Question, encode_bank, max_score, parse_bank, score
 from shared.shuffle import PaperOrder
-from shared.states import AttemptState
+from shared.states import AttemptState, Effect, Trigger, transition
 from shared.timeutil import from_wire, to_wire
 
 T = TypeVar("T")
@@ -383,14 +384,47 @@ class SqliteStore:
 
         await self._write(op)
 
-    async def set_state(
-        self, attempt: AttemptRecord, state: AttemptState, at: datetime, reason: str
-    ) -> None:
-        """Persist a state change (already checked against the transition table) together
-        with the attempt's derived fields (start, finish, score)."""
-        a = attempt
+    async def transition(
+        self,
+        attempt_id: str,
+        trigger: Trigger,
+        at: datetime,
+        reason: str,
+        *,
+        questions: list[Question],
+        pass_score: int,
+    ) -> tuple[AttemptRecord, tuple[Effect, ...]]:
+        """Change an attempt's state through the transition table, inside one transaction.
 
-        def op(c: sqlite3.Connection) -> None:
+        The current state is read in the same transaction as the change, so a deadline and a
+        submit racing each other cannot both win. Scoring (Effect.SCORE) reads the answers
+        committed before this transaction: every acknowledged answer counts.
+        """
+
+        def op(c: sqlite3.Connection) -> tuple[AttemptRecord, tuple[Effect, ...]]:
+            row = c.execute(
+                f"SELECT {self._ATTEMPT_COLS} FROM attempts WHERE id = ?", (attempt_id,)
+            ).fetchone()
+            if row is None:
+                raise KeyError(attempt_id)
+            a = self._attempt(row)
+            state, effects = transition(a.state, trigger)
+            a.state = state
+            if trigger is Trigger.IDENTITY_ACCEPTED:
+                a.identity_accepted = True
+            if state is AttemptState.IN_PROGRESS and a.started_at is None:
+                a.started_at = at
+            if Effect.SCORE in effects:
+                chosen = {
+                    int(q): frozenset(json.loads(ch))
+                    for q, ch in c.execute(
+                        "SELECT question, choice FROM answers WHERE attempt_id = ?", (attempt_id,)
+                    )
+                }
+                a.score = score(questions, chosen)
+                a.max_score = max_score(questions)
+                a.passed = a.score >= pass_score
+                a.finished_at = at
             c.execute(
                 "UPDATE attempts SET state=?, started_at=?, finished_at=?, score=?, max_score=?, "
                 "passed=?, identity_accepted=? WHERE id=?",
@@ -409,9 +443,9 @@ class SqliteStore:
                 "INSERT INTO attempt_states VALUES (?,?,?,?)",
                 (a.id, state.value, to_wire(at), reason),
             )
+            return a, effects
 
-        await self._write(op)
-        attempt.state = state
+        return await self._write(op)
 
     async def state_history(self, attempt_id: str) -> list[tuple[str, datetime, str]]:
         rows = await self._read(
@@ -438,6 +472,25 @@ class SqliteStore:
     # ------------------------------------------------------------ client writes
 
     @staticmethod
+    def _require_open(c: sqlite3.Connection, attempt_id: str, *, paper: bool) -> None:
+        """Refuse a write to a finished attempt (checked in the write's own transaction)."""
+        row = c.execute("SELECT state FROM attempts WHERE id = ?", (attempt_id,)).fetchone()
+        if row is None:
+            raise KeyError(attempt_id)
+        state = AttemptState(row[0])
+        if state is AttemptState.TIMED_OUT:
+            raise RuleError("the exam time is over", code=ErrorCode.DEADLINE_PASSED)
+        if state.finished:
+            raise RuleError(f"the attempt is {state.value}", code=ErrorCode.EXAM_OVER)
+        if paper and state is not AttemptState.IN_PROGRESS:
+            code = (
+                ErrorCode.IDENTITY_REQUIRED
+                if state is AttemptState.WAITING
+                else ErrorCode.NOT_ALLOWED
+            )
+            raise RuleError("the paper is not open yet", code=code)
+
+    @staticmethod
     def _claim(c: sqlite3.Connection, attempt_id: str, client_id: str, kind: str, at: str) -> bool:
         """Record a client message id; False when it was stored before (a resend)."""
         cur = c.execute(
@@ -455,6 +508,7 @@ class SqliteStore:
         def op(c: sqlite3.Connection) -> bool:
             if not self._claim(c, attempt_id, client_id, "answer", when):
                 return False
+            self._require_open(c, attempt_id, paper=True)
             c.execute(
                 "INSERT INTO answers VALUES (?,?,?,?,?) ON CONFLICT (attempt_id, question) "
                 "DO UPDATE SET choice=excluded.choice, client_id=excluded.client_id, "
@@ -492,6 +546,7 @@ class SqliteStore:
         def op(c: sqlite3.Connection) -> bool:
             if not self._claim(c, attempt_id, client_id, "event", when):
                 return False
+            self._require_open(c, attempt_id, paper=False)
             c.execute(
                 "INSERT INTO events VALUES (?,?,?,?,?,?)",
                 (attempt_id, client_id, kind, client_at, when, json.dumps(detail)),
@@ -569,6 +624,7 @@ class SqliteStore:
         def op(c: sqlite3.Connection) -> bool:
             if not self._claim(c, photo.attempt_id, photo.client_id, photo.kind, when):
                 return False
+            self._require_open(c, photo.attempt_id, paper=False)
             c.execute(
                 "INSERT INTO photos VALUES (?,?,?,?,?,?,?,?,?,?)",
                 (
@@ -584,10 +640,6 @@ class SqliteStore:
                     json.dumps(photo.reasons, ensure_ascii=False),
                 ),
             )
-            if photo.kind == "identity_photo" and photo.accepted:
-                c.execute(
-                    "UPDATE attempts SET identity_accepted = 1 WHERE id = ?", (photo.attempt_id,)
-                )
             return True
 
         return await self._write(op)

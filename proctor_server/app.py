@@ -1,0 +1,214 @@
+"""The server process: one `websockets` server for /ws/candidate, /ws/proctor,
+/ws/bandwidth and plain HTTP; the store; the live exams; analysis. Startup rebuilds every
+live exam's timers from the store; shutdown runs in a fixed order."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import logging
+from collections.abc import AsyncIterator, Coroutine
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from websockets.asyncio.server import Server as WsServer
+from websockets.asyncio.server import ServerConnection, serve
+from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Request, Response
+
+from proctor_server import http
+from proctor_server.analysis import (
+    ClientSignals,
+    IdentityChecker,
+    JpegSanityChecker,
+    NoAnalysis,
+    NoClientSignals,
+    SnapshotAnalyzer,
+)
+from proctor_server.bus import EventBus
+from proctor_server.candidate import CandidateSession
+from proctor_server.exams import ExamRuntime, utcnow
+from proctor_server.proctor_feed import serve_proctor
+from proctor_server.store import SqliteStore
+from shared import protocol as p
+from shared.timeutil import to_wire
+
+log = logging.getLogger(__name__)
+
+BANDWIDTH_MAX_MESSAGE = 8 * 1024 * 1024
+
+
+@dataclass(slots=True)
+class ServerConfig:
+    db: Path
+    data_dir: Path | None = None
+    host: str = "127.0.0.1"
+    port: int = 8765
+    nonce_rotation_s: float = 60.0
+    hello_timeout_s: float = 15.0
+    ping_interval_s: float | None = 20.0
+    analysis: str = "basic"  # basic: decodable-JPEG checks only; faces: the face stack
+
+
+class Server:
+    def __init__(self, config: ServerConfig):
+        self.config = config
+        self.store = SqliteStore(config.db, config.data_dir)
+        self.bus = EventBus()
+        self.runtimes: dict[str, ExamRuntime] = {}
+        self._runtime_lock = asyncio.Lock()
+        self._ws: WsServer | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._ready = False
+        self._closed = False
+        self.identity: IdentityChecker = JpegSanityChecker()
+        self.analyzer: SnapshotAnalyzer = NoAnalysis()
+        self.signals: ClientSignals = NoClientSignals()
+
+    # ------------------------------------------------------------ addresses
+
+    @property
+    def port(self) -> int:
+        assert self._ws is not None
+        sock = next(iter(self._ws.sockets))
+        return int(sock.getsockname()[1])
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.config.host}:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://{self.config.host}:{self.port}"
+
+    # ------------------------------------------------------------ lifecycle
+
+    async def start(self) -> None:
+        await self.store.open()
+        if self.config.analysis == "faces":
+            self._load_face_analysis()
+        now = utcnow()
+        for exam in await self.store.list_live_exams(now):
+            await self.runtime_for(exam.id)
+        self._ws = await serve(
+            self._handle,
+            self.config.host,
+            self.config.port,
+            process_request=self._process_request,
+            compression=None,  # no per-message deflate: memory per socket and bomb surface
+            max_size=p.MAX_FRAME,
+            ping_interval=self.config.ping_interval_s,
+            ping_timeout=self.config.ping_interval_s,
+            server_header="proctor",
+        )
+        self._ready = True
+        log.info("listening on %s", self.url)
+
+    def _load_face_analysis(self) -> None:
+        if importlib.util.find_spec("proctor_server.vision") is None:
+            log.warning("face analysis is not installed; using the basic identity check")
+            return
+        from proctor_server.vision import build_analysis
+
+        self.identity, self.analyzer, self.signals = build_analysis(self.store)
+
+    async def close(self) -> None:
+        """Stop accepting, close sessions, stop timers and analysis, flush and close the store."""
+        if self._closed:
+            return
+        self._closed = True
+        self._ready = False
+        if self._ws is not None:
+            self._ws.close(close_connections=True)
+            await self._ws.wait_closed()
+        for runtime in self.runtimes.values():
+            await runtime.close()
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.analyzer.close()
+        self.bus.close()
+        await self.store.close()
+
+    async def runtime_for(self, exam_id: str) -> ExamRuntime | None:
+        runtime = self.runtimes.get(exam_id)
+        if runtime is not None:
+            return runtime
+        async with self._runtime_lock:
+            runtime = self.runtimes.get(exam_id)
+            if runtime is None:
+                exam = await self.store.get_exam(exam_id)
+                if exam is None:
+                    return None
+                runtime = ExamRuntime(self, exam)
+                self.runtimes[exam_id] = runtime
+                await runtime.start()
+        return runtime
+
+    def spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
+        """Run background work owned by the server (cancelled at shutdown)."""
+        task = asyncio.create_task(coro, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("task %s failed", task.get_name(), exc_info=task.exception())
+
+    def analyze_snapshot(
+        self, runtime: ExamRuntime, attempt_id: str, photo_id: str, jpeg: bytes, at: datetime
+    ) -> None:
+        async def work() -> None:
+            drafts = await self.analyzer.analyze(attempt_id, photo_id, jpeg, at)
+            for draft in drafts:
+                runtime.publish(
+                    "flag",
+                    attempt=attempt_id,
+                    kind=draft.kind,
+                    confidence=draft.confidence,
+                    snapshot=photo_id,
+                )
+
+        self.spawn(work(), f"analyze-{photo_id}")
+
+    # ------------------------------------------------------------ connections
+
+    def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
+        return http.route(request, self._ready)
+
+    async def _handle(self, ws: ServerConnection) -> None:
+        assert ws.request is not None
+        path = ws.request.path.split("?", 1)[0]
+        if path == "/ws/candidate":
+            await CandidateSession(self, ws).run()
+        elif path == "/ws/proctor":
+            await serve_proctor(self, ws)
+        elif path == "/ws/bandwidth":
+            await self._bandwidth(ws)
+
+    async def _bandwidth(self, ws: ServerConnection) -> None:
+        """Upload test: every binary message is answered with its size once fully received."""
+        ws.protocol.max_message_size = BANDWIDTH_MAX_MESSAGE
+        try:
+            async for message in ws:
+                size = len(message) if isinstance(message, bytes) else len(message.encode())
+                await ws.send(
+                    f'{{"type": "bandwidth_ack", "bytes": {size}, '
+                    f'"server_time": "{to_wire(utcnow())}"}}'
+                )
+        except ConnectionClosed:
+            pass
+
+
+@asynccontextmanager
+async def run_server(config: ServerConfig) -> AsyncIterator[Server]:
+    server = Server(config)
+    try:
+        await server.start()
+        yield server
+    finally:
+        await server.close()

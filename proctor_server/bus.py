@@ -1,0 +1,60 @@
+"""The event bus that feeds proctors' live views. In-process today; a Redis or PostgreSQL
+LISTEN/NOTIFY bus implements the same two methods when several server processes share exams."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+QUEUE_LIMIT = 1000  # a proctor view that falls this far behind is dropped, not the server
+
+
+class Subscription:
+    def __init__(self, bus: EventBus, exam_id: str):
+        self.exam_id = exam_id
+        self.queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue(QUEUE_LIMIT)
+        self._bus = bus
+
+    async def get(self) -> dict[str, Any] | None:
+        """The next event, or None once the subscription was dropped or closed."""
+        return await self.queue.get()
+
+    def close(self) -> None:
+        self._bus._unsubscribe(self)
+
+
+class EventBus:
+    def __init__(self) -> None:
+        self._subs: dict[str, set[Subscription]] = defaultdict(set)
+
+    def subscribe(self, exam_id: str) -> Subscription:
+        sub = Subscription(self, exam_id)
+        self._subs[exam_id].add(sub)
+        return sub
+
+    def _unsubscribe(self, sub: Subscription) -> None:
+        self._subs[sub.exam_id].discard(sub)
+
+    def publish(self, exam_id: str, event: dict[str, Any]) -> None:
+        for sub in list(self._subs.get(exam_id, ())):
+            try:
+                sub.queue.put_nowait(event)
+            except asyncio.QueueFull:
+                log.warning("proctor view of %s fell behind; dropping it", exam_id)
+                self._unsubscribe(sub)
+                while not sub.queue.empty():
+                    sub.queue.get_nowait()
+                sub.queue.put_nowait(None)
+
+    def close(self) -> None:
+        for subs in self._subs.values():
+            for sub in subs:
+                try:
+                    sub.queue.put_nowait(None)
+                except asyncio.QueueFull:
+                    pass
+        self._subs.clear()

@@ -1,0 +1,1 @@
+"""The server's pure session core: decisions over records, messages and `now`; no I/O."""

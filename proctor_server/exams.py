@@ -1,0 +1,181 @@
+"""One live exam on this server: its timers (paper release, deadline, watermark rotation),
+its connected candidates, and finalizing attempts. Rebuilt from the store after a restart."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Coroutine
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from proctor_server.store import AttemptRecord, ExamRecord
+from shared.errors import InvalidTransition
+from shared.questions import Question, max_score
+from shared.rules import WRITE_GRACE, default_pass_score
+from shared.states import Trigger
+from shared.timeutil import to_wire
+
+if TYPE_CHECKING:
+    from proctor_server.app import Server
+    from proctor_server.candidate import CandidateSession
+
+log = logging.getLogger(__name__)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+async def sleep_until(moment: datetime) -> None:
+    """Sleep until the server clock reaches `moment` (re-checked after each wake-up)."""
+    while True:
+        delay = (moment - utcnow()).total_seconds()
+        if delay <= 0:
+            return
+        await asyncio.sleep(min(delay, 3600))
+
+
+class ExamRuntime:
+    def __init__(self, server: Server, exam: ExamRecord):
+        self.server = server
+        self.exam = exam
+        self.sessions: dict[str, CandidateSession] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._trial_deadlines: set[str] = set()
+        self._closed = False
+
+    # ------------------------------------------------------------ rules of this exam
+
+    def questions_for(self, attempt: AttemptRecord) -> list[Question]:
+        return self.exam.trial_questions if attempt.mode == "trial" else self.exam.questions
+
+    def pass_score_for(self, attempt: AttemptRecord) -> int:
+        if attempt.mode == "trial":
+            return default_pass_score(max_score(self.exam.trial_questions))
+        return self.exam.pass_score
+
+    # ------------------------------------------------------------ lifecycle
+
+    def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
+        task = asyncio.create_task(coro, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error(
+                "exam %s task %s failed", self.exam.id, task.get_name(), exc_info=task.exception()
+            )
+
+    async def start(self) -> None:
+        """Schedule the paper release, the deadline, the watermark rotation, and the
+        deadlines of unfinished trial attempts (after a restart, from the store)."""
+        self._spawn(self._release_at_start(), f"release-{self.exam.id}")
+        self._spawn(
+            self._finalize_at(self.exam.window.ends_at + WRITE_GRACE, mode="exam"),
+            f"deadline-{self.exam.id}",
+        )
+        self._spawn(self._rotate_nonces(), f"nonces-{self.exam.id}")
+        for attempt in await self.server.store.unfinished_attempts(self.exam.id):
+            if attempt.mode == "trial":
+                self.schedule_trial_deadline(attempt)
+
+    def schedule_trial_deadline(self, attempt: AttemptRecord) -> None:
+        if attempt.id in self._trial_deadlines:
+            return
+        self._trial_deadlines.add(attempt.id)
+        self._spawn(self._finalize_trial(attempt), f"trial-deadline-{attempt.id}")
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    # ------------------------------------------------------------ sessions
+
+    def attach(self, session: CandidateSession) -> CandidateSession | None:
+        """Register a live connection for an attempt; return the one it replaces."""
+        old = self.sessions.get(session.attempt_id)
+        self.sessions[session.attempt_id] = session
+        return old if old is not session else None
+
+    def detach(self, session: CandidateSession) -> None:
+        if self.sessions.get(session.attempt_id) is session:
+            del self.sessions[session.attempt_id]
+
+    def publish(self, event_type: str, /, **fields: Any) -> None:
+        self.server.bus.publish(
+            self.exam.id,
+            {"type": event_type, "exam": self.exam.id, "at": to_wire(utcnow()), **fields},
+        )
+
+    # ------------------------------------------------------------ timers
+
+    async def _release_at_start(self) -> None:
+        await sleep_until(self.exam.starts_at)
+        for session in list(self.sessions.values()):
+            if session.attempt_mode == "exam":
+                await session.release_paper()
+
+    async def _finalize_at(self, moment: datetime, *, mode: str) -> None:
+        await sleep_until(moment)
+        for attempt in await self.server.store.unfinished_attempts(self.exam.id):
+            if attempt.mode == mode:
+                await self.finalize(attempt, Trigger.DEADLINE, "time_up")
+
+    async def _finalize_trial(self, attempt: AttemptRecord) -> None:
+        await sleep_until(attempt.ends_at + WRITE_GRACE)
+        await self.finalize(attempt, Trigger.DEADLINE, "time_up")
+
+    async def _rotate_nonces(self) -> None:
+        period = self.server.config.nonce_rotation_s
+        while not self.exam.window.over(utcnow()):
+            await asyncio.sleep(period)
+            for session in list(self.sessions.values()):
+                await session.rotate_nonce()
+
+    # ------------------------------------------------------------ finishing
+
+    async def finalize(
+        self, attempt: AttemptRecord, trigger: Trigger, reason: str
+    ) -> AttemptRecord | None:
+        """Finish an attempt (deadline, submit, termination), score it, tell its candidate."""
+        try:
+            updated, _ = await self.server.store.transition(
+                attempt.id,
+                trigger,
+                utcnow(),
+                reason,
+                questions=self.questions_for(attempt),
+                pass_score=self.pass_score_for(attempt),
+            )
+        except InvalidTransition:
+            return None  # already finished by another path: nothing to do
+        log.info(
+            "attempt %s %s: %s/%s",
+            updated.id,
+            updated.state.value,
+            updated.score,
+            updated.max_score,
+        )
+        self.publish(
+            "attempt_finished",
+            attempt=updated.id,
+            state=updated.state.value,
+            reason=reason,
+            score=updated.score,
+            max_score=updated.max_score,
+            passed=updated.passed,
+        )
+        session = self.sessions.get(updated.id)
+        if session is not None:
+            await session.on_finished(updated, reason)
+        return updated
+
+    def remaining(self, now: datetime) -> timedelta:
+        return self.exam.window.remaining(now)
