@@ -1,0 +1,85 @@
+"""Clear screens for what stops the candidate: `entry_not_open`, `entry_closed`, `bad_ticket`,
+`exam_over`, a server that cannot be reached, and an exam the proctor terminated."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from proctor_client.ui import texts
+from proctor_client.ui.base import FAIL_COLOUR, WARN_COLOUR, Screen, body_label, title_label
+
+# Codes after which trying again can help (the rest end the way in).
+RETRYABLE = frozenset({"entry_not_open", "unreachable", "bad_ticket", "internal_error"})
+
+
+class MessageScreen(Screen):
+    retry_requested = Signal()
+    back_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._code = ""
+        self._detail = ""
+        self._icon = QLabel("!")
+        self._icon.setFixedSize(56, 56)
+        self._title = title_label()
+        self._advice = body_label()
+        self._detail_label = body_label()
+        self._detail_label.setStyleSheet("color: #555555;")
+        self.retry_button = QPushButton()
+        self.retry_button.clicked.connect(self.retry_requested)
+        self.back_button = QPushButton()
+        self.back_button.clicked.connect(self.back_requested)
+        head = QHBoxLayout()
+        head.addWidget(self._icon)
+        head.addWidget(self._title, 1)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.back_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.retry_button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(head)
+        layout.addWidget(self._advice)
+        layout.addWidget(self._detail_label)
+        layout.addStretch(1)
+        layout.addLayout(buttons)
+        self.retranslate()
+
+    @property
+    def code(self) -> str:
+        return self._code
+
+    def show_error(self, code: str, detail: str = "") -> None:
+        """`code` is a wire error code, `unreachable` or `terminated`; `detail` the server's words."""
+        self._code = code
+        self._detail = detail
+        self.retranslate()
+
+    def title_text(self) -> str:
+        return self._title.text()
+
+    def retranslate(self) -> None:
+        code = self._code
+        if code == "terminated":
+            title = self.tr("Your exam was ended by the proctor")
+            advice = self.tr(
+                "The proctor terminated this attempt. Your answers saved up to now are kept. "
+                "Contact the exam staff if you believe this is a mistake."
+            )
+        else:
+            title = texts.error_title(code)
+            advice = texts.error_advice(code)
+        self._title.setText(title)
+        self._advice.setText(advice)
+        self._detail_label.setText(
+            self.tr("Server message: {text}").format(text=self._detail) if self._detail else ""
+        )
+        colour = WARN_COLOUR if code in ("entry_not_open", "unreachable") else FAIL_COLOUR
+        self._icon.setStyleSheet(
+            f"background: {colour}; color: white; border-radius: 28px;"
+            "font-size: 32px; font-weight: bold; qproperty-alignment: AlignCenter;"
+        )
+        self.retry_button.setText(self.tr("Try again"))
+        self.retry_button.setVisible(code in RETRYABLE)
+        self.back_button.setText(self.tr("Back to the start"))
