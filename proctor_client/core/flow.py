@@ -41,8 +41,11 @@ FATAL_CODES: frozenset[str] = frozenset(
 )
 REPLACED = "replaced"  # client code: the same ticket connected elsewhere (close code 4409)
 CLOSE_REPLACED = 4409
-# The off-screen event that counts as leaving the exam screen (one warning each, R16).
-COUNTED_KIND = "focus_lost"
+# Off-screen events that use one warning each (R16), as the server's rules of conduct count
+# them; the server's `warning` message then confirms the count.
+COUNTED_KINDS: frozenset[str] = frozenset(
+    {"focus_lost", "window_minimized", "app_inactive", "screen_added"}
+)
 
 
 class InvalidAction(ProctorError):
@@ -296,9 +299,6 @@ def _on_message(state: ClientState, message: p.ServerMessage, now: float) -> Ste
 
 
 def _welcome(state: ClientState, w: p.Welcome, now: float) -> Step:
-    ends_at = w.exam.ends_at
-    if state.exam is not None and state.exam.id == w.exam.id and state.has_paper:
-        ends_at = state.exam.ends_at  # the paper's deadline (a trial's) stays authoritative
     state = replace(
         state,
         mode=w.mode,
@@ -308,7 +308,7 @@ def _welcome(state: ClientState, w: p.Welcome, now: float) -> Step:
         welcomed=True,
         resumed=w.resumed,
         session=w.session,
-        exam=ExamInfoView(w.exam.id, w.exam.title, w.exam.starts_at, ends_at),
+        exam=ExamInfoView(w.exam.id, w.exam.title, w.exam.starts_at, w.exam.ends_at),
         candidate_code=w.candidate.code,
         candidate_name=w.candidate.name,
         snapshot_interval_s=w.snapshot_interval_s,
@@ -489,7 +489,7 @@ def _report(state: ClientState, event: Report) -> Step:
         )
     if state.phase is not Phase.EXAM:
         return state, []  # off-screen events matter only while the paper is open (R16)
-    if event.kind == COUNTED_KIND:
+    if event.kind in COUNTED_KINDS and state.warning_limit is not None:
         state = replace(state, warnings_used=state.warnings_used + 1)
     message = p.Event(id=event.id, kind=event.kind, at=event.at, detail=dict(event.detail))
     return state, [Enqueue(event.id, "event", p.encode(message))]

@@ -43,7 +43,7 @@ EVENT_KINDS: frozenset[str] = frozenset(
         "screen_removed",
     }
 )
-# The events that take the candidate off the exam screen and count as a warning.
+# The events that take the candidate off the exam screen.
 LEAVING_KINDS: frozenset[str] = frozenset({"focus_lost", "window_minimized", "app_inactive"})
 
 
