@@ -15,6 +15,8 @@ from shared.errors import ProctorError
 COMMAND_MODULES: tuple[str, ...] = (
     "proctor_server.commands.exam",
     "proctor_server.commands.demo",
+    "proctor_server.commands.programme",
+    "proctor_server.commands.calendar",
 )
 
 

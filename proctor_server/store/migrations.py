@@ -10,6 +10,8 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 
+from proctor_server.programme.schema import PROGRAMME_STEPS
+
 CORE: list[str] = [
     # 1: the exam day
     """
@@ -151,7 +153,7 @@ CORE: list[str] = [
 ]
 
 # Components and their steps; a feature with tables of its own adds itself here.
-COMPONENTS: dict[str, Sequence[str]] = {"core": CORE}
+COMPONENTS: dict[str, Sequence[str]] = {"core": CORE, "programme": PROGRAMME_STEPS}
 
 
 def migrate(conn: sqlite3.Connection, components: dict[str, Sequence[str]] | None = None) -> None:
