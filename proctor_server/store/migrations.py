@@ -152,8 +152,32 @@ CORE: list[str] = [
     """,
 ]
 
+# Face analysis: each candidate's neutral head pose and lighting (from the identity photo or the
+# trial exam), keyed by attempt and findable by ticket.
+VISION: list[str] = [
+    """
+    CREATE TABLE vision_calibrations (
+        attempt_id TEXT PRIMARY KEY,
+        ticket TEXT,
+        source TEXT NOT NULL,
+        yaw REAL,
+        pitch REAL,
+        brightness REAL,
+        sharpness REAL,
+        embedding TEXT,
+        samples INTEGER NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE INDEX vision_calibrations_by_ticket ON vision_calibrations(ticket, updated_at);
+    """,
+]
+
 # Components and their steps; a feature with tables of its own adds itself here.
-COMPONENTS: dict[str, Sequence[str]] = {"core": CORE, "programme": PROGRAMME_STEPS}
+COMPONENTS: dict[str, Sequence[str]] = {
+    "core": CORE,
+    "programme": PROGRAMME_STEPS,
+    "vision": VISION,
+}
 
 
 def migrate(conn: sqlite3.Connection, components: dict[str, Sequence[str]] | None = None) -> None:
