@@ -44,7 +44,8 @@ async def create_exam(
     exam = ExamRecord(
         id="exam-" + uuid.uuid4().hex[:10],
         title=title.strip(),
-        starts_at=starts_at.astimezone(UTC),
+        # stored and sent with millisecond precision: keep exactly that
+        starts_at=starts_at.astimezone(UTC).replace(microsecond=starts_at.microsecond // 1000 * 1000),
         duration=duration,
         questions=questions,
         trial_questions=trial,

@@ -123,6 +123,8 @@ class CandidateSession:
         ticket = await store.get_ticket(hello.ticket)
         if ticket is None or ticket.revoked:
             raise RuleError("this admission ticket is not valid", code=ErrorCode.BAD_TICKET)
+        if hello.exam is not None and hello.exam != ticket.exam_id:
+            raise RuleError("this admission ticket is for another exam", code=ErrorCode.BAD_TICKET)
         runtime = await self.server.runtime_for(ticket.exam_id)
         if runtime is None:
             raise RuleError(

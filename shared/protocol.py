@@ -36,6 +36,7 @@ class Hello(_Msg, tag="hello"):
     ticket: str
     mode: Mode = "exam"
     client: dict[str, Any] = {}
+    exam: str | None = None  # the exam the client expects; a ticket for another is refused
 
 
 class MailTo(msgspec.Struct):

@@ -29,8 +29,10 @@ def parse_bank(data: bytes | str, *, source: str = "question bank") -> list[Ques
     """Decode and validate a question bank; ConfigError names the first problem."""
     try:
         bank = msgspec.json.decode(data, type=Bank)
-    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+    except msgspec.ValidationError as exc:
         raise ConfigError(f"{source}: {exc}") from None
+    except msgspec.DecodeError as exc:
+        raise ConfigError(f"{source}: malformed JSON ({exc})") from None
     return validate(bank.questions, source=source)
 
 

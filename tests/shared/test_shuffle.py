@@ -1,0 +1,62 @@
+"""Per-attempt shuffling (R16): stable per seed, different across attempts, traceable leaks."""
+
+from __future__ import annotations
+
+from shared.questions import Question
+from shared.shuffle import PaperIds, new_seed, order_for, trace_leak
+
+BANK = [
+    Question(id=f"q{i}", text=f"Question {i}?", options=[f"{i}-a", f"{i}-b", f"{i}-c", f"{i}-d"], answer=[0])
+    for i in range(20)
+]
+
+
+def test_the_same_seed_gives_the_same_order_and_ids() -> None:
+    seed = new_seed()
+    assert order_for(seed, BANK) == order_for(seed, BANK)
+    assert PaperIds.build(seed, BANK) == PaperIds.build(seed, BANK)
+
+
+def test_a_fixed_seed_gives_a_fixed_order_forever() -> None:
+    # Recorded seeds must keep meaning the same paper in every later version.
+    order = order_for("00" * 16, BANK[:5])
+    assert order.questions == [3, 1, 4, 2, 0]
+    assert order.options == [[3, 0, 2, 1], [1, 2, 3, 0], [0, 3, 2, 1], [3, 0, 1, 2], [0, 1, 3, 2]]
+
+
+def test_orders_are_permutations_and_differ_between_attempts() -> None:
+    orders = [order_for(new_seed(), BANK) for _ in range(50)]
+    for order in orders:
+        assert sorted(order.questions) == list(range(20))
+        assert all(sorted(o) == [0, 1, 2, 3] for o in order.options)
+    assert len({tuple(o.questions) for o in orders}) == 50
+    # option orders are shuffled too
+    assert len({tuple(o.options[0]) for o in orders}) > 1
+
+
+def test_ids_are_opaque_and_per_attempt() -> None:
+    a, b = PaperIds.build(new_seed(), BANK), PaperIds.build(new_seed(), BANK)
+    assert set(a.question_ids).isdisjoint(b.question_ids)
+    assert all(len(qid) == 11 for qid in a.question_ids)
+
+
+def test_a_leaked_paper_is_traced_to_its_attempt() -> None:
+    orders = {f"attempt-{k}": order_for(new_seed(), BANK) for k in range(300)}
+    culprit = orders["attempt-137"]
+    leaked_texts = [BANK[i].text for i in culprit.questions]
+    ranked = trace_leak(leaked_texts, BANK, orders)
+    assert ranked[0].attempt == "attempt-137"
+    assert ranked[0].agreement == 1.0
+    assert ranked[1].agreement < 0.8
+
+
+def test_a_partial_leak_with_option_orders_is_still_traced() -> None:
+    orders = {f"attempt-{k}": order_for(new_seed(), BANK) for k in range(300)}
+    culprit = orders["attempt-5"]
+    shown = culprit.questions[4:12]  # eight questions copied, in the culprit's order
+    texts = [BANK[i].text for i in shown]
+    options = [[BANK[i].options[j] for j in culprit.options[culprit.questions.index(i)]] for i in shown]
+    ranked = trace_leak(texts, BANK, orders, leaked_options=options)
+    assert ranked[0].attempt == "attempt-5"
+    assert ranked[0].agreement == 1.0
+    assert ranked[1].agreement < 1.0
