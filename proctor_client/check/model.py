@@ -107,6 +107,9 @@ class CheckResult:
 class CheckReport:
     checks: tuple[CheckResult, ...]
     elapsed_s: float = 0.0
+    # The device signals for ``hello.client`` (os, cameras, virtual_cameras, vm_signals,
+    # screens), gathered on the way.
+    device: dict[str, Any] = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
@@ -120,6 +123,7 @@ class CheckReport:
             "passed": self.passed,
             "elapsed_s": round(self.elapsed_s, 3),
             "checks": [result.to_json() for result in self.checks],
+            "device": self.device,
         }
 
 

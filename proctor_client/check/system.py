@@ -9,6 +9,7 @@ import platform
 import shutil
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ from proctor_client.check.probes import (
     parse_ifconfig_macs,
     vm_signals,
 )
-from proctor_client.devices.base import Screens
+from proctor_client.devices.base import ScreenGeometry, Screens
 from proctor_client.devices.camera_names import list_camera_names
 
 log = logging.getLogger(__name__)
@@ -93,6 +94,41 @@ def read_probe_inputs(platform_name: str = sys.platform) -> ProbeInputs:
             macos_sysctl=sysctl, macs=parse_ifconfig_macs(run_text(["ifconfig"]) or "")
         )
     return ProbeInputs()
+
+
+DRM_ROOT = Path("/sys/class/drm")
+
+
+def parse_drm_connectors(statuses: Mapping[str, str]) -> list[str]:
+    """``{"card0-HDMI-A-1": "<contents of status>"}`` → the connected connectors' names."""
+    return sorted(name for name, text in statuses.items() if text.strip() == "connected")
+
+
+class DrmScreens:
+    """Linux without Qt: the connected display connectors under /sys/class/drm (geometry
+    unknown, so reported as 0×0). The GUI uses Qt's own screen list instead."""
+
+    def __init__(self, root: Path = DRM_ROOT) -> None:
+        self.root = root
+
+    def geometries(self) -> list[ScreenGeometry]:
+        statuses: dict[str, str] = {}
+        try:
+            connectors = [p for p in self.root.iterdir() if "-" in p.name]
+        except OSError:
+            return []
+        for connector in connectors:
+            text = _read(connector / "status")
+            if text is not None:
+                statuses[connector.name] = text
+        return [ScreenGeometry(0, 0, 0, 0, name) for name in parse_drm_connectors(statuses)]
+
+
+def default_screens(platform_name: str = sys.platform) -> Screens | None:
+    """The screen counter the command line can use without Qt, or None when there is none."""
+    if platform_name.startswith("linux") and DrmScreens().geometries():
+        return DrmScreens()
+    return None
 
 
 def read_os_figures() -> OsFigures:

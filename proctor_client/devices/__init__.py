@@ -18,7 +18,12 @@ from proctor_client.devices.base import (
     read_samples,
 )
 from proctor_client.devices.camera_names import list_camera_names
-from proctor_client.devices.cameras import OpenCVCamera, VideoFileCamera, open_camera
+from proctor_client.devices.cameras import (
+    OpenCVCamera,
+    VideoFileCamera,
+    check_camera_spec,
+    open_camera,
+)
 from proctor_client.devices.fake_cameras import BlackCamera, FrozenCamera, SyntheticCamera
 from proctor_client.devices.jpeg import encode_jpeg
 from proctor_client.devices.microphones import (
@@ -26,6 +31,7 @@ from proctor_client.devices.microphones import (
     SoundDeviceMicrophone,
     ToneMicrophone,
     WavFileMicrophone,
+    check_microphone_spec,
     open_microphone,
 )
 from proctor_client.devices.screens import FixedScreens
@@ -48,6 +54,8 @@ __all__ = [
     "ToneMicrophone",
     "VideoFileCamera",
     "WavFileMicrophone",
+    "check_camera_spec",
+    "check_microphone_spec",
     "close_device",
     "encode_jpeg",
     "list_camera_names",

@@ -136,15 +136,34 @@ def _device_name(device: int | str) -> str:
     return str(device)
 
 
+def check_camera_spec(spec: str) -> None:
+    """Refuse a malformed ``--camera`` or a missing file at once, without opening anything."""
+    text = spec.strip()
+    if not text:
+        raise ConfigError("--camera is empty: give a device number, 'synthetic' or a video file")
+    if text.lower() in FAKE_CAMERAS or text.isdigit():
+        return
+    if text.startswith("/dev/"):
+        if not Path(text).exists():
+            raise ConfigError(f"camera device {text!r} does not exist")
+        return
+    path = Path(text).expanduser()
+    if not path.exists():
+        raise ConfigError(
+            f"camera {text!r}: no such video file (use a device number, 'synthetic' or a file)"
+        )
+    if path.is_dir():
+        raise ConfigError(f"camera {text!r} is a folder, not a video file")
+
+
 def open_camera(spec: str, *, realtime: bool = True) -> Camera:
     """``--camera``: ``synthetic`` (also ``frozen``, ``black``), a device index such as ``0``,
     a device path such as ``/dev/video0``, or a video file that plays in a loop.
 
     Raises ConfigError with a one-line reason when the spec names nothing usable.
     """
+    check_camera_spec(spec)
     text = spec.strip()
-    if not text:
-        raise ConfigError("--camera is empty: give a device number, 'synthetic' or a video file")
     lowered = text.lower()
     if lowered == "synthetic":
         return SyntheticCamera(realtime=realtime)
@@ -155,14 +174,5 @@ def open_camera(spec: str, *, realtime: bool = True) -> Camera:
     if text.isdigit():
         return OpenCVCamera(int(text))
     if text.startswith("/dev/"):
-        if not Path(text).exists():
-            raise ConfigError(f"camera device {text!r} does not exist")
         return OpenCVCamera(text)
-    path = Path(text).expanduser()
-    if not path.exists():
-        raise ConfigError(
-            f"camera {text!r}: no such video file (use a device number, 'synthetic' or a file)"
-        )
-    if path.is_dir():
-        raise ConfigError(f"camera {text!r} is a folder, not a video file")
-    return VideoFileCamera(path, realtime=realtime)
+    return VideoFileCamera(Path(text).expanduser(), realtime=realtime)

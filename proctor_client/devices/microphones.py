@@ -205,31 +205,50 @@ class SoundDeviceMicrophone:
                 self._stream.close()
 
 
-def open_microphone(spec: str, *, realtime: bool = True) -> Microphone:
-    """``--mic``: ``silence``, ``tone`` or ``tone:FREQ``, a WAV file, ``default``, a device
-    index such as ``2``, or part of a device name. ConfigError with a one-line reason when
-    the spec names nothing usable."""
+def _tone_frequency(text: str) -> float:
+    if ":" not in text:
+        return 440.0
+    try:
+        return float(text.split(":", 1)[1])
+    except ValueError:
+        raise ConfigError(f"--mic {text!r}: the tone frequency must be a number") from None
+
+
+def _is_file_spec(text: str) -> bool:
+    return text.lower().endswith(".wav") or "/" in text or "\\" in text
+
+
+def check_microphone_spec(spec: str) -> None:
+    """Refuse a malformed ``--mic`` or a missing file at once, without opening anything."""
     text = spec.strip()
     if not text:
         raise ConfigError(
             "--mic is empty: give 'default', a device number, 'silence', 'tone' or a WAV file"
         )
     lowered = text.lower()
+    if lowered == "tone" or lowered.startswith("tone:"):
+        frequency = _tone_frequency(lowered)
+        if not 0 < frequency < DEFAULT_RATE / 2:
+            raise ConfigError(
+                f"--mic {text!r}: the tone must be between 0 and {DEFAULT_RATE // 2} Hz"
+            )
+    elif _is_file_spec(text) and not Path(text).expanduser().is_file():
+        raise ConfigError(f"microphone file {text!r} does not exist")
+
+
+def open_microphone(spec: str, *, realtime: bool = True) -> Microphone:
+    """``--mic``: ``silence``, ``tone`` or ``tone:FREQ``, a WAV file, ``default``, a device
+    index such as ``2``, or part of a device name. ConfigError with a one-line reason when
+    the spec names nothing usable."""
+    check_microphone_spec(spec)
+    text = spec.strip()
+    lowered = text.lower()
     if lowered == "silence":
         return SilenceMicrophone(realtime=realtime)
     if lowered == "tone" or lowered.startswith("tone:"):
-        frequency = 440.0
-        if ":" in lowered:
-            try:
-                frequency = float(lowered.split(":", 1)[1])
-            except ValueError:
-                raise ConfigError(f"--mic {text!r}: the tone frequency must be a number") from None
-        return ToneMicrophone(frequency=frequency, realtime=realtime)
-    path = Path(text).expanduser()
-    if lowered.endswith(".wav") or "/" in text or "\\" in text:
-        if not path.is_file():
-            raise ConfigError(f"microphone file {text!r} does not exist")
-        return WavFileMicrophone(path, realtime=realtime)
+        return ToneMicrophone(frequency=_tone_frequency(lowered), realtime=realtime)
+    if _is_file_spec(text):
+        return WavFileMicrophone(Path(text).expanduser(), realtime=realtime)
     if lowered == "default":
         return SoundDeviceMicrophone(None)
     if text.isdigit():
