@@ -166,7 +166,7 @@ def check_refund(facts: Facts, now: datetime) -> None:
         raise RuleBroken(
             "R5", f"registration {facts.id} is {facts.state.value}: no payment to refund"
         )
-    closes = refund_closes(facts.paid_at)
+    closes = refund_closes(facts.paid_at).astimezone(facts.sitting.tz)
     if now >= closes:
         raise RuleBroken(
             "R5",
