@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from proctor_client.check.model import CheckResult
 from proctor_client.ui.base import (
     FAIL_COLOUR,
     PASS_COLOUR,
@@ -38,67 +39,145 @@ _MARKS = {
 
 @dataclass(frozen=True)
 class CheckRow:
-    """One line of the check list, as plain data (built from the check runner's results)."""
+    """One line of the check list, as plain data (see `row_from_result`)."""
 
     check_id: str
     status: str  # one of STATUSES
     figure: str = ""  # the measured value, already formatted ("12.4 Mb/s", "1280×720")
-    advice: str = ""  # an advice key; translated by `check_advice`, shown as is when unknown
+    advice_key: str = ""  # translated by `check_advice`
+    advice: str = ""  # the English advice, shown when the key is unknown
     required: bool = True
+
+
+def row_from_result(result: CheckResult) -> CheckRow:
+    return CheckRow(
+        check_id=str(result.id),
+        status=str(result.status),
+        figure=figure_text(result.figure, result.unit),
+        advice_key=result.advice_key,
+        advice=result.advice,
+        required=result.required,
+    )
+
+
+def pending_row(check_id: str, *, running: bool = False) -> CheckRow:
+    return CheckRow(check_id=check_id, status="running" if running else "pending")
+
+
+def figure_text(figure: float | int | str | None, unit: str) -> str:
+    if figure is None:
+        return ""
+    if isinstance(figure, float):
+        figure = f"{figure:.1f}".rstrip("0").rstrip(".")
+    words = {
+        "screens": QCoreApplication.translate("CheckTexts", "screen(s)"),
+        "cameras": QCoreApplication.translate("CheckTexts", "virtual camera(s)"),
+        "signals": QCoreApplication.translate("CheckTexts", "sign(s)"),
+    }
+    unit = words.get(unit, unit)
+    return f"{figure} {unit}".strip()
 
 
 def check_title(check_id: str) -> str:
     titles = {
         "os": QCoreApplication.translate("CheckTexts", "Operating system"),
         "camera": QCoreApplication.translate("CheckTexts", "Camera"),
+        "virtual_camera": QCoreApplication.translate("CheckTexts", "Virtual cameras"),
         "microphone": QCoreApplication.translate("CheckTexts", "Microphone"),
-        "bandwidth": QCoreApplication.translate("CheckTexts", "Download speed (at least 1 Mb/s)"),
-        "server": QCoreApplication.translate("CheckTexts", "Connection to the exam server"),
-        "latency": QCoreApplication.translate("CheckTexts", "Connection stability"),
         "screens": QCoreApplication.translate("CheckTexts", "Screens"),
         "virtual_machine": QCoreApplication.translate("CheckTexts", "Virtual machine"),
+        "latency": QCoreApplication.translate("CheckTexts", "Connection to the exam server"),
+        "download": QCoreApplication.translate("CheckTexts", "Download speed (at least 1 Mb/s)"),
+        "upload": QCoreApplication.translate("CheckTexts", "Upload speed"),
+        "clock": QCoreApplication.translate("CheckTexts", "Computer clock"),
     }
     return titles.get(check_id, check_id)
 
 
-def check_advice(key: str) -> str:
+def check_advice(key: str, fallback: str = "") -> str:
+    """What to do, in the current language; the English `fallback` for an unknown key."""
     advice = {
-        "ok": "",
-        "camera_missing": QCoreApplication.translate(
-            "CheckTexts", "Connect a camera and close other programs that use it."
+        "retry": QCoreApplication.translate(
+            "CheckTexts", "Run the check again. If this repeats, contact the exam support team."
         ),
-        "camera_virtual": QCoreApplication.translate(
-            "CheckTexts", "Use a real camera; virtual cameras are not allowed."
+        "camera_connect": QCoreApplication.translate(
+            "CheckTexts",
+            "Connect a camera, close other programs that use it, and allow this app to use it.",
         ),
-        "camera_dark": QCoreApplication.translate(
-            "CheckTexts", "The picture is very dark: turn on a light or open the lens cover."
+        "camera_black": QCoreApplication.translate(
+            "CheckTexts", "Uncover the camera lens and turn on a light in front of you."
         ),
-        "microphone_missing": QCoreApplication.translate(
-            "CheckTexts", "Connect a microphone and allow this app to use it."
+        "camera_frozen": QCoreApplication.translate(
+            "CheckTexts", "Close other programs that use the camera, then unplug and reconnect it."
         ),
-        "microphone_silent": QCoreApplication.translate(
-            "CheckTexts", "The microphone hears nothing: unmute it or raise its volume."
+        "camera_too_weak": QCoreApplication.translate(
+            "CheckTexts", "Use a camera with at least 320×240 pixels and 5 frames a second."
         ),
-        "os_unsupported": QCoreApplication.translate(
-            "CheckTexts", "Use Windows 7 or later, or macOS, on a laptop or desktop."
+        "camera_low_quality": QCoreApplication.translate(
+            "CheckTexts",
+            "Better light and a 640×480 camera at 10 frames a second or more help the proctor.",
         ),
-        "bandwidth_low": QCoreApplication.translate(
-            "CheckTexts", "Use a faster network, or stop downloads and videos on it."
+        "mic_connect": QCoreApplication.translate(
+            "CheckTexts",
+            "Connect a microphone, allow this app to use it, and choose it as the input device.",
         ),
-        "server_unreachable": QCoreApplication.translate(
-            "CheckTexts", "Check the server address and your network connection."
+        "mic_silent": QCoreApplication.translate(
+            "CheckTexts",
+            "Check that the microphone is not muted, then say a few words during the check.",
         ),
-        "unstable": QCoreApplication.translate(
-            "CheckTexts", "Your connection is unstable: use a wired network if you can."
+        "os_upgrade": QCoreApplication.translate(
+            "CheckTexts", "Use a computer with Windows 7 or later, or macOS."
         ),
-        "extra_screen": QCoreApplication.translate(
-            "CheckTexts", "Disconnect every screen but one before the exam."
+        "os_linux_unofficial": QCoreApplication.translate(
+            "CheckTexts", "For the real exam, use Windows 7 or later, or macOS."
         ),
-        "virtual_machine": QCoreApplication.translate(
-            "CheckTexts", "Run the app on the computer itself, not in a virtual machine."
+        "net_unreachable": QCoreApplication.translate(
+            "CheckTexts",
+            "Check your internet connection and that the exam server address is right.",
+        ),
+        "net_too_slow": QCoreApplication.translate(
+            "CheckTexts",
+            "Move closer to the Wi-Fi router or use a cable, and stop other downloads and videos.",
+        ),
+        "net_upload_low": QCoreApplication.translate(
+            "CheckTexts", "Stop uploads, backups and video calls during the exam."
+        ),
+        "net_high_latency": QCoreApplication.translate(
+            "CheckTexts",
+            "Use a cable or a better network; a mobile hotspot far from the mast is too slow.",
+        ),
+        "net_unstable": QCoreApplication.translate(
+            "CheckTexts", "Use a cable or move closer to the Wi-Fi router."
+        ),
+        "net_slow_latency": QCoreApplication.translate(
+            "CheckTexts", "Use a cable or move closer to the Wi-Fi router."
+        ),
+        "clock_sync": QCoreApplication.translate(
+            "CheckTexts", "Set the computer clock to update automatically."
+        ),
+        "screens_unknown": QCoreApplication.translate(
+            "CheckTexts", "During the exam, use exactly one screen."
+        ),
+        "screens_disconnect_extra": QCoreApplication.translate(
+            "CheckTexts",
+            "Disconnect the extra screen (and turn off screen mirroring), then check again.",
+        ),
+        "vcam_in_use": QCoreApplication.translate(
+            "CheckTexts",
+            "Choose your real camera and close programs such as OBS, ManyCam or DroidCam.",
+        ),
+        "vcam_installed": QCoreApplication.translate(
+            "CheckTexts", "Close it before the exam; using it during the exam is a violation."
+        ),
+        "vm_detected": QCoreApplication.translate(
+            "CheckTexts", "Take the exam on a real computer, not inside a virtual machine."
+        ),
+        "vm_possible": QCoreApplication.translate(
+            "CheckTexts",
+            "If you run the exam inside a virtual machine, move to the real computer.",
         ),
     }
-    return advice.get(key, key)
+    return advice.get(key, fallback or key)
 
 
 class CheckScreen(Screen):
@@ -186,7 +265,9 @@ class CheckScreen(Screen):
             name = QLabel(check_title(row.check_id))
             name.setStyleSheet("font-weight: bold;")
             figure = QLabel(row.figure)
-            advice_text = check_advice(row.advice) if row.status in ("warn", "fail") else ""
+            advice_text = (
+                check_advice(row.advice_key, row.advice) if row.status in ("warn", "fail") else ""
+            )
             advice = QLabel(advice_text or self.status_text(row.status))
             advice.setWordWrap(True)
             if row.status in ("warn", "fail"):
@@ -217,4 +298,6 @@ class CheckScreen(Screen):
 
     def advice_texts(self) -> list[str]:
         """The visible advice, in row order (for tests and accessibility)."""
-        return [check_advice(r.advice) for r in self._rows if r.status in ("warn", "fail")]
+        return [
+            check_advice(r.advice_key, r.advice) for r in self._rows if r.status in ("warn", "fail")
+        ]

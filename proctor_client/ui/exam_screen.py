@@ -27,9 +27,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from proctor_client.runtime.model import QuestionView
 from proctor_client.ui.base import FAIL_COLOUR, PASS_COLOUR, WARN_COLOUR, Screen, body_label
 from proctor_client.ui.timefmt import format_countdown
-from shared.protocol import PaperQuestion
 
 UNANSWERED, PENDING, SAVED = "unanswered", "pending", "saved"
 LOW_TIME_S = 300  # the countdown turns red in the last five minutes
@@ -54,7 +54,7 @@ class ExamScreen(Screen):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._questions: list[PaperQuestion] = []
+        self._questions: list[QuestionView] = []
         self._answers: dict[str, AnswerView] = {}
         self._current = 0
         self._title_text = ""
@@ -140,7 +140,7 @@ class ExamScreen(Screen):
 
     # ------------------------------------------------------------ data in
 
-    def set_paper(self, title: str, questions: Sequence[PaperQuestion]) -> None:
+    def set_paper(self, title: str, questions: Sequence[QuestionView]) -> None:
         """The paper in the candidate's own order; resets the view to the first question."""
         self._title_text = title
         self._questions = list(questions)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QLocale, QObject, QTranslator, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QLocale, QObject, QTranslator, Signal
 
 I18N_DIR = Path(__file__).with_name("i18n")
 LANGUAGES: dict[str, str] = {"zh": "中文", "en": "English"}
@@ -60,4 +60,7 @@ class LanguageManager(QObject):
             QCoreApplication.installTranslator(translator)
             self._translator = translator
         self._language = code
+        # Qt posts LanguageChange to each top-level widget; deliver it now so that every
+        # visible text has changed when this call returns.
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.LanguageChange.value)
         self.language_changed.emit(code)

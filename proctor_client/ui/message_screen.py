@@ -83,3 +83,42 @@ class MessageScreen(Screen):
         self.retry_button.setText(self.tr("Try again"))
         self.retry_button.setVisible(code in RETRYABLE)
         self.back_button.setText(self.tr("Back to the start"))
+
+
+class BusyScreen(Screen):
+    """Connecting, or waiting for the result after submitting."""
+
+    cancel_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._what = "connecting"
+        self._title = title_label()
+        self._detail = body_label()
+        self.cancel_button = QPushButton()
+        self.cancel_button.clicked.connect(self.cancel_requested)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.cancel_button)
+        layout = QVBoxLayout(self)
+        layout.addStretch(1)
+        layout.addWidget(self._title)
+        layout.addWidget(self._detail)
+        layout.addStretch(2)
+        layout.addLayout(buttons)
+        self.retranslate()
+
+    def show_busy(self, what: str) -> None:
+        """`connecting` or `submitted`."""
+        self._what = what
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        if self._what == "submitted":
+            self._title.setText(self.tr("Your answers were handed in"))
+            self._detail.setText(self.tr("Waiting for your score…"))
+        else:
+            self._title.setText(self.tr("Connecting to the exam server…"))
+            self._detail.setText(self.tr("This usually takes a few seconds."))
+        self.cancel_button.setText(self.tr("Cancel"))
+        self.cancel_button.setVisible(self._what != "submitted")

@@ -1,0 +1,104 @@
+"""The one place where the app is wired: the QApplication, asyncio inside Qt's loop (qasync),
+the devices, the runtime factory, the environment check, and an orderly shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+
+from proctor_client.check.model import CheckReport
+from proctor_client.check.runner import CheckSettings, run_environment_check
+from proctor_client.devices.base import Camera
+from proctor_client.devices.cameras import open_camera
+from proctor_client.runtime.model import ExamRuntimeAPI, Mode
+from proctor_client.ui.i18n import LanguageManager, system_language
+from proctor_client.ui.main_window import MainWindow, ProgressCallback
+from proctor_client.ui.screens_qt import QtScreens
+
+
+@dataclass(frozen=True)
+class GuiOptions:
+    server: str = ""
+    ticket: str = ""
+    camera: str = "0"
+    mic: str = "default"
+    lang: str | None = None  # zh | en; None follows the system locale
+    smoke_exit_after_ready: bool = False
+    outbox: str | None = None  # where unsent work is kept; None: the runtime's default
+
+
+def make_runtime_factory(options: GuiOptions, camera: Camera):  # type: ignore[no-untyped-def]
+    from proctor_client.runtime import runtime as runtime_module
+
+    def factory(server: str, ticket: str, mode: Mode) -> ExamRuntimeAPI:
+        return runtime_module.create_runtime(  # type: ignore[no-any-return]
+            server=server, ticket=ticket, mode=mode, camera=camera, microphone=options.mic
+        )
+
+    return factory
+
+
+def run_gui(options: GuiOptions, argv: Sequence[str] | None = None) -> int:
+    """Show the app until the candidate closes it; returns the exit status."""
+    import qasync
+
+    app = QApplication.instance()
+    if not isinstance(app, QApplication):
+        app = QApplication(list(argv if argv is not None else sys.argv[:1]))
+    app.setApplicationName("proctor-client")
+    app.setQuitOnLastWindowClosed(False)  # main() below ends the loop after cleaning up
+    languages = LanguageManager(app)
+    languages.set_language(options.lang or system_language())
+    camera = open_camera(options.camera)
+    screens = QtScreens()
+
+    async def check_runner(server: str, progress: ProgressCallback) -> CheckReport:
+        settings = CheckSettings(
+            server=server, camera=camera, microphone=options.mic, screens=screens
+        )
+        return await run_environment_check(settings, progress)
+
+    window = MainWindow(
+        runtime_factory=make_runtime_factory(options, camera),
+        check_runner=check_runner,
+        camera=camera,
+        languages=languages,
+    )
+    window.set_entry(options.server, options.ticket)
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+
+    async def main() -> None:
+        closed = asyncio.Event()
+        window.closed.connect(closed.set)
+        if options.smoke_exit_after_ready:
+
+            def ready(name: str) -> None:
+                if name != "busy":
+                    print(f"ready {name}", flush=True)
+                    QTimer.singleShot(0, window.close)
+
+            window.screen_shown.connect(ready)
+        window.show()
+        if options.server and options.ticket:
+            window.start_session(options.server, options.ticket, "exam")
+        elif options.smoke_exit_after_ready:
+            QTimer.singleShot(0, lambda: ready_now(window))
+        try:
+            await closed.wait()
+        finally:
+            await window.aclose()
+            await asyncio.to_thread(camera.close)
+
+    def ready_now(w: MainWindow) -> None:
+        print(f"ready {w.current_screen}", flush=True)
+        w.close()
+
+    with loop:
+        loop.run_until_complete(main())
+    return 0

@@ -1,0 +1,489 @@
+"""The candidate's window: one stack of screens driven by the runtime's state, a language menu,
+the banners, the watermark over the exam and the off-screen watcher.
+
+It routes: it picks the screen for the state's phase, hands each screen plain data, and
+forwards what the candidate did to the runtime. Every rule lives in the runtime and its core.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QShowEvent
+from PySide6.QtWidgets import QMainWindow, QMessageBox, QStackedWidget, QVBoxLayout, QWidget
+
+from proctor_client.check.model import ORDER, CheckReport, Progress
+from proctor_client.check.model import Phase as CheckPhase
+from proctor_client.devices.base import Camera, DeviceError, read_frame
+from proctor_client.runtime.model import (
+    LEAVING_KINDS,
+    ClientState,
+    ExamRuntimeAPI,
+    Mode,
+    Phase,
+    WarningView,
+)
+from proctor_client.ui.address import MailAddress
+from proctor_client.ui.address_screen import AddressScreen
+from proctor_client.ui.banners import BannerArea
+from proctor_client.ui.bridge import RuntimeBridge
+from proctor_client.ui.check_screen import CheckRow, CheckScreen, pending_row, row_from_result
+from proctor_client.ui.entry_screen import EntryScreen
+from proctor_client.ui.exam_screen import AnswerView, ExamScreen
+from proctor_client.ui.i18n import LANGUAGES, LanguageManager
+from proctor_client.ui.message_screen import BusyScreen, MessageScreen
+from proctor_client.ui.offscreen import OffscreenWatcher
+from proctor_client.ui.photo_screen import PhotoScreen
+from proctor_client.ui.result_screen import ResultScreen, ResultView
+from proctor_client.ui.tasks import OwnedTasks
+from proctor_client.ui.timefmt import local_time
+from proctor_client.ui.trial_screen import TrialScreen
+from proctor_client.ui.waiting_screen import WaitingScreen, WaitingView
+from proctor_client.ui.watermark import WatermarkOverlay
+from shared.errors import ProctorError
+
+log = logging.getLogger(__name__)
+
+RuntimeFactory = Callable[[str, str, Mode], ExamRuntimeAPI]  # server URL, ticket, mode
+ProgressCallback = Callable[[Progress], None]
+CheckRunner = Callable[[str, ProgressCallback], Awaitable[CheckReport]]  # server URL
+PREVIEW_INTERVAL_S = 0.1  # ~10 frames a second in the preview
+TICK_MS = 250  # countdown refresh
+
+
+class MainWindow(QMainWindow):
+    screen_shown = Signal(str)  # the name of the screen now on top
+    closed = Signal()  # the candidate closed the window
+
+    def __init__(
+        self,
+        *,
+        runtime_factory: RuntimeFactory | None = None,
+        check_runner: CheckRunner | None = None,
+        camera: Camera | None = None,
+        languages: LanguageManager | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        super().__init__()
+        self._factory = runtime_factory
+        self._check_runner = check_runner
+        self._camera = camera
+        self._clock = clock
+        self.tasks = OwnedTasks()
+        self.languages = languages or LanguageManager(self)
+        self.bridge = RuntimeBridge(self)
+        self.bridge.state_changed.connect(self.show_state)
+        self.bridge.warning_received.connect(self._on_warning)
+        self._mode: Mode = "exam"
+        self._trial_runs = 0
+        self._preview: asyncio.Task[Any] | None = None
+        self._left_while_away = False
+        self._paper_key: tuple[str, ...] = ()
+        self.current_screen = ""
+
+        self.entry = EntryScreen()
+        self.check = CheckScreen()
+        self.trial = TrialScreen()
+        self.busy = BusyScreen()
+        self.message = MessageScreen()
+        self.photo = PhotoScreen()
+        self.address = AddressScreen()
+        self.waiting = WaitingScreen()
+        self.exam = ExamScreen()
+        self.result = ResultScreen()
+        self.stack = QStackedWidget()
+        self._screens: dict[str, QWidget] = {
+            "entry": self.entry,
+            "check": self.check,
+            "trial": self.trial,
+            "busy": self.busy,
+            "message": self.message,
+            "photo": self.photo,
+            "address": self.address,
+            "waiting": self.waiting,
+            "exam": self.exam,
+            "result": self.result,
+        }
+        for screen in self._screens.values():
+            self.stack.addWidget(screen)
+        self.banners = BannerArea()
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.addWidget(self.banners)
+        layout.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
+        self.watermark = WatermarkOverlay(self)
+        self.watermark.hide()
+        self.watcher = OffscreenWatcher(self, self)
+        self.watcher.occurred.connect(self.on_offscreen)
+        self._build_menu()
+        self._connect_screens()
+        self._tick = QTimer(self)
+        self._tick.setInterval(TICK_MS)
+        self._tick.timeout.connect(self._refresh_countdowns)
+        self._tick.start()
+        self.resize(960, 680)
+        self.retranslate()
+        self.show_screen("entry")
+
+    # ------------------------------------------------------------ menu and language
+
+    def _build_menu(self) -> None:
+        # The menu's title is in both languages so either reader finds it.
+        self._language_menu = self.menuBar().addMenu("语言 / Language")
+        group = QActionGroup(self)
+        self._language_actions: dict[str, QAction] = {}
+        for code, label in LANGUAGES.items():
+            action = QAction(label, self)
+            action.setCheckable(True)
+            action.triggered.connect(lambda _checked=False, c=code: self.languages.set_language(c))
+            group.addAction(action)
+            self._language_menu.addAction(action)
+            self._language_actions[code] = action
+        self.languages.language_changed.connect(self._mark_language)
+        self._mark_language(self.languages.language)
+
+    def _mark_language(self, code: str) -> None:
+        action = self._language_actions.get(code)
+        if action is not None:
+            action.setChecked(True)
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
+    def retranslate(self) -> None:
+        self.setWindowTitle(self.tr("Online exam"))
+
+    # ------------------------------------------------------------ screens
+
+    def _connect_screens(self) -> None:
+        self.entry.check_requested.connect(self.start_check)
+        self.entry.trial_requested.connect(self._on_trial_requested)
+        self.entry.enter_requested.connect(lambda s, t: self.start_session(s, t, "exam"))
+        self.check.rerun_requested.connect(self.start_check)
+        self.check.continue_requested.connect(lambda: self.show_screen("entry"))
+        self.trial.start_requested.connect(
+            lambda: self.start_session(self._server, self._ticket, "trial")
+        )
+        self.trial.back_requested.connect(lambda: self.show_screen("entry"))
+        self.busy.cancel_requested.connect(self.back_to_start)
+        self.message.retry_requested.connect(
+            lambda: self.start_session(self._server, self._ticket, self._mode)
+        )
+        self.message.back_requested.connect(self.back_to_start)
+        self.photo.photo_confirmed.connect(self._send_photo)
+        self.address.submitted.connect(self._send_profile)
+        self.exam.answer_changed.connect(self._answer)
+        self.exam.submit_confirmed.connect(self._submit)
+        self.result.again_requested.connect(
+            lambda: self.start_session(self._server, self._ticket, "trial")
+        )
+        self.result.close_requested.connect(self.back_to_start)
+
+    _server = ""
+    _ticket = ""
+
+    def set_entry(self, server: str, ticket: str) -> None:
+        self._server, self._ticket = server, ticket
+        self.entry.set_values(server, ticket)
+
+    def show_screen(self, name: str) -> None:
+        screen = self._screens[name]
+        self.stack.setCurrentWidget(screen)
+        in_exam = name == "exam"
+        self.watermark.setVisible(in_exam)
+        if in_exam:
+            self.watermark.raise_()
+            if not self.watcher.armed:
+                self.watcher.arm()
+        elif self.watcher.armed:
+            self.watcher.disarm()
+        if name == "photo":
+            self._start_preview()
+        else:
+            self._stop_preview()
+        if name != self.current_screen:
+            self.current_screen = name
+            self.screen_shown.emit(name)
+
+    # ------------------------------------------------------------ the environment check
+
+    def start_check(self) -> None:
+        self.show_screen("check")
+        runner = self._check_runner
+        if runner is None:
+            self.check.set_rows([], running=False)
+            return
+        rows: dict[str, CheckRow] = {}
+
+        def progress(step: Progress) -> None:
+            key = str(step.check)
+            if step.phase == CheckPhase.FINISHED and step.result is not None:
+                rows[key] = row_from_result(step.result)
+            else:
+                rows[key] = pending_row(key, running=True)
+            ordered = [rows.get(str(c), pending_row(str(c))) for c in ORDER]
+            self.check.set_rows(ordered, running=step.done < step.total)
+
+        async def run() -> None:
+            self.check.set_rows([], running=True)
+            try:
+                report = await runner(self.entry.server.text().strip(), progress)
+            except ProctorError as exc:
+                self.check.set_rows(list(rows.values()), running=False)
+                self.statusBar().showMessage(exc.message, 15000)
+                return
+            self.check.set_rows([row_from_result(r) for r in report.checks], running=False)
+
+        self.tasks.spawn(run(), name="environment-check")
+
+    # ------------------------------------------------------------ sessions
+
+    def _on_trial_requested(self, server: str, ticket: str) -> None:
+        self._server, self._ticket = server, ticket
+        self.trial.set_runs(self._trial_runs)
+        self.show_screen("trial")
+
+    def start_session(self, server: str, ticket: str, mode: Mode) -> None:
+        """Open a runtime for this ticket (the previous one is closed first)."""
+        if self._factory is None:
+            self.message.show_error("unreachable", self.tr("This build has no exam runtime."))
+            self.show_screen("message")
+            return
+        self._server, self._ticket, self._mode = server, ticket, mode
+        self._close_runtime()
+        self._paper_key = ()
+        self.photo.reset()
+        self.busy.show_busy("connecting")
+        self.show_screen("busy")
+        try:
+            runtime = self._factory(server, ticket, mode)
+        except ProctorError as exc:
+            self.message.show_error("unreachable", exc.message)
+            self.show_screen("message")
+            return
+        self.bridge.attach(runtime)
+        runtime.start()
+
+    def attach_runtime(self, runtime: ExamRuntimeAPI) -> None:
+        """Follow a runtime made elsewhere (tests, screenshots)."""
+        self._mode = runtime.state.mode
+        self.bridge.attach(runtime)
+
+    def back_to_start(self) -> None:
+        self._close_runtime()
+        self.banners.set_online(True)
+        self.show_screen("entry")
+
+    def _close_runtime(self) -> None:
+        runtime = self.bridge.runtime
+        self.bridge.detach()
+        if runtime is not None:
+            self.tasks.spawn(runtime.close(), name="runtime-close")
+
+    def _call(self, action: Callable[[ExamRuntimeAPI], object]) -> None:
+        runtime = self.bridge.runtime
+        if runtime is None:
+            return
+        try:
+            action(runtime)
+        except ProctorError as exc:
+            self.statusBar().showMessage(exc.message, 8000)
+
+    def _send_photo(self, jpeg: bytes) -> None:
+        self._call(lambda r: r.send_identity_photo(jpeg))
+
+    def _send_profile(self, value: MailAddress) -> None:
+        self.address.set_busy(True)
+        self._call(lambda r: r.send_profile(value.name, value.phone, value.address, value.postcode))
+
+    def _answer(self, question_id: str, option_ids: list[str]) -> None:
+        self._call(lambda r: r.answer(question_id, list(option_ids)))
+
+    def _submit(self) -> None:
+        self._call(lambda r: r.submit())
+
+    # ------------------------------------------------------------ state -> screens
+
+    def show_state(self, state: ClientState) -> None:
+        phase = state.phase
+        self.banners.set_online(not state.offline or phase in (Phase.OFFLINE, Phase.ERROR))
+        if phase in (Phase.CONNECTING,):
+            self.busy.show_busy("connecting")
+            self.show_screen("busy")
+        elif phase == Phase.OFFLINE:
+            detail = state.error.message if state.error else ""
+            self.message.show_error("unreachable", detail)
+            self.show_screen("message")
+        elif phase == Phase.IDENTITY:
+            if state.identity_pending is not None:
+                self.photo.set_sending()
+            elif state.identity_reasons:
+                if self.photo.phase == "sending":
+                    self.photo.set_refused(state.identity_reasons)
+            self.show_screen("photo")
+        elif phase == Phase.PROFILE:
+            self.address.set_busy(False)
+            self.show_screen("address")
+        elif phase == Phase.WAITING_ROOM:
+            self.waiting.set_view(self._waiting_view(state))
+            self.show_screen("waiting")
+        elif phase == Phase.EXAM:
+            self._show_exam(state)
+            self.show_screen("exam")
+        elif phase == Phase.SUBMITTED:
+            self.busy.show_busy("submitted")
+            self.show_screen("busy")
+        elif phase == Phase.TERMINATED:
+            self.message.show_error("terminated", state.terminated_reason or "")
+            self.show_screen("message")
+        elif phase == Phase.RESULT and state.result is not None:
+            r = state.result
+            trial = state.mode == "trial" or not r.counts
+            if trial and self.current_screen != "result":
+                self._trial_runs += 1
+                self.trial.set_runs(self._trial_runs)
+            self.result.set_view(
+                ResultView(r.score, r.max_score, r.passed, reason=r.reason, trial=trial)
+            )
+            self.show_screen("result")
+        elif phase == Phase.ERROR and state.error is not None:
+            self.message.show_error(state.error.code, state.error.message)
+            self.show_screen("message")
+        elif phase == Phase.CLOSED:
+            self.show_screen("entry")
+
+    def _waiting_view(self, state: ClientState) -> WaitingView:
+        exam = state.exam
+        return WaitingView(
+            exam_title=exam.title if exam else "",
+            starts_at_local=local_time(exam.starts_at) if exam else "",
+            seconds_to_start=state.seconds_to_start(self._clock()),
+            identity_accepted=state.identity_accepted,
+            profile_saved=state.profile_saved or state.mode == "trial",
+        )
+
+    def _show_exam(self, state: ClientState) -> None:
+        key = tuple(q.id for q in state.questions)
+        if key != self._paper_key:
+            self._paper_key = key
+            title = state.exam.title if state.exam else ""
+            if state.mode == "trial":
+                title = self.tr("Trial exam — nothing counts") + (f" · {title}" if title else "")
+            self.exam.set_paper(title, state.questions)
+        self.exam.set_answers(
+            {q.id: AnswerView(chosen=q.chosen, saved=q.saved) for q in state.questions}
+        )
+        self.exam.set_seconds_left(state.seconds_left(self._clock()))
+        self.watermark.set_watermark(state.watermark_text, state.watermark_nonce)
+
+    def _refresh_countdowns(self) -> None:
+        state = self.bridge.last_state
+        if state is None:
+            return
+        now = self._clock()
+        if self.current_screen == "exam":
+            self.exam.set_seconds_left(state.seconds_left(now))
+        elif self.current_screen == "waiting":
+            self.waiting.set_seconds_to_start(state.seconds_to_start(now))
+
+    # ------------------------------------------------------------ warnings (R16)
+
+    def on_offscreen(self, kind: str, detail: dict[str, Any]) -> None:
+        """The watcher saw the candidate leave or come back: report it, then warn."""
+        left: int | None = None
+        runtime = self.bridge.runtime
+        if runtime is not None:
+            try:
+                left = runtime.report_event(kind, detail)
+            except ProctorError as exc:
+                log.warning("could not report %s: %s", kind, exc)
+        if left is None and self.bridge.last_state is not None:
+            left = self.bridge.last_state.warnings_left
+        if kind in LEAVING_KINDS or kind == "screen_added":
+            self._left_while_away = True
+            self.banners.show_offscreen(left)
+        elif self._left_while_away and kind in ("focus_back", "app_active", "window_restored"):
+            self._left_while_away = False
+            self.banners.show_offscreen(left)
+            self._open_dialog(
+                "offscreen-dialog",
+                self.tr("You left the exam screen"),
+                self.banners.offscreen_text(left),
+            )
+
+    def _on_warning(self, warning: WarningView) -> None:
+        self.banners.show_warning(warning.text)
+        self._open_dialog(
+            "warning-dialog",
+            self.tr("Message from the proctor"),
+            warning.text,
+        )
+
+    def _open_dialog(self, name: str, title: str, text: str) -> QMessageBox:
+        box = QMessageBox(
+            QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok, self
+        )
+        box.setObjectName(name)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+        return box
+
+    # ------------------------------------------------------------ camera preview
+
+    def _start_preview(self) -> None:
+        if self._camera is None:
+            self.photo.set_camera_problem(self.tr("No camera was given to the app."))
+            return
+        if self._preview is None or self._preview.done():
+            try:
+                asyncio.get_running_loop()
+            except RuntimeError:
+                return  # no loop (a widget test); frames are fed by hand
+            self._preview = self.tasks.spawn(self._preview_loop(self._camera), name="preview")
+
+    def _stop_preview(self) -> None:
+        if self._preview is not None:
+            self._preview.cancel()
+            self._preview = None
+
+    async def _preview_loop(self, camera: Camera) -> None:
+        while True:
+            try:
+                frame = await read_frame(camera)
+            except DeviceError as exc:
+                self.photo.set_camera_problem(
+                    self.tr("The camera stopped: {error}").format(error=exc.message)
+                )
+                return
+            self.photo.set_frame(frame)
+            await asyncio.sleep(PREVIEW_INTERVAL_S)  # pace the preview, not a synchronisation
+
+    # ------------------------------------------------------------ lifecycle
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self.watermark.setGeometry(self.rect())
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self._stop_preview()
+        self.watcher.close()
+        self._close_runtime()
+        super().closeEvent(event)
+        self.closed.emit()
+
+    async def aclose(self) -> None:
+        """Close the runtime and end every task the window started."""
+        self._stop_preview()
+        runtime = self.bridge.runtime
+        self.bridge.detach()
+        if runtime is not None:
+            await runtime.close()
+        await self.tasks.aclose()
