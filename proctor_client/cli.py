@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from shared.errors import ProctorError
 
 # Modules that each define `register(subparsers)`; a feature adds its module here.
-COMMAND_MODULES: tuple[str, ...] = ("proctor_client.check.command",)
+COMMAND_MODULES: tuple[str, ...] = ("proctor_client.check.command", "proctor_client.ui.command")
 DEFAULT_COMMAND = "gui"
 
 

@@ -16,8 +16,10 @@ from proctor_client.check.runner import CheckSettings, run_environment_check
 from proctor_client.devices.base import Camera
 from proctor_client.devices.cameras import open_camera
 from proctor_client.runtime.model import ExamRuntimeAPI, Mode
+from proctor_client.runtime.runtime import ExamRuntime
+from proctor_client.runtime.snapshots import CameraPhotos
 from proctor_client.ui.i18n import LanguageManager, system_language
-from proctor_client.ui.main_window import MainWindow, ProgressCallback
+from proctor_client.ui.main_window import MainWindow, ProgressCallback, RuntimeFactory
 from proctor_client.ui.screens_qt import QtScreens
 
 
@@ -29,15 +31,19 @@ class GuiOptions:
     mic: str = "default"
     lang: str | None = None  # zh | en; None follows the system locale
     smoke_exit_after_ready: bool = False
-    outbox: str | None = None  # where unsent work is kept; None: the runtime's default
 
 
-def make_runtime_factory(options: GuiOptions, camera: Camera):  # type: ignore[no-untyped-def]
-    from proctor_client.runtime import runtime as runtime_module
+def make_runtime_factory(camera: Camera) -> RuntimeFactory:
+    """Runtimes that take their exam snapshots from `camera` (the preview's camera too)."""
+    photos = CameraPhotos(camera)
 
     def factory(server: str, ticket: str, mode: Mode) -> ExamRuntimeAPI:
-        return runtime_module.create_runtime(  # type: ignore[no-any-return]
-            server=server, ticket=ticket, mode=mode, camera=camera, microphone=options.mic
+        return ExamRuntime(
+            server,
+            ticket,
+            mode=mode,
+            photos=photos,
+            client_info={"app": "proctor-client-gui", "platform": sys.platform},
         )
 
     return factory
@@ -64,7 +70,7 @@ def run_gui(options: GuiOptions, argv: Sequence[str] | None = None) -> int:
         return await run_environment_check(settings, progress)
 
     window = MainWindow(
-        runtime_factory=make_runtime_factory(options, camera),
+        runtime_factory=make_runtime_factory(camera),
         check_runner=check_runner,
         camera=camera,
         languages=languages,
