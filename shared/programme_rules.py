@@ -211,6 +211,7 @@ def check_tickets(target: Sitting, now: datetime, starts_at: datetime) -> bool:
     Returns True when they are late (after 24:00 on the Monday of the exam week).
     """
     closes = target.registration_closes
+    starts_at = starts_at.astimezone(target.tz)
     if now < closes:
         raise RuleBroken(
             "R3",
@@ -234,6 +235,7 @@ def outcome(has_attempt: bool, passed: bool | None) -> tuple[bool, bool]:
 
 
 def check_publish(target: Sitting, now: datetime, ends_at: datetime) -> None:
+    ends_at = ends_at.astimezone(target.tz)
     if now < ends_at:
         raise RuleBroken(
             "R18",

@@ -159,7 +159,7 @@ async def publish_results(
     if open_:
         raise RuleError(
             f"{len(open_)} exam attempts are still unfinished; the exam server closes them at "
-            f"the deadline ({when(exam.window.ends_at)})"
+            f"the deadline ({when(exam.window.ends_at.astimezone(target.tz))})"
         )
     notice_by = target.result_notice_by(prog.settings.holidays)
     report = ResultReport(target.key, late=now >= notice_by, notice_by=notice_by)
@@ -305,8 +305,8 @@ def lookup_certificate(
     ).fetchone()
     if row is None:
         raise ConfigError(f"no certificate for {arg}")
-    check_certificate_visible(from_wire(row[5]), now)
     tz = prog.settings.tz
+    check_certificate_visible(from_wire(row[5]).astimezone(tz), now)
     expires = date.fromisoformat(row[6])
     return CertificateView(
         number=row[0],

@@ -71,7 +71,7 @@ async def make_exam(db_path: Path, starts_at: str, minutes: int = 60) -> str:
                 starts_at=at(starts_at),
                 duration=timedelta(minutes=minutes),
                 questions=QUESTIONS,
-                trial_questions=[],
+                trial_questions=QUESTIONS,
                 pass_score=60,
                 created_at=at(starts_at) - timedelta(days=20),
             )

@@ -48,7 +48,7 @@ def test_register_stores_candidate_registration_sitting_and_history(prog: Progra
 
 
 def test_r1_unverified_identity_is_refused_and_nothing_is_written(prog: Programme) -> None:
-    with pytest.raises(RuleBroken, match="^R1: "):
+    with pytest.raises(RuleBroken, match=r"^R1: "):
         register(prog, identity_verified=False)
     with pytest.raises(ConfigError, match="e-mail"):
         register(prog, email="nope")
@@ -79,7 +79,7 @@ def test_r3_registration_deadline(prog: Programme, now: str, ok: bool) -> None:
 
 def test_r4_one_open_registration_and_contact_rebinding(prog: Programme) -> None:
     first = register(prog)
-    with pytest.raises(RuleBroken, match=f"^R4: .*#{first}"):
+    with pytest.raises(RuleBroken, match=rf"^R4: .*#{first}"):
         register(prog, sitting="2026-08")
     prog.refund(
         prog.pay(first, at("2026-07-01T10:00:00+08:00")).id, at("2026-07-02T10:00:00+08:00")
@@ -91,13 +91,13 @@ def test_r4_one_open_registration_and_contact_rebinding(prog: Programme) -> None
 
 def test_pay_then_r3_for_late_payment(prog: Programme) -> None:
     reg_id = register(prog)
-    with pytest.raises(RuleBroken, match="^R3: "):
+    with pytest.raises(RuleBroken, match=r"^R3: "):
         prog.pay(reg_id, at("2026-07-15T00:00:00+08:00"))
     assert prog.registration(reg_id).state is RegState.UNPAID
     reg = prog.pay(reg_id, at("2026-07-14T23:00:00+08:00"))
     assert reg.state is RegState.PAID
     assert reg.paid_at == at("2026-07-14T23:00:00+08:00")
-    with pytest.raises(RuleBroken, match="^R4: "):
+    with pytest.raises(RuleBroken, match=r"^R4: "):
         prog.pay(reg_id, at("2026-07-14T23:30:00+08:00"))
 
 
@@ -118,7 +118,7 @@ def test_r5_refund_within_five_days_and_its_notice(prog: Programme) -> None:
         ("site", str(reg.candidate_id), "pending"),
         ("sms", "13800138000", "pending"),
     ]
-    with pytest.raises(RuleBroken, match="^R5: "):
+    with pytest.raises(RuleBroken, match=r"^R5: "):
         prog.refund(reg_id, at("2026-07-02T00:00:00+08:00"))  # twice: nothing left to refund
 
 
@@ -129,7 +129,7 @@ def test_r6_defer_once_to_the_next_month(prog: Programme) -> None:
     reg = prog.defer(reg_id, None, at("2026-07-14T23:59:59+08:00"))
     assert reg.sitting == "2026-08" and reg.deferred_from == "2026-07"
     assert reg.state is RegState.PAID
-    with pytest.raises(RuleBroken, match="^R6: .*once"):
+    with pytest.raises(RuleBroken, match=r"^R6: .*once"):
         prog.defer(reg_id, "2026-09", at("2026-07-20T00:00:00+08:00"))
     assert prog.registration(reg_id).sitting == "2026-08"
     assert prog.db.history(reg_id)[-1]["sitting_to"] == "2026-08"
