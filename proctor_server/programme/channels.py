@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import asyncio
+import email.policy
 import json
 import os
 import smtplib
@@ -75,7 +76,7 @@ class SmtpChannel:
             except (OSError, smtplib.SMTPException) as exc:
                 raise SendFailed(f"SMTP before DATA: {exc}") from None
             try:
-                smtp.data(msg.as_bytes())
+                smtp.data(msg.as_bytes(policy=email.policy.SMTP))
             except smtplib.SMTPDataError as exc:  # the server answered: not accepted
                 raise SendFailed(
                     f"message refused: {exc.smtp_code} {exc.smtp_error!r}",

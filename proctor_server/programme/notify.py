@@ -157,7 +157,7 @@ class Dispatcher:
                 if not await asyncio.to_thread(self._claim, db, notice.id, channel_name, now):
                     continue  # another dispatcher took it
                 outcome, error = await self._send(channel, notice, address)
-                await asyncio.to_thread(
+                outcome = await asyncio.to_thread(
                     self._record, db, notice.id, channel_name, attempts + 1, outcome, error, now
                 )
                 if outcome == "sent":
@@ -236,7 +236,8 @@ class Dispatcher:
         outcome: str,
         error: str | None,
         now: datetime,
-    ) -> None:
+    ) -> str:
+        """Store the outcome of one attempt; returns the state recorded."""
         if outcome == "pending" and attempts >= self.backoff.attempts:
             outcome = "failed"
         next_at = now + self.backoff.delay(attempts) if outcome == "pending" else now
@@ -255,6 +256,7 @@ class Dispatcher:
                     channel,
                 ),
             )
+        return outcome
 
 
 def deliveries(db: ProgrammeDB, state: str | None = None) -> list[dict[str, object]]:
