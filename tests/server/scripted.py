@@ -31,7 +31,7 @@ class Candidate:
 
     @classmethod
     async def connect(cls, ws_url: str) -> Candidate:
-        return cls(await connect(ws_url + "/ws/candidate", compression=None, max_size=None))
+        return cls(await connect(ws_url + "/ws/candidate", compression=None, max_size=None, max_queue=None))
 
     async def close(self) -> None:
         await self.ws.close()
