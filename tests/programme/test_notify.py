@@ -91,8 +91,7 @@ def channels(db_path: Path, spool: Path, port: int) -> dict[str, Channel]:
 
 def states(prog: Programme) -> dict[str, tuple[str, int]]:
     return {
-        str(r["channel"]): (str(r["state"]), int(str(r["attempts"])))
-        for r in deliveries(prog.db)
+        str(r["channel"]): (str(r["state"]), int(str(r["attempts"]))) for r in deliveries(prog.db)
     }
 
 
