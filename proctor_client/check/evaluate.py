@@ -408,7 +408,7 @@ def evaluate_clock(offset_s: float | None) -> CheckResult:
             "Set the computer clock to update automatically.",
             "clock_sync",
         )
-    figure = round(offset_s, 2)
+    figure = round(offset_s, 2) + 0.0  # never "-0.0"
     if abs(offset_s) > MAX_CLOCK_OFFSET_S:
         way = "behind" if offset_s > 0 else "ahead of"
         return _result(

@@ -21,7 +21,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import WebSocketException
 
 from proctor_client.check.evaluate import LatencyFigures
-from shared.errors import ConfigError
+from shared.errors import ConfigError, ProtocolError
 from shared.timeutil import from_wire
 
 MAX_HEADER_LINES = 100
@@ -86,6 +86,8 @@ def describe(exc: BaseException) -> str:
     """A short human reason for a network failure."""
     if isinstance(exc, TimeoutError):
         return "no answer in time"
+    if isinstance(exc, asyncio.IncompleteReadError):
+        return "the server's answer was cut short"
     if isinstance(exc, ConnectionRefusedError):
         return "connection refused (is the server running at that address?)"
     if isinstance(exc, OSError) and exc.strerror:
@@ -178,7 +180,7 @@ async def ping(address: ServerAddress) -> Ping:
     try:
         health = msgspec.json.decode(body, type=Health)
         server_time = from_wire(health.server_time).timestamp()
-    except (msgspec.DecodeError, msgspec.ValidationError, ValueError) as exc:
+    except (msgspec.DecodeError, msgspec.ValidationError, ValueError, ProtocolError) as exc:
         raise HttpError(f"the server's health answer is malformed: {exc}") from None
     rtt = received - response.sent_at
     local_midpoint = response.sent_wall + rtt / 2

@@ -62,7 +62,7 @@ VM_MARKERS = (
     "apple virtual",
 )
 _VM_MARKER_RE = re.compile(
-    r"\b(?:" + "|".join(re.escape(m) for m in VM_MARKERS) + ")", re.IGNORECASE
+    r"\b(?:" + "|".join(re.escape(m) for m in VM_MARKERS) + ")(?![a-z])", re.IGNORECASE
 )
 
 DMI_FIELDS = (
