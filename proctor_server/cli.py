@@ -17,6 +17,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "proctor_server.commands.demo",
     "proctor_server.commands.programme",
     "proctor_server.commands.calendar",
+    "proctor_server.commands.analyze",
 )
 
 

@@ -16,6 +16,7 @@ import numpy as np
 FRAME_MS = 30
 VAD_RATES = (8000, 16000, 32000, 48000)
 MIN_DBFS = -45.0  # frames quieter than this are silence
+NOISE_FLATNESS = 0.45  # spectra flatter than this are noise, whatever the VAD says
 AGGRESSIVENESS = 3  # webrtcvad's strictest mode: fewest noise frames taken for speech
 
 try:  # pragma: no cover - which branch runs depends on the installation
@@ -72,22 +73,27 @@ def speech_frames(
         frame = samples[i * step : (i + 1) * step]
         if dbfs(frame) < MIN_DBFS:
             continue
+        share, flatness = _spectrum(frame, vad_rate)
         if vad is not None:
-            out[i] = bool(vad.is_speech(frame.tobytes(), vad_rate))
+            # WebRTC's VAD takes loud broadband noise (a fan, rustling) and mains hum for
+            # speech: a flat spectrum, or energy mostly outside the voice band, vetoes it
+            plausible = flatness < NOISE_FLATNESS and share > 0.5
+            out[i] = plausible and bool(vad.is_speech(frame.tobytes(), vad_rate))
         else:
-            out[i] = _spectral_speech(frame, vad_rate)
+            out[i] = share > 0.75 and flatness < 0.3
     return out
 
 
-def _spectral_speech(frame: np.ndarray, rate: int) -> bool:
-    """Speech has most of its energy in 300–3400 Hz and a peaky (not flat) spectrum."""
+def _spectrum(frame: np.ndarray, rate: int) -> tuple[float, float]:
+    """(share of energy in 80–4000 Hz, spectral flatness there). Speech is in the band and
+    peaky (harmonic): flatness 0.1–0.3; hiss is flat (about 0.55); hum lies below the band."""
     x = frame.astype(np.float64) * np.hanning(frame.size)
     power = np.abs(np.fft.rfft(x)) ** 2 + 1e-12
     freqs = np.fft.rfftfreq(frame.size, 1.0 / rate)
-    band = (freqs >= 300) & (freqs <= 3400)
+    band = (freqs >= 80) & (freqs <= 4000)
     share = float(power[band].sum() / power.sum())
     flatness = float(np.exp(np.mean(np.log(power[band]))) / np.mean(power[band]))
-    return share > 0.6 and flatness < 0.3
+    return share, flatness
 
 
 @dataclass(frozen=True, slots=True)
