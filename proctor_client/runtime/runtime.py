@@ -215,6 +215,7 @@ class ExamRuntime:
         """Step the flow (InvalidAction propagates, nothing changed) and carry out commands."""
         state, commands = f.step(self._state, event, self.clock())
         changed_outbox = False
+        wake = False
         for command in commands:
             match command:
                 case f.Send(text):
@@ -229,6 +230,7 @@ class ExamRuntime:
                 case f.Replay():
                     self._replaying = True
                     self._sent_seq = 0
+                    wake = True
                 case f.Stop(reason):
                     log.info("stopping: %s", reason)
                     self._stopping = True
@@ -241,7 +243,7 @@ class ExamRuntime:
                         self._stop.set()
         if changed_outbox or isinstance(event, f.Restore):
             state = _with_pending(state, self.outbox.count())
-        if self._wake is not None and (self._direct or changed_outbox or self._stopping):
+        if self._wake is not None and (wake or self._direct or changed_outbox or self._stopping):
             self._wake.set()
         self._publish(state)
 
