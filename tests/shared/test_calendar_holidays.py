@@ -47,3 +47,15 @@ def test_bad_lines_name_the_file_and_line(text: str, line: int, what: str) -> No
     message = info.value.message
     assert message.startswith(f"holidays-2026.txt:{line}: {what}")
     assert "\n" not in message
+
+
+def test_the_shipped_example_list_parses_and_moves_september() -> None:
+    from pathlib import Path
+
+    from shared.calendar import sitting_date
+
+    path = Path(__file__).parents[2] / "examples" / "holidays-2026.txt"
+    days = parse_holidays(path.read_text(encoding="utf-8"), source=str(path))
+    assert date(2026, 10, 1) in days and len(days) == 36
+    assert sitting_date(2026, 9, days) == date(2026, 9, 19)  # Mid-Autumn on the 26th
+    assert sitting_date(2026, 10, days) == date(2026, 10, 31)
