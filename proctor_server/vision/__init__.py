@@ -1,0 +1,41 @@
+"""Automated detection on the server: faces, identity, gaze, frozen or covered cameras,
+virtual cameras and machines; violations that last; a risk score per attempt.
+
+`build_analysis(store)` gives the server its three analysis objects (see
+proctor_server/analysis.py). The pure image functions live in `shared/vision/`.
+"""
+
+from __future__ import annotations
+
+from proctor_server.analysis import ClientSignals, IdentityChecker, SnapshotAnalyzer
+from proctor_server.store.sqlite import SqliteStore
+from proctor_server.vision.analyzer import VisionAnalyzer
+from proctor_server.vision.calibration import CalibrationTable
+from proctor_server.vision.identity import FaceIdentityChecker
+from proctor_server.vision.risk import Risk, risk_score
+from proctor_server.vision.signals import DeviceSignals
+from proctor_server.vision.worker import VisionPool
+
+
+def build_analysis(
+    store: SqliteStore, *, pool: VisionPool | None = None
+) -> tuple[IdentityChecker, SnapshotAnalyzer, ClientSignals]:
+    """The identity checker, snapshot analyzer and device-signal judge for a server. They share
+    one worker process (models loaded once there) and the calibration table; `analyzer.close()`
+    stops both."""
+    pool = pool or VisionPool()
+    calibrations = CalibrationTable(store.path)
+    identity = FaceIdentityChecker(store, pool, calibrations)
+    analyzer = VisionAnalyzer(store, pool, calibrations)
+    return identity, analyzer, DeviceSignals()
+
+
+__all__ = [
+    "DeviceSignals",
+    "FaceIdentityChecker",
+    "Risk",
+    "VisionAnalyzer",
+    "VisionPool",
+    "build_analysis",
+    "risk_score",
+]

@@ -1,0 +1,176 @@
+"""The snapshot analyzer (the shell around the pure parts): runs the analysis in the vision
+pool, turns each frame into conditions, feeds the attempt's tracker and writes violations
+through the store (one row per lasting condition, opened then closed)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import numpy as np
+
+from proctor_server.analysis import ViolationDraft
+from proctor_server.store.sqlite import SqliteStore
+from proctor_server.vision.calibration import (
+    Calibration,
+    CalibrationTable,
+    TrialSamples,
+    merge,
+)
+from proctor_server.vision.rules import Neutral, conditions
+from proctor_server.vision.tracker import Action, AttemptTracker, Close, Open
+from proctor_server.vision.worker import VisionPool, analyze_job, embed_job
+from shared.vision.frame import FrameAnalysis
+from shared.vision.quality import DEFAULT_THRESHOLDS
+
+log = logging.getLogger(__name__)
+
+IDLE_AFTER = timedelta(minutes=15)  # an attempt without frames this long is closed and dropped
+
+
+@dataclass(slots=True)
+class _Attempt:
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    loaded: bool = False
+    ticket: str | None = None
+    mode: str = "exam"
+    calibration: Calibration | None = None
+    references: dict[str, list[float]] = field(default_factory=dict)
+    tracker: AttemptTracker = field(default_factory=AttemptTracker)
+    open_ids: dict[str, int] = field(default_factory=dict)
+    previous: np.ndarray | None = None
+    trial: TrialSamples = field(default_factory=TrialSamples)
+    last_at: datetime | None = None
+
+
+class VisionAnalyzer:
+    """`SnapshotAnalyzer` with faces. Snapshots of one attempt are analysed in order."""
+
+    def __init__(self, store: SqliteStore, pool: VisionPool, calibrations: CalibrationTable):
+        self.store = store
+        self.pool = pool
+        self.calibrations = calibrations
+        self._attempts: dict[str, _Attempt] = {}
+        self._closed = False
+
+    async def analyze(
+        self, attempt_id: str, snapshot_id: str, jpeg: bytes, at: datetime
+    ) -> list[ViolationDraft]:
+        if self._closed:
+            return []
+        await self._drop_idle(at)
+        state = self._attempts.setdefault(attempt_id, _Attempt())
+        async with state.lock:
+            if not state.loaded:
+                await self._load(attempt_id, state)
+            thresholds = (
+                state.calibration.thresholds
+                if state.calibration is not None
+                else DEFAULT_THRESHOLDS
+            )
+            frame = await self.pool.run(
+                analyze_job, jpeg, thresholds, state.previous, bool(state.references)
+            )
+            state.last_at = at
+            if frame is None:
+                log.warning("snapshot %s of %s is not an image", snapshot_id, attempt_id)
+                return []
+            state.previous = frame.signature
+            if state.mode == "trial":
+                await self._calibrate_trial(attempt_id, state, frame_at=at, frame=frame)
+            neutral = state.calibration.neutral if state.calibration is not None else Neutral()
+            active, unknown = conditions(frame, neutral, state.references)
+            actions = state.tracker.observe(at, snapshot_id, active, unknown)
+            return await self._apply(attempt_id, state, actions)
+
+    async def _load(self, attempt_id: str, state: _Attempt) -> None:
+        """The attempt's ticket, calibration and reference descriptors (once)."""
+        state.loaded = True
+        attempt = await self.store.get_attempt(attempt_id)
+        if attempt is not None:
+            state.ticket, state.mode = attempt.ticket, attempt.mode
+        own = await self.calibrations.get(attempt_id)
+        trial = (
+            await self.calibrations.trial_of_ticket(state.ticket)
+            if state.ticket is not None and state.mode == "exam"
+            else None
+        )
+        state.calibration = merge(own if own is not None and own.source != "trial" else None, trial)
+        if own is not None and own.embedding:
+            state.references["identity"] = own.embedding
+        if state.ticket is not None:
+            ticket = await self.store.get_ticket(state.ticket)
+            if ticket is not None and ticket.reference_photo:
+                try:
+                    loop = asyncio.get_running_loop()
+                    data = await loop.run_in_executor(
+                        None, self.store.blobs.read, ticket.reference_photo
+                    )
+                except OSError as exc:
+                    log.warning("reference photo of %s unreadable: %s", state.ticket, exc)
+                    data = None
+                descriptor = await self.pool.run(embed_job, data) if data else None
+                if descriptor is not None:
+                    state.references["reference"] = descriptor
+
+    async def _calibrate_trial(
+        self, attempt_id: str, state: _Attempt, frame_at: datetime, frame: FrameAnalysis
+    ) -> None:
+        state.trial.add(frame)
+        cal = state.trial.calibration()
+        if cal is not None:
+            await self.calibrations.put(attempt_id, state.ticket, cal, frame_at)
+
+    async def _apply(
+        self, attempt_id: str, state: _Attempt, actions: list[Action]
+    ) -> list[ViolationDraft]:
+        drafts: list[ViolationDraft] = []
+        for action in actions:
+            if isinstance(action, Open):
+                violation_id = await self.store.add_violation(
+                    attempt_id,
+                    action.kind,
+                    "server",
+                    action.started_at,
+                    confidence=action.confidence,
+                    evidence=action.evidence,
+                )
+                state.open_ids[action.kind] = violation_id
+                drafts.append(
+                    ViolationDraft(
+                        action.kind, action.confidence, action.started_at, None, action.evidence
+                    )
+                )
+            elif isinstance(action, Close):
+                violation_id = state.open_ids.pop(action.kind, -1)
+                if violation_id >= 0:
+                    await self.store.end_violation(violation_id, action.ended_at, action.evidence)
+        return drafts
+
+    async def _drop_idle(self, now: datetime) -> None:
+        for attempt_id, state in list(self._attempts.items()):
+            if state.last_at is not None and now - state.last_at > IDLE_AFTER:
+                if not state.lock.locked():
+                    del self._attempts[attempt_id]
+                    await self._apply(attempt_id, state, state.tracker.finish_all())
+
+    async def finish(self, attempt_id: str) -> None:
+        """The attempt ended: close its open violations at their last frame."""
+        state = self._attempts.pop(attempt_id, None)
+        if state is not None:
+            async with state.lock:
+                await self._apply(attempt_id, state, state.tracker.finish_all())
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        for attempt_id in list(self._attempts):
+            try:
+                await self.finish(attempt_id)
+            except RuntimeError as exc:  # the store closed first
+                log.warning("could not close violations of %s: %s", attempt_id, exc)
+        await self.pool.close()
+        await self.calibrations.close()

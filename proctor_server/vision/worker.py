@@ -1,0 +1,81 @@
+"""The heavy work, run in a process pool: dlib holds the GIL for the whole of a detection or an
+embedding (measured: the event loop stalls 150 ms per call from a thread), so analysis runs in
+worker processes and the server's loop only awaits results. Each worker loads the models once,
+on its first job. The job functions are plain top-level functions (picklable)."""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+from collections.abc import Callable
+from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import numpy as np
+
+from shared.vision.faces import face_distance
+from shared.vision.frame import FrameAnalysis, analyze_image, decode_image
+from shared.vision.quality import DEFAULT_THRESHOLDS, QualityThresholds
+
+T = TypeVar("T")
+
+
+def analyze_job(
+    jpeg: bytes,
+    thresholds: QualityThresholds = DEFAULT_THRESHOLDS,
+    previous: np.ndarray | None = None,
+    embed: bool = True,
+) -> FrameAnalysis | None:
+    """One snapshot; None when the bytes are not an image."""
+    image = decode_image(jpeg)
+    if image is None:
+        return None
+    return analyze_image(image, thresholds=thresholds, embed=embed, previous=previous)
+
+
+@dataclass(frozen=True, slots=True)
+class IdentityFigures:
+    """What the identity step measured: the photo, and the reference photo when there is one."""
+
+    photo: FrameAnalysis | None  # None: not an image
+    reference: FrameAnalysis | None  # None: no reference, or not an image
+    reference_given: bool
+    distance: float | None  # photo to reference, when both have a usable face
+
+
+def identity_job(photo: bytes, reference: bytes | None) -> IdentityFigures:
+    figures = analyze_job(photo)
+    ref = analyze_job(reference) if reference else None
+    distance = None
+    if figures is not None and ref is not None and figures.embedding and ref.embedding:
+        distance = face_distance(figures.embedding, ref.embedding)
+    return IdentityFigures(figures, ref, reference is not None, distance)
+
+
+def embed_job(data: bytes) -> list[float] | None:
+    """The descriptor of the main face of an image (a reference photo); None without one."""
+    analysis = analyze_job(data, thresholds=QualityThresholds(dark=10.0, sharpness=1.0))
+    return None if analysis is None else analysis.embedding
+
+
+class VisionPool:
+    """An executor for the jobs above; `close()` is idempotent."""
+
+    def __init__(self, executor: Executor | None = None, workers: int = 1):
+        if executor is None:
+            context = multiprocessing.get_context("spawn")  # never fork a process with threads
+            executor = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+        self._executor = executor
+        self._closed = False
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        if self._closed:
+            raise RuntimeError("vision pool closed")
+        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        await asyncio.get_running_loop().run_in_executor(None, self._executor.shutdown, True)
