@@ -473,9 +473,9 @@ class MainWindow(QMainWindow):
         self.watermark.setGeometry(self.rect())
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        """Stop watching; whoever owns the window awaits `aclose()` next (see app.py)."""
         self._stop_preview()
         self.watcher.close()
-        self._close_runtime()
         super().closeEvent(event)
         self.closed.emit()
 

@@ -1,0 +1,226 @@
+"""The main window driven by the real runtime against a real server over loopback: each phase
+shows its screen, what the candidate does reaches the server, and "saved" comes from acks."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from PySide6.QtWidgets import QMessageBox
+from pytestqt.qtbot import QtBot
+
+from proctor_client.devices.fake_cameras import SyntheticCamera
+from proctor_client.runtime.backoff import Backoff
+from proctor_client.runtime.model import ExamRuntimeAPI, Mode, Phase
+from proctor_client.runtime.runtime import ExamRuntime
+from proctor_client.ui.address import MailAddress
+from proctor_client.ui.exam_screen import SAVED, UNANSWERED
+from proctor_client.ui.i18n import LanguageManager
+from proctor_client.ui.main_window import MainWindow
+from proctor_server import admin
+from proctor_server.app import Server, ServerConfig, run_server
+from shared.questions import Question
+
+QUESTIONS = [
+    Question(
+        id="q1",
+        text="Which port does HTTPS use by default?",
+        options=["21", "80", "443"],
+        answer=[2],
+        points=5,
+    ),
+    Question(
+        id="q2",
+        text="Pick both colours.",
+        options=["red", "seven", "blue"],
+        answer=[0, 2],
+        points=5,
+    ),
+]
+
+
+@dataclass
+class Env:
+    server: Server
+    tmp: Path
+    runtimes: list[ExamRuntime]
+
+    def factory(self, server: str, ticket: str, mode: Mode) -> ExamRuntimeAPI:
+        runtime = ExamRuntime(
+            server,
+            ticket,
+            mode=mode,
+            outbox_path=self.tmp / "outbox.sqlite3",
+            backoff=Backoff(base=0.02, cap=0.2),
+        )
+        self.runtimes.append(runtime)
+        return runtime
+
+    async def exam(self, starts_in: timedelta) -> str:
+        exam = await admin.create_exam(
+            self.server.store,
+            title="云计算认证考试",
+            starts_at=datetime.now(UTC) + starts_in,
+            duration=timedelta(minutes=60),
+            questions=QUESTIONS,
+        )
+        ticket = await admin.issue_ticket(self.server.store, exam.id, name="张三丰")
+        return ticket.token
+
+
+@pytest.fixture
+async def env(tmp_path: Path) -> AsyncIterator[Env]:
+    async with run_server(ServerConfig(db=tmp_path / "exam.db", port=0)) as server:
+        env = Env(server, tmp_path, [])
+        try:
+            yield env
+        finally:
+            for runtime in env.runtimes:
+                await runtime.close()
+
+
+@pytest.fixture
+async def window(qtbot: QtBot, env: Env, languages: LanguageManager) -> AsyncIterator[MainWindow]:
+    window = MainWindow(
+        runtime_factory=env.factory, camera=SyntheticCamera(realtime=False), languages=languages
+    )
+    qtbot.addWidget(window)
+    window.show()
+    try:
+        yield window
+    finally:
+        await window.aclose()
+
+
+def runtime_of(window: MainWindow) -> ExamRuntime:
+    runtime = window.bridge.runtime
+    assert isinstance(runtime, ExamRuntime)
+    return runtime
+
+
+async def test_a_whole_exam_through_the_window(env: Env, window: MainWindow, qtbot: QtBot) -> None:
+    ticket = await env.exam(starts_in=timedelta(minutes=-1))
+    window.start_session(env.server.url, ticket, "exam")
+    runtime = runtime_of(window)
+    await runtime.wait_phase(Phase.IDENTITY)
+    assert window.current_screen == "photo"
+    # the identity photo: capture a camera frame, send it; the server accepts it
+    window.photo.set_frame(SyntheticCamera(realtime=False).read())
+    window.photo.capture()
+    window.photo.send_button.click()
+    await runtime.wait_phase(Phase.PROFILE)
+    assert window.current_screen == "address"
+    # the postal address (R14)
+    window.address.set_values(
+        MailAddress("张三丰", "13800138000", "北京市海淀区中关村大街1号", "100080")
+    )
+    window.address.submit_button.click()
+    state = await runtime.wait_phase(Phase.EXAM)
+    assert window.current_screen == "exam"
+    assert window.watcher.armed and window.watermark.isVisible()
+    assert window.watermark.line() == f"{state.watermark_text}  {state.watermark_nonce}"
+    assert state.watermark_nonce and state.watermark_nonce in window.watermark.line()
+    assert window.exam.marks() == [UNANSWERED, UNANSWERED]
+    # answer the first question on screen; "saved" only after the server's ack
+    window.exam.option_buttons()[0].click()
+    assert window.exam.marks()[0] != SAVED  # chosen, not yet acknowledged
+    await runtime.wait_for(lambda s: s.questions[0].saved and s.questions[0].answered)
+    assert window.exam.marks()[0] == SAVED
+    # leaving the exam screen is reported and warned about (R16)
+    used = runtime.state.warnings_used
+    window.watcher.on_focus_window(None)
+    assert not window.banners.offscreen.isHidden()
+    assert "Warnings left" in window.banners.offscreen.label.text()
+    await runtime.wait_for(lambda s: s.warnings_used > used)
+    window.watcher.on_focus_window(window.windowHandle())
+    dialog = window.findChild(QMessageBox, "offscreen-dialog")
+    assert dialog is not None and "You left the exam screen" in dialog.windowTitle()
+    dialog.accept()
+    # submit with confirmation, then the score (R17)
+    box = window.exam.ask_submit()
+    next(b for b in box.buttons() if b.text() == "Submit").click()
+    state = await runtime.wait_phase(Phase.RESULT)
+    assert window.current_screen == "result"
+    assert state.result is not None
+    assert window.result.score_label.text() == f"{state.result.score} of 10 points"
+    assert not window.watcher.armed and not window.watermark.isVisible()
+
+
+async def test_waiting_room_counts_down_in_server_time(env: Env, window: MainWindow) -> None:
+    ticket = await env.exam(starts_in=timedelta(minutes=20))
+    window.start_session(env.server.url, ticket, "exam")
+    runtime = runtime_of(window)
+    await runtime.wait_phase(Phase.IDENTITY)
+    window.photo.set_frame(SyntheticCamera(realtime=False).read())
+    window.photo.capture()
+    window.photo.send_button.click()
+    await runtime.wait_phase(Phase.PROFILE)
+    window.address.set_values(
+        MailAddress("张三丰", "13800138000", "北京市海淀区中关村大街1号", "100080")
+    )
+    window.address.submit_button.click()
+    await runtime.wait_phase(Phase.WAITING_ROOM)
+    assert window.current_screen == "waiting"
+    minutes = int(window.waiting.countdown.text().split(":")[0])
+    assert 18 <= minutes <= 20
+
+
+@pytest.mark.parametrize(
+    ("starts_in", "ticket", "code"),
+    [
+        (timedelta(hours=2), None, "entry_not_open"),
+        (timedelta(hours=-0.75), None, "entry_closed"),
+        (timedelta(minutes=-1), "not-a-ticket", "bad_ticket"),
+    ],
+)
+async def test_refusals_show_their_screen(
+    env: Env, window: MainWindow, starts_in: timedelta, ticket: str | None, code: str
+) -> None:
+    good = await env.exam(starts_in=starts_in)
+    window.start_session(env.server.url, ticket or good, "exam")
+    runtime = runtime_of(window)
+    state = await runtime.wait_phase(Phase.ERROR)
+    assert state.error is not None and state.error.code == code
+    assert window.current_screen == "message" and window.message.code == code
+
+
+async def test_an_unreachable_server_says_so(env: Env, window: MainWindow) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    window.start_session(f"http://127.0.0.1:{port}", "some-ticket", "exam")
+    await runtime_of(window).wait_phase(Phase.OFFLINE)
+    assert window.current_screen == "message" and window.message.code == "unreachable"
+    window.message.back_button.click()
+    assert window.current_screen == "entry"
+    await asyncio.wait_for(window.tasks.aclose(), 10)
+
+
+async def test_the_trial_runs_again_and_again(env: Env, window: MainWindow) -> None:
+    ticket = await env.exam(starts_in=timedelta(days=3))
+    window.set_entry(env.server.url, ticket)
+    window.entry.trial_button.click()
+    assert window.current_screen == "trial"
+    for run in (1, 2):
+        if run == 1:
+            window.trial.start_button.click()
+        else:
+            window.result.again_button.click()
+        runtime = runtime_of(window)
+        await runtime.wait_phase(Phase.IDENTITY)
+        window.photo.set_frame(SyntheticCamera(realtime=False).read())
+        window.photo.capture()
+        window.photo.send_button.click()
+        state = await runtime.wait_phase(Phase.EXAM)
+        assert "Trial exam" in window.exam._exam_title.text()
+        assert len(state.questions) == 3
+        window.exam.ask_submit().buttons()[0].click()
+        await runtime.wait_phase(Phase.RESULT)
+        assert window.current_screen == "result"
+        assert window.result.again_button.isVisibleTo(window.result)
+    assert window.trial._runs == 2
