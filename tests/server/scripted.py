@@ -52,13 +52,13 @@ class Candidate:
         raw = await asyncio.wait_for(self.ws.recv(), WAIT)
         return p.decode_server(raw)
 
-    async def expect(self, kind: type[M]) -> M:
+    async def expect(self, kind: type[M], timeout: float = WAIT) -> M:
         """The next message of this type; others are kept in order for later."""
         for i, m in enumerate(self.inbox):
             if isinstance(m, kind):
                 return self.inbox.pop(i)  # type: ignore[return-value]
         while True:
-            raw = await asyncio.wait_for(self.ws.recv(), WAIT)
+            raw = await asyncio.wait_for(self.ws.recv(), timeout)
             m = p.decode_server(raw)
             if isinstance(m, kind):
                 return m

@@ -1,0 +1,122 @@
+"""SIGKILL the server mid-exam, restart it on the same database: every acknowledged answer is
+there, the paper order is the same, the remaining time follows the server clock, and the
+deadline still finalizes the attempts (timers rebuilt from the store)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from websockets.asyncio.client import connect
+
+from shared import protocol as p
+from shared.timeutil import from_wire
+from tests.server.conftest import QUESTIONS
+from tests.server.scripted import Candidate
+
+CLI = [sys.executable, "-m", "proctor_server.cli"]
+
+
+def cli(*args: str) -> str:
+    done = subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+class ServerProcess:
+    def __init__(self, db: Path):
+        self.proc = subprocess.Popen(
+            [*CLI, "serve", "--db", str(db), "--port", "0", "--analysis", "basic"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()  # blocks until the server accepts connections
+        assert line.startswith("listening on http://"), line
+        self.url = line.split()[-1]
+        self.ws_url = self.url.replace("http://", "ws://")
+
+    def kill(self) -> None:
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=20)
+
+
+@pytest.fixture
+def exam_db(tmp_path: Path) -> Iterator[tuple[Path, str, list[str]]]:
+    db = tmp_path / "exam.db"
+    bank = tmp_path / "bank.json"
+    bank.write_text(json.dumps({"questions": [
+        {"id": q.id, "text": q.text, "options": q.options, "answer": q.answer, "points": q.points}
+        for q in QUESTIONS
+    ]}))
+    starts = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
+    exam_id = cli("exam", "create", "--db", str(db), "--title", "Restart", "--starts-at", starts,
+                  "--duration-min", "1.25", "--questions", str(bank))
+    tickets = [cli("ticket", "--db", str(db), "--exam", exam_id, "--candidate", n) for n in ("A", "B")]
+    yield db, exam_id, tickets
+
+
+async def test_sigkill_mid_exam_loses_nothing_acknowledged(exam_db: tuple[Path, str, list[str]]) -> None:
+    db, exam_id, (ticket, other_ticket) = exam_db
+    server = ServerProcess(db)
+    try:
+        c = await Candidate.connect(server.ws_url)
+        welcome, paper = await c.enter(ticket)
+        other = await Candidate.connect(server.ws_url)
+        other_welcome, _ = await other.enter(other_ticket)
+        acknowledged: dict[str, list[str]] = {}
+        for q in paper.questions:
+            choice = [q.options[-1].id]
+            await c.expect_ack(await c.answer(q.id, choice))
+            acknowledged[q.id] = choice
+        server.kill()
+    finally:
+        server.stop()
+
+    server = ServerProcess(db)
+    try:
+        c = await Candidate.connect(server.ws_url)
+        resumed = await c.hello(ticket)
+        assert isinstance(resumed, p.Welcome)
+        assert resumed.resumed and resumed.identity_accepted and resumed.session == welcome.session
+        paper2 = await c.expect(p.Paper)
+        assert [q.id for q in paper2.questions] == [q.id for q in paper.questions]
+        assert [[o.id for o in q.options] for q in paper2.questions] == [
+            [o.id for o in q.options] for q in paper.questions
+        ]
+        assert paper2.saved == acknowledged
+        assert paper2.ends_at == paper.ends_at
+        remaining = from_wire(paper2.ends_at) - from_wire(paper2.server_time)
+        assert abs(remaining - (from_wire(paper.ends_at) - datetime.now(UTC))) < timedelta(seconds=2)
+
+        # The deadline timer was rebuilt from the store: both attempts are finalized, the
+        # connected one is told, the one whose client never came back is scored too.
+        token = cli("proctor-token", "--db", str(db), "--exam", exam_id)
+        async with connect(f"{server.ws_url}/ws/proctor?token={token}") as feed:
+            snapshot = json.loads(await feed.recv())
+            assert {a["state"] for a in snapshot["attempts"]} == {"in_progress"}
+            time_up = await c.expect(p.TimeUp, timeout=90)
+            result = await c.expect(p.Result)
+            assert from_wire(time_up.at) >= from_wire(paper.ends_at)
+            assert result.reason == "time_up" and result.max_score == 20
+            finished = {}
+            while len(finished) < 2:
+                event = json.loads(await asyncio.wait_for(feed.recv(), 30))
+                if event["type"] == "attempt_finished":
+                    finished[event["attempt"]] = event["state"]
+        assert finished == {welcome.session: "timed_out", other_welcome.session: "timed_out"}
+    finally:
+        server.stop()
