@@ -12,7 +12,11 @@ from collections.abc import Sequence
 from shared.errors import ProctorError
 
 # Modules that each define `register(subparsers)`; a feature adds its module here.
-COMMAND_MODULES: tuple[str, ...] = ("proctor_client.check.command", "proctor_client.ui.command")
+COMMAND_MODULES: tuple[str, ...] = (
+    "proctor_client.check.command",
+    "proctor_client.ui.command",
+    "proctor_client.runtime.command",
+)
 DEFAULT_COMMAND = "gui"
 
 
