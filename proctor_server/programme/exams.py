@@ -9,6 +9,7 @@ again after an interruption: what was done is skipped, nothing is issued or publ
 from __future__ import annotations
 
 import secrets
+import sqlite3
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -97,9 +98,20 @@ async def issue_tickets(
         ).fetchone()
         token = row[0] if row else secrets.token_urlsafe(18)
         if row is None:
-            await store.create_ticket(
-                TicketRecord(token, exam_id, code, cand.name, email=cand.email, phone=cand.phone)
-            )
+            try:
+                await store.create_ticket(
+                    TicketRecord(
+                        token, exam_id, code, cand.name, email=cand.email, phone=cand.phone
+                    )
+                )
+            except sqlite3.IntegrityError:  # another run issued it meanwhile: use that one
+                row = db.c.execute(
+                    "SELECT token FROM tickets WHERE exam_id = ? AND candidate_code = ?",
+                    (exam_id, code),
+                ).fetchone()
+                if row is None:
+                    raise
+                token = row[0]
         with db.transaction() as c:
             fresh = db.registration(reg.id)
             if fresh.state is not RegState.PAID or fresh.sitting != target.key:
