@@ -14,7 +14,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -77,7 +77,6 @@ class CheckSettings:
     download_seconds: float = 4.0
     upload_seconds: float = 5.0
     system_time_box: float = 6.0
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class _Reporter:

@@ -4,6 +4,7 @@ a source that cannot be read counts as saying nothing."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import platform
 import shutil
@@ -157,15 +158,40 @@ def build_device_signals(
 def read_device_signals(
     screens: Screens | None = None,
     *,
+    camera_in_use: str | None = None,
     probe_inputs: ProbeInputs | None = None,
     cameras: list[str] | None = None,
 ) -> dict[str, Any]:
-    """Read this computer's device signals (blocking: call it through ``asyncio.to_thread``).
+    """Read this computer's device signals. Blocking; from the event loop use
+    ``gather_device_signals``.
 
-    ``probe_inputs`` and ``cameras`` replace what would be read (tests, fakes); the camera in
-    use can be added to ``cameras`` by the caller.
+    ``probe_inputs`` and ``cameras`` replace what would be read (tests, fakes);
+    ``camera_in_use`` (the open camera's ``name``) is added to the camera list.
     """
     inputs = probe_inputs if probe_inputs is not None else read_probe_inputs()
     names = cameras if cameras is not None else list_camera_names()
+    if camera_in_use:
+        names = list(dict.fromkeys([*names, camera_in_use]))
     count = len(screens.geometries()) if screens is not None else None
     return build_device_signals(read_os_figures(), names, vm_signals(inputs), count)
+
+
+async def gather_device_signals(
+    screens: Screens | None = None,
+    *,
+    camera_in_use: str | None = None,
+    probe_inputs: ProbeInputs | None = None,
+    cameras: list[str] | None = None,
+) -> dict[str, Any]:
+    """The ``hello.client`` device summary, for the runtime: the screens are counted on the
+    calling thread (Qt's list lives on the GUI thread), everything else in a worker thread."""
+    count = len(screens.geometries()) if screens is not None else None
+    data = await asyncio.to_thread(
+        read_device_signals,
+        None,
+        camera_in_use=camera_in_use,
+        probe_inputs=probe_inputs,
+        cameras=cameras,
+    )
+    data["screens"] = count
+    return data

@@ -24,6 +24,7 @@ from proctor_client.check.probes import (
 from proctor_client.check.system import (
     DrmScreens,
     build_device_signals,
+    gather_device_signals,
     parse_drm_connectors,
     read_device_signals,
     read_linux_macs,
@@ -336,3 +337,15 @@ def test_read_device_signals_uses_the_inputs_given() -> None:
     assert data["virtual_cameras"] == ["ManyCam Virtual Webcam"]
     assert data["screens"] == 1
     assert isinstance(data["os"], str) and data["os"]
+
+
+async def test_gather_device_signals_adds_the_camera_in_use_and_counts_screens() -> None:
+    data = await gather_device_signals(
+        FixedScreens.count(2),
+        camera_in_use="XSplit VCam",
+        probe_inputs=ProbeInputs(),
+        cameras=["Integrated Webcam"],
+    )
+    assert data["cameras"] == ["Integrated Webcam", "XSplit VCam"]
+    assert data["virtual_cameras"] == ["XSplit VCam"]
+    assert data["screens"] == 2 and data["vm_signals"] == []
