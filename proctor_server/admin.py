@@ -45,7 +45,9 @@ async def create_exam(
         id="exam-" + uuid.uuid4().hex[:10],
         title=title.strip(),
         # stored and sent with millisecond precision: keep exactly that
-        starts_at=starts_at.astimezone(UTC).replace(microsecond=starts_at.microsecond // 1000 * 1000),
+        starts_at=starts_at.astimezone(UTC).replace(
+            microsecond=starts_at.microsecond // 1000 * 1000
+        ),
         duration=duration,
         questions=questions,
         trial_questions=trial,

@@ -38,3 +38,6 @@ class BlobDir:
             return (self.root / relative).read_bytes()
         except FileNotFoundError:
             return None
+
+    def remove(self, relative: str) -> None:
+        (self.root / relative).unlink(missing_ok=True)

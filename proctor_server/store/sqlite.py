@@ -642,7 +642,13 @@ class SqliteStore:
             )
             return True
 
-        return await self._write(op)
+        try:
+            return await self._write(op)
+        except Exception:
+            # Refused (a finished attempt, say): leave no file that no row points at.
+            # A resend of a stored photo never gets here: its claim returns False.
+            await loop.run_in_executor(None, self.blobs.remove, photo.path)
+            raise
 
     @staticmethod
     def photo_id(attempt_id: str, client_id: str) -> str:

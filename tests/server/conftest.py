@@ -12,10 +12,24 @@ from proctor_server.store import ExamRecord
 from shared.questions import Question
 
 QUESTIONS = [
-    Question(id="q1", text="Which port does HTTPS use?", options=["21", "80", "443"], answer=[2], points=5),
-    Question(id="q2", text="Pick the two clouds.", options=["S3", "OSS", "MySQL", "vi"], answer=[0, 1], points=5),
+    Question(
+        id="q1",
+        text="Which port does HTTPS use?",
+        options=["21", "80", "443"],
+        answer=[2],
+        points=5,
+    ),
+    Question(
+        id="q2",
+        text="Pick the two clouds.",
+        options=["S3", "OSS", "MySQL", "vi"],
+        answer=[0, 1],
+        points=5,
+    ),
     Question(id="q3", text="What is DNS for?", options=["names", "mail"], answer=[0], points=5),
-    Question(id="q4", text="404 means?", options=["ok", "not found", "moved"], answer=[1], points=5),
+    Question(
+        id="q4", text="404 means?", options=["ok", "not found", "moved"], answer=[1], points=5
+    ),
 ]
 
 MakeExam = Callable[..., Awaitable[ExamRecord]]
@@ -23,7 +37,9 @@ MakeExam = Callable[..., Awaitable[ExamRecord]]
 
 @pytest.fixture
 async def server(tmp_path: Path) -> AsyncIterator[Server]:
-    async with run_server(ServerConfig(db=tmp_path / "exam.db", port=0, nonce_rotation_s=3600)) as s:
+    async with run_server(
+        ServerConfig(db=tmp_path / "exam.db", port=0, nonce_rotation_s=3600)
+    ) as s:
         yield s
 
 

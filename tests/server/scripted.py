@@ -31,7 +31,9 @@ class Candidate:
 
     @classmethod
     async def connect(cls, ws_url: str) -> Candidate:
-        return cls(await connect(ws_url + "/ws/candidate", compression=None, max_size=None, max_queue=None))
+        return cls(
+            await connect(ws_url + "/ws/candidate", compression=None, max_size=None, max_queue=None)
+        )
 
     async def close(self) -> None:
         await self.ws.close()
@@ -70,20 +72,28 @@ class Candidate:
         return err
 
     async def hello(self, ticket: str, mode: str = "exam", **client: Any) -> p.Welcome | p.Error:
-        await self.send(p.Hello(protocol=p.PROTOCOL_VERSION, ticket=ticket, mode=mode, client=client))  # type: ignore[arg-type]
+        await self.send(
+            p.Hello(protocol=p.PROTOCOL_VERSION, ticket=ticket, mode=mode, client=client)
+        )  # type: ignore[arg-type]
         m = await self.recv()
         assert isinstance(m, p.Welcome | p.Error), m
         return m
 
-    async def identity(self, photo: bytes | None = None, ident: str | None = None) -> p.IdentityResult:
+    async def identity(
+        self, photo: bytes | None = None, ident: str | None = None
+    ) -> p.IdentityResult:
         ident = ident or new_id()
-        await self.ws.send(p.encode_image(p.ImageHeader(type="identity_photo", id=ident), photo or jpeg()))
+        await self.ws.send(
+            p.encode_image(p.ImageHeader(type="identity_photo", id=ident), photo or jpeg())
+        )
         await self.expect_ack(ident)
         return await self.expect(p.IdentityResult)
 
     async def snapshot(self, ident: str | None = None, photo: bytes | None = None) -> str:
         ident = ident or new_id()
-        await self.ws.send(p.encode_image(p.ImageHeader(type="snapshot", id=ident), photo or jpeg(seed=1)))
+        await self.ws.send(
+            p.encode_image(p.ImageHeader(type="snapshot", id=ident), photo or jpeg(seed=1))
+        )
         return ident
 
     async def expect_ack(self, ident: str) -> p.Ack:

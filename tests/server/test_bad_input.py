@@ -60,7 +60,9 @@ async def test_a_ticket_for_another_exam_is_refused(server: Server, make_exam: M
 async def test_a_revoked_ticket_is_refused(server: Server, make_exam: MakeExam) -> None:
     exam = await make_exam()
     token = await ticket_for(server, exam)
-    await server.store._write(lambda conn: conn.execute("UPDATE tickets SET revoked = 1 WHERE token = ?", (token,)))
+    await server.store._write(
+        lambda conn: conn.execute("UPDATE tickets SET revoked = 1 WHERE token = ?", (token,))
+    )
     c = await Candidate.connect(server.ws_url)
     assert isinstance(err := await c.hello(token), p.Error) and err.code == "bad_ticket"
 
@@ -148,17 +150,23 @@ async def test_an_unreadable_identity_photo_is_refused_with_a_reason(
     await c.expect(p.Paper)
 
 
-async def test_an_oversized_frame_closes_that_socket_only(server: Server, make_exam: MakeExam) -> None:
+async def test_an_oversized_frame_closes_that_socket_only(
+    server: Server, make_exam: MakeExam
+) -> None:
     exam = await make_exam(starts_in=timedelta(minutes=-1))
     big = await Candidate.connect(server.ws_url)
-    welcome, _ = await big.enter(await ticket_for(server, exam))
-    await big.send_raw(p.encode_image(p.ImageHeader(type="snapshot", id="big"), b"\xff\xd8" + b"0" * p.MAX_FRAME))
+    await big.enter(await ticket_for(server, exam))
+    await big.send_raw(
+        p.encode_image(p.ImageHeader(type="snapshot", id="big"), b"\xff\xd8" + b"0" * p.MAX_FRAME)
+    )
     assert await closed_code(big) == 1009
     other = await Candidate.connect(server.ws_url)
     await other.enter(await ticket_for(server, exam, "Other"))  # the server serves everyone else
 
 
-async def test_an_oversized_text_frame_is_a_protocol_error(server: Server, make_exam: MakeExam) -> None:
+async def test_an_oversized_text_frame_is_a_protocol_error(
+    server: Server, make_exam: MakeExam
+) -> None:
     exam = await make_exam(starts_in=timedelta(minutes=-1))
     c = await Candidate.connect(server.ws_url)
     await c.enter(await ticket_for(server, exam))
@@ -166,7 +174,9 @@ async def test_an_oversized_text_frame_is_a_protocol_error(server: Server, make_
     await c.expect_error("protocol_error")
 
 
-async def test_too_many_malformed_messages_close_the_socket(server: Server, make_exam: MakeExam) -> None:
+async def test_too_many_malformed_messages_close_the_socket(
+    server: Server, make_exam: MakeExam
+) -> None:
     exam = await make_exam(starts_in=timedelta(minutes=-1))
     c = await Candidate.connect(server.ws_url)
     await c.enter(await ticket_for(server, exam))
@@ -181,7 +191,9 @@ async def test_no_hello_in_time_closes_the_socket(tmp_path: object) -> None:
     from proctor_server.app import ServerConfig, run_server
 
     assert isinstance(tmp_path, Path)
-    async with run_server(ServerConfig(db=tmp_path / "x.db", port=0, hello_timeout_s=0.2)) as server:
+    async with run_server(
+        ServerConfig(db=tmp_path / "x.db", port=0, hello_timeout_s=0.2)
+    ) as server:
         async with connect(server.ws_url + "/ws/candidate") as ws:
             with pytest.raises(ConnectionClosed) as info:
                 while True:

@@ -47,7 +47,9 @@ async def test_a_whole_exam(server: Server, make_exam: MakeExam) -> None:
     await c.send(
         p.Profile(
             id=profile_id,
-            mail_to=p.MailTo(name="张三丰", phone="13800000000", address="北京市海淀区", postcode="100080"),
+            mail_to=p.MailTo(
+                name="张三丰", phone="13800000000", address="北京市海淀区", postcode="100080"
+            ),
         )
     )
     await c.expect_ack(profile_id)
@@ -63,16 +65,27 @@ async def test_a_whole_exam(server: Server, make_exam: MakeExam) -> None:
     await c.send(p.Submit(id=submit_id))
     result = await c.expect(p.Result)
     await c.expect_ack(submit_id)
-    assert (result.score, result.max_score, result.reason, result.counts) == (15, 20, "submitted", True)
+    assert (result.score, result.max_score, result.reason, result.counts) == (
+        15,
+        20,
+        "submitted",
+        True,
+    )
     assert result.passed  # default pass: 60% of 20 = 12
 
     attempt = await server.store.get_attempt(welcome.session)
     assert attempt is not None and attempt.state is AttemptState.SUBMITTED
     assert [s for s, _, _ in await server.store.state_history(attempt.id)] == [
-        "waiting", "verified", "in_progress", "submitted"
+        "waiting",
+        "verified",
+        "in_progress",
+        "submitted",
     ]
     assert await server.store.profile(attempt.id) == {
-        "name": "张三丰", "phone": "13800000000", "address": "北京市海淀区", "postcode": "100080"
+        "name": "张三丰",
+        "phone": "13800000000",
+        "address": "北京市海淀区",
+        "postcode": "100080",
     }
     assert len(await server.store.answers(attempt.id)) == 4
     identity_photos = await server.store.photos(attempt.id, "identity_photo")
@@ -93,7 +106,9 @@ async def test_a_whole_exam(server: Server, make_exam: MakeExam) -> None:
     assert isinstance(refused, p.Error) and refused.code == "exam_over"
 
 
-async def test_the_paper_is_pushed_at_the_start_to_those_waiting(server: Server, make_exam: MakeExam) -> None:
+async def test_the_paper_is_pushed_at_the_start_to_those_waiting(
+    server: Server, make_exam: MakeExam
+) -> None:
     exam = await make_exam(starts_in=timedelta(seconds=1.5))
     c = await Candidate.connect(server.ws_url)
     welcome = await c.hello(await ticket_for(server, exam))
@@ -157,14 +172,18 @@ async def test_resent_answers_change_nothing_and_the_latest_answer_wins(
     saved = await server.store.answers(welcome.session)
     paper2_ids = {o.id: o for o in q.options}
     assert len(saved) == 1
-    (bank_index, choice), = saved.items()
+    ((bank_index, choice),) = saved.items()
     assert QUESTIONS[bank_index].text == q.text
     assert QUESTIONS[bank_index].options[choice[0]] == paper2_ids[q.options[1].id].text
 
 
-async def test_the_deadline_finalizes_every_open_attempt(server: Server, make_exam: MakeExam) -> None:
+async def test_the_deadline_finalizes_every_open_attempt(
+    server: Server, make_exam: MakeExam
+) -> None:
     exam = await make_exam(starts_in=timedelta(seconds=-5), duration=timedelta(seconds=7))
-    feed_token = await __import__("proctor_server.admin", fromlist=["x"]).proctor_token(server.store, exam.id)
+    feed_token = await __import__("proctor_server.admin", fromlist=["x"]).proctor_token(
+        server.store, exam.id
+    )
     from websockets.asyncio.client import connect
 
     async with connect(f"{server.ws_url}/ws/proctor?token={feed_token}") as feed:
@@ -197,7 +216,9 @@ async def test_the_deadline_finalizes_every_open_attempt(server: Server, make_ex
         assert attempt.finished_at is not None and attempt.score is not None
 
 
-async def test_a_newer_connection_replaces_the_older_one(server: Server, make_exam: MakeExam) -> None:
+async def test_a_newer_connection_replaces_the_older_one(
+    server: Server, make_exam: MakeExam
+) -> None:
     exam = await make_exam(starts_in=timedelta(minutes=-1))
     token = await ticket_for(server, exam)
     old = await Candidate.connect(server.ws_url)
@@ -211,7 +232,9 @@ async def test_a_newer_connection_replaces_the_older_one(server: Server, make_ex
         assert closed.rcvd is not None and closed.rcvd.code == 4409
 
 
-async def test_leaving_the_screen_is_recorded_and_warned(server: Server, make_exam: MakeExam) -> None:
+async def test_leaving_the_screen_is_recorded_and_warned(
+    server: Server, make_exam: MakeExam
+) -> None:
     exam = await make_exam(starts_in=timedelta(minutes=-1), warning_limit=3)
     c = await Candidate.connect(server.ws_url)
     welcome, _ = await c.enter(await ticket_for(server, exam))
@@ -227,9 +250,14 @@ async def test_leaving_the_screen_is_recorded_and_warned(server: Server, make_ex
     await c.send(p.Event(id=event_id, kind="focus_lost"))  # a resend: no second warning
     await c.expect_ack(event_id)
     violations = await server.store.violations(welcome.session)
-    assert [(v.kind, v.client_at) for v in violations] == [("left_exam_window", "2026-07-25T06:01:02.000Z")]
+    assert [(v.kind, v.client_at) for v in violations] == [
+        ("left_exam_window", "2026-07-25T06:01:02.000Z")
+    ]
     assert violations[0].server_at.year >= 2026
-    assert [e["kind"] for e in await server.store.events(welcome.session)] == ["focus_lost", "focus_back"]
+    assert [e["kind"] for e in await server.store.events(welcome.session)] == [
+        "focus_lost",
+        "focus_back",
+    ]
     hb = p.Heartbeat()
     await c.send(hb)
     assert not c.inbox or all(not isinstance(m, p.ProctorWarning) for m in c.inbox)

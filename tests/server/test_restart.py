@@ -58,18 +58,46 @@ class ServerProcess:
 def exam_db(tmp_path: Path) -> Iterator[tuple[Path, str, list[str]]]:
     db = tmp_path / "exam.db"
     bank = tmp_path / "bank.json"
-    bank.write_text(json.dumps({"questions": [
-        {"id": q.id, "text": q.text, "options": q.options, "answer": q.answer, "points": q.points}
-        for q in QUESTIONS
-    ]}))
+    bank.write_text(
+        json.dumps(
+            {
+                "questions": [
+                    {
+                        "id": q.id,
+                        "text": q.text,
+                        "options": q.options,
+                        "answer": q.answer,
+                        "points": q.points,
+                    }
+                    for q in QUESTIONS
+                ]
+            }
+        )
+    )
     starts = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
-    exam_id = cli("exam", "create", "--db", str(db), "--title", "Restart", "--starts-at", starts,
-                  "--duration-min", "1.25", "--questions", str(bank))
-    tickets = [cli("ticket", "--db", str(db), "--exam", exam_id, "--candidate", n) for n in ("A", "B")]
+    exam_id = cli(
+        "exam",
+        "create",
+        "--db",
+        str(db),
+        "--title",
+        "Restart",
+        "--starts-at",
+        starts,
+        "--duration-min",
+        "1.25",
+        "--questions",
+        str(bank),
+    )
+    tickets = [
+        cli("ticket", "--db", str(db), "--exam", exam_id, "--candidate", n) for n in ("A", "B")
+    ]
     yield db, exam_id, tickets
 
 
-async def test_sigkill_mid_exam_loses_nothing_acknowledged(exam_db: tuple[Path, str, list[str]]) -> None:
+async def test_sigkill_mid_exam_loses_nothing_acknowledged(
+    exam_db: tuple[Path, str, list[str]],
+) -> None:
     db, exam_id, (ticket, other_ticket) = exam_db
     server = ServerProcess(db)
     try:
@@ -100,7 +128,9 @@ async def test_sigkill_mid_exam_loses_nothing_acknowledged(exam_db: tuple[Path, 
         assert paper2.saved == acknowledged
         assert paper2.ends_at == paper.ends_at
         remaining = from_wire(paper2.ends_at) - from_wire(paper2.server_time)
-        assert abs(remaining - (from_wire(paper.ends_at) - datetime.now(UTC))) < timedelta(seconds=2)
+        assert abs(remaining - (from_wire(paper.ends_at) - datetime.now(UTC))) < timedelta(
+            seconds=2
+        )
 
         # The deadline timer was rebuilt from the store: both attempts are finalized, the
         # connected one is told, the one whose client never came back is scored too.

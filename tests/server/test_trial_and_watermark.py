@@ -20,7 +20,9 @@ from tests.server.conftest import QUESTIONS, MakeExam, ticket_for
 from tests.server.scripted import Candidate, new_id
 
 
-async def test_a_trial_runs_before_the_exam_as_often_as_wanted(server: Server, make_exam: MakeExam) -> None:
+async def test_a_trial_runs_before_the_exam_as_often_as_wanted(
+    server: Server, make_exam: MakeExam
+) -> None:
     exam = await make_exam(starts_in=timedelta(hours=3))
     token = await ticket_for(server, exam)
     sessions = []
@@ -73,8 +75,11 @@ async def fast_rotation(tmp_path: Path) -> AsyncIterator[Server]:
 async def test_the_watermark_nonce_rotates_and_dates_a_screenshot(fast_rotation: Server) -> None:
     server = fast_rotation
     exam = await admin.create_exam(
-        server.store, title="Networking", starts_at=datetime.now(UTC) - timedelta(minutes=1),
-        duration=timedelta(hours=1), questions=QUESTIONS,
+        server.store,
+        title="Networking",
+        starts_at=datetime.now(UTC) - timedelta(minutes=1),
+        duration=timedelta(hours=1),
+        questions=QUESTIONS,
     )
     token = await ticket_for(server, exam, "Alice Martin")
     c = await Candidate.connect(server.ws_url)
@@ -83,7 +88,11 @@ async def test_the_watermark_nonce_rotates_and_dates_a_screenshot(fast_rotation:
     rotated = await c.expect(p.Watermark)
     second = await c.expect(p.Watermark)
     assert len({first, rotated.nonce, second.nonce}) == 3
-    assert rotated.text == welcome.watermark.text == f"{welcome.candidate.code} · A**********n · Networking"
+    assert (
+        rotated.text
+        == welcome.watermark.text
+        == f"{welcome.candidate.code} · A**********n · Networking"
+    )
     history = await server.store.nonce_history(welcome.session)
     assert [n for n, _ in history][:3] == [first, rotated.nonce, second.nonce]
     assert [t for _, t in history] == sorted(t for _, t in history)
@@ -97,7 +106,7 @@ async def test_health_and_bandwidth_endpoints(server: Server) -> None:
     import asyncio
 
     def get(path: str) -> tuple[int, bytes, str]:
-        with urlopen(server.url + path, timeout=5) as r:  # noqa: S310 - loopback test
+        with urlopen(server.url + path, timeout=5) as r:
             return r.status, r.read(), r.headers["Content-Type"]
 
     status, body, kind = await asyncio.to_thread(get, "/healthz")
@@ -116,7 +125,9 @@ async def test_health_and_bandwidth_endpoints(server: Server) -> None:
         assert ack["type"] == "bandwidth_ack" and ack["bytes"] == 3_000_000
 
 
-async def test_the_proctor_feed_needs_a_token_and_streams_events(server: Server, make_exam: MakeExam) -> None:
+async def test_the_proctor_feed_needs_a_token_and_streams_events(
+    server: Server, make_exam: MakeExam
+) -> None:
     exam = await make_exam(starts_in=timedelta(minutes=-1))
     async with connect(server.ws_url + "/ws/proctor?token=wrong") as ws:
         assert json.loads(await ws.recv())["code"] == "bad_token"

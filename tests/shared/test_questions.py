@@ -35,16 +35,31 @@ def test_score(chosen: dict[int, frozenset[int]], expected: int) -> None:
     [
         ("{", "malformed"),
         ('{"questions": []}', "no questions"),
-        ('{"questions": [{"id": "a", "text": "t", "options": ["x"], "answer": [0]}]}', "two options"),
-        ('{"questions": [{"id": "a", "text": "t", "options": ["x", "y"], "answer": [2]}]}', "outside"),
-        ('{"questions": [{"id": "a", "text": "t", "options": ["x", "y"], "answer": []}]}', "no correct"),
-        ('{"questions": [{"id": "a", "text": " ", "options": ["x", "y"], "answer": [0]}]}', "no text"),
+        (
+            '{"questions": [{"id": "a", "text": "t", "options": ["x"], "answer": [0]}]}',
+            "two options",
+        ),
+        (
+            '{"questions": [{"id": "a", "text": "t", "options": ["x", "y"], "answer": [2]}]}',
+            "outside",
+        ),
+        (
+            '{"questions": [{"id": "a", "text": "t", "options": ["x", "y"], "answer": []}]}',
+            "no correct",
+        ),
+        (
+            '{"questions": [{"id": "a", "text": " ", "options": ["x", "y"], "answer": [0]}]}',
+            "no text",
+        ),
         (
             '{"questions": [{"id": "a", "text": "t", "options": ["x", "y"], "answer": [0]},'
             ' {"id": "a", "text": "u", "options": ["x", "y"], "answer": [0]}]}',
             "twice",
         ),
-        ('{"questions": [{"id": "a", "text": "t", "options": ["x", "y"], "answer": ["0"]}]}', "int"),
+        (
+            '{"questions": [{"id": "a", "text": "t", "options": ["x", "y"], "answer": ["0"]}]}',
+            "int",
+        ),
     ],
 )
 def test_bad_banks_name_the_problem(text: str, fragment: str) -> None:

@@ -6,7 +6,12 @@ from shared.questions import Question
 from shared.shuffle import PaperIds, new_seed, order_for, trace_leak
 
 BANK = [
-    Question(id=f"q{i}", text=f"Question {i}?", options=[f"{i}-a", f"{i}-b", f"{i}-c", f"{i}-d"], answer=[0])
+    Question(
+        id=f"q{i}",
+        text=f"Question {i}?",
+        options=[f"{i}-a", f"{i}-b", f"{i}-c", f"{i}-d"],
+        answer=[0],
+    )
     for i in range(20)
 ]
 
@@ -55,7 +60,9 @@ def test_a_partial_leak_with_option_orders_is_still_traced() -> None:
     culprit = orders["attempt-5"]
     shown = culprit.questions[4:12]  # eight questions copied, in the culprit's order
     texts = [BANK[i].text for i in shown]
-    options = [[BANK[i].options[j] for j in culprit.options[culprit.questions.index(i)]] for i in shown]
+    options = [
+        [BANK[i].options[j] for j in culprit.options[culprit.questions.index(i)]] for i in shown
+    ]
     ranked = trace_leak(texts, BANK, orders, leaked_options=options)
     assert ranked[0].attempt == "attempt-5"
     assert ranked[0].agreement == 1.0

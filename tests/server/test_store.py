@@ -1,0 +1,173 @@
+"""The SQLite store: durable settings, grouped commits, isolation of failing writes,
+migrations, and files that rows never point at before they are whole."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from proctor_server import admin
+from proctor_server.store import PhotoRecord, SqliteStore
+from proctor_server.store.migrations import migrate
+from shared.errors import ErrorCode, RuleError
+from shared.shuffle import new_seed, order_for
+from shared.states import AttemptState, Trigger
+from tests.server.conftest import QUESTIONS
+
+NOW = datetime(2026, 7, 25, 6, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> SqliteStore:
+    s = SqliteStore(tmp_path / "s.db")
+    await s.open()
+    yield s  # type: ignore[misc]
+    await s.close()
+
+
+async def attempt_in_progress(store: SqliteStore) -> str:
+    from proctor_server.store import AttemptRecord
+
+    exam = await admin.create_exam(
+        store, title="T", starts_at=NOW, duration=timedelta(hours=1), questions=QUESTIONS
+    )
+    ticket = await admin.issue_ticket(store, exam.id, name="N")
+    seed = new_seed()
+    attempt = AttemptRecord(
+        id="a-1",
+        exam_id=exam.id,
+        ticket=ticket.token,
+        mode="exam",
+        state=AttemptState.WAITING,
+        seed=seed,
+        order=order_for(seed, QUESTIONS),
+        created_at=NOW,
+        ends_at=exam.window.ends_at,
+    )
+    await store.create_attempt(attempt)
+    for trigger in (Trigger.IDENTITY_ACCEPTED, Trigger.PAPER_RELEASED):
+        await store.transition("a-1", trigger, NOW, "test", questions=QUESTIONS, pass_score=12)
+    return "a-1"
+
+
+async def test_durability_settings(store: SqliteStore) -> None:
+    def pragmas(c: sqlite3.Connection) -> tuple[str, int]:
+        return c.execute("PRAGMA journal_mode").fetchone()[0], c.execute(
+            "PRAGMA synchronous"
+        ).fetchone()[0]
+
+    assert await store._read(pragmas) == ("wal", 2)  # 2 = FULL
+
+
+async def test_concurrent_writes_are_grouped_into_few_transactions(store: SqliteStore) -> None:
+    attempt = await attempt_in_progress(store)
+    before_commits, before_writes = store.commits, store.writes
+    results = await asyncio.gather(
+        *(store.save_answer(attempt, f"c{i}", i % 4, [0], NOW) for i in range(200))
+    )
+    assert all(results)
+    writes = store.writes - before_writes
+    commits = store.commits - before_commits
+    assert writes == 200
+    assert commits < 20, f"{commits} transactions for {writes} writes"
+
+
+async def test_a_failing_write_does_not_undo_its_neighbours(store: SqliteStore) -> None:
+    attempt = await attempt_in_progress(store)
+
+    def boom(c: sqlite3.Connection) -> None:
+        c.execute("INSERT INTO audit (at, actor, action, detail) VALUES ('x', 'y', 'z', '{}')")
+        raise ValueError("refused")
+
+    ok1 = store.save_answer(attempt, "before", 0, [1], NOW)
+    bad = store._write(boom)
+    ok2 = store.save_answer(attempt, "after", 1, [2], NOW)
+    results = await asyncio.gather(ok1, bad, ok2, return_exceptions=True)
+    assert results[0] is True and results[2] is True
+    assert isinstance(results[1], ValueError)
+    assert await store.answers(attempt) == {0: [1], 1: [2]}
+    assert (
+        await store._read(
+            lambda c: c.execute("SELECT count(*) FROM audit WHERE actor='y'").fetchone()[0]
+        )
+        == 0
+    )
+
+
+async def test_writes_to_a_finished_attempt_are_refused_in_the_same_transaction(
+    store: SqliteStore,
+) -> None:
+    attempt = await attempt_in_progress(store)
+    await store.save_answer(attempt, "a", 0, [2], NOW)
+    finished, _ = await store.transition(
+        attempt, Trigger.DEADLINE, NOW, "time_up", questions=QUESTIONS, pass_score=12
+    )
+    assert (finished.state, finished.score, finished.max_score, finished.passed) == (
+        AttemptState.TIMED_OUT,
+        5,
+        20,
+        False,
+    )
+    with pytest.raises(RuleError) as info:
+        await store.save_answer(attempt, "late", 1, [0], NOW)
+    assert info.value.code is ErrorCode.DEADLINE_PASSED
+    assert await store.save_answer(attempt, "a", 0, [2], NOW) is False  # a resend is still harmless
+
+
+async def test_migrations_record_versions_and_refuse_a_newer_database(tmp_path: Path) -> None:
+    db = tmp_path / "m.db"
+    conn = sqlite3.connect(db, isolation_level=None)
+    migrate(conn)
+    migrate(conn)  # idempotent
+    assert (
+        conn.execute("SELECT version FROM schema_versions WHERE component='core'").fetchone()[0]
+        >= 1
+    )
+    migrate(conn, {"extra": ["CREATE TABLE extra_one (x)", "CREATE TABLE extra_two (y)"]})
+    assert (
+        conn.execute("SELECT version FROM schema_versions WHERE component='extra'").fetchone()[0]
+        == 2
+    )
+    conn.execute("UPDATE schema_versions SET version = 99 WHERE component = 'core'")
+    with pytest.raises(RuntimeError, match="newer than this server"):
+        migrate(conn)
+
+
+async def test_a_failing_migration_step_leaves_no_half_schema(tmp_path: Path) -> None:
+    conn = sqlite3.connect(tmp_path / "f.db", isolation_level=None)
+    with pytest.raises(sqlite3.OperationalError):
+        migrate(conn, {"bad": ["CREATE TABLE half (x); CREATE TABLE oops (;"]})
+    assert conn.execute("SELECT name FROM sqlite_master WHERE name='half'").fetchone() is None
+    assert (
+        conn.execute("SELECT count(*) FROM schema_versions WHERE component='bad'").fetchone()[0]
+        == 0
+    )
+
+
+async def test_photo_rows_point_only_at_whole_files(store: SqliteStore, tmp_path: Path) -> None:
+    attempt = await attempt_in_progress(store)
+    data = b"\xff\xd8" + b"x" * 5000
+    record = PhotoRecord(
+        "p1", attempt, "snapshot", "c1", "snapshots/a/p1.jpg", "sha", len(data), NOW
+    )
+    assert await store.save_photo(record, data)
+    assert await store.photo_bytes("p1") == data
+    assert not list(store.blobs.root.rglob("*.tmp"))
+    # a crash between writing and renaming leaves a .tmp: swept at the next start
+    stale = store.blobs.root / "snapshots" / "a" / "p2.jpg.tmp"
+    stale.write_bytes(b"half")
+    store.blobs.prepare()
+    assert not stale.exists()
+    # a row is not written when the attempt is finished, but nothing half-written remains
+    await store.transition(
+        attempt, Trigger.SUBMIT, NOW, "submitted", questions=QUESTIONS, pass_score=12
+    )
+    late = PhotoRecord("p3", attempt, "snapshot", "c3", "snapshots/a/p3.jpg", "sha", 4, NOW)
+    with pytest.raises(RuleError):
+        await store.save_photo(late, b"\xff\xd8xx")
+    assert [p.id for p in await store.photos(attempt)] == ["p1"]
+    assert not (store.blobs.root / "snapshots" / "a" / "p3.jpg").exists()
