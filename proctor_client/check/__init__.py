@@ -1,34 +1,15 @@
 """The environment self-check (R10, R11): camera, microphone, operating system, screens,
 virtual-machine and virtual-camera signs, and the connection to the exam server.
 
-The UI calls ``run_environment_check(CheckSettings(...), progress)`` and shows the
-``CheckReport``; the runtime calls ``gather_device_signals(...)`` for ``hello.client``.
+- ``model``: the result values (``CheckReport``, ``CheckResult``, ``Progress``...), pure.
+- ``evaluate``: figures in, pass / warn / fail with advice out, pure.
+- ``probes``: virtual machine and virtual camera signs from captured texts, pure.
+- ``measure``: frame and audio figures, pure.
+- ``network``, ``system``: the readers (server, files, commands).
+- ``runner``: ``run_environment_check(CheckSettings(...), progress)`` for the UI.
+- ``system.gather_device_signals(...)``: the ``hello.client`` device summary for the runtime.
+- ``command``: ``proctor-client check``.
+
+This package file imports nothing, so importing the pure modules stays free of I/O.
 See docs/environment-check.md.
 """
-
-from proctor_client.check.model import (
-    REQUIRED,
-    CheckId,
-    CheckReport,
-    CheckResult,
-    Phase,
-    Progress,
-    Status,
-)
-from proctor_client.check.runner import CheckSettings, ProgressCallback, run_environment_check
-from proctor_client.check.system import gather_device_signals, read_device_signals
-
-__all__ = [
-    "REQUIRED",
-    "CheckId",
-    "CheckReport",
-    "CheckResult",
-    "CheckSettings",
-    "Phase",
-    "Progress",
-    "ProgressCallback",
-    "Status",
-    "gather_device_signals",
-    "read_device_signals",
-    "run_environment_check",
-]
