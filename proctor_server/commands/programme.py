@@ -99,6 +99,11 @@ def register(sub: Any) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=run_certificate)
 
+    p = sub.add_parser("mail-certificate", help="record that a paper certificate was mailed (R19)")
+    _common(p)
+    p.add_argument("--number", required=True, help="the certificate number")
+    p.set_defaults(run=run_mail_certificate)
+
     p = sub.add_parser("status", help="a registration, its deadlines and its history (JSON)")
     _common(p)
     p.add_argument("--registration", required=True, type=int, metavar="N")
@@ -261,6 +266,20 @@ def run_certificate(args: argparse.Namespace) -> int:
     else:
         state = "valid" if view.valid else "expired"
         print(f"{view.number} {view.name} {state} until {view.valid_until} (exam {view.exam_date})")
+    return 0
+
+
+def run_mail_certificate(args: argparse.Namespace) -> int:
+    from proctor_server.programme.exams import mark_paper_mailed
+
+    with _open(args) as db:
+        on_time = mark_paper_mailed(_programme(args, db), args.number, _now(args))
+    print(f"{args.number} mailed")
+    if not on_time:
+        print(
+            "proctor-server: warning: R19: the paper certificate was due within 30 days",
+            file=sys.stderr,
+        )
     return 0
 
 

@@ -308,17 +308,21 @@ def lookup_certificate(
         where, arg = "p.id_number = ?", id_number.strip().upper()
     else:
         raise ConfigError("give a certificate number or an identity number")
-    row = prog.db.c.execute(
+    rows = prog.db.c.execute(
         "SELECT c.number, p.name, p.id_number, c.exam_date, c.published_at, c.e_available_from, "
         "c.expires_on, c.paper_due, c.paper_mailed_at FROM programme_certificates c "
         f"JOIN programme_candidates p ON p.id = c.candidate_id WHERE {where} "
-        "ORDER BY c.published_at DESC LIMIT 1",
+        "ORDER BY c.published_at DESC",
         (arg,),
-    ).fetchone()
-    if row is None:
+    ).fetchall()
+    if not rows:
         raise ConfigError(f"no certificate for {arg}")
     tz = prog.settings.tz
-    check_certificate_visible(from_wire(row[5]).astimezone(tz), now)
+    # the newest certificate that may be looked up yet; R19 names the date when none may
+    visible = [r for r in rows if from_wire(r[5]) <= now]
+    if not visible:
+        check_certificate_visible(min(from_wire(r[5]) for r in rows).astimezone(tz), now)
+    row = visible[0]
     expires = date.fromisoformat(row[6])
     return CertificateView(
         number=row[0],
@@ -331,3 +335,23 @@ def lookup_certificate(
         paper_due=(from_wire(row[7]).astimezone(tz) - timedelta(days=1)).date().isoformat(),
         paper_mailed_at=row[8],
     )
+
+
+def mark_paper_mailed(prog: Programme, number: str, now: datetime) -> bool:
+    """Record that the paper certificate was mailed; True when that was within 30 days (R19)."""
+    with prog.db.transaction() as c:
+        row = c.execute(
+            "SELECT registration_id, candidate_id, paper_due, paper_mailed_at "
+            "FROM programme_certificates WHERE number = ?",
+            (number,),
+        ).fetchone()
+        if row is None:
+            raise ConfigError(f"no certificate {number}")
+        if row[3] is not None:
+            raise RuleError(f"certificate {number} was already mailed at {row[3]}")
+        c.execute(
+            "UPDATE programme_certificates SET paper_mailed_at = ? WHERE number = ?",
+            (_wire(now), number),
+        )
+        prog.db.log(row[1], row[0], now, "paper_certificate_mailed", number=number)
+    return now < from_wire(row[2])

@@ -339,6 +339,9 @@ def test_the_whole_path_on_one_database(
         ),
         "no certificate",
     )
+    one_line_error(
+        cli("mail-certificate", "--db", db, "--number", "202607000001"), "no certificate"
+    )
 
     # notices: ticket, result and retake offer for #1, the deferral for #2
     spool = tmp_path / "spool"

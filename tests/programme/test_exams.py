@@ -14,6 +14,7 @@ from proctor_server.programme.exams import (
     candidate_code,
     issue_tickets,
     lookup_certificate,
+    mark_paper_mailed,
     publish_results,
 )
 from proctor_server.programme.service import Programme
@@ -177,6 +178,14 @@ async def test_results_certificates_retake_and_registering_again(
     assert not lookup_certificate(prog, at("2028-07-27T00:00:00+08:00"), number=cert.number).valid
     with pytest.raises(ConfigError, match="no certificate"):
         lookup_certificate(prog, at("2026-08-01T00:00:00+08:00"), id_number="E12345678")
+    assert mark_paper_mailed(prog, cert.number, at("2026-08-24T23:59:00+08:00"))  # on time
+    with pytest.raises(RuleError, match="already mailed"):
+        mark_paper_mailed(prog, cert.number, at("2026-08-25T00:00:00+08:00"))
+    with pytest.raises(ConfigError, match="no certificate"):
+        mark_paper_mailed(prog, "nope", at("2026-08-25T00:00:00+08:00"))
+    assert lookup_certificate(
+        prog, at("2026-08-25T00:00:00+08:00"), number=cert.number
+    ).paper_mailed_at
 
     # R20: the free retake, within 3 months, never deferred, never refunded, only one
     with pytest.raises(RuleBroken, match=r"^R20: .*2026-10-25"):
@@ -228,6 +237,10 @@ async def test_r19_recertifying_renews_the_validity(prog: Programme, db_path: Pa
     )
     await sit_exam(db_path, exam_2027, issued[second], 95, starts_at="2027-07-31T14:00:00+08:00")
     await publish(prog, db_path, "2027-08-02T10:00:00+08:00", month="2027-07")
+    # until the new e-certificate may be looked up (Thu 5 August), the old one answers
+    old = lookup_certificate(prog, at("2027-08-04T00:00:00+08:00"), id_number="11010519491231002X")
+    assert old.valid_until == "2028-07-26" and old.exam_date == "2026-07-25"
+    assert not mark_paper_mailed(prog, old.number, at("2027-08-04T00:00:00+08:00"))  # late
     cert = lookup_certificate(prog, at("2027-08-10T00:00:00+08:00"), id_number="11010519491231002X")
     assert cert.valid_until == "2029-08-01"
     assert cert.exam_date == date(2027, 7, 31).isoformat()
