@@ -127,6 +127,22 @@ async def _boxed(
             reporter.finished(ev.not_measured(check, reason, units.get(check, "")))
 
 
+CLOSE_TIME_BOX = 2.0
+
+
+async def _close(device: Camera | Microphone) -> None:
+    """Close a device the check opened; a driver stuck in a read may hold its close up, and
+    the check does not wait for it longer than CLOSE_TIME_BOX (the worker thread finishes
+    the close when the read returns)."""
+    try:
+        async with asyncio.timeout(CLOSE_TIME_BOX):
+            await close_device(device)
+    except TimeoutError:
+        log.warning("closing %s took too long", device.name)
+    except Exception:
+        log.exception("closing %s failed", device.name)
+
+
 async def _open(opener: Callable[[str], Any], spec: str) -> Any:
     return await asyncio.to_thread(opener, spec)
 
@@ -166,7 +182,7 @@ async def run_environment_check(
         finally:
             camera_done.set()
             if camera is not None and owned:
-                await close_device(camera)
+                await _close(camera)
 
     async def microphone_part() -> None:
         microphone: Microphone | None = None
@@ -193,7 +209,7 @@ async def run_environment_check(
             reporter.finished(ev.evaluate_microphone(figures))
         finally:
             if microphone is not None and owned:
-                await close_device(microphone)
+                await _close(microphone)
 
     async def system_part() -> None:
         screens = len(settings.screens.geometries()) if settings.screens is not None else None
