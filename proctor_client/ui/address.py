@@ -2,7 +2,7 @@
 
 Returns error keys per field so that the screen can show a translated message next to each
 field. Accepts mainland China mobile numbers (with or without +86) and other international
-numbers of 7–15 digits; a postcode of 6 digits (China) or 3–10 letters, digits, spaces, dashes.
+numbers written with their + and country code (8–15 digits); a postcode of 6 digits (China) or 3–10 letters, digits, spaces, dashes.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ MAX_ADDRESS = 200
 
 _PHONE_SEPARATORS = re.compile(r"[\s\-()]")
 _CN_MOBILE = re.compile(r"^(\+?86)?1[3-9]\d{9}$")
-_INTERNATIONAL = re.compile(r"^\+?\d{7,15}$")
+_INTERNATIONAL = re.compile(r"^\+\d{8,15}$")  # E.164, with its leading +
 _POSTCODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 \-]{1,8}[A-Za-z0-9]$")
 
 

@@ -4,7 +4,14 @@ messages from the proctor. They show state; the runtime decides when each one ap
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
 from proctor_client.ui.base import Screen
 
@@ -28,6 +35,10 @@ class Banner(QWidget):
         self.close_button = QPushButton("×")
         self.close_button.setFixedWidth(28)
         self.close_button.clicked.connect(self._dismiss)
+        # Two lines at least: a squeezed banner must never clip its message.
+        self.label.setMinimumHeight(self.label.fontMetrics().lineSpacing() * 2 + 4)
+        self.label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(10, 6, 6, 6)
         layout.addWidget(self.label, 1)

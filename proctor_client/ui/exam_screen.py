@@ -228,6 +228,8 @@ class ExamScreen(Screen):
 
     def _show_question(self) -> None:
         for old in self._buttons:
+            old.hide()
+            self._options.removeWidget(old)
             old.deleteLater()
         self._buttons = []
         if self._group is not None:

@@ -47,27 +47,27 @@
 <context>
     <name>BannerArea</name>
     <message>
-        <location filename="../banners.py" line="83" />
+        <location filename="../banners.py" line="94" />
         <source>Connection lost — your answers are kept and will be sent when the connection returns.</source>
         <translation>网络连接已断开——您的答案已保存在本机，连接恢复后将自动提交。</translation>
     </message>
     <message>
-        <location filename="../banners.py" line="92" />
+        <location filename="../banners.py" line="103" />
         <source>You left the exam screen. This was recorded and the proctor was told. Stay in the exam window until you submit.</source>
         <translation>您离开了考试界面。此行为已被记录并通知监考老师。交卷前请始终停留在考试窗口。</translation>
     </message>
     <message>
-        <location filename="../banners.py" line="97" />
+        <location filename="../banners.py" line="108" />
         <source>Warnings left before your exam is ended: {n}.</source>
         <translation>剩余警告次数：{n}，用完后考试将被终止。</translation>
     </message>
     <message>
-        <location filename="../banners.py" line="101" />
+        <location filename="../banners.py" line="112" />
         <source>No warnings are left: the next time ends your exam.</source>
         <translation>警告次数已用完：再次离开将终止您的考试。</translation>
     </message>
     <message>
-        <location filename="../banners.py" line="111" />
+        <location filename="../banners.py" line="122" />
         <source>Message from the proctor: {text}</source>
         <translation>监考老师提醒：{text}</translation>
     </message>
@@ -423,58 +423,58 @@
         <translation>已保存</translation>
     </message>
     <message>
-        <location filename="../exam_screen.py" line="308" />
+        <location filename="../exam_screen.py" line="310" />
         <source>Submit the exam</source>
         <translation>交卷</translation>
     </message>
     <message>
-        <location filename="../exam_screen.py" line="310" />
+        <location filename="../exam_screen.py" line="312" />
         <source>Submit your answers now? You cannot change them afterwards.</source>
         <translation>现在交卷吗？交卷后将无法修改答案。</translation>
     </message>
     <message>
-        <location filename="../exam_screen.py" line="312" />
+        <location filename="../exam_screen.py" line="314" />
         <source>{n} question(s) are not answered yet.</source>
         <translation>还有 {n} 道题未作答。</translation>
     </message>
     <message>
-        <location filename="../exam_screen.py" line="314" />
-        <location filename="../exam_screen.py" line="332" />
+        <location filename="../exam_screen.py" line="316" />
+        <location filename="../exam_screen.py" line="334" />
         <source>Submit</source>
         <translation>交卷</translation>
     </message>
     <message>
-        <location filename="../exam_screen.py" line="315" />
+        <location filename="../exam_screen.py" line="317" />
         <source>Keep answering</source>
         <translation>继续答题</translation>
     </message>
     <message>
-        <location filename="../exam_screen.py" line="331" />
+        <location filename="../exam_screen.py" line="333" />
         <source>Time left:</source>
         <translation>剩余时间：</translation>
     </message>
     <message>
-        <location filename="../exam_screen.py" line="333" />
+        <location filename="../exam_screen.py" line="335" />
         <source>Previous</source>
         <translation>上一题</translation>
     </message>
     <message>
-        <location filename="../exam_screen.py" line="334" />
+        <location filename="../exam_screen.py" line="336" />
         <source>Next</source>
         <translation>下一题</translation>
     </message>
     <message>
-        <location filename="../exam_screen.py" line="347" />
+        <location filename="../exam_screen.py" line="349" />
         <source>Question {n} of {total}</source>
         <translation>第 {n} 题，共 {total} 题</translation>
     </message>
     <message>
-        <location filename="../exam_screen.py" line="350" />
+        <location filename="../exam_screen.py" line="352" />
         <source>Multiple choice: pick every correct option</source>
         <translation>多选题：请选出所有正确选项</translation>
     </message>
     <message>
-        <location filename="../exam_screen.py" line="352" />
+        <location filename="../exam_screen.py" line="354" />
         <source>Single choice</source>
         <translation>单选题</translation>
     </message>

@@ -74,6 +74,8 @@ def test_a_good_address_is_cleaned() -> None:
         ({"phone": ""}, "phone", AddressError.REQUIRED),
         ({"phone": "12345"}, "phone", AddressError.BAD_PHONE),
         ({"phone": "1380013800a"}, "phone", AddressError.BAD_PHONE),
+        ({"phone": "1380013"}, "phone", AddressError.BAD_PHONE),
+        ({"phone": "12800138000"}, "phone", AddressError.BAD_PHONE),
         ({"address": "北京"}, "address", AddressError.ADDRESS_TOO_SHORT),
         ({"address": "街" * 201}, "address", AddressError.ADDRESS_TOO_LONG),
         ({"postcode": ""}, "postcode", AddressError.REQUIRED),
