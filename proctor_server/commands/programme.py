@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import sqlite3
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
@@ -142,7 +143,10 @@ def _open(args: argparse.Namespace) -> ProgrammeDB:
     db: Path = args.db
     if not db.parent.exists():
         raise ConfigError(f"{db.parent}: no such folder for the database")
-    return ProgrammeDB(db)
+    try:
+        return ProgrammeDB(db)
+    except sqlite3.DatabaseError as exc:
+        raise ConfigError(f"{db}: cannot open the database: {exc}") from None
 
 
 def _programme(args: argparse.Namespace, db: ProgrammeDB) -> Programme:

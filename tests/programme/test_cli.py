@@ -387,10 +387,15 @@ def test_the_whole_path_on_one_database(
     one_line_error(cli("notices", "retry", "--db", db, "--notice", "1"), "no uncertain")
 
 
-def test_bad_db_folder_is_one_line(cli: Cli, tmp_path: Path) -> None:
+def test_bad_db_is_one_line(cli: Cli, tmp_path: Path) -> None:
     one_line_error(
         cli("pay", "--db", str(tmp_path / "missing" / "exam.db"), "--registration", "1"),
         "no such folder",
+    )
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"this is not a database" * 100)
+    one_line_error(
+        cli("status", "--db", str(junk), "--registration", "1"), str(junk), "cannot open"
     )
 
 
