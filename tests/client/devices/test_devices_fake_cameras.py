@@ -128,3 +128,22 @@ def test_pacer_without_realtime_does_not_wait() -> None:
 def test_pacer_refuses_a_zero_rate() -> None:
     with pytest.raises(ValueError):
         Pacer(0)
+
+
+def test_a_real_face_detector_finds_one_face_in_the_synthetic_scene() -> None:
+    dlib = pytest.importorskip("dlib")
+    import cv2
+
+    detector = dlib.get_frontal_face_detector()
+    camera = SyntheticCamera(realtime=False)
+    lefts = []
+    for index in range(40):
+        frame = camera.read()
+        if index % 8:
+            continue
+        faces = detector(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB), 0)
+        assert len(faces) == 1, f"frame {index}: {len(faces)} faces"
+        face = faces[0]
+        assert 150 < (face.left() + face.right()) / 2 < 490
+        lefts.append(face.left())
+    assert len(set(lefts)) > 1  # the face moves
