@@ -172,7 +172,9 @@ def render(
     window._stop_preview()
     shot("05-identity-photo")
     window.photo.capture()
-    window.photo.set_refused(["no_face"])
+    window.photo.set_refused(
+        ["We could not find your face. Face the camera with your whole face in view."]
+    )
     shot("06-identity-refused")
 
     state(replace(ENTERED, profile_given=False, profile_saved=False))

@@ -23,6 +23,7 @@ from proctor_client.devices.base import Camera, DeviceError, read_frame
 from proctor_client.runtime.model import (
     LEAVING_KINDS,
     ClientState,
+    ErrorView,
     ExamRuntimeAPI,
     Mode,
     Phase,
@@ -84,6 +85,7 @@ class MainWindow(QMainWindow):
         self._preview: asyncio.Task[Any] | None = None
         self._left_while_away = False
         self._paper_key: tuple[str, ...] = ()
+        self._error: ErrorView | None = None
         self.current_screen = ""
 
         self.entry = EntryScreen()
@@ -314,6 +316,10 @@ class MainWindow(QMainWindow):
 
     def show_state(self, state: ClientState) -> None:
         phase = state.phase
+        if state.error is not None and not state.error.fatal and state.error is not self._error:
+            # A refusal the runtime survives (an answer after the deadline, say): say it.
+            self.statusBar().showMessage(state.error.message, 15000)
+        self._error = state.error
         self.banners.set_online(not state.offline or phase in (Phase.OFFLINE, Phase.ERROR))
         if phase in (Phase.CONNECTING,):
             self.busy.show_busy("connecting")
@@ -339,7 +345,7 @@ class MainWindow(QMainWindow):
             self._show_exam(state)
             self.show_screen("exam")
         elif phase == Phase.SUBMITTED:
-            self.busy.show_busy("submitted")
+            self.busy.show_busy("time_up" if state.time_up else "submitted")
             self.show_screen("busy")
         elif phase == Phase.TERMINATED:
             self.message.show_error("terminated", state.terminated_reason or "")

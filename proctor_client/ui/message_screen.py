@@ -109,7 +109,7 @@ class BusyScreen(Screen):
         self.retranslate()
 
     def show_busy(self, what: str) -> None:
-        """`connecting` or `submitted`."""
+        """`connecting`, `submitted` or `time_up`."""
         self._what = what
         self.retranslate()
 
@@ -117,8 +117,13 @@ class BusyScreen(Screen):
         if self._what == "submitted":
             self._title.setText(self.tr("Your answers were handed in"))
             self._detail.setText(self.tr("Waiting for your score…"))
+        elif self._what == "time_up":
+            self._title.setText(self.tr("Time is up"))
+            self._detail.setText(
+                self.tr("Your saved answers were handed in. Waiting for your score…")
+            )
         else:
             self._title.setText(self.tr("Connecting to the exam server…"))
             self._detail.setText(self.tr("This usually takes a few seconds."))
         self.cancel_button.setText(self.tr("Cancel"))
-        self.cancel_button.setVisible(self._what != "submitted")
+        self.cancel_button.setVisible(self._what == "connecting")

@@ -1,69 +1,67 @@
-"""Cheap local hints on an identity photo before it is sent (no Qt, numpy only).
+"""Cheap local hints on an identity photo before it is sent (no Qt, no face detection).
 
 The server decides whether the photo is accepted; these hints only help the candidate take a
-better one: too dark, too bright, blurred. Thresholds are on 8-bit grey levels.
+better one. They use the same image-quality measure as the server (`shared.vision.quality`),
+on the same working width, so a hint here foretells a refusal there.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
 
+import cv2
 import numpy as np
 import numpy.typing as npt
 
-DARK_MEAN = 60.0  # mean grey level below which the face is hard to see
-BRIGHT_MEAN = 215.0  # mean grey level above which the picture is washed out
-BLUR_VARIANCE = 60.0  # variance of the Laplacian below which the picture is blurred
+from shared.vision.faces import WORK_WIDTH
+from shared.vision.quality import measure_quality
 
 
 class PhotoHint(StrEnum):
+    COVERED = "covered"  # black or flat: the lens is covered or the camera shows nothing
     TOO_DARK = "too_dark"
     TOO_BRIGHT = "too_bright"
     BLURRED = "blurred"
 
 
-def grey(frame: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
-    """An H×W float image from H×W grey or H×W×3 (BGR or RGB: the weights differ little)."""
-    if frame.ndim == 2:
-        return frame.astype(np.float32)
-    if frame.ndim == 3 and frame.shape[2] in (3, 4):
-        rgb = frame[:, :, :3].astype(np.float32)
-        return rgb.mean(axis=2)
-    raise ValueError(f"expected an H×W or H×W×3 image, got shape {frame.shape}")
+_FROM_QUALITY = {
+    "black": PhotoHint.COVERED,
+    "covered": PhotoHint.COVERED,
+    "dark": PhotoHint.TOO_DARK,
+    "bright": PhotoHint.TOO_BRIGHT,
+    "blurred": PhotoHint.BLURRED,
+}
 
 
-def laplacian_variance(image: npt.NDArray[np.float32]) -> float:
-    """Variance of the 4-neighbour Laplacian: low when the picture has no sharp edges."""
-    if image.shape[0] < 3 or image.shape[1] < 3:
-        return 0.0
-    centre = image[1:-1, 1:-1]
-    lap = image[:-2, 1:-1] + image[2:, 1:-1] + image[1:-1, :-2] + image[1:-1, 2:] - 4.0 * centre
-    return float(lap.var())
+def working_grey(frame: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
+    """H×W grey or H×W×3 BGR -> grey at the analysis' working width."""
+    if frame.ndim == 3 and frame.shape[2] == 3 and frame.size:
+        grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+    elif frame.ndim == 2 and frame.size:
+        grey = frame
+    else:
+        raise ValueError(f"expected an H×W or H×W×3 image, got shape {frame.shape}")
+    height, width = grey.shape
+    if width != WORK_WIDTH:
+        size = (WORK_WIDTH, max(1, round(height * WORK_WIDTH / width)))
+        interpolation = cv2.INTER_AREA if width > WORK_WIDTH else cv2.INTER_LINEAR
+        grey = cv2.resize(grey, size, interpolation=interpolation)
+    return np.ascontiguousarray(grey, dtype=np.uint8)
 
 
 def photo_hints(frame: npt.NDArray[np.uint8]) -> list[PhotoHint]:
     """What is wrong with this frame as an identity photo; empty when nothing obvious is."""
-    image = grey(frame)
-    if image.size == 0:
-        raise ValueError("empty image")
-    # Downscale large frames by striding: the checks need only a coarse picture.
-    step = max(1, min(image.shape[0], image.shape[1]) // 240)
-    small = image[::step, ::step]
+    quality = measure_quality(working_grey(frame))
     hints: list[PhotoHint] = []
-    mean = float(small.mean())
-    if mean < DARK_MEAN:
-        hints.append(PhotoHint.TOO_DARK)
-    elif mean > BRIGHT_MEAN:
-        hints.append(PhotoHint.TOO_BRIGHT)
-    if laplacian_variance(small) < BLUR_VARIANCE:
-        hints.append(PhotoHint.BLURRED)
+    for reason in quality.reasons:
+        hint = _FROM_QUALITY.get(reason)
+        if hint is not None and hint not in hints:
+            hints.append(hint)
     return hints
 
 
 def encode_jpeg(frame: npt.NDArray[np.uint8], quality: int = 90) -> bytes:
     """A BGR frame as JPEG bytes (what the identity photo is sent as)."""
-    import cv2
-
     ok, buffer = cv2.imencode(".jpg", frame, [int(cv2.IMWRITE_JPEG_QUALITY), quality])
     if not ok:
         raise ValueError("the frame could not be encoded as JPEG")

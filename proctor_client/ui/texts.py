@@ -3,7 +3,7 @@ errors, result reasons. One context ("Texts") so the translation file keeps them
 
 from __future__ import annotations
 
-from PySide6.QtCore import QCoreApplication
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
 
 from proctor_client.ui.address import AddressError
 from proctor_client.ui.photo_hints import PhotoHint
@@ -68,22 +68,51 @@ def photo_hint(hint: PhotoHint) -> str:
         PhotoHint.BLURRED: QCoreApplication.translate(
             "Texts", "Blurred: hold still and clean the camera lens."
         ),
+        PhotoHint.COVERED: QCoreApplication.translate(
+            "Texts", "The camera shows nothing: uncover the lens or choose another camera."
+        ),
     }
     return texts[hint]
 
 
+# The server's reasons for refusing an identity photo are sentences in English
+# (proctor_server/vision/identity.py); these are translated where they match word for word.
+SERVER_REASONS = (
+    QT_TRANSLATE_NOOP("ServerReasons", "The photo could not be read. Please take it again."),
+    QT_TRANSLATE_NOOP(
+        "ServerReasons",
+        "We could not find your face. Face the camera with your whole face in view.",
+    ),
+    QT_TRANSLATE_NOOP(
+        "ServerReasons", "More than one face is in the photo. Only you should be in view."
+    ),
+    QT_TRANSLATE_NOOP(
+        "ServerReasons", "Your face is too small in the photo. Move closer to the camera."
+    ),
+    QT_TRANSLATE_NOOP(
+        "ServerReasons", "The camera shows only black. Uncover the camera or choose another one."
+    ),
+    QT_TRANSLATE_NOOP("ServerReasons", "The camera shows nothing. Uncover the camera lens."),
+    QT_TRANSLATE_NOOP("ServerReasons", "The photo is too dark. Turn on a light in front of you."),
+    QT_TRANSLATE_NOOP(
+        "ServerReasons",
+        "The photo is too bright. Move away from a window or bright light behind the camera.",
+    ),
+    QT_TRANSLATE_NOOP(
+        "ServerReasons", "The photo is blurred. Hold still and check that the camera lens is clean."
+    ),
+    QT_TRANSLATE_NOOP("ServerReasons", "Look straight at the camera."),
+    QT_TRANSLATE_NOOP(
+        "ServerReasons",
+        "The photo does not match your registration photo. If this is you, ask the "
+        "exam staff for help.",
+    ),
+)
+
+
 def identity_reason(reason: str) -> str:
-    """The server's reasons for refusing an identity photo, where we know them."""
-    texts = {
-        "no_face": QCoreApplication.translate("Texts", "No face was found in the photo."),
-        "several_faces": QCoreApplication.translate("Texts", "More than one face is in the photo."),
-        "mismatch": QCoreApplication.translate(
-            "Texts", "The photo does not match the registered candidate."
-        ),
-        "too_dark": QCoreApplication.translate("Texts", "The photo is too dark."),
-        "blurred": QCoreApplication.translate("Texts", "The photo is blurred."),
-    }
-    return texts.get(reason, reason)
+    """A refusal reason from the server, translated when it is one we know, else as sent."""
+    return QCoreApplication.translate("ServerReasons", reason)
 
 
 def address_error(error: AddressError) -> str:

@@ -86,16 +86,26 @@
     </message>
     <message>
         <location filename="../message_screen.py" line="121" />
+        <source>Time is up</source>
+        <translation>考试时间到</translation>
+    </message>
+    <message>
+        <location filename="../message_screen.py" line="123" />
+        <source>Your saved answers were handed in. Waiting for your score…</source>
+        <translation>您已保存的答案已提交，正在等待成绩…</translation>
+    </message>
+    <message>
+        <location filename="../message_screen.py" line="126" />
         <source>Connecting to the exam server…</source>
         <translation>正在连接考试服务器…</translation>
     </message>
     <message>
-        <location filename="../message_screen.py" line="122" />
+        <location filename="../message_screen.py" line="127" />
         <source>This usually takes a few seconds.</source>
         <translation>通常只需几秒钟。</translation>
     </message>
     <message>
-        <location filename="../message_screen.py" line="123" />
+        <location filename="../message_screen.py" line="128" />
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
@@ -482,37 +492,37 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../main_window.py" line="162" />
+        <location filename="../main_window.py" line="164" />
         <source>Online exam</source>
         <translation>在线考试</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="257" />
+        <location filename="../main_window.py" line="259" />
         <source>This build has no exam runtime.</source>
         <translation>此版本不含考试运行模块。</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="379" />
+        <location filename="../main_window.py" line="385" />
         <source>Trial exam — nothing counts</source>
         <translation>模拟考试——不计成绩</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="418" />
+        <location filename="../main_window.py" line="424" />
         <source>You left the exam screen</source>
         <translation>您离开了考试界面</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="426" />
+        <location filename="../main_window.py" line="432" />
         <source>Message from the proctor</source>
         <translation>监考老师提醒</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="443" />
+        <location filename="../main_window.py" line="449" />
         <source>No camera was given to the app.</source>
         <translation>未检测到摄像头。</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="463" />
+        <location filename="../main_window.py" line="469" />
         <source>The camera stopped: {error}</source>
         <translation>摄像头已停止工作：{error}</translation>
     </message>
@@ -662,6 +672,64 @@
     </message>
 </context>
 <context>
+    <name>ServerReasons</name>
+    <message>
+        <location filename="../texts.py" line="81" />
+        <source>The photo could not be read. Please take it again.</source>
+        <translation>无法读取照片，请重新拍摄。</translation>
+    </message>
+    <message>
+        <location filename="../texts.py" line="82" />
+        <source>We could not find your face. Face the camera with your whole face in view.</source>
+        <translation>未能识别到您的面部。请正对摄像头，露出完整面部。</translation>
+    </message>
+    <message>
+        <location filename="../texts.py" line="86" />
+        <source>More than one face is in the photo. Only you should be in view.</source>
+        <translation>照片中有多张人脸。画面中只能有您本人。</translation>
+    </message>
+    <message>
+        <location filename="../texts.py" line="89" />
+        <source>Your face is too small in the photo. Move closer to the camera.</source>
+        <translation>照片中您的面部太小，请靠近摄像头。</translation>
+    </message>
+    <message>
+        <location filename="../texts.py" line="92" />
+        <source>The camera shows only black. Uncover the camera or choose another one.</source>
+        <translation>摄像头画面全黑。请打开镜头遮挡或更换摄像头。</translation>
+    </message>
+    <message>
+        <location filename="../texts.py" line="95" />
+        <source>The camera shows nothing. Uncover the camera lens.</source>
+        <translation>摄像头没有画面，请打开镜头遮挡。</translation>
+    </message>
+    <message>
+        <location filename="../texts.py" line="96" />
+        <source>The photo is too dark. Turn on a light in front of you.</source>
+        <translation>照片太暗，请打开您前方的灯。</translation>
+    </message>
+    <message>
+        <location filename="../texts.py" line="97" />
+        <source>The photo is too bright. Move away from a window or bright light behind the camera.</source>
+        <translation>照片太亮，请避开摄像头正对的窗户或强光。</translation>
+    </message>
+    <message>
+        <location filename="../texts.py" line="101" />
+        <source>The photo is blurred. Hold still and check that the camera lens is clean.</source>
+        <translation>照片模糊，请保持不动并确认镜头干净。</translation>
+    </message>
+    <message>
+        <location filename="../texts.py" line="104" />
+        <source>Look straight at the camera.</source>
+        <translation>请正视摄像头。</translation>
+    </message>
+    <message>
+        <location filename="../texts.py" line="105" />
+        <source>The photo does not match your registration photo. If this is you, ask the exam staff for help.</source>
+        <translation>照片与您的报名照片不符。如确为本人，请联系考务人员。</translation>
+    </message>
+</context>
+<context>
     <name>Texts</name>
     <message>
         <location filename="../texts.py" line="14" />
@@ -744,72 +812,52 @@
         <translation>照片模糊：请保持不动并擦拭摄像头镜头。</translation>
     </message>
     <message>
-        <location filename="../texts.py" line="78" />
-        <source>No face was found in the photo.</source>
-        <translation>照片中未检测到人脸。</translation>
+        <location filename="../texts.py" line="71" />
+        <source>The camera shows nothing: uncover the lens or choose another camera.</source>
+        <translation>摄像头没有画面：请打开镜头遮挡或更换摄像头。</translation>
     </message>
     <message>
-        <location filename="../texts.py" line="79" />
-        <source>More than one face is in the photo.</source>
-        <translation>照片中有多张人脸。</translation>
-    </message>
-    <message>
-        <location filename="../texts.py" line="80" />
-        <source>The photo does not match the registered candidate.</source>
-        <translation>照片与报名考生不符。</translation>
-    </message>
-    <message>
-        <location filename="../texts.py" line="83" />
-        <source>The photo is too dark.</source>
-        <translation>照片太暗。</translation>
-    </message>
-    <message>
-        <location filename="../texts.py" line="84" />
-        <source>The photo is blurred.</source>
-        <translation>照片模糊。</translation>
-    </message>
-    <message>
-        <location filename="../texts.py" line="91" />
+        <location filename="../texts.py" line="120" />
         <source>Required</source>
         <translation>必填</translation>
     </message>
     <message>
-        <location filename="../texts.py" line="92" />
+        <location filename="../texts.py" line="121" />
         <source>Name is too long</source>
         <translation>姓名过长</translation>
     </message>
     <message>
-        <location filename="../texts.py" line="93" />
+        <location filename="../texts.py" line="122" />
         <source>Enter a mobile number such as 13800138000</source>
         <translation>请输入手机号码，例如 13800138000</translation>
     </message>
     <message>
-        <location filename="../texts.py" line="96" />
+        <location filename="../texts.py" line="125" />
         <source>Enter the full address: street, building, room</source>
         <translation>请填写完整地址：街道、楼栋、房间号</translation>
     </message>
     <message>
-        <location filename="../texts.py" line="99" />
+        <location filename="../texts.py" line="128" />
         <source>Address is too long</source>
         <translation>地址过长</translation>
     </message>
     <message>
-        <location filename="../texts.py" line="100" />
+        <location filename="../texts.py" line="129" />
         <source>Enter a postcode such as 100080</source>
         <translation>请输入邮政编码，例如 100080</translation>
     </message>
     <message>
-        <location filename="../texts.py" line="109" />
+        <location filename="../texts.py" line="138" />
         <source>You submitted the exam.</source>
         <translation>您已交卷。</translation>
     </message>
     <message>
-        <location filename="../texts.py" line="110" />
+        <location filename="../texts.py" line="139" />
         <source>The time was up; your saved answers were scored.</source>
         <translation>考试时间已到，已按您保存的答案评分。</translation>
     </message>
     <message>
-        <location filename="../texts.py" line="113" />
+        <location filename="../texts.py" line="142" />
         <source>The proctor ended your exam.</source>
         <translation>监考老师终止了您的考试。</translation>
     </message>

@@ -4,40 +4,38 @@ from __future__ import annotations
 
 from datetime import timedelta, timezone
 
+import cv2
 import numpy as np
 import pytest
 
+from proctor_client.devices.fake_cameras import SyntheticCamera
 from proctor_client.ui.address import AddressError, MailAddress, validate
-from proctor_client.ui.photo_hints import PhotoHint, encode_jpeg, laplacian_variance, photo_hints
+from proctor_client.ui.photo_hints import PhotoHint, encode_jpeg, photo_hints
 from proctor_client.ui.timefmt import format_countdown, local_time
 
+CAMERA = SyntheticCamera(realtime=False)
+FACE = CAMERA.read()  # the shipped fake camera: a lit, sharp face-like scene
 
-def textured(mean: int, amplitude: int = 60, size: tuple[int, int] = (240, 320)) -> np.ndarray:
-    """A sharp checkerboard around `mean` (BGR)."""
-    h, w = size
-    yy, xx = np.mgrid[0:h, 0:w]
-    board = ((yy // 8 + xx // 8) % 2) * 2 - 1
-    grey = np.clip(mean + amplitude * board, 0, 255).astype(np.uint8)
-    return np.repeat(grey[:, :, None], 3, axis=2)
+
+def darker(frame: np.ndarray, factor: float) -> np.ndarray:
+    return (frame.astype(np.float32) * factor).astype(np.uint8)
 
 
 @pytest.mark.parametrize(
     ("frame", "expected"),
     [
-        (textured(128), []),
-        (textured(25, 15), [PhotoHint.TOO_DARK]),
-        (textured(235, 15), [PhotoHint.TOO_BRIGHT]),
-        (np.full((240, 320, 3), 128, np.uint8), [PhotoHint.BLURRED]),
-        (np.full((240, 320, 3), 10, np.uint8), [PhotoHint.TOO_DARK, PhotoHint.BLURRED]),
-        (textured(128)[:, :, 0], []),  # grey input
+        (FACE, []),
+        (cv2.cvtColor(FACE, cv2.COLOR_BGR2GRAY), []),  # grey input
+        (cv2.resize(FACE, (1920, 1440)), []),  # a large frame is measured at the working width
+        (darker(FACE, 0.3), [PhotoHint.TOO_DARK]),
+        (np.clip(FACE.astype(np.int16) + 170, 0, 255).astype(np.uint8), [PhotoHint.TOO_BRIGHT]),
+        (cv2.GaussianBlur(FACE, (0, 0), 6), [PhotoHint.BLURRED]),
+        (np.zeros((480, 640, 3), np.uint8), [PhotoHint.COVERED]),  # black
+        (np.full((480, 640, 3), 128, np.uint8), [PhotoHint.COVERED]),  # flat: lens covered
     ],
 )
 def test_photo_hints(frame: np.ndarray, expected: list[PhotoHint]) -> None:
     assert photo_hints(frame) == expected
-
-
-def test_photo_hints_on_a_large_frame_use_a_coarse_picture() -> None:
-    assert photo_hints(textured(128, size=(1080, 1920))) == []
 
 
 @pytest.mark.parametrize("shape", [(10,), (4, 4, 2), (0, 0, 3)])
@@ -46,13 +44,8 @@ def test_photo_hints_refuse_what_is_not_an_image(shape: tuple[int, ...]) -> None
         photo_hints(np.zeros(shape, np.uint8))
 
 
-def test_laplacian_variance_of_flat_and_tiny_images_is_zero() -> None:
-    assert laplacian_variance(np.zeros((2, 2), np.float32)) == 0.0
-    assert laplacian_variance(np.full((20, 20), 7, np.float32)) == 0.0
-
-
 def test_encode_jpeg_gives_a_jpeg() -> None:
-    jpeg = encode_jpeg(textured(128))
+    jpeg = encode_jpeg(FACE)
     assert jpeg[:2] == b"\xff\xd8" and jpeg[-2:] == b"\xff\xd9"
 
 

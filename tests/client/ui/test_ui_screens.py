@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QLabel, QPushButton, QWidget
 from pytestqt.qtbot import QtBot
 
 from proctor_client.check.model import CheckId, CheckResult, Status
+from proctor_client.devices.fake_cameras import SyntheticCamera
 from proctor_client.ui.address import AddressError, MailAddress
 from proctor_client.ui.address_screen import AddressScreen
 from proctor_client.ui.check_screen import CheckRow, CheckScreen, figure_text, row_from_result
@@ -131,12 +132,6 @@ def test_waiting_room_shows_the_start_and_the_countdown(
     assert "开考时间：2026-07-25 14:00" in texts(screen)
 
 
-def textured(mean: int) -> np.ndarray:
-    yy, xx = np.mgrid[0:240, 0:320]
-    grey = np.clip(mean + 60 * (((yy // 8 + xx // 8) % 2) * 2 - 1), 0, 255).astype(np.uint8)
-    return np.repeat(grey[:, :, None], 3, axis=2)
-
-
 def test_photo_screen_capture_hints_retake_and_send(
     qtbot: QtBot, languages: LanguageManager
 ) -> None:
@@ -144,28 +139,33 @@ def test_photo_screen_capture_hints_retake_and_send(
     qtbot.addWidget(screen)
     screen.capture()  # no frame yet: nothing happens
     assert screen.phase == LIVE
-    screen.set_frame(np.full((240, 320, 3), 12, np.uint8))
+    camera = SyntheticCamera(realtime=False)
+    face = camera.read()
+    screen.set_frame((face * 0.3).astype(np.uint8))
     assert screen.preview.frames_shown == 1
     screen.capture_button.click()
     assert screen.phase == CAPTURED
-    assert screen.hints == [PhotoHint.TOO_DARK, PhotoHint.BLURRED]
+    assert screen.hints == [PhotoHint.TOO_DARK]
     assert "Too dark" in screen.status_text()
-    screen.set_frame(textured(128))  # ignored while a photo is held
+    screen.set_frame(face)  # ignored while a photo is held
     assert screen.preview.frames_shown == 1
     screen.retake_button.click()
     assert screen.phase == LIVE
-    screen.set_frame(textured(128))
+    screen.set_frame(face)
     screen.capture()
     assert screen.hints == []
     with qtbot.waitSignal(screen.photo_confirmed) as blocker:
         screen.send_button.click()
     assert blocker.args[0][:2] == b"\xff\xd8"
     assert screen.phase == SENDING and "Checking your photo" in screen.status_text()
-    screen.set_refused(["no_face", "something_new"])
+    no_face = "We could not find your face. Face the camera with your whole face in view."
+    screen.set_refused([no_face, "A reason this app does not know yet."])
     assert screen.phase == REFUSED
-    assert "No face was found" in screen.status_text() and "something_new" in screen.status_text()
+    assert no_face in screen.status_text()
+    assert "A reason this app does not know yet." in screen.status_text()
     languages.set_language("zh")
-    assert "照片中未检测到人脸" in screen.status_text()
+    assert "未能识别到您的面部" in screen.status_text()
+    assert "A reason this app does not know yet." in screen.status_text()
     assert screen.retake_button.isVisibleTo(screen)
 
 

@@ -1,0 +1,146 @@
+"""The window shows the screen each state snapshot calls for (snapshots given through the
+bridge exactly as the runtime's listener receives them)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from PySide6.QtWidgets import QMessageBox
+from pytestqt.qtbot import QtBot
+
+from proctor_client.runtime.model import (
+    ClientState,
+    ErrorView,
+    ExamInfoView,
+    OptionView,
+    QuestionView,
+    ResultView,
+    WarningView,
+)
+from proctor_client.ui.i18n import LanguageManager
+from proctor_client.ui.main_window import MainWindow
+from proctor_client.ui.photo_screen import REFUSED
+
+EXAM = ExamInfoView("e1", "Cloud exam", "2026-07-25T06:00:00.000Z", "2026-07-25T07:30:00.000Z")
+ENTERED = ClientState(
+    connected=True,
+    welcomed=True,
+    exam=EXAM,
+    identity_accepted=True,
+    profile_given=True,
+    profile_saved=True,
+    warning_limit=3,
+)
+IN_EXAM = replace(
+    ENTERED,
+    has_paper=True,
+    questions=(
+        QuestionView("q", "Question?", False, (OptionView("a", "A"), OptionView("b", "B"))),
+    ),
+    ends_at_mono=100.0,
+    watermark_text="C1 · 张* · Cloud exam",
+    watermark_nonce="n1",
+)
+
+
+@pytest.fixture
+def window(qtbot: QtBot, languages: LanguageManager) -> MainWindow:
+    window = MainWindow(languages=languages, clock=lambda: 40.0)
+    qtbot.addWidget(window)
+    window.show()
+    return window
+
+
+@pytest.mark.parametrize(
+    ("state", "screen"),
+    [
+        (ClientState(), "busy"),
+        (ClientState(connect_failures=2), "message"),
+        (replace(ENTERED, identity_accepted=False, profile_given=False), "photo"),
+        (replace(ENTERED, profile_given=False), "address"),
+        (replace(ENTERED, mode="trial", profile_given=False), "waiting"),
+        (ENTERED, "waiting"),
+        (IN_EXAM, "exam"),
+        (replace(IN_EXAM, submit_id="s1"), "busy"),
+        (replace(IN_EXAM, terminated_reason="phone in view"), "message"),
+        (replace(IN_EXAM, result=ResultView(5, 10, False)), "result"),
+        (ClientState(error=ErrorView("bad_ticket", "unknown ticket", fatal=True)), "message"),
+        (ClientState(closed=True), "entry"),
+    ],
+)
+def test_each_phase_has_its_screen(window: MainWindow, state: ClientState, screen: str) -> None:
+    window.bridge.on_state(state)
+    assert window.current_screen == screen
+    assert window.watermark.isVisible() is (screen == "exam")
+    assert window.watcher.armed is (screen == "exam")
+
+
+def test_the_exam_screen_gets_paper_countdown_and_watermark(window: MainWindow) -> None:
+    window.bridge.on_state(IN_EXAM)
+    assert window.exam.question_text.text() == "Question?"
+    assert window.exam.countdown.text() == "01:00"  # ends at 100, the clock says 40
+    assert window.watermark.line() == "C1 · 张* · Cloud exam  n1"
+    window.bridge.on_state(replace(IN_EXAM, watermark_nonce="n2"))
+    assert window.watermark.line().endswith("n2")
+
+
+def test_offline_banner_follows_the_connection(window: MainWindow) -> None:
+    window.bridge.on_state(replace(IN_EXAM, offline=True))
+    assert not window.banners.offline.isHidden()
+    assert window.current_screen == "exam"  # the candidate keeps answering
+    window.bridge.on_state(IN_EXAM)
+    assert window.banners.offline.isHidden()
+
+
+def test_each_proctor_warning_is_shown_once(window: MainWindow, qtbot: QtBot) -> None:
+    warned = replace(IN_EXAM, warnings=(WarningView("Look at your screen.", 1, 3),))
+    window.bridge.on_state(warned)
+    assert window.banners.warning.label.text() == "Message from the proctor: Look at your screen."
+    dialogs = window.findChildren(QMessageBox, "warning-dialog")
+    assert len(dialogs) == 1 and dialogs[0].text() == "Look at your screen."
+    dialogs[0].accept()
+    qtbot.waitUntil(lambda: not window.findChildren(QMessageBox, "warning-dialog"))
+    window.bridge.on_state(replace(warned, watermark_nonce="n9"))  # same warnings: no new dialog
+    assert window.findChildren(QMessageBox, "warning-dialog") == []
+
+
+def test_terminated_and_time_up_say_so(window: MainWindow, languages: LanguageManager) -> None:
+    window.bridge.on_state(replace(IN_EXAM, time_up=True))
+    assert window.busy._title.text() == "Time is up"
+    window.bridge.on_state(replace(IN_EXAM, terminated_reason="phone in view"))
+    assert window.message.code == "terminated"
+    languages.set_language("zh")
+    assert "已被监考老师终止" in window.message.title_text()
+
+
+def test_a_refused_photo_asks_for_a_retake(window: MainWindow) -> None:
+    waiting = replace(ENTERED, identity_accepted=False, profile_given=False)
+    window.bridge.on_state(replace(waiting, identity_pending="p1"))
+    assert window.photo.phase == "sending"
+    window.bridge.on_state(replace(waiting, identity_reasons=("Look straight at the camera.",)))
+    assert window.photo.phase == REFUSED
+    assert "Look straight at the camera." in window.photo.status_text()
+
+
+def test_a_trial_result_counts_the_runs(window: MainWindow) -> None:
+    done = replace(ENTERED, mode="trial", result=ResultView(2, 3, True, counts=False))
+    window.bridge.on_state(done)
+    assert window.result.again_button.isVisibleTo(window.result)
+    assert window.trial._runs == 1
+
+
+def test_a_refusal_the_runtime_survives_goes_to_the_status_bar(window: MainWindow) -> None:
+    window.bridge.on_state(
+        replace(IN_EXAM, error=ErrorView("deadline_passed", "the answer came after the deadline"))
+    )
+    assert window.statusBar().currentMessage() == "the answer came after the deadline"
+    assert window.current_screen == "exam"
+
+
+def test_the_bridge_reports_phase_changes_once(window: MainWindow, qtbot: QtBot) -> None:
+    phases: list[str] = []
+    window.bridge.phase_changed.connect(phases.append)
+    for state in (ENTERED, replace(ENTERED, starts_at_mono=5.0), IN_EXAM, IN_EXAM):
+        window.bridge.on_state(state)
+    assert phases == ["waiting_room", "exam"]
