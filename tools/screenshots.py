@@ -32,11 +32,12 @@ from proctor_client.runtime.model import (
     QuestionView,
     ResultView,
 )
-from proctor_client.ui.check_screen import row_from_result
+from proctor_client.ui.check_screen import pending_row, row_from_result
 from proctor_client.ui.i18n import LanguageManager
 from proctor_client.ui.main_window import MainWindow
 
 NOW = 1000.0  # the fake monotonic clock the window reads
+MAX_BYTES = 120_000  # per picture
 
 EXAM = ExamInfoView(
     id="exam-demo",
@@ -138,11 +139,12 @@ def render(
             QApplication.processEvents()
             path = out / f"{name}.{lang}.png"
             image = window.grab().toImage()
-            # A palette of 256 colours keeps each picture small (the camera frame is noisy).
-            image = image.convertToFormat(
-                QImage.Format.Format_Indexed8, Qt.ImageConversionFlag.ThresholdDither
-            )
             image.save(str(path), "PNG", 9)
+            if path.stat().st_size > MAX_BYTES:
+                # A palette of 256 colours keeps a busy picture (camera, watermark) small.
+                image.convertToFormat(
+                    QImage.Format.Format_Indexed8, Qt.ImageConversionFlag.ThresholdDither
+                ).save(str(path), "PNG", 9)
             saved.append(path)
 
     def state(s: ClientState) -> None:
@@ -158,7 +160,14 @@ def render(
     rows = [row_from_result(r) for r in check_rows()]
     window.check.set_rows(rows, running=False)
     shot("02-check")
-    window.check.set_rows(rows[:6], running=True)
+    window.check.set_rows(
+        [
+            *rows[:6],
+            pending_row("latency", running=True),
+            *(pending_row(r.check_id) for r in rows[7:]),
+        ],
+        running=True,
+    )
     shot("03-check-running")
 
     window.trial.set_runs(1)

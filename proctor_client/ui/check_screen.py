@@ -43,17 +43,23 @@ class CheckRow:
 
     check_id: str
     status: str  # one of STATUSES
-    figure: str = ""  # the measured value, already formatted ("12.4 Mb/s", "1280×720")
+    figure: float | int | str | None = None  # what was measured, in `unit`
+    unit: str = ""  # formatted (and translated) when shown: "screens" -> "个屏幕"
     advice_key: str = ""  # translated by `check_advice`
     advice: str = ""  # the English advice, shown when the key is unknown
     required: bool = True
+
+    @property
+    def figure_text(self) -> str:
+        return figure_text(self.figure, self.unit)
 
 
 def row_from_result(result: CheckResult) -> CheckRow:
     return CheckRow(
         check_id=str(result.id),
         status=str(result.status),
-        figure=figure_text(result.figure, result.unit),
+        figure=result.figure,
+        unit=result.unit,
         advice_key=result.advice_key,
         advice=result.advice,
         required=result.required,
@@ -249,6 +255,7 @@ class CheckScreen(Screen):
             item = self._grid.takeAt(0)
             widget = item.widget() if item is not None else None
             if widget is not None:
+                widget.hide()  # at once: deletion waits for the event loop
                 widget.deleteLater()
         done = sum(1 for r in self._rows if r.status in ("pass", "warn", "fail"))
         total = len(self._rows)
@@ -264,7 +271,7 @@ class CheckScreen(Screen):
             icon.setToolTip(self.status_text(row.status))
             name = QLabel(check_title(row.check_id))
             name.setStyleSheet("font-weight: bold;")
-            figure = QLabel(row.figure)
+            figure = QLabel(row.figure_text)
             advice_text = (
                 check_advice(row.advice_key, row.advice) if row.status in ("warn", "fail") else ""
             )

@@ -113,62 +113,62 @@
 <context>
     <name>CheckScreen</name>
     <message>
-        <location filename="../check_screen.py" line="227" />
+        <location filename="../check_screen.py" line="233" />
         <source>Check your computer</source>
         <translation>检测您的电脑</translation>
     </message>
     <message>
-        <location filename="../check_screen.py" line="230" />
+        <location filename="../check_screen.py" line="236" />
         <source>The exam needs a laptop or desktop with a camera and a microphone, and a stable network of at least 1 Mb/s.</source>
         <translation>考试需要一台带摄像头和麦克风的笔记本或台式电脑，以及不低于 1 Mb/s 的稳定网络。</translation>
     </message>
     <message>
-        <location filename="../check_screen.py" line="234" />
+        <location filename="../check_screen.py" line="240" />
         <source>Check again</source>
         <translation>重新检测</translation>
     </message>
     <message>
-        <location filename="../check_screen.py" line="235" />
+        <location filename="../check_screen.py" line="241" />
         <source>Continue</source>
         <translation>继续</translation>
     </message>
     <message>
-        <location filename="../check_screen.py" line="240" />
+        <location filename="../check_screen.py" line="246" />
         <source>Waiting</source>
         <translation>等待中</translation>
     </message>
     <message>
-        <location filename="../check_screen.py" line="241" />
+        <location filename="../check_screen.py" line="247" />
         <source>Checking…</source>
         <translation>检测中…</translation>
     </message>
     <message>
-        <location filename="../check_screen.py" line="242" />
+        <location filename="../check_screen.py" line="248" />
         <source>Passed</source>
         <translation>通过</translation>
     </message>
     <message>
-        <location filename="../check_screen.py" line="243" />
+        <location filename="../check_screen.py" line="249" />
         <source>Warning</source>
         <translation>警告</translation>
     </message>
     <message>
-        <location filename="../check_screen.py" line="244" />
+        <location filename="../check_screen.py" line="250" />
         <source>Failed</source>
         <translation>未通过</translation>
     </message>
     <message>
-        <location filename="../check_screen.py" line="284" />
+        <location filename="../check_screen.py" line="291" />
         <source>Checked {done} of {total}…</source>
         <translation>已检测 {done}/{total} 项…</translation>
     </message>
     <message>
-        <location filename="../check_screen.py" line="289" />
+        <location filename="../check_screen.py" line="296" />
         <source>Fix the failed checks, then check again.</source>
         <translation>请处理未通过的项目，然后重新检测。</translation>
     </message>
     <message>
-        <location filename="../check_screen.py" line="292" />
+        <location filename="../check_screen.py" line="299" />
         <source>Your computer is ready for the exam.</source>
         <translation>您的电脑已满足考试要求。</translation>
     </message>
@@ -176,178 +176,178 @@
 <context>
     <name>CheckTexts</name>
     <message>
-        <location filename="../check_screen.py" line="73" />
+        <location filename="../check_screen.py" line="79" />
         <source>screen(s)</source>
         <translation>个屏幕</translation>
     </message>
     <message>
-        <location filename="../check_screen.py" line="74" />
+        <location filename="../check_screen.py" line="80" />
         <source>virtual camera(s)</source>
         <translation>个虚拟摄像头</translation>
     </message>
     <message>
-        <location filename="../check_screen.py" line="75" />
+        <location filename="../check_screen.py" line="81" />
         <source>sign(s)</source>
         <translation>个迹象</translation>
     </message>
     <message>
-        <location filename="../check_screen.py" line="83" />
+        <location filename="../check_screen.py" line="89" />
         <source>Operating system</source>
         <translation>操作系统</translation>
     </message>
     <message>
-        <location filename="../check_screen.py" line="84" />
+        <location filename="../check_screen.py" line="90" />
         <source>Camera</source>
         <translation>摄像头</translation>
     </message>
     <message>
-        <location filename="../check_screen.py" line="85" />
+        <location filename="../check_screen.py" line="91" />
         <source>Virtual cameras</source>
         <translation>虚拟摄像头</translation>
     </message>
     <message>
-        <location filename="../check_screen.py" line="86" />
+        <location filename="../check_screen.py" line="92" />
         <source>Microphone</source>
         <translation>麦克风</translation>
     </message>
     <message>
-        <location filename="../check_screen.py" line="87" />
+        <location filename="../check_screen.py" line="93" />
         <source>Screens</source>
         <translation>显示器</translation>
     </message>
     <message>
-        <location filename="../check_screen.py" line="88" />
+        <location filename="../check_screen.py" line="94" />
         <source>Virtual machine</source>
         <translation>虚拟机</translation>
     </message>
     <message>
-        <location filename="../check_screen.py" line="89" />
+        <location filename="../check_screen.py" line="95" />
         <source>Connection to the exam server</source>
         <translation>与考试服务器的连接</translation>
     </message>
     <message>
-        <location filename="../check_screen.py" line="90" />
+        <location filename="../check_screen.py" line="96" />
         <source>Download speed (at least 1 Mb/s)</source>
         <translation>下载速度（至少 1 Mb/s）</translation>
     </message>
     <message>
-        <location filename="../check_screen.py" line="91" />
+        <location filename="../check_screen.py" line="97" />
         <source>Upload speed</source>
         <translation>上传速度</translation>
     </message>
     <message>
-        <location filename="../check_screen.py" line="92" />
+        <location filename="../check_screen.py" line="98" />
         <source>Computer clock</source>
         <translation>电脑时钟</translation>
     </message>
     <message>
-        <location filename="../check_screen.py" line="100" />
+        <location filename="../check_screen.py" line="106" />
         <source>Run the check again. If this repeats, contact the exam support team.</source>
         <translation>请重新检测。如问题重复出现，请联系考试支持团队。</translation>
     </message>
     <message>
-        <location filename="../check_screen.py" line="103" />
+        <location filename="../check_screen.py" line="109" />
         <source>Connect a camera, close other programs that use it, and allow this app to use it.</source>
         <translation>请连接摄像头，关闭其他正在使用摄像头的程序，并允许本应用使用摄像头。</translation>
     </message>
     <message>
-        <location filename="../check_screen.py" line="107" />
+        <location filename="../check_screen.py" line="113" />
         <source>Uncover the camera lens and turn on a light in front of you.</source>
         <translation>请打开镜头遮挡，并打开您前方的灯。</translation>
     </message>
     <message>
-        <location filename="../check_screen.py" line="110" />
+        <location filename="../check_screen.py" line="116" />
         <source>Close other programs that use the camera, then unplug and reconnect it.</source>
         <translation>请关闭其他使用摄像头的程序，然后重新插拔摄像头。</translation>
     </message>
     <message>
-        <location filename="../check_screen.py" line="113" />
+        <location filename="../check_screen.py" line="119" />
         <source>Use a camera with at least 320×240 pixels and 5 frames a second.</source>
         <translation>请使用分辨率不低于 320×240、帧率不低于每秒 5 帧的摄像头。</translation>
     </message>
     <message>
-        <location filename="../check_screen.py" line="116" />
+        <location filename="../check_screen.py" line="122" />
         <source>Better light and a 640×480 camera at 10 frames a second or more help the proctor.</source>
         <translation>更好的光线以及 640×480、每秒 10 帧以上的摄像头有助于监考。</translation>
     </message>
     <message>
-        <location filename="../check_screen.py" line="120" />
+        <location filename="../check_screen.py" line="126" />
         <source>Connect a microphone, allow this app to use it, and choose it as the input device.</source>
         <translation>请连接麦克风，允许本应用使用，并将其设为输入设备。</translation>
     </message>
     <message>
-        <location filename="../check_screen.py" line="124" />
+        <location filename="../check_screen.py" line="130" />
         <source>Check that the microphone is not muted, then say a few words during the check.</source>
         <translation>请确认麦克风未静音，并在检测时说几句话。</translation>
     </message>
     <message>
-        <location filename="../check_screen.py" line="128" />
+        <location filename="../check_screen.py" line="134" />
         <source>Use a computer with Windows 7 or later, or macOS.</source>
         <translation>请使用 Windows 7 及以上版本或 macOS 的电脑。</translation>
     </message>
     <message>
-        <location filename="../check_screen.py" line="131" />
+        <location filename="../check_screen.py" line="137" />
         <source>For the real exam, use Windows 7 or later, or macOS.</source>
         <translation>正式考试请使用 Windows 7 及以上版本或 macOS。</translation>
     </message>
     <message>
-        <location filename="../check_screen.py" line="134" />
+        <location filename="../check_screen.py" line="140" />
         <source>Check your internet connection and that the exam server address is right.</source>
         <translation>请检查网络连接，并确认考试服务器地址正确。</translation>
     </message>
     <message>
-        <location filename="../check_screen.py" line="138" />
+        <location filename="../check_screen.py" line="144" />
         <source>Move closer to the Wi-Fi router or use a cable, and stop other downloads and videos.</source>
         <translation>请靠近 Wi-Fi 路由器或使用网线，并停止其他下载和视频。</translation>
     </message>
     <message>
-        <location filename="../check_screen.py" line="142" />
+        <location filename="../check_screen.py" line="148" />
         <source>Stop uploads, backups and video calls during the exam.</source>
         <translation>考试期间请停止上传、备份和视频通话。</translation>
     </message>
     <message>
-        <location filename="../check_screen.py" line="145" />
+        <location filename="../check_screen.py" line="151" />
         <source>Use a cable or a better network; a mobile hotspot far from the mast is too slow.</source>
         <translation>请使用网线或更好的网络；信号弱的手机热点速度太慢。</translation>
     </message>
     <message>
-        <location filename="../check_screen.py" line="149" />
-        <location filename="../check_screen.py" line="152" />
+        <location filename="../check_screen.py" line="155" />
+        <location filename="../check_screen.py" line="158" />
         <source>Use a cable or move closer to the Wi-Fi router.</source>
         <translation>请使用网线或靠近 Wi-Fi 路由器。</translation>
     </message>
     <message>
-        <location filename="../check_screen.py" line="155" />
+        <location filename="../check_screen.py" line="161" />
         <source>Set the computer clock to update automatically.</source>
         <translation>请将电脑时钟设置为自动同步。</translation>
     </message>
     <message>
-        <location filename="../check_screen.py" line="158" />
+        <location filename="../check_screen.py" line="164" />
         <source>During the exam, use exactly one screen.</source>
         <translation>考试期间只能使用一个显示器。</translation>
     </message>
     <message>
-        <location filename="../check_screen.py" line="161" />
+        <location filename="../check_screen.py" line="167" />
         <source>Disconnect the extra screen (and turn off screen mirroring), then check again.</source>
         <translation>请断开多余的显示器（并关闭屏幕镜像），然后重新检测。</translation>
     </message>
     <message>
-        <location filename="../check_screen.py" line="165" />
+        <location filename="../check_screen.py" line="171" />
         <source>Choose your real camera and close programs such as OBS, ManyCam or DroidCam.</source>
         <translation>请选择真实的摄像头，并关闭 OBS、ManyCam、DroidCam 等程序。</translation>
     </message>
     <message>
-        <location filename="../check_screen.py" line="169" />
+        <location filename="../check_screen.py" line="175" />
         <source>Close it before the exam; using it during the exam is a violation.</source>
         <translation>请在考前关闭；考试中使用属于违规行为。</translation>
     </message>
     <message>
-        <location filename="../check_screen.py" line="172" />
+        <location filename="../check_screen.py" line="178" />
         <source>Take the exam on a real computer, not inside a virtual machine.</source>
         <translation>请在真实电脑上参加考试，不要在虚拟机中运行。</translation>
     </message>
     <message>
-        <location filename="../check_screen.py" line="175" />
+        <location filename="../check_screen.py" line="181" />
         <source>If you run the exam inside a virtual machine, move to the real computer.</source>
         <translation>如果您在虚拟机中运行本应用，请改用真实电脑。</translation>
     </message>

@@ -37,8 +37,9 @@ def test_check_screen_lists_marks_figures_and_advice(
     screen.set_rows(
         [
             CheckRow("camera", "pass", "640×480 at 15 fps"),
-            CheckRow("download", "fail", "0.4 Mb/s", "net_too_slow", "English advice"),
-            CheckRow("clock", "warn", "12 s", "clock_sync", required=False),
+            CheckRow("download", "fail", 0.4, "Mb/s", "net_too_slow", "English advice"),
+            CheckRow("clock", "warn", 12, "s", "clock_sync", required=False),
+            CheckRow("screens", "pass", 1, "screens"),
             CheckRow("upload", "running"),
         ],
         running=True,
@@ -46,16 +47,24 @@ def test_check_screen_lists_marks_figures_and_advice(
     shown = texts(screen)
     assert "640×480 at 15 fps" in shown and "0.4 Mb/s" in shown
     assert "Move closer to the Wi-Fi router" in shown
-    assert "Checked 3 of 4…" in shown
+    assert "Checked 4 of 5…" in shown
+    assert "1 screen(s)" in shown
     assert screen.findChild(QLabel, "mark-camera").text() == "✔"
     assert screen.findChild(QLabel, "mark-download").text() == "✘"
     assert screen.findChild(QLabel, "mark-clock").text() == "▲"
     assert not screen._rerun.isEnabled()
-    screen.set_rows([CheckRow("download", "fail", "0.4 Mb/s", "net_too_slow")], running=False)
+    screen.set_rows(
+        [
+            CheckRow("download", "fail", 0.4, "Mb/s", "net_too_slow"),
+            CheckRow("screens", "pass", 1, "screens"),
+        ],
+        running=False,
+    )
     assert "Fix the failed checks" in texts(screen)
     languages.set_language("zh")
     assert "请靠近 Wi-Fi 路由器" in texts(screen)
     assert "请处理未通过的项目" in texts(screen)
+    assert "1 个屏幕" in texts(screen)
     screen.set_rows([CheckRow("camera", "pass")], running=False)
     assert "您的电脑已满足考试要求" in texts(screen)
 
@@ -63,7 +72,9 @@ def test_check_screen_lists_marks_figures_and_advice(
 def test_check_screen_falls_back_to_the_english_advice_for_an_unknown_key(qtbot: QtBot) -> None:
     screen = CheckScreen()
     qtbot.addWidget(screen)
-    screen.set_rows([CheckRow("camera", "fail", "", "brand_new_key", "Do this.")], running=False)
+    screen.set_rows(
+        [CheckRow("camera", "fail", None, "", "brand_new_key", "Do this.")], running=False
+    )
     assert screen.advice_texts() == ["Do this."]
     with pytest.raises(ValueError):
         screen.set_rows([CheckRow("camera", "maybe")], running=False)
@@ -72,7 +83,7 @@ def test_check_screen_falls_back_to_the_english_advice_for_an_unknown_key(qtbot:
 def test_rows_from_the_check_model(qtbot: QtBot) -> None:
     result = CheckResult(CheckId.DOWNLOAD, Status.PASS, 12.345, "Mb/s", "Download speed 12.3 Mb/s.")
     row = row_from_result(result)
-    assert (row.check_id, row.status, row.figure, row.required) == (
+    assert (row.check_id, row.status, row.figure_text, row.required) == (
         "download",
         "pass",
         "12.3 Mb/s",
