@@ -54,7 +54,7 @@ def verdict(figures: IdentityFigures) -> IdentityVerdict:
         reasons.append(TEXTS["no_face"])
     elif len(counted) > 1:
         reasons.append(TEXTS["several_faces"])
-    if counted and not quality.covered:
+    if len(counted) == 1 and not quality.covered:
         if counted[0].fraction < ENTRY_MIN_FRACTION:
             reasons.append(TEXTS["face_small"])
         for code in ("dark", "bright", "blurred"):

@@ -148,6 +148,14 @@ def shift(image: np.ndarray, dx: int, dy: int) -> np.ndarray:
     )
 
 
+def noisy(image: np.ndarray, sigma: float, seed: int = 0) -> np.ndarray:
+    """Sensor noise (Gaussian, `sigma` grey levels)."""
+    rng = np.random.default_rng(seed)
+    return np.clip(image.astype(np.float32) + rng.normal(0, sigma, image.shape), 0, 255).astype(
+        np.uint8
+    )
+
+
 def camera(
     image: np.ndarray, rng: np.random.Generator, sigma: float = 1.5, quality: int = 85
 ) -> bytes:
