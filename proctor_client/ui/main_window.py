@@ -60,6 +60,7 @@ TICK_MS = 250  # countdown refresh
 class MainWindow(QMainWindow):
     screen_shown = Signal(str)  # the name of the screen now on top
     closed = Signal()  # the candidate closed the window
+    check_finished = Signal(object)  # the CheckReport, or None when the check could not run
 
     def __init__(
         self,
@@ -241,8 +242,10 @@ class MainWindow(QMainWindow):
             except ProctorError as exc:
                 self.check.set_rows(list(rows.values()), running=False)
                 self.statusBar().showMessage(exc.message, 15000)
+                self.check_finished.emit(None)
                 return
             self.check.set_rows([row_from_result(r) for r in report.checks], running=False)
+            self.check_finished.emit(report)
 
         self.tasks.spawn(run(), name="environment-check")
 

@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
+from proctor_client.check.model import CheckReport, Progress
+from proctor_client.check.runner import CheckSettings, run_environment_check
 from proctor_client.devices.fake_cameras import SyntheticCamera
 from proctor_client.runtime.backoff import Backoff
 from proctor_client.runtime.model import ExamRuntimeAPI, Mode, Phase
@@ -22,6 +25,7 @@ from proctor_client.ui.address import MailAddress
 from proctor_client.ui.exam_screen import SAVED, UNANSWERED
 from proctor_client.ui.i18n import LanguageManager
 from proctor_client.ui.main_window import MainWindow
+from proctor_client.ui.screens_qt import QtScreens
 from proctor_server import admin
 from proctor_server.app import Server, ServerConfig, run_server
 from shared.questions import Question
@@ -224,3 +228,76 @@ async def test_the_trial_runs_again_and_again(env: Env, window: MainWindow) -> N
         assert window.current_screen == "result"
         assert window.result.again_button.isVisibleTo(window.result)
     assert window.trial._runs == 2
+
+
+async def signal_value(signal: Any, timeout: float = 30.0) -> Any:
+    """Wait (on the asyncio loop) for the next emission of a Qt signal; return its argument."""
+    future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+
+    def receive(value: Any) -> None:
+        if not future.done():
+            future.set_result(value)
+
+    signal.connect(receive)
+    try:
+        return await asyncio.wait_for(future, timeout)
+    finally:
+        signal.disconnect(receive)
+
+
+async def test_the_environment_check_runs_from_the_start_screen(
+    env: Env, qtbot: QtBot, languages: LanguageManager
+) -> None:
+    window: MainWindow | None = None
+    rows_while_running: list[int] = []
+
+    async def runner(server: str, progress: Callable[[Progress], None]) -> CheckReport:
+        def relay(step: Progress) -> None:
+            progress(step)
+            assert window is not None
+            rows_while_running.append(sum(r.status != "pending" for r in window.check._rows))
+
+        settings = CheckSettings(
+            server=server,
+            camera=SyntheticCamera(realtime=False),
+            microphone="tone",
+            screens=QtScreens(),
+            camera_seconds=0.3,
+            microphone_seconds=0.3,
+            download_seconds=0.3,
+            upload_seconds=0.3,
+        )
+        return await run_environment_check(settings, relay)
+
+    window = MainWindow(check_runner=runner, languages=languages)
+    qtbot.addWidget(window)
+    window.entry.server.setText(env.server.url)
+    try:
+        window.entry.check_button.click()
+        assert window.current_screen == "check"
+        report = await signal_value(window.check_finished)
+    finally:
+        await window.aclose()
+    assert isinstance(report, CheckReport)
+    shown = {row.check_id: row.status for row in window.check._rows}
+    assert shown == {str(r.id): str(r.status) for r in report.checks}
+    assert shown["camera"] == "pass" and shown["download"] == "pass"
+    assert len(rows_while_running) > 2 and rows_while_running[0] < len(shown)
+    assert window.check._rerun.isEnabled()
+
+
+async def test_a_bad_server_address_for_the_check_is_said(
+    qtbot: QtBot, languages: LanguageManager
+) -> None:
+    async def runner(server: str, progress: Callable[[Progress], None]) -> CheckReport:
+        return await run_environment_check(CheckSettings(server=server), progress)
+
+    window = MainWindow(check_runner=runner, languages=languages)
+    qtbot.addWidget(window)
+    window.entry.server.setText("ftp://nowhere")
+    try:
+        window.entry.check_button.click()
+        assert await signal_value(window.check_finished) is None
+    finally:
+        await window.aclose()
+    assert window.statusBar().currentMessage() != ""
