@@ -26,14 +26,18 @@ DEFAULT_FPS = 15.0
 class Pacer:
     """Spaces blocking reads ``1/rate`` seconds apart on a fixed schedule, as hardware does.
 
-    With ``realtime=False`` reads return at once (for tests that count frames, not time).
+    A reader that falls more than ``max_lag`` seconds behind does not get a burst of the
+    missed reads: the schedule restarts from now, as a camera drops the frames nobody took.
+    (A microphone buffers: give it a longer ``max_lag``.) With ``realtime=False`` reads
+    return at once (for tests that count frames, not time).
     """
 
-    def __init__(self, rate: float, *, realtime: bool = True) -> None:
+    def __init__(self, rate: float, *, realtime: bool = True, max_lag: float | None = None) -> None:
         if rate <= 0:
             raise ValueError("rate must be positive")
         self.period = 1.0 / rate
         self.realtime = realtime
+        self.max_lag = self.period if max_lag is None else max_lag
         self._next: float | None = None
         self._lock = threading.Lock()
 
@@ -42,8 +46,8 @@ class Pacer:
             return
         with self._lock:
             now = time.monotonic()
-            if self._next is None or self._next < now - 1.0:
-                self._next = now  # first read, or the reader fell far behind: restart
+            if self._next is None or self._next < now - self.max_lag:
+                self._next = now  # first read, or the reader fell behind: restart
             due = self._next
             self._next = due + self.period * periods
         delay = due - time.monotonic()
@@ -51,21 +55,51 @@ class Pacer:
             time.sleep(delay)  # imitates a device that delivers at its own pace
 
 
+_BACKGROUNDS: dict[tuple[int, int], np.ndarray] = {}
+
+
+def _background(size: tuple[int, int]) -> np.ndarray:
+    """A soft grey-blue gradient wall, made once per size."""
+    if size not in _BACKGROUNDS:
+        width, height = size
+        ys = np.linspace(70, 120, height, dtype=np.float32)[:, None]
+        xs = np.linspace(0, 25, width, dtype=np.float32)[None, :]
+        wall = (ys + xs).astype(np.uint8)
+        _BACKGROUNDS[size] = np.dstack([wall + 10, wall + 5, wall])
+    return _BACKGROUNDS[size]
+
+
+class SensorNoise:
+    """Cheap per-frame sensor noise: a few precomputed ±6 grain patterns, combined and
+    shifted at random for each frame (saturating adds, no float work)."""
+
+    BANK = 4
+
+    def __init__(self, shape: tuple[int, ...], rng: np.random.Generator) -> None:
+        self._rng = rng
+        self._up = [rng.integers(0, 7, size=shape, dtype=np.uint8) for _ in range(self.BANK)]
+        self._down = [rng.integers(0, 7, size=shape, dtype=np.uint8) for _ in range(self.BANK)]
+
+    def apply(self, frame: np.ndarray) -> np.ndarray:
+        i, j = (int(v) for v in self._rng.integers(0, self.BANK, size=2))
+        shift = int(self._rng.integers(0, frame.shape[1]))
+        up = np.roll(self._up[i], shift, axis=1)
+        frame = cv2.add(frame, up)
+        return cv2.subtract(frame, self._down[j])
+
+
 def draw_scene(
     index: int,
     *,
     size: tuple[int, int] = DEFAULT_SIZE,
     fps: float = DEFAULT_FPS,
-    rng: np.random.Generator | None = None,
+    noise: SensorNoise | None = None,
     stamp: str | None = None,
 ) -> Frame:
-    """Frame number ``index`` of the synthetic scene (pure but for ``rng``'s noise)."""
+    """Frame number ``index`` of the synthetic scene (pure but for ``noise``)."""
     width, height = size
     t = index / fps
-    ys = np.linspace(70, 120, height, dtype=np.float32)[:, None]
-    xs = np.linspace(0, 25, width, dtype=np.float32)[None, :]
-    background = (ys + xs).astype(np.uint8)
-    frame = np.dstack([background + 10, background + 5, background])
+    frame = _background(size).copy()
     # The face drifts a few per cent of the frame and nods slowly.
     cx = int(width * (0.5 + 0.04 * math.sin(2 * math.pi * 0.25 * t)))
     cy = int(height * (0.48 + 0.03 * math.sin(2 * math.pi * 0.17 * t + 1.0)))
@@ -90,9 +124,8 @@ def draw_scene(
             cv2.circle(frame, (cx + dx, eye_y), fw // 12, (50, 35, 30), -1)
     cv2.line(frame, (cx, eye_y + 5), (cx - fw // 10, cy + fh // 4), (95, 125, 170), 2)
     cv2.ellipse(frame, (cx, cy + fh // 2), (fw // 3, fh // 12), 0, 0, 180, (80, 80, 160), 3)
-    if rng is not None:
-        noise = rng.integers(-6, 7, size=frame.shape, dtype=np.int16)
-        frame = np.clip(frame.astype(np.int16) + noise, 0, 255).astype(np.uint8)
+    if noise is not None:
+        frame = noise.apply(frame)
     if stamp:
         cv2.putText(
             frame,
@@ -126,7 +159,7 @@ class SyntheticCamera:
     ) -> None:
         self._size = size
         self._fps = fps
-        self._rng = np.random.default_rng(seed)
+        self._noise = SensorNoise((size[1], size[0], 3), np.random.default_rng(seed))
         self._pacer = Pacer(fps, realtime=realtime)
         self._stamp = stamp
         self._index = 0
@@ -143,7 +176,7 @@ class SyntheticCamera:
             self._index,
             size=self._size,
             fps=self._fps,
-            rng=self._rng,
+            noise=self._noise,
             stamp=self._stamp() if self._stamp else None,
         )
         self._index += 1
@@ -164,7 +197,8 @@ class FrozenCamera:
         realtime: bool = True,
         name: str = "Frozen camera",
     ) -> None:
-        self._frame = draw_scene(0, size=size, fps=fps, rng=np.random.default_rng(1))
+        noise = SensorNoise((size[1], size[0], 3), np.random.default_rng(1))
+        self._frame = draw_scene(1, size=size, fps=fps, noise=noise)
         self._pacer = Pacer(fps, realtime=realtime)
         self._name = name
         self.closed = False
@@ -193,8 +227,11 @@ class BlackCamera:
         seed: int = 0,
         name: str = "Black camera",
     ) -> None:
-        self._shape = (size[1], size[0], 3)
-        self._rng = np.random.default_rng(seed)
+        rng = np.random.default_rng(seed)
+        self._rng = rng
+        self._bank = [
+            rng.integers(0, 4, size=(size[1], size[0], 3), dtype=np.uint8) for _ in range(4)
+        ]
         self._pacer = Pacer(fps, realtime=realtime)
         self._name = name
         self.closed = False
@@ -205,7 +242,8 @@ class BlackCamera:
 
     def read(self) -> Frame:
         self._pacer.wait()
-        return self._rng.integers(0, 4, size=self._shape, dtype=np.uint8)
+        grain = self._bank[int(self._rng.integers(0, len(self._bank)))]
+        return np.roll(grain, int(self._rng.integers(0, grain.shape[1])), axis=1)
 
     def close(self) -> None:
         self.closed = True

@@ -28,7 +28,7 @@ class SilenceMicrophone:
 
     def __init__(self, *, sample_rate: int = DEFAULT_RATE, realtime: bool = True) -> None:
         self._rate = sample_rate
-        self._pacer = Pacer(sample_rate, realtime=realtime)
+        self._pacer = Pacer(sample_rate, realtime=realtime, max_lag=1.0)
         self.closed = False
 
     @property
@@ -63,7 +63,7 @@ class ToneMicrophone:
         self._frequency = frequency
         self._amplitude = max(0.0, min(level, 1.0)) * 32767
         self._rate = sample_rate
-        self._pacer = Pacer(sample_rate, realtime=realtime)
+        self._pacer = Pacer(sample_rate, realtime=realtime, max_lag=1.0)
         self._position = 0
         self.closed = False
 
@@ -124,7 +124,7 @@ class WavFileMicrophone:
     def __init__(self, path: Path, *, realtime: bool = True) -> None:
         self.path = path
         self._samples, self._rate = load_wav(path)
-        self._pacer = Pacer(self._rate, realtime=realtime)
+        self._pacer = Pacer(self._rate, realtime=realtime, max_lag=1.0)
         self._position = 0
         self.closed = False
 

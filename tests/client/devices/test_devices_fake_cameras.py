@@ -40,7 +40,7 @@ def test_synthetic_is_neither_black_nor_frozen_and_the_face_moves() -> None:
     camera = SyntheticCamera(realtime=False, stamp=None)
     frames = [camera.read() for _ in range(30)]
     assert min(brightness(f) for f in frames) > BLACK_BRIGHTNESS * 3
-    assert min(change(a, b) for a, b in itertools.pairwise(frames)) > FROZEN_CHANGE * 4
+    assert min(change(a, b) for a, b in itertools.pairwise(frames)) > FROZEN_CHANGE * 2
     first, last = _skin_centroid(frames[0]), _skin_centroid(frames[-1])
     assert abs(first[0] - last[0]) + abs(first[1] - last[1]) > 3  # the face drifted
 
