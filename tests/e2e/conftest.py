@@ -1,82 +1,14 @@
-"""A real exam server on 127.0.0.1, and helpers to build exams and runtimes against it."""
+"""Fixtures: a real exam server on 127.0.0.1 (helpers in e2e_env.py)."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
+from e2e_env import Env, synthetic_photo
 
-from proctor_client.devices.fake_cameras import SyntheticCamera
-from proctor_client.runtime.backoff import Backoff
-from proctor_client.runtime.runtime import ExamRuntime
-from proctor_client.runtime.snapshots import CameraPhotos
-from proctor_server import admin
-from proctor_server.app import Server, ServerConfig, run_server
-from shared.questions import Question
-
-QUESTIONS = [
-    Question(id="q1", text="Which port does HTTPS use?", options=["21", "80", "443"], answer=[2]),
-    Question(
-        id="q2",
-        text="Pick the colours",
-        options=["red", "seven", "blue", "table"],
-        answer=[0, 2],
-        points=2,
-    ),
-    Question(id="q3", text="2 + 2", options=["3", "4"], answer=[1]),
-    Question(id="q4", text="Capital of France", options=["Paris", "Rome", "Oslo"], answer=[0]),
-]
-
-
-def correct_texts(questions: list[Question] = QUESTIONS) -> dict[str, list[str]]:
-    """The answer key by question text -> option texts (the wire ids are per attempt)."""
-    return {q.text: [q.options[i] for i in q.answer] for q in questions}
-
-
-@dataclass
-class Env:
-    server: Server
-    tmp: Path
-    runtimes: list[ExamRuntime] = field(default_factory=list)
-
-    async def exam(
-        self, *, starts_in: float = -1.0, minutes: float = 5, **kwargs: Any
-    ) -> tuple[str, str]:
-        """Create an exam starting `starts_in` seconds from now; return (exam id, ticket)."""
-        exam = await admin.create_exam(
-            self.server.store,
-            title="Cloud Practitioner",
-            starts_at=datetime.now(UTC) + timedelta(seconds=starts_in),
-            duration=timedelta(minutes=minutes),
-            questions=QUESTIONS,
-            **kwargs,
-        )
-        ticket = await admin.issue_ticket(self.server.store, exam.id, name="张三丰")
-        return exam.id, ticket.token
-
-    def runtime(
-        self,
-        ticket: str,
-        *,
-        url: str | None = None,
-        outbox: Path | None = None,
-        photos: bool = True,
-        **kwargs: Any,
-    ) -> ExamRuntime:
-        runtime = ExamRuntime(
-            url or self.server.ws_url,
-            ticket,
-            outbox_path=outbox or self.tmp / "outbox.sqlite3",
-            photos=CameraPhotos(SyntheticCamera(realtime=False)) if photos else None,
-            backoff=Backoff(base=0.02, cap=0.2),
-            **kwargs,
-        )
-        self.runtimes.append(runtime)
-        return runtime
+from proctor_server.app import ServerConfig, run_server
 
 
 @pytest.fixture
@@ -93,7 +25,4 @@ async def env(tmp_path: Path) -> AsyncIterator[Env]:
 
 @pytest.fixture
 def photo() -> Callable[[], bytes]:
-    from proctor_client.devices.jpeg import encode_jpeg
-
-    camera = SyntheticCamera(realtime=False)
-    return lambda: encode_jpeg(camera.read())
+    return synthetic_photo()

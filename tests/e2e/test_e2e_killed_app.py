@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import QUESTIONS, Env
+from e2e_env import QUESTIONS, Env
 
 from shared.questions import encode_bank
 

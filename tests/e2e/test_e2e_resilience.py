@@ -8,7 +8,7 @@ import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
-from conftest import Env, correct_texts
+from e2e_env import Env, correct_texts
 from loopback_proxy import loopback_proxy
 
 from proctor_client.core.state import ClientState, Phase

@@ -8,7 +8,7 @@ import socket
 import sys
 from pathlib import Path
 
-from conftest import QUESTIONS, Env
+from exam_env import QUESTIONS, Env
 
 from shared.questions import encode_bank
 
@@ -49,11 +49,11 @@ async def test_take_the_trial_at_random_in_words(env: Env, tmp_path: Path) -> No
     code, out, err = await take(
         tmp_path, "--server", env.server.url, "--ticket", ticket, "--trial", "--random"
     )
-    assert code == 0, err
+    assert code == 0, (out, err)
     lines = out.splitlines()
-    assert "connected: Cloud Practitioner (trial)" in lines[0]
+    assert "connected: Cloud Practitioner (trial)" in lines[0], out
     assert any("paper: 3 questions" in line for line in lines)
-    assert "(trial: nothing counts)" in lines[-1]
+    assert "(trial: nothing counts)" in lines[-1], out
 
 
 async def test_take_refusals_are_one_line_errors(env: Env, tmp_path: Path) -> None:

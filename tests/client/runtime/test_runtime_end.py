@@ -7,7 +7,7 @@ import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
-from conftest import Env
+from exam_env import Env
 
 from proctor_client.core.state import ClientState, Phase
 from proctor_client.runtime.runtime import ExamRuntime

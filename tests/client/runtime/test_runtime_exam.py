@@ -7,7 +7,7 @@ import asyncio
 from collections.abc import Callable
 
 import pytest
-from conftest import QUESTIONS, Env, correct_texts
+from exam_env import QUESTIONS, Env, correct_texts
 
 from proctor_client.core.flow import InvalidAction
 from proctor_client.core.state import ClientState, Phase
