@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QImage, QPixmap, QResizeEvent
 from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
@@ -22,6 +22,8 @@ def frame_to_qimage(frame: npt.NDArray[np.uint8]) -> QImage:
 class CameraView(QLabel):
     """Shows the last frame given, kept to its aspect ratio."""
 
+    frame_shown = Signal()
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -35,6 +37,7 @@ class CameraView(QLabel):
         self._image = frame_to_qimage(frame)
         self.frames_shown += 1
         self._show()
+        self.frame_shown.emit()
 
     def clear_frame(self) -> None:
         self._image = None

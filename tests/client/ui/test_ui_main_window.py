@@ -113,9 +113,11 @@ async def test_a_whole_exam_through_the_window(env: Env, window: MainWindow, qtb
     runtime = runtime_of(window)
     await runtime.wait_phase(Phase.IDENTITY)
     assert window.current_screen == "photo"
-    # the identity photo: capture a camera frame, send it; the server accepts it
-    window.photo.set_frame(SyntheticCamera(realtime=False).read())
+    # the identity photo: the live preview runs; capture a frame, send it; the server accepts
+    await signal_value(window.photo.preview.frame_shown)
+    await signal_value(window.photo.preview.frame_shown)
     window.photo.capture()
+    assert window.photo.hints == []
     window.photo.send_button.click()
     await runtime.wait_phase(Phase.PROFILE)
     assert window.current_screen == "address"
@@ -126,6 +128,9 @@ async def test_a_whole_exam_through_the_window(env: Env, window: MainWindow, qtb
     window.address.submit_button.click()
     state = await runtime.wait_phase(Phase.EXAM)
     assert window.current_screen == "exam"
+    shown = window.photo.preview.frames_shown
+    assert window._preview is None  # the preview stopped with its screen
+    assert window.photo.preview.frames_shown == shown
     assert window.watcher.armed and window.watermark.isVisible()
     assert window.watermark.line() == f"{state.watermark_text}  {state.watermark_nonce}"
     assert state.watermark_nonce and state.watermark_nonce in window.watermark.line()
@@ -231,12 +236,13 @@ async def test_the_trial_runs_again_and_again(env: Env, window: MainWindow) -> N
 
 
 async def signal_value(signal: Any, timeout: float = 30.0) -> Any:
-    """Wait (on the asyncio loop) for the next emission of a Qt signal; return its argument."""
+    """Wait (on the asyncio loop) for the next emission of a Qt signal; return its first
+    argument (None for a signal without arguments)."""
     future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
 
-    def receive(value: Any) -> None:
+    def receive(*args: Any) -> None:
         if not future.done():
-            future.set_result(value)
+            future.set_result(args[0] if args else None)
 
     signal.connect(receive)
     try:
@@ -281,7 +287,8 @@ async def test_the_environment_check_runs_from_the_start_screen(
     assert isinstance(report, CheckReport)
     shown = {row.check_id: row.status for row in window.check._rows}
     assert shown == {str(r.id): str(r.status) for r in report.checks}
-    assert shown["camera"] == "pass" and shown["download"] == "pass"
+    assert "pending" not in shown.values() and "running" not in shown.values()
+    assert shown["latency"] == "pass"  # the real server answered
     assert len(rows_while_running) > 2 and rows_while_running[0] < len(shown)
     assert window.check._rerun.isEnabled()
 
