@@ -21,6 +21,7 @@ from proctor_client.runtime.snapshots import CameraPhotos
 from proctor_client.ui.i18n import LanguageManager, system_language
 from proctor_client.ui.main_window import MainWindow, ProgressCallback, RuntimeFactory
 from proctor_client.ui.screens_qt import QtScreens
+from shared.errors import ConfigError
 
 
 @dataclass(frozen=True)
@@ -33,9 +34,9 @@ class GuiOptions:
     smoke_exit_after_ready: bool = False
 
 
-def make_runtime_factory(camera: Camera) -> RuntimeFactory:
+def make_runtime_factory(camera: Camera | None) -> RuntimeFactory:
     """Runtimes that take their exam snapshots from `camera` (the preview's camera too)."""
-    photos = CameraPhotos(camera)
+    photos = CameraPhotos(camera) if camera is not None else None
 
     def factory(server: str, ticket: str, mode: Mode) -> ExamRuntimeAPI:
         return ExamRuntime(
@@ -49,6 +50,19 @@ def make_runtime_factory(camera: Camera) -> RuntimeFactory:
     return factory
 
 
+def open_camera_or_problem(spec: str) -> tuple[Camera | None, str]:
+    """Open the camera. A device that cannot be opened now (unplugged, busy) does not stop the
+    app: the candidate sees the problem and the check says what to do. A file or name that
+    does not exist is a mistake in the command line and raises ConfigError."""
+    try:
+        return open_camera(spec), ""
+    except ConfigError as exc:
+        text = spec.strip()
+        if text.isdigit() or text.startswith("/dev/"):
+            return None, exc.message
+        raise
+
+
 def run_gui(options: GuiOptions, argv: Sequence[str] | None = None) -> int:
     """Show the app until the candidate closes it; returns the exit status."""
     import qasync
@@ -60,12 +74,15 @@ def run_gui(options: GuiOptions, argv: Sequence[str] | None = None) -> int:
     app.setQuitOnLastWindowClosed(False)  # main() below ends the loop after cleaning up
     languages = LanguageManager(app)
     languages.set_language(options.lang or system_language())
-    camera = open_camera(options.camera)
+    camera, camera_problem = open_camera_or_problem(options.camera)
     screens = QtScreens()
 
     async def check_runner(server: str, progress: ProgressCallback) -> CheckReport:
         settings = CheckSettings(
-            server=server, camera=camera, microphone=options.mic, screens=screens
+            server=server,
+            camera=camera if camera is not None else options.camera,  # tried again, reported
+            microphone=options.mic,
+            screens=screens,
         )
         return await run_environment_check(settings, progress)
 
@@ -73,6 +90,7 @@ def run_gui(options: GuiOptions, argv: Sequence[str] | None = None) -> int:
         runtime_factory=make_runtime_factory(camera),
         check_runner=check_runner,
         camera=camera,
+        camera_problem=camera_problem,
         languages=languages,
     )
     window.set_entry(options.server, options.ticket)
@@ -99,7 +117,8 @@ def run_gui(options: GuiOptions, argv: Sequence[str] | None = None) -> int:
             await closed.wait()
         finally:
             await window.aclose()
-            await asyncio.to_thread(camera.close)
+            if camera is not None:
+                await asyncio.to_thread(camera.close)
 
     def ready_now(w: MainWindow) -> None:
         print(f"ready {w.current_screen}", flush=True)

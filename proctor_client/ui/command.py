@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Mapping
 from typing import Any
 
 from shared.errors import ConfigError
@@ -37,7 +38,7 @@ def register(sub: Any) -> None:
     parser.set_defaults(run=run)
 
 
-def has_display(environ: dict[str, str] | os._Environ[str], platform: str = sys.platform) -> bool:
+def has_display(environ: Mapping[str, str], platform: str = sys.platform) -> bool:
     """Whether Qt can open a window here (Linux needs X11, Wayland or an explicit platform)."""
     if not platform.startswith("linux"):
         return True

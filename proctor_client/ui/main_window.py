@@ -68,6 +68,7 @@ class MainWindow(QMainWindow):
         runtime_factory: RuntimeFactory | None = None,
         check_runner: CheckRunner | None = None,
         camera: Camera | None = None,
+        camera_problem: str = "",
         languages: LanguageManager | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -75,6 +76,7 @@ class MainWindow(QMainWindow):
         self._factory = runtime_factory
         self._check_runner = check_runner
         self._camera = camera
+        self._camera_problem = camera_problem
         self._clock = clock
         self.tasks = OwnedTasks()
         self.languages = languages or LanguageManager(self)
@@ -449,7 +451,11 @@ class MainWindow(QMainWindow):
 
     def _start_preview(self) -> None:
         if self._camera is None:
-            self.photo.set_camera_problem(self.tr("No camera was given to the app."))
+            self.photo.set_camera_problem(
+                self.tr("The camera cannot be used: {error}").format(error=self._camera_problem)
+                if self._camera_problem
+                else self.tr("No camera was given to the app.")
+            )
             return
         if self._preview is None or self._preview.done():
             try:

@@ -492,37 +492,42 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../main_window.py" line="165" />
+        <location filename="../main_window.py" line="167" />
         <source>Online exam</source>
         <translation>在线考试</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="262" />
+        <location filename="../main_window.py" line="264" />
         <source>This build has no exam runtime.</source>
         <translation>此版本不含考试运行模块。</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="388" />
+        <location filename="../main_window.py" line="390" />
         <source>Trial exam — nothing counts</source>
         <translation>模拟考试——不计成绩</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="427" />
+        <location filename="../main_window.py" line="429" />
         <source>You left the exam screen</source>
         <translation>您离开了考试界面</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="435" />
+        <location filename="../main_window.py" line="437" />
         <source>Message from the proctor</source>
         <translation>监考老师提醒</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="452" />
+        <location filename="../main_window.py" line="455" />
+        <source>The camera cannot be used: {error}</source>
+        <translation>无法使用摄像头：{error}</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="457" />
         <source>No camera was given to the app.</source>
         <translation>未检测到摄像头。</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="472" />
+        <location filename="../main_window.py" line="478" />
         <source>The camera stopped: {error}</source>
         <translation>摄像头已停止工作：{error}</translation>
     </message>

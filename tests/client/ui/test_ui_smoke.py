@@ -94,3 +94,12 @@ async def test_a_bad_camera_is_one_line_on_stderr(tmp_path: Path) -> None:
     assert code == 2
     assert err.strip().startswith("proctor-client: error: camera")
     assert "Traceback" not in err
+
+
+async def test_a_camera_that_cannot_be_opened_does_not_stop_the_app(tmp_path: Path) -> None:
+    code, out, err = await run_app(
+        ["--camera", "/dev/video-none", "--lang", "en", "--smoke-exit-after-ready"],
+        tmp_path / "home",
+    )
+    assert code == 0, err[-2000:]
+    assert "ready entry" in out.splitlines()
