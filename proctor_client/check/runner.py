@@ -130,6 +130,17 @@ async def _boxed(
 CLOSE_TIME_BOX = 2.0
 
 
+def _count_screens(screens: Screens | None) -> int | None:
+    """The number of screens, or None when there is no way to count them here."""
+    if screens is None:
+        return None
+    try:
+        return len(screens.geometries())
+    except Exception:  # e.g. Qt's list without a QGuiApplication; the other checks go on
+        log.exception("counting the screens failed")
+        return None
+
+
 async def _close(device: Camera | Microphone) -> None:
     """Close a device the check opened; a driver stuck in a read may hold its close up, and
     the check does not wait for it longer than CLOSE_TIME_BOX (the worker thread finishes
@@ -212,7 +223,7 @@ async def run_environment_check(
                 await _close(microphone)
 
     async def system_part() -> None:
-        screens = len(settings.screens.geometries()) if settings.screens is not None else None
+        screens = _count_screens(settings.screens)
         reporter.finished(ev.evaluate_screens(screens))
         os_figures = settings.os_figures
         if os_figures is None:

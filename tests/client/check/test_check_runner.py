@@ -17,6 +17,7 @@ from proctor_client.devices import (
     FixedScreens,
     Frame,
     FrozenCamera,
+    ScreenGeometry,
     SilenceMicrophone,
     SyntheticCamera,
     ToneMicrophone,
@@ -232,3 +233,15 @@ async def test_a_broken_progress_callback_does_not_break_the_check(server: Serve
 async def test_a_bad_server_address_is_a_config_error() -> None:
     with pytest.raises(ConfigError):
         await run_environment_check(good_settings("ftp://nowhere"))
+
+
+class BrokenScreens:
+    def geometries(self) -> list[ScreenGeometry]:
+        raise RuntimeError("QtScreens needs a QGuiApplication")
+
+
+async def test_screens_that_cannot_be_counted_only_warn(server: Server) -> None:
+    report = await run_environment_check(good_settings(server.url, screens=BrokenScreens()))
+    got = statuses(report)
+    assert got.pop("screens") == "warn"
+    assert set(got.values()) == {"pass"}, got
