@@ -105,18 +105,26 @@ class Options:
     say: Callable[[str], None]
 
 
-async def drive(runtime: ExamRuntime, opts: Options) -> ClientState:
-    """Walk the runtime through entry, the paper and the submission; return the final state."""
-    say = opts.say
+async def drive(
+    runtime: ExamRuntime,
+    *,
+    plan: Plan = no_answers,
+    mail_to: tuple[str, str, str, str] = DEFAULT_MAIL_TO,
+    connect_timeout: float = 30.0,
+    say: Callable[[str], None] = lambda line: None,
+) -> ClientState:
+    """Walk a started runtime through entry, the paper and the submission, as a candidate
+    would; return the final state (phase RESULT). TakeError when it cannot get there.
+    The load generator and `take` both use this; bound it with `asyncio.timeout`."""
     try:
-        async with asyncio.timeout(opts.connect_timeout):
+        async with asyncio.timeout(connect_timeout):
             state = await runtime.wait_for(
                 lambda s: s.phase not in (Phase.CONNECTING, Phase.OFFLINE)
             )
     except TimeoutError:
         raise TakeError(
             f"cannot reach the server at {runtime.url} (tried {runtime.state.connect_failures}"
-            f" times in {opts.connect_timeout:g} s)"
+            f" times in {connect_timeout:g} s)"
         ) from None
     if state.welcomed and state.exam is not None:
         say(
@@ -138,7 +146,7 @@ async def drive(runtime: ExamRuntime, opts: Options) -> ClientState:
             runtime.send_identity_photo(await runtime.photos.capture())
             photos_sent += 1
         elif phase is Phase.PROFILE:
-            runtime.send_profile(*opts.mail_to)
+            runtime.send_profile(*mail_to)
             say("postal address given")
         elif phase is Phase.WAITING_ROOM:
             left = state.seconds_to_start(runtime.clock())
@@ -146,7 +154,7 @@ async def drive(runtime: ExamRuntime, opts: Options) -> ClientState:
         elif phase is Phase.EXAM and not answered:
             say(f"paper: {len(state.questions)} questions")
             for q in state.questions:
-                choice = opts.plan(q)
+                choice = plan(q)
                 if choice and tuple(choice) != q.chosen:
                     runtime.answer(q.id, choice)
             answered = True
@@ -190,7 +198,13 @@ async def take(opts: Options) -> ClientState:
         try:
             runtime.start()
             async with asyncio.timeout(opts.timeout):
-                return await drive(runtime, opts)
+                return await drive(
+                    runtime,
+                    plan=opts.plan,
+                    mail_to=opts.mail_to,
+                    connect_timeout=opts.connect_timeout,
+                    say=opts.say,
+                )
         except TimeoutError:
             raise TakeError(
                 f"no result within {opts.timeout:g} s (at {runtime.state.phase.value})"

@@ -24,3 +24,17 @@ class CameraPhotos:
     async def capture(self) -> bytes:
         frame = await read_frame(self.camera)
         return await asyncio.to_thread(encode_jpeg, frame)
+
+
+class StaticPhotos:
+    """The same JPEG every time: for load generators and tests that need no camera."""
+
+    def __init__(self, jpeg: bytes) -> None:
+        if not jpeg.startswith(b"\xff\xd8"):
+            raise ValueError("StaticPhotos needs JPEG bytes")
+        self.jpeg = bytes(jpeg)
+        self.taken = 0
+
+    async def capture(self) -> bytes:
+        self.taken += 1
+        return self.jpeg
