@@ -28,7 +28,7 @@ from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
 from proctor_client.core import flow as f
-from proctor_client.core.state import ClientState, Mode, Phase
+from proctor_client.core.state import ClientState, ErrorView, Mode, Phase
 from proctor_client.outbox import Outbox, default_path, scope_of
 from proctor_client.runtime.backoff import Backoff
 from proctor_client.runtime.connection import candidate_url, decode, open_connection
@@ -288,7 +288,13 @@ class ExamRuntime:
                 await self._pause(self.backoff.next_delay())
                 continue
             self.connections += 1
-            await self._session(ws)
+            try:
+                await self._session(ws)
+            except ProctorError as exc:  # the outbox failed (disk full, file removed...)
+                log.error("connection dropped: %s", exc.message)
+                await ws.close(1011, "client failure")
+                self._apply(f.Disconnected(1011, "client failure"))
+                self._publish(replace(self._state, error=ErrorView("client_error", exc.message)))
             if not self._stopping:
                 await self._pause(self.backoff.next_delay())
 
@@ -362,10 +368,9 @@ class ExamRuntime:
             while not self._stopping and self._state.phase is Phase.EXAM:
                 try:
                     jpeg = await photos.capture()
-                except ProctorError as exc:
-                    log.warning("no snapshot: %s", exc.message)
-                else:
                     self._apply(f.Snap(new_id(), wall_now(), jpeg))
+                except ProctorError as exc:  # no camera frame, or the outbox failed
+                    log.warning("no snapshot: %s", exc.message)
                 interval = self._state.snapshot_interval_s or DEFAULT_SNAPSHOT_S
                 await self._pause(interval)
 

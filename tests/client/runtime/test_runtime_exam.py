@@ -200,3 +200,21 @@ async def test_actions_the_phase_does_not_allow_are_refused(
     with pytest.raises(InvalidAction, match="unknown event kind"):
         runtime.report_event("teleported")
     assert runtime.state.phase is Phase.IDENTITY and runtime.outbox.count() == 0
+
+
+async def test_an_outbox_that_fails_refuses_the_answer_and_keeps_the_state(
+    env: Env, photo: Callable[[], bytes]
+) -> None:
+    from proctor_client.outbox import OutboxError
+
+    _, ticket = await env.exam()
+    runtime = env.runtime(ticket, photos=False)
+    runtime.start()
+    await enter(runtime, photo)
+    async with asyncio.timeout(10):
+        state = await runtime.wait_for(lambda s: s.has_paper and s.pending == 0)
+    runtime.outbox.close()  # the disk went away under the app
+    q = state.questions[0]
+    with pytest.raises(OutboxError, match="closed"):
+        runtime.answer(q.id, [q.options[0].id])
+    assert runtime.state is state and not runtime.state.questions[0].answered
