@@ -4,6 +4,7 @@ the devices, the runtime factory, the environment check, and an orderly shutdown
 from __future__ import annotations
 
 import asyncio
+import signal
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -96,6 +97,13 @@ def run_gui(options: GuiOptions, argv: Sequence[str] | None = None) -> int:
     window.set_entry(options.server, options.ticket)
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
+
+    def request_close(_signum: int, _frame: object) -> None:
+        # Ctrl+C or a service manager: close the window, which shuts everything down in order.
+        QTimer.singleShot(0, window.close)
+
+    signal.signal(signal.SIGINT, request_close)
+    signal.signal(signal.SIGTERM, request_close)
 
     async def main() -> None:
         closed = asyncio.Event()
