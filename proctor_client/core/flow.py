@@ -220,6 +220,8 @@ def step(state: ClientState, event: Input, now: float) -> Step:
             ), []
         case Disconnected(code):
             state = replace(state, connected=False, offline=not state.finished)
+            if not state.welcomed:  # dropped before any welcome: the server is not reachable
+                state = replace(state, connect_failures=state.connect_failures + 1)
             if code == CLOSE_REPLACED and not state.finished:
                 text = "The exam was opened on another device or window; this one stopped."
                 state = replace(state, offline=False, error=ErrorView(REPLACED, text, True))

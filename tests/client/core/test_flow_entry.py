@@ -30,6 +30,13 @@ def test_connecting_sends_hello_with_ticket_mode_and_client_signals() -> None:
     ]
 
 
+def test_a_connection_dropped_before_welcome_counts_as_a_failure() -> None:
+    state, _ = run(ClientState(), f.Connected("T"), f.Disconnected(1006))
+    assert (state.phase, state.connect_failures) == (Phase.OFFLINE, 1)
+    state, _ = run(state, f.Received(welcome()), f.Disconnected(1006))
+    assert (state.phase, state.connect_failures, state.offline) == (Phase.IDENTITY, 0, True)
+
+
 def test_a_server_that_cannot_be_reached_is_offline_and_counts_failures() -> None:
     state, commands = run(ClientState(), f.ConnectFailed("refused"), f.ConnectFailed("refused"))
     assert (state.phase, state.offline, state.connect_failures) == (Phase.OFFLINE, True, 2)
