@@ -61,10 +61,17 @@ class BannerArea(Screen):
         self.offline.close_button.hide()  # it goes away when the connection is back
         self.offscreen = Banner("offscreen")
         self.warning = Banner("warning")
+        self.screens = Banner("offscreen")
+        self.screens.setObjectName("banner-screens")
+        self.screens.setStyleSheet(
+            f"#banner-screens {{ {_STYLES['offscreen']} border-radius: 4px; }}"
+        )
+        self.screens.close_button.hide()  # it goes when the screen is disconnected
+        self._screen_added = False
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(4)
-        for banner in (self.warning, self.offscreen, self.offline):
+        for banner in (self.warning, self.offscreen, self.screens, self.offline):
             layout.addWidget(banner)
         self._online = True
         self._offscreen_left: int | None = None
@@ -83,6 +90,21 @@ class BannerArea(Screen):
         self._render_offscreen()
         self.offscreen.show()
 
+    def show_screen_added(self) -> None:
+        self._screen_added = True
+        self.screens.label.setText(self.screen_added_text())
+        self.screens.show()
+
+    def hide_screen_added(self) -> None:
+        self._screen_added = False
+        self.screens.hide()
+
+    def screen_added_text(self) -> str:
+        return self.tr(
+            "Another screen was connected. This was recorded. Disconnect it: the exam allows "
+            "one screen only."
+        )
+
     def show_warning(self, text: str) -> None:
         self._warning_text = text
         self._render_warning()
@@ -97,6 +119,8 @@ class BannerArea(Screen):
         )
         self._render_offscreen()
         self._render_warning()
+        if self._screen_added:
+            self.screens.label.setText(self.screen_added_text())
 
     def offscreen_text(self, warnings_left: int | None) -> str:
         text = self.tr(

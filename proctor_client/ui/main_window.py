@@ -418,7 +418,16 @@ class MainWindow(QMainWindow):
                 log.warning("could not report %s: %s", kind, exc)
         if left is None and self.bridge.last_state is not None:
             left = self.bridge.last_state.warnings_left
-        if kind in LEAVING_KINDS or kind == "screen_added":
+        if kind == "screen_added":
+            self.banners.show_screen_added()
+            self._open_dialog(
+                "screen-dialog",
+                self.tr("A screen was connected"),
+                self.banners.screen_added_text(),
+            )
+        elif kind == "screen_removed":
+            self.banners.hide_screen_added()
+        elif kind in LEAVING_KINDS:
             self._left_while_away = True
             self.banners.show_offscreen(left)
         elif self._left_while_away and kind in ("focus_back", "app_active", "window_restored"):

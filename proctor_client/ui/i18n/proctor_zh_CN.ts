@@ -47,27 +47,32 @@
 <context>
     <name>BannerArea</name>
     <message>
-        <location filename="../banners.py" line="94" />
+        <location filename="../banners.py" line="104" />
+        <source>Another screen was connected. This was recorded. Disconnect it: the exam allows one screen only.</source>
+        <translation>检测到连接了另一台显示器，此行为已被记录。请断开它：考试只允许使用一台显示器。</translation>
+    </message>
+    <message>
+        <location filename="../banners.py" line="116" />
         <source>Connection lost — your answers are kept and will be sent when the connection returns.</source>
         <translation>网络连接已断开——您的答案已保存在本机，连接恢复后将自动提交。</translation>
     </message>
     <message>
-        <location filename="../banners.py" line="103" />
+        <location filename="../banners.py" line="127" />
         <source>You left the exam screen. This was recorded and the proctor was told. Stay in the exam window until you submit.</source>
         <translation>您离开了考试界面。此行为已被记录并通知监考老师。交卷前请始终停留在考试窗口。</translation>
     </message>
     <message>
-        <location filename="../banners.py" line="108" />
+        <location filename="../banners.py" line="132" />
         <source>Warnings left before your exam is ended: {n}.</source>
         <translation>剩余警告次数：{n}，用完后考试将被终止。</translation>
     </message>
     <message>
-        <location filename="../banners.py" line="112" />
+        <location filename="../banners.py" line="136" />
         <source>No warnings are left: the next time ends your exam.</source>
         <translation>警告次数已用完：再次离开将终止您的考试。</translation>
     </message>
     <message>
-        <location filename="../banners.py" line="122" />
+        <location filename="../banners.py" line="146" />
         <source>Message from the proctor: {text}</source>
         <translation>监考老师提醒：{text}</translation>
     </message>
@@ -507,27 +512,32 @@
         <translation>模拟考试——不计成绩</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="429" />
+        <location filename="../main_window.py" line="425" />
+        <source>A screen was connected</source>
+        <translation>检测到新的显示器</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="438" />
         <source>You left the exam screen</source>
         <translation>您离开了考试界面</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="437" />
+        <location filename="../main_window.py" line="446" />
         <source>Message from the proctor</source>
         <translation>监考老师提醒</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="455" />
+        <location filename="../main_window.py" line="464" />
         <source>The camera cannot be used: {error}</source>
         <translation>无法使用摄像头：{error}</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="457" />
+        <location filename="../main_window.py" line="466" />
         <source>No camera was given to the app.</source>
         <translation>未检测到摄像头。</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="478" />
+        <location filename="../main_window.py" line="487" />
         <source>The camera stopped: {error}</source>
         <translation>摄像头已停止工作：{error}</translation>
     </message>

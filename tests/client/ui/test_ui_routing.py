@@ -144,3 +144,29 @@ def test_the_bridge_reports_phase_changes_once(window: MainWindow, qtbot: QtBot)
     for state in (ENTERED, replace(ENTERED, starts_at_mono=5.0), IN_EXAM, IN_EXAM):
         window.bridge.on_state(state)
     assert phases == ["waiting_room", "exam"]
+
+
+def test_leaving_and_coming_back_reports_and_warns(
+    window: MainWindow, languages: LanguageManager
+) -> None:
+    window.bridge.on_state(replace(IN_EXAM, warnings_used=1))
+    window.on_offscreen("focus_lost", {})
+    assert not window.banners.offscreen.isHidden()
+    assert "Warnings left before your exam is ended: 2." in window.banners.offscreen.label.text()
+    assert window.findChildren(QMessageBox, "offscreen-dialog") == []  # not while away
+    window.on_offscreen("focus_back", {})
+    dialogs = window.findChildren(QMessageBox, "offscreen-dialog")
+    assert len(dialogs) == 1 and "Warnings left" in dialogs[0].text()
+    window.on_offscreen("focus_back", {})  # a second "back" without leaving: no new dialog
+    assert len(window.findChildren(QMessageBox, "offscreen-dialog")) == 1
+
+
+def test_a_screen_connected_during_the_exam(window: MainWindow, languages: LanguageManager) -> None:
+    window.bridge.on_state(IN_EXAM)
+    window.on_offscreen("screen_added", {"screens": 2})
+    assert not window.banners.screens.isHidden()
+    assert window.findChildren(QMessageBox, "screen-dialog")
+    languages.set_language("zh")
+    assert "考试只允许使用一台显示器" in window.banners.screens.label.text()
+    window.on_offscreen("screen_removed", {"screens": 1})
+    assert window.banners.screens.isHidden()
