@@ -21,13 +21,14 @@ from proctor_server.vision.calibration import (
 )
 from proctor_server.vision.rules import Neutral, conditions
 from proctor_server.vision.tracker import Action, AttemptTracker, Close, Open
-from proctor_server.vision.worker import VisionPool, analyze_job, embed_job
+from proctor_server.vision.worker import EmbedWhen, VisionPool, analyze_job, embed_job
 from shared.vision.frame import FrameAnalysis
 from shared.vision.quality import DEFAULT_THRESHOLDS
 
 log = logging.getLogger(__name__)
 
-IDLE_AFTER = timedelta(minutes=15)  # an attempt without frames this long is closed and dropped
+IDLE_AFTER = timedelta(minutes=15)
+IDENTITY_EVERY = 4  # a descriptor at least every 4th snapshot (2 min at the default 30 s)  # an attempt without frames this long is closed and dropped
 
 
 @dataclass(slots=True)
@@ -43,6 +44,8 @@ class _Attempt:
     previous: np.ndarray | None = None
     trial: TrialSamples = field(default_factory=TrialSamples)
     last_at: datetime | None = None
+    embedded_box: tuple[int, int, int, int] | None = None  # where the last descriptor's face was
+    since_embedding: int = 0  # frames analysed since the last descriptor
 
 
 class VisionAnalyzer:
@@ -71,19 +74,33 @@ class VisionAnalyzer:
                 else DEFAULT_THRESHOLDS
             )
             frame = await self.pool.run(
-                analyze_job, jpeg, thresholds, state.previous, bool(state.references)
+                analyze_job, jpeg, thresholds, state.previous, self._embed_when(state)
             )
             state.last_at = at
             if frame is None:
                 log.warning("snapshot %s of %s is not an image", snapshot_id, attempt_id)
                 return []
             state.previous = frame.signature
+            counted = [f for f in frame.faces if f.counted]
+            if frame.embedding is not None and counted:
+                state.embedded_box, state.since_embedding = counted[0].box, 0
+            else:
+                state.since_embedding += 1
             if state.mode == "trial":
                 await self._calibrate_trial(attempt_id, state, frame_at=at, frame=frame)
             neutral = state.calibration.neutral if state.calibration is not None else Neutral()
             active, unknown = conditions(frame, neutral, state.references)
             actions = state.tracker.observe(at, snapshot_id, active, unknown)
             return await self._apply(attempt_id, state, actions)
+
+    def _embed_when(self, state: _Attempt) -> EmbedWhen | bool:
+        """Descriptors cost 120–250 ms: take one when the face moved or the count changed,
+        while an identity doubt is being confirmed, and at least every `IDENTITY_EVERY`."""
+        if not state.references:
+            return False
+        due = state.since_embedding + 1 >= IDENTITY_EVERY
+        doubt = state.tracker.running("identity_mismatch")
+        return EmbedWhen(always=due or doubt, box=state.embedded_box)
 
     async def _load(self, attempt_id: str, state: _Attempt) -> None:
         """The attempt's ticket, calibration and reference descriptors (once)."""

@@ -97,6 +97,10 @@ class AttemptTracker:
         self.rules = RULES if rules is None else rules
         self._runs: dict[str, _Run] = {}
 
+    def running(self, kind: str) -> bool:
+        """The condition was seen in the latest frames (opened as a violation or not yet)."""
+        return kind in self._runs
+
     def open_kinds(self) -> list[str]:
         return [kind for kind, run in self._runs.items() if run.opened]
 

@@ -14,18 +14,47 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from shared.vision.faces import face_distance
+from shared.vision.faces import Face, face_distance
 from shared.vision.frame import FrameAnalysis, analyze_image, decode_image
 from shared.vision.quality import DEFAULT_THRESHOLDS, QualityThresholds
 
 T = TypeVar("T")
 
 
+@dataclass(frozen=True, slots=True)
+class EmbedWhen:
+    """When a snapshot gets an identity descriptor (the slowest step, 120–250 ms): `always`,
+    or when the candidate's face is not where it was at the last descriptor (`box`), or when
+    the frame does not show exactly one face."""
+
+    always: bool = True
+    box: tuple[int, int, int, int] | None = None
+
+    def __call__(self, faces: list[Face]) -> bool:
+        counted = [f for f in faces if f.counted]
+        if self.always or self.box is None or len(counted) != 1:
+            return True
+        return overlap(self.box, counted[0].box) < SAME_PLACE
+
+
+SAME_PLACE = 0.6  # intersection over union of two boxes of the same seated person
+
+
+def overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
+    ax, ay, aw, ah = a
+    bx, by, bw, bh = b
+    iw = max(0, min(ax + aw, bx + bw) - max(ax, bx))
+    ih = max(0, min(ay + ah, by + bh) - max(ay, by))
+    inter = iw * ih
+    union = aw * ah + bw * bh - inter
+    return inter / union if union > 0 else 0.0
+
+
 def analyze_job(
     jpeg: bytes,
     thresholds: QualityThresholds = DEFAULT_THRESHOLDS,
     previous: np.ndarray | None = None,
-    embed: bool = True,
+    embed: bool | EmbedWhen = True,
 ) -> FrameAnalysis | None:
     """One snapshot; None when the bytes are not an image."""
     image = decode_image(jpeg)

@@ -17,7 +17,9 @@ import numpy as np
 from shared.vision.models import FaceModels
 
 WORK_WIDTH = 640  # pixels: every image is scaled to this width before detection
-SCAN_THRESHOLD = -0.5  # dlib's adjust_threshold: report weak candidates too, we sort them
+SCAN_THRESHOLD = (
+    -1.0
+)  # dlib's adjust_threshold: report faint candidates too (masked faces score -0.5 to -0.9)
 PRESENCE_SCORE = -0.2  # a face this confident shows that the candidate is there
 PERSON_SCORE = 0.25  # an additional face must be this confident to count as another person
 PERSON_MIN_FRACTION = 0.14  # ... and at least this wide, relative to the frame's width

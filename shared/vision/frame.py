@@ -4,6 +4,7 @@ and the change since the previous frame. Pure (no I/O, no clock besides timings)
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -85,11 +86,12 @@ def analyze_image(
     models: FaceModels | None = None,
     *,
     thresholds: QualityThresholds = DEFAULT_THRESHOLDS,
-    embed: bool = True,
+    embed: bool | Callable[[list[Face]], bool] = True,
     previous: np.ndarray | None = None,
 ) -> FrameAnalysis:
     """Analyse one BGR image. `previous` is the signature of the frame before (for freezing);
-    `embed=False` skips the identity descriptor, the slowest step."""
+    `embed=False` skips the identity descriptor, the slowest step; a callable decides from
+    the faces found (for example: only when the face moved since the last descriptor)."""
     models = models or load_models()
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -115,8 +117,8 @@ def analyze_image(
     change = frame_change(previous, sig) if previous is not None else None
     t3 = time.perf_counter()
     timings["quality"] = (t3 - t2) * 1000
-    if embed and rects and work_box is not None and work_box[2] >= IDENTITY_MIN_PIXELS:
-        if quality.ok:
+    if rects and work_box is not None and work_box[2] >= IDENTITY_MIN_PIXELS and quality.ok:
+        if embed is True or (callable(embed) and embed(faces)):
             descriptor = [float(v) for v in embedding(models, image, rects[0])]
             timings["embed"] = (time.perf_counter() - t3) * 1000
     return FrameAnalysis(

@@ -204,3 +204,15 @@ async def test_the_process_pool_keeps_the_event_loop_free(tmp_path: Path) -> Non
     finally:
         await analyzer.close()
         await store.close()
+
+
+async def test_a_masked_candidate_is_not_gone(world: World, models: object) -> None:
+    from shared.vision.frame import analyze_image
+
+    attempt = await entered(world, "ann")
+    frames = []
+    for i, (width, dx) in enumerate([(300, 0), (320, 40), (360, -40)]):
+        image = F.candidate(width, (320 + dx, 250), seed=i)
+        box = analyze_image(image).faces[0].box
+        frames.append(snapshot(F.mask_lower_face(image, box), i))
+    assert await run(world, attempt, frames) == []

@@ -1,0 +1,60 @@
+"""When a snapshot gets an identity descriptor (the slowest step)."""
+
+from __future__ import annotations
+
+import pytest
+
+from proctor_server.vision.worker import EmbedWhen, analyze_job, embed_job, overlap
+from shared.vision.faces import Face
+from shared.vision.models import FaceModels
+from tests.shared.vision import frames as F
+
+
+def face(x: int, y: int, w: int = 120, counted: bool = True) -> Face:
+    return Face((x, y, w, w), 1.0, w / 640, counted)
+
+
+@pytest.mark.parametrize(
+    "a, b, expected",
+    [
+        ((0, 0, 10, 10), (0, 0, 10, 10), 1.0),
+        ((0, 0, 10, 10), (5, 0, 10, 10), 50 / 150),
+        ((0, 0, 10, 10), (20, 20, 10, 10), 0.0),
+        ((0, 0, 0, 0), (0, 0, 0, 0), 0.0),
+    ],
+)
+def test_overlap(
+    a: tuple[int, int, int, int], b: tuple[int, int, int, int], expected: float
+) -> None:
+    assert overlap(a, b) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(
+    "policy, faces, embed",
+    [
+        (EmbedWhen(always=True, box=(100, 100, 120, 120)), [face(100, 100)], True),
+        (EmbedWhen(always=False, box=None), [face(100, 100)], True),  # no descriptor yet
+        (EmbedWhen(always=False, box=(100, 100, 120, 120)), [face(105, 102)], False),  # still
+        (EmbedWhen(always=False, box=(100, 100, 120, 120)), [face(300, 100)], True),  # moved
+        (EmbedWhen(always=False, box=(100, 100, 120, 120)), [face(100, 100), face(400, 90)], True),
+        (
+            EmbedWhen(always=False, box=(100, 100, 120, 120)),
+            [face(100, 100), face(400, 90, 60, False)],
+            False,
+        ),
+    ],
+)
+def test_embed_when(policy: EmbedWhen, faces: list[Face], embed: bool) -> None:
+    assert policy(faces) is embed
+
+
+def test_jobs_refuse_non_images_and_skip_still_faces(models: FaceModels) -> None:
+    assert analyze_job(b"nonsense") is None
+    assert embed_job(b"nonsense") is None
+    assert embed_job(F.jpeg(F.empty_room())) is None
+    jpeg = F.jpeg(F.candidate())
+    first = analyze_job(jpeg)
+    assert first is not None and first.embedding is not None
+    box = first.faces[0].box
+    again = analyze_job(jpeg, embed=EmbedWhen(always=False, box=box))
+    assert again is not None and again.embedding is None
