@@ -23,7 +23,9 @@ def build_analysis(
     """The identity checker, snapshot analyzer and device-signal judge for a server. They share
     one worker process (models loaded once there) and the calibration table; `analyzer.close()`
     stops both."""
-    pool = pool or VisionPool()
+    if pool is None:
+        pool = VisionPool()
+        pool.warm()
     calibrations = CalibrationTable(store.path)
     identity = FaceIdentityChecker(store, pool, calibrations)
     analyzer = VisionAnalyzer(store, pool, calibrations)

@@ -16,6 +16,7 @@ import numpy as np
 
 from shared.vision.faces import Face, face_distance
 from shared.vision.frame import FrameAnalysis, analyze_image, decode_image
+from shared.vision.models import load_models
 from shared.vision.quality import DEFAULT_THRESHOLDS, QualityThresholds
 
 T = TypeVar("T")
@@ -88,6 +89,10 @@ def embed_job(data: bytes) -> list[float] | None:
     return None if analysis is None else analysis.embedding
 
 
+def warm_job() -> None:
+    load_models()
+
+
 class VisionPool:
     """An executor for the jobs above; `close()` is idempotent."""
 
@@ -97,6 +102,12 @@ class VisionPool:
             executor = ProcessPoolExecutor(max_workers=workers, mp_context=context)
         self._executor = executor
         self._closed = False
+
+    def warm(self) -> None:
+        """Start the workers and load their models now, so that the first identity photo of
+        the day does not wait for them (about three seconds); returns at once."""
+        if not self._closed:
+            self._executor.submit(warm_job)
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         if self._closed:
