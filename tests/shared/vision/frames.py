@@ -164,6 +164,11 @@ def camera(
     return jpeg(noisy.astype(np.uint8), quality)
 
 
+def camera_jpeg(image: np.ndarray, seed: int) -> bytes:
+    """`camera` with its own generator: a different noise pattern per seed."""
+    return camera(image, np.random.default_rng(seed))
+
+
 def jpeg(image: np.ndarray, quality: int = 85) -> bytes:
     ok, data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
     assert ok
