@@ -19,7 +19,7 @@ from proctor_server.vision.calibration import (
     TrialSamples,
     merge,
 )
-from proctor_server.vision.rules import Neutral, conditions
+from proctor_server.vision.rules import Before, Neutral, conditions
 from proctor_server.vision.tracker import Action, AttemptTracker, Close, Open
 from proctor_server.vision.worker import EmbedWhen, VisionPool, analyze_job, embed_job
 from shared.vision.frame import FrameAnalysis
@@ -42,6 +42,7 @@ class _Attempt:
     tracker: AttemptTracker = field(default_factory=AttemptTracker)
     open_ids: dict[str, int] = field(default_factory=dict)
     previous: np.ndarray | None = None
+    before: Before | None = None
     trial: TrialSamples = field(default_factory=TrialSamples)
     last_at: datetime | None = None
     embedded_box: tuple[int, int, int, int] | None = None  # where the last descriptor's face was
@@ -89,7 +90,8 @@ class VisionAnalyzer:
             if state.mode == "trial":
                 await self._calibrate_trial(attempt_id, state, frame_at=at, frame=frame)
             neutral = state.calibration.neutral if state.calibration is not None else Neutral()
-            active, unknown = conditions(frame, neutral, state.references)
+            active, unknown = conditions(frame, neutral, state.references, state.before)
+            state.before = Before.of(frame)
             actions = state.tracker.observe(at, snapshot_id, active, unknown)
             return await self._apply(attempt_id, state, actions)
 

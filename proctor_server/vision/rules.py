@@ -8,13 +8,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from shared.vision.faces import MATCH_DISTANCE, PERSON_MIN_FRACTION, face_distance
+import cv2
+import numpy as np
+
+from shared.vision.faces import (
+    MATCH_DISTANCE,
+    PERSON_MIN_FRACTION,
+    Face,
+    box_overlap,
+    face_distance,
+)
 from shared.vision.frame import FrameAnalysis
 
 YAW_AWAY = 30.0  # degrees from the candidate's neutral pose: beyond, the head is turned away
 PITCH_AWAY = 25.0  # degrees up or down from neutral
 MISMATCH_DISTANCE = MATCH_DISTANCE  # descriptor distance above which it is another person
 SURE_MISMATCH = 0.75  # ... and at this distance the frame is as sure as it gets
+STATIC_OVERLAP = 0.85  # a face whose box overlaps the previous frame's this much did not move...
+STATIC_CHANGE = 1.0  # ... and whose 24×24 thumbnail changed by less than this (mean grey levels)
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,13 +39,63 @@ class Neutral:
 Conditions = tuple[dict[str, tuple[float, dict[str, Any]]], set[str]]
 
 
+@dataclass(frozen=True, slots=True)
+class Before:
+    """What the previous frame showed: its counted face boxes and its grey signature."""
+
+    boxes: list[tuple[int, int, int, int]]
+    signature: np.ndarray
+    width: int
+
+    @classmethod
+    def of(cls, frame: FrameAnalysis) -> Before:
+        return cls([f.box for f in frame.faces if f.counted], frame.signature, frame.width)
+
+
+def _thumb(signature: np.ndarray, box: tuple[int, int, int, int], scale: float) -> np.ndarray:
+    x, y, w, h = (round(v * scale) for v in box)
+    height, width = signature.shape[:2]
+    x0, y0, x1, y1 = max(0, x), max(0, y), min(width, x + w), min(height, y + h)
+    if x1 - x0 < 4 or y1 - y0 < 4:
+        return np.zeros((24, 24), np.float32)
+    crop = signature[y0:y1, x0:x1]
+    return cv2.resize(crop, (24, 24), interpolation=cv2.INTER_AREA).astype(np.float32)
+
+
+def static_faces(frame: FrameAnalysis, before: Before | None) -> set[int]:
+    """Indexes (among counted faces) of faces that neither moved nor changed since the frame
+    before: a poster, a photo on the wall. A living face always changes in 30 s (breathing,
+    blinking, small moves of a pixel change the thumbnail by 1.8 grey levels and more); the
+    thumbnail averages sensor noise away (σ 3 noise: 0.3)."""
+    if before is None or frame.change is None or frame.change.frozen:
+        return set()
+    if before.signature.shape != frame.signature.shape:
+        return set()
+    scale = frame.signature.shape[1] / frame.width
+    static: set[int] = set()
+    counted = [f for f in frame.faces if f.counted]
+    for i, face in enumerate(counted):
+        for box in before.boxes:
+            if box_overlap(face.box, box) < STATIC_OVERLAP:
+                continue
+            # the same place in both frames: a face that moved at all changes there
+            a = _thumb(before.signature, box, scale)
+            b = _thumb(frame.signature, box, scale)
+            if float(np.abs(a - b).mean()) < STATIC_CHANGE:
+                static.add(i)
+                break
+    return static
+
+
 def conditions(
     frame: FrameAnalysis,
     neutral: Neutral,
     references: dict[str, list[float]],
+    before: Before | None = None,
 ) -> Conditions:
     """(active, unknown) for `AttemptTracker.observe`. `references` maps a name ("identity",
-    "reference") to a descriptor of the registered person."""
+    "reference") to a descriptor of the registered person; `before` is the previous frame (to
+    set pictures of faces aside: see `static_faces`)."""
     active: dict[str, tuple[float, dict[str, Any]]] = {}
     unknown: set[str] = set()
     quality = frame.quality
@@ -51,14 +112,28 @@ def conditions(
         unknown.update({"face_absent", "multiple_faces", "identity_mismatch", "looking_away"})
         return active, unknown
 
-    counted = [f for f in frame.faces if f.counted]
+    counted: list[Face] = [f for f in frame.faces if f.counted]
+    static = static_faces(frame, before) if len(counted) >= 2 else set()
+    # the largest face is the candidate's, however still they sit: never set it aside
+    largest = max(range(len(counted)), key=lambda i: counted[i].fraction) if counted else -1
+    static.discard(largest)
+    pictures: list[list[int]] = []
+    if static and len(static) < len(counted):
+        pictures = [list(counted[i].box) for i in sorted(static)]
+        if 0 in static:  # the descriptor and pose are the picture's, not the candidate's
+            unknown.update({"identity_mismatch", "looking_away"})
+        counted = [f for i, f in enumerate(counted) if i not in static]
     if len(counted) >= 2:
         # two confident, large detections are evidence even in a dim image
         second = counted[1]
         confidence = min(1.0, 0.6 + 0.2 * second.score)
         active["multiple_faces"] = (
             round(confidence, 3),
-            {"faces": len(counted), "boxes": [list(f.box) for f in counted]},
+            {
+                "faces": len(counted),
+                "boxes": [list(f.box) for f in counted],
+                **({"pictures": pictures} if pictures else {}),
+            },
         )
     elif not quality.ok:
         unknown.add("multiple_faces")
@@ -83,7 +158,8 @@ def conditions(
     elif frame.embedding is None:
         unknown.add("identity_mismatch")
 
-    if len(counted) == 1 and frame.embedding is not None and references:
+    judge_face = "identity_mismatch" not in unknown
+    if judge_face and len(counted) == 1 and frame.embedding is not None and references:
         distances = {
             name: round(face_distance(frame.embedding, ref), 3) for name, ref in references.items()
         }
@@ -94,20 +170,20 @@ def conditions(
             )
             active["identity_mismatch"] = (round(confidence, 3), {"distances": distances})
 
-    if frame.pose is not None and len(counted) == 1:
-        dyaw = frame.pose.yaw - neutral.yaw
-        dpitch = frame.pose.pitch - neutral.pitch
-        excess = max(abs(dyaw) / YAW_AWAY, abs(dpitch) / PITCH_AWAY)
-        if excess > 1.0:
-            confidence = min(1.0, 0.5 + (excess - 1.0))
-            active["looking_away"] = (
-                round(confidence, 3),
-                {
-                    "yaw": frame.pose.yaw,
-                    "pitch": frame.pose.pitch,
-                    "neutral": [neutral.yaw, neutral.pitch],
-                },
-            )
-    else:
-        unknown.add("looking_away")
+    if "looking_away" not in unknown:
+        if frame.pose is not None and len(counted) == 1:
+            dyaw = frame.pose.yaw - neutral.yaw
+            dpitch = frame.pose.pitch - neutral.pitch
+            excess = max(abs(dyaw) / YAW_AWAY, abs(dpitch) / PITCH_AWAY)
+            if excess > 1.0:
+                active["looking_away"] = (
+                    round(min(1.0, 0.5 + (excess - 1.0)), 3),
+                    {
+                        "yaw": frame.pose.yaw,
+                        "pitch": frame.pose.pitch,
+                        "neutral": [neutral.yaw, neutral.pitch],
+                    },
+                )
+        else:
+            unknown.add("looking_away")
     return active, unknown

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from shared.vision.faces import Face, face_distance
+from shared.vision.faces import Face, box_overlap, face_distance
 from shared.vision.frame import FrameAnalysis, analyze_image, decode_image
 from shared.vision.models import load_models
 from shared.vision.quality import DEFAULT_THRESHOLDS, QualityThresholds
@@ -41,14 +41,7 @@ class EmbedWhen:
 SAME_PLACE = 0.6  # intersection over union of two boxes of the same seated person
 
 
-def overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
-    ax, ay, aw, ah = a
-    bx, by, bw, bh = b
-    iw = max(0, min(ax + aw, bx + bw) - max(ax, bx))
-    ih = max(0, min(ay + ah, by + bh) - max(ay, by))
-    inter = iw * ih
-    union = aw * ah + bw * bh - inter
-    return inter / union if union > 0 else 0.0
+overlap = box_overlap  # the name the tests and callers know
 
 
 def analyze_job(

@@ -68,9 +68,10 @@ def detect_faces(models: FaceModels, image: Prepared) -> tuple[list[Face], list[
     """Every face candidate (counted ones first, each group strongest first), and the dlib
     rectangles (working pixels) of the counted ones, the candidate's own face first.
 
-    The strongest candidate above `PRESENCE_SCORE` is the candidate's face; any further face
-    counts as another person only when it is both confident (`PERSON_SCORE`) and large
+    The strongest candidate above `PRESENCE_SCORE` shows that someone is there; any further
+    face counts as another person only when it is both confident (`PERSON_SCORE`) and large
     (`PERSON_MIN_FRACTION`): badges, photos on cards and textures fall below one or the other.
+    The candidate's own face (listed first) is the largest confident one.
     """
     rects, scores, _ = models.detector.run(image.gray, 0, SCAN_THRESHOLD)
     found = sorted(zip(rects, scores, strict=True), key=lambda rs: -float(rs[1]))
@@ -98,6 +99,14 @@ def detect_faces(models: FaceModels, image: Prepared) -> tuple[list[Face], list[
         else:
             counted.append(Face(box, score, fraction, True))
             kept.append(rect)
+    # the candidate sits nearest the camera: of the confident faces, the largest is theirs (a
+    # sharper face on a poster behind them must not take their place)
+    confident = [i for i, f in enumerate(counted) if f.score >= PERSON_SCORE]
+    if confident:
+        first = max(confident, key=lambda i: counted[i].fraction)
+        order = [first] + [i for i in range(len(counted)) if i != first]
+        counted = [counted[i] for i in order]
+        kept = [kept[i] for i in order]
     return counted + noted, kept
 
 
@@ -111,6 +120,17 @@ def embedding(models: FaceModels, image: Prepared, rect: object) -> np.ndarray:
     """The 128-d descriptor of one face (aligned on the 5-point landmarks)."""
     shape = models.landmarks5(image.rgb, rect)
     return np.array(models.encoder.compute_face_descriptor(image.rgb, shape), dtype=np.float64)
+
+
+def box_overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
+    """Intersection over union of two (x, y, w, h) boxes."""
+    ax, ay, aw, ah = a
+    bx, by, bw, bh = b
+    iw = max(0, min(ax + aw, bx + bw) - max(ax, bx))
+    ih = max(0, min(ay + ah, by + bh) - max(ay, by))
+    inter = iw * ih
+    union = aw * ah + bw * bh - inter
+    return inter / union if union > 0 else 0.0
 
 
 def face_distance(a: np.ndarray | list[float], b: np.ndarray | list[float]) -> float:

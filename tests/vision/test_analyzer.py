@@ -76,8 +76,9 @@ async def test_a_single_empty_frame_is_not_a_flag(world: World) -> None:
 
 async def test_another_person(world: World) -> None:
     attempt = await entered(world, "ann", ASTRONAUT)
+    # people are never still: both move a little between snapshots
     frames = [snapshot(F.candidate(seed=1), 0)] + [
-        snapshot(F.two_people(1), i) for i in range(1, 4)
+        snapshot(F.two_people(1, shift=4 * i), i) for i in range(1, 4)
     ]
     assert await run(world, attempt, frames) == ["multiple_faces"]
     (violation,) = await world.store.violations(attempt)
@@ -216,3 +217,27 @@ async def test_a_masked_candidate_is_not_gone(world: World, models: object) -> N
         box = analyze_image(image).faces[0].box
         frames.append(snapshot(F.mask_lower_face(image, box), i))
     assert await run(world, attempt, frames) == []
+
+
+def poster_scene(candidate_x: int, seed: int) -> bytes:
+    """The candidate moving in front of a poster of a face on the wall behind (the poster's
+    face is large enough to count as a person on its own)."""
+    wall = F.place(F.room(2), F.lfw_face(5, 115), 115, (520, 160))
+    return snapshot(F.place(wall, F.astronaut_head(), 300, (candidate_x, 270)), seed)
+
+
+async def test_a_poster_of_a_face_is_not_another_person(world: World) -> None:
+    attempt = await entered(world, "ann", ASTRONAUT)
+    frames = [poster_scene(220 + 12 * (i % 3), i) for i in range(5)]
+    assert await run(world, attempt, frames) == []
+
+
+async def test_a_person_who_leans_in_is_another_person(world: World) -> None:
+    """The second face is larger than the candidate's and both move a little."""
+    attempt = await entered(world, "ann", ASTRONAUT)
+    frames = []
+    for i in range(4):
+        scene = F.candidate(240, (170 + 5 * i, 250), seed=1)
+        helper = F.place(scene, F.lfw_face(5, 230), 230, (470 - 6 * i, 230 + 2 * i))
+        frames.append(snapshot(helper, i))
+    assert "multiple_faces" in await run(world, attempt, frames)

@@ -48,7 +48,7 @@ async def test_faces_in_a_running_server(tmp_path: Path) -> None:
             accepted = await candidate.identity(F.jpeg(F.candidate(360, (320, 260))))
             assert accepted.accepted, accepted.reasons
             for i in range(2):
-                ident = await candidate.snapshot(photo=F.camera_jpeg(F.two_people(), i))
+                ident = await candidate.snapshot(photo=F.camera_jpeg(F.two_people(shift=5 * i), i))
                 await candidate.expect_ack(ident)
 
             async def flag() -> dict[str, object]:

@@ -98,10 +98,11 @@ def other_person(
     return place(room(7), lfw_face(index), width, center)
 
 
-def two_people(seed: int = 0) -> np.ndarray:
-    """The astronaut and a second person side by side."""
-    frame = candidate(260, (180, 250), seed)
-    return place(frame, lfw_face(5, 200), 200, (480, 230))
+def two_people(seed: int = 0, shift: int = 0) -> np.ndarray:
+    """The astronaut and a second person side by side (both moved by `shift` pixels: people
+    are never still from one snapshot to the next, pictures are)."""
+    frame = candidate(260, (180 + shift, 250), seed)
+    return place(frame, lfw_face(5, 200), 200, (480 - shift, 230 + shift // 2))
 
 
 def with_badge(seed: int = 0, badge_width: int = 60) -> np.ndarray:
