@@ -49,7 +49,7 @@ class CandidateSession:
         self.runtime: ExamRuntime | None = None
         self.ticket: TicketRecord | None = None
         self.attempt: AttemptRecord | None = None
-        self.paper: AttemptPaper | None = None
+        self._paper: AttemptPaper | None = None
         self.window: ExamWindow | None = None
         self.nonce = ""
         self.errors = 0
@@ -59,6 +59,15 @@ class CandidateSession:
     def attempt_id(self) -> str:
         assert self.attempt is not None
         return self.attempt.id
+
+    @property
+    def paper(self) -> AttemptPaper:
+        """This attempt's paper, built on first use (a join in the waiting room needs none)."""
+        if self._paper is None:
+            assert self.attempt is not None and self.runtime is not None
+            questions = self.runtime.questions_for(self.attempt)
+            self._paper = AttemptPaper.build(self.attempt.seed, questions, self.attempt.order)
+        return self._paper
 
     @property
     def attempt_mode(self) -> str:
@@ -120,7 +129,7 @@ class CandidateSession:
                 code=ErrorCode.UNSUPPORTED_PROTOCOL,
             )
         store = self.server.store
-        ticket = await store.get_ticket(hello.ticket)
+        ticket, found = await store.find_entry(hello.ticket, hello.mode)
         if ticket is None or ticket.revoked:
             raise RuleError("this admission ticket is not valid", code=ErrorCode.BAD_TICKET)
         if hello.exam is not None and hello.exam != ticket.exam_id:
@@ -134,11 +143,9 @@ class CandidateSession:
         now = utcnow()
         if hello.mode == "trial":
             check_trial(exam.window, now)
-            found = await store.find_attempt(ticket.token, "trial")
             if found is not None and (found.state.finished or found.ends_at <= now):
                 found = None  # that practice run is over: a new one starts
         else:
-            found = await store.find_attempt(ticket.token, "exam")
             check_entry(
                 exam.window,
                 now,
@@ -146,12 +153,15 @@ class CandidateSession:
                 finished=found is not None and found.state.finished,
             )
         resumed = found is not None
-        attempt = found if found is not None else await self._new_attempt(ticket, hello.mode, now)
+        self.nonce = self._new_nonce()
+        if found is not None:
+            attempt = found
+            await store.add_nonce(attempt.id, self.nonce, now)
+        else:  # the attempt and its first watermark nonce in one transaction
+            attempt = await self._new_attempt(runtime, ticket, hello.mode, now, self.nonce)
         if attempt.mode == "trial":
             runtime.schedule_trial_deadline(attempt)
         self.ticket, self.runtime, self.attempt = ticket, runtime, attempt
-        questions = runtime.questions_for(attempt)
-        self.paper = AttemptPaper.build(attempt.seed, questions, attempt.order)
         self.window = (
             exam.window
             if attempt.mode == "exam"
@@ -161,8 +171,6 @@ class CandidateSession:
         if old is not None:
             log.info("attempt %s: a new connection replaces %s", attempt.id, old.peer)
             await old.ws.close(CLOSE_REPLACED, "replaced by a newer connection")
-        self.nonce = self._new_nonce()
-        await store.add_nonce(attempt.id, self.nonce, now)
         for draft in self.server.signals.assess(hello.client, now):
             await store.add_violation(
                 attempt.id,
@@ -207,10 +215,9 @@ class CandidateSession:
         )
         await self.release_paper()
 
-    async def _new_attempt(self, ticket: TicketRecord, mode: str, now: datetime) -> AttemptRecord:
-        assert self.server is not None
-        runtime = await self.server.runtime_for(ticket.exam_id)
-        assert runtime is not None
+    async def _new_attempt(
+        self, runtime: ExamRuntime, ticket: TicketRecord, mode: str, now: datetime, nonce: str
+    ) -> AttemptRecord:
         exam = runtime.exam
         questions = exam.trial_questions if mode == "trial" else exam.questions
         seed = new_seed()
@@ -226,12 +233,13 @@ class CandidateSession:
             ends_at=trial_window(now).ends_at if mode == "trial" else exam.window.ends_at,
         )
         try:
-            await self.server.store.create_attempt(attempt)
+            await self.server.store.create_attempt(attempt, nonce=nonce)
         except sqlite3.IntegrityError:
             # Two first connections with one ticket raced: the other one created it.
             existing = await self.server.store.find_attempt(ticket.token, mode)
             if existing is None:
                 raise
+            await self.server.store.add_nonce(existing.id, nonce, now)
             return existing
         return attempt
 
@@ -271,7 +279,7 @@ class CandidateSession:
             await self._send_paper()
 
     async def _send_paper(self) -> None:
-        assert self.paper is not None and self.window is not None and self.attempt is not None
+        assert self.window is not None and self.attempt is not None
         saved = await self.server.store.answers(self.attempt.id)
         await self.send(self.paper.message(self.window.ends_at, utcnow(), saved))
 
@@ -352,7 +360,7 @@ class CandidateSession:
             raise RuleError("the exam time is over", code=ErrorCode.DEADLINE_PASSED, ref=ref)
 
     async def _answer(self, m: p.Answer) -> None:
-        assert self.attempt is not None and self.paper is not None
+        assert self.attempt is not None
         state = self.attempt.state
         if state is AttemptState.WAITING:
             raise RuleError(

@@ -40,6 +40,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    if not args.verbose:  # one line per connection is noise at exam-day volumes
+        logging.getLogger("websockets").setLevel(logging.WARNING)
     try:
         return int(args.run(args) or 0)
     except ProctorError as exc:

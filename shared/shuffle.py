@@ -2,15 +2,15 @@
 
 Each attempt gets a random seed that the server records. From the seed come the order of the
 questions, the order of the options within each question, and opaque ids that mean nothing
-outside this attempt. The stream is SHA-256 in counter mode, so an order computed from a seed
+outside this attempt. The draws come from SHAKE-256 under the seed, so an order computed from a seed
 today is the same in any Python version tomorrow.
 """
 
 from __future__ import annotations
 
 import hashlib
-import hmac
 import secrets
+import struct
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -23,28 +23,24 @@ def new_seed() -> str:
     return secrets.token_hex(16)
 
 
-def _stream(seed: str, label: str) -> Iterator[int]:
-    counter = 0
-    key = bytes.fromhex(seed)
-    while True:
-        block = hashlib.sha256(key + label.encode() + counter.to_bytes(8, "big")).digest()
-        for i in range(0, 32, 8):
-            yield int.from_bytes(block[i : i + 8], "big")
-        counter += 1
+def _draws(seed: str, count: int) -> Iterator[int]:
+    """`count` 64-bit draws from SHAKE-256 under the attempt's seed (one hash call)."""
+    data = hashlib.shake_256(b"proctor-order:" + bytes.fromhex(seed)).digest(8 * max(count, 1))
+    return iter(struct.unpack(f">{max(count, 1)}Q", data))
 
 
-def _permutation(n: int, seed: str, label: str) -> list[int]:
-    """Fisher-Yates driven by the seed's stream (64-bit draws: bias below 2**-50)."""
+def _permutation(n: int, draws: Iterator[int]) -> list[int]:
+    """Fisher-Yates driven by the seed's draws (64-bit draws: bias below 2**-50)."""
     order = list(range(n))
-    draws = _stream(seed, label)
     for i in range(n - 1, 0, -1):
         j = next(draws) % (i + 1)
         order[i], order[j] = order[j], order[i]
     return order
 
 
-def _opaque(seed: str, label: str, length: int) -> str:
-    return hmac.new(bytes.fromhex(seed), label.encode(), hashlib.sha256).hexdigest()[:length]
+def _digest(seed: str, label: str, size: int) -> str:
+    """A keyed hash of `label` under the attempt's seed, as `size` bytes of hex."""
+    return hashlib.blake2b(label.encode(), key=bytes.fromhex(seed), digest_size=size).hexdigest()
 
 
 class PaperOrder(msgspec.Struct, frozen=True):
@@ -55,10 +51,13 @@ class PaperOrder(msgspec.Struct, frozen=True):
 
 
 def order_for(seed: str, questions: Sequence[Question]) -> PaperOrder:
-    shown = _permutation(len(questions), seed, "questions")
+    """The order of the questions, then of each shown question's options, from one stream."""
+    needed = max(len(questions) - 1, 0) + sum(max(len(q.options) - 1, 0) for q in questions)
+    draws = _draws(seed, needed)
+    shown = _permutation(len(questions), draws)
     return PaperOrder(
         questions=shown,
-        options=[_permutation(len(questions[i].options), seed, f"options:{i}") for i in shown],
+        options=[_permutation(len(questions[i].options), draws) for i in shown],
     )
 
 
@@ -73,18 +72,25 @@ class PaperIds:
 
     @classmethod
     def build(cls, seed: str, questions: Sequence[Question]) -> PaperIds:
+        """One keyed hash per question gives its id (5 bytes) and its options' ids (4 bytes
+        each; a further hash per 14 options)."""
         qids: dict[str, int] = {}
         oids: dict[str, dict[str, int]] = {}
         by_index: dict[int, str] = {}
         option_by_index: dict[int, list[str]] = {}
         for i, q in enumerate(questions):
-            qid = "q" + _opaque(seed, f"q:{i}", 10)
+            n = len(q.options)
+            stream = _digest(seed, f"q:{i}", min(64, 5 + 4 * n))
+            for part in range(1, (n - 1) // 14 + 1 if n > 14 else 1):
+                stream += _digest(seed, f"q:{i}:{part}", 64)
+            qid = "q" + stream[:10]
+            option_ids = ["o" + stream[10 + 8 * j : 18 + 8 * j] for j in range(n)]
+            if len(set(option_ids)) != n:  # a 32-bit collision inside one question: re-derive
+                option_ids = ["o" + _digest(seed, f"o:{i}:{j}", 8) for j in range(n)]
             qids[qid] = i
             by_index[i] = qid
-            option_by_index[i] = [
-                "o" + _opaque(seed, f"o:{i}:{j}", 8) for j in range(len(q.options))
-            ]
-            oids[qid] = {oid: j for j, oid in enumerate(option_by_index[i])}
+            option_by_index[i] = option_ids
+            oids[qid] = {oid: j for j, oid in enumerate(option_ids)}
         return cls(qids, oids, by_index, option_by_index)
 
 

@@ -254,16 +254,13 @@ class SqliteStore:
             )
         )
 
-    async def get_ticket(self, token: str) -> TicketRecord | None:
-        row = await self._read(
-            lambda c: c.execute(
-                "SELECT token, exam_id, candidate_code, name, email, phone, reference_photo, "
-                "revoked FROM tickets WHERE token = ?",
-                (token,),
-            ).fetchone()
-        )
-        if row is None:
-            return None
+    _TICKET_SQL = (
+        "SELECT token, exam_id, candidate_code, name, email, phone, reference_photo, revoked "
+        "FROM tickets WHERE token = ?"
+    )
+
+    @staticmethod
+    def _ticket(row: tuple[Any, ...]) -> TicketRecord:
         return TicketRecord(
             token=row[0],
             exam_id=row[1],
@@ -274,6 +271,10 @@ class SqliteStore:
             reference_photo=row[6],
             revoked=bool(row[7]),
         )
+
+    async def get_ticket(self, token: str) -> TicketRecord | None:
+        row = await self._read(lambda c: c.execute(self._TICKET_SQL, (token,)).fetchone())
+        return None if row is None else self._ticket(row)
 
     async def count_tickets(self, exam_id: str) -> int:
         return int(
@@ -350,7 +351,28 @@ class SqliteStore:
     async def attempts_of_exam(self, exam_id: str) -> list[AttemptRecord]:
         return await self._attempts("exam_id = ? ORDER BY created_at", (exam_id,))
 
-    async def create_attempt(self, attempt: AttemptRecord) -> None:
+    async def find_entry(
+        self, token: str, mode: str
+    ) -> tuple[TicketRecord | None, AttemptRecord | None]:
+        """A ticket and its latest attempt in this mode, in one read (the join's hot path)."""
+        sql = (
+            f"SELECT {self._ATTEMPT_COLS} FROM attempts WHERE ticket = ? AND mode = ? "
+            "ORDER BY created_at DESC LIMIT 1"
+        )
+
+        def op(c: sqlite3.Connection) -> tuple[Any, Any]:
+            ticket = c.execute(self._TICKET_SQL, (token,)).fetchone()
+            attempt = c.execute(sql, (token, mode)).fetchone() if ticket else None
+            return ticket, attempt
+
+        ticket_row, attempt_row = await self._read(op)
+        return (
+            None if ticket_row is None else self._ticket(ticket_row),
+            None if attempt_row is None else self._attempt(attempt_row),
+        )
+
+    async def create_attempt(self, attempt: AttemptRecord, *, nonce: str | None = None) -> None:
+        """Insert an attempt with its first state (and its first watermark nonce)."""
         a = attempt
 
         def op(c: sqlite3.Connection) -> None:
@@ -381,6 +403,8 @@ class SqliteStore:
                 "INSERT INTO attempt_states VALUES (?,?,?,?)",
                 (a.id, a.state.value, to_wire(a.created_at), "entered"),
             )
+            if nonce is not None:
+                c.execute("INSERT INTO nonces VALUES (?,?,?)", (a.id, nonce, to_wire(a.created_at)))
 
         await self._write(op)
 

@@ -1,0 +1,210 @@
+"""Server CPU per join and per acknowledged answer, as ratios to a bare `websockets` server
+doing the same I/O, measured in the same run.
+
+The bare server answers a hello with a welcome-sized frame and every message carrying an id
+with an ack, and does nothing else. The exam server does the real work: ticket lookup, entry
+rules, attempt creation with its seed and order, the watermark nonce, each answer validated,
+committed (grouped transactions, synchronous=FULL) and then acknowledged.
+
+Both servers run as separate processes; their CPU time (user + system, from /proc) is read
+before and after each phase. The load comes from this process over loopback.
+
+    python bench/server_cpu.py [--joins 400] [--candidates 50] [--answers 40]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from websockets.asyncio.client import connect
+
+from shared import protocol as p
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+BARE_SERVER = r'''
+import asyncio, json, sys
+from websockets.asyncio.server import serve
+WELCOME = json.dumps({"type": "welcome", "pad": "x" * int(sys.argv[1])})
+async def handler(ws):
+    async for message in ws:
+        if isinstance(message, bytes):
+            continue
+        m = json.loads(message)
+        if m.get("type") == "hello":
+            await ws.send(WELCOME)
+        elif "id" in m:
+            await ws.send(json.dumps({"type": "ack", "id": m["id"]}))
+async def main():
+    async with serve(handler, "127.0.0.1", 0, compression=None) as server:
+        print("listening on http://127.0.0.1:%d" % server.sockets[0].getsockname()[1], flush=True)
+        await asyncio.Future()
+asyncio.run(main())
+'''
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+class Proc:
+    def __init__(self, args: list[str]):
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        assert line.startswith("listening on"), line
+        self.ws = line.split()[-1].replace("http://", "ws://") + "/ws/candidate"
+
+    def cpu(self) -> float:
+        return cpu_seconds(self.proc.pid)
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
+
+
+def cli(*args: str) -> str:
+    done = subprocess.run([sys.executable, "-m", "proctor_server.cli", *args], capture_output=True, text=True, check=True)
+    return done.stdout.strip()
+
+
+def hello(ticket: str) -> str:
+    return p.encode(p.Hello(protocol=p.PROTOCOL_VERSION, ticket=ticket))
+
+
+async def joins(url: str, tickets: list[str], concurrency: int = 20) -> None:
+    queue = list(tickets)
+
+    async def worker() -> None:
+        while queue:
+            ticket = queue.pop()
+            async with connect(url, compression=None) as ws:
+                await ws.send(hello(ticket))
+                reply = await ws.recv()
+                assert '"welcome"' in str(reply), reply
+
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+
+
+async def answer_load(url: str, tickets: list[str], answers: int, measure: Proc) -> tuple[float, int]:
+    """Enter every candidate (not measured), then send answers and wait for each ack."""
+    sockets = []
+    papers: list[p.Paper | None] = []
+    for ticket in tickets:
+        ws = await connect(url, compression=None, max_size=None)
+        await ws.send(hello(ticket))
+        await ws.recv()
+        paper = None
+        if "bare" not in url:
+            photo = _photo()
+            await ws.send(p.encode_image(p.ImageHeader(type="identity_photo", id="id-" + ticket[:8]), photo))
+            while paper is None:
+                m = p.decode_server(await ws.recv())
+                if isinstance(m, p.Paper):
+                    paper = m
+        sockets.append(ws)
+        papers.append(paper)
+
+    async def candidate(ws: object, paper: p.Paper | None) -> None:
+        from websockets.asyncio.client import ClientConnection
+
+        assert isinstance(ws, ClientConnection)
+        for k in range(answers):
+            if paper is not None:
+                q = paper.questions[k % len(paper.questions)]
+                msg = p.Answer(id=uuid.uuid4().hex, question=q.id, choice=[q.options[k % len(q.options)].id])
+            else:
+                msg = p.Answer(id=uuid.uuid4().hex, question="q", choice=["o"])
+            await ws.send(p.encode(msg))
+            while True:
+                reply = p.decode_server(await ws.recv())
+                if isinstance(reply, p.Ack) and reply.id == msg.id:
+                    break
+
+    before = measure.cpu()
+    await asyncio.gather(*(candidate(ws, paper) for ws, paper in zip(sockets, papers, strict=True)))
+    spent = measure.cpu() - before
+    for ws in sockets:
+        await ws.close()
+    return spent, len(tickets) * answers
+
+
+_PHOTO: bytes | None = None
+
+
+def _photo() -> bytes:
+    global _PHOTO
+    if _PHOTO is None:
+        import cv2
+        import numpy as np
+
+        ok, data = cv2.imencode(".jpg", np.full((240, 320, 3), 120, np.uint8))
+        assert ok
+        _PHOTO = bytes(data)
+    return _PHOTO
+
+
+async def run(args: argparse.Namespace) -> dict[str, float]:
+    work = Path(tempfile.mkdtemp(prefix="proctor-bench-"))
+    db = str(work / "bench.db")
+    bank = work / "bank.json"
+    bank.write_text(json.dumps({"questions": [
+        {"id": f"q{i}", "text": f"Question {i}", "options": ["a", "b", "c", "d"], "answer": [i % 4], "points": 1}
+        for i in range(40)
+    ]}))
+    starts = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
+    exam = cli("exam", "create", "--db", db, "--title", "Bench", "--starts-at", starts,
+               "--duration-min", "120", "--questions", str(bank))
+    total = args.joins + args.candidates
+    tickets = [cli("ticket", "--db", db, "--exam", exam, "--candidate", f"Candidate {i}") for i in range(total)]
+
+    welcome_size = 600  # about the size of a real welcome
+    bare = Proc([sys.executable, "-c", BARE_SERVER, str(welcome_size)])
+    ours = Proc([sys.executable, "-m", "proctor_server.cli", "serve", "--db", db, "--port", "0", "--analysis", "basic"])
+    bare.ws += "?bare"
+    try:
+        figures: dict[str, float] = {}
+        for name, server in (("bare", bare), ("ours", ours)):
+            before = server.cpu()
+            started = time.perf_counter()
+            await joins(server.ws, tickets[: args.joins])
+            figures[f"{name}_join_ms"] = (server.cpu() - before) / args.joins * 1000
+            figures[f"{name}_join_wall_s"] = time.perf_counter() - started
+        for name, server in (("bare", bare), ("ours", ours)):
+            spent, count = await answer_load(server.ws, tickets[args.joins :], args.answers, server)
+            figures[f"{name}_answer_ms"] = spent / count * 1000
+        return figures
+    finally:
+        bare.stop()
+        ours.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--joins", type=int, default=400)
+    parser.add_argument("--candidates", type=int, default=50)
+    parser.add_argument("--answers", type=int, default=40)
+    args = parser.parse_args()
+    f = asyncio.run(run(args))
+    join_ratio = f["ours_join_ms"] / f["bare_join_ms"]
+    answer_ratio = f["ours_answer_ms"] / f["bare_answer_ms"]
+    print(f"server CPU per join:   exam server {f['ours_join_ms']:.3f} ms, bare websockets "
+          f"{f['bare_join_ms']:.3f} ms -> {join_ratio:.2f}x (target <= 2x); {args.joins} joins")
+    print(f"server CPU per answer: exam server {f['ours_answer_ms']:.3f} ms, bare websockets "
+          f"{f['bare_answer_ms']:.3f} ms -> {answer_ratio:.2f}x (target <= 3x); "
+          f"{args.candidates} candidates x {args.answers} answers")
+
+
+if __name__ == "__main__":
+    main()
