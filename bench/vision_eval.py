@@ -7,7 +7,7 @@ tracker's persistence rules); the false flags per hour on a clean simulated exam
 every 30 s, through the tracker, including brief harmless moments); and how each detector
 behaves on dark, blurred and masked faces.
 
-    python bench/vision_eval.py [--frames 100] [--hours 2] [--parts frames exam degraded]
+    python bench/vision_eval.py [--frames 100] [--hours 2] [--parts frames sequences exam degraded]
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from proctor_server.vision.rules import Neutral, conditions
+from proctor_server.vision.rules import Before, Neutral, conditions
 from proctor_server.vision.tracker import AttemptTracker, Open
 from shared.vision.faces import face_distance
 from shared.vision.frame import FrameAnalysis, analyze_image, decode_image
@@ -199,6 +199,48 @@ def simulated_exam(hours: float, rng: np.random.Generator) -> None:
     )
 
 
+def run_sequence(
+    frames: list[Frame], rng: np.random.Generator, refs: dict[str, list[float]]
+) -> list[str]:
+    """Frames 30 s apart through the rules and the tracker: the violations opened."""
+    tracker = AttemptTracker()
+    before: Before | None = None
+    previous = None
+    opened: list[str] = []
+    for i, image in enumerate(frames):
+        frame = analyze_image(live(image, rng), previous=previous)
+        active, unknown = conditions(frame, Neutral(), refs, before)
+        previous, before = frame.signature, Before.of(frame)
+        actions = tracker.observe(T0 + timedelta(seconds=30 * i), f"s{i}", active, unknown)
+        opened += [a.kind for a in actions if isinstance(a, Open)]
+    return opened
+
+
+def sequences(n: int, rng: np.random.Generator) -> None:
+    """Violations (not frames) over 4-snapshot sequences: a poster of a face on the wall
+    behind a candidate who moves as people do, against a second person who moves too."""
+    refs = reference()
+    poster_flags = helper_found = poster_seen = 0
+    for k in range(n):
+        index = int(rng.integers(0, 100))
+        size = int(rng.integers(100, 125))
+        spot = (int(rng.integers(470, 560)), int(rng.integers(110, 200)))
+        wall = F.place(F.room(k % 5), F.lfw_face(index, size), size, spot)
+        frames = [
+            F.place(wall, F.astronaut_head(), 300, (200 + int(rng.integers(0, 40)), 270))
+            for _ in range(4)
+        ]
+        poster_seen += analyze_image(live(frames[0], rng), embed=False).face_count >= 2
+        poster_flags += "multiple_faces" in run_sequence(frames, rng, refs)
+        helper = [second_person(rng, index) for _ in range(4)]
+        helper_found += "multiple_faces" in run_sequence(helper, rng, refs)
+    print(
+        f"Sequences of 4 snapshots ({n} each): a poster of a face behind the candidate "
+        f"(counted as a second face in a single frame {poster_seen} times) raised 'another "
+        f"person' {poster_flags} times; a second person who moves was flagged {helper_found}/{n}"
+    )
+
+
 def degradations() -> None:
     refs = reference()
     base = F.candidate(320, (320, 250), seed=1)
@@ -240,14 +282,20 @@ def main() -> int:
     parser.add_argument("--hours", type=float, default=2.0, help="length of the simulated exam")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument(
-        "--parts", nargs="+", default=["frames", "exam", "degraded"], help="what to run"
+        "--parts",
+        nargs="+",
+        default=["frames", "sequences", "exam", "degraded"],
+        help="what to run",
     )
+    parser.add_argument("--sequences", type=int, default=30, help="poster and helper sequences")
     args = parser.parse_args()
     rng = np.random.default_rng(args.seed)
     load_models()
     if "frames" in args.parts:
         per_frame(args.frames, rng)
         lfw_pairs(rng)
+    if "sequences" in args.parts:
+        sequences(args.sequences, rng)
     if "exam" in args.parts:
         simulated_exam(args.hours, rng)
     if "degraded" in args.parts:

@@ -6,9 +6,10 @@ on its first job. The job functions are plain top-level functions (picklable).""
 from __future__ import annotations
 
 import asyncio
+import logging
 import multiprocessing
 from collections.abc import Callable
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -20,6 +21,7 @@ from shared.vision.models import load_models
 from shared.vision.quality import DEFAULT_THRESHOLDS, QualityThresholds
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,14 +89,20 @@ def warm_job() -> None:
 
 
 class VisionPool:
-    """An executor for the jobs above; `close()` is idempotent."""
+    """An executor for the jobs above; `close()` is idempotent. A worker process that dies
+    (killed, out of memory) breaks a process pool for good: the pool is then replaced and the
+    job tried once more."""
 
     def __init__(self, executor: Executor | None = None, workers: int = 1):
-        if executor is None:
-            context = multiprocessing.get_context("spawn")  # never fork a process with threads
-            executor = ProcessPoolExecutor(max_workers=workers, mp_context=context)
-        self._executor = executor
+        self._workers = workers
+        self._owned = executor is None
+        self._executor = executor if executor is not None else self._new_executor()
         self._closed = False
+        self.restarts = 0
+
+    def _new_executor(self) -> Executor:
+        context = multiprocessing.get_context("spawn")  # never fork a process with threads
+        return ProcessPoolExecutor(max_workers=self._workers, mp_context=context)
 
     def warm(self) -> None:
         """Start the workers and load their models now, so that the first identity photo of
@@ -105,7 +113,17 @@ class VisionPool:
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         if self._closed:
             raise RuntimeError("vision pool closed")
-        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(self._executor, fn, *args)
+        except BrokenExecutor:
+            if not self._owned or self._closed:
+                raise
+            log.warning("a vision worker died; starting a new pool")
+            broken, self._executor = self._executor, self._new_executor()
+            self.restarts += 1
+            broken.shutdown(wait=False)
+            return await loop.run_in_executor(self._executor, fn, *args)
 
     async def close(self) -> None:
         if self._closed:

@@ -58,3 +58,26 @@ def test_jobs_refuse_non_images_and_skip_still_faces(models: FaceModels) -> None
     box = first.faces[0].box
     again = analyze_job(jpeg, embed=EmbedWhen(always=False, box=box))
     assert again is not None and again.embedding is None
+
+
+def crash_job() -> None:
+    import os
+
+    os._exit(3)  # a worker killed mid-job (out of memory, a signal)
+
+
+async def test_a_dead_worker_is_replaced() -> None:
+    from proctor_server.vision.worker import VisionPool
+
+    pool = VisionPool()
+    try:
+        assert await pool.run(analyze_job, b"nonsense") is None  # no models needed
+        with pytest.raises(Exception, match="terminated abruptly"):
+            await pool.run(crash_job)  # dies again in the new pool too: reported, not hidden
+        assert pool.restarts == 1
+        assert await pool.run(analyze_job, b"nonsense") is None  # the new pool works
+    finally:
+        await pool.close()
+        await pool.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        await pool.run(analyze_job, b"nonsense")
