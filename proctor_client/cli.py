@@ -18,6 +18,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "proctor_client.runtime.command",
 )
 DEFAULT_COMMAND = "gui"
+GLOBAL_FLAGS = frozenset({"-v", "--verbose"})
 
 
 def build_parser() -> tuple[argparse.ArgumentParser, set[str]]:
@@ -34,10 +35,13 @@ def build_parser() -> tuple[argparse.ArgumentParser, set[str]]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser, commands = build_parser()
     args_list = list(sys.argv[1:] if argv is None else argv)
-    # `proctor-client --server URL` means `proctor-client gui --server URL`.
-    first = args_list[0] if args_list else None
+    # `proctor-client [-v] --server URL` means `proctor-client [-v] gui --server URL`.
+    at = 0
+    while at < len(args_list) and args_list[at] in GLOBAL_FLAGS:
+        at += 1
+    first = args_list[at] if at < len(args_list) else None
     if DEFAULT_COMMAND in commands and first not in commands and first not in ("-h", "--help"):
-        args_list.insert(0, DEFAULT_COMMAND)
+        args_list.insert(at, DEFAULT_COMMAND)
     args = parser.parse_args(args_list)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING,

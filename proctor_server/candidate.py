@@ -39,6 +39,11 @@ CLOSE_REPLACED = 4409  # a newer connection took over this attempt
 CLOSE_FINISHED = 4000  # the attempt is finished; nothing more to do on this socket
 CLOSE_TOO_MANY_ERRORS = 1008
 MAX_PROTOCOL_ERRORS = 50
+FINISH_REASONS = {
+    AttemptState.SUBMITTED: "submitted",
+    AttemptState.TIMED_OUT: "time_up",
+    AttemptState.TERMINATED: "terminated",
+}
 
 
 class CandidateSession:
@@ -146,6 +151,10 @@ class CandidateSession:
             if found is not None and (found.state.finished or found.ends_at <= now):
                 found = None  # that practice run is over: a new one starts
         else:
+            if found is not None and found.state.finished:
+                # The candidate missed the result (offline at the deadline, or the link
+                # dropped after submitting): show it again before refusing entry (R17).
+                await self.send(self._result(found, FINISH_REASONS[found.state]))
             check_entry(
                 exam.window,
                 now,

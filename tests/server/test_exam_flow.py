@@ -100,10 +100,12 @@ async def test_a_whole_exam(server: Server, make_exam: MakeExam) -> None:
     assert (await server.store.get_attempt(attempt.id)).score == 15  # type: ignore[union-attr]
     await c.close()
 
-    # and the attempt cannot be entered again
+    # the attempt cannot be entered again, but the result is shown once more (R17)
     again = await Candidate.connect(server.ws_url)
-    refused = await again.hello(token)
-    assert isinstance(refused, p.Error) and refused.code == "exam_over"
+    await again.send(p.Hello(protocol=p.PROTOCOL_VERSION, ticket=token))
+    shown = await again.expect(p.Result)
+    assert (shown.score, shown.max_score, shown.reason) == (15, 20, "submitted")
+    await again.expect_error("exam_over")
 
 
 async def test_the_paper_is_pushed_at_the_start_to_those_waiting(
