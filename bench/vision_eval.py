@@ -23,11 +23,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from proctor_server.vision.rules import Before, Neutral, conditions
-from proctor_server.vision.tracker import AttemptTracker, Open
 from shared.vision.faces import face_distance
 from shared.vision.frame import FrameAnalysis, analyze_image, decode_image
 from shared.vision.models import load_models
+from shared.vision.rules import Before, Neutral, conditions
+from shared.vision.tracker import AttemptTracker, Open
 from tests.shared.vision import frames as F
 
 T0 = datetime(2026, 7, 25, 6, 0, tzinfo=UTC)

@@ -19,11 +19,11 @@ from proctor_server.vision.calibration import (
     TrialSamples,
     merge,
 )
-from proctor_server.vision.rules import Before, Neutral, conditions
-from proctor_server.vision.tracker import Action, AttemptTracker, Close, Open
 from proctor_server.vision.worker import EmbedWhen, VisionPool, analyze_job, embed_job
 from shared.vision.frame import FrameAnalysis
 from shared.vision.quality import DEFAULT_THRESHOLDS
+from shared.vision.rules import Before, Neutral, conditions
+from shared.vision.tracker import Action, AttemptTracker, Close, Open
 
 log = logging.getLogger(__name__)
 

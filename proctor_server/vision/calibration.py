@@ -15,10 +15,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from proctor_server.vision.rules import Neutral
 from shared.timeutil import to_wire
 from shared.vision.frame import FrameAnalysis
 from shared.vision.quality import DEFAULT_THRESHOLDS, QualityThresholds
+from shared.vision.rules import Neutral
 
 T = TypeVar("T")
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from proctor_server.vision.rules import Before, Neutral, conditions, static_faces
 from shared.vision.frame import FrameAnalysis, analyze_image, decode_image
 from shared.vision.models import FaceModels
+from shared.vision.rules import Before, Neutral, conditions, static_faces
 from tests.shared.vision import frames as F
 
 

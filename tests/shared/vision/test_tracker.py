@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from proctor_server.vision.tracker import AttemptTracker, Close, Open, Rule
+from shared.vision.tracker import AttemptTracker, Close, Open, Rule
 
 T0 = datetime(2026, 7, 25, 6, 0, tzinfo=UTC)
 RULES = {"face_absent": Rule(min_duration_s=10, min_samples=2, max_gap_s=150)}
