@@ -105,7 +105,7 @@ class Server:
             server_header="proctor",
         )
         self._ready = True
-        log.info("listening on %s", self.url)
+        log.debug("listening on %s", self.url)
 
     def _load_face_analysis(self) -> None:
         if importlib.util.find_spec("proctor_server.vision") is None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
+import sys
 from datetime import UTC, datetime, timedelta
 from importlib import resources
 from pathlib import Path
@@ -27,10 +29,21 @@ def register(sub: Any) -> None:
     demo.add_argument("--starts-in", type=float, default=2.0, metavar="MINUTES")
     demo.add_argument("--duration-min", type=float, default=30.0)
     demo.add_argument("--analysis", choices=("faces", "basic"), default="faces")
+    demo.add_argument(
+        "--no-candidate",
+        action="store_true",
+        help="do not start the demo candidate (a headless client on a synthetic camera)",
+    )
+    demo.add_argument(
+        "--gui",
+        action="store_true",
+        help="also open the candidate app for the second ticket (needs a display)",
+    )
     demo.set_defaults(run=run_demo)
 
 
 async def prepare(server: Server, args: argparse.Namespace) -> list[str]:
+    """Create the demo exam, its tickets and a proctor token; start the demo candidates."""
     bank = resources.files("proctor_server").joinpath("demo_questions.json").read_bytes()
     exam = await admin.create_exam(
         server.store,
@@ -41,6 +54,7 @@ async def prepare(server: Server, args: argparse.Namespace) -> list[str]:
         snapshot_interval_s=15,
     )
     tickets = [await admin.issue_ticket(server.store, exam.id, name=n) for n in DEMO_CANDIDATES]
+    server.spawn(run_candidates(server, [t.token for t in tickets], args), "demo-candidates")
     token = await admin.proctor_token(server.store, exam.id)
     await server.runtime_for(exam.id)
     starts = exam.starts_at.astimezone().strftime("%H:%M:%S")
@@ -54,12 +68,73 @@ async def prepare(server: Server, args: argparse.Namespace) -> list[str]:
     for t, name in zip(tickets, DEMO_CANDIDATES, strict=True):
         lines.append(f"    {t.candidate_code} {name}: {t.token}")
     lines += [
-        "  a candidate on a fake camera:",
-        f"    proctor-client --server {server.ws_url} --ticket {tickets[0].token} --camera synthetic --mic tone",
+        f"  {tickets[0].candidate_code} takes the exam now, headless on a synthetic camera"
+        + (" (disabled)" if args.no_candidate else "; watch the dashboard"),
+        "  open the candidate app yourself (another ticket, a fake camera):",
+        f"    proctor-client --server {server.ws_url} --ticket {tickets[1].token} --camera synthetic --mic tone",
         f"  the environment check:  proctor-client check --server {server.ws_url} --camera synthetic --mic tone",
         "Press Ctrl+C to stop.",
     ]
     return lines
+
+
+def client_command() -> list[str] | None:
+    """How to start the candidate client, when it is installed beside the server."""
+    if importlib.util.find_spec("proctor_client") is None:
+        return None
+    return [sys.executable, "-m", "proctor_client.cli"]
+
+
+async def run_candidates(server: Server, tickets: list[str], args: argparse.Namespace) -> None:
+    """The demo's candidates: one headless client that takes the exam on a synthetic camera
+    (it waits in the waiting room until the start), and the app itself with --gui."""
+    client = client_command()
+    if client is None:
+        print("  (the candidate client is not installed: no demo candidate)", flush=True)
+        return
+    procs = []
+    if not args.no_candidate:
+        procs.append(
+            await asyncio.create_subprocess_exec(
+                *client,
+                "take",
+                "--server",
+                server.ws_url,
+                "--ticket",
+                tickets[0],
+                "--random",
+                "--camera",
+                "synthetic",
+                "--outbox",
+                str(args.dir / "demo-candidate-outbox.db"),
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.STDOUT,
+            )
+        )
+    if args.gui:
+        procs.append(
+            await asyncio.create_subprocess_exec(
+                *client,
+                "--server",
+                server.ws_url,
+                "--ticket",
+                tickets[1],
+                "--camera",
+                "synthetic",
+                "--mic",
+                "tone",
+            )
+        )
+    try:
+        if procs and procs[0].stdout is not None and not args.no_candidate:
+            async for line in procs[0].stdout:
+                print("  [demo candidate] " + line.decode(errors="replace").rstrip(), flush=True)
+        await asyncio.gather(*(p.wait() for p in procs))
+    finally:
+        for proc in procs:
+            if proc.returncode is None:
+                proc.terminate()
+                await proc.wait()
 
 
 def run_demo(args: argparse.Namespace) -> int:
