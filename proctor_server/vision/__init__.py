@@ -14,6 +14,7 @@ from proctor_server.vision.calibration import CalibrationTable
 from proctor_server.vision.identity import FaceIdentityChecker
 from proctor_server.vision.risk import Risk, risk_score
 from proctor_server.vision.signals import DeviceSignals
+from proctor_server.vision.speech import SpeechRecorder
 from proctor_server.vision.worker import VisionPool
 
 
@@ -36,6 +37,7 @@ __all__ = [
     "DeviceSignals",
     "FaceIdentityChecker",
     "Risk",
+    "SpeechRecorder",
     "VisionAnalyzer",
     "VisionPool",
     "build_analysis",

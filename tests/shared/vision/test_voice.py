@@ -10,7 +10,7 @@ from shared.vision.voice import SpeechSpan, SpeechTracker, have_webrtcvad, speec
 RATE = 16000
 
 
-def _voice(seconds: float, rng: np.random.Generator, level: float = 6000.0) -> np.ndarray:
+def voice(seconds: float, rng: np.random.Generator, level: float = 6000.0) -> np.ndarray:
     """A voiced sound: a 140 Hz glottal pulse train through vowel-like formants, with a
     syllable rhythm (4 Hz amplitude envelope)."""
     t = np.arange(int(seconds * RATE)) / RATE
@@ -24,13 +24,13 @@ def _voice(seconds: float, rng: np.random.Generator, level: float = 6000.0) -> n
     return (signal + rng.normal(0, 30, t.size)).astype(np.int16)
 
 
-def _silence(seconds: float, rng: np.random.Generator, level: float = 20.0) -> np.ndarray:
+def silence(seconds: float, rng: np.random.Generator, level: float = 20.0) -> np.ndarray:
     return rng.normal(0, level, int(seconds * RATE)).astype(np.int16)
 
 
 def test_silence_and_quiet_noise_are_not_speech() -> None:
     rng = np.random.default_rng(0)
-    assert not speech_frames(_silence(2, rng), RATE).any()
+    assert not speech_frames(silence(2, rng), RATE).any()
     assert not speech_frames(np.zeros(RATE, np.int16), RATE).any()
 
 
@@ -39,13 +39,13 @@ def test_voice_is_speech(use_webrtc: bool) -> None:
     if use_webrtc and not have_webrtcvad():
         pytest.skip("webrtcvad is not installed")
     rng = np.random.default_rng(1)
-    flags = speech_frames(_voice(2, rng), RATE, use_webrtc=use_webrtc)
+    flags = speech_frames(voice(2, rng), RATE, use_webrtc=use_webrtc)
     assert flags.mean() > 0.6
 
 
 def test_other_rates_and_stereo_are_accepted() -> None:
     rng = np.random.default_rng(2)
-    mono = _voice(1, rng)
+    mono = voice(1, rng)
     stereo = np.stack([mono, mono], axis=1)
     assert speech_frames(stereo, RATE).mean() > 0.6
     resampled = np.interp(np.linspace(0, mono.size - 1, 44100), np.arange(mono.size), mono)
@@ -62,7 +62,7 @@ def test_bad_input_is_refused() -> None:
 def test_tracker_reports_long_speech_once_with_its_span() -> None:
     rng = np.random.default_rng(3)
     tracker = SpeechTracker(RATE, min_speech_s=3.0)
-    audio = np.concatenate([_silence(1, rng), _voice(5, rng), _silence(2, rng)])
+    audio = np.concatenate([silence(1, rng), voice(5, rng), silence(2, rng)])
     events: list[SpeechSpan] = []
     for start in range(0, audio.size, 1234):  # odd chunk sizes, as a real track delivers
         events += tracker.feed(audio[start : start + 1234])
@@ -76,7 +76,7 @@ def test_tracker_reports_long_speech_once_with_its_span() -> None:
 def test_tracker_ignores_short_remarks() -> None:
     rng = np.random.default_rng(4)
     tracker = SpeechTracker(RATE, min_speech_s=3.0)
-    audio = np.concatenate([_voice(1.5, rng), _silence(2, rng), _voice(1.0, rng), _silence(1, rng)])
+    audio = np.concatenate([voice(1.5, rng), silence(2, rng), voice(1.0, rng), silence(1, rng)])
     assert tracker.feed(audio) == [] and tracker.flush() == []
 
 
