@@ -66,7 +66,7 @@ class Server:
         self._closed = False
         self.identity: IdentityChecker = JpegSanityChecker()
         self.analyzer: SnapshotAnalyzer = NoAnalysis()
-        self.signals: ClientSignals = NoClientSignals()
+        self.signals: ClientSignals = _device_signals()
 
     # ------------------------------------------------------------ addresses
 
@@ -202,6 +202,16 @@ class Server:
                 )
         except ConnectionClosed:
             pass
+
+
+def _device_signals() -> ClientSignals:
+    """Judging reported device figures is cheap and needs no face models: always on when
+    the detection package is installed."""
+    if importlib.util.find_spec("proctor_server.vision") is None:
+        return NoClientSignals()
+    from proctor_server.vision.signals import DeviceSignals
+
+    return DeviceSignals()
 
 
 @asynccontextmanager

@@ -11,12 +11,12 @@ import secrets
 import sqlite3
 import uuid
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
-from proctor_server.core.conduct import classify, warning_text
+from proctor_server.core.conduct import DEVICE_SIGNAL, classify, warning_text
 from proctor_server.core.paper import AttemptPaper
 from proctor_server.exams import ExamRuntime, utcnow
 from proctor_server.store import AttemptRecord, PhotoRecord, TicketRecord
@@ -180,15 +180,7 @@ class CandidateSession:
         if old is not None:
             log.info("attempt %s: a new connection replaces %s", attempt.id, old.peer)
             await old.ws.close(CLOSE_REPLACED, "replaced by a newer connection")
-        for draft in self.server.signals.assess(hello.client, now):
-            await store.add_violation(
-                attempt.id,
-                draft.kind,
-                "server",
-                draft.started_at,
-                confidence=draft.confidence,
-                evidence=draft.evidence,
-            )
+        await self._record_signals(hello.client)
         await self.send(
             p.Welcome(
                 session=attempt.id,
@@ -417,6 +409,8 @@ class CandidateSession:
             client_at=m.at,
             violation=outcome.violation if counts else None,
         )
+        if m.kind == DEVICE_SIGNAL:
+            await self._record_signals(m.detail)
         if outcome.warn:
             limit = self.runtime.exam.warning_limit if self.attempt.mode == "exam" else None
             used = (
@@ -427,6 +421,26 @@ class CandidateSession:
             self.attempt.warnings_used = used
             await self.send(
                 p.ProctorWarning(text=warning_text(m.kind, used, limit), count=used, limit=limit)
+            )
+
+    async def _record_signals(self, client: dict[str, Any]) -> None:
+        """Judge the device figures a client reports; store what the server finds."""
+        assert self.attempt is not None and self.runtime is not None
+        for draft in self.server.signals.assess(client, utcnow()):
+            await self.server.store.add_violation(
+                self.attempt.id,
+                draft.kind,
+                "server",
+                draft.started_at,
+                confidence=draft.confidence,
+                evidence=draft.evidence,
+            )
+            self.runtime.publish(
+                "flag",
+                attempt=self.attempt.id,
+                candidate=self._code(),
+                kind=draft.kind,
+                confidence=draft.confidence,
             )
 
     async def _profile(self, m: p.Profile) -> None:

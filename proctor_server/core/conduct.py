@@ -16,12 +16,9 @@ LEAVING_EVENTS: dict[str, str] = {
 RETURN_EVENTS = frozenset(
     {"focus_back", "window_restored", "window_shown", "app_active", "screen_removed"}
 )
-# Device findings the client reports; recorded as violations with their evidence.
-DEVICE_EVENTS: dict[str, str] = {
-    "device_signal": "device_signal",
-    "virtual_camera": "virtual_camera",
-    "virtual_machine": "virtual_machine",
-}
+# Device findings the client reports (cameras, virtual machine probes): the server judges
+# the raw figures itself (`ClientSignals.assess`); the client's own verdict is not a violation.
+DEVICE_SIGNAL = "device_signal"
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,8 +30,6 @@ class EventOutcome:
 def classify(kind: str) -> EventOutcome:
     if kind in LEAVING_EVENTS:
         return EventOutcome(LEAVING_EVENTS[kind], warn=True)
-    if kind in DEVICE_EVENTS:
-        return EventOutcome(DEVICE_EVENTS[kind], warn=False)
     return EventOutcome(None, warn=False)
 
 

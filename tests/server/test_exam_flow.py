@@ -264,3 +264,31 @@ async def test_leaving_the_screen_is_recorded_and_warned(
     await c.send(hb)
     assert not c.inbox or all(not isinstance(m, p.ProctorWarning) for m in c.inbox)
     await c.expect(p.HeartbeatAck)
+
+
+async def test_device_signals_are_judged_by_the_server(server: Server, make_exam: MakeExam) -> None:
+    exam = await make_exam(starts_in=timedelta(minutes=-1))
+    c = await Candidate.connect(server.ws_url)
+    welcome = await c.hello(
+        await ticket_for(server, exam),
+        cameras=["OBS Virtual Camera"],
+        camera_in_use="OBS Virtual Camera",
+        virtual_cameras=[],  # the client's own verdict is not trusted either way
+    )
+    assert isinstance(welcome, p.Welcome)
+    event = new_id()
+    await c.send(
+        p.Event(
+            id=event,
+            kind="device_signal",
+            detail={"vm_signals": [{"signal": "dmi.sys_vendor", "value": "VMware, Inc."}]},
+        )
+    )
+    await c.expect_ack(event)
+    violations = await server.store.violations(welcome.session)
+    assert [(v.kind, v.source) for v in violations] == [
+        ("virtual_camera", "server"),
+        ("virtual_machine", "server"),
+    ]
+    assert "OBS Virtual Camera" in str(violations[0].evidence)
+    assert "VMware" in str(violations[1].evidence)
