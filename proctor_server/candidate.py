@@ -36,7 +36,6 @@ log = logging.getLogger(__name__)
 CLOSE_HELLO_REFUSED = 4403  # after an error answering hello (bad ticket, entry window...)
 CLOSE_HELLO_TIMEOUT = 4408
 CLOSE_REPLACED = 4409  # a newer connection took over this attempt
-CLOSE_FINISHED = 4000  # the attempt is finished; nothing more to do on this socket
 CLOSE_TOO_MANY_ERRORS = 1008
 MAX_PROTOCOL_ERRORS = 50
 FINISH_REASONS = {
