@@ -14,6 +14,7 @@ from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
 from proctor_server.exams import utcnow
+from proctor_server.vision.risk import risk_score
 from shared.timeutil import to_wire
 from shared.watermark import mask_name
 
@@ -60,8 +61,11 @@ async def exam_snapshot(server: Server, exam_id: str) -> dict[str, Any]:
     assert runtime is not None
     exam = runtime.exam
     attempts = []
+    now = utcnow()
     for a in await server.store.attempts_of_exam(exam_id):
         ticket = await server.store.get_ticket(a.ticket)
+        violations = await server.store.violations(a.id)
+        risk = risk_score(violations, now)
         attempts.append(
             {
                 "attempt": a.id,
@@ -74,9 +78,12 @@ async def exam_snapshot(server: Server, exam_id: str) -> dict[str, Any]:
                 "max_score": a.max_score,
                 "passed": a.passed,
                 "warnings": a.warnings_used,
-                "violations": len(await server.store.violations(a.id)),
+                "violations": len(violations),
+                "risk": risk.score,
+                "risk_reasons": risk.reasons,
             }
         )
+    attempts.sort(key=lambda a: -float(a["risk"]))  # the most suspicious first
     return {
         "type": "snapshot",
         "server_time": to_wire(utcnow()),

@@ -10,7 +10,9 @@ function render(a) {
   let tr = rows.get(a.attempt);
   if (!tr) { tr = document.createElement("tr"); rows.set(a.attempt, tr); document.querySelector("#attempts tbody").append(tr); }
   tr.replaceChildren(cell(a.candidate), cell(a.name), cell(a.mode), cell(a.state), cell(a.connected ? "yes" : "no"),
-    cell(a.warnings), cell(a.violations), cell(a.score == null ? "" : `${a.score} / ${a.max_score}`));
+    cell(a.warnings), cell(a.violations), cell(a.risk == null ? "" : Math.round(a.risk)),
+    cell(a.score == null ? "" : `${a.score} / ${a.max_score}`));
+  tr.title = (a.risk_reasons || []).join("\n");
   tr.classList.toggle("flagged", (a.violations || 0) > 0);
 }
 

@@ -145,3 +145,27 @@ async def test_the_proctor_feed_needs_a_token_and_streams_events(
             assert event["attempt"] == welcome.session
             kinds.append(event["type"])
         assert kinds == ["joined", "identity", "started"]
+
+
+async def test_the_feed_lists_the_most_suspicious_attempt_first(
+    server: Server, make_exam: MakeExam
+) -> None:
+    exam = await make_exam(starts_in=timedelta(minutes=-1))
+    calm = await Candidate.connect(server.ws_url)
+    await calm.enter(await ticket_for(server, exam, "Calm"))
+    restless = await Candidate.connect(server.ws_url)
+    welcome, _ = await restless.enter(await ticket_for(server, exam, "Restless"))
+    for _ in range(3):
+        event = new_id()
+        await restless.send(p.Event(id=event, kind="focus_lost"))
+        await restless.expect_ack(event)
+    token = await admin.proctor_token(server.store, exam.id)
+    async with connect(f"{server.ws_url}/ws/proctor?token={token}") as ws:
+        snapshot = json.loads(await ws.recv())
+    first, second = snapshot["attempts"]
+    assert first["attempt"] == welcome.session and first["violations"] == 3
+    assert first["risk"] > second["risk"] == 0
+    assert any(
+        "left" in reason.lower() or "exam window" in reason.lower()
+        for reason in first["risk_reasons"]
+    )
