@@ -56,6 +56,11 @@ async def serve_proctor(server: Server, ws: ServerConnection) -> None:
         sub.close()
 
 
+def risk_of(attempt: dict[str, Any]) -> float:
+    risk = attempt["risk"]
+    return float(risk) if isinstance(risk, int | float) else 0.0
+
+
 async def exam_snapshot(server: Server, exam_id: str) -> dict[str, Any]:
     runtime = await server.runtime_for(exam_id)
     assert runtime is not None
@@ -83,7 +88,7 @@ async def exam_snapshot(server: Server, exam_id: str) -> dict[str, Any]:
                 "risk_reasons": risk.reasons,
             }
         )
-    attempts.sort(key=lambda a: -float(a["risk"]))  # the most suspicious first
+    attempts.sort(key=lambda a: -risk_of(a))  # the most suspicious first
     return {
         "type": "snapshot",
         "server_time": to_wire(utcnow()),

@@ -10,6 +10,8 @@ in a worker thread.
 from __future__ import annotations
 
 import asyncio
+import threading
+import weakref
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -72,9 +74,27 @@ class Screens(Protocol):
         ...
 
 
+_camera_locks: weakref.WeakKeyDictionary[Camera, threading.Lock] = weakref.WeakKeyDictionary()
+_locks_guard = threading.Lock()
+
+
+def _lock_for(camera: Camera) -> threading.Lock:
+    with _locks_guard:
+        lock = _camera_locks.get(camera)
+        if lock is None:
+            lock = _camera_locks[camera] = threading.Lock()
+        return lock
+
+
+def _read_locked(camera: Camera) -> Frame:
+    with _lock_for(camera):  # drivers are not safe to read from two threads at once
+        return camera.read()
+
+
 async def read_frame(camera: Camera) -> Frame:
-    """Read one frame in a worker thread."""
-    return await asyncio.to_thread(camera.read)
+    """Read one frame in a worker thread. The preview and the snapshots share one camera:
+    reads of the same camera are serialised."""
+    return await asyncio.to_thread(_read_locked, camera)
 
 
 async def read_samples(microphone: Microphone, seconds: float) -> Samples:

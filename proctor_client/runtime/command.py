@@ -220,7 +220,7 @@ async def _client_info(camera_name: str) -> dict[str, Any]:
     try:
         from proctor_client.check.system import read_device_signals
 
-        info.update(await asyncio.to_thread(read_device_signals, None, cameras=[camera_name]))
+        info.update(await asyncio.to_thread(read_device_signals, None, camera_in_use=camera_name))
     except Exception as exc:  # device signals are evidence, never a reason not to start
         log.info("no device signals: %s", exc)
     return info
