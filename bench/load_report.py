@@ -1,0 +1,193 @@
+"""Figures of the exam-day load run (`bench/load.py`): what is collected, read from /proc and
+from the database afterwards, and the printed report."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class Stats:
+    connect: list[float] = field(default_factory=list)  # TCP + WebSocket handshake
+    join: list[float] = field(default_factory=list)  # hello -> welcome, first entry
+    rejoin: list[float] = field(default_factory=list)  # hello -> welcome after a drop
+    photo: list[float] = field(default_factory=list)  # identity photo -> identity_result
+    paper_wait: list[float] = field(default_factory=list)  # profile acked -> paper
+    ack: list[float] = field(default_factory=list)  # answer -> ack
+    other_ack: list[float] = field(default_factory=list)  # profile, submit -> ack
+    replay_ack: list[float] = field(default_factory=list)  # resent after a drop -> ack
+    errors: Counter[str] = field(default_factory=Counter)
+    acked: set[str] = field(default_factory=set)  # answer ids the server acknowledged
+    drops: int = 0  # planned: connection aborted without a closing handshake
+    unplanned: int = 0  # the server closed or lost the connection
+    finished: int = 0  # result received
+    gave_up: int = 0
+    loop_lag: list[float] = field(default_factory=list)
+    cpu_peak: float = 0.0  # server CPU over the busiest second, in cores
+    server_cpu_s: float = 0.0
+    client_cpu_s: float = 0.0
+    rss_peak: int = 0  # bytes
+
+
+def server_cpu(pid: int) -> float:
+    """User + system CPU seconds of a process, from /proc/<pid>/stat."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def server_peak_rss(pid: int) -> int:
+    """VmHWM (peak resident set) in bytes, from /proc/<pid>/status; 0 when gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+@dataclass
+class Verdict:
+    acked: int
+    in_client_messages: int
+    in_answer_log: int
+    duplicated_in_log: int
+    attempts: int
+    with_result: int
+    states: dict[str, int]
+
+
+def verify_store(db: Path, exam_id: str, acked: set[str], candidates: int) -> Verdict:
+    """Read-only: every acknowledged answer id stored once, every exam attempt scored."""
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        exam_attempts = "SELECT id FROM attempts WHERE exam_id = ? AND mode = 'exam'"
+        claimed = {
+            r[0]
+            for r in conn.execute(
+                f"SELECT client_id FROM client_messages WHERE kind = 'answer' AND attempt_id IN ({exam_attempts})",
+                (exam_id,),
+            )
+        }
+        logged = Counter(
+            r[0]
+            for r in conn.execute(
+                f"SELECT client_id FROM answer_log WHERE attempt_id IN ({exam_attempts})",
+                (exam_id,),
+            )
+        )
+        rows = conn.execute(
+            "SELECT state, score IS NOT NULL, COUNT(*) FROM attempts "
+            "WHERE exam_id = ? AND mode = 'exam' GROUP BY 1, 2",
+            (exam_id,),
+        ).fetchall()
+    finally:
+        conn.close()
+    states: Counter[str] = Counter()
+    scored = 0
+    for state, has_score, count in rows:
+        states[state] += count
+        scored += count if has_score else 0
+    return Verdict(
+        acked=len(acked),
+        in_client_messages=len(acked & claimed),
+        in_answer_log=len(acked & set(logged)),
+        duplicated_in_log=sum(n - 1 for n in logged.values() if n > 1),
+        attempts=sum(states.values()),
+        with_result=scored,
+        states=dict(states),
+    )
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered) + 0.5) - 1))]
+
+
+def line(name: str, values: list[float], base: list[float] | None = None) -> str:
+    if not values:
+        return f"{name:<34} n=0"
+    ms = [v * 1000 for v in values]
+    text = (
+        f"{name:<34} n={len(ms):<6} p50 {pct(ms, 0.5):7.1f}  p95 {pct(ms, 0.95):7.1f}  "
+        f"p99 {pct(ms, 0.99):7.1f}  max {max(ms):7.1f} ms"
+    )
+    if base:
+        text += f"  (p50 {pct(ms, 0.5) / (pct(base, 0.5) * 1000):.1f}x lone)"
+    return text
+
+
+def print_report(
+    stats: Stats,
+    baseline: dict[str, list[float]],
+    verdict: Verdict,
+    settings: dict[str, Any],
+    wall: float,
+    server_log: str,
+) -> bool:
+    s = settings
+    n = s["candidates"]
+    print(
+        f"exam-day load: {n} candidates entering over {s['window']:g} s, exam starts at "
+        f"+{s['window'] * s['start']:g} s, {s['questions']} questions, think {s['think'][0]:g}-"
+        f"{s['think'][1]:g} s, {s['drop']:.0%} drop mid-exam and return after "
+        f"{s['reconnect'][0]:g}-{s['reconnect'][1]:g} s"
+    )
+    print(f"setup: {n + 1} tickets in {s['tickets_s']:.1f} s; files in {s['work']}")
+    base_ack = baseline.get("ack") or []
+    print(line("lone candidate: answer -> ack", base_ack))
+    print(line("lone candidate: hello -> welcome", baseline.get("join") or []))
+    print(line("connect (TCP + WebSocket)", stats.connect))
+    print(line("join: hello -> welcome", stats.join, baseline.get("join")))
+    print(line("rejoin after a drop", stats.rejoin))
+    print(line("identity photo -> result", stats.photo))
+    print(line("waiting for the paper", stats.paper_wait))
+    print(line("ack: answer -> ack", stats.ack, base_ack))
+    print(line("profile, submit -> ack", stats.other_ack))
+    print(line("replayed after a drop -> ack", stats.replay_ack))
+    errors = ", ".join(f"{k} {v}" for k, v in stats.errors.most_common()) or "none"
+    print(f"errors by code: {errors}")
+    print(
+        f"reconnects: {stats.drops} after planned drops, {stats.unplanned} after unplanned closes"
+    )
+    print(f"candidates finished (result received): {stats.finished}/{n}; gave up: {stats.gave_up}")
+    print(
+        f"server CPU: {stats.server_cpu_s:.1f} s over {wall:.1f} s ({stats.server_cpu_s / wall:.0%} of one core), "
+        f"busiest second {stats.cpu_peak:.0%}; peak RSS (VmHWM) {stats.rss_peak / 2**20:.0f} MiB"
+    )
+    lag = stats.loop_lag or [0.0]
+    print(
+        f"load generator: CPU {stats.client_cpu_s:.1f} s; its event loop ran late by p99 "
+        f"{pct(lag, 0.99) * 1000:.0f} ms, max {max(lag) * 1000:.0f} ms (included in the latencies above)"
+    )
+    v = verdict
+    print(
+        f"database: {v.acked} acknowledged answer ids; {v.in_client_messages} in client_messages, "
+        f"{v.in_answer_log} in answer_log, {v.duplicated_in_log} logged twice; "
+        f"{v.with_result}/{v.attempts} exam attempts with a result ({v.states})"
+    )
+    bad_log = [ln for ln in server_log.splitlines() if "Traceback" in ln or "ERROR" in ln]
+    problems = []
+    if v.in_client_messages < v.acked or v.in_answer_log < v.acked:
+        problems.append(
+            f"{v.acked - min(v.in_client_messages, v.in_answer_log)} acknowledged answers not stored"
+        )
+    if v.duplicated_in_log:
+        problems.append(f"{v.duplicated_in_log} resends stored twice")
+    if v.with_result < n or v.attempts < n:
+        problems.append(f"{n - v.with_result} candidates without a result in the database")
+    if stats.finished < n:
+        problems.append(f"{n - stats.finished} candidates did not finish")
+    if bad_log:
+        problems.append(f"{len(bad_log)} error lines in the server log, first: {bad_log[0][:200]}")
+    if s["server_exit"] != 0:
+        problems.append(f"server exited with {s['server_exit']}")
+    print("verdict: " + ("OK" if not problems else "PROBLEMS: " + "; ".join(problems)))
+    return not problems
