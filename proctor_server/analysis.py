@@ -22,6 +22,7 @@ class IdentityVerdict:
     accepted: bool
     reasons: list[str] = field(default_factory=list)  # words a candidate understands
     details: dict[str, Any] = field(default_factory=dict)  # figures for staff and the store
+    codes: list[str] = field(default_factory=list)  # stable codes of the reasons, to translate
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,19 +72,23 @@ class JpegSanityChecker:
     ) -> IdentityVerdict:
         image = decode_jpeg(photo)
         if image is None:
-            return IdentityVerdict(False, ["The photo could not be read. Please take it again."])
+            return IdentityVerdict(
+                False, ["The photo could not be read. Please take it again."], {}, ["unreadable"]
+            )
         height, width = image.shape[:2]
         if min(height, width) < MIN_SIDE:
             return IdentityVerdict(
                 False,
                 [f"The photo is too small ({width}×{height}). Please use the camera preview."],
                 {"width": width, "height": height},
+                ["too_small"],
             )
         if max(height, width) > MAX_SIDE:
             return IdentityVerdict(
                 False,
                 [f"The photo is too large ({width}×{height})."],
                 {"width": width, "height": height},
+                ["too_large"],
             )
         return IdentityVerdict(True, [], {"width": width, "height": height})
 

@@ -548,7 +548,12 @@ class CandidateSession:
         )
         await self.send(p.Ack(id=header.id))
         await self.send(
-            p.IdentityResult(id=header.id, accepted=verdict.accepted, reasons=verdict.reasons)
+            p.IdentityResult(
+                id=header.id,
+                accepted=verdict.accepted,
+                reasons=verdict.reasons,
+                codes=verdict.codes,
+            )
         )
         if verdict.accepted:
             await self.release_paper()

@@ -135,7 +135,8 @@ class Ack(_Msg, tag="ack"):
 class IdentityResult(_Msg, tag="identity_result"):
     id: str
     accepted: bool
-    reasons: list[str] = []
+    reasons: list[str] = []  # in English, for people
+    codes: list[str] = []  # stable codes of the same reasons, for translations
 
 
 class PaperOption(msgspec.Struct):

@@ -38,34 +38,34 @@ def verdict(figures: IdentityFigures) -> IdentityVerdict:
     """Accept or refuse an identity photo from what was measured (pure)."""
     photo = figures.photo
     if photo is None:
-        return IdentityVerdict(False, [TEXTS["unreadable"]], {"readable": False})
+        return IdentityVerdict(False, [TEXTS["unreadable"]], {"readable": False}, ["unreadable"])
     size = {"width": photo.width, "height": photo.height}
     if min(photo.width, photo.height) < MIN_SIDE:
-        return IdentityVerdict(False, [TEXTS["too_small"].format(**size)], size)
+        return IdentityVerdict(False, [TEXTS["too_small"].format(**size)], size, ["too_small"])
     if max(photo.width, photo.height) > MAX_SIDE:
-        return IdentityVerdict(False, [TEXTS["too_large"].format(**size)], size)
+        return IdentityVerdict(False, [TEXTS["too_large"].format(**size)], size, ["too_large"])
     details: dict[str, Any] = photo.as_dict()
-    reasons: list[str] = []
+    codes: list[str] = []  # stable reason codes; the texts are their English wording
     quality = photo.quality
     counted = [f for f in photo.faces if f.counted]
     if quality.covered:
-        reasons.append(TEXTS["black" if quality.black else "covered"])
+        codes.append("black" if quality.black else "covered")
     elif not counted:
-        reasons.append(TEXTS["no_face"])
+        codes.append("no_face")
     elif len(counted) > 1:
-        reasons.append(TEXTS["several_faces"])
+        codes.append("several_faces")
     if len(counted) == 1 and not quality.covered:
         if counted[0].fraction < ENTRY_MIN_FRACTION:
-            reasons.append(TEXTS["face_small"])
+            codes.append("face_small")
         for code in ("dark", "bright", "blurred"):
             if code in quality.reasons:
-                reasons.append(TEXTS[code])
+                codes.append(code)
         if photo.pose is not None and abs(photo.pose.yaw) > ENTRY_MAX_YAW:
-            reasons.append(TEXTS["turned"])
+            codes.append("turned")
     elif not counted and not quality.covered:
         for code in ("dark", "blurred"):  # a likely cause of not finding the face
             if code in quality.reasons:
-                reasons.append(TEXTS[code])
+                codes.append(code)
     if figures.reference_given:
         reference = figures.reference
         usable = reference is not None and reference.embedding is not None
@@ -73,9 +73,10 @@ def verdict(figures: IdentityFigures) -> IdentityVerdict:
         if figures.distance is not None:
             match = figures.distance <= MATCH_DISTANCE
             details["identity"] = {"distance": round(figures.distance, 3), "match": match}
-            if not match and not reasons:
-                reasons.append(TEXTS["mismatch"])
-    return IdentityVerdict(not reasons, reasons, details)
+            if not match and not codes:
+                codes.append("mismatch")
+    reasons = [TEXTS[code] for code in codes]
+    return IdentityVerdict(not codes, reasons, details, codes)
 
 
 class FaceIdentityChecker:

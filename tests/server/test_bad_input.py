@@ -144,6 +144,7 @@ async def test_an_unreadable_identity_photo_is_refused_with_a_reason(
     assert isinstance(await c.hello(await ticket_for(server, exam)), p.Welcome)
     result = await c.identity(photo=b"\xff\xd8 this is not a jpeg")
     assert not result.accepted and "could not be read" in result.reasons[0]
+    assert result.codes == ["unreadable"]
     result = await c.identity(photo=b"GIF89a")
     assert not result.accepted
     assert (await c.identity()).accepted  # a retake works
