@@ -37,7 +37,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from load_report import Stats, print_report, server_cpu, server_peak_rss, verify_store
+from load_report import (
+    Stats,
+    machine_busy,
+    modified,
+    print_report,
+    print_timeline,
+    server_cpu,
+    server_peak_rss,
+    verify_store,
+)
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
@@ -203,6 +212,8 @@ class Candidate:
                 sent, replayed = time.perf_counter(), True
                 continue
             self.latency = time.perf_counter() - sent
+            if answer and not replayed:
+                self.stats.ack_at.append((sent - self.stats.t0, self.latency))
             if replayed:
                 self.stats.replay_ack.append(self.latency)
             else:
@@ -247,7 +258,10 @@ class Candidate:
         if self.paper is None:
             waited = time.perf_counter()
             await self._until(lambda m: isinstance(m, p.Paper))
-            self.stats.paper_wait.append(time.perf_counter() - waited)
+            now = time.perf_counter()
+            self.stats.paper_wait.append(now - waited)
+            if now - self.stats.t0 >= self.stats.start_s:  # was waiting when the exam started
+                self.stats.paper_after_start.append(now - self.stats.t0 - self.stats.start_s)
         assert self.paper is not None
         for k, q in enumerate(self.paper.questions):
             await asyncio.sleep(self.rng.uniform(*self.think))
@@ -379,18 +393,31 @@ def raise_open_files(needed: int) -> int:
     return soft
 
 
-async def sample(stats: Stats, pid: int, stop: asyncio.Event) -> None:
-    """Server CPU per second (peak) and this loop's lag (how late a 100 ms sleep wakes)."""
-    last_cpu, last_t = server_cpu(pid), time.perf_counter()
+async def sample(stats: Stats, pid: int, db: Path, stop: asyncio.Event) -> None:
+    """Each second: server CPU, the whole machine's busy CPU (others share it), and how late
+    this loop's 100 ms sleeps woke (the load generator's own delay). Every 100 ms: whether the
+    database file itself was written (a WAL checkpoint; commits only append to the WAL)."""
+    mtime = modified(db)
+    last_cpu, last_busy, last_t = server_cpu(pid), machine_busy(), time.perf_counter()
+    worst = 0.0
     while not stop.is_set():
         planned = time.perf_counter()
         await asyncio.sleep(0.1)
         now = time.perf_counter()
-        stats.loop_lag.append(now - planned - 0.1)
+        late = now - planned - 0.1
+        stats.loop_lag.append(late)
+        if (m := modified(db)) != mtime:
+            stats.checkpoints.append(now - stats.t0)
+            mtime = m
+        worst = max(worst, late)
         if now - last_t >= 1.0:
-            cpu = server_cpu(pid)
-            stats.cpu_peak = max(stats.cpu_peak, (cpu - last_cpu) / (now - last_t))
-            last_cpu, last_t = cpu, now
+            cpu, busy = server_cpu(pid), machine_busy()
+            span = now - last_t
+            stats.series.append(
+                (last_t - stats.t0, (cpu - last_cpu) / span, (busy - last_busy) / span, worst)
+            )
+            stats.cpu_peak = max(stats.cpu_peak, (cpu - last_cpu) / span)
+            last_cpu, last_busy, last_t, worst = cpu, busy, now, 0.0
             stats.rss_peak = max(stats.rss_peak, server_peak_rss(pid))
 
 
@@ -439,9 +466,10 @@ async def run(args: argparse.Namespace) -> int:
         offsets = sorted(rng.uniform(0, args.window) for _ in range(args.candidates))
         droppers = set(rng.sample(range(args.candidates), round(args.candidates * args.drop)))
         stop = asyncio.Event()
-        sampler = asyncio.create_task(sample(stats, pid, stop))
+        sampler = asyncio.create_task(sample(stats, pid, db, stop))
         cpu_before, usage_before = server_cpu(pid), resource.getrusage(resource.RUSAGE_SELF)
-        t0 = time.perf_counter()
+        t0 = stats.t0 = time.perf_counter()
+        stats.start_s = start_offset
 
         async def one(i: int) -> None:
             await asyncio.sleep(max(0.0, offsets[i] - (time.perf_counter() - t0)))
@@ -485,6 +513,8 @@ async def run(args: argparse.Namespace) -> int:
         "server_exit": code,
     }
     ok = print_report(stats, baseline, verdict, settings, wall, log_text)
+    if args.timeline:
+        print_timeline(stats, args.timeline)
     return 0 if ok else 1
 
 
@@ -507,6 +537,13 @@ def main() -> None:
         "--reconnect", type=float, nargs=2, default=[0.5, 5.0], metavar=("MIN", "MAX")
     )
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument(
+        "--timeline",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="also print figures per slice",
+    )
     args = parser.parse_args()
     problems = [
         args.candidates < 1 and "--candidates must be at least 1",

@@ -20,6 +20,7 @@ class Stats:
     rejoin: list[float] = field(default_factory=list)  # hello -> welcome after a drop
     photo: list[float] = field(default_factory=list)  # identity photo -> identity_result
     paper_wait: list[float] = field(default_factory=list)  # profile acked -> paper
+    paper_after_start: list[float] = field(default_factory=list)  # exam start -> paper pushed
     ack: list[float] = field(default_factory=list)  # answer -> ack
     other_ack: list[float] = field(default_factory=list)  # profile, submit -> ack
     replay_ack: list[float] = field(default_factory=list)  # resent after a drop -> ack
@@ -34,12 +35,30 @@ class Stats:
     server_cpu_s: float = 0.0
     client_cpu_s: float = 0.0
     rss_peak: int = 0  # bytes
+    t0: float = 0.0  # perf_counter at the start of the entry window
+    start_s: float = 0.0  # the exam starts this long after t0
+    ack_at: list[tuple[float, float]] = field(default_factory=list)  # (sent after t0, latency)
+    # per second: (after t0, server cores, machine busy cores, worst loop lag)
+    series: list[tuple[float, float, float, float]] = field(default_factory=list)
+    checkpoints: list[float] = field(default_factory=list)  # the db file changed (after t0)
 
 
 def server_cpu(pid: int) -> float:
     """User + system CPU seconds of a process, from /proc/<pid>/stat."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def machine_busy() -> float:
+    """CPU seconds the whole machine spent busy (all cores), from /proc/stat."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = values[3] + values[4]  # idle + iowait
+    return (sum(values[:8]) - idle) / TICK
+
+
+def modified(path: Path) -> int:
+    """A file's modification time in nanoseconds."""
+    return path.stat().st_mtime_ns
 
 
 def server_peak_rss(pid: int) -> int:
@@ -149,6 +168,7 @@ def print_report(
     print(line("rejoin after a drop", stats.rejoin))
     print(line("identity photo -> result", stats.photo))
     print(line("waiting for the paper", stats.paper_wait))
+    print(line("paper pushed after the start", stats.paper_after_start))
     print(line("ack: answer -> ack", stats.ack, base_ack))
     print(line("profile, submit -> ack", stats.other_ack))
     print(line("replayed after a drop -> ack", stats.replay_ack))
@@ -161,6 +181,11 @@ def print_report(
     print(
         f"server CPU: {stats.server_cpu_s:.1f} s over {wall:.1f} s ({stats.server_cpu_s / wall:.0%} of one core), "
         f"busiest second {stats.cpu_peak:.0%}; peak RSS (VmHWM) {stats.rss_peak / 2**20:.0f} MiB"
+    )
+    busy = [b for _, _, b, _ in stats.series] or [0.0]
+    print(
+        f"machine (all processes, {os.cpu_count()} cores): busy {sum(busy) / len(busy):.2f} cores "
+        f"on average, {max(busy):.2f} at most"
     )
     lag = stats.loop_lag or [0.0]
     print(
@@ -191,3 +216,26 @@ def print_report(
         problems.append(f"server exited with {s['server_exit']}")
     print("verdict: " + ("OK" if not problems else "PROBLEMS: " + "; ".join(problems)))
     return not problems
+
+
+def print_timeline(stats: Stats, step: float) -> None:
+    """Figures per slice of `step` seconds after the entry window opened."""
+    print(
+        f"timeline (t = seconds after the entry window opened; exam start at t={stats.start_s:g}):"
+    )
+    print("      t  answers  ack p50  ack p99  ack max   server  machine  loop lag  db written")
+    end = max([t for t, _ in stats.ack_at] + [t for t, *_ in stats.series] + [0.0])
+    k = 0
+    while k * step <= end:
+        lo, hi = k * step, (k + 1) * step
+        acks = [lat * 1000 for t, lat in stats.ack_at if lo <= t < hi]
+        rows = [r for r in stats.series if lo <= r[0] < hi]
+        k += 1
+        if not acks and not rows:
+            continue
+        cores = sum(r[1] for r in rows) / len(rows) if rows else 0.0
+        busy = sum(r[2] for r in rows) / len(rows) if rows else 0.0
+        lag = max((r[3] for r in rows), default=0.0) * 1000
+        a = f"{pct(acks, 0.5):7.0f}  {pct(acks, 0.99):7.0f}  {max(acks):7.0f}" if acks else " " * 25
+        ckpt = " ".join(f"{t:.1f}" for t in stats.checkpoints if lo <= t < hi)
+        print(f"{lo:7.0f}  {len(acks):7d}  {a}  {cores:6.0%}  {busy:6.2f}c  {lag:6.0f} ms  {ckpt}")
