@@ -306,7 +306,7 @@ def question_bank(count: int) -> bytes:
 async def create_exam(
     db: Path, bank: bytes, starts_at: datetime, count: int
 ) -> tuple[str, list[str]]:
-    """The exam and count+1 tickets (the last is the baseline's), written concurrently so the
+    """The exam and count+2 tickets (the last two: the baseline's, the probe's), written concurrently so the
     store groups them into few transactions."""
     from proctor_server import admin
     from proctor_server.store import SqliteStore
@@ -325,8 +325,8 @@ async def create_exam(
             trial_questions=questions,
         )
         tokens: list[str] = []
-        for first in range(0, count + 1, 250):
-            batch = range(first, min(first + 250, count + 1))
+        for first in range(0, count + 2, 250):
+            batch = range(first, min(first + 250, count + 2))
             issued = await asyncio.gather(
                 *(
                     admin.issue_ticket(
@@ -393,6 +393,23 @@ def raise_open_files(needed: int) -> int:
     return soft
 
 
+async def probe(url: str, ticket: str, stats: Stats, stop: asyncio.Event) -> None:
+    """A connected candidate who only sends heartbeats, 10 a second: the server answers them
+    without the database, so their round trip is the event loops' delay alone."""
+    async with connect(url, compression=None, ping_interval=None) as ws:
+        await ws.send(p.encode(p.Hello(protocol=p.PROTOCOL_VERSION, ticket=ticket)))
+        while not isinstance(p.decode_server(await ws.recv()), p.Welcome):
+            pass
+        beat = p.encode(p.Heartbeat())
+        while not stop.is_set():
+            sent = time.perf_counter()
+            await ws.send(beat)
+            while not isinstance(p.decode_server(await ws.recv()), p.HeartbeatAck):
+                pass
+            stats.heartbeat_at.append((sent - stats.t0, time.perf_counter() - sent))
+            await asyncio.sleep(0.1)
+
+
 async def sample(stats: Stats, pid: int, db: Path, stop: asyncio.Event) -> None:
     """Each second: server CPU, the whole machine's busy CPU (others share it), and how late
     this loop's 100 ms sleeps woke (the load generator's own delay). Every 100 ms: whether the
@@ -448,7 +465,7 @@ async def run(args: argparse.Namespace) -> int:
         # the baseline: one candidate alone, in a trial of the same questions
         lone = Candidate(
             server.url,
-            tokens[-1],
+            tokens[-2],
             Stats(),
             random.Random(1),
             think=(0.0, 0.0),
@@ -467,6 +484,7 @@ async def run(args: argparse.Namespace) -> int:
         droppers = set(rng.sample(range(args.candidates), round(args.candidates * args.drop)))
         stop = asyncio.Event()
         sampler = asyncio.create_task(sample(stats, pid, db, stop))
+        prober = asyncio.create_task(probe(server.url, tokens[-1], stats, stop))
         cpu_before, usage_before = server_cpu(pid), resource.getrusage(resource.RUSAGE_SELF)
         t0 = stats.t0 = time.perf_counter()
         stats.start_s = start_offset
@@ -503,10 +521,14 @@ async def run(args: argparse.Namespace) -> int:
         stats.rss_peak = max(stats.rss_peak, server_peak_rss(pid))
         stop.set()
         await sampler
+        try:
+            await prober
+        except (ConnectionClosed, OSError) as exc:
+            stats.errors[f"probe_{type(exc).__name__}"] += 1
     finally:
         code = server.stop()
     log_text = server.log.read_text(errors="replace")
-    verdict = verify_store(db, exam_id, stats.acked, args.candidates)
+    verdict = verify_store(db, exam_id, stats.acked, exclude=tokens[-1])
     settings: dict[str, Any] = vars(args) | {
         "tickets_s": tickets_s,
         "work": str(work),

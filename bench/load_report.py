@@ -40,6 +40,7 @@ class Stats:
     ack_at: list[tuple[float, float]] = field(default_factory=list)  # (sent after t0, latency)
     # per second: (after t0, server cores, machine busy cores, worst loop lag)
     series: list[tuple[float, float, float, float]] = field(default_factory=list)
+    heartbeat_at: list[tuple[float, float]] = field(default_factory=list)  # the probe's
     checkpoints: list[float] = field(default_factory=list)  # the db file changed (after t0)
 
 
@@ -83,29 +84,32 @@ class Verdict:
     states: dict[str, int]
 
 
-def verify_store(db: Path, exam_id: str, acked: set[str], candidates: int) -> Verdict:
-    """Read-only: every acknowledged answer id stored once, every exam attempt scored."""
+def verify_store(db: Path, exam_id: str, acked: set[str], *, exclude: str) -> Verdict:
+    """Read-only: every acknowledged answer id stored once, every exam attempt scored (but
+    the `exclude` ticket's: the probe's, who never answers)."""
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
-        exam_attempts = "SELECT id FROM attempts WHERE exam_id = ? AND mode = 'exam'"
+        exam_attempts = (
+            "SELECT id FROM attempts WHERE exam_id = ? AND mode = 'exam' AND ticket != ?"
+        )
         claimed = {
             r[0]
             for r in conn.execute(
                 f"SELECT client_id FROM client_messages WHERE kind = 'answer' AND attempt_id IN ({exam_attempts})",
-                (exam_id,),
+                (exam_id, exclude),
             )
         }
         logged = Counter(
             r[0]
             for r in conn.execute(
                 f"SELECT client_id FROM answer_log WHERE attempt_id IN ({exam_attempts})",
-                (exam_id,),
+                (exam_id, exclude),
             )
         )
         rows = conn.execute(
             "SELECT state, score IS NOT NULL, COUNT(*) FROM attempts "
-            "WHERE exam_id = ? AND mode = 'exam' GROUP BY 1, 2",
-            (exam_id,),
+            "WHERE exam_id = ? AND mode = 'exam' AND ticket != ? GROUP BY 1, 2",
+            (exam_id, exclude),
         ).fetchall()
     finally:
         conn.close()
@@ -159,7 +163,7 @@ def print_report(
         f"{s['think'][1]:g} s, {s['drop']:.0%} drop mid-exam and return after "
         f"{s['reconnect'][0]:g}-{s['reconnect'][1]:g} s"
     )
-    print(f"setup: {n + 1} tickets in {s['tickets_s']:.1f} s; files in {s['work']}")
+    print(f"setup: {n + 2} tickets in {s['tickets_s']:.1f} s; files in {s['work']}")
     base_ack = baseline.get("ack") or []
     print(line("lone candidate: answer -> ack", base_ack))
     print(line("lone candidate: hello -> welcome", baseline.get("join") or []))
@@ -171,6 +175,7 @@ def print_report(
     print(line("paper pushed after the start", stats.paper_after_start))
     print(line("ack: answer -> ack", stats.ack, base_ack))
     print(line("profile, submit -> ack", stats.other_ack))
+    print(line("probe: heartbeat -> heartbeat_ack", [h for _, h in stats.heartbeat_at]))
     print(line("replayed after a drop -> ack", stats.replay_ack))
     errors = ", ".join(f"{k} {v}" for k, v in stats.errors.most_common()) or "none"
     print(f"errors by code: {errors}")
@@ -223,7 +228,9 @@ def print_timeline(stats: Stats, step: float) -> None:
     print(
         f"timeline (t = seconds after the entry window opened; exam start at t={stats.start_s:g}):"
     )
-    print("      t  answers  ack p50  ack p99  ack max   server  machine  loop lag  db written")
+    print(
+        "      t  answers  ack p50  ack p99  ack max  hb p50  hb max   server  machine  loop lag  db written"
+    )
     end = max([t for t, _ in stats.ack_at] + [t for t, *_ in stats.series] + [0.0])
     k = 0
     while k * step <= end:
@@ -237,5 +244,7 @@ def print_timeline(stats: Stats, step: float) -> None:
         busy = sum(r[2] for r in rows) / len(rows) if rows else 0.0
         lag = max((r[3] for r in rows), default=0.0) * 1000
         a = f"{pct(acks, 0.5):7.0f}  {pct(acks, 0.99):7.0f}  {max(acks):7.0f}" if acks else " " * 25
+        beats = [h * 1000 for t, h in stats.heartbeat_at if lo <= t < hi]
+        a += f"  {pct(beats, 0.5):6.0f}  {max(beats):6.0f}" if beats else " " * 16
         ckpt = " ".join(f"{t:.1f}" for t in stats.checkpoints if lo <= t < hi)
         print(f"{lo:7.0f}  {len(acks):7d}  {a}  {cores:6.0%}  {busy:6.2f}c  {lag:6.0f} ms  {ckpt}")
