@@ -141,8 +141,11 @@ class Candidate:
         await self.ws.send(data)
         self.last_sent = time.monotonic()
 
-    async def _until(self, want: Callable[[p.ServerMessage], bool]) -> p.ServerMessage:
-        """Read until a message `want`s it; heartbeats while idle; GaveUp after WAIT_S."""
+    async def _until(
+        self, want: Callable[[p.ServerMessage], bool], limit: float = WAIT_S
+    ) -> p.ServerMessage:
+        """Read until a message `want`s it; heartbeats while idle; GaveUp after `limit`
+        seconds without it."""
         assert self.ws is not None
         waited = 0.0
         while True:
@@ -150,7 +153,7 @@ class Candidate:
                 frame = await asyncio.wait_for(self.ws.recv(), HEARTBEAT_S)
             except TimeoutError:
                 waited += HEARTBEAT_S
-                if waited >= WAIT_S:
+                if waited >= limit:
                     raise GaveUp("timeout") from None
                 await self._send(p.encode(p.Heartbeat()))
                 continue
@@ -257,7 +260,8 @@ class Candidate:
             raise GaveUp("profile_refused")
         if self.paper is None:
             waited = time.perf_counter()
-            await self._until(lambda m: isinstance(m, p.Paper))
+            until_start = self.stats.t0 + self.stats.start_s - waited  # early entrants wait
+            await self._until(lambda m: isinstance(m, p.Paper), max(0.0, until_start) + WAIT_S)
             now = time.perf_counter()
             self.stats.paper_wait.append(now - waited)
             if now - self.stats.t0 >= self.stats.start_s:  # was waiting when the exam started
