@@ -27,6 +27,7 @@ import asyncio
 import json
 import random
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -164,6 +165,8 @@ class Candidate:
                 self.result = message
             elif isinstance(message, p.Error):
                 self.stats.errors[message.code] += 1
+            elif isinstance(message, p.Watermark):
+                self.stats.watermark_at.append(time.perf_counter() - self.stats.t0)
             if want(message):
                 return message
 
@@ -533,14 +536,17 @@ async def run(args: argparse.Namespace) -> int:
         code = server.stop()
     log_text = server.log.read_text(errors="replace")
     verdict = verify_store(db, exam_id, stats.acked, exclude=tokens[-1])
+    keep = args.keep or not verdict.complete(args.candidates)
     settings: dict[str, Any] = vars(args) | {
         "tickets_s": tickets_s,
-        "work": str(work),
+        "work": str(work) if keep else "(removed; --keep keeps them)",
         "server_exit": code,
     }
     ok = print_report(stats, baseline, verdict, settings, wall, log_text)
     if args.timeline:
         print_timeline(stats, args.timeline)
+    if not keep:
+        shutil.rmtree(work, ignore_errors=True)
     return 0 if ok else 1
 
 
@@ -563,6 +569,11 @@ def main() -> None:
         "--reconnect", type=float, nargs=2, default=[0.5, 5.0], metavar=("MIN", "MAX")
     )
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep the database and server log (kept anyway on a failed check)",
+    )
     parser.add_argument(
         "--timeline",
         type=float,

@@ -40,6 +40,7 @@ class Stats:
     ack_at: list[tuple[float, float]] = field(default_factory=list)  # (sent after t0, latency)
     # per second: (after t0, server cores, machine busy cores, worst loop lag)
     series: list[tuple[float, float, float, float]] = field(default_factory=list)
+    watermark_at: list[float] = field(default_factory=list)  # nonce rotations received
     heartbeat_at: list[tuple[float, float]] = field(default_factory=list)  # the probe's
     checkpoints: list[float] = field(default_factory=list)  # the db file changed (after t0)
 
@@ -82,6 +83,12 @@ class Verdict:
     attempts: int
     with_result: int
     states: dict[str, int]
+
+    def complete(self, candidates: int) -> bool:
+        stored = min(self.in_client_messages, self.in_answer_log)
+        return (
+            stored == self.acked and not self.duplicated_in_log and self.with_result == candidates
+        )
 
 
 def verify_store(db: Path, exam_id: str, acked: set[str], *, exclude: str) -> Verdict:
@@ -229,7 +236,8 @@ def print_timeline(stats: Stats, step: float) -> None:
         f"timeline (t = seconds after the entry window opened; exam start at t={stats.start_s:g}):"
     )
     print(
-        "      t  answers  ack p50  ack p99  ack max  hb p50  hb max   server  machine  loop lag  db written"
+        "      t  answers  ack p50  ack p99  ack max  hb p50  hb max   server  machine  loop lag"
+        "  watermarks  db written"
     )
     end = max([t for t, _ in stats.ack_at] + [t for t, *_ in stats.series] + [0.0])
     k = 0
@@ -247,4 +255,8 @@ def print_timeline(stats: Stats, step: float) -> None:
         beats = [h * 1000 for t, h in stats.heartbeat_at if lo <= t < hi]
         a += f"  {pct(beats, 0.5):6.0f}  {max(beats):6.0f}" if beats else " " * 16
         ckpt = " ".join(f"{t:.1f}" for t in stats.checkpoints if lo <= t < hi)
-        print(f"{lo:7.0f}  {len(acks):7d}  {a}  {cores:6.0%}  {busy:6.2f}c  {lag:6.0f} ms  {ckpt}")
+        marks = sum(1 for t in stats.watermark_at if lo <= t < hi)
+        print(
+            f"{lo:7.0f}  {len(acks):7d}  {a}  {cores:6.0%}  {busy:6.2f}c  {lag:6.0f} ms"
+            f"  {marks:10d}  {ckpt}"
+        )
