@@ -272,15 +272,15 @@ class CandidateSession:
                     pass_score=runtime.pass_score_for(attempt),
                 )
                 runtime.publish("started", attempt=attempt.id, candidate=self._code())
-                if Effect.SEND_PAPER not in effects:
-                    return
-            elif attempt.state is not AttemptState.IN_PROGRESS:
-                return
-            await self._send_paper()
+                if Effect.SEND_PAPER in effects:
+                    await self._send_paper(first=True)
+            elif attempt.state is AttemptState.IN_PROGRESS:
+                await self._send_paper(first=False)
 
-    async def _send_paper(self) -> None:
+    async def _send_paper(self, *, first: bool) -> None:
         assert self.window is not None and self.attempt is not None
-        saved = await self.server.store.answers(self.attempt.id)
+        # Nothing can be saved before the first release: skip the read on the herd's path.
+        saved = {} if first else await self.server.store.answers(self.attempt.id)
         await self.send(self.paper.message(self.window.ends_at, utcnow(), saved))
 
     async def rotate_nonce(self) -> None:

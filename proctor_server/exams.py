@@ -116,17 +116,31 @@ class ExamRuntime:
 
     # ------------------------------------------------------------ timers
 
+    async def _all(self, label: str, work: list[Coroutine[Any, Any, Any]]) -> None:
+        """Run per-candidate work at once, not one after another: everyone shares one clock,
+        so the paper must reach the last candidate as early as the first, and the store
+        groups their writes into a few transactions."""
+        for outcome in await asyncio.gather(*work, return_exceptions=True):
+            if isinstance(outcome, BaseException) and not isinstance(
+                outcome, asyncio.CancelledError
+            ):
+                log.error(
+                    "exam %s: %s failed for one candidate", self.exam.id, label, exc_info=outcome
+                )
+
     async def _release_at_start(self) -> None:
         await sleep_until(self.exam.starts_at)
-        for session in list(self.sessions.values()):
-            if session.attempt_mode == "exam":
-                await session.release_paper()
+        waiting = [s for s in self.sessions.values() if s.attempt_mode == "exam"]
+        await self._all("paper release", [s.release_paper() for s in waiting])
 
     async def _finalize_at(self, moment: datetime, *, mode: str) -> None:
         await sleep_until(moment)
-        for attempt in await self.server.store.unfinished_attempts(self.exam.id):
-            if attempt.mode == mode:
-                await self.finalize(attempt, Trigger.DEADLINE, "time_up")
+        open_ = [
+            a for a in await self.server.store.unfinished_attempts(self.exam.id) if a.mode == mode
+        ]
+        await self._all(
+            "finalizing", [self.finalize(a, Trigger.DEADLINE, "time_up") for a in open_]
+        )
 
     async def _finalize_trial(self, attempt: AttemptRecord) -> None:
         await sleep_until(attempt.ends_at + WRITE_GRACE)
@@ -136,8 +150,9 @@ class ExamRuntime:
         period = self.server.config.nonce_rotation_s
         while not self.exam.window.over(utcnow()):
             await asyncio.sleep(period)
-            for session in list(self.sessions.values()):
-                await session.rotate_nonce()
+            await self._all(
+                "watermark rotation", [s.rotate_nonce() for s in self.sessions.values()]
+            )
 
     # ------------------------------------------------------------ finishing
 

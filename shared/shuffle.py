@@ -8,7 +8,9 @@ today is the same in any Python version tomorrow.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import itertools
 import secrets
 import struct
 from collections.abc import Iterator, Mapping, Sequence
@@ -29,8 +31,20 @@ def _draws(seed: str, count: int) -> Iterator[int]:
     return iter(struct.unpack(f">{max(count, 1)}Q", data))
 
 
+SMALL = 6  # up to 6! = 720 orders: pick one from a table with a single draw
+
+
+@functools.cache
+def _all_orders(n: int) -> tuple[tuple[int, ...], ...]:
+    return tuple(itertools.permutations(range(n)))
+
+
 def _permutation(n: int, draws: Iterator[int]) -> list[int]:
-    """Fisher-Yates driven by the seed's draws (64-bit draws: bias below 2**-50)."""
+    """A uniformly drawn order of n items: one draw picks from the table of all orders when n
+    is small (option lists), Fisher-Yates otherwise (64-bit draws: bias below 2**-50)."""
+    if n <= SMALL:
+        orders = _all_orders(n)
+        return list(orders[next(draws) % len(orders)])
     order = list(range(n))
     for i in range(n - 1, 0, -1):
         j = next(draws) % (i + 1)
@@ -50,9 +64,13 @@ class PaperOrder(msgspec.Struct, frozen=True):
     options: list[list[int]]  # options[k] is the option order of the k-th shown question
 
 
+def _needed(n: int) -> int:
+    return 1 if n <= SMALL else n - 1
+
+
 def order_for(seed: str, questions: Sequence[Question]) -> PaperOrder:
     """The order of the questions, then of each shown question's options, from one stream."""
-    needed = max(len(questions) - 1, 0) + sum(max(len(q.options) - 1, 0) for q in questions)
+    needed = _needed(len(questions)) + sum(_needed(len(q.options)) for q in questions)
     draws = _draws(seed, needed)
     shown = _permutation(len(questions), draws)
     return PaperOrder(

