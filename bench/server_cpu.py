@@ -9,19 +9,17 @@ committed (grouped transactions, synchronous=FULL) and then acknowledged.
 Both servers run as separate processes; their CPU time (user + system, from /proc) is read
 before and after each phase. The load comes from this process over loopback.
 
-    python bench/server_cpu.py [--joins 400] [--candidates 50] [--answers 40]
+    python bench/server_cpu.py [--joins 500] [--candidates 50] [--answers 80] [--rounds 3]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -32,7 +30,7 @@ from shared import protocol as p
 
 TICK = os.sysconf("SC_CLK_TCK")
 
-BARE_SERVER = r'''
+BARE_SERVER = r"""
 import asyncio, json, sys
 from websockets.asyncio.server import serve
 WELCOME = json.dumps({"type": "welcome", "pad": "x" * int(sys.argv[1])})
@@ -50,7 +48,7 @@ async def main():
         print("listening on http://127.0.0.1:%d" % server.sockets[0].getsockname()[1], flush=True)
         await asyncio.Future()
 asyncio.run(main())
-'''
+"""
 
 
 def cpu_seconds(pid: int) -> float:
@@ -60,7 +58,9 @@ def cpu_seconds(pid: int) -> float:
 
 class Proc:
     def __init__(self, args: list[str]):
-        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        self.proc = subprocess.Popen(
+            args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+        )
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline()
         assert line.startswith("listening on"), line
@@ -73,10 +73,6 @@ class Proc:
         self.proc.terminate()
         self.proc.wait(timeout=30)
 
-
-def cli(*args: str) -> str:
-    done = subprocess.run([sys.executable, "-m", "proctor_server.cli", *args], capture_output=True, text=True, check=True)
-    return done.stdout.strip()
 
 
 def hello(ticket: str) -> str:
@@ -97,7 +93,9 @@ async def joins(url: str, tickets: list[str], concurrency: int = 20) -> None:
     await asyncio.gather(*(worker() for _ in range(concurrency)))
 
 
-async def answer_load(url: str, tickets: list[str], answers: int, measure: Proc) -> tuple[float, int]:
+async def answer_load(
+    url: str, tickets: list[str], answers: int, measure: Proc
+) -> tuple[float, int]:
     """Enter every candidate (not measured), then send answers and wait for each ack."""
     sockets = []
     papers: list[p.Paper | None] = []
@@ -108,7 +106,9 @@ async def answer_load(url: str, tickets: list[str], answers: int, measure: Proc)
         paper = None
         if "bare" not in url:
             photo = _photo()
-            await ws.send(p.encode_image(p.ImageHeader(type="identity_photo", id="id-" + ticket[:8]), photo))
+            await ws.send(
+                p.encode_image(p.ImageHeader(type="identity_photo", id="id-" + ticket[:8]), photo)
+            )
             while paper is None:
                 m = p.decode_server(await ws.recv())
                 if isinstance(m, p.Paper):
@@ -123,7 +123,9 @@ async def answer_load(url: str, tickets: list[str], answers: int, measure: Proc)
         for k in range(answers):
             if paper is not None:
                 q = paper.questions[k % len(paper.questions)]
-                msg = p.Answer(id=uuid.uuid4().hex, question=q.id, choice=[q.options[k % len(q.options)].id])
+                msg = p.Answer(
+                    id=uuid.uuid4().hex, question=q.id, choice=[q.options[k % len(q.options)].id]
+                )
             else:
                 msg = p.Answer(id=uuid.uuid4().hex, question="q", choice=["o"])
             await ws.send(p.encode(msg))
@@ -155,36 +157,83 @@ def _photo() -> bytes:
     return _PHOTO
 
 
+async def setup(db: Path, count: int) -> list[str]:
+    """An exam that started a minute ago and `count` tickets, written in-process."""
+    from proctor_server import admin
+    from proctor_server.store import SqliteStore
+    from shared.questions import Question
+
+    store = SqliteStore(db)
+    await store.open()
+    try:
+        exam = await admin.create_exam(
+            store,
+            title="Bench",
+            starts_at=datetime.now(UTC) - timedelta(minutes=1),
+            duration=timedelta(hours=2),
+            questions=[
+                Question(
+                    id=f"q{i}", text=f"Question {i}", options=["a", "b", "c", "d"], answer=[i % 4]
+                )
+                for i in range(40)
+            ],
+        )
+        return [
+            (await admin.issue_ticket(store, exam.id, name=f"Candidate {i}")).token
+            for i in range(count)
+        ]
+    finally:
+        await store.close()
+
+
 async def run(args: argparse.Namespace) -> dict[str, float]:
     work = Path(tempfile.mkdtemp(prefix="proctor-bench-"))
-    db = str(work / "bench.db")
-    bank = work / "bank.json"
-    bank.write_text(json.dumps({"questions": [
-        {"id": f"q{i}", "text": f"Question {i}", "options": ["a", "b", "c", "d"], "answer": [i % 4], "points": 1}
-        for i in range(40)
-    ]}))
-    starts = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
-    exam = cli("exam", "create", "--db", db, "--title", "Bench", "--starts-at", starts,
-               "--duration-min", "120", "--questions", str(bank))
-    total = args.joins + args.candidates
-    tickets = [cli("ticket", "--db", db, "--exam", exam, "--candidate", f"Candidate {i}") for i in range(total)]
+    db = work / "bench.db"
+    per_round = args.joins + args.candidates
+    tickets = await setup(db, per_round * args.rounds)
 
     welcome_size = 600  # about the size of a real welcome
     bare = Proc([sys.executable, "-c", BARE_SERVER, str(welcome_size)])
-    ours = Proc([sys.executable, "-m", "proctor_server.cli", "serve", "--db", db, "--port", "0", "--analysis", "basic"])
+    ours = Proc(
+        [
+            sys.executable,
+            "-m",
+            "proctor_server.cli",
+            "serve",
+            "--db",
+            str(db),
+            "--port",
+            "0",
+            "--analysis",
+            "basic",
+        ]
+    )
     bare.ws += "?bare"
+    spent: dict[str, float] = {
+        "bare_join": 0.0,
+        "ours_join": 0.0,
+        "bare_answer": 0.0,
+        "ours_answer": 0.0,
+    }
+    answers = 0
     try:
-        figures: dict[str, float] = {}
-        for name, server in (("bare", bare), ("ours", ours)):
-            before = server.cpu()
-            started = time.perf_counter()
-            await joins(server.ws, tickets[: args.joins])
-            figures[f"{name}_join_ms"] = (server.cpu() - before) / args.joins * 1000
-            figures[f"{name}_join_wall_s"] = time.perf_counter() - started
-        for name, server in (("bare", bare), ("ours", ours)):
-            spent, count = await answer_load(server.ws, tickets[args.joins :], args.answers, server)
-            figures[f"{name}_answer_ms"] = spent / count * 1000
-        return figures
+        for r in range(args.rounds):  # alternate the two servers so drift hits both alike
+            mine = tickets[r * per_round : (r + 1) * per_round]
+            for name, server in (("bare", bare), ("ours", ours)):
+                before = server.cpu()
+                await joins(server.ws, mine[: args.joins])
+                spent[f"{name}_join"] += server.cpu() - before
+            for name, server in (("bare", bare), ("ours", ours)):
+                cpu, count = await answer_load(server.ws, mine[args.joins :], args.answers, server)
+                spent[f"{name}_answer"] += cpu
+            answers += count
+        joined = args.joins * args.rounds
+        return {
+            "bare_join_ms": spent["bare_join"] / joined * 1000,
+            "ours_join_ms": spent["ours_join"] / joined * 1000,
+            "bare_answer_ms": spent["bare_answer"] / answers * 1000,
+            "ours_answer_ms": spent["ours_answer"] / answers * 1000,
+        }
     finally:
         bare.stop()
         ours.stop()
@@ -192,18 +241,23 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--joins", type=int, default=400)
-    parser.add_argument("--candidates", type=int, default=50)
-    parser.add_argument("--answers", type=int, default=40)
+    parser.add_argument("--joins", type=int, default=500, help="joins per round")
+    parser.add_argument("--candidates", type=int, default=50, help="answering candidates per round")
+    parser.add_argument("--answers", type=int, default=80, help="answers per candidate")
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     f = asyncio.run(run(args))
     join_ratio = f["ours_join_ms"] / f["bare_join_ms"]
     answer_ratio = f["ours_answer_ms"] / f["bare_answer_ms"]
-    print(f"server CPU per join:   exam server {f['ours_join_ms']:.3f} ms, bare websockets "
-          f"{f['bare_join_ms']:.3f} ms -> {join_ratio:.2f}x (target <= 2x); {args.joins} joins")
-    print(f"server CPU per answer: exam server {f['ours_answer_ms']:.3f} ms, bare websockets "
-          f"{f['bare_answer_ms']:.3f} ms -> {answer_ratio:.2f}x (target <= 3x); "
-          f"{args.candidates} candidates x {args.answers} answers")
+    print(
+        f"server CPU per join:   exam server {f['ours_join_ms']:.3f} ms, bare websockets "
+        f"{f['bare_join_ms']:.3f} ms -> {join_ratio:.2f}x (target <= 2x); {args.rounds} x {args.joins} joins"
+    )
+    print(
+        f"server CPU per answer: exam server {f['ours_answer_ms']:.3f} ms, bare websockets "
+        f"{f['bare_answer_ms']:.3f} ms -> {answer_ratio:.2f}x (target <= 3x); "
+        f"{args.rounds} x {args.candidates} candidates x {args.answers} answers"
+    )
 
 
 if __name__ == "__main__":

@@ -105,7 +105,8 @@ class CandidateSession:
 
     async def _hello(self) -> bool:
         try:
-            raw = await asyncio.wait_for(self.ws.recv(), self.server.config.hello_timeout_s)
+            async with asyncio.timeout(self.server.config.hello_timeout_s):  # no extra task
+                raw = await self.ws.recv()
         except TimeoutError:
             await self.refuse(ProtocolError("no hello within the time allowed"))
             await self.ws.close(CLOSE_HELLO_TIMEOUT, "hello timeout")
