@@ -7,14 +7,13 @@ import asyncio
 import time
 from pathlib import Path
 
-from e2e_env import QUESTIONS, Env, synthetic_photo
-
 from proctor_client.core.state import Phase, QuestionView
 from proctor_client.runtime.backoff import Backoff
 from proctor_client.runtime.command import drive
 from proctor_client.runtime.runtime import ExamRuntime
 from proctor_client.runtime.snapshots import StaticPhotos
 from proctor_server import admin
+from tests.support.exam_env import QUESTIONS, Env, synthetic_photo
 
 CROWD = 20
 KEY = {q.text: [q.options[i] for i in q.answer] for q in QUESTIONS}

@@ -11,9 +11,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from e2e_env import QUESTIONS, Env
 
 from shared.questions import encode_bank
+from tests.support.exam_env import QUESTIONS, Env
 
 CLI = [sys.executable, "-m", "proctor_client.cli", "take"]
 

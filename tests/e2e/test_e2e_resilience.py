@@ -8,12 +8,12 @@ import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
-from e2e_env import Env, correct_texts
 from loopback_proxy import loopback_proxy
 
 from proctor_client.core.state import ClientState, Phase
 from proctor_client.outbox import Outbox, scope_of
 from proctor_client.runtime.runtime import ExamRuntime
+from tests.support.exam_env import Env, correct_texts
 
 ADDRESS = ("张三丰", "13800000000", "1 Chang'an Avenue, Beijing", "100000")
 KEY = correct_texts()

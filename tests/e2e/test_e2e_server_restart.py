@@ -7,10 +7,9 @@ import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
-from e2e_env import Env, correct_texts
-
 from proctor_client.core.state import Phase
 from proctor_server.app import ServerConfig, run_server
+from tests.support.exam_env import Env, correct_texts
 
 ADDRESS = ("张三丰", "13800000000", "1 Chang'an Avenue, Beijing", "100000")
 KEY = correct_texts()

@@ -1,28 +1,5 @@
-"""Fixtures: a real exam server on 127.0.0.1 (helpers in exam_env.py)."""
+"""The runtime tests share their fixtures with the end-to-end tests."""
 
-from __future__ import annotations
+from tests.support.runtime_fixtures import env, photo
 
-from collections.abc import AsyncIterator, Callable
-from pathlib import Path
-
-import pytest
-from exam_env import Env, synthetic_photo
-
-from proctor_server.app import ServerConfig, run_server
-
-
-@pytest.fixture
-async def env(tmp_path: Path) -> AsyncIterator[Env]:
-    config = ServerConfig(db=tmp_path / "exam.db", port=0, nonce_rotation_s=60.0)
-    async with run_server(config) as server:
-        env = Env(server, tmp_path)
-        try:
-            yield env
-        finally:
-            for runtime in env.runtimes:
-                await runtime.close()
-
-
-@pytest.fixture
-def photo() -> Callable[[], bytes]:
-    return synthetic_photo()
+__all__ = ["env", "photo"]

@@ -8,9 +8,8 @@ import socket
 import sys
 from pathlib import Path
 
-from exam_env import QUESTIONS, Env
-
 from shared.questions import encode_bank
+from tests.support.exam_env import QUESTIONS, Env
 
 CLI = [sys.executable, "-m", "proctor_client.cli"]
 

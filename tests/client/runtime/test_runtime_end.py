@@ -7,12 +7,11 @@ import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
-from exam_env import Env
-
 from proctor_client.core.state import ClientState, Phase
 from proctor_client.runtime.runtime import ExamRuntime
 from proctor_server.app import ServerConfig, run_server
 from shared.states import Trigger
+from tests.support.exam_env import Env
 
 ADDRESS = ("张三丰", "13800000000", "1 Chang'an Avenue, Beijing", "100000")
 

@@ -7,11 +7,11 @@ import asyncio
 from collections.abc import Callable
 
 import pytest
-from exam_env import QUESTIONS, Env, correct_texts
 
 from proctor_client.core.flow import InvalidAction
 from proctor_client.core.state import ClientState, Phase
 from proctor_client.runtime.runtime import ExamRuntime
+from tests.support.exam_env import QUESTIONS, Env, correct_texts
 
 ADDRESS = ("张三丰", "13800000000", "1 Chang'an Avenue, Beijing", "100000")
 
