@@ -33,6 +33,7 @@ from proctor_server.candidate import CandidateSession
 from proctor_server.exams import ExamRuntime, utcnow
 from proctor_server.proctor_feed import serve_proctor
 from proctor_server.store import SqliteStore
+from proctor_server.tasks import TaskSet
 from shared import protocol as p
 from shared.timeutil import to_wire
 
@@ -61,7 +62,7 @@ class Server:
         self.runtimes: dict[str, ExamRuntime] = {}
         self._runtime_lock = asyncio.Lock()
         self._ws: WsServer | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = TaskSet("server")
         self._ready = False
         self._closed = False
         self.identity: IdentityChecker = JpegSanityChecker()
@@ -126,9 +127,7 @@ class Server:
             await self._ws.wait_closed()
         for runtime in self.runtimes.values():
             await runtime.close()
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._tasks.close()
         await self.analyzer.close()
         self.bus.close()
         await self.store.close()
@@ -150,14 +149,7 @@ class Server:
 
     def spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
         """Run background work owned by the server (cancelled at shutdown)."""
-        task = asyncio.create_task(coro, name=name)
-        self._tasks.add(task)
-        task.add_done_callback(self._task_done)
-
-    def _task_done(self, task: asyncio.Task[None]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("task %s failed", task.get_name(), exc_info=task.exception())
+        self._tasks.spawn(coro, name)
 
     def analyze_snapshot(
         self, runtime: ExamRuntime, attempt_id: str, photo_id: str, jpeg: bytes, at: datetime

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from proctor_server.store import AttemptRecord, ExamRecord
+from proctor_server.tasks import TaskSet
 from shared.errors import InvalidTransition
 from shared.questions import Question, max_score
 from shared.rules import WRITE_GRACE, default_pass_score
@@ -41,7 +42,7 @@ class ExamRuntime:
         self.server = server
         self.exam = exam
         self.sessions: dict[str, CandidateSession] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = TaskSet(f"exam {exam.id}")
         self._trial_deadlines: set[str] = set()
         self._closed = False
 
@@ -57,27 +58,15 @@ class ExamRuntime:
 
     # ------------------------------------------------------------ lifecycle
 
-    def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
-        task = asyncio.create_task(coro, name=name)
-        self._tasks.add(task)
-        task.add_done_callback(self._task_done)
-
-    def _task_done(self, task: asyncio.Task[None]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error(
-                "exam %s task %s failed", self.exam.id, task.get_name(), exc_info=task.exception()
-            )
-
     async def start(self) -> None:
         """Schedule the paper release, the deadline, the watermark rotation, and the
         deadlines of unfinished trial attempts (after a restart, from the store)."""
-        self._spawn(self._release_at_start(), f"release-{self.exam.id}")
-        self._spawn(
+        self._tasks.spawn(self._release_at_start(), f"release-{self.exam.id}")
+        self._tasks.spawn(
             self._finalize_at(self.exam.window.ends_at + WRITE_GRACE, mode="exam"),
             f"deadline-{self.exam.id}",
         )
-        self._spawn(self._rotate_nonces(), f"nonces-{self.exam.id}")
+        self._tasks.spawn(self._rotate_nonces(), f"nonces-{self.exam.id}")
         for attempt in await self.server.store.unfinished_attempts(self.exam.id):
             if attempt.mode == "trial":
                 self.schedule_trial_deadline(attempt)
@@ -86,15 +75,13 @@ class ExamRuntime:
         if attempt.id in self._trial_deadlines:
             return
         self._trial_deadlines.add(attempt.id)
-        self._spawn(self._finalize_trial(attempt), f"trial-deadline-{attempt.id}")
+        self._tasks.spawn(self._finalize_trial(attempt), f"trial-deadline-{attempt.id}")
 
     async def close(self) -> None:
         if self._closed:
             return
         self._closed = True
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._tasks.close()
 
     # ------------------------------------------------------------ sessions
 
