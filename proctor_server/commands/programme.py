@@ -154,17 +154,9 @@ def _programme(args: argparse.Namespace, db: ProgrammeDB) -> Programme:
 
 
 def _with_store(db: Path, work: Callable[[Any], Awaitable[T]]) -> T:
-    from proctor_server.store.sqlite import SqliteStore
+    from proctor_server.commands.exam import with_store
 
-    async def go() -> T:
-        store = SqliteStore(db)
-        await store.open()
-        try:
-            return await work(store)
-        finally:
-            await store.close()
-
-    return asyncio.run(go())
+    return with_store(db, work)
 
 
 # ------------------------------------------------------------------ commands
