@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Coroutine
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from proctor_server.store import AttemptRecord, ExamRecord
@@ -14,7 +14,7 @@ from proctor_server.tasks import TaskSet
 from shared.errors import InvalidTransition
 from shared.questions import Question, max_score
 from shared.rules import WRITE_GRACE, default_pass_score
-from shared.states import Trigger
+from shared.states import Effect, Trigger
 from shared.timeutil import to_wire
 
 if TYPE_CHECKING:
@@ -148,7 +148,7 @@ class ExamRuntime:
     ) -> AttemptRecord | None:
         """Finish an attempt (deadline, submit, termination), score it, tell its candidate."""
         try:
-            updated, _ = await self.server.store.transition(
+            updated, effects = await self.server.store.transition(
                 attempt.id,
                 trigger,
                 utcnow(),
@@ -165,19 +165,18 @@ class ExamRuntime:
             updated.score,
             updated.max_score,
         )
-        self.publish(
-            "attempt_finished",
-            attempt=updated.id,
-            state=updated.state.value,
-            reason=reason,
-            score=updated.score,
-            max_score=updated.max_score,
-            passed=updated.passed,
-        )
+        # The transition's effects, carried out here: tell the proctors, report the score.
+        if Effect.NOTIFY_PROCTORS in effects:
+            self.publish(
+                "attempt_finished",
+                attempt=updated.id,
+                state=updated.state.value,
+                reason=reason,
+                score=updated.score,
+                max_score=updated.max_score,
+                passed=updated.passed,
+            )
         session = self.sessions.get(updated.id)
-        if session is not None:
+        if session is not None and Effect.SCORE in effects:
             await session.on_finished(updated, reason)
         return updated
-
-    def remaining(self, now: datetime) -> timedelta:
-        return self.exam.window.remaining(now)

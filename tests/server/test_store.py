@@ -54,6 +54,13 @@ async def attempt_in_progress(store: SqliteStore) -> str:
     return "a-1"
 
 
+async def test_staff_actions_leave_an_audit_trail(store: SqliteStore) -> None:
+    await attempt_in_progress(store)
+    trail = await store.audit_trail()
+    assert [t["action"] for t in trail] == ["ticket_issue", "exam_create"]  # newest first
+    assert trail[0]["detail"]["candidate"] == "C00001"
+
+
 async def test_durability_settings(store: SqliteStore) -> None:
     def pragmas(c: sqlite3.Connection) -> tuple[str, int]:
         return c.execute("PRAGMA journal_mode").fetchone()[0], c.execute(
