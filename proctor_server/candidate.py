@@ -8,7 +8,6 @@ import asyncio
 import hashlib
 import logging
 import secrets
-import sqlite3
 import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -38,6 +37,26 @@ CLOSE_HELLO_TIMEOUT = 4408
 CLOSE_REPLACED = 4409  # a newer connection took over this attempt
 CLOSE_TOO_MANY_ERRORS = 1008
 MAX_PROTOCOL_ERRORS = 50
+
+
+class ExamNotLoaded(ProctorError):
+    """The ticket's exam is not loaded in this process yet (load it, then enter again)."""
+
+    def __init__(self, exam_id: str):
+        super().__init__(f"exam {exam_id} is not loaded")
+        self.exam_id = exam_id
+
+
+class AttemptFinished(RuleError):
+    """Entry to an attempt that is already finished."""
+
+    code = ErrorCode.EXAM_OVER
+
+    def __init__(self, attempt: AttemptRecord):
+        super().__init__(f"this attempt is already {attempt.state.value}")
+        self.attempt = attempt
+
+
 FINISH_REASONS = {
     AttemptState.SUBMITTED: "submitted",
     AttemptState.TIMED_OUT: "time_up",
@@ -134,40 +153,32 @@ class CandidateSession:
                 code=ErrorCode.UNSUPPORTED_PROTOCOL,
             )
         store = self.server.store
-        ticket, found = await store.find_entry(hello.ticket, hello.mode)
-        if ticket is None or ticket.revoked:
-            raise RuleError("this admission ticket is not valid", code=ErrorCode.BAD_TICKET)
-        if hello.exam is not None and hello.exam != ticket.exam_id:
-            raise RuleError("this admission ticket is for another exam", code=ErrorCode.BAD_TICKET)
-        runtime = await self.server.runtime_for(ticket.exam_id)
-        if runtime is None:
-            raise RuleError(
-                "this admission ticket's exam does not exist", code=ErrorCode.BAD_TICKET
-            )
-        exam = runtime.exam
         now = utcnow()
-        if hello.mode == "trial":
-            check_trial(exam.window, now)
-            if found is not None and (found.state.finished or found.ends_at <= now):
-                found = None  # that practice run is over: a new one starts
-        else:
-            if found is not None and found.state.finished:
-                # The candidate missed the result (offline at the deadline, or the link
-                # dropped after submitting): show it again before refusing entry (R17).
-                await self.send(self._result(found, FINISH_REASONS[found.state]))
-            check_entry(
-                exam.window,
-                now,
-                has_attempt=found is not None,
-                finished=found is not None and found.state.finished,
-            )
-        resumed = found is not None
         self.nonce = self._new_nonce()
-        if found is not None:
-            attempt = found
-            await store.add_nonce(attempt.id, self.nonce, now)
-        else:  # the attempt and its first watermark nonce in one transaction
-            attempt = await self._new_attempt(runtime, ticket, hello.mode, now, self.nonce)
+
+        def decide(ticket: TicketRecord | None, found: AttemptRecord | None) -> AttemptRecord:
+            return self._decide(hello, ticket, found, now)
+
+        try:
+            try:  # one write transaction: read the ticket and attempt, decide, write
+                ticket, attempt, resumed = await store.enter(
+                    hello.ticket, hello.mode, self.nonce, now, decide
+                )
+            except ExamNotLoaded as missing:  # first entry to an exam created meanwhile
+                if await self.server.runtime_for(missing.exam_id) is None:
+                    raise RuleError(
+                        "this admission ticket's exam does not exist", code=ErrorCode.BAD_TICKET
+                    ) from None
+                ticket, attempt, resumed = await store.enter(
+                    hello.ticket, hello.mode, self.nonce, now, decide
+                )
+        except AttemptFinished as finished:
+            # The candidate missed the result (offline at the deadline, or the link dropped
+            # after submitting): show it again before refusing entry (R17).
+            await self.send(self._result(finished.attempt, FINISH_REASONS[finished.attempt.state]))
+            raise
+        runtime = self.server.runtimes[ticket.exam_id]
+        exam = runtime.exam
         if attempt.mode == "trial":
             runtime.schedule_trial_deadline(attempt)
         self.ticket, self.runtime, self.attempt = ticket, runtime, attempt
@@ -216,13 +227,41 @@ class CandidateSession:
         )
         await self.release_paper()
 
-    async def _new_attempt(
-        self, runtime: ExamRuntime, ticket: TicketRecord, mode: str, now: datetime, nonce: str
+    def _decide(
+        self,
+        hello: p.Hello,
+        ticket: TicketRecord | None,
+        found: AttemptRecord | None,
+        now: datetime,
+    ) -> AttemptRecord:
+        """The entry decision, inside the store's transaction: the attempt to enter (the one
+        found, or a new one), or a RuleError. Pure but for reading the loaded exams."""
+        if ticket is None or ticket.revoked:
+            raise RuleError("this admission ticket is not valid", code=ErrorCode.BAD_TICKET)
+        if hello.exam is not None and hello.exam != ticket.exam_id:
+            raise RuleError("this admission ticket is for another exam", code=ErrorCode.BAD_TICKET)
+        runtime = self.server.runtimes.get(ticket.exam_id)
+        if runtime is None:
+            raise ExamNotLoaded(ticket.exam_id)
+        exam = runtime.exam
+        if hello.mode == "trial":
+            check_trial(exam.window, now)
+            if found is not None and (found.state.finished or found.ends_at <= now):
+                found = None  # that practice run is over: a new one starts
+        else:
+            if found is not None and found.state.finished:
+                raise AttemptFinished(found)
+            check_entry(exam.window, now, has_attempt=found is not None, finished=False)
+        return found if found is not None else self._new_attempt(runtime, ticket, hello.mode, now)
+
+    @staticmethod
+    def _new_attempt(
+        runtime: ExamRuntime, ticket: TicketRecord, mode: str, now: datetime
     ) -> AttemptRecord:
         exam = runtime.exam
         questions = exam.trial_questions if mode == "trial" else exam.questions
         seed = new_seed()
-        attempt = AttemptRecord(
+        return AttemptRecord(
             id=("t-" if mode == "trial" else "a-") + uuid.uuid4().hex[:16],
             exam_id=exam.id,
             ticket=ticket.token,
@@ -233,16 +272,6 @@ class CandidateSession:
             created_at=now,
             ends_at=trial_window(now).ends_at if mode == "trial" else exam.window.ends_at,
         )
-        try:
-            await self.server.store.create_attempt(attempt, nonce=nonce)
-        except sqlite3.IntegrityError:
-            # Two first connections with one ticket raced: the other one created it.
-            existing = await self.server.store.find_attempt(ticket.token, mode)
-            if existing is None:
-                raise
-            await self.server.store.add_nonce(existing.id, nonce, now)
-            return existing
-        return attempt
 
     def _new_nonce(self) -> str:
         return secrets.token_hex(4)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -108,9 +109,14 @@ class Store(Protocol):
     # attempts
     async def find_attempt(self, ticket: str, mode: str) -> AttemptRecord | None: ...
     async def get_attempt(self, attempt_id: str) -> AttemptRecord | None: ...
-    async def find_entry(
-        self, token: str, mode: str
-    ) -> tuple[TicketRecord | None, AttemptRecord | None]: ...
+    async def enter(
+        self,
+        token: str,
+        mode: str,
+        nonce: str,
+        at: datetime,
+        decide: Callable[[TicketRecord | None, AttemptRecord | None], AttemptRecord],
+    ) -> tuple[TicketRecord, AttemptRecord, bool]: ...
     async def create_attempt(self, attempt: AttemptRecord, *, nonce: str | None = None) -> None: ...
     async def transition(
         self,

@@ -351,62 +351,79 @@ class SqliteStore:
     async def attempts_of_exam(self, exam_id: str) -> list[AttemptRecord]:
         return await self._attempts("exam_id = ? ORDER BY created_at", (exam_id,))
 
-    async def find_entry(
-        self, token: str, mode: str
-    ) -> tuple[TicketRecord | None, AttemptRecord | None]:
-        """A ticket and its latest attempt in this mode, in one read (the join's hot path)."""
+    async def enter(
+        self,
+        token: str,
+        mode: str,
+        nonce: str,
+        at: datetime,
+        decide: Callable[[TicketRecord | None, AttemptRecord | None], AttemptRecord],
+    ) -> tuple[TicketRecord, AttemptRecord, bool]:
+        """A candidate's entry in one write transaction (the join's hot path): read the ticket
+        and its latest attempt in `mode`, let `decide` pick the attempt to enter (the one found,
+        or a new one to insert) or raise, then record the watermark nonce. Returns the ticket,
+        the attempt and whether it was resumed."""
         sql = (
             f"SELECT {self._ATTEMPT_COLS} FROM attempts WHERE ticket = ? AND mode = ? "
             "ORDER BY created_at DESC LIMIT 1"
         )
 
-        def op(c: sqlite3.Connection) -> tuple[Any, Any]:
-            ticket = c.execute(self._TICKET_SQL, (token,)).fetchone()
-            attempt = c.execute(sql, (token, mode)).fetchone() if ticket else None
-            return ticket, attempt
+        def op(c: sqlite3.Connection) -> tuple[TicketRecord, AttemptRecord, bool]:
+            row = c.execute(self._TICKET_SQL, (token,)).fetchone()
+            ticket = None if row is None else self._ticket(row)
+            found_row = c.execute(sql, (token, mode)).fetchone() if ticket else None
+            found = None if found_row is None else self._attempt(found_row)
+            attempt = decide(ticket, found)
+            assert ticket is not None  # decide refuses an unknown ticket
+            resumed = found is not None and attempt.id == found.id
+            if not resumed:
+                self._insert_attempt(c, attempt)
+            c.execute("INSERT INTO nonces VALUES (?,?,?)", (attempt.id, nonce, to_wire(at)))
+            return ticket, attempt, resumed
 
-        ticket_row, attempt_row = await self._read(op)
-        return (
-            None if ticket_row is None else self._ticket(ticket_row),
-            None if attempt_row is None else self._attempt(attempt_row),
-        )
+        return await self._write(op)
 
     async def create_attempt(self, attempt: AttemptRecord, *, nonce: str | None = None) -> None:
         """Insert an attempt with its first state (and its first watermark nonce)."""
-        a = attempt
 
         def op(c: sqlite3.Connection) -> None:
-            c.execute(
-                f"INSERT INTO attempts ({self._ATTEMPT_COLS}) VALUES "
-                "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (
-                    a.id,
-                    a.exam_id,
-                    a.ticket,
-                    a.mode,
-                    a.state.value,
-                    a.seed,
-                    msgspec.json.encode(a.order).decode(),
-                    to_wire(a.created_at),
-                    to_wire(a.ends_at),
-                    _t(a.started_at),
-                    _t(a.finished_at),
-                    a.score,
-                    a.max_score,
-                    a.passed,
-                    int(a.identity_accepted),
-                    int(a.profile_saved),
-                    a.warnings_used,
-                ),
-            )
-            c.execute(
-                "INSERT INTO attempt_states VALUES (?,?,?,?)",
-                (a.id, a.state.value, to_wire(a.created_at), "entered"),
-            )
+            self._insert_attempt(c, attempt)
             if nonce is not None:
-                c.execute("INSERT INTO nonces VALUES (?,?,?)", (a.id, nonce, to_wire(a.created_at)))
+                c.execute(
+                    "INSERT INTO nonces VALUES (?,?,?)",
+                    (attempt.id, nonce, to_wire(attempt.created_at)),
+                )
 
         await self._write(op)
+
+    def _insert_attempt(self, c: sqlite3.Connection, a: AttemptRecord) -> None:
+        c.execute(
+            f"INSERT INTO attempts ({self._ATTEMPT_COLS}) VALUES "
+            "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                a.id,
+                a.exam_id,
+                a.ticket,
+                a.mode,
+                a.state.value,
+                a.seed,
+                msgspec.json.encode(a.order).decode(),
+                to_wire(a.created_at),
+                to_wire(a.ends_at),
+                _t(a.started_at),
+                _t(a.finished_at),
+                a.score,
+                a.max_score,
+                a.passed,
+                int(a.identity_accepted),
+                int(a.profile_saved),
+                a.warnings_used,
+            ),
+        )
+        c.execute(
+            "INSERT INTO attempt_states VALUES (?,?,?,?)",
+            (a.id, a.state.value, to_wire(a.created_at), "entered"),
+        )
 
     async def transition(
         self,
