@@ -39,6 +39,10 @@ class EventBus:
     def _unsubscribe(self, sub: Subscription) -> None:
         self._subs[sub.exam_id].discard(sub)
 
+    def watched(self, exam_id: str) -> bool:
+        """Whether anyone follows this exam (so that events nobody reads are not built)."""
+        return bool(self._subs.get(exam_id))
+
     def publish(self, exam_id: str, event: dict[str, Any]) -> None:
         for sub in list(self._subs.get(exam_id, ())):
             try:

@@ -96,6 +96,8 @@ class ExamRuntime:
             del self.sessions[session.attempt_id]
 
     def publish(self, event_type: str, /, **fields: Any) -> None:
+        if not self.server.bus.watched(self.exam.id):
+            return
         self.server.bus.publish(
             self.exam.id,
             {"type": event_type, "exam": self.exam.id, "at": to_wire(utcnow()), **fields},
