@@ -333,10 +333,10 @@ class SqliteStore:
         rows = await self._read(lambda c: c.execute(sql, args).fetchall())
         return [self._attempt(r) for r in rows]
 
+    _LATEST = "ticket = ? AND mode = ? ORDER BY created_at DESC LIMIT 1"  # a ticket's latest
+
     async def find_attempt(self, ticket: str, mode: str) -> AttemptRecord | None:
-        found = await self._attempts(
-            "ticket = ? AND mode = ? ORDER BY created_at DESC LIMIT 1", (ticket, mode)
-        )
+        found = await self._attempts(self._LATEST, (ticket, mode))
         return found[0] if found else None
 
     async def get_attempt(self, attempt_id: str) -> AttemptRecord | None:
@@ -363,10 +363,7 @@ class SqliteStore:
         and its latest attempt in `mode`, let `decide` pick the attempt to enter (the one found,
         or a new one to insert) or raise, then record the watermark nonce. Returns the ticket,
         the attempt and whether it was resumed."""
-        sql = (
-            f"SELECT {self._ATTEMPT_COLS} FROM attempts WHERE ticket = ? AND mode = ? "
-            "ORDER BY created_at DESC LIMIT 1"
-        )
+        sql = f"SELECT {self._ATTEMPT_COLS} FROM attempts WHERE {self._LATEST}"
 
         def op(c: sqlite3.Connection) -> tuple[TicketRecord, AttemptRecord, bool]:
             row = c.execute(self._TICKET_SQL, (token,)).fetchone()
