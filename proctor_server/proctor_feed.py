@@ -56,39 +56,36 @@ async def serve_proctor(server: Server, ws: ServerConnection) -> None:
         sub.close()
 
 
-def risk_of(attempt: dict[str, Any]) -> float:
-    risk = attempt["risk"]
-    return float(risk) if isinstance(risk, int | float) else 0.0
-
-
 async def exam_snapshot(server: Server, exam_id: str) -> dict[str, Any]:
     runtime = await server.runtime_for(exam_id)
     assert runtime is not None
     exam = runtime.exam
-    attempts = []
     now = utcnow()
-    for a in await server.store.attempts_of_exam(exam_id):
-        ticket = await server.store.get_ticket(a.ticket)
-        violations = await server.store.violations(a.id)
+    ranked: list[tuple[float, dict[str, Any]]] = []
+    for a, ticket, violations in await server.store.exam_overview(exam_id):
         risk = risk_score(violations, now)
-        attempts.append(
-            {
-                "attempt": a.id,
-                "candidate": ticket.candidate_code if ticket else "",
-                "name": mask_name(ticket.name) if ticket else "",
-                "mode": a.mode,
-                "state": a.state.value,
-                "connected": a.id in runtime.sessions,
-                "score": a.score,
-                "max_score": a.max_score,
-                "passed": a.passed,
-                "warnings": a.warnings_used,
-                "violations": len(violations),
-                "risk": risk.score,
-                "risk_reasons": risk.reasons,
-            }
+        ranked.append(
+            (
+                risk.score,
+                {
+                    "attempt": a.id,
+                    "candidate": ticket.candidate_code,
+                    "name": mask_name(ticket.name),
+                    "mode": a.mode,
+                    "state": a.state.value,
+                    "connected": a.id in runtime.sessions,
+                    "score": a.score,
+                    "max_score": a.max_score,
+                    "passed": a.passed,
+                    "warnings": a.warnings_used,
+                    "violations": len(violations),
+                    "risk": risk.score,
+                    "risk_reasons": risk.reasons,
+                },
+            )
         )
-    attempts.sort(key=lambda a: -risk_of(a))  # the most suspicious first
+    ranked.sort(key=lambda pair: -pair[0])  # the most suspicious first
+    attempts = [entry for _, entry in ranked]
     return {
         "type": "snapshot",
         "server_time": to_wire(utcnow()),

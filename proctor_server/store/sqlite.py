@@ -380,18 +380,10 @@ class SqliteStore:
 
         return await self._write(op)
 
-    async def create_attempt(self, attempt: AttemptRecord, *, nonce: str | None = None) -> None:
-        """Insert an attempt with its first state (and its first watermark nonce)."""
-
-        def op(c: sqlite3.Connection) -> None:
-            self._insert_attempt(c, attempt)
-            if nonce is not None:
-                c.execute(
-                    "INSERT INTO nonces VALUES (?,?,?)",
-                    (attempt.id, nonce, to_wire(attempt.created_at)),
-                )
-
-        await self._write(op)
+    async def create_attempt(self, attempt: AttemptRecord) -> None:
+        """Insert an attempt with its first state (staff tools and tests; candidates enter
+        through `enter`)."""
+        await self._write(lambda c: self._insert_attempt(c, attempt))
 
     def _insert_attempt(self, c: sqlite3.Connection, a: AttemptRecord) -> None:
         c.execute(
@@ -769,28 +761,58 @@ class SqliteStore:
 
         await self._write(op)
 
-    async def violations(self, attempt_id: str) -> list[ViolationRecord]:
-        rows = await self._read(
-            lambda c: c.execute(
-                "SELECT id, attempt_id, kind, source, server_at, client_at, ended_at, confidence, "
-                "evidence FROM violations WHERE attempt_id = ? ORDER BY id",
-                (attempt_id,),
-            ).fetchall()
+    _VIOLATION_SQL = (
+        "SELECT id, attempt_id, kind, source, server_at, client_at, ended_at, confidence, "
+        "evidence FROM violations"
+    )
+
+    @staticmethod
+    def _violation(r: tuple[Any, ...]) -> ViolationRecord:
+        return ViolationRecord(
+            id=r[0],
+            attempt_id=r[1],
+            kind=r[2],
+            source=r[3],
+            server_at=from_wire(r[4]),
+            client_at=r[5],
+            ended_at=_dt(r[6]),
+            confidence=r[7],
+            evidence=json.loads(r[8]),
         )
-        return [
-            ViolationRecord(
-                id=r[0],
-                attempt_id=r[1],
-                kind=r[2],
-                source=r[3],
-                server_at=from_wire(r[4]),
-                client_at=r[5],
-                ended_at=_dt(r[6]),
-                confidence=r[7],
-                evidence=json.loads(r[8]),
+
+    async def violations(self, attempt_id: str) -> list[ViolationRecord]:
+        sql = self._VIOLATION_SQL + " WHERE attempt_id = ? ORDER BY id"
+        rows = await self._read(lambda c: c.execute(sql, (attempt_id,)).fetchall())
+        return [self._violation(r) for r in rows]
+
+    async def exam_overview(
+        self, exam_id: str
+    ) -> list[tuple[AttemptRecord, TicketRecord, list[ViolationRecord]]]:
+        """Every attempt of an exam with its ticket and violations, in one read (a proctor's
+        view of thousands of candidates must not cost thousands of queries)."""
+        attempt_sql = (
+            f"SELECT {self._ATTEMPT_COLS} FROM attempts WHERE exam_id = ? ORDER BY created_at"
+        )
+        ticket_sql = self._TICKET_SQL.replace("WHERE token = ?", "WHERE exam_id = ?")
+        violation_sql = (
+            self._VIOLATION_SQL
+            + " WHERE attempt_id IN (SELECT id FROM attempts WHERE exam_id = ?) ORDER BY id"
+        )
+
+        def op(c: sqlite3.Connection) -> tuple[list[Any], list[Any], list[Any]]:
+            return (
+                c.execute(attempt_sql, (exam_id,)).fetchall(),
+                c.execute(ticket_sql, (exam_id,)).fetchall(),
+                c.execute(violation_sql, (exam_id,)).fetchall(),
             )
-            for r in rows
-        ]
+
+        attempt_rows, ticket_rows, violation_rows = await self._read(op)
+        tickets = {row[0]: self._ticket(row) for row in ticket_rows}
+        by_attempt: dict[str, list[ViolationRecord]] = {}
+        for row in violation_rows:
+            by_attempt.setdefault(row[1], []).append(self._violation(row))
+        attempts = [self._attempt(row) for row in attempt_rows]
+        return [(a, tickets[a.ticket], by_attempt.get(a.id, [])) for a in attempts]
 
     # ------------------------------------------------------------ watermark nonces
 
