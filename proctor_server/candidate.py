@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
-from proctor_server.core.conduct import DEVICE_SIGNAL, classify, warning_text
+from proctor_server.core.conduct import classify, warning_text
 from proctor_server.core.paper import AttemptPaper
 from proctor_server.exams import ExamRuntime, utcnow
 from proctor_server.store import AttemptRecord, PhotoRecord, TicketRecord
@@ -25,6 +25,7 @@ from shared.rules import ExamWindow, check_entry, check_trial, trial_window
 from shared.shuffle import new_seed, order_for
 from shared.states import AttemptState, Effect, Trigger
 from shared.timeutil import to_wire
+from shared.vocabulary import EventKind, FinishReason, Mode
 from shared.watermark import mask_name, watermark_text
 
 if TYPE_CHECKING:
@@ -58,9 +59,9 @@ class AttemptFinished(RuleError):
 
 
 FINISH_REASONS = {
-    AttemptState.SUBMITTED: "submitted",
-    AttemptState.TIMED_OUT: "time_up",
-    AttemptState.TERMINATED: "terminated",
+    AttemptState.SUBMITTED: FinishReason.SUBMITTED,
+    AttemptState.TIMED_OUT: FinishReason.TIME_UP,
+    AttemptState.TERMINATED: FinishReason.TERMINATED,
 }
 
 
@@ -256,7 +257,7 @@ class CandidateSession:
 
     @staticmethod
     def _new_attempt(
-        runtime: ExamRuntime, ticket: TicketRecord, mode: str, now: datetime
+        runtime: ExamRuntime, ticket: TicketRecord, mode: Mode, now: datetime
     ) -> AttemptRecord:
         exam = runtime.exam
         questions = exam.trial_questions if mode == "trial" else exam.questions
@@ -321,15 +322,15 @@ class CandidateSession:
         self.nonce = nonce
         await self.send(p.Watermark(text=self._watermark_text(), nonce=nonce))
 
-    async def on_finished(self, attempt: AttemptRecord, reason: str) -> None:
+    async def on_finished(self, attempt: AttemptRecord, reason: FinishReason) -> None:
         self.attempt = attempt
-        if reason == "time_up":
+        if reason is FinishReason.TIME_UP:
             await self.send(p.TimeUp(at=to_wire(utcnow())))
         elif attempt.state is AttemptState.TERMINATED:
             await self.send(p.Terminated(reason=reason))
         await self.send(self._result(attempt, reason))
 
-    def _result(self, attempt: AttemptRecord, reason: str) -> p.Result:
+    def _result(self, attempt: AttemptRecord, reason: FinishReason) -> p.Result:
         return p.Result(
             score=attempt.score or 0,
             max_score=attempt.max_score or 0,
@@ -438,7 +439,7 @@ class CandidateSession:
             client_at=m.at,
             violation=outcome.violation if counts else None,
         )
-        if m.kind == DEVICE_SIGNAL:
+        if m.kind is EventKind.DEVICE_SIGNAL:
             await self._record_signals(m.detail)
         if outcome.warn:
             limit = self.runtime.exam.warning_limit if self.attempt.mode == "exam" else None
@@ -501,7 +502,7 @@ class CandidateSession:
         assert self.attempt is not None and self.runtime is not None
         if self.attempt.state is AttemptState.SUBMITTED:  # a resend: the same result again
             await self.send(p.Ack(id=m.id))
-            await self.send(self._result(self.attempt, "submitted"))
+            await self.send(self._result(self.attempt, FinishReason.SUBMITTED))
             return
         if self.attempt.state is AttemptState.WAITING:
             raise RuleError(
@@ -512,7 +513,7 @@ class CandidateSession:
         self._require_writable(m.id)
         if self.attempt.state is not AttemptState.IN_PROGRESS:
             raise RuleError("the paper is not open yet", code=ErrorCode.NOT_ALLOWED, ref=m.id)
-        finished = await self.runtime.finalize(self.attempt, Trigger.SUBMIT, "submitted")
+        finished = await self.runtime.finalize(self.attempt, Trigger.SUBMIT, FinishReason.SUBMITTED)
         if finished is None:  # the deadline won the race; its result was sent
             raise RuleError("the exam time is over", code=ErrorCode.DEADLINE_PASSED, ref=m.id)
         await self.send(p.Ack(id=m.id))

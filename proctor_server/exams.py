@@ -16,6 +16,7 @@ from shared.questions import Question, max_score
 from shared.rules import WRITE_GRACE, default_pass_score
 from shared.states import Effect, Trigger
 from shared.timeutil import to_wire
+from shared.vocabulary import FinishReason
 
 if TYPE_CHECKING:
     from proctor_server.app import Server
@@ -128,12 +129,12 @@ class ExamRuntime:
             a for a in await self.server.store.unfinished_attempts(self.exam.id) if a.mode == mode
         ]
         await self._all(
-            "finalizing", [self.finalize(a, Trigger.DEADLINE, "time_up") for a in open_]
+            "finalizing", [self.finalize(a, Trigger.DEADLINE, FinishReason.TIME_UP) for a in open_]
         )
 
     async def _finalize_trial(self, attempt: AttemptRecord) -> None:
         await sleep_until(attempt.ends_at + WRITE_GRACE)
-        await self.finalize(attempt, Trigger.DEADLINE, "time_up")
+        await self.finalize(attempt, Trigger.DEADLINE, FinishReason.TIME_UP)
 
     async def _rotate_nonces(self) -> None:
         period = self.server.config.nonce_rotation_s
@@ -146,7 +147,7 @@ class ExamRuntime:
     # ------------------------------------------------------------ finishing
 
     async def finalize(
-        self, attempt: AttemptRecord, trigger: Trigger, reason: str
+        self, attempt: AttemptRecord, trigger: Trigger, reason: FinishReason
     ) -> AttemptRecord | None:
         """Finish an attempt (deadline, submit, termination), score it, tell its candidate."""
         try:

@@ -14,15 +14,13 @@ from typing import Any, Literal
 import msgspec
 
 from shared.errors import ErrorCode, ProtocolError
+from shared.vocabulary import EventKind, FinishReason, Mode
 
 PROTOCOL_VERSION = 1
 MAX_TEXT_FRAME = 64 * 1024  # bytes; a hello or an answer is far smaller
 MAX_IMAGE_BYTES = 2 * 1024 * 1024  # one JPEG
 MAX_HEADER_BYTES = 4096
 MAX_FRAME = MAX_IMAGE_BYTES + MAX_HEADER_BYTES + 4  # the socket's max_size
-
-Mode = Literal["exam", "trial"]
-
 
 class _Msg(msgspec.Struct, tag_field="type", forbid_unknown_fields=False, omit_defaults=False):
     pass
@@ -34,7 +32,7 @@ class _Msg(msgspec.Struct, tag_field="type", forbid_unknown_fields=False, omit_d
 class Hello(_Msg, tag="hello"):
     protocol: int
     ticket: str
-    mode: Mode = "exam"
+    mode: Mode = Mode.EXAM
     client: dict[str, Any] = {}
     exam: str | None = None  # the exam the client expects; a ticket for another is refused
 
@@ -59,7 +57,7 @@ class Answer(_Msg, tag="answer"):
 
 class Event(_Msg, tag="event"):
     id: str
-    kind: str
+    kind: EventKind
     at: str | None = None  # the client's claimed time, kept as evidence only
     detail: dict[str, Any] = {}
 
@@ -163,7 +161,7 @@ class Result(_Msg, tag="result"):
     score: int
     max_score: int
     passed: bool
-    reason: str = "submitted"  # submitted | time_up | terminated
+    reason: FinishReason = FinishReason.SUBMITTED
     counts: bool = True  # False for a trial
 
 

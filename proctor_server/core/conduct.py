@@ -4,37 +4,35 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-# Events that mean the candidate left the exam screen: each one is a violation and a warning.
-LEAVING_EVENTS: dict[str, str] = {
-    "focus_lost": "left_exam_window",
-    "window_minimized": "left_exam_window",
-    "window_hidden": "left_exam_window",
-    "app_inactive": "left_exam_window",
-    "screen_added": "extra_screen",
+from shared.vocabulary import LEAVING_EVENTS, EventKind, ViolationKind
+
+# Events that are violations, and the violation each one records. Leaving the exam screen and
+# connecting a second screen each cost a warning. The events that close a leave
+# (`RETURNING_EVENTS`) and device signals (judged by the server from their figures,
+# `ClientSignals.assess`) are recorded but are not violations themselves.
+VIOLATING_EVENTS: dict[EventKind, ViolationKind] = {
+    **{kind: ViolationKind.LEFT_EXAM_WINDOW for kind in LEAVING_EVENTS},
+    EventKind.SCREEN_ADDED: ViolationKind.EXTRA_SCREEN,
 }
-# Events that close a leave (recorded, not violations).
-RETURN_EVENTS = frozenset(
-    {"focus_back", "window_restored", "window_shown", "app_active", "screen_removed"}
-)
-# Device findings the client reports (cameras, virtual machine probes): the server judges
-# the raw figures itself (`ClientSignals.assess`); the client's own verdict is not a violation.
-DEVICE_SIGNAL = "device_signal"
 
 
 @dataclass(frozen=True, slots=True)
 class EventOutcome:
-    violation: str | None  # violation kind to record, if any
+    violation: ViolationKind | None  # violation kind to record, if any
     warn: bool  # whether the candidate gets a warning (and one warning is used)
 
 
-def classify(kind: str) -> EventOutcome:
-    if kind in LEAVING_EVENTS:
-        return EventOutcome(LEAVING_EVENTS[kind], warn=True)
-    return EventOutcome(None, warn=False)
+def classify(kind: EventKind) -> EventOutcome:
+    violation = VIOLATING_EVENTS.get(kind)
+    return EventOutcome(violation, warn=violation is not None)
 
 
-def warning_text(kind: str, used: int, limit: int | None) -> str:
-    what = "A second screen was connected" if kind == "screen_added" else "You left the exam screen"
+def warning_text(kind: EventKind, used: int, limit: int | None) -> str:
+    what = (
+        "A second screen was connected"
+        if kind is EventKind.SCREEN_ADDED
+        else "You left the exam screen"
+    )
     if limit is None:
         return f"{what}. This has been recorded for the proctor. Stay on the exam screen."
     left = max(limit - used, 0)

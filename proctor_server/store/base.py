@@ -1,94 +1,29 @@
-"""Records and the store interface. A PostgreSQL store implements the same `Store`."""
+"""The store interface. SQLite implements it; a PostgreSQL store implements the same `Store`."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Protocol
 
+from proctor_server.core.records import (
+    AttemptRecord,
+    ExamRecord,
+    PhotoRecord,
+    TicketRecord,
+    ViolationRecord,
+)
 from shared.questions import Question
-from shared.rules import ExamWindow
-from shared.shuffle import PaperOrder
-from shared.states import AttemptState, Effect, Trigger
+from shared.states import Effect, Trigger
 
-
-@dataclass(frozen=True, slots=True)
-class ExamRecord:
-    id: str
-    title: str
-    starts_at: datetime
-    duration: timedelta
-    questions: list[Question]
-    trial_questions: list[Question]
-    pass_score: int
-    snapshot_interval_s: int = 30
-    warning_limit: int | None = 3
-    created_at: datetime | None = None
-
-    @property
-    def window(self) -> ExamWindow:
-        return ExamWindow(self.starts_at, self.duration)
-
-
-@dataclass(frozen=True, slots=True)
-class TicketRecord:
-    token: str
-    exam_id: str
-    candidate_code: str
-    name: str
-    email: str | None = None
-    phone: str | None = None
-    reference_photo: str | None = None  # path under the data dir
-    revoked: bool = False
-
-
-@dataclass(slots=True)
-class AttemptRecord:
-    id: str
-    exam_id: str
-    ticket: str
-    mode: str  # exam | trial
-    state: AttemptState
-    seed: str
-    order: PaperOrder
-    created_at: datetime
-    ends_at: datetime  # the deadline of this attempt (the exam's, or the trial's)
-    started_at: datetime | None = None
-    finished_at: datetime | None = None
-    score: int | None = None
-    max_score: int | None = None
-    passed: bool | None = None
-    identity_accepted: bool = False
-    profile_saved: bool = False
-    warnings_used: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class PhotoRecord:
-    id: str
-    attempt_id: str
-    kind: str  # identity_photo | snapshot | reference
-    client_id: str
-    path: str
-    sha256: str
-    size: int
-    received_at: datetime
-    accepted: bool | None = None
-    reasons: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True, slots=True)
-class ViolationRecord:
-    id: int
-    attempt_id: str
-    kind: str
-    source: str  # client | server | proctor
-    server_at: datetime
-    client_at: str | None
-    ended_at: datetime | None
-    confidence: float
-    evidence: dict[str, Any]
+__all__ = [
+    "AttemptRecord",
+    "ExamRecord",
+    "PhotoRecord",
+    "Store",
+    "TicketRecord",
+    "ViolationRecord",
+]
 
 
 class Store(Protocol):

@@ -27,13 +27,14 @@ from proctor_server.store.base import (
     TicketRecord,
     ViolationRecord,
 )
+from proctor_server.core.session import check_write
 from proctor_server.store.files import BlobDir
 from proctor_server.store.migrations import migrate
-from shared.errors import ErrorCode, RuleError
 from shared.questions import Question, encode_bank, max_score, parse_bank, score
 from shared.shuffle import PaperOrder
 from shared.states import AttemptState, Effect, Trigger, transition
 from shared.timeutil import from_wire, to_wire
+from shared.vocabulary import Mode, Source, ViolationKind
 
 T = TypeVar("T")
 Op = Callable[[sqlite3.Connection], Any]
@@ -312,7 +313,7 @@ class SqliteStore:
             id=r[0],
             exam_id=r[1],
             ticket=r[2],
-            mode=r[3],
+            mode=Mode(r[3]),
             state=AttemptState(r[4]),
             seed=r[5],
             order=msgspec.json.decode(r[6], type=PaperOrder),
@@ -502,23 +503,15 @@ class SqliteStore:
     # ------------------------------------------------------------ client writes
 
     @staticmethod
-    def _require_open(c: sqlite3.Connection, attempt_id: str, *, paper: bool) -> None:
-        """Refuse a write to a finished attempt (checked in the write's own transaction)."""
-        row = c.execute("SELECT state FROM attempts WHERE id = ?", (attempt_id,)).fetchone()
+    def _require_open(
+        c: sqlite3.Connection, attempt_id: str, at: datetime, *, paper: bool
+    ) -> None:
+        """Refuse a write the attempt no longer takes, checked in the write's own transaction
+        by the same rule the session applies (`core.session.check_write`)."""
+        row = c.execute("SELECT state, ends_at FROM attempts WHERE id = ?", (attempt_id,)).fetchone()
         if row is None:
             raise KeyError(attempt_id)
-        state = AttemptState(row[0])
-        if state is AttemptState.TIMED_OUT:
-            raise RuleError("the exam time is over", code=ErrorCode.DEADLINE_PASSED)
-        if state.finished:
-            raise RuleError(f"the attempt is {state.value}", code=ErrorCode.EXAM_OVER)
-        if paper and state is not AttemptState.IN_PROGRESS:
-            code = (
-                ErrorCode.IDENTITY_REQUIRED
-                if state is AttemptState.WAITING
-                else ErrorCode.NOT_ALLOWED
-            )
-            raise RuleError("the paper is not open yet", code=code)
+        check_write(AttemptState(row[0]), from_wire(row[1]), at, needs_paper=paper)
 
     @staticmethod
     def _claim(c: sqlite3.Connection, attempt_id: str, client_id: str, kind: str, at: str) -> bool:
@@ -538,7 +531,7 @@ class SqliteStore:
         def op(c: sqlite3.Connection) -> bool:
             if not self._claim(c, attempt_id, client_id, "answer", when):
                 return False
-            self._require_open(c, attempt_id, paper=True)
+            self._require_open(c, attempt_id, at, paper=True)
             c.execute(
                 "INSERT INTO answers VALUES (?,?,?,?,?) ON CONFLICT (attempt_id, question) "
                 "DO UPDATE SET choice=excluded.choice, client_id=excluded.client_id, "
@@ -576,7 +569,7 @@ class SqliteStore:
         def op(c: sqlite3.Connection) -> bool:
             if not self._claim(c, attempt_id, client_id, "event", when):
                 return False
-            self._require_open(c, attempt_id, paper=False)
+            self._require_open(c, attempt_id, at, paper=False)
             c.execute(
                 "INSERT INTO events VALUES (?,?,?,?,?,?)",
                 (attempt_id, client_id, kind, client_at, when, json.dumps(detail)),
@@ -654,7 +647,7 @@ class SqliteStore:
         def op(c: sqlite3.Connection) -> bool:
             if not self._claim(c, photo.attempt_id, photo.client_id, photo.kind, when):
                 return False
-            self._require_open(c, photo.attempt_id, paper=False)
+            self._require_open(c, photo.attempt_id, photo.received_at, paper=False)
             c.execute(
                 "INSERT INTO photos VALUES (?,?,?,?,?,?,?,?,?,?)",
                 (
@@ -771,8 +764,8 @@ class SqliteStore:
         return ViolationRecord(
             id=r[0],
             attempt_id=r[1],
-            kind=r[2],
-            source=r[3],
+            kind=ViolationKind(r[2]),
+            source=Source(r[3]),
             server_at=from_wire(r[4]),
             client_at=r[5],
             ended_at=_dt(r[6]),
