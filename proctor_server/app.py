@@ -4,13 +4,11 @@ live exam's timers from the store; shutdown runs in a fixed order."""
 
 from __future__ import annotations
 
-import asyncio
 import importlib.util
 import logging
 from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,8 +28,10 @@ from proctor_server.analysis import (
 )
 from proctor_server.bus import EventBus
 from proctor_server.candidate import CandidateSession
-from proctor_server.exams import ExamRuntime, utcnow
+from proctor_server.clock import SYSTEM_CLOCK, Clock
+from proctor_server.exams import ExamRegistry, ExamRuntime, RuntimeDeps
 from proctor_server.proctor_feed import serve_proctor
+from proctor_server.session.deps import SessionDeps
 from proctor_server.store import SqliteStore
 from proctor_server.tasks import TaskSet
 from shared import protocol as p
@@ -55,19 +55,42 @@ class ServerConfig:
 
 
 class Server:
-    def __init__(self, config: ServerConfig):
+    """The composition root: builds the store, the clock, the bus, analysis and the exams,
+    and hands each part only what it uses."""
+
+    def __init__(self, config: ServerConfig, clock: Clock = SYSTEM_CLOCK):
         self.config = config
+        self.clock = clock
         self.store = SqliteStore(config.db, config.data_dir)
-        self.bus = EventBus()
-        self.runtimes: dict[str, ExamRuntime] = {}
-        self._runtime_lock = asyncio.Lock()
-        self._ws: WsServer | None = None
         self._tasks = TaskSet("server")
+        self.bus = EventBus()
+        self._ws: WsServer | None = None
         self._ready = False
         self._closed = False
         self.identity: IdentityChecker = JpegSanityChecker()
         self.analyzer: SnapshotAnalyzer = NoAnalysis()
         self.signals: ClientSignals = _device_signals()
+        self.exams = ExamRegistry(self._runtime_deps())
+        self._session_deps = self._build_session_deps()
+
+    def _runtime_deps(self) -> RuntimeDeps:
+        return RuntimeDeps(
+            store=self.store,
+            clock=self.clock,
+            bus=self.bus,
+            analyzer=self.analyzer,
+            nonce_rotation_s=self.config.nonce_rotation_s,
+        )
+
+    def _build_session_deps(self) -> SessionDeps:
+        return SessionDeps(
+            store=self.store,
+            clock=self.clock,
+            exams=self.exams,
+            identity=self.identity,
+            signals=self.signals,
+            hello_timeout_s=self.config.hello_timeout_s,
+        )
 
     # ------------------------------------------------------------ addresses
 
@@ -91,9 +114,10 @@ class Server:
         await self.store.open()
         if self.config.analysis == "faces":
             self._load_face_analysis()
-        now = utcnow()
-        for exam in await self.store.list_live_exams(now):
-            await self.runtime_for(exam.id)
+            self.exams = ExamRegistry(self._runtime_deps())
+            self._session_deps = self._build_session_deps()
+        for exam in await self.store.list_live_exams(self.clock.now()):
+            await self.exams.load(exam.id)
         self._ws = await serve(
             self._handle,
             self.config.host,
@@ -125,58 +149,34 @@ class Server:
         if self._ws is not None:
             self._ws.close(close_connections=True)
             await self._ws.wait_closed()
-        for runtime in self.runtimes.values():
-            await runtime.close()
+        await self.exams.close()
         await self._tasks.close()
         await self.analyzer.close()
         self.bus.close()
         await self.store.close()
 
     async def runtime_for(self, exam_id: str) -> ExamRuntime | None:
-        runtime = self.runtimes.get(exam_id)
-        if runtime is not None:
-            return runtime
-        async with self._runtime_lock:
-            runtime = self.runtimes.get(exam_id)
-            if runtime is None:
-                exam = await self.store.get_exam(exam_id)
-                if exam is None:
-                    return None
-                runtime = ExamRuntime(self, exam)
-                self.runtimes[exam_id] = runtime
-                await runtime.start()
-        return runtime
+        """The runtime of an exam, loading it on first use (None: no such exam)."""
+        return await self.exams.load(exam_id)
 
     def spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
         """Run background work owned by the server (cancelled at shutdown)."""
         self._tasks.spawn(coro, name)
 
-    def analyze_snapshot(
-        self, runtime: ExamRuntime, attempt_id: str, photo_id: str, jpeg: bytes, at: datetime
-    ) -> None:
-        async def work() -> None:
-            drafts = await self.analyzer.analyze(attempt_id, photo_id, jpeg, at)
-            for draft in drafts:
-                runtime.publish(
-                    "flag",
-                    attempt=attempt_id,
-                    kind=draft.kind,
-                    confidence=draft.confidence,
-                    snapshot=photo_id,
-                )
-
-        self.spawn(work(), f"analyze-{photo_id}")
+    @property
+    def runtimes(self) -> dict[str, ExamRuntime]:
+        return {runtime.exam.id: runtime for runtime in self.exams}
 
     # ------------------------------------------------------------ connections
 
     def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
-        return http.route(request, self._ready)
+        return http.route(request, self._ready, self.clock.now())
 
     async def _handle(self, ws: ServerConnection) -> None:
         assert ws.request is not None
         path = ws.request.path.split("?", 1)[0]
         if path == "/ws/candidate":
-            await CandidateSession(self, ws).run()
+            await CandidateSession(self._session_deps, ws).run()
         elif path == "/ws/proctor":
             await serve_proctor(self, ws)
         elif path == "/ws/bandwidth":
@@ -190,7 +190,7 @@ class Server:
                 size = len(message) if isinstance(message, bytes) else len(message.encode())
                 await ws.send(
                     f'{{"type": "bandwidth_ack", "bytes": {size}, '
-                    f'"server_time": "{to_wire(utcnow())}"}}'
+                    f'"server_time": "{to_wire(self.clock.now())}"}}'
                 )
         except ConnectionClosed:
             pass

@@ -1,82 +1,98 @@
-"""One live exam on this server: its timers (paper release, deadline, watermark rotation),
-its connected candidates, and finalizing attempts. Rebuilt from the store after a restart."""
+"""One live exam on this server: its timers (paper release, deadlines, watermark rotation),
+its connected candidates, and finalizing attempts. Rebuilt from the store after a restart.
+
+A runtime takes what it uses (the store, the clock, a publish function, the snapshot
+analyzer), not the server; `ExamRegistry` holds the runtimes of one process."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from collections.abc import Coroutine, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
 
-from proctor_server.store import AttemptRecord, ExamRecord
+from proctor_server.analysis import SnapshotAnalyzer
+from proctor_server.bus import EventBus
+from proctor_server.clock import Clock
+from proctor_server.core.records import AttemptRecord, ExamRecord
+from proctor_server.core.session import pass_score_for, questions_for
+from proctor_server.store import Store
 from proctor_server.tasks import TaskSet
 from shared.errors import InvalidTransition
-from shared.questions import Question, max_score
-from shared.rules import WRITE_GRACE, default_pass_score
+from shared.questions import Question
+from shared.rules import WRITE_GRACE
 from shared.states import Effect, Trigger
 from shared.timeutil import to_wire
-from shared.vocabulary import FinishReason
-
-if TYPE_CHECKING:
-    from proctor_server.app import Server
-    from proctor_server.candidate import CandidateSession
+from shared.vocabulary import FinishReason, Mode
 
 log = logging.getLogger(__name__)
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+class LiveSession(Protocol):
+    """A candidate's live connection to one attempt, as the runtime drives it."""
+
+    @property
+    def attempt_id(self) -> str: ...
+    @property
+    def mode(self) -> Mode: ...
+    @property
+    def peer(self) -> str: ...
+    async def release_paper(self) -> None: ...
+    async def rotate_nonce(self) -> None: ...
+    async def on_finished(
+        self, attempt: AttemptRecord, reason: FinishReason, note: str
+    ) -> None: ...
+    async def replaced(self) -> None: ...
 
 
-async def sleep_until(moment: datetime) -> None:
-    """Sleep until the server clock reaches `moment` (re-checked after each wake-up)."""
-    while True:
-        delay = (moment - utcnow()).total_seconds()
-        if delay <= 0:
-            return
-        await asyncio.sleep(min(delay, 3600))
+@dataclass(frozen=True, slots=True)
+class RuntimeDeps:
+    store: Store
+    clock: Clock
+    bus: EventBus
+    analyzer: SnapshotAnalyzer
+    nonce_rotation_s: float
 
 
 class ExamRuntime:
-    def __init__(self, server: Server, exam: ExamRecord):
-        self.server = server
+    def __init__(self, deps: RuntimeDeps, exam: ExamRecord):
+        self.deps = deps
         self.exam = exam
-        self.sessions: dict[str, CandidateSession] = {}
+        self.sessions: dict[str, LiveSession] = {}
         self._tasks = TaskSet(f"exam {exam.id}")
-        self._trial_deadlines: set[str] = set()
+        self._deadlines: set[str] = set()  # attempts with a deadline of their own scheduled
         self._closed = False
 
     # ------------------------------------------------------------ rules of this exam
 
     def questions_for(self, attempt: AttemptRecord) -> list[Question]:
-        return self.exam.trial_questions if attempt.mode == "trial" else self.exam.questions
+        return questions_for(self.exam, attempt.mode)
 
     def pass_score_for(self, attempt: AttemptRecord) -> int:
-        if attempt.mode == "trial":
-            return default_pass_score(max_score(self.exam.trial_questions))
-        return self.exam.pass_score
+        return pass_score_for(self.exam, attempt.mode)
 
     # ------------------------------------------------------------ lifecycle
 
     async def start(self) -> None:
         """Schedule the paper release, the deadline, the watermark rotation, and the
-        deadlines of unfinished trial attempts (after a restart, from the store)."""
+        deadlines of unfinished attempts that have their own (after a restart, from the store)."""
         self._tasks.spawn(self._release_at_start(), f"release-{self.exam.id}")
-        self._tasks.spawn(
-            self._finalize_at(self.exam.window.ends_at + WRITE_GRACE, mode="exam"),
-            f"deadline-{self.exam.id}",
-        )
+        self._tasks.spawn(self._finalize_exam(), f"deadline-{self.exam.id}")
         self._tasks.spawn(self._rotate_nonces(), f"nonces-{self.exam.id}")
-        for attempt in await self.server.store.unfinished_attempts(self.exam.id):
-            if attempt.mode == "trial":
-                self.schedule_trial_deadline(attempt)
+        for attempt in await self.deps.store.unfinished_attempts(self.exam.id):
+            self.schedule_deadline(attempt)
 
-    def schedule_trial_deadline(self, attempt: AttemptRecord) -> None:
-        if attempt.id in self._trial_deadlines:
+    def schedule_deadline(self, attempt: AttemptRecord) -> None:
+        """A trial's deadline, or an exam attempt's own later one (extra time), is its own
+        timer; the exam's common deadline covers every other attempt."""
+        if attempt.mode is Mode.EXAM and attempt.ends_at <= self.exam.window.ends_at:
             return
-        self._trial_deadlines.add(attempt.id)
-        self._tasks.spawn(self._finalize_trial(attempt), f"trial-deadline-{attempt.id}")
+        if attempt.id in self._deadlines:
+            return
+        self._deadlines.add(attempt.id)
+        self._tasks.spawn(self._finalize_own(attempt), f"attempt-deadline-{attempt.id}")
 
     async def close(self) -> None:
         if self._closed:
@@ -86,23 +102,43 @@ class ExamRuntime:
 
     # ------------------------------------------------------------ sessions
 
-    def attach(self, session: CandidateSession) -> CandidateSession | None:
+    def attach(self, session: LiveSession) -> LiveSession | None:
         """Register a live connection for an attempt; return the one it replaces."""
         old = self.sessions.get(session.attempt_id)
         self.sessions[session.attempt_id] = session
         return old if old is not session else None
 
-    def detach(self, session: CandidateSession) -> None:
+    def detach(self, session: LiveSession) -> None:
         if self.sessions.get(session.attempt_id) is session:
             del self.sessions[session.attempt_id]
 
     def publish(self, event_type: str, /, **fields: Any) -> None:
-        if not self.server.bus.watched(self.exam.id):
+        bus = self.deps.bus
+        if not bus.watched(self.exam.id):
             return
-        self.server.bus.publish(
+        bus.publish(
             self.exam.id,
-            {"type": event_type, "exam": self.exam.id, "at": to_wire(utcnow()), **fields},
+            {
+                "type": event_type,
+                "exam": self.exam.id,
+                "at": to_wire(self.deps.clock.now()),
+                **fields,
+            },
         )
+
+    def analyze_snapshot(self, attempt_id: str, photo_id: str, jpeg: bytes, at: datetime) -> None:
+        async def work() -> None:
+            drafts = await self.deps.analyzer.analyze(attempt_id, photo_id, jpeg, at)
+            for draft in drafts:
+                self.publish(
+                    "flag",
+                    attempt=attempt_id,
+                    kind=draft.kind,
+                    confidence=draft.confidence,
+                    snapshot=photo_id,
+                )
+
+        self._tasks.spawn(work(), f"analyze-{photo_id}")
 
     # ------------------------------------------------------------ timers
 
@@ -119,27 +155,32 @@ class ExamRuntime:
                 )
 
     async def _release_at_start(self) -> None:
-        await sleep_until(self.exam.starts_at)
-        waiting = [s for s in self.sessions.values() if s.attempt_mode == "exam"]
+        await self.deps.clock.sleep_until(self.exam.starts_at)
+        waiting = [s for s in self.sessions.values() if s.mode is Mode.EXAM]
         await self._all("paper release", [s.release_paper() for s in waiting])
 
-    async def _finalize_at(self, moment: datetime, *, mode: str) -> None:
-        await sleep_until(moment)
+    async def _finalize_exam(self) -> None:
+        ends_at = self.exam.window.ends_at
+        await self.deps.clock.sleep_until(ends_at + WRITE_GRACE)
         open_ = [
-            a for a in await self.server.store.unfinished_attempts(self.exam.id) if a.mode == mode
+            a
+            for a in await self.deps.store.unfinished_attempts(self.exam.id)
+            if a.mode is Mode.EXAM and a.ends_at <= ends_at
         ]
         await self._all(
-            "finalizing", [self.finalize(a, Trigger.DEADLINE, FinishReason.TIME_UP) for a in open_]
+            "finalizing",
+            [self.finalize(a, Trigger.DEADLINE, FinishReason.TIME_UP) for a in open_],
         )
 
-    async def _finalize_trial(self, attempt: AttemptRecord) -> None:
-        await sleep_until(attempt.ends_at + WRITE_GRACE)
+    async def _finalize_own(self, attempt: AttemptRecord) -> None:
+        await self.deps.clock.sleep_until(attempt.ends_at + WRITE_GRACE)
         await self.finalize(attempt, Trigger.DEADLINE, FinishReason.TIME_UP)
 
     async def _rotate_nonces(self) -> None:
-        period = self.server.config.nonce_rotation_s
-        while not self.exam.window.over(utcnow()):
-            await asyncio.sleep(period)
+        clock = self.deps.clock
+        period = timedelta(seconds=self.deps.nonce_rotation_s)
+        while not self.exam.window.over(clock.now()):
+            await clock.sleep_until(clock.now() + period)
             await self._all(
                 "watermark rotation", [s.rotate_nonce() for s in self.sessions.values()]
             )
@@ -147,15 +188,16 @@ class ExamRuntime:
     # ------------------------------------------------------------ finishing
 
     async def finalize(
-        self, attempt: AttemptRecord, trigger: Trigger, reason: FinishReason
+        self, attempt: AttemptRecord, trigger: Trigger, reason: FinishReason, note: str = ""
     ) -> AttemptRecord | None:
-        """Finish an attempt (deadline, submit, termination), score it, tell its candidate."""
+        """Finish an attempt (deadline, submit, termination), score it, tell its candidate.
+        `note`: the words given for a termination, shown to the candidate and kept."""
         try:
-            updated, effects = await self.server.store.transition(
+            updated, effects = await self.deps.store.transition(
                 attempt.id,
                 trigger,
-                utcnow(),
-                reason,
+                self.deps.clock.now(),
+                note or reason,
                 questions=self.questions_for(attempt),
                 pass_score=self.pass_score_for(attempt),
             )
@@ -175,11 +217,52 @@ class ExamRuntime:
                 attempt=updated.id,
                 state=updated.state.value,
                 reason=reason,
+                note=note or None,
                 score=updated.score,
                 max_score=updated.max_score,
                 passed=updated.passed,
             )
         session = self.sessions.get(updated.id)
         if session is not None and Effect.SCORE in effects:
-            await session.on_finished(updated, reason)
+            await session.on_finished(updated, reason, note)
         return updated
+
+
+class ExamRegistry:
+    """The exams this process runs, loaded on first use and closed together."""
+
+    def __init__(self, deps: RuntimeDeps):
+        self._deps = deps
+        self._runtimes: dict[str, ExamRuntime] = {}
+        self._lock = asyncio.Lock()
+
+    def loaded(self, exam_id: str) -> ExamRuntime | None:
+        return self._runtimes.get(exam_id)
+
+    async def load(self, exam_id: str) -> ExamRuntime | None:
+        runtime = self._runtimes.get(exam_id)
+        if runtime is not None:
+            return runtime
+        async with self._lock:
+            runtime = self._runtimes.get(exam_id)
+            if runtime is None:
+                exam = await self._deps.store.get_exam(exam_id)
+                if exam is None:
+                    return None
+                runtime = ExamRuntime(self._deps, exam)
+                self._runtimes[exam_id] = runtime
+                await runtime.start()
+        return runtime
+
+    def __iter__(self) -> Iterator[ExamRuntime]:
+        return iter(list(self._runtimes.values()))
+
+    def __getitem__(self, exam_id: str) -> ExamRuntime:
+        return self._runtimes[exam_id]
+
+    def __contains__(self, exam_id: object) -> bool:
+        return exam_id in self._runtimes
+
+    async def close(self) -> None:
+        for runtime in self:
+            await runtime.close()

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import datetime
 from importlib import resources
 from urllib.parse import parse_qs, urlsplit
 
 from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
-from proctor_server.exams import utcnow
 from shared.timeutil import to_wire
 
 WS_PATHS = frozenset({"/ws/candidate", "/ws/proctor", "/ws/bandwidth"})
@@ -44,7 +44,7 @@ def json_response(status: int, payload: object) -> Response:
     return response(status, json.dumps(payload).encode(), "application/json")
 
 
-def route(request: Request, ready: bool) -> Response | None:
+def route(request: Request, ready: bool, now: datetime) -> Response | None:
     """An HTTP response for `request`, or None to go on with the WebSocket handshake."""
     parts = urlsplit(request.path)
     path = parts.path
@@ -53,7 +53,7 @@ def route(request: Request, ready: bool) -> Response | None:
     if path == "/healthz":
         status = 200 if ready else 503
         return json_response(
-            status, {"status": "ok" if ready else "starting", "server_time": to_wire(utcnow())}
+            status, {"status": "ok" if ready else "starting", "server_time": to_wire(now)}
         )
     if path == "/bandwidth":
         return _download(parse_qs(parts.query))

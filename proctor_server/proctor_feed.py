@@ -13,7 +13,6 @@ from urllib.parse import parse_qs, urlsplit
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
-from proctor_server.exams import utcnow
 from proctor_server.vision.risk import risk_score
 from shared.timeutil import to_wire
 from shared.watermark import mask_name
@@ -60,7 +59,7 @@ async def exam_snapshot(server: Server, exam_id: str) -> dict[str, Any]:
     runtime = await server.runtime_for(exam_id)
     assert runtime is not None
     exam = runtime.exam
-    now = utcnow()
+    now = server.clock.now()
     ranked: list[tuple[float, dict[str, Any]]] = []
     for a, ticket, violations in await server.store.exam_overview(exam_id):
         risk = risk_score(violations, now)
@@ -88,7 +87,7 @@ async def exam_snapshot(server: Server, exam_id: str) -> dict[str, Any]:
     attempts = [entry for _, entry in ranked]
     return {
         "type": "snapshot",
-        "server_time": to_wire(utcnow()),
+        "server_time": to_wire(server.clock.now()),
         "exam": {
             "id": exam.id,
             "title": exam.title,

@@ -11,7 +11,14 @@ from datetime import datetime
 from proctor_server.core.records import AttemptRecord, ExamRecord, TicketRecord
 from shared.errors import ErrorCode, RuleError
 from shared.questions import Question, max_score
-from shared.rules import WRITE_GRACE, check_entry, check_trial, default_pass_score, trial_window
+from shared.rules import (
+    WRITE_GRACE,
+    ExamWindow,
+    check_entry,
+    check_trial,
+    default_pass_score,
+    trial_window,
+)
 from shared.shuffle import order_for
 from shared.states import AttemptState
 from shared.vocabulary import FinishReason, Mode
@@ -39,16 +46,14 @@ class Fresh:
 
 def decide_entry(
     mode: Mode,
-    expected_exam: str | None,
-    ticket: TicketRecord | None,
+    ticket: TicketRecord,
     exam: ExamRecord,
     found: AttemptRecord | None,
     now: datetime,
     fresh: Fresh,
 ) -> AttemptRecord:
-    """The attempt this hello enters: the one found, or a new one; RuleError when refused."""
-    check_ticket(ticket, expected_exam)
-    assert ticket is not None
+    """The attempt a valid ticket's hello enters (`check_ticket` first): the one found, or a
+    new one; RuleError when entry is refused."""
     if mode is Mode.TRIAL:
         check_trial(exam.window, now)
         if found is not None and (found.state.finished or found.ends_at <= now):
@@ -60,11 +65,13 @@ def decide_entry(
     return found if found is not None else new_attempt(exam, ticket, mode, now, fresh)
 
 
-def check_ticket(ticket: TicketRecord | None, expected_exam: str | None) -> None:
+def check_ticket(ticket: TicketRecord | None, expected_exam: str | None) -> TicketRecord:
+    """The ticket when it admits to `expected_exam` (any exam when None); RuleError if not."""
     if ticket is None or ticket.revoked:
         raise RuleError("this admission ticket is not valid", code=ErrorCode.BAD_TICKET)
     if expected_exam is not None and expected_exam != ticket.exam_id:
         raise RuleError("this admission ticket is for another exam", code=ErrorCode.BAD_TICKET)
+    return ticket
 
 
 def new_attempt(
@@ -153,3 +160,16 @@ def finish_reason(state: AttemptState) -> FinishReason:
 def event_counts(attempt: AttemptRecord) -> bool:
     """Whether conduct events count against this attempt (the exam, with the paper open)."""
     return attempt.mode is Mode.EXAM and attempt.state is AttemptState.IN_PROGRESS
+
+
+def attempt_window(exam: ExamRecord, attempt: AttemptRecord) -> ExamWindow:
+    """The window this attempt's candidate is shown: the exam's, or a trial's own run."""
+    if attempt.mode is Mode.TRIAL:
+        return ExamWindow(attempt.created_at, attempt.ends_at - attempt.created_at)
+    return exam.window
+
+
+def paper_due(attempt: AttemptRecord, exam: ExamRecord, now: datetime) -> bool:
+    """Whether a verified attempt's paper is released now (the exam has started; a trial
+    starts when it is entered)."""
+    return attempt.state is AttemptState.VERIFIED and attempt_window(exam, attempt).started(now)

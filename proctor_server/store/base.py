@@ -13,6 +13,7 @@ from proctor_server.core.records import (
     TicketRecord,
     ViolationRecord,
 )
+from proctor_server.store.files import BlobDir
 from shared.questions import Question
 from shared.states import Effect, Trigger
 
@@ -28,6 +29,10 @@ __all__ = [
 
 class Store(Protocol):
     """What the server needs from persistence. Every write is durable when it returns."""
+
+    blobs: BlobDir  # photo files, written whole before their rows
+
+    def photo_id(self, attempt_id: str, client_id: str) -> str: ...
 
     async def open(self) -> None: ...
     async def close(self) -> None: ...

@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 
 import msgspec
 
+from proctor_server.core.session import check_write
 from proctor_server.store.base import (
     AttemptRecord,
     ExamRecord,
@@ -27,7 +28,6 @@ from proctor_server.store.base import (
     TicketRecord,
     ViolationRecord,
 )
-from proctor_server.core.session import check_write
 from proctor_server.store.files import BlobDir
 from proctor_server.store.migrations import migrate
 from shared.questions import Question, encode_bank, max_score, parse_bank, score

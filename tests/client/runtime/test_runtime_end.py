@@ -11,6 +11,7 @@ from proctor_client.core.state import ClientState, Phase
 from proctor_client.runtime.runtime import ExamRuntime
 from proctor_server.app import ServerConfig, run_server
 from shared.states import Trigger
+from shared.vocabulary import FinishReason
 from tests.support.exam_env import Env
 
 ADDRESS = ("张三丰", "13800000000", "1 Chang'an Avenue, Beijing", "100000")
@@ -53,12 +54,14 @@ async def test_a_terminated_attempt_shows_termination_then_the_result(
     state = await into_exam(runtime, photo)
     attempt = await env.server.store.get_attempt(state.session or "")
     assert attempt is not None
-    await env.server.runtimes[exam_id].finalize(attempt, Trigger.TERMINATE, "phone in view")
+    await env.server.runtimes[exam_id].finalize(
+        attempt, Trigger.TERMINATE, FinishReason.TERMINATED, "phone in view"
+    )
     async with asyncio.timeout(10):
         state = await runtime.wait_phase(Phase.RESULT)
     assert Phase.TERMINATED in seen
     assert state.terminated_reason == "phone in view"
-    assert state.result is not None and state.result.reason == "phone in view"
+    assert state.result is not None and state.result.reason == "terminated"
 
 
 async def test_the_same_ticket_elsewhere_replaces_this_app(

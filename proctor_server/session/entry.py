@@ -1,0 +1,148 @@
+"""Entering an attempt: `hello` → the entry decision in one store transaction → `welcome`
+(or the result again for a finished attempt, then the refusal)."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import datetime
+from typing import Any
+
+from proctor_server.core.records import AttemptRecord, TicketRecord
+from proctor_server.core.session import (
+    AttemptFinished,
+    Fresh,
+    attempt_id_prefix,
+    check_ticket,
+    decide_entry,
+    finish_reason,
+    warning_limit_for,
+)
+from proctor_server.session.deps import SessionDeps
+from proctor_server.session.live import Close, LiveAttempt, Send, new_nonce, result_message
+from shared import protocol as p
+from shared.errors import ErrorCode, ProctorError, RuleError
+from shared.shuffle import new_seed
+from shared.timeutil import to_wire
+from shared.vocabulary import Source
+from shared.watermark import mask_name
+
+log = logging.getLogger(__name__)
+
+
+class ExamNotLoaded(ProctorError):
+    """The ticket's exam is not loaded in this process yet (load it, then enter again)."""
+
+    def __init__(self, exam_id: str):
+        super().__init__(f"exam {exam_id} is not loaded")
+        self.exam_id = exam_id
+
+
+async def enter(
+    hello: p.Hello, deps: SessionDeps, send: Send, close: Close, peer: str
+) -> LiveAttempt:
+    """Admit this hello to its attempt and welcome it; RuleError when entry is refused."""
+    if hello.protocol != p.PROTOCOL_VERSION:
+        raise RuleError(
+            f"this server speaks protocol {p.PROTOCOL_VERSION}, the client {hello.protocol}: "
+            "update the app",
+            code=ErrorCode.UNSUPPORTED_PROTOCOL,
+        )
+    now = deps.clock.now()
+    nonce = new_nonce()
+    fresh = Fresh(attempt_id_prefix(hello.mode) + uuid.uuid4().hex[:16], new_seed())
+
+    def decide(ticket: TicketRecord | None, found: AttemptRecord | None) -> AttemptRecord:
+        """Inside the store's transaction: pure but for looking up the loaded exam."""
+        valid = check_ticket(ticket, hello.exam)
+        runtime = deps.exams.loaded(valid.exam_id)
+        if runtime is None:
+            raise ExamNotLoaded(valid.exam_id)
+        return decide_entry(hello.mode, valid, runtime.exam, found, now, fresh)
+
+    try:
+        try:  # one write transaction: read the ticket and attempt, decide, write
+            ticket, attempt, resumed = await deps.store.enter(
+                hello.ticket, hello.mode, nonce, now, decide
+            )
+        except ExamNotLoaded as missing:  # first entry to an exam created meanwhile
+            if await deps.exams.load(missing.exam_id) is None:
+                raise RuleError(
+                    "this admission ticket's exam does not exist", code=ErrorCode.BAD_TICKET
+                ) from None
+            ticket, attempt, resumed = await deps.store.enter(
+                hello.ticket, hello.mode, nonce, now, decide
+            )
+    except AttemptFinished as finished:
+        # The candidate missed the result (offline at the deadline, or the link dropped
+        # after submitting): show it again before refusing entry (R17).
+        await send(result_message(finished.attempt, finish_reason(finished.attempt.state)))
+        raise
+    runtime = deps.exams.loaded(ticket.exam_id)
+    assert runtime is not None
+    live = LiveAttempt(deps, runtime, ticket, attempt, nonce, send, close, peer)
+    runtime.schedule_deadline(attempt)
+    old = runtime.attach(live)
+    if old is not None:
+        log.info("attempt %s: a new connection replaces %s", attempt.id, old.peer)
+        await old.replaced()
+    await record_signals(live, hello.client)
+    await send(_welcome(live, resumed, now))
+    runtime.publish(
+        "joined",
+        attempt=attempt.id,
+        candidate=ticket.candidate_code,
+        name=mask_name(ticket.name),
+        mode=attempt.mode,
+        state=attempt.state.value,
+        resumed=resumed,
+    )
+    await live.release_paper()
+    return live
+
+
+def _welcome(live: LiveAttempt, resumed: bool, now: datetime) -> p.Welcome:
+    exam, attempt, window = live.runtime.exam, live.attempt, live.window
+    return p.Welcome(
+        session=attempt.id,
+        mode=attempt.mode,
+        exam=p.ExamInfo(
+            id=exam.id,
+            title=exam.title,
+            starts_at=to_wire(window.starts_at),
+            entry_opens_at=to_wire(window.entry_opens_at),
+            entry_closes_at=to_wire(window.entry_closes_at),
+            ends_at=to_wire(window.ends_at),
+        ),
+        server_time=to_wire(now),
+        snapshot_interval_s=exam.snapshot_interval_s,
+        watermark=p.WatermarkInfo(text=live.watermark(), nonce=live.nonce),
+        candidate=p.CandidateInfo(code=live.code, name=mask_name(live.ticket.name)),
+        state=attempt.state.value,
+        identity_accepted=attempt.identity_accepted,
+        profile_saved=attempt.profile_saved,
+        warning_limit=warning_limit_for(exam, attempt.mode),
+        warnings_used=attempt.warnings_used,
+        resumed=resumed,
+    )
+
+
+async def record_signals(live: LiveAttempt, client: dict[str, Any]) -> None:
+    """Judge the device figures a client reports; store what the server finds."""
+    deps = live.deps
+    for draft in deps.signals.assess(client, deps.clock.now()):
+        await deps.store.add_violation(
+            live.attempt_id,
+            draft.kind,
+            Source.SERVER,
+            draft.started_at,
+            confidence=draft.confidence,
+            evidence=draft.evidence,
+        )
+        live.runtime.publish(
+            "flag",
+            attempt=live.attempt_id,
+            candidate=live.code,
+            kind=draft.kind,
+            confidence=draft.confidence,
+        )

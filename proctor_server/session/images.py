@@ -1,0 +1,96 @@
+"""Images a candidate sends: the identity photo (checked, then the attempt is verified and the
+paper released) and snapshots (stored, acknowledged, then handed to analysis)."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from dataclasses import replace
+
+from proctor_server.core.records import PhotoRecord
+from proctor_server.session.live import LiveAttempt
+from proctor_server.session.writes import require_writable
+from shared import protocol as p
+from shared.errors import RuleError
+from shared.states import Trigger
+
+
+async def image(live: LiveAttempt, header: p.ImageHeader, data: bytes) -> None:
+    require_writable(live, header.id, needs_paper=False)
+    if header.type == "snapshot":
+        await _snapshot(live, header, data)
+    else:
+        await _identity_photo(live, header, data)
+
+
+def _record(live: LiveAttempt, header: p.ImageHeader, data: bytes) -> PhotoRecord:
+    store, attempt = live.deps.store, live.attempt
+    photo_id = store.photo_id(attempt.id, header.id)
+    folder = "identity" if header.type == "identity_photo" else "snapshots"
+    return PhotoRecord(
+        id=photo_id,
+        attempt_id=attempt.id,
+        kind=header.type,
+        client_id=header.id,
+        path=f"{folder}/{attempt.exam_id}/{attempt.id}/{photo_id}.jpg",
+        sha256=hashlib.sha256(data).hexdigest(),
+        size=len(data),
+        received_at=live.deps.clock.now(),
+    )
+
+
+async def _snapshot(live: LiveAttempt, header: p.ImageHeader, data: bytes) -> None:
+    record = _record(live, header, data)
+    new = await _save(live, record, data, header.id)
+    await live.send(p.Ack(id=header.id))
+    if new:
+        live.runtime.analyze_snapshot(live.attempt_id, record.id, data, record.received_at)
+
+
+async def _identity_photo(live: LiveAttempt, header: p.ImageHeader, data: bytes) -> None:
+    deps, runtime = live.deps, live.runtime
+    if live.attempt.identity_accepted:
+        await live.send(p.Ack(id=header.id))
+        await live.send(p.IdentityResult(id=header.id, accepted=True, reasons=[]))
+        return
+    reference = None
+    if live.ticket.reference_photo:
+        reference = await asyncio.to_thread(deps.store.blobs.read, live.ticket.reference_photo)
+    verdict = await deps.identity.check(live.attempt_id, data, reference)
+    record = replace(
+        _record(live, header, data), accepted=verdict.accepted, reasons=verdict.reasons
+    )
+    await _save(live, record, data, header.id)
+    if verdict.accepted:
+        live.attempt, _ = await deps.store.transition(
+            live.attempt_id,
+            Trigger.IDENTITY_ACCEPTED,
+            record.received_at,
+            "identity photo accepted",
+            questions=runtime.questions_for(live.attempt),
+            pass_score=runtime.pass_score_for(live.attempt),
+        )
+    runtime.publish(
+        "identity",
+        attempt=live.attempt_id,
+        candidate=live.code,
+        accepted=verdict.accepted,
+        reasons=verdict.reasons,
+        photo=record.id,
+    )
+    await live.send(p.Ack(id=header.id))
+    await live.send(
+        p.IdentityResult(
+            id=header.id, accepted=verdict.accepted, reasons=verdict.reasons, codes=verdict.codes
+        )
+    )
+    if verdict.accepted:
+        await live.release_paper()
+
+
+async def _save(live: LiveAttempt, record: PhotoRecord, data: bytes, ref: str) -> bool:
+    try:
+        return await live.deps.store.save_photo(record, data)
+    except RuleError as exc:
+        exc.ref = ref
+        raise
