@@ -207,8 +207,8 @@ def _device_signals() -> ClientSignals:
 
 
 @asynccontextmanager
-async def run_server(config: ServerConfig) -> AsyncIterator[Server]:
-    server = Server(config)
+async def run_server(config: ServerConfig, clock: Clock = SYSTEM_CLOCK) -> AsyncIterator[Server]:
+    server = Server(config, clock)
     try:
         await server.start()
         yield server

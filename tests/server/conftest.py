@@ -10,6 +10,7 @@ from proctor_server import admin
 from proctor_server.app import Server, ServerConfig, run_server
 from proctor_server.store import ExamRecord
 from shared.questions import Question
+from tests.support.clock import FakeClock
 
 QUESTIONS = [
     Question(
@@ -36,15 +37,22 @@ MakeExam = Callable[..., Awaitable[ExamRecord]]
 
 
 @pytest.fixture
-async def server(tmp_path: Path) -> AsyncIterator[Server]:
+def clock() -> FakeClock:
+    """The server's clock in these tests: it starts at the real time and moves only when a
+    test moves it, so deadlines and releases happen exactly when the test says."""
+    return FakeClock(datetime.now(UTC))
+
+
+@pytest.fixture
+async def server(tmp_path: Path, clock: FakeClock) -> AsyncIterator[Server]:
     async with run_server(
-        ServerConfig(db=tmp_path / "exam.db", port=0, nonce_rotation_s=3600)
+        ServerConfig(db=tmp_path / "exam.db", port=0, nonce_rotation_s=3600), clock
     ) as s:
         yield s
 
 
 @pytest.fixture
-def make_exam(server: Server) -> MakeExam:
+def make_exam(server: Server, clock: FakeClock) -> MakeExam:
     async def make(
         starts_in: timedelta = timedelta(0),
         duration: timedelta = timedelta(minutes=60),
@@ -53,7 +61,7 @@ def make_exam(server: Server) -> MakeExam:
         exam = await admin.create_exam(
             server.store,
             title="Cloud Practitioner",
-            starts_at=datetime.now(UTC) + starts_in,
+            starts_at=clock.now() + starts_in,
             duration=duration,
             questions=QUESTIONS,
             **kwargs,  # type: ignore[arg-type]

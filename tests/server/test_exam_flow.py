@@ -9,10 +9,12 @@ from websockets.exceptions import ConnectionClosed
 
 from proctor_server.app import Server
 from shared import protocol as p
+from shared.rules import WRITE_GRACE
 from shared.states import AttemptState
 from shared.timeutil import from_wire
 from tests.server.conftest import QUESTIONS, MakeExam, ticket_for
 from tests.server.scripted import Candidate, jpeg, new_id
+from tests.support.clock import FakeClock
 
 
 def correct_choice(question: p.PaperQuestion) -> list[str]:
@@ -109,9 +111,9 @@ async def test_a_whole_exam(server: Server, make_exam: MakeExam) -> None:
 
 
 async def test_the_paper_is_pushed_at_the_start_to_those_waiting(
-    server: Server, make_exam: MakeExam
+    server: Server, make_exam: MakeExam, clock: FakeClock
 ) -> None:
-    exam = await make_exam(starts_in=timedelta(seconds=1.5))
+    exam = await make_exam(starts_in=timedelta(minutes=10))
     c = await Candidate.connect(server.ws_url)
     welcome = await c.hello(await ticket_for(server, exam))
     assert isinstance(welcome, p.Welcome)
@@ -120,6 +122,7 @@ async def test_the_paper_is_pushed_at_the_start_to_those_waiting(
     early = await c.answer("q-anything", [])
     err = await c.expect(p.Error)
     assert (err.code, err.ref) == ("not_allowed", early)
+    await clock.run_until(exam.starts_at)
     paper = await c.expect(p.Paper)
     assert from_wire(paper.server_time) >= exam.starts_at
     assert len(paper.questions) == 4
@@ -180,9 +183,9 @@ async def test_resent_answers_change_nothing_and_the_latest_answer_wins(
 
 
 async def test_the_deadline_finalizes_every_open_attempt(
-    server: Server, make_exam: MakeExam
+    server: Server, make_exam: MakeExam, clock: FakeClock
 ) -> None:
-    exam = await make_exam(starts_in=timedelta(seconds=-5), duration=timedelta(seconds=7))
+    exam = await make_exam(starts_in=timedelta(minutes=-5), duration=timedelta(minutes=90))
     feed_token = await __import__("proctor_server.admin", fromlist=["x"]).proctor_token(
         server.store, exam.id
     )
@@ -197,6 +200,7 @@ async def test_the_deadline_finalizes_every_open_attempt(
         gone = await Candidate.connect(server.ws_url)
         gone_welcome, _ = await gone.enter(await ticket_for(server, exam, "Bob"))
         await gone.close()  # this candidate's client vanishes before the deadline
+        await clock.run_until(exam.window.ends_at + WRITE_GRACE)
 
         time_up = await present.expect(p.TimeUp)
         result = await present.expect(p.Result)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from urllib.request import urlopen
 
@@ -18,6 +18,7 @@ from shared.questions import TRIAL_QUESTIONS
 from shared.timeutil import from_wire
 from tests.server.conftest import QUESTIONS, MakeExam, ticket_for
 from tests.server.scripted import Candidate, new_id
+from tests.support.clock import FakeClock
 
 
 async def test_a_trial_runs_before_the_exam_as_often_as_wanted(
@@ -67,17 +68,20 @@ async def test_the_trial_closes_when_the_exam_starts(server: Server, make_exam: 
 
 
 @pytest.fixture
-async def fast_rotation(tmp_path: Path) -> AsyncIterator[Server]:
-    async with run_server(ServerConfig(db=tmp_path / "w.db", port=0, nonce_rotation_s=0.2)) as s:
+async def rotating(tmp_path: Path, clock: FakeClock) -> AsyncIterator[Server]:
+    config = ServerConfig(db=tmp_path / "w.db", port=0, nonce_rotation_s=60)
+    async with run_server(config, clock) as s:
         yield s
 
 
-async def test_the_watermark_nonce_rotates_and_dates_a_screenshot(fast_rotation: Server) -> None:
-    server = fast_rotation
+async def test_the_watermark_nonce_rotates_and_dates_a_screenshot(
+    rotating: Server, clock: FakeClock
+) -> None:
+    server = rotating
     exam = await admin.create_exam(
         server.store,
         title="Networking",
-        starts_at=datetime.now(UTC) - timedelta(minutes=1),
+        starts_at=clock.now() - timedelta(minutes=1),
         duration=timedelta(hours=1),
         questions=QUESTIONS,
     )
@@ -85,7 +89,9 @@ async def test_the_watermark_nonce_rotates_and_dates_a_screenshot(fast_rotation:
     c = await Candidate.connect(server.ws_url)
     welcome, _ = await c.enter(token)
     first = welcome.watermark.nonce
+    clock.set(await clock.next_wake())  # a minute later
     rotated = await c.expect(p.Watermark)
+    clock.set(await clock.next_wake())
     second = await c.expect(p.Watermark)
     assert len({first, rotated.nonce, second.nonce}) == 3
     assert (

@@ -14,6 +14,7 @@ class FakeClock:
         self._now = start
         self._sleepers: list[tuple[datetime, int, asyncio.Future[None]]] = []
         self._order = itertools.count()
+        self._slept = asyncio.Event()  # set whenever a task starts to sleep
 
     def now(self) -> datetime:
         return self._now
@@ -24,16 +25,24 @@ class FakeClock:
             return
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         heapq.heappush(self._sleepers, (moment, next(self._order), future))
+        self._slept.set()
         await future
 
-    @property
-    def sleepers(self) -> int:
-        """How many tasks wait on this clock (a test can wait until its timers are set)."""
-        return sum(1 for _, _, f in self._sleepers if not f.done())
+    async def next_wake(self, after: datetime | None = None) -> datetime:
+        """The earliest moment a task sleeps until that is later than `after` (default: now),
+        waiting for a task to go to sleep if none has yet: timers are observed, not guessed."""
+        after = self._now if after is None else after
+        while True:
+            live = [m for m, _, f in self._sleepers if not f.done() and m > after]
+            if live:
+                return min(live)
+            self._slept.clear()
+            await self._slept.wait()
 
-    def next_wake(self) -> datetime | None:
-        live = [m for m, _, f in self._sleepers if not f.done()]
-        return min(live) if live else None
+    async def run_until(self, moment: datetime) -> None:
+        """Move to `moment` once some task sleeps until then or later (a timer being set)."""
+        await self.next_wake(moment - timedelta(microseconds=1))
+        self.set(moment)
 
     def advance(self, delta: timedelta) -> None:
         self.set(self._now + delta)
