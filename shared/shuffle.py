@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import itertools
-import secrets
 import struct
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -20,9 +19,7 @@ import msgspec
 
 from shared.questions import Question
 
-
-def new_seed() -> str:
-    return secrets.token_hex(16)
+SEED_BYTES = 16  # an attempt's seed: this many random bytes, drawn by the caller, as hex
 
 
 def _draws(seed: str, count: int) -> Iterator[int]:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+import secrets
 import uuid
 from datetime import datetime
 from typing import Any
@@ -22,7 +23,7 @@ from proctor_server.session.deps import SessionDeps
 from proctor_server.session.live import Close, LiveAttempt, Send, new_nonce, result_message
 from shared import protocol as p
 from shared.errors import ErrorCode, ProctorError, RuleError
-from shared.shuffle import new_seed
+from shared.shuffle import SEED_BYTES
 from shared.timeutil import to_wire
 from shared.vocabulary import Source
 from shared.watermark import mask_name
@@ -50,7 +51,7 @@ async def enter(
         )
     now = deps.clock.now()
     nonce = new_nonce()
-    fresh = Fresh(attempt_id_prefix(hello.mode) + uuid.uuid4().hex[:16], new_seed())
+    fresh = Fresh(attempt_id_prefix(hello.mode) + uuid.uuid4().hex[:16], secrets.token_hex(SEED_BYTES))
 
     def decide(ticket: TicketRecord | None, found: AttemptRecord | None) -> AttemptRecord:
         """Inside the store's transaction: pure but for looking up the loaded exam."""

@@ -4,6 +4,7 @@ migrations, and files that rows never point at before they are whole."""
 from __future__ import annotations
 
 import asyncio
+import secrets
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,7 +15,7 @@ from proctor_server import admin
 from proctor_server.store import PhotoRecord, SqliteStore
 from proctor_server.store.migrations import migrate
 from shared.errors import ErrorCode, RuleError
-from shared.shuffle import new_seed, order_for
+from shared.shuffle import SEED_BYTES, order_for
 from shared.states import AttemptState, Trigger
 from tests.server.conftest import QUESTIONS
 
@@ -36,7 +37,7 @@ async def attempt_in_progress(store: SqliteStore) -> str:
         store, title="T", starts_at=NOW, duration=timedelta(hours=1), questions=QUESTIONS
     )
     ticket = await admin.issue_ticket(store, exam.id, name="N")
-    seed = new_seed()
+    seed = secrets.token_hex(SEED_BYTES)
     attempt = AttemptRecord(
         id="a-1",
         exam_id=exam.id,

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import secrets
+
 from shared.questions import Question
-from shared.shuffle import PaperIds, new_seed, order_for, trace_leak
+from shared.shuffle import SEED_BYTES, PaperIds, order_for, trace_leak
 
 BANK = [
     Question(
@@ -17,7 +19,7 @@ BANK = [
 
 
 def test_the_same_seed_gives_the_same_order_and_ids() -> None:
-    seed = new_seed()
+    seed = secrets.token_hex(SEED_BYTES)
     assert order_for(seed, BANK) == order_for(seed, BANK)
     assert PaperIds.build(seed, BANK) == PaperIds.build(seed, BANK)
 
@@ -33,7 +35,7 @@ def test_a_fixed_seed_gives_a_fixed_order_forever() -> None:
 
 
 def test_orders_are_permutations_and_differ_between_attempts() -> None:
-    orders = [order_for(new_seed(), BANK) for _ in range(50)]
+    orders = [order_for(secrets.token_hex(SEED_BYTES), BANK) for _ in range(50)]
     for order in orders:
         assert sorted(order.questions) == list(range(20))
         assert all(sorted(o) == [0, 1, 2, 3] for o in order.options)
@@ -43,13 +45,16 @@ def test_orders_are_permutations_and_differ_between_attempts() -> None:
 
 
 def test_ids_are_opaque_and_per_attempt() -> None:
-    a, b = PaperIds.build(new_seed(), BANK), PaperIds.build(new_seed(), BANK)
+    a, b = (
+        PaperIds.build(secrets.token_hex(SEED_BYTES), BANK),
+        PaperIds.build(secrets.token_hex(SEED_BYTES), BANK),
+    )
     assert set(a.question_ids).isdisjoint(b.question_ids)
     assert all(len(qid) == 11 for qid in a.question_ids)
 
 
 def test_a_leaked_paper_is_traced_to_its_attempt() -> None:
-    orders = {f"attempt-{k}": order_for(new_seed(), BANK) for k in range(300)}
+    orders = {f"attempt-{k}": order_for(secrets.token_hex(SEED_BYTES), BANK) for k in range(300)}
     culprit = orders["attempt-137"]
     leaked_texts = [BANK[i].text for i in culprit.questions]
     ranked = trace_leak(leaked_texts, BANK, orders)
@@ -59,7 +64,7 @@ def test_a_leaked_paper_is_traced_to_its_attempt() -> None:
 
 
 def test_a_partial_leak_with_option_orders_is_still_traced() -> None:
-    orders = {f"attempt-{k}": order_for(new_seed(), BANK) for k in range(300)}
+    orders = {f"attempt-{k}": order_for(secrets.token_hex(SEED_BYTES), BANK) for k in range(300)}
     culprit = orders["attempt-5"]
     shown = culprit.questions[4:12]  # eight questions copied, in the culprit's order
     texts = [BANK[i].text for i in shown]
@@ -76,8 +81,12 @@ def test_orders_are_uniform_enough() -> None:
     """Every order of four options appears, none far more often than the others."""
     from collections import Counter
 
-    counts = Counter(tuple(order_for(new_seed(), BANK[:2]).options[0]) for _ in range(4800))
+    counts = Counter(
+        tuple(order_for(secrets.token_hex(SEED_BYTES), BANK[:2]).options[0]) for _ in range(4800)
+    )
     assert len(counts) == 24
     assert max(counts.values()) < 2 * min(counts.values())
-    long = Counter(order_for(new_seed(), BANK[:8]).questions[0] for _ in range(4000))
+    long = Counter(
+        order_for(secrets.token_hex(SEED_BYTES), BANK[:8]).questions[0] for _ in range(4000)
+    )
     assert len(long) == 8 and max(long.values()) < 2 * min(long.values())
