@@ -61,7 +61,10 @@ def decide_entry(
     else:
         if found is not None and found.state.finished:
             raise AttemptFinished(found)
-        check_entry(exam.window, now, has_attempt=found is not None, finished=False)
+        if found is None:
+            check_entry(exam.window, now, has_attempt=False, finished=False)
+        elif now >= found.ends_at:  # re-entry: open until the attempt's own deadline (R15)
+            raise RuleError("the exam has ended", code=ErrorCode.EXAM_OVER)
     return found if found is not None else new_attempt(exam, ticket, mode, now, fresh)
 
 

@@ -1,10 +1,10 @@
-"""SIGKILL the server mid-exam, restart it on the same database: every acknowledged answer is
-there, the paper order is the same, the remaining time follows the server clock, and the
-deadline still finalizes the attempts (timers rebuilt from the store)."""
+"""SIGKILL the server process mid-exam, restart it on the same database: every acknowledged
+answer is there, the paper order is the same, and the remaining time follows the server clock.
+(That the deadline timers are rebuilt from the store is shown in test_deadlines.py, on a clock
+the test moves.)"""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import signal
 import subprocess
@@ -14,7 +14,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from websockets.asyncio.client import connect
 
 from shared import protocol as p
 from shared.timeutil import from_wire
@@ -85,7 +84,7 @@ def exam_db(tmp_path: Path) -> Iterator[tuple[Path, str, list[str]]]:
         "--starts-at",
         starts,
         "--duration-min",
-        "1.25",
+        "60",
         "--questions",
         str(bank),
     )
@@ -98,7 +97,7 @@ def exam_db(tmp_path: Path) -> Iterator[tuple[Path, str, list[str]]]:
 async def test_sigkill_mid_exam_loses_nothing_acknowledged(
     exam_db: tuple[Path, str, list[str]],
 ) -> None:
-    db, exam_id, (ticket, other_ticket) = exam_db
+    db, _, (ticket, other_ticket) = exam_db
     server = ServerProcess(db)
     try:
         c = await Candidate.connect(server.ws_url)
@@ -131,22 +130,10 @@ async def test_sigkill_mid_exam_loses_nothing_acknowledged(
         assert abs(remaining - (from_wire(paper.ends_at) - datetime.now(UTC))) < timedelta(
             seconds=2
         )
-
-        # The deadline timer was rebuilt from the store: both attempts are finalized, the
-        # connected one is told, the one whose client never came back is scored too.
-        token = cli("proctor-token", "--db", str(db), "--exam", exam_id)
-        async with connect(f"{server.ws_url}/ws/proctor?token={token}") as feed:
-            snapshot = json.loads(await feed.recv())
-            assert {a["state"] for a in snapshot["attempts"]} == {"in_progress"}
-            time_up = await c.expect(p.TimeUp, timeout=90)
-            result = await c.expect(p.Result)
-            assert from_wire(time_up.at) >= from_wire(paper.ends_at)
-            assert result.reason == "time_up" and result.max_score == 20
-            finished = {}
-            while len(finished) < 2:
-                event = json.loads(await asyncio.wait_for(feed.recv(), 30))
-                if event["type"] == "attempt_finished":
-                    finished[event["attempt"]] = event["state"]
-        assert finished == {welcome.session: "timed_out", other_welcome.session: "timed_out"}
+        # the attempt whose client said nothing before the kill is there too
+        other = await Candidate.connect(server.ws_url)
+        again = await other.hello(other_ticket)
+        assert isinstance(again, p.Welcome)
+        assert again.resumed and again.session == other_welcome.session
     finally:
         server.stop()

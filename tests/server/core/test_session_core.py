@@ -108,6 +108,17 @@ M = timedelta(minutes=1)
         # re-entry to an attempt already begun: open until the end
         (START + 50 * M, attempt(AttemptState.IN_PROGRESS), "found"),
         (START + HOUR, attempt(AttemptState.IN_PROGRESS), "exam_over"),
+        # an attempt with extra time: re-entry until its own deadline
+        (
+            START + HOUR + M,
+            attempt(AttemptState.IN_PROGRESS, ends_at=START + HOUR + 10 * M),
+            "found",
+        ),
+        (
+            START + HOUR + 10 * M,
+            attempt(AttemptState.IN_PROGRESS, ends_at=START + HOUR + 10 * M),
+            "exam_over",
+        ),
         # a finished attempt: refused with its result (AttemptFinished)
         (START + 5 * M, attempt(AttemptState.SUBMITTED), "finished"),
         (START + 5 * M, attempt(AttemptState.TERMINATED), "finished"),
@@ -117,7 +128,7 @@ def test_exam_entry(now: datetime, found: AttemptRecord | None, outcome: str) ->
     if outcome in ("new", "found"):
         entered = decide_entry(Mode.EXAM, TICKET, EXAM, found, now, FRESH)
         assert entered.id == ("a-new" if outcome == "new" else "a-old")
-        assert entered.ends_at == START + HOUR
+        assert entered.ends_at == (START + HOUR if found is None else found.ends_at)
         return
     with pytest.raises(RuleError) as err:
         decide_entry(Mode.EXAM, TICKET, EXAM, found, now, FRESH)
