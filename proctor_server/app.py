@@ -32,7 +32,7 @@ from proctor_server.bus import EventBus
 from proctor_server.candidate import CandidateSession
 from proctor_server.exams import ExamRuntime, utcnow
 from proctor_server.proctor_feed import serve_proctor
-from proctor_server.store import SqliteStore
+from proctor_server.store import SqliteStore, Store
 from proctor_server.tasks import TaskSet
 from shared import protocol as p
 from shared.timeutil import to_wire
@@ -57,7 +57,7 @@ class ServerConfig:
 class Server:
     def __init__(self, config: ServerConfig):
         self.config = config
-        self.store = SqliteStore(config.db, config.data_dir)
+        self.store: Store = SqliteStore(config.db, config.data_dir)
         self.bus = EventBus()
         self.runtimes: dict[str, ExamRuntime] = {}
         self._runtime_lock = asyncio.Lock()
