@@ -8,14 +8,14 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from proctor_server.analysis import decode_jpeg
-from proctor_server.store import ExamRecord, SqliteStore, TicketRecord
+from proctor_server.store import ExamRecord, Store, TicketRecord
 from shared.errors import ConfigError
 from shared.questions import TRIAL_QUESTIONS, Question, max_score, validate
 from shared.rules import default_pass_score
 
 
 async def create_exam(
-    store: SqliteStore,
+    store: Store,
     *,
     title: str,
     starts_at: datetime,
@@ -63,7 +63,7 @@ async def create_exam(
     return exam
 
 
-async def require_exam(store: SqliteStore, exam_id: str) -> ExamRecord:
+async def require_exam(store: Store, exam_id: str) -> ExamRecord:
     exam = await store.get_exam(exam_id)
     if exam is None:
         raise ConfigError(f"no exam with id {exam_id!r}")
@@ -71,7 +71,7 @@ async def require_exam(store: SqliteStore, exam_id: str) -> ExamRecord:
 
 
 async def issue_ticket(
-    store: SqliteStore,
+    store: Store,
     exam_id: str,
     *,
     name: str,
@@ -107,7 +107,7 @@ async def issue_ticket(
     return ticket
 
 
-async def proctor_token(store: SqliteStore, exam_id: str) -> str:
+async def proctor_token(store: Store, exam_id: str) -> str:
     await require_exam(store, exam_id)
     token = "p-" + secrets.token_urlsafe(18)
     await store.create_proctor_token(exam_id, token)

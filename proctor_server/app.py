@@ -32,7 +32,7 @@ from proctor_server.clock import SYSTEM_CLOCK, Clock
 from proctor_server.exams import ExamRegistry, ExamRuntime, RuntimeDeps
 from proctor_server.proctor_feed import serve_proctor
 from proctor_server.session.deps import SessionDeps
-from proctor_server.store import SqliteStore
+from proctor_server.store import SqliteStore, Store
 from proctor_server.tasks import TaskSet
 from shared import protocol as p
 from shared.timeutil import to_wire
@@ -61,7 +61,7 @@ class Server:
     def __init__(self, config: ServerConfig, clock: Clock = SYSTEM_CLOCK):
         self.config = config
         self.clock = clock
-        self.store = SqliteStore(config.db, config.data_dir)
+        self.store: Store = SqliteStore(config.db, config.data_dir)
         self._tasks = TaskSet("server")
         self.bus = EventBus()
         self._ws: WsServer | None = None

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 from proctor_server import admin
 from proctor_server.app import Server, ServerConfig
-from proctor_server.store import SqliteStore
+from proctor_server.store import SqliteStore, Store
 from shared.errors import ConfigError
 from shared.questions import Question, parse_bank
 from shared.timeutil import parse_with_offset
@@ -70,7 +70,7 @@ def register(sub: Any) -> None:
 
 
 def with_store(
-    db: Path, work: Callable[[SqliteStore], Awaitable[T]], data_dir: Path | None = None
+    db: Path, work: Callable[[Store], Awaitable[T]], data_dir: Path | None = None
 ) -> T:
     """Run one staff operation on the store and close it."""
     if not db.parent.exists():

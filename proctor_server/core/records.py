@@ -90,3 +90,17 @@ class ViolationRecord:
     ended_at: datetime | None
     confidence: float
     evidence: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class CalibrationRecord:
+    """A candidate's neutral head pose and lighting, as face analysis measured them (stored
+    per attempt, findable by ticket)."""
+
+    source: str  # identity | trial | identity+trial
+    yaw: float | None = None
+    pitch: float | None = None
+    brightness: float | None = None
+    sharpness: float | None = None
+    embedding: list[float] | None = None
+    samples: int = 1

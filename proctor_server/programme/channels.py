@@ -22,7 +22,9 @@ from email.message import EmailMessage
 from email.utils import formatdate
 from pathlib import Path
 
+from proctor_server.programme.db import MIGRATIONS
 from proctor_server.programme.notify import Channel, Notice, SendFailed
+from proctor_server.store.sqlite import connect
 from shared.timeutil import to_wire
 
 
@@ -140,11 +142,10 @@ class SiteChannel:
 
     def _insert(self, notice: Notice, address: str) -> None:
         try:
-            conn = sqlite3.connect(self.db_path, isolation_level=None, timeout=10)
+            conn = connect(self.db_path, MIGRATIONS, busy_timeout_ms=10_000)
         except sqlite3.Error as exc:
             raise SendFailed(f"cannot open {self.db_path}: {exc}") from None
         try:
-            conn.execute("PRAGMA synchronous=FULL")
             conn.execute(
                 "INSERT INTO programme_site_messages "
                 "(notice_id, candidate_id, subject, body, created_at) VALUES (?,?,?,?,?) "

@@ -1,8 +1,9 @@
-"""A small repository for the programme's tables on its own sqlite3 connection.
+"""A small repository for the programme's tables, on a connection the store opens.
 
-Staff-side and low-volume, so it is synchronous: WAL, synchronous=FULL, and one
-`BEGIN IMMEDIATE` transaction per staff action, committed before the action reports success.
-Opening it runs every component's migrations, so the core tables exist too.
+Staff-side and low-volume, so it is synchronous: one `BEGIN IMMEDIATE` transaction per staff
+action, committed before the action reports success. The store opens the connection
+(`store.sqlite.connect`: its durability settings, its own tables and the programme's
+migration steps, `MIGRATIONS`, which this package declares and passes in).
 """
 
 from __future__ import annotations
@@ -16,10 +17,13 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from proctor_server.store.migrations import migrate
+from proctor_server.programme.schema import PROGRAMME_STEPS
+from proctor_server.store.sqlite import connect
 from shared.calendar import Sitting, exam_zone
 from shared.programme_rules import Facts, Kind, RegState
 from shared.timeutil import from_wire, to_wire
+
+MIGRATIONS = {"programme": PROGRAMME_STEPS}  # the programme's tables, run by the store
 
 
 def _t(moment: datetime | None) -> str | None:
@@ -106,20 +110,11 @@ class ProgrammeDB:
 
     def __init__(self, path: Path | str):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        # check_same_thread=False: the dispatcher runs its statements in a worker thread, one
-        # at a time; nothing uses the connection from two threads at once.
-        conn = sqlite3.connect(self.path, isolation_level=None, timeout=10, check_same_thread=False)
-        try:
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=FULL")
-            conn.execute("PRAGMA foreign_keys=ON")
-            conn.execute("PRAGMA busy_timeout=10000")
-            migrate(conn)
-        except BaseException:
-            conn.close()
-            raise
-        self.conn: sqlite3.Connection | None = conn
+        # The dispatcher runs its statements in a worker thread, one at a time; nothing uses
+        # the connection from two threads at once.
+        self.conn: sqlite3.Connection | None = connect(
+            self.path, MIGRATIONS, busy_timeout_ms=10_000
+        )
 
     def __enter__(self) -> ProgrammeDB:
         return self

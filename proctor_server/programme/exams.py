@@ -1,8 +1,8 @@
 """A sitting's exam day seen from the programme: tickets (R8), results (R7, R18), certificates (R19).
 
 Tickets are rows of the exam server's own `tickets` table, created through
-`SqliteStore.create_ticket`, so the server admits exactly the candidates issued here. Results
-come from the exam attempts' scores (`SqliteStore.attempts_of_exam`). Both steps can be run
+`Store.create_ticket`, so the server admits exactly the candidates issued here. Results
+come from the exam attempts' scores (`Store.attempts_of_exam`). Both steps can be run
 again after an interruption: what was done is skipped, nothing is issued or published twice.
 """
 
@@ -16,8 +16,8 @@ from datetime import date, datetime, timedelta
 from proctor_server.programme.db import Registration
 from proctor_server.programme.notify import enqueue
 from proctor_server.programme.service import Programme
+from proctor_server.store import Store
 from proctor_server.store.base import TicketRecord
-from proctor_server.store.sqlite import SqliteStore
 from shared.calendar import Sitting, certificate_expires, local_date
 from shared.errors import ConfigError, RuleError
 from shared.programme_rules import (
@@ -61,7 +61,7 @@ def candidate_code(reg: Registration) -> str:
 
 
 async def issue_tickets(
-    prog: Programme, store: SqliteStore, month: str, exam_id: str, now: datetime, entry: str
+    prog: Programme, store: Store, month: str, exam_id: str, now: datetime, entry: str
 ) -> TicketReport:
     """Link the sitting to an exam and issue a ticket to every paid registration in it (R8)."""
     db = prog.db
@@ -150,7 +150,7 @@ def _ticket_text(name: str, title: str, starts: datetime, token: str, entry: str
 
 
 async def publish_results(
-    prog: Programme, store: SqliteStore, month: str, now: datetime
+    prog: Programme, store: Store, month: str, now: datetime
 ) -> ResultReport:
     """Record every ticketed candidate's result, no-shows as fails (R7), and notify (R18)."""
     db = prog.db

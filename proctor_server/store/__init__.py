@@ -1,7 +1,9 @@
-"""Persistence behind one small interface (`Store`); SQLite in WAL mode is the default."""
+"""Persistence behind one small interface (`Store`); SQLite in WAL mode is the default
+(`store.sqlite`). The store imports no feature: features pass their migration steps in."""
 
 from proctor_server.store.base import (
     AttemptRecord,
+    Blobs,
     ExamRecord,
     PhotoRecord,
     Store,
@@ -12,6 +14,7 @@ from proctor_server.store.sqlite import SqliteStore, open_store
 
 __all__ = [
     "AttemptRecord",
+    "Blobs",
     "ExamRecord",
     "PhotoRecord",
     "SqliteStore",

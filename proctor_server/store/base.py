@@ -1,4 +1,9 @@
-"""The store interface. SQLite implements it; a PostgreSQL store implements the same `Store`."""
+"""The store interface. SQLite implements it; a PostgreSQL store implements the same `Store`.
+
+Every consumer (sessions, exam runtimes, staff tools, analysis) is typed against `Store`; the
+contract tests in tests/store/ run against each implementation. Features with data of their
+own declare a small port of their own (`vision.calibration.CalibrationStore`), which the
+store implements as well."""
 
 from __future__ import annotations
 
@@ -13,12 +18,12 @@ from proctor_server.core.records import (
     TicketRecord,
     ViolationRecord,
 )
-from proctor_server.store.files import BlobDir
 from shared.questions import Question
 from shared.states import Effect, Trigger
 
 __all__ = [
     "AttemptRecord",
+    "Blobs",
     "ExamRecord",
     "PhotoRecord",
     "Store",
@@ -27,15 +32,23 @@ __all__ = [
 ]
 
 
+class Blobs(Protocol):
+    """Files beside the rows (photos, reference photos), by relative path. Blocking: call from
+    a worker thread. A write is whole and durable when it returns."""
+
+    def write(self, relative: str, data: bytes) -> object: ...
+    def read(self, relative: str) -> bytes | None: ...
+    def remove(self, relative: str) -> None: ...
+
+
 class Store(Protocol):
     """What the server needs from persistence. Every write is durable when it returns."""
 
-    blobs: BlobDir  # photo files, written whole before their rows
-
-    def photo_id(self, attempt_id: str, client_id: str) -> str: ...
-
     async def open(self) -> None: ...
     async def close(self) -> None: ...
+
+    @property
+    def blobs(self) -> Blobs: ...
 
     # exams, tickets, proctors
     async def create_exam(self, exam: ExamRecord) -> None: ...
@@ -97,7 +110,14 @@ class Store(Protocol):
     async def save_profile(
         self, attempt_id: str, client_id: str, mail_to: dict[str, str], at: datetime
     ) -> bool: ...
-    async def save_photo(self, photo: PhotoRecord, data: bytes) -> bool: ...
+    def photo_id(self, attempt_id: str, client_id: str) -> str:
+        """The stored id of a photo sent as `client_id` (the same for a resend)."""
+        ...
+
+    async def save_photo(self, photo: PhotoRecord, data: bytes) -> bool:
+        """The file first, then the row; a refused row leaves no file behind."""
+        ...
+
     async def photo_bytes(self, photo_id: str) -> bytes | None: ...
     async def photos(self, attempt_id: str, kind: str | None = None) -> list[PhotoRecord]: ...
     async def add_violation(

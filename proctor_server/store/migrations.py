@@ -1,16 +1,20 @@
 """Versioned schema migrations, one list of steps per component.
 
-Each component (core, and any feature that keeps its own tables) records its own version in
-`schema_versions`, so features add tables without renumbering each other. A step is SQL run
-once, in order, inside the migration transaction. Never edit a released step: add one.
+Each component records its own version in `schema_versions`, so components add tables without
+renumbering each other. A step is SQL run once, in order, inside the migration transaction.
+Never edit a released step: add one.
+
+The store's own components are here: "core" (exams, tickets, attempts and what they record)
+and "vision" (face analysis's calibrations, which the store keeps behind `CalibrationStore`).
+A feature that keeps tables of its own declares its steps in its own package and passes them
+to the store when it opens it (`connect(path, {"programme": PROGRAMME_STEPS})`); this module
+imports no feature.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
-
-from proctor_server.programme.schema import PROGRAMME_STEPS
+from collections.abc import Mapping, Sequence
 
 CORE: list[str] = [
     # 1: the exam day
@@ -172,17 +176,19 @@ VISION: list[str] = [
     """,
 ]
 
-# Components and their steps; a feature with tables of its own adds itself here.
-COMPONENTS: dict[str, Sequence[str]] = {
+# The store's own components and their steps; features pass theirs in.
+STORE_COMPONENTS: dict[str, Sequence[str]] = {
     "core": CORE,
-    "programme": PROGRAMME_STEPS,
     "vision": VISION,
 }
 
 
-def migrate(conn: sqlite3.Connection, components: dict[str, Sequence[str]] | None = None) -> None:
-    """Bring every component's tables to its newest version, each step in a transaction."""
-    components = COMPONENTS if components is None else components
+def migrate(
+    conn: sqlite3.Connection, components: Mapping[str, Sequence[str]] | None = None
+) -> None:
+    """Bring each component's tables (the store's own when None) to its newest version, each
+    step in a transaction."""
+    components = STORE_COMPONENTS if components is None else components
     conn.execute(
         "CREATE TABLE IF NOT EXISTS schema_versions "
         "(component TEXT PRIMARY KEY, version INTEGER NOT NULL)"

@@ -8,9 +8,9 @@ proctor_server/analysis.py). The pure image functions live in `shared/vision/`.
 from __future__ import annotations
 
 from proctor_server.analysis import ClientSignals, IdentityChecker, SnapshotAnalyzer
-from proctor_server.store.sqlite import SqliteStore
+from proctor_server.store import Store
 from proctor_server.vision.analyzer import VisionAnalyzer
-from proctor_server.vision.calibration import CalibrationTable
+from proctor_server.vision.calibration import CalibrationStore, CalibrationTable
 from proctor_server.vision.identity import FaceIdentityChecker
 from proctor_server.vision.risk import Risk, risk_score
 from proctor_server.vision.signals import DeviceSignals
@@ -19,17 +19,25 @@ from proctor_server.vision.worker import VisionPool
 
 
 def build_analysis(
-    store: SqliteStore, *, pool: VisionPool | None = None
+    store: Store,
+    *,
+    pool: VisionPool | None = None,
+    calibrations: CalibrationStore | None = None,
 ) -> tuple[IdentityChecker, SnapshotAnalyzer, ClientSignals]:
     """The identity checker, snapshot analyzer and device-signal judge for a server. They share
     one worker process (models loaded once there) and the calibration table; `analyzer.close()`
-    stops both."""
+    stops both. Calibrations are kept by `calibrations`, by default the store itself (every
+    store of this project implements `CalibrationStore`)."""
+    if calibrations is None:
+        if not isinstance(store, CalibrationStore):
+            raise TypeError(f"{type(store).__name__} keeps no calibrations: pass calibrations=")
+        calibrations = store
     if pool is None:
         pool = VisionPool()
         pool.warm()
-    calibrations = CalibrationTable(store.path)
-    identity = FaceIdentityChecker(store, pool, calibrations)
-    analyzer = VisionAnalyzer(store, pool, calibrations)
+    table = CalibrationTable(calibrations)
+    identity = FaceIdentityChecker(store, pool, table)
+    analyzer = VisionAnalyzer(store, pool, table)
     return identity, analyzer, DeviceSignals()
 
 

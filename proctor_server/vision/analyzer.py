@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 import numpy as np
 
 from proctor_server.analysis import ViolationDraft
-from proctor_server.store.sqlite import SqliteStore
+from proctor_server.store import Store
 from proctor_server.vision.calibration import (
     Calibration,
     CalibrationTable,
@@ -52,7 +52,7 @@ class _Attempt:
 class VisionAnalyzer:
     """`SnapshotAnalyzer` with faces. Snapshots of one attempt are analysed in order."""
 
-    def __init__(self, store: SqliteStore, pool: VisionPool, calibrations: CalibrationTable):
+    def __init__(self, store: Store, pool: VisionPool, calibrations: CalibrationTable):
         self.store = store
         self.pool = pool
         self.calibrations = calibrations

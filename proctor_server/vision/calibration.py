@@ -1,37 +1,23 @@
 """Each candidate's neutral head pose and lighting, measured on the identity photo and during
-the trial exam; that candidate's thresholds start from them. Stored in `vision_calibrations`
-(keyed by attempt id, findable by ticket) through a connection of its own: writes are rare."""
+the trial exam; that candidate's thresholds start from them. Kept by the store behind the
+`CalibrationStore` port (keyed by attempt id, findable by ticket)."""
 
 from __future__ import annotations
 
-import asyncio
-import json
-import sqlite3
 import statistics
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
-from typing import Any, TypeVar
+from typing import Protocol, runtime_checkable
 
-from shared.timeutil import to_wire
+from proctor_server.core.records import CalibrationRecord
 from shared.vision.frame import FrameAnalysis
 from shared.vision.quality import DEFAULT_THRESHOLDS, QualityThresholds
 from shared.vision.rules import Neutral
 
-T = TypeVar("T")
-
 
 @dataclass(frozen=True, slots=True)
-class Calibration:
-    source: str  # identity | trial
-    yaw: float | None = None
-    pitch: float | None = None
-    brightness: float | None = None
-    sharpness: float | None = None
-    embedding: list[float] | None = None
-    samples: int = 1
+class Calibration(CalibrationRecord):
+    """A calibration record with what analysis derives from it."""
 
     @property
     def neutral(self) -> Neutral:
@@ -107,86 +93,48 @@ def merge(identity: Calibration | None, trial: Calibration | None) -> Calibratio
     )
 
 
+@runtime_checkable
+class CalibrationStore(Protocol):
+    """What calibrations need from the store: one per attempt, the newest trial's per ticket."""
+
+    async def put_calibration(
+        self, attempt_id: str, ticket: str | None, cal: CalibrationRecord, at: datetime
+    ) -> None: ...
+    async def calibration(self, attempt_id: str) -> CalibrationRecord | None: ...
+    async def trial_calibration(self, ticket: str) -> CalibrationRecord | None: ...
+
+
+def _calibration(record: CalibrationRecord | None) -> Calibration | None:
+    if record is None or isinstance(record, Calibration):
+        return record
+    return Calibration(
+        source=record.source,
+        yaw=record.yaw,
+        pitch=record.pitch,
+        brightness=record.brightness,
+        sharpness=record.sharpness,
+        embedding=record.embedding,
+        samples=record.samples,
+    )
+
+
 class CalibrationTable:
-    """`vision_calibrations` in the store's database file (created by the store's migration)."""
+    """The analysis's calibrations, kept by the store (`CalibrationStore`)."""
 
-    def __init__(self, path: Path | str):
-        self.path = Path(path)
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vision-db")
-        self._conn: sqlite3.Connection | None = None
-        self._closed = False
-
-    def _connection(self) -> sqlite3.Connection:
-        if self._conn is None:
-            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-            conn.execute("PRAGMA busy_timeout=5000")
-            self._conn = conn
-        return self._conn
-
-    async def _run(self, fn: Callable[..., T], *args: Any) -> T:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, fn, *args)
-
-    def _put(self, attempt_id: str, ticket: str | None, cal: Calibration, at: datetime) -> None:
-        self._connection().execute(
-            "INSERT INTO vision_calibrations VALUES (?,?,?,?,?,?,?,?,?,?) "
-            "ON CONFLICT (attempt_id) DO UPDATE SET ticket=excluded.ticket, "
-            "source=excluded.source, yaw=excluded.yaw, pitch=excluded.pitch, "
-            "brightness=excluded.brightness, sharpness=excluded.sharpness, "
-            "embedding=excluded.embedding, samples=excluded.samples, "
-            "updated_at=excluded.updated_at",
-            (
-                attempt_id,
-                ticket,
-                cal.source,
-                cal.yaw,
-                cal.pitch,
-                cal.brightness,
-                cal.sharpness,
-                None if cal.embedding is None else json.dumps(cal.embedding),
-                cal.samples,
-                to_wire(at),
-            ),
-        )
-
-    def _get(self, where: str, arg: str) -> Calibration | None:
-        row = (
-            self._connection()
-            .execute(
-                "SELECT source, yaw, pitch, brightness, sharpness, embedding, samples "
-                f"FROM vision_calibrations WHERE {where} ORDER BY updated_at DESC LIMIT 1",
-                (arg,),
-            )
-            .fetchone()
-        )
-        if row is None:
-            return None
-        return Calibration(
-            source=row[0],
-            yaw=row[1],
-            pitch=row[2],
-            brightness=row[3],
-            sharpness=row[4],
-            embedding=None if row[5] is None else list(json.loads(row[5])),
-            samples=row[6],
-        )
+    def __init__(self, store: CalibrationStore):
+        self.store = store
 
     async def put(
         self, attempt_id: str, ticket: str | None, cal: Calibration, at: datetime
     ) -> None:
-        await self._run(self._put, attempt_id, ticket, cal, at)
+        await self.store.put_calibration(attempt_id, ticket, cal, at)
 
     async def get(self, attempt_id: str) -> Calibration | None:
-        return await self._run(self._get, "attempt_id = ?", attempt_id)
+        return _calibration(await self.store.calibration(attempt_id))
 
     async def trial_of_ticket(self, ticket: str) -> Calibration | None:
         """The newest trial calibration of a ticket."""
-        return await self._run(self._get, "ticket = ? AND source = 'trial'", ticket)
+        return _calibration(await self.store.trial_calibration(ticket))
 
     async def close(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        if self._conn is not None:
-            await self._run(self._conn.close)
-        self._executor.shutdown(wait=True)
+        """Nothing of its own to close: the store's owner closes the store."""

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from proctor_server.analysis import MAX_SIDE, MIN_SIDE, IdentityVerdict
-from proctor_server.store.sqlite import SqliteStore
+from proctor_server.store import Store
 from proctor_server.vision.calibration import CalibrationTable, from_frame
 from proctor_server.vision.worker import IdentityFigures, VisionPool, identity_job
 from shared.vision.faces import MATCH_DISTANCE
@@ -82,7 +82,7 @@ def verdict(figures: IdentityFigures) -> IdentityVerdict:
 class FaceIdentityChecker:
     """`IdentityChecker` with faces; an accepted photo becomes the attempt's calibration."""
 
-    def __init__(self, store: SqliteStore, pool: VisionPool, calibrations: CalibrationTable):
+    def __init__(self, store: Store, pool: VisionPool, calibrations: CalibrationTable):
         self.store = store
         self.pool = pool
         self.calibrations = calibrations

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 import numpy as np
 
 from proctor_server.analysis import ViolationDraft
-from proctor_server.store.sqlite import SqliteStore
+from proctor_server.store import Store
 from shared.vision.voice import SpeechSpan, SpeechTracker
 
 SPEAKING_CONFIDENCE = 0.7  # speech is heard, but whose (the candidate, a radio) is not known
@@ -23,7 +23,7 @@ class SpeechRecorder:
 
     def __init__(
         self,
-        store: SqliteStore,
+        store: Store,
         attempt_id: str,
         rate: int,
         started_at: datetime,

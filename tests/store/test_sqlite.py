@@ -1,65 +1,35 @@
-"""The SQLite store: durable settings, grouped commits, isolation of failing writes,
-migrations, and files that rows never point at before they are whole."""
+"""What is particular to the SQLite store (the contract all stores share is in the other
+modules here): durable settings, grouped commits, isolation of failing writes, migrations
+run per component (features' steps passed in), and files that rows never point at before
+they are whole. Durability across kill -9 is tests/server/test_restart.py."""
 
 from __future__ import annotations
 
 import asyncio
-import secrets
 import sqlite3
-from datetime import UTC, datetime, timedelta
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from proctor_server import admin
 from proctor_server.store import PhotoRecord, SqliteStore
 from proctor_server.store.migrations import migrate
-from shared.errors import ErrorCode, RuleError
-from shared.shuffle import SEED_BYTES, order_for
-from shared.states import AttemptState, Trigger
-from tests.server.conftest import QUESTIONS
-
-NOW = datetime(2026, 7, 25, 6, 0, tzinfo=UTC)
+from proctor_server.store.sqlite import connect
+from shared.errors import RuleError
+from shared.states import Trigger
+from tests.store.conftest import NOW, QUESTIONS, seat
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> SqliteStore:
+async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
     s = SqliteStore(tmp_path / "s.db")
     await s.open()
-    yield s  # type: ignore[misc]
+    yield s
     await s.close()
 
 
 async def attempt_in_progress(store: SqliteStore) -> str:
-    from proctor_server.store import AttemptRecord
-
-    exam = await admin.create_exam(
-        store, title="T", starts_at=NOW, duration=timedelta(hours=1), questions=QUESTIONS
-    )
-    ticket = await admin.issue_ticket(store, exam.id, name="N")
-    seed = secrets.token_hex(SEED_BYTES)
-    attempt = AttemptRecord(
-        id="a-1",
-        exam_id=exam.id,
-        ticket=ticket.token,
-        mode="exam",
-        state=AttemptState.WAITING,
-        seed=seed,
-        order=order_for(seed, QUESTIONS),
-        created_at=NOW,
-        ends_at=exam.window.ends_at,
-    )
-    await store.create_attempt(attempt)
-    for trigger in (Trigger.IDENTITY_ACCEPTED, Trigger.PAPER_RELEASED):
-        await store.transition("a-1", trigger, NOW, "test", questions=QUESTIONS, pass_score=12)
-    return "a-1"
-
-
-async def test_staff_actions_leave_an_audit_trail(store: SqliteStore) -> None:
-    await attempt_in_progress(store)
-    trail = await store.audit_trail()
-    assert [t["action"] for t in trail] == ["ticket_issue", "exam_create"]  # newest first
-    assert trail[0]["detail"]["candidate"] == "C00001"
+    return (await seat(store)).attempt.id
 
 
 async def test_durability_settings(store: SqliteStore) -> None:
@@ -104,26 +74,6 @@ async def test_a_failing_write_does_not_undo_its_neighbours(store: SqliteStore) 
         )
         == 0
     )
-
-
-async def test_writes_to_a_finished_attempt_are_refused_in_the_same_transaction(
-    store: SqliteStore,
-) -> None:
-    attempt = await attempt_in_progress(store)
-    await store.save_answer(attempt, "a", 0, [2], NOW)
-    finished, _ = await store.transition(
-        attempt, Trigger.DEADLINE, NOW, "time_up", questions=QUESTIONS, pass_score=12
-    )
-    assert (finished.state, finished.score, finished.max_score, finished.passed) == (
-        AttemptState.TIMED_OUT,
-        5,
-        20,
-        False,
-    )
-    with pytest.raises(RuleError) as info:
-        await store.save_answer(attempt, "late", 1, [0], NOW)
-    assert info.value.code is ErrorCode.DEADLINE_PASSED
-    assert await store.save_answer(attempt, "a", 0, [2], NOW) is False  # a resend is still harmless
 
 
 async def test_migrations_record_versions_and_refuse_a_newer_database(tmp_path: Path) -> None:
@@ -175,7 +125,31 @@ async def test_photo_rows_point_only_at_whole_files(store: SqliteStore, tmp_path
         attempt, Trigger.SUBMIT, NOW, "submitted", questions=QUESTIONS, pass_score=12
     )
     late = PhotoRecord("p3", attempt, "snapshot", "c3", "snapshots/a/p3.jpg", "sha", 4, NOW)
+    assert (store.blobs.root / "snapshots" / "a" / "p1.jpg").exists()
     with pytest.raises(RuleError):
         await store.save_photo(late, b"\xff\xd8xx")
     assert [p.id for p in await store.photos(attempt)] == ["p1"]
     assert not (store.blobs.root / "snapshots" / "a" / "p3.jpg").exists()
+
+
+async def test_features_pass_their_migration_steps_in(tmp_path: Path) -> None:
+    """The store runs its own components and what a feature hands it; it knows no feature."""
+    steps = {"feature": ["CREATE TABLE feature_things (x TEXT)"]}
+    store = SqliteStore(tmp_path / "s.db", components=steps)
+    await store.open()
+    try:
+
+        def versions(c: sqlite3.Connection) -> dict[str, int]:
+            rows = c.execute("SELECT component, version FROM schema_versions").fetchall()
+            return {r["component"]: r["version"] for r in rows}
+
+        assert await store._read(versions) == {"core": 1, "vision": 1, "feature": 1}
+    finally:
+        await store.close()
+    conn = connect(tmp_path / "s.db")  # opened without the feature: its tables stay as they are
+    try:
+        names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        assert "feature_things" in names and "programme_candidates" not in names
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    finally:
+        conn.close()

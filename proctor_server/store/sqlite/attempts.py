@@ -1,0 +1,181 @@
+"""Attempts in SQLite: entry (one transaction from ticket to watermark nonce), state
+transitions through the table in `shared.states`, warnings, and the reads over attempts."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from proctor_server.core.records import AttemptRecord, TicketRecord
+from proctor_server.store.sqlite import rows
+from proctor_server.store.sqlite.database import Database
+from proctor_server.store.sqlite.exams import FINISHED_STATES, TICKET_SQL
+from shared.questions import Question, max_score, score
+from shared.states import AttemptState, Effect, Trigger, transition
+from shared.timeutil import from_wire, to_wire
+
+ATTEMPT_SQL = f"SELECT {rows.columns(rows.ATTEMPT)} FROM attempts"
+LATEST = "ticket = ? AND mode = ? ORDER BY created_at DESC LIMIT 1"  # a ticket's latest
+
+
+def insert_attempt(c: sqlite3.Connection, a: AttemptRecord) -> None:
+    """An attempt's row and its first state."""
+    c.execute(
+        f"INSERT INTO attempts ({rows.columns(rows.ATTEMPT)}) VALUES ({rows.marks(rows.ATTEMPT)})",
+        rows.attempt_values(a),
+    )
+    c.execute(
+        "INSERT INTO attempt_states (attempt_id, state, at, reason) VALUES (?,?,?,?)",
+        (a.id, a.state.value, to_wire(a.created_at), "entered"),
+    )
+
+
+def insert_nonce(c: sqlite3.Connection, attempt_id: str, nonce: str, at: datetime) -> None:
+    c.execute(
+        "INSERT INTO nonces (attempt_id, nonce, live_from) VALUES (?,?,?)",
+        (attempt_id, nonce, to_wire(at)),
+    )
+
+
+class AttemptTables(Database):
+    async def _attempts(self, where: str, args: tuple[Any, ...]) -> list[AttemptRecord]:
+        sql = f"{ATTEMPT_SQL} WHERE {where}"
+        found = await self._read(lambda c: c.execute(sql, args).fetchall())
+        return [rows.attempt(r) for r in found]
+
+    async def find_attempt(self, ticket: str, mode: str) -> AttemptRecord | None:
+        found = await self._attempts(LATEST, (ticket, mode))
+        return found[0] if found else None
+
+    async def get_attempt(self, attempt_id: str) -> AttemptRecord | None:
+        found = await self._attempts("id = ?", (attempt_id,))
+        return found[0] if found else None
+
+    async def unfinished_attempts(self, exam_id: str) -> list[AttemptRecord]:
+        return await self._attempts(f"exam_id = ? AND state NOT IN {FINISHED_STATES}", (exam_id,))
+
+    async def attempts_of_exam(self, exam_id: str) -> list[AttemptRecord]:
+        return await self._attempts("exam_id = ? ORDER BY created_at", (exam_id,))
+
+    async def enter(
+        self,
+        token: str,
+        mode: str,
+        nonce: str,
+        at: datetime,
+        decide: Callable[[TicketRecord | None, AttemptRecord | None], AttemptRecord],
+    ) -> tuple[TicketRecord, AttemptRecord, bool]:
+        """A candidate's entry in one write transaction (the join's hot path): read the ticket
+        and its latest attempt in `mode`, let `decide` pick the attempt to enter (the one found,
+        or a new one to insert) or raise, then record the watermark nonce. Returns the ticket,
+        the attempt and whether it was resumed."""
+
+        def op(c: sqlite3.Connection) -> tuple[TicketRecord, AttemptRecord, bool]:
+            row = c.execute(TICKET_SQL + " WHERE token = ?", (token,)).fetchone()
+            ticket = None if row is None else rows.ticket(row)
+            found_row = (
+                c.execute(f"{ATTEMPT_SQL} WHERE {LATEST}", (token, mode)).fetchone()
+                if ticket
+                else None
+            )
+            found = None if found_row is None else rows.attempt(found_row)
+            attempt = decide(ticket, found)
+            assert ticket is not None  # decide refuses an unknown ticket
+            resumed = found is not None and attempt.id == found.id
+            if not resumed:
+                insert_attempt(c, attempt)
+            insert_nonce(c, attempt.id, nonce, at)
+            return ticket, attempt, resumed
+
+        return await self._write(op)
+
+    async def create_attempt(self, attempt: AttemptRecord) -> None:
+        """Insert an attempt with its first state (staff tools and tests; candidates enter
+        through `enter`)."""
+        await self._write(lambda c: insert_attempt(c, attempt))
+
+    async def transition(
+        self,
+        attempt_id: str,
+        trigger: Trigger,
+        at: datetime,
+        reason: str,
+        *,
+        questions: list[Question],
+        pass_score: int,
+    ) -> tuple[AttemptRecord, tuple[Effect, ...]]:
+        """Change an attempt's state through the transition table, inside one transaction.
+
+        The current state is read in the same transaction as the change, so a deadline and a
+        submit racing each other cannot both win. Scoring (Effect.SCORE) reads the answers
+        committed before this transaction: every acknowledged answer counts.
+        """
+
+        def op(c: sqlite3.Connection) -> tuple[AttemptRecord, tuple[Effect, ...]]:
+            row = c.execute(f"{ATTEMPT_SQL} WHERE id = ?", (attempt_id,)).fetchone()
+            if row is None:
+                raise KeyError(attempt_id)
+            a = rows.attempt(row)
+            state, effects = transition(a.state, trigger)
+            a.state = state
+            if trigger is Trigger.IDENTITY_ACCEPTED:
+                a.identity_accepted = True
+            if state is AttemptState.IN_PROGRESS and a.started_at is None:
+                a.started_at = at
+            if Effect.SCORE in effects:
+                chosen = {
+                    int(r["question"]): frozenset(json.loads(r["choice"]))
+                    for r in c.execute(
+                        "SELECT question, choice FROM answers WHERE attempt_id = ?", (attempt_id,)
+                    )
+                }
+                a.score = score(questions, chosen)
+                a.max_score = max_score(questions)
+                a.passed = a.score >= pass_score
+                a.finished_at = at
+            c.execute(
+                "UPDATE attempts SET state=?, started_at=?, finished_at=?, score=?, max_score=?, "
+                "passed=?, identity_accepted=? WHERE id=?",
+                (
+                    state.value,
+                    rows.t(a.started_at),
+                    rows.t(a.finished_at),
+                    a.score,
+                    a.max_score,
+                    a.passed,
+                    int(a.identity_accepted),
+                    a.id,
+                ),
+            )
+            c.execute(
+                "INSERT INTO attempt_states (attempt_id, state, at, reason) VALUES (?,?,?,?)",
+                (a.id, state.value, to_wire(at), reason),
+            )
+            return a, effects
+
+        return await self._write(op)
+
+    async def state_history(self, attempt_id: str) -> list[tuple[str, datetime, str]]:
+        found = await self._read(
+            lambda c: c.execute(
+                "SELECT state, at, reason FROM attempt_states WHERE attempt_id = ? ORDER BY rowid",
+                (attempt_id,),
+            ).fetchall()
+        )
+        return [(r["state"], from_wire(r["at"]), r["reason"]) for r in found]
+
+    async def add_warning(self, attempt_id: str) -> int:
+        def op(c: sqlite3.Connection) -> int:
+            c.execute(
+                "UPDATE attempts SET warnings_used = warnings_used + 1 WHERE id = ?", (attempt_id,)
+            )
+            return int(
+                c.execute(
+                    "SELECT warnings_used FROM attempts WHERE id = ?", (attempt_id,)
+                ).fetchone()["warnings_used"]
+            )
+
+        return await self._write(op)

@@ -1,0 +1,29 @@
+"""`SqliteStore`: the default `Store`, assembled from the table modules over one
+`Database` (connection thread, grouped commits)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from proctor_server.store.sqlite.attempts import AttemptTables
+from proctor_server.store.sqlite.calibrations import CalibrationTables
+from proctor_server.store.sqlite.exams import ExamTables
+from proctor_server.store.sqlite.records import RecordTables
+from proctor_server.store.sqlite.writes import ClientWrites
+
+
+class SqliteStore(ExamTables, AttemptTables, ClientWrites, RecordTables, CalibrationTables):
+    """The default `Store` (and `CalibrationStore`). Open with `await store.open()`; `close()`
+    is idempotent. `components`: features' migration steps to run besides the store's own."""
+
+
+async def open_store(
+    path: Path | str,
+    data_dir: Path | str | None = None,
+    *,
+    components: Mapping[str, Sequence[str]] | None = None,
+) -> SqliteStore:
+    store = SqliteStore(path, data_dir, components=components)
+    await store.open()
+    return store

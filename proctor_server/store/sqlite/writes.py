@@ -1,0 +1,234 @@
+"""A candidate's writes in SQLite: answers, events, the mailing profile and photos.
+
+Each write is idempotent by (attempt, client message id): a resend changes nothing and returns
+False. Each is refused, inside its own transaction, when the attempt no longer takes it, by
+the rule the session applies (`core.session.check_write`)."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import sqlite3
+from datetime import datetime
+from typing import Any
+
+from proctor_server.core.records import PhotoRecord
+from proctor_server.core.session import check_write
+from proctor_server.store.sqlite import rows
+from proctor_server.store.sqlite.database import Database
+from shared.states import AttemptState
+from shared.timeutil import from_wire, to_wire
+from shared.vocabulary import Source
+
+PHOTO_SQL = f"SELECT {rows.columns(rows.PHOTO)} FROM photos"
+VIOLATION_INSERT = (
+    "INSERT INTO violations (attempt_id, kind, source, server_at, client_at, ended_at, "
+    "confidence, evidence) VALUES (?,?,?,?,?,?,?,?)"
+)
+
+
+class ClientWrites(Database):
+    @staticmethod
+    def _require_open(c: sqlite3.Connection, attempt_id: str, at: datetime, *, paper: bool) -> None:
+        """Refuse a write the attempt no longer takes, checked in the write's own transaction
+        by the same rule the session applies (`core.session.check_write`)."""
+        row = c.execute(
+            "SELECT state, ends_at FROM attempts WHERE id = ?", (attempt_id,)
+        ).fetchone()
+        if row is None:
+            raise KeyError(attempt_id)
+        check_write(AttemptState(row["state"]), from_wire(row["ends_at"]), at, needs_paper=paper)
+
+    @staticmethod
+    def _claim(c: sqlite3.Connection, attempt_id: str, client_id: str, kind: str, at: str) -> bool:
+        """Record a client message id; False when it was stored before (a resend)."""
+        cur = c.execute(
+            "INSERT OR IGNORE INTO client_messages (attempt_id, client_id, kind, received_at) "
+            "VALUES (?,?,?,?)",
+            (attempt_id, client_id, kind, at),
+        )
+        return cur.rowcount == 1
+
+    # ------------------------------------------------------------ answers
+
+    async def save_answer(
+        self, attempt_id: str, client_id: str, question: int, choice: list[int], at: datetime
+    ) -> bool:
+        when = to_wire(at)
+        text = json.dumps(sorted(choice))
+
+        def op(c: sqlite3.Connection) -> bool:
+            if not self._claim(c, attempt_id, client_id, "answer", when):
+                return False
+            self._require_open(c, attempt_id, at, paper=True)
+            c.execute(
+                "INSERT INTO answers (attempt_id, question, choice, client_id, saved_at) "
+                "VALUES (?,?,?,?,?) ON CONFLICT (attempt_id, question) "
+                "DO UPDATE SET choice=excluded.choice, client_id=excluded.client_id, "
+                "saved_at=excluded.saved_at",
+                (attempt_id, question, text, client_id, when),
+            )
+            c.execute(
+                "INSERT INTO answer_log (attempt_id, question, choice, client_id, saved_at) "
+                "VALUES (?,?,?,?,?)",
+                (attempt_id, question, text, client_id, when),
+            )
+            return True
+
+        return await self._write(op)
+
+    async def answers(self, attempt_id: str) -> dict[int, list[int]]:
+        found = await self._read(
+            lambda c: c.execute(
+                "SELECT question, choice FROM answers WHERE attempt_id = ?", (attempt_id,)
+            ).fetchall()
+        )
+        return {int(r["question"]): list(json.loads(r["choice"])) for r in found}
+
+    # ------------------------------------------------------------ events
+
+    async def save_event(
+        self,
+        attempt_id: str,
+        client_id: str,
+        kind: str,
+        client_at: str | None,
+        at: datetime,
+        detail: dict[str, Any],
+        violation: str | None,
+    ) -> bool:
+        when = to_wire(at)
+
+        def op(c: sqlite3.Connection) -> bool:
+            if not self._claim(c, attempt_id, client_id, "event", when):
+                return False
+            self._require_open(c, attempt_id, at, paper=False)
+            c.execute(
+                "INSERT INTO events (attempt_id, client_id, kind, client_at, server_at, detail) "
+                "VALUES (?,?,?,?,?,?)",
+                (attempt_id, client_id, kind, client_at, when, json.dumps(detail)),
+            )
+            if violation is not None:
+                c.execute(
+                    VIOLATION_INSERT,
+                    (
+                        attempt_id,
+                        violation,
+                        Source.CLIENT.value,
+                        when,
+                        client_at,
+                        None,
+                        1.0,
+                        json.dumps({"event": client_id, **detail}),
+                    ),
+                )
+            return True
+
+        return await self._write(op)
+
+    async def events(self, attempt_id: str) -> list[dict[str, Any]]:
+        found = await self._read(
+            lambda c: c.execute(
+                "SELECT client_id, kind, client_at, server_at, detail FROM events "
+                "WHERE attempt_id = ? ORDER BY rowid",
+                (attempt_id,),
+            ).fetchall()
+        )
+        return [
+            {
+                "id": r["client_id"],
+                "kind": r["kind"],
+                "client_at": r["client_at"],
+                "server_at": r["server_at"],
+                "detail": json.loads(r["detail"]),
+            }
+            for r in found
+        ]
+
+    # ------------------------------------------------------------ the mailing profile
+
+    async def save_profile(
+        self, attempt_id: str, client_id: str, mail_to: dict[str, str], at: datetime
+    ) -> bool:
+        when = to_wire(at)
+
+        def op(c: sqlite3.Connection) -> bool:
+            if not self._claim(c, attempt_id, client_id, "profile", when):
+                return False
+            c.execute(
+                "INSERT INTO profiles (attempt_id, client_id, mail_to, saved_at) VALUES (?,?,?,?)",
+                (attempt_id, client_id, json.dumps(mail_to, ensure_ascii=False), when),
+            )
+            c.execute("UPDATE attempts SET profile_saved = 1 WHERE id = ?", (attempt_id,))
+            return True
+
+        return await self._write(op)
+
+    async def profile(self, attempt_id: str) -> dict[str, str] | None:
+        row = await self._read(
+            lambda c: c.execute(
+                "SELECT mail_to FROM profiles WHERE attempt_id = ? ORDER BY rowid DESC LIMIT 1",
+                (attempt_id,),
+            ).fetchone()
+        )
+        return None if row is None else dict(json.loads(row["mail_to"]))
+
+    # ------------------------------------------------------------ photos
+
+    async def save_photo(self, photo: PhotoRecord, data: bytes) -> bool:
+        """Write the file durably first, then the row: a row never points at a missing file."""
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, self.blobs.write, photo.path, data)
+        when = to_wire(photo.received_at)
+        sql = f"INSERT INTO photos ({rows.columns(rows.PHOTO)}) VALUES ({rows.marks(rows.PHOTO)})"
+
+        def op(c: sqlite3.Connection) -> bool:
+            if not self._claim(c, photo.attempt_id, photo.client_id, photo.kind, when):
+                return False
+            self._require_open(c, photo.attempt_id, photo.received_at, paper=False)
+            c.execute(
+                sql,
+                (
+                    photo.id,
+                    photo.attempt_id,
+                    photo.kind,
+                    photo.client_id,
+                    photo.path,
+                    photo.sha256,
+                    photo.size,
+                    when,
+                    None if photo.accepted is None else int(photo.accepted),
+                    json.dumps(photo.reasons, ensure_ascii=False),
+                ),
+            )
+            return True
+
+        try:
+            return await self._write(op)
+        except Exception:
+            # Refused (a finished attempt, say): leave no file that no row points at.
+            # A resend of a stored photo never gets here: its claim returns False.
+            await loop.run_in_executor(None, self.blobs.remove, photo.path)
+            raise
+
+    @staticmethod
+    def photo_id(attempt_id: str, client_id: str) -> str:
+        return hashlib.sha256(f"{attempt_id}:{client_id}".encode()).hexdigest()[:20]
+
+    async def photos(self, attempt_id: str, kind: str | None = None) -> list[PhotoRecord]:
+        sql = PHOTO_SQL + " WHERE attempt_id = ?" + (" AND kind = ?" if kind else "")
+        args: tuple[Any, ...] = (attempt_id, kind) if kind else (attempt_id,)
+        found = await self._read(
+            lambda c: c.execute(sql + " ORDER BY received_at", args).fetchall()
+        )
+        return [rows.photo(r) for r in found]
+
+    async def photo_bytes(self, photo_id: str) -> bytes | None:
+        row = await self._read(
+            lambda c: c.execute("SELECT path FROM photos WHERE id = ?", (photo_id,)).fetchone()
+        )
+        if row is None:
+            return None
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(None, self.blobs.read, row["path"])
