@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import secrets
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from proctor_server.analysis import decode_jpeg
@@ -70,6 +72,18 @@ async def require_exam(store: Store, exam_id: str) -> ExamRecord:
     return exam
 
 
+@dataclass(frozen=True, slots=True)
+class TicketRequest:
+    """One candidate to admit: a real name, and optionally contact details and a reference
+    photo (JPEG bytes) to match the identity photo against."""
+
+    name: str
+    email: str | None = None
+    phone: str | None = None
+    photo: bytes | None = None
+    candidate_code: str | None = None
+
+
 async def issue_ticket(
     store: Store,
     exam_id: str,
@@ -80,31 +94,70 @@ async def issue_ticket(
     photo: bytes | None = None,
     candidate_code: str | None = None,
 ) -> TicketRecord:
-    await require_exam(store, exam_id)
-    if not name.strip():
-        raise ConfigError("the candidate needs a name")
-    token = secrets.token_urlsafe(18)
-    reference = None
-    if photo is not None:
-        if decode_jpeg(photo) is None:
-            raise ConfigError("the reference photo is not a readable JPEG")
-        reference = f"references/{exam_id}/{token[:12]}.jpg"
-        await asyncio.to_thread(store.blobs.write, reference, photo)
-    code = candidate_code or f"C{await store.count_tickets(exam_id) + 1:05d}"
-    ticket = TicketRecord(
-        token=token,
-        exam_id=exam_id,
-        candidate_code=code,
-        name=name.strip(),
-        email=email,
-        phone=phone,
-        reference_photo=reference,
-    )
-    await store.create_ticket(ticket)
-    await store.audit(
-        "staff", "ticket_issue", {"exam": exam_id, "candidate": code}, datetime.now(UTC)
+    (ticket,) = await issue_tickets(
+        store, exam_id, [TicketRequest(name, email, phone, photo, candidate_code)]
     )
     return ticket
+
+
+async def issue_tickets(
+    store: Store, exam_id: str, requests: Sequence[TicketRequest]
+) -> list[TicketRecord]:
+    """Admission tickets for many candidates at once, in order: all of them or none. Every
+    request is checked before anything is written; reference photos are written before the
+    rows (and removed again if the rows are refused)."""
+    await require_exam(store, exam_id)
+    for n, request in enumerate(requests, 1):
+        where = f"candidate {n}: " if len(requests) > 1 else ""
+        if not request.name.strip():
+            raise ConfigError(f"{where}the candidate needs a name")
+        if request.photo is not None and decode_jpeg(request.photo) is None:
+            raise ConfigError(f"{where}the reference photo is not a readable JPEG")
+    first = await store.count_tickets(exam_id) + 1
+    tickets: list[TicketRecord] = []
+    photos: list[tuple[str, bytes]] = []
+    for n, request in enumerate(requests):
+        token = secrets.token_urlsafe(18)
+        reference = None
+        if request.photo is not None:
+            reference = f"references/{exam_id}/{token[:12]}.jpg"
+            photos.append((reference, request.photo))
+        tickets.append(
+            TicketRecord(
+                token=token,
+                exam_id=exam_id,
+                candidate_code=request.candidate_code or f"C{first + n:05d}",
+                name=request.name.strip(),
+                email=request.email or None,
+                phone=request.phone or None,
+                reference_photo=reference,
+            )
+        )
+    if photos:
+        await asyncio.to_thread(_write_all, store, photos)
+    try:
+        await store.create_tickets(tickets)
+    except BaseException:
+        await asyncio.to_thread(_remove_all, store, [path for path, _ in photos])
+        raise
+    detail: dict[str, object] = (
+        {"exam": exam_id, "candidate": tickets[0].candidate_code}
+        if len(tickets) == 1
+        else {"exam": exam_id, "count": len(tickets)}
+    )
+    action = "ticket_issue" if len(tickets) == 1 else "tickets_issue"
+    await store.audit("staff", action, detail, datetime.now(UTC))
+    return tickets
+
+
+def _write_all(store: Store, photos: Sequence[tuple[str, bytes]]) -> None:
+    for path, data in photos:
+        store.blobs.write(path, data)
+
+
+def _remove_all(store: Store, paths: Sequence[str]) -> None:
+    for path in paths:
+        store.blobs.remove(path)
 
 
 async def proctor_token(store: Store, exam_id: str) -> str:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import csv
+import io
 import signal
+import sys
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
@@ -62,6 +65,21 @@ def register(sub: Any) -> None:
     ticket.add_argument("--photo", type=Path, help="reference face photo (JPEG)")
     ticket.add_argument("--data-dir", type=Path)
     ticket.set_defaults(run=run_ticket)
+
+    bulk = sub.add_parser(
+        "tickets",
+        help="issue tickets from a CSV file (header: name[,email,phone,photo]); prints name,token",
+    )
+    bulk.add_argument("--db", required=True, type=Path)
+    bulk.add_argument("--exam", required=True)
+    bulk.add_argument(
+        "--csv",
+        required=True,
+        type=Path,
+        help="UTF-8 CSV, one candidate per row; photo paths are relative to the file's folder",
+    )
+    bulk.add_argument("--data-dir", type=Path)
+    bulk.set_defaults(run=run_tickets)
 
     token = sub.add_parser("proctor-token", help="a token to open an exam's dashboard")
     token.add_argument("--db", required=True, type=Path)
@@ -137,6 +155,68 @@ def run_ticket(args: argparse.Namespace) -> int:
     )
     print(ticket.token)
     return 0
+
+
+def run_tickets(args: argparse.Namespace) -> int:
+    requests = read_ticket_csv(args.csv)
+    tickets = with_store(
+        args.db, lambda store: admin.issue_tickets(store, args.exam, requests), args.data_dir
+    )
+    out = csv.writer(sys.stdout, lineterminator="\n")
+    out.writerow(["name", "token"])
+    for ticket in tickets:
+        out.writerow([ticket.name, ticket.token])
+    return 0
+
+
+CSV_COLUMNS = ("name", "email", "phone", "photo")
+
+
+def read_ticket_csv(path: Path) -> list[admin.TicketRequest]:
+    """The candidates of a ticket CSV, checked whole before anything is issued: a clear error
+    naming the line for a missing name, an unknown column or an unreadable photo."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such CSV file") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text") from None
+    reader = csv.DictReader(io.StringIO(text))
+    header = [h.strip() for h in reader.fieldnames or []]
+    if "name" not in header:
+        raise ConfigError(f"{path}: the first line must name the columns, with at least 'name'")
+    unknown = [h for h in header if h not in CSV_COLUMNS]
+    if unknown:
+        raise ConfigError(
+            f"{path}: unknown column {unknown[0]!r} (columns: {', '.join(CSV_COLUMNS)})"
+        )
+    reader.fieldnames = header
+    requests: list[admin.TicketRequest] = []
+    for row in reader:
+        line = reader.line_num
+        values = {k: (v or "").strip() for k, v in row.items() if k is not None}
+        if None in row:
+            raise ConfigError(f"{path}:{line}: more fields than columns")
+        if not values.get("name"):
+            raise ConfigError(f"{path}:{line}: the candidate needs a name")
+        photo = None
+        if values.get("photo"):
+            photo_path = path.parent / values["photo"]
+            try:
+                photo = photo_path.read_bytes()
+            except OSError:
+                raise ConfigError(f"{path}:{line}: cannot read the photo {photo_path}") from None
+        requests.append(
+            admin.TicketRequest(
+                name=values["name"],
+                email=values.get("email") or None,
+                phone=values.get("phone") or None,
+                photo=photo,
+            )
+        )
+    if not requests:
+        raise ConfigError(f"{path}: no candidates in the file")
+    return requests
 
 
 def run_proctor_token(args: argparse.Namespace) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from datetime import datetime
 
 from proctor_server.core.records import ExamRecord, TicketRecord
@@ -64,25 +65,28 @@ class ExamTables(Database):
         return [e for e in exams if not e.window.over(now) or e.id in unfinished]
 
     async def create_ticket(self, ticket: TicketRecord) -> None:
+        await self.create_tickets([ticket])
+
+    async def create_tickets(self, tickets: Sequence[TicketRecord]) -> None:
+        """All of them in one write, or none (a duplicate code or token refuses the batch)."""
         now = to_wire(datetime.now().astimezone())
         names = (*rows.TICKET, "created_at")
         sql = f"INSERT INTO tickets ({rows.columns(names)}) VALUES ({rows.marks(names)})"
-        await self._write(
-            lambda c: c.execute(
-                sql,
-                (
-                    ticket.token,
-                    ticket.exam_id,
-                    ticket.candidate_code,
-                    ticket.name,
-                    ticket.email,
-                    ticket.phone,
-                    ticket.reference_photo,
-                    int(ticket.revoked),
-                    now,
-                ),
+        values = [
+            (
+                t.token,
+                t.exam_id,
+                t.candidate_code,
+                t.name,
+                t.email,
+                t.phone,
+                t.reference_photo,
+                int(t.revoked),
+                now,
             )
-        )
+            for t in tickets
+        ]
+        await self._write(lambda c: c.executemany(sql, values))
 
     async def get_ticket(self, token: str) -> TicketRecord | None:
         row = await self._read(
