@@ -10,7 +10,6 @@ import logging
 from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -150,22 +149,6 @@ class Server:
     def spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
         """Run background work owned by the server (cancelled at shutdown)."""
         self._tasks.spawn(coro, name)
-
-    def analyze_snapshot(
-        self, runtime: ExamRuntime, attempt_id: str, photo_id: str, jpeg: bytes, at: datetime
-    ) -> None:
-        async def work() -> None:
-            drafts = await self.analyzer.analyze(attempt_id, photo_id, jpeg, at)
-            for draft in drafts:
-                runtime.publish(
-                    "flag",
-                    attempt=attempt_id,
-                    kind=draft.kind,
-                    confidence=draft.confidence,
-                    snapshot=photo_id,
-                )
-
-        self.spawn(work(), f"analyze-{photo_id}")
 
     # ------------------------------------------------------------ connections
 

@@ -19,13 +19,14 @@ from proctor_server.core.conduct import classify, warning_text
 from proctor_server.core.paper import AttemptPaper
 from proctor_server.exams import ExamRuntime, utcnow
 from proctor_server.store import AttemptRecord, PhotoRecord, TicketRecord
+from shared import proctor_protocol as pp
 from shared import protocol as p
 from shared.errors import ErrorCode, ProctorError, ProtocolError, RuleError
 from shared.rules import ExamWindow, check_entry, check_trial, trial_window
 from shared.shuffle import new_seed, order_for
 from shared.states import AttemptState, Effect, Trigger
 from shared.timeutil import to_wire
-from shared.vocabulary import EventKind, FinishReason, Mode
+from shared.vocabulary import EventKind, FinishReason, Mode, ViolationKind
 from shared.watermark import mask_name, watermark_text
 
 if TYPE_CHECKING:
@@ -121,7 +122,14 @@ class CandidateSession:
         finally:
             if self.runtime is not None and self.attempt is not None:
                 self.runtime.detach(self)
-                self.runtime.publish("left", attempt=self.attempt.id, candidate=self._code())
+                self.runtime.publish(
+                    pp.Left(
+                        exam=self.runtime.exam.id,
+                        at=to_wire(utcnow()),
+                        attempt=self.attempt.id,
+                        candidate=self._code(),
+                    )
+                )
 
     async def _hello(self) -> bool:
         try:
@@ -218,13 +226,16 @@ class CandidateSession:
             )
         )
         runtime.publish(
-            "joined",
-            attempt=attempt.id,
-            candidate=ticket.candidate_code,
-            name=mask_name(ticket.name),
-            mode=attempt.mode,
-            state=attempt.state.value,
-            resumed=resumed,
+            pp.Joined(
+                exam=exam.id,
+                at=to_wire(now),
+                attempt=attempt.id,
+                candidate=ticket.candidate_code,
+                name=mask_name(ticket.name),
+                mode=attempt.mode,
+                state=attempt.state,
+                resumed=resumed,
+            )
         )
         await self.release_paper()
 
@@ -302,7 +313,14 @@ class CandidateSession:
                     questions=runtime.questions_for(attempt),
                     pass_score=runtime.pass_score_for(attempt),
                 )
-                runtime.publish("started", attempt=attempt.id, candidate=self._code())
+                runtime.publish(
+                    pp.Started(
+                        exam=runtime.exam.id,
+                        at=to_wire(now),
+                        attempt=attempt.id,
+                        candidate=self._code(),
+                    )
+                )
                 if Effect.SEND_PAPER in effects:
                     await self._send_paper(first=True)
             elif attempt.state is AttemptState.IN_PROGRESS:
@@ -432,12 +450,15 @@ class CandidateSession:
         if not new:
             return
         self.runtime.publish(
-            "event",
-            attempt=self.attempt.id,
-            candidate=self._code(),
-            kind=m.kind,
-            client_at=m.at,
-            violation=outcome.violation if counts else None,
+            pp.ClientEvent(
+                exam=self.runtime.exam.id,
+                at=to_wire(utcnow()),
+                attempt=self.attempt.id,
+                candidate=self._code(),
+                kind=m.kind,
+                client_at=m.at,
+                violation=outcome.violation if counts else None,
+            )
         )
         if m.kind is EventKind.DEVICE_SIGNAL:
             await self._record_signals(m.detail)
@@ -466,11 +487,14 @@ class CandidateSession:
                 evidence=draft.evidence,
             )
             self.runtime.publish(
-                "flag",
-                attempt=self.attempt.id,
-                candidate=self._code(),
-                kind=draft.kind,
-                confidence=draft.confidence,
+                pp.Flag(
+                    exam=self.runtime.exam.id,
+                    at=to_wire(utcnow()),
+                    attempt=self.attempt.id,
+                    candidate=self._code(),
+                    kind=ViolationKind(draft.kind),
+                    confidence=draft.confidence,
+                )
             )
 
     async def _profile(self, m: p.Profile) -> None:
@@ -536,7 +560,9 @@ class CandidateSession:
             new = await self._save_photo(record, image, header.id)
             await self.send(p.Ack(id=header.id))
             if new:
-                self.server.analyze_snapshot(self.runtime, self.attempt.id, photo_id, image, now)
+                self.runtime.analysis.submit_snapshot(
+                    self.attempt.id, self._code(), photo_id, image, now
+                )
             return
         # identity photo
         if self.attempt.identity_accepted:
@@ -546,7 +572,7 @@ class CandidateSession:
         reference = None
         if self.ticket.reference_photo:
             reference = await asyncio.to_thread(store.blobs.read, self.ticket.reference_photo)
-        verdict = await self.server.identity.check(self.attempt.id, image, reference)
+        verdict = await self.runtime.analysis.check_identity(self.attempt.id, image, reference)
         record = PhotoRecord(
             photo_id,
             self.attempt.id,
@@ -570,12 +596,15 @@ class CandidateSession:
                 pass_score=self.runtime.pass_score_for(self.attempt),
             )
         self.runtime.publish(
-            "identity",
-            attempt=self.attempt.id,
-            candidate=self._code(),
-            accepted=verdict.accepted,
-            reasons=verdict.reasons,
-            photo=photo_id,
+            pp.Identity(
+                exam=self.runtime.exam.id,
+                at=to_wire(now),
+                attempt=self.attempt.id,
+                candidate=self._code(),
+                accepted=verdict.accepted,
+                reasons=verdict.reasons,
+                photo=photo_id,
+            )
         )
         await self.send(p.Ack(id=header.id))
         await self.send(

@@ -9,8 +9,10 @@ from collections.abc import Coroutine
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from proctor_server.analysis_queue import AnalysisQueue
 from proctor_server.store import AttemptRecord, ExamRecord
 from proctor_server.tasks import TaskSet
+from shared import proctor_protocol as pp
 from shared.errors import InvalidTransition
 from shared.questions import Question, max_score
 from shared.rules import WRITE_GRACE, default_pass_score
@@ -46,6 +48,9 @@ class ExamRuntime:
         self._tasks = TaskSet(f"exam {exam.id}")
         self._trial_deadlines: set[str] = set()
         self._closed = False
+        self.analysis = AnalysisQueue(
+            exam.id, server.analyzer, server.identity, server.store, self.publish
+        )
 
     # ------------------------------------------------------------ rules of this exam
 
@@ -62,6 +67,7 @@ class ExamRuntime:
     async def start(self) -> None:
         """Schedule the paper release, the deadline, the watermark rotation, and the
         deadlines of unfinished trial attempts (after a restart, from the store)."""
+        self.analysis.start(self._tasks)
         self._tasks.spawn(self._release_at_start(), f"release-{self.exam.id}")
         self._tasks.spawn(
             self._finalize_at(self.exam.window.ends_at + WRITE_GRACE, mode="exam"),
@@ -83,6 +89,7 @@ class ExamRuntime:
             return
         self._closed = True
         await self._tasks.close()
+        self.analysis.close()
 
     # ------------------------------------------------------------ sessions
 
@@ -96,13 +103,18 @@ class ExamRuntime:
         if self.sessions.get(session.attempt_id) is session:
             del self.sessions[session.attempt_id]
 
-    def publish(self, event_type: str, /, **fields: Any) -> None:
+    def publish(self, event: pp.AttemptEvent) -> None:
+        self.server.bus.publish(self.exam.id, event)
+
+    async def _candidate_code(self, attempt: AttemptRecord) -> str:
+        """The attempt's candidate code for proctors' events ("" when nobody watches)."""
+        session = self.sessions.get(attempt.id)
+        if session is not None and session.ticket is not None:
+            return session.ticket.candidate_code
         if not self.server.bus.watched(self.exam.id):
-            return
-        self.server.bus.publish(
-            self.exam.id,
-            {"type": event_type, "exam": self.exam.id, "at": to_wire(utcnow()), **fields},
-        )
+            return ""
+        ticket = await self.server.store.get_ticket(attempt.ticket)
+        return ticket.candidate_code if ticket is not None else ""
 
     # ------------------------------------------------------------ timers
 
@@ -169,17 +181,27 @@ class ExamRuntime:
             updated.max_score,
         )
         # The transition's effects, carried out here: tell the proctors, report the score.
+        candidate = await self._candidate_code(updated)
+        finished_at = updated.finished_at or utcnow()
         if Effect.NOTIFY_PROCTORS in effects:
             self.publish(
-                "attempt_finished",
-                attempt=updated.id,
-                state=updated.state.value,
-                reason=reason,
-                score=updated.score,
-                max_score=updated.max_score,
-                passed=updated.passed,
+                pp.AttemptFinished(
+                    exam=self.exam.id,
+                    at=to_wire(finished_at),
+                    attempt=updated.id,
+                    candidate=candidate,
+                    state=updated.state,
+                    reason=reason,
+                    score=updated.score,
+                    max_score=updated.max_score,
+                    passed=updated.passed,
+                )
             )
         session = self.sessions.get(updated.id)
         if session is not None and Effect.SCORE in effects:
             await session.on_finished(updated, reason)
+        # Its analysis ends too: open violations close, so its risk stops growing.
+        self._tasks.spawn(
+            self.analysis.finish(updated.id, candidate, finished_at), f"finish-{updated.id}"
+        )
         return updated
