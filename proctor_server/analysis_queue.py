@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict, deque
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -210,12 +210,16 @@ class AnalysisQueue:
 
     # ------------------------------------------------------------ lifecycle
 
-    async def finish(self, attempt_id: str, candidate: str, at: datetime) -> None:
-        """The attempt finished at `at`: drop its queued snapshot, let the running one end,
-        end its open violations at `at` and tell the proctors."""
+    def finish(self, attempt_id: str, candidate: str, at: datetime) -> Coroutine[Any, Any, None]:
+        """The attempt finished at `at`. At once: its queued snapshot is dropped and later
+        ones are refused. Then, in the coroutine returned: the running analysis ends, the
+        analyzer is told, the open violations end at `at` and the proctors are told."""
         self._finished.add(attempt_id)
         if self._snapshots.pop(attempt_id, None) is not None:
             self.dropped_finished += 1
+        return self._end(attempt_id, candidate, at)
+
+    async def _end(self, attempt_id: str, candidate: str, at: datetime) -> None:
         running = self._busy.get(attempt_id)
         if running is not None:
             await asyncio.shield(running)
