@@ -43,9 +43,17 @@ class IdentityChecker(Protocol):
 
 
 class SnapshotAnalyzer(Protocol):
+    """Snapshots of one attempt come one at a time, in order (the analysis queue sees to it)."""
+
     async def analyze(
         self, attempt_id: str, snapshot_id: str, jpeg: bytes, at: datetime
     ) -> list[ViolationDraft]: ...
+
+    async def finish(self, attempt_id: str, at: datetime) -> None:
+        """The attempt finished at `at`: end (in the store) the violations still open from
+        its snapshots, no later than `at`, and forget the attempt; later snapshots of it
+        raise nothing."""
+        ...
 
     async def close(self) -> None: ...
 
@@ -100,6 +108,9 @@ class NoAnalysis:
         self, attempt_id: str, snapshot_id: str, jpeg: bytes, at: datetime
     ) -> list[ViolationDraft]:
         return []
+
+    async def finish(self, attempt_id: str, at: datetime) -> None:
+        return None
 
     async def close(self) -> None:
         return None

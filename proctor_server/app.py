@@ -30,7 +30,7 @@ from proctor_server.bus import EventBus
 from proctor_server.candidate import CandidateSession
 from proctor_server.clock import SYSTEM_CLOCK, Clock
 from proctor_server.exams import ExamRegistry, ExamRuntime, RuntimeDeps
-from proctor_server.proctor_feed import serve_proctor
+from proctor_server.proctor_feed import FeedDeps, serve_proctor
 from proctor_server.session.deps import SessionDeps
 from proctor_server.store import SqliteStore, Store
 from proctor_server.tasks import TaskSet
@@ -70,8 +70,13 @@ class Server:
         self.identity: IdentityChecker = JpegSanityChecker()
         self.analyzer: SnapshotAnalyzer = NoAnalysis()
         self.signals: ClientSignals = _device_signals()
+        self._assemble()
+
+    def _assemble(self) -> None:
+        """Hand each part what it uses (again once face analysis is loaded at start)."""
         self.exams = ExamRegistry(self._runtime_deps())
         self._session_deps = self._build_session_deps()
+        self._feed_deps = self._build_feed_deps()
 
     def _runtime_deps(self) -> RuntimeDeps:
         return RuntimeDeps(
@@ -79,7 +84,17 @@ class Server:
             clock=self.clock,
             bus=self.bus,
             analyzer=self.analyzer,
+            identity=self.identity,
             nonce_rotation_s=self.config.nonce_rotation_s,
+        )
+
+    def _build_feed_deps(self) -> FeedDeps:
+        return FeedDeps(
+            store=self.store,
+            bus=self.bus,
+            clock=self.clock,
+            exams=self.exams,
+            hello_timeout_s=self.config.hello_timeout_s,
         )
 
     def _build_session_deps(self) -> SessionDeps:
@@ -87,7 +102,6 @@ class Server:
             store=self.store,
             clock=self.clock,
             exams=self.exams,
-            identity=self.identity,
             signals=self.signals,
             hello_timeout_s=self.config.hello_timeout_s,
         )
@@ -114,8 +128,7 @@ class Server:
         await self.store.open()
         if self.config.analysis == "faces":
             self._load_face_analysis()
-            self.exams = ExamRegistry(self._runtime_deps())
-            self._session_deps = self._build_session_deps()
+            self._assemble()
         for exam in await self.store.list_live_exams(self.clock.now()):
             await self.exams.load(exam.id)
         self._ws = await serve(
@@ -178,7 +191,7 @@ class Server:
         if path == "/ws/candidate":
             await CandidateSession(self._session_deps, ws).run()
         elif path == "/ws/proctor":
-            await serve_proctor(self, ws)
+            await serve_proctor(self._feed_deps, ws)
         elif path == "/ws/bandwidth":
             await self._bandwidth(ws)
 

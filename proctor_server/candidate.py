@@ -14,6 +14,7 @@ from proctor_server.session import images, writes
 from proctor_server.session.deps import SessionDeps
 from proctor_server.session.entry import enter
 from proctor_server.session.live import LiveAttempt
+from shared import proctor_protocol as pp
 from shared import protocol as p
 from shared.errors import ErrorCode, ProctorError, ProtocolError, RuleError
 from shared.timeutil import to_wire
@@ -57,8 +58,14 @@ class CandidateSession:
         finally:
             if self.live is not None:
                 self.live.runtime.detach(self.live)
-                self.live.runtime.publish(
-                    "left", attempt=self.live.attempt_id, candidate=self.live.code
+                runtime = self.live.runtime
+                runtime.publish(
+                    pp.Left(
+                        exam=runtime.exam.id,
+                        at=runtime.wire_now(),
+                        attempt=self.live.attempt_id,
+                        candidate=self.live.code,
+                    )
                 )
 
     async def _hello(self) -> LiveAttempt | None:

@@ -10,16 +10,18 @@ import asyncio
 import logging
 from collections.abc import Coroutine, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any, Protocol
 
-from proctor_server.analysis import SnapshotAnalyzer
+from proctor_server.analysis import IdentityChecker, SnapshotAnalyzer
+from proctor_server.analysis_queue import AnalysisQueue
 from proctor_server.bus import EventBus
 from proctor_server.clock import Clock
 from proctor_server.core.records import AttemptRecord, ExamRecord
 from proctor_server.core.session import pass_score_for, questions_for
 from proctor_server.store import Store
 from proctor_server.tasks import TaskSet
+from shared import proctor_protocol as pp
 from shared.errors import InvalidTransition
 from shared.questions import Question
 from shared.rules import WRITE_GRACE
@@ -39,6 +41,8 @@ class LiveSession(Protocol):
     def mode(self) -> Mode: ...
     @property
     def peer(self) -> str: ...
+    @property
+    def code(self) -> str: ...
     async def release_paper(self) -> None: ...
     async def rotate_nonce(self) -> None: ...
     async def on_finished(
@@ -53,6 +57,7 @@ class RuntimeDeps:
     clock: Clock
     bus: EventBus
     analyzer: SnapshotAnalyzer
+    identity: IdentityChecker
     nonce_rotation_s: float
 
 
@@ -64,6 +69,14 @@ class ExamRuntime:
         self._tasks = TaskSet(f"exam {exam.id}")
         self._deadlines: set[str] = set()  # attempts with a deadline of their own scheduled
         self._closed = False
+        self.analysis = AnalysisQueue(
+            exam.id,
+            deps.analyzer,
+            deps.identity,
+            deps.store,
+            self.publish,
+            now=deps.clock.now,
+        )
 
     # ------------------------------------------------------------ rules of this exam
 
@@ -78,6 +91,7 @@ class ExamRuntime:
     async def start(self) -> None:
         """Schedule the paper release, the deadline, the watermark rotation, and the
         deadlines of unfinished attempts that have their own (after a restart, from the store)."""
+        self.analysis.start(self._tasks)
         self._tasks.spawn(self._release_at_start(), f"release-{self.exam.id}")
         self._tasks.spawn(self._finalize_exam(), f"deadline-{self.exam.id}")
         self._tasks.spawn(self._rotate_nonces(), f"nonces-{self.exam.id}")
@@ -99,6 +113,7 @@ class ExamRuntime:
             return
         self._closed = True
         await self._tasks.close()
+        self.analysis.close()
 
     # ------------------------------------------------------------ sessions
 
@@ -112,33 +127,22 @@ class ExamRuntime:
         if self.sessions.get(session.attempt_id) is session:
             del self.sessions[session.attempt_id]
 
-    def publish(self, event_type: str, /, **fields: Any) -> None:
-        bus = self.deps.bus
-        if not bus.watched(self.exam.id):
-            return
-        bus.publish(
-            self.exam.id,
-            {
-                "type": event_type,
-                "exam": self.exam.id,
-                "at": to_wire(self.deps.clock.now()),
-                **fields,
-            },
-        )
+    def publish(self, event: pp.AttemptEvent) -> None:
+        self.deps.bus.publish(self.exam.id, event)
 
-    def analyze_snapshot(self, attempt_id: str, photo_id: str, jpeg: bytes, at: datetime) -> None:
-        async def work() -> None:
-            drafts = await self.deps.analyzer.analyze(attempt_id, photo_id, jpeg, at)
-            for draft in drafts:
-                self.publish(
-                    "flag",
-                    attempt=attempt_id,
-                    kind=draft.kind,
-                    confidence=draft.confidence,
-                    snapshot=photo_id,
-                )
+    def wire_now(self) -> str:
+        """The server time as events carry it."""
+        return to_wire(self.deps.clock.now())
 
-        self._tasks.spawn(work(), f"analyze-{photo_id}")
+    async def _candidate_code(self, attempt: AttemptRecord) -> str:
+        """The attempt's candidate code for proctors' events ("" when nobody watches)."""
+        session = self.sessions.get(attempt.id)
+        if session is not None:
+            return session.code
+        if not self.deps.bus.watched(self.exam.id):
+            return ""
+        ticket = await self.deps.store.get_ticket(attempt.ticket)
+        return ticket.candidate_code if ticket is not None else ""
 
     # ------------------------------------------------------------ timers
 
@@ -211,20 +215,30 @@ class ExamRuntime:
             updated.max_score,
         )
         # The transition's effects, carried out here: tell the proctors, report the score.
+        candidate = await self._candidate_code(updated)
+        finished_at = updated.finished_at or self.deps.clock.now()
         if Effect.NOTIFY_PROCTORS in effects:
             self.publish(
-                "attempt_finished",
-                attempt=updated.id,
-                state=updated.state.value,
-                reason=reason,
-                note=note or None,
-                score=updated.score,
-                max_score=updated.max_score,
-                passed=updated.passed,
+                pp.AttemptFinished(
+                    exam=self.exam.id,
+                    at=to_wire(finished_at),
+                    attempt=updated.id,
+                    candidate=candidate,
+                    state=updated.state,
+                    reason=reason,
+                    note=note or None,
+                    score=updated.score,
+                    max_score=updated.max_score,
+                    passed=updated.passed,
+                )
             )
         session = self.sessions.get(updated.id)
         if session is not None and Effect.SCORE in effects:
             await session.on_finished(updated, reason, note)
+        # Its analysis ends too: open violations close, so its risk stops growing.
+        self._tasks.spawn(
+            self.analysis.finish(updated.id, candidate, finished_at), f"finish-{updated.id}"
+        )
         return updated
 
 

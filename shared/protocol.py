@@ -22,6 +22,7 @@ MAX_IMAGE_BYTES = 2 * 1024 * 1024  # one JPEG
 MAX_HEADER_BYTES = 4096
 MAX_FRAME = MAX_IMAGE_BYTES + MAX_HEADER_BYTES + 4  # the socket's max_size
 
+
 class _Msg(msgspec.Struct, tag_field="type", forbid_unknown_fields=False, omit_defaults=False):
     pass
 

@@ -87,9 +87,7 @@ def register(sub: Any) -> None:
     token.set_defaults(run=run_proctor_token)
 
 
-def with_store(
-    db: Path, work: Callable[[Store], Awaitable[T]], data_dir: Path | None = None
-) -> T:
+def with_store(db: Path, work: Callable[[Store], Awaitable[T]], data_dir: Path | None = None) -> T:
     """Run one staff operation on the store and close it."""
     if not db.parent.exists():
         raise ConfigError(f"{db.parent}: no such folder for the database")

@@ -26,9 +26,11 @@ function log(event) {
   const li = document.createElement("li");
   const who = event.candidate ? `${event.candidate} ` : "";
   li.textContent = `${new Date(event.at).toLocaleTimeString()} ${who}${event.type}` +
-    (event.kind ? ` ${event.kind}` : "") + (event.violation ? ` → ${event.violation}` : "") +
+    (event.kind ? ` ${event.kind}` : "") +
+    (event.type === "event" && event.violation ? ` → ${event.violation}` : "") +
+    (event.type === "violation_ended" ? ` (${Math.round(event.duration_s)} s)` : "") +
     (event.reasons && event.reasons.length ? ` (${event.reasons.join("; ")})` : "");
-  if (event.violation || event.type === "flag") li.classList.add("violation");
+  if ((event.type === "event" && event.violation) || event.type === "flag") li.classList.add("violation");
   document.getElementById("events").prepend(li);
 }
 

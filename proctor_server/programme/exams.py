@@ -149,9 +149,7 @@ def _ticket_text(name: str, title: str, starts: datetime, token: str, entry: str
     )
 
 
-async def publish_results(
-    prog: Programme, store: Store, month: str, now: datetime
-) -> ResultReport:
+async def publish_results(prog: Programme, store: Store, month: str, now: datetime) -> ResultReport:
     """Record every ticketed candidate's result, no-shows as fails (R7), and notify (R18)."""
     db = prog.db
     target = prog.sitting(month)

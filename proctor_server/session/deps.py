@@ -1,12 +1,12 @@
 """What a candidate session uses, and nothing more: the store, the clock, the loaded exams,
-the identity check and the device-signal judge. The server builds one `SessionDeps`."""
+and the device-signal judge (identity checks go through the exam's analysis queue). The server builds one `SessionDeps`."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Protocol
 
-from proctor_server.analysis import ClientSignals, IdentityChecker
+from proctor_server.analysis import ClientSignals
 from proctor_server.clock import Clock
 from proctor_server.exams import ExamRuntime
 from proctor_server.store import Store
@@ -29,6 +29,5 @@ class SessionDeps:
     store: Store
     clock: Clock
     exams: ExamDirectory
-    identity: IdentityChecker
     signals: ClientSignals
     hello_timeout_s: float

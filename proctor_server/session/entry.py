@@ -21,11 +21,12 @@ from proctor_server.core.session import (
 )
 from proctor_server.session.deps import SessionDeps
 from proctor_server.session.live import Close, LiveAttempt, Send, new_nonce, result_message
+from shared import proctor_protocol as pp
 from shared import protocol as p
 from shared.errors import ErrorCode, ProctorError, RuleError
 from shared.shuffle import SEED_BYTES
 from shared.timeutil import to_wire
-from shared.vocabulary import Source
+from shared.vocabulary import Source, ViolationKind
 from shared.watermark import mask_name
 
 log = logging.getLogger(__name__)
@@ -51,7 +52,9 @@ async def enter(
         )
     now = deps.clock.now()
     nonce = new_nonce()
-    fresh = Fresh(attempt_id_prefix(hello.mode) + uuid.uuid4().hex[:16], secrets.token_hex(SEED_BYTES))
+    fresh = Fresh(
+        attempt_id_prefix(hello.mode) + uuid.uuid4().hex[:16], secrets.token_hex(SEED_BYTES)
+    )
 
     def decide(ticket: TicketRecord | None, found: AttemptRecord | None) -> AttemptRecord:
         """Inside the store's transaction: pure but for looking up the loaded exam."""
@@ -90,13 +93,16 @@ async def enter(
     await record_signals(live, hello.client)
     await send(_welcome(live, resumed, now))
     runtime.publish(
-        "joined",
-        attempt=attempt.id,
-        candidate=ticket.candidate_code,
-        name=mask_name(ticket.name),
-        mode=attempt.mode,
-        state=attempt.state.value,
-        resumed=resumed,
+        pp.Joined(
+            exam=runtime.exam.id,
+            at=to_wire(now),
+            attempt=attempt.id,
+            candidate=ticket.candidate_code,
+            name=mask_name(ticket.name),
+            mode=attempt.mode,
+            state=attempt.state,
+            resumed=resumed,
+        )
     )
     await live.release_paper()
     return live
@@ -141,9 +147,12 @@ async def record_signals(live: LiveAttempt, client: dict[str, Any]) -> None:
             evidence=draft.evidence,
         )
         live.runtime.publish(
-            "flag",
-            attempt=live.attempt_id,
-            candidate=live.code,
-            kind=draft.kind,
-            confidence=draft.confidence,
+            pp.Flag(
+                exam=live.runtime.exam.id,
+                at=live.runtime.wire_now(),
+                attempt=live.attempt_id,
+                candidate=live.code,
+                kind=ViolationKind(draft.kind),
+                confidence=draft.confidence,
+            )
         )

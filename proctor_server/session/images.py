@@ -10,9 +10,11 @@ from dataclasses import replace
 from proctor_server.core.records import PhotoRecord
 from proctor_server.session.live import LiveAttempt
 from proctor_server.session.writes import require_writable
+from shared import proctor_protocol as pp
 from shared import protocol as p
 from shared.errors import RuleError
 from shared.states import Trigger
+from shared.timeutil import to_wire
 
 
 async def image(live: LiveAttempt, header: p.ImageHeader, data: bytes) -> None:
@@ -44,7 +46,9 @@ async def _snapshot(live: LiveAttempt, header: p.ImageHeader, data: bytes) -> No
     new = await _save(live, record, data, header.id)
     await live.send(p.Ack(id=header.id))
     if new:
-        live.runtime.analyze_snapshot(live.attempt_id, record.id, data, record.received_at)
+        live.runtime.analysis.submit_snapshot(
+            live.attempt_id, live.code, record.id, data, record.received_at
+        )
 
 
 async def _identity_photo(live: LiveAttempt, header: p.ImageHeader, data: bytes) -> None:
@@ -56,7 +60,7 @@ async def _identity_photo(live: LiveAttempt, header: p.ImageHeader, data: bytes)
     reference = None
     if live.ticket.reference_photo:
         reference = await asyncio.to_thread(deps.store.blobs.read, live.ticket.reference_photo)
-    verdict = await deps.identity.check(live.attempt_id, data, reference)
+    verdict = await runtime.analysis.check_identity(live.attempt_id, data, reference)
     record = replace(
         _record(live, header, data), accepted=verdict.accepted, reasons=verdict.reasons
     )
@@ -71,12 +75,15 @@ async def _identity_photo(live: LiveAttempt, header: p.ImageHeader, data: bytes)
             pass_score=runtime.pass_score_for(live.attempt),
         )
     runtime.publish(
-        "identity",
-        attempt=live.attempt_id,
-        candidate=live.code,
-        accepted=verdict.accepted,
-        reasons=verdict.reasons,
-        photo=record.id,
+        pp.Identity(
+            exam=runtime.exam.id,
+            at=to_wire(record.received_at),
+            attempt=live.attempt_id,
+            candidate=live.code,
+            accepted=verdict.accepted,
+            reasons=verdict.reasons,
+            photo=record.id,
+        )
     )
     await live.send(p.Ack(id=header.id))
     await live.send(

@@ -12,6 +12,7 @@ from proctor_server.core.records import AttemptRecord, TicketRecord
 from proctor_server.core.session import attempt_window, paper_due
 from proctor_server.exams import ExamRuntime
 from proctor_server.session.deps import SessionDeps
+from shared import proctor_protocol as pp
 from shared import protocol as p
 from shared.rules import ExamWindow
 from shared.states import AttemptState, Effect, Trigger
@@ -106,7 +107,14 @@ class LiveAttempt:
                     questions=self.runtime.questions_for(self.attempt),
                     pass_score=self.runtime.pass_score_for(self.attempt),
                 )
-                self.runtime.publish("started", attempt=self.attempt.id, candidate=self.code)
+                self.runtime.publish(
+                    pp.Started(
+                        exam=self.runtime.exam.id,
+                        at=to_wire(now),
+                        attempt=self.attempt.id,
+                        candidate=self.code,
+                    )
+                )
                 if Effect.SEND_PAPER in effects:
                     await self._send_paper(first=True)
             elif self.attempt.state is AttemptState.IN_PROGRESS:

@@ -8,6 +8,7 @@ from proctor_server.core.conduct import classify, warning_text
 from proctor_server.core.session import check_write, event_counts, warning_limit_for
 from proctor_server.session.entry import record_signals
 from proctor_server.session.live import LiveAttempt, result_message
+from shared import proctor_protocol as pp
 from shared import protocol as p
 from shared.errors import ErrorCode, RuleError
 from shared.states import AttemptState, Trigger
@@ -51,12 +52,15 @@ async def event(live: LiveAttempt, m: p.Event) -> None:
     if not new:
         return
     live.runtime.publish(
-        "event",
-        attempt=attempt.id,
-        candidate=live.code,
-        kind=m.kind,
-        client_at=m.at,
-        violation=violation,
+        pp.ClientEvent(
+            exam=live.runtime.exam.id,
+            at=live.runtime.wire_now(),
+            attempt=attempt.id,
+            candidate=live.code,
+            kind=m.kind,
+            client_at=m.at,
+            violation=violation,
+        )
     )
     if m.kind is EventKind.DEVICE_SIGNAL:
         await record_signals(live, m.detail)

@@ -1,12 +1,14 @@
 """The snapshot analyzer (the shell around the pure parts): runs the analysis in the vision
 pool, turns each frame into conditions, feeds the attempt's tracker and writes violations
-through the store (one row per lasting condition, opened then closed)."""
+through the store (one row per lasting condition, opened then closed). When the attempt
+finishes, its open violations end at the last frame that showed them (never after the finish)
+and later snapshots of it raise nothing."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -27,8 +29,8 @@ from shared.vision.tracker import Action, AttemptTracker, Close, Open
 
 log = logging.getLogger(__name__)
 
-IDLE_AFTER = timedelta(minutes=15)
-IDENTITY_EVERY = 4  # a descriptor at least every 4th snapshot (2 min at the default 30 s)  # an attempt without frames this long is closed and dropped
+IDLE_AFTER = timedelta(minutes=15)  # an attempt without frames this long is closed and dropped
+IDENTITY_EVERY = 4  # a descriptor at least every 4th snapshot (2 min at the default 30 s)
 
 
 @dataclass(slots=True)
@@ -57,12 +59,13 @@ class VisionAnalyzer:
         self.pool = pool
         self.calibrations = calibrations
         self._attempts: dict[str, _Attempt] = {}
+        self._finished: set[str] = set()  # attempts that ended: their snapshots raise nothing
         self._closed = False
 
     async def analyze(
         self, attempt_id: str, snapshot_id: str, jpeg: bytes, at: datetime
     ) -> list[ViolationDraft]:
-        if self._closed:
+        if self._closed or attempt_id in self._finished:
             return []
         await self._drop_idle(at)
         state = self._attempts.setdefault(attempt_id, _Attempt())
@@ -175,12 +178,23 @@ class VisionAnalyzer:
                     del self._attempts[attempt_id]
                     await self._apply(attempt_id, state, state.tracker.finish_all())
 
-    async def finish(self, attempt_id: str) -> None:
-        """The attempt ended: close its open violations at their last frame."""
+    async def finish(self, attempt_id: str, at: datetime) -> None:
+        """The attempt finished at `at`: close its open violations at the last frame that
+        showed them (never after `at`) and forget it."""
+        self._finished.add(attempt_id)
+        await self._end(attempt_id, at)
+
+    async def _end(self, attempt_id: str, at: datetime | None) -> None:
         state = self._attempts.pop(attempt_id, None)
         if state is not None:
             async with state.lock:
-                await self._apply(attempt_id, state, state.tracker.finish_all())
+                actions = [
+                    replace(a, ended_at=min(a.ended_at, at))
+                    if isinstance(a, Close) and at is not None
+                    else a
+                    for a in state.tracker.finish_all()
+                ]
+                await self._apply(attempt_id, state, actions)
 
     async def close(self) -> None:
         if self._closed:
@@ -188,7 +202,7 @@ class VisionAnalyzer:
         self._closed = True
         for attempt_id in list(self._attempts):
             try:
-                await self.finish(attempt_id)
+                await self._end(attempt_id, None)
             except RuntimeError as exc:  # the store closed first
                 log.warning("could not close violations of %s: %s", attempt_id, exc)
         await self.pool.close()

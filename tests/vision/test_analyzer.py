@@ -171,6 +171,35 @@ async def test_close_ends_open_violations(world: World) -> None:
     assert await world.analyzer.analyze(attempt, "late", ASTRONAUT, at(90)) == []
 
 
+async def test_finish_ends_the_attempt_s_violations_and_its_risk_stops_growing(
+    world: World,
+) -> None:
+    attempt = await entered(world, "ann")
+    other = await entered(world, "bob")
+    await run(world, attempt, [snapshot(F.empty_room(1), i) for i in range(3)])
+    await run(world, other, [snapshot(F.empty_room(1), i) for i in range(3)])
+    (violation,) = await world.store.violations(attempt)
+    assert violation.ended_at is None
+    await world.analyzer.finish(attempt, at(75))
+    (violation,) = await world.store.violations(attempt)
+    assert violation.ended_at == at(60)  # the last frame that showed the empty seat
+    violations = await world.store.violations(attempt)
+    assert risk_score(violations, at(75)) == risk_score(violations, at(7500))
+    # later snapshots of a finished attempt raise nothing; other attempts go on
+    assert await run(world, attempt, [snapshot(F.empty_room(1), i) for i in range(3, 6)]) == []
+    assert len(await world.store.violations(attempt)) == 1
+    (still_open,) = await world.store.violations(other)
+    assert still_open.ended_at is None
+
+
+async def test_finish_never_ends_a_violation_after_the_finish(world: World) -> None:
+    attempt = await entered(world, "ann")
+    await run(world, attempt, [snapshot(F.empty_room(1), i) for i in range(3)])
+    await world.analyzer.finish(attempt, at(45))  # the attempt ended before the last frame
+    (violation,) = await world.store.violations(attempt)
+    assert violation.ended_at == at(45)
+
+
 async def test_the_process_pool_keeps_the_event_loop_free(tmp_path: Path) -> None:
     """dlib holds the GIL for a whole detection: analysis must run in another process."""
     store = SqliteStore(tmp_path / "exam.db")

@@ -11,6 +11,7 @@ from proctor_server import admin
 from proctor_server.app import ServerConfig, run_server
 from proctor_server.vision import FaceIdentityChecker, VisionAnalyzer
 from proctor_server.vision.identity import TEXTS
+from shared import proctor_protocol as pp
 from shared import protocol as p
 from tests.server.conftest import QUESTIONS
 from tests.server.scripted import Candidate
@@ -55,10 +56,11 @@ async def test_faces_in_a_running_server(tmp_path: Path) -> None:
 
             async def flag(kind: str) -> None:
                 while kind not in seen:
-                    event = await flags.get()
-                    assert event is not None
-                    if event.get("type") == "flag":
-                        seen.append(event.get("kind"))
+                    published = await flags.get()
+                    assert published is not None
+                    if isinstance(published.event, pp.Flag):
+                        assert published.event.candidate == ticket.candidate_code
+                        seen.append(published.event.kind)
 
             await asyncio.wait_for(flag("multiple_faces"), 30)
         finally:

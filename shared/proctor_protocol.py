@@ -1,0 +1,295 @@
+"""The proctor channel: every message on /ws/proctor, declared once, encoded and decoded here.
+
+Text frames only, JSON objects tagged by ``type``. The server sends the exam's `snapshot`, then
+one event per thing that happens to an attempt; every such event carries `exam`, `at`,
+`attempt` and `candidate`. The proctor sends commands (`warn`, `terminate`, ...), each with a
+client `id` that the answer (`ack`, or `error` with `ref`) names.
+
+Untrusted input is decoded by msgspec against these declarations; anything malformed becomes
+one :class:`ProtocolError`. Events are encoded to bytes once and the same bytes go to every
+proctor who follows the exam (send them as a text frame).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Any
+
+import msgspec
+
+from shared.errors import ProtocolError
+from shared.protocol import Ack, Error
+from shared.states import AttemptState
+from shared.vocabulary import EventKind, FinishReason, Mode, Source, ViolationKind
+
+MAX_COMMAND_FRAME = 64 * 1024  # bytes; a session description (SDP) is the largest command
+MAX_PROTOCOL_ERRORS = 50  # malformed messages on one connection before it is closed (1008)
+
+Id = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
+Text = Annotated[str, msgspec.Meta(max_length=2000)]
+Sdp = Annotated[str, msgspec.Meta(max_length=MAX_COMMAND_FRAME)]
+
+
+class _Msg(msgspec.Struct, tag_field="type", forbid_unknown_fields=False, kw_only=True):
+    pass
+
+
+class _AttemptEvent(_Msg):
+    """What every event about one attempt carries."""
+
+    exam: str
+    at: str  # server time, wire format
+    attempt: str
+    candidate: str  # the candidate code the snapshot shows
+
+
+# ---------------------------------------------------------------- server -> proctor
+
+
+class ExamSummary(msgspec.Struct, kw_only=True):
+    id: str
+    title: str
+    starts_at: str
+    ends_at: str
+
+
+class AttemptSummary(msgspec.Struct, kw_only=True):
+    attempt: str
+    candidate: str
+    name: str  # masked
+    mode: Mode
+    state: AttemptState
+    connected: bool
+    score: int | None
+    max_score: int | None
+    passed: bool | None
+    warnings: int
+    violations: int
+    risk: float  # 0-100, higher is more suspicious
+    risk_reasons: list[str]
+
+
+class Snapshot(_Msg, tag="snapshot"):
+    """The exam as it stands, sent once after sign-in; attempts most suspicious first."""
+
+    server_time: str
+    exam: ExamSummary
+    attempts: list[AttemptSummary]
+
+
+class Joined(_AttemptEvent, tag="joined"):
+    name: str  # masked
+    mode: Mode
+    state: AttemptState
+    resumed: bool
+
+
+class Left(_AttemptEvent, tag="left"):
+    pass
+
+
+class Started(_AttemptEvent, tag="started"):
+    """The paper reached this attempt."""
+
+
+class ClientEvent(_AttemptEvent, tag="event"):
+    """An event the candidate's app reported, and the violation it recorded, if any."""
+
+    kind: EventKind
+    client_at: str | None = None
+    violation: ViolationKind | None = None
+
+
+class Flag(_AttemptEvent, tag="flag"):
+    """A violation raised by the server's analysis (snapshots, device figures)."""
+
+    kind: ViolationKind
+    confidence: float
+    snapshot: str | None = None  # the photo that raised it, for snapshot analysis
+
+
+class ViolationEnded(_AttemptEvent, tag="violation_ended"):
+    """A lasting violation closed: its condition cleared, or the attempt finished."""
+
+    violation: int  # the violation's id
+    kind: ViolationKind
+    source: Source
+    started_at: str
+    ended_at: str
+    duration_s: float
+
+
+class Identity(_AttemptEvent, tag="identity"):
+    accepted: bool
+    photo: str
+    reasons: list[str] = []
+
+
+class AttemptFinished(_AttemptEvent, tag="attempt_finished"):
+    state: AttemptState
+    reason: FinishReason
+    score: int | None
+    max_score: int | None
+    passed: bool | None
+    note: str | None = None  # the words given for a termination
+
+
+class RtcOffer(_Msg, tag="rtc_offer"):
+    """A candidate's live video and audio for a proctor who asked to `watch`."""
+
+    attempt: str
+    sdp: Sdp
+
+
+class RtcIce(_Msg, tag="rtc_ice"):
+    """A trickled ICE candidate, either way; `attempt` names the candidate's stream."""
+
+    attempt: Id
+    candidate: str | None = None
+    sdp_mid: str | None = None
+    sdp_mline_index: int | None = None
+
+
+# What the event bus carries: one attempt's events, published to every proctor of its exam.
+AttemptEvent = (
+    Joined | Left | Started | ClientEvent | Flag | ViolationEnded | Identity | AttemptFinished
+)
+FeedMessage = (
+    Snapshot
+    | Joined
+    | Left
+    | Started
+    | ClientEvent
+    | Flag
+    | ViolationEnded
+    | Identity
+    | AttemptFinished
+    | Error
+    | Ack
+    | RtcOffer
+    | RtcIce
+)
+
+# ---------------------------------------------------------------- proctor -> server
+
+
+class Verdict(StrEnum):
+    CONFIRMED = "confirmed"
+    DISMISSED = "dismissed"
+
+
+class Hello(_Msg, tag="hello"):
+    """Sign-in by message, for a client that cannot put the token in the address."""
+
+    token: str
+
+
+class Warn(_Msg, tag="warn"):
+    id: Id
+    attempt: Id
+    text: Text
+
+
+class Message(_Msg, tag="message"):
+    id: Id
+    attempt: Id
+    text: Text
+
+
+class Terminate(_Msg, tag="terminate"):
+    id: Id
+    attempt: Id
+    reason: Text
+
+
+class Extend(_Msg, tag="extend"):
+    id: Id
+    attempt: Id
+    minutes: Annotated[int, msgspec.Meta(ge=1, le=24 * 60)]
+    reason: Text
+
+
+class Admit(_Msg, tag="admit"):
+    """Let a late candidate's first entry through (R15); `candidate` is a candidate code."""
+
+    id: Id
+    candidate: Id
+    reason: Text
+
+
+class Review(_Msg, tag="review"):
+    id: Id
+    violation: int
+    verdict: Verdict
+    note: Text = ""
+
+
+class Watch(_Msg, tag="watch"):
+    id: Id
+    attempt: Id
+
+
+class Unwatch(_Msg, tag="unwatch"):
+    id: Id
+    attempt: Id
+
+
+class RtcAnswer(_Msg, tag="rtc_answer"):
+    attempt: Id
+    sdp: Sdp
+
+
+Command = (
+    Hello
+    | Warn
+    | Message
+    | Terminate
+    | Extend
+    | Admit
+    | Review
+    | Watch
+    | Unwatch
+    | RtcAnswer
+    | RtcIce
+)
+
+
+def command_id(command: Command) -> str | None:
+    """The client id a command's answer refers to (None for those that carry none)."""
+    ref = getattr(command, "id", None)
+    return ref if isinstance(ref, str) else None
+
+
+# ---------------------------------------------------------------- encode / decode
+
+_encoder = msgspec.json.Encoder()
+_command_decoder = msgspec.json.Decoder(Command)
+_feed_decoder = msgspec.json.Decoder(FeedMessage)
+
+
+def encode(message: _Msg | Error | Ack) -> bytes:
+    """Encode any message as the UTF-8 JSON of one text frame (`ws.send(frame, text=True)`)."""
+    return _encoder.encode(message)
+
+
+def _decode(decoder: msgspec.json.Decoder[Any], data: str | bytes) -> Any:
+    if len(data) > MAX_COMMAND_FRAME:
+        raise ProtocolError(f"text frame of {len(data)} bytes exceeds {MAX_COMMAND_FRAME}")
+    try:
+        return decoder.decode(data)
+    except msgspec.ValidationError as exc:
+        raise ProtocolError(f"invalid message: {exc}") from None
+    except msgspec.DecodeError as exc:
+        raise ProtocolError(f"malformed JSON: {exc}") from None
+
+
+def decode_command(data: str | bytes) -> Command:
+    """Decode a text frame sent by a proctor; ProtocolError when it is malformed."""
+    command: Command = _decode(_command_decoder, data)
+    return command
+
+
+def decode_feed(data: str | bytes) -> FeedMessage:
+    """Decode a text frame sent by the server to a proctor (a console's or a test's side)."""
+    message: FeedMessage = _decode(_feed_decoder, data)
+    return message
