@@ -182,9 +182,9 @@ def _moved(before: ClientState, now: ClientState) -> bool:
 
 
 async def take(opts: Options) -> ClientState:
-    from proctor_client.devices import open_camera
+    from proctor_client.devices import CameraReader, open_camera
 
-    camera = open_camera(opts.camera)
+    camera = CameraReader(open_camera(opts.camera))
     try:
         info = await _client_info(camera.name)
         runtime = ExamRuntime(
@@ -212,7 +212,7 @@ async def take(opts: Options) -> ClientState:
         finally:
             await runtime.close()
     finally:
-        await asyncio.to_thread(camera.close)
+        await camera.aclose()
 
 
 async def _client_info(camera_name: str) -> dict[str, Any]:

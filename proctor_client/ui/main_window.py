@@ -19,7 +19,8 @@ from PySide6.QtWidgets import QMainWindow, QMessageBox, QStackedWidget, QVBoxLay
 
 from proctor_client.check.model import ORDER, CheckReport, Progress
 from proctor_client.check.model import Phase as CheckPhase
-from proctor_client.devices.base import Camera, DeviceError, read_frame
+from proctor_client.devices.base import DeviceError
+from proctor_client.devices.camera_reader import CameraReader
 from proctor_client.runtime.model import (
     LEAVING_KINDS,
     ClientState,
@@ -67,7 +68,7 @@ class MainWindow(QMainWindow):
         *,
         runtime_factory: RuntimeFactory | None = None,
         check_runner: CheckRunner | None = None,
-        camera: Camera | None = None,
+        camera: CameraReader | None = None,
         camera_problem: str = "",
         languages: LanguageManager | None = None,
         clock: Callable[[], float] = time.monotonic,
@@ -478,17 +479,18 @@ class MainWindow(QMainWindow):
             self._preview.cancel()
             self._preview = None
 
-    async def _preview_loop(self, camera: Camera) -> None:
-        while True:
-            try:
-                frame = await read_frame(camera)
-            except DeviceError as exc:
-                self.photo.set_camera_problem(
-                    self.tr("The camera stopped: {error}").format(error=exc.message)
-                )
-                return
-            self.photo.set_frame(frame)
-            await asyncio.sleep(PREVIEW_INTERVAL_S)  # pace the preview, not a synchronisation
+    async def _preview_loop(self, camera: CameraReader) -> None:
+        """Show the camera's latest frame about every PREVIEW_INTERVAL_S, through a
+        subscription to its reader (the snapshots share it); closed when the task ends."""
+        try:
+            with camera.subscribe() as frames:
+                while True:
+                    self.photo.set_frame(await frames.recv())
+                    await asyncio.sleep(PREVIEW_INTERVAL_S)  # pace the painting, not a sync
+        except DeviceError as exc:
+            self.photo.set_camera_problem(
+                self.tr("The camera stopped: {error}").format(error=exc.message)
+            )
 
     # ------------------------------------------------------------ lifecycle
 
