@@ -20,6 +20,7 @@ from proctor_client.devices.cameras import open_camera
 from proctor_client.runtime.model import ExamRuntimeAPI, Mode
 from proctor_client.runtime.runtime import ExamRuntime
 from proctor_client.runtime.snapshots import CameraPhotos
+from proctor_client.ui.base import ScreenName
 from proctor_client.ui.i18n import LanguageManager, system_language
 from proctor_client.ui.main_window import MainWindow, ProgressCallback, RuntimeFactory
 from proctor_client.ui.screens_qt import QtScreens
@@ -112,14 +113,14 @@ def run_gui(options: GuiOptions, argv: Sequence[str] | None = None) -> int:
         if options.smoke_exit_after_ready:
 
             def ready(name: str) -> None:
-                if name != "busy":
+                if name != ScreenName.BUSY:
                     print(f"ready {name}", flush=True)
                     QTimer.singleShot(0, window.close)
 
             window.screen_shown.connect(ready)
         window.show()
         if options.server and options.ticket:
-            window.start_session(options.server, options.ticket, "exam")
+            window.start_session(options.server, options.ticket, Mode.EXAM)
         elif options.smoke_exit_after_ready:
             QTimer.singleShot(0, lambda: ready_now(window))
         try:
