@@ -14,8 +14,10 @@ app, entering with that ticket, resumes straight onto the exam screen, where it 
 window starts once a snapshot from the app has reached the server's store; the snapshots that
 arrived during the window are counted in the store afterwards.
 
-The exam screen shows no camera preview: the live preview (~10 frames a second) runs on the
-identity-photo screen only. So the run measures, each in its own window:
+The exam screen shows no camera preview: the live preview runs on the identity-photo screen
+only (the camera's reader reads the synthetic camera at its 15 frames a second while the
+preview paints about 10 of them; between snapshots on the exam screen nothing reads it). So
+the run measures, each in its own window:
 
 1. the app on the exam screen (snapshots every S seconds),
 2. the app on the identity-photo screen (live preview), a second ticket,
@@ -41,10 +43,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from proctor_client.devices.camera_reader import CameraReader
 from proctor_client.devices.cameras import open_camera
 from proctor_client.runtime.model import Phase
 from proctor_client.runtime.runtime import ExamRuntime
 from proctor_client.runtime.snapshots import CameraPhotos
+from shared.vocabulary import Mode
 
 ROOT = Path(__file__).resolve().parent.parent
 QUESTIONS = ROOT / "proctor_server" / "demo_questions.json"
@@ -150,9 +154,9 @@ class ServerStore:
 async def enter(server: str, ticket: str, outbox: Path) -> None:
     """Give the identity photo and the address on `ticket` through the app's runtime, and stop
     once the paper is open (the app resumes there)."""
-    camera = open_camera("synthetic")
+    camera = CameraReader(open_camera("synthetic"))
     runtime = ExamRuntime(
-        server, ticket, mode="exam", outbox_path=outbox, photos=CameraPhotos(camera)
+        server, ticket, mode=Mode.EXAM, outbox_path=outbox, photos=CameraPhotos(camera)
     )
     try:
         runtime.start()
@@ -171,7 +175,7 @@ async def enter(server: str, ticket: str, outbox: Path) -> None:
             raise SystemExit(f"bench: could not open the paper: {state.phase.value} {state.error}")
     finally:
         await runtime.close()
-        camera.close()
+        await camera.aclose()
 
 
 def start_app(home: Path, *extra: str) -> subprocess.Popen[str]:

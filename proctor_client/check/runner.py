@@ -4,8 +4,9 @@ through an optional progress callback as it lands.
 
     report = await run_environment_check(CheckSettings(server="http://host:8765"), progress)
 
-The UI runs this on its asyncio loop (qasync); blocking device reads go to threads. The
-screens are counted on the calling thread, because Qt's screen list lives on the GUI thread.
+The UI runs this on its asyncio loop (qasync); blocking device reads go to threads (the
+camera's through its reader, the microphone's through `read_samples`). The screens are
+counted on the calling thread, because Qt's screen list lives on the GUI thread.
 """
 
 from __future__ import annotations
@@ -38,15 +39,9 @@ from proctor_client.check.network import (
 )
 from proctor_client.check.probes import ProbeInputs, vm_signals
 from proctor_client.check.system import build_device_signals, read_os_figures, read_probe_inputs
-from proctor_client.devices.base import (
-    Camera,
-    Microphone,
-    Screens,
-    close_device,
-    read_frame,
-    read_samples,
-)
+from proctor_client.devices.base import Microphone, Screens, close_device, read_samples
 from proctor_client.devices.camera_names import list_camera_names
+from proctor_client.devices.camera_reader import CameraReader
 from proctor_client.devices.cameras import open_camera
 from proctor_client.devices.microphones import open_microphone
 from shared.errors import ProctorError
@@ -59,10 +54,11 @@ ProgressCallback = Callable[[Progress], None]
 @dataclass(slots=True)
 class CheckSettings:
     """What to check. A device given as a string is opened (and closed) by the check; a device
-    object is used as it is and left open (the UI's preview camera, say)."""
+    object is used as it is and left open (the app's camera reader, shared with the preview
+    and the snapshots: the check subscribes to it)."""
 
     server: str
-    camera: Camera | str = "0"
+    camera: CameraReader | str = "0"
     microphone: Microphone | str = "default"
     screens: Screens | None = None  # None: the screens cannot be counted here (a warning)
     # Replace what would be read from this computer (tests, demos); None reads it.
@@ -141,13 +137,16 @@ def _count_screens(screens: Screens | None) -> int | None:
         return None
 
 
-async def _close(device: Camera | Microphone) -> None:
+async def _close(device: CameraReader | Microphone) -> None:
     """Close a device the check opened; a driver stuck in a read may hold its close up, and
     the check does not wait for it longer than CLOSE_TIME_BOX (the worker thread finishes
     the close when the read returns)."""
     try:
         async with asyncio.timeout(CLOSE_TIME_BOX):
-            await close_device(device)
+            if isinstance(device, CameraReader):
+                await device.aclose()
+            else:
+                await close_device(device)
     except TimeoutError:
         log.warning("closing %s took too long", device.name)
     except Exception:
@@ -170,22 +169,22 @@ async def run_environment_check(
     device: dict[str, Any] = {}
 
     async def camera_part() -> None:
-        camera: Camera | None = None
+        camera: CameraReader | None = None
         owned = isinstance(settings.camera, str)
         tally = FrameTally()
         try:
             try:
                 if isinstance(settings.camera, str):
-                    camera = await _open(open_camera, settings.camera)
+                    camera = CameraReader(await _open(open_camera, settings.camera))
                 else:
                     camera = settings.camera
-                assert camera is not None
                 camera_name.append(camera.name)
                 camera_done.set()
-                deadline = time.monotonic() + settings.camera_seconds
-                while time.monotonic() < deadline:
-                    frame = await read_frame(camera)
-                    tally.add(frame, time.monotonic())
+                with camera.subscribe() as frames:
+                    deadline = time.monotonic() + settings.camera_seconds
+                    while time.monotonic() < deadline:
+                        frame = await frames.recv()
+                        tally.add(frame, time.monotonic())
                 error = None
             except ProctorError as exc:
                 error = exc.message

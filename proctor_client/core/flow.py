@@ -14,7 +14,6 @@ from datetime import datetime
 from typing import Any
 
 from proctor_client.core.state import (
-    EVENT_KINDS,
     ClientState,
     ErrorView,
     ExamInfoView,
@@ -27,6 +26,7 @@ from proctor_client.core.state import (
 from shared import protocol as p
 from shared.errors import ErrorCode, ProctorError
 from shared.timeutil import from_wire
+from shared.vocabulary import LEAVING_EVENTS, CloseCode, EventKind, Mode
 
 # Refusals after which retrying the same ticket cannot help: the runtime stops.
 FATAL_CODES: frozenset[str] = frozenset(
@@ -39,12 +39,14 @@ FATAL_CODES: frozenset[str] = frozenset(
         ErrorCode.UNSUPPORTED_PROTOCOL,
     }
 )
-REPLACED = "replaced"  # client code: the same ticket connected elsewhere (close code 4409)
-CLOSE_REPLACED = 4409
+REPLACED = "replaced"  # client code: the same ticket connected elsewhere (CloseCode.REPLACED)
 # Off-screen events that use one warning each (R16), as the server's rules of conduct count
 # them; the server's `warning` message then confirms the count.
-COUNTED_KINDS: frozenset[str] = frozenset(
-    {"focus_lost", "window_minimized", "app_inactive", "screen_added"}
+COUNTED_EVENTS: frozenset[EventKind] = LEAVING_EVENTS | {EventKind.SCREEN_ADDED}
+# Events about the devices, sent whenever the attempt is open (the others only on the paper).
+DEVICE_EVENTS: frozenset[EventKind] = frozenset({EventKind.DEVICE_SIGNAL})
+OPEN_PHASES: frozenset[Phase] = frozenset(
+    {Phase.IDENTITY, Phase.PROFILE, Phase.WAITING_ROOM, Phase.EXAM}
 )
 
 
@@ -106,7 +108,7 @@ class Choose:
 @dataclass(frozen=True, slots=True)
 class Report:
     id: str
-    kind: str
+    kind: EventKind | str  # anything else than an EventKind is refused
     at: str  # the client's claimed time (wire format), evidence only
     detail: Mapping[str, Any] = field(default_factory=dict)
 
@@ -222,7 +224,7 @@ def step(state: ClientState, event: Input, now: float) -> Step:
             state = replace(state, connected=False, offline=not state.finished)
             if not state.welcomed:  # dropped before any welcome: the server is not reachable
                 state = replace(state, connect_failures=state.connect_failures + 1)
-            if code == CLOSE_REPLACED and not state.finished:
+            if code == CloseCode.REPLACED and not state.finished:
                 text = "The exam was opened on another device or window; this one stopped."
                 state = replace(state, offline=False, error=ErrorView(REPLACED, text, True))
                 return state, [Stop(REPLACED)]
@@ -441,7 +443,7 @@ def _take_photo(state: ClientState, event: TakePhoto) -> Step:
 
 
 def _give_profile(state: ClientState, event: GiveProfile) -> Step:
-    if state.mode != "exam":
+    if state.mode != Mode.EXAM:
         raise InvalidAction("a trial has no postal address")
     if not state.identity_accepted or state.phase not in (
         Phase.PROFILE,
@@ -485,15 +487,21 @@ def _choose(state: ClientState, event: Choose) -> Step:
 
 
 def _report(state: ClientState, event: Report) -> Step:
-    if event.kind not in EVENT_KINDS:
+    try:
+        kind = EventKind(event.kind)
+    except ValueError:
+        expected = ", ".join(sorted(EventKind))
         raise InvalidAction(
-            f"unknown event kind {event.kind!r}; expected one of {', '.join(sorted(EVENT_KINDS))}"
-        )
-    if state.phase is not Phase.EXAM:
+            f"unknown event kind {str(event.kind)!r}; expected one of {expected}"
+        ) from None
+    if kind in DEVICE_EVENTS:
+        if state.phase not in OPEN_PHASES:
+            return state, []  # device figures go with an open attempt (hello carries the first)
+    elif state.phase is not Phase.EXAM:
         return state, []  # off-screen events matter only while the paper is open (R16)
-    if event.kind in COUNTED_KINDS and state.warning_limit is not None:
+    if kind in COUNTED_EVENTS and state.warning_limit is not None:
         state = replace(state, warnings_used=state.warnings_used + 1)
-    message = p.Event(id=event.id, kind=event.kind, at=event.at, detail=dict(event.detail))
+    message = p.Event(id=event.id, kind=kind, at=event.at, detail=dict(event.detail))
     return state, [Enqueue(event.id, "event", p.encode(message))]
 
 

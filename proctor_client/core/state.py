@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Literal
 
-Mode = Literal["exam", "trial"]
+from shared.vocabulary import FinishReason, Mode
 
 
 class Phase(StrEnum):
@@ -28,23 +27,6 @@ class Phase(StrEnum):
     RESULT = "result"  # the score is known (R17)
     ERROR = "error"  # a fatal refusal (bad ticket, entry closed...); see `error`
     CLOSED = "closed"  # the runtime was closed
-
-
-# The off-screen events the app reports (R16).
-EVENT_KINDS: frozenset[str] = frozenset(
-    {
-        "focus_lost",
-        "focus_back",
-        "window_minimized",
-        "window_restored",
-        "app_inactive",
-        "app_active",
-        "screen_added",
-        "screen_removed",
-    }
-)
-# The events that take the candidate off the exam screen.
-LEAVING_KINDS: frozenset[str] = frozenset({"focus_lost", "window_minimized", "app_inactive"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +69,7 @@ class ResultView:
     score: int
     max_score: int
     passed: bool
-    reason: str = "submitted"  # submitted | time_up | terminated
+    reason: FinishReason = FinishReason.SUBMITTED
     counts: bool = True  # False for a trial (R12)
 
 
@@ -110,7 +92,7 @@ class ExamInfoView:
 class ClientState:
     """The whole observable state of the candidate's app."""
 
-    mode: Mode = "exam"
+    mode: Mode = Mode.EXAM
     # connection
     connected: bool = False  # the socket is open and `welcome` was received
     offline: bool = False  # the connection dropped (or never came up); retrying
@@ -171,7 +153,7 @@ class ClientState:
             return Phase.OFFLINE if self.connect_failures else Phase.CONNECTING
         if not self.identity_accepted:
             return Phase.IDENTITY
-        if self.mode == "exam" and not self.profile_given:
+        if self.mode == Mode.EXAM and not self.profile_given:
             return Phase.PROFILE
         if self.has_paper:
             return Phase.EXAM

@@ -1,6 +1,7 @@
 """The client's hardware behind small interfaces, with the fakes that ship.
 
-Camera: ``open_camera(spec)`` for ``--camera DEVICE|synthetic|FILE``; microphone:
+Camera: ``open_camera(spec)`` for ``--camera DEVICE|synthetic|FILE``, read through one
+``CameraReader`` that serves every subscriber (preview, snapshots, the check); microphone:
 ``open_microphone(spec)`` for ``--mic DEVICE|silence|tone|FILE``; screens: the ``Screens``
 interface and ``FixedScreens`` (the Qt implementation lives in ``proctor_client.ui``).
 """
@@ -14,10 +15,10 @@ from proctor_client.devices.base import (
     ScreenGeometry,
     Screens,
     close_device,
-    read_frame,
     read_samples,
 )
 from proctor_client.devices.camera_names import list_camera_names
+from proctor_client.devices.camera_reader import CameraReader, FrameSubscription
 from proctor_client.devices.cameras import (
     OpenCVCamera,
     VideoFileCamera,
@@ -39,9 +40,11 @@ from proctor_client.devices.screens import FixedScreens
 __all__ = [
     "BlackCamera",
     "Camera",
+    "CameraReader",
     "DeviceError",
     "FixedScreens",
     "Frame",
+    "FrameSubscription",
     "FrozenCamera",
     "Microphone",
     "OpenCVCamera",
@@ -61,6 +64,5 @@ __all__ = [
     "list_camera_names",
     "open_camera",
     "open_microphone",
-    "read_frame",
     "read_samples",
 ]

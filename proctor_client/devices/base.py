@@ -3,15 +3,14 @@ screens. Real implementations and fakes both satisfy them; nothing here touches 
 
 Frames are numpy BGR ``uint8`` arrays of shape (height, width, 3). Audio is ``int16`` mono PCM
 in a 1-D numpy array at the microphone's ``sample_rate``. ``read`` blocks (a real device waits
-for its next frame or buffer), so the event loop calls the async helpers below, which run it
-in a worker thread.
+for its next frame or buffer), so the event loop never calls it: a camera is read by its one
+``CameraReader`` (``camera_reader.py``), in a worker thread; a microphone through the async
+helpers below, which run it in a worker thread.
 """
 
 from __future__ import annotations
 
 import asyncio
-import threading
-import weakref
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -72,29 +71,6 @@ class Screens(Protocol):
     def geometries(self) -> list[ScreenGeometry]:
         """Every screen attached now (the primary first)."""
         ...
-
-
-_camera_locks: weakref.WeakKeyDictionary[Camera, threading.Lock] = weakref.WeakKeyDictionary()
-_locks_guard = threading.Lock()
-
-
-def _lock_for(camera: Camera) -> threading.Lock:
-    with _locks_guard:
-        lock = _camera_locks.get(camera)
-        if lock is None:
-            lock = _camera_locks[camera] = threading.Lock()
-        return lock
-
-
-def _read_locked(camera: Camera) -> Frame:
-    with _lock_for(camera):  # drivers are not safe to read from two threads at once
-        return camera.read()
-
-
-async def read_frame(camera: Camera) -> Frame:
-    """Read one frame in a worker thread. The preview and the snapshots share one camera:
-    reads of the same camera are serialised."""
-    return await asyncio.to_thread(_read_locked, camera)
 
 
 async def read_samples(microphone: Microphone, seconds: float) -> Samples:

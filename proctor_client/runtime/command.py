@@ -24,6 +24,7 @@ from proctor_client.runtime.runtime import ExamRuntime
 from proctor_client.runtime.snapshots import CameraPhotos
 from shared.errors import ConfigError, ProctorError
 from shared.questions import parse_bank
+from shared.vocabulary import Mode
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +96,7 @@ def no_answers(q: QuestionView) -> list[str]:
 class Options:
     server: str
     ticket: str
-    mode: str
+    mode: Mode
     plan: Plan
     camera: str
     outbox: Path
@@ -182,15 +183,15 @@ def _moved(before: ClientState, now: ClientState) -> bool:
 
 
 async def take(opts: Options) -> ClientState:
-    from proctor_client.devices import open_camera
+    from proctor_client.devices import CameraReader, open_camera
 
-    camera = open_camera(opts.camera)
+    camera = CameraReader(open_camera(opts.camera))
     try:
         info = await _client_info(camera.name)
         runtime = ExamRuntime(
             opts.server,
             opts.ticket,
-            mode="trial" if opts.mode == "trial" else "exam",
+            mode=opts.mode,
             outbox_path=opts.outbox,
             photos=CameraPhotos(camera),
             client_info=info,
@@ -212,7 +213,7 @@ async def take(opts: Options) -> ClientState:
         finally:
             await runtime.close()
     finally:
-        await asyncio.to_thread(camera.close)
+        await camera.aclose()
 
 
 async def _client_info(camera_name: str) -> dict[str, Any]:
@@ -325,7 +326,7 @@ def run(args: argparse.Namespace) -> int:
     opts = Options(
         server=args.server,
         ticket=args.ticket,
-        mode="trial" if args.trial else "exam",
+        mode=Mode.TRIAL if args.trial else Mode.EXAM,
         plan=plan,
         camera=args.camera,
         outbox=args.outbox or default_path(),

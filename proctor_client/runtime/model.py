@@ -27,26 +27,26 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from proctor_client.core.state import (
-    EVENT_KINDS,
-    LEAVING_KINDS,
     ClientState,
     ErrorView,
     ExamInfoView,
-    Mode,
     OptionView,
     Phase,
     QuestionView,
     ResultView,
     WarningView,
 )
+from shared.vocabulary import LEAVING_EVENTS, RETURNING_EVENTS, EventKind, FinishReason, Mode
 
 __all__ = [
-    "EVENT_KINDS",
-    "LEAVING_KINDS",
+    "LEAVING_EVENTS",
+    "RETURNING_EVENTS",
     "ClientState",
     "ErrorView",
+    "EventKind",
     "ExamInfoView",
     "ExamRuntimeAPI",
+    "FinishReason",
     "Listener",
     "Mode",
     "OptionView",
@@ -97,9 +97,12 @@ class ExamRuntimeAPI(Protocol):
         An empty list clears the answer."""
         ...
 
-    def report_event(self, kind: str, detail: dict[str, Any] | None = None) -> int | None:
-        """Report an off-screen event (one of EVENT_KINDS). Returns how many warnings are left
-        when the exam sets a limit, else None."""
+    def report_event(
+        self, kind: EventKind | str, detail: dict[str, Any] | None = None
+    ) -> int | None:
+        """Report an event (an EventKind): an off-screen event while the paper is open (R16),
+        or `DEVICE_SIGNAL` with the device figures as `detail` while the attempt is open.
+        Returns how many warnings are left when the exam sets a limit, else None."""
         ...
 
     def submit(self) -> str:

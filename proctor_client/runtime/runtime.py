@@ -28,15 +28,16 @@ from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
 from proctor_client.core import flow as f
-from proctor_client.core.state import ClientState, ErrorView, Mode, Phase
+from proctor_client.core.state import ClientState, ErrorView, Phase
 from proctor_client.outbox import Outbox, default_path, scope_of
 from proctor_client.runtime.backoff import Backoff
 from proctor_client.runtime.connection import candidate_url, decode, open_connection
 from proctor_client.runtime.model import Listener, Unsubscribe
 from proctor_client.runtime.snapshots import PhotoSource
 from shared import protocol as p
-from shared.errors import ProctorError, ProtocolError
+from shared.errors import ErrorCode, ProctorError, ProtocolError
 from shared.timeutil import to_wire
+from shared.vocabulary import EventKind, Mode
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +63,7 @@ class ExamRuntime:
         server: str,
         ticket: str,
         *,
-        mode: Mode = "exam",
+        mode: Mode = Mode.EXAM,
         outbox: Outbox | None = None,
         outbox_path: Path | None = None,
         photos: PhotoSource | None = None,
@@ -76,6 +77,7 @@ class ExamRuntime:
             raise f.InvalidAction("the admission ticket is empty")
         self.url = candidate_url(server)
         self.ticket = ticket.strip()
+        mode = Mode(mode)  # a caller's plain "exam" or "trial" too
         self.mode: Mode = mode
         self.photos = photos
         self.client_info = dict(client_info or {})
@@ -146,7 +148,9 @@ class ExamRuntime:
         self._apply(f.Choose(mid, question_id, tuple(option_ids)))
         return mid
 
-    def report_event(self, kind: str, detail: dict[str, Any] | None = None) -> int | None:
+    def report_event(
+        self, kind: EventKind | str, detail: dict[str, Any] | None = None
+    ) -> int | None:
         self._apply(f.Report(new_id(), kind, wall_now(), detail or {}))
         return self._state.warnings_left
 
@@ -235,7 +239,7 @@ class ExamRuntime:
                     log.info("stopping: %s", reason)
                     self._stopping = True
                     if state.result is not None or (
-                        state.error is not None and state.error.code == "exam_over"
+                        state.error is not None and state.error.code == ErrorCode.EXAM_OVER
                     ):
                         self.outbox.finish()
                         changed_outbox = True

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Protocol
 
-from proctor_client.devices.base import Camera, read_frame
+from proctor_client.devices.camera_reader import CameraReader
 from proctor_client.devices.jpeg import encode_jpeg
 
 
@@ -16,13 +16,16 @@ class PhotoSource(Protocol):
 
 
 class CameraPhotos:
-    """Photos from a camera: a frame read in a worker thread, scaled and encoded as JPEG."""
+    """Photos from a camera: the next frame of a subscription to the camera's reader (the
+    preview's camera, shared), scaled and encoded as JPEG in a worker thread. The reader
+    belongs to whoever built it; the subscription lasts one photo."""
 
-    def __init__(self, camera: Camera) -> None:
-        self.camera = camera
+    def __init__(self, reader: CameraReader) -> None:
+        self.reader = reader
 
     async def capture(self) -> bytes:
-        frame = await read_frame(self.camera)
+        with self.reader.subscribe() as frames:
+            frame = await frames.recv()
         return await asyncio.to_thread(encode_jpeg, frame)
 
 

@@ -1,5 +1,6 @@
 """The one place where the app is wired: the QApplication, asyncio inside Qt's loop (qasync),
-the devices, the runtime factory, the environment check, and an orderly shutdown."""
+the devices (the camera's one reader, shared by the preview, the snapshots and the check),
+the runtime factory, the environment check, and an orderly shutdown."""
 
 from __future__ import annotations
 
@@ -14,11 +15,12 @@ from PySide6.QtWidgets import QApplication
 
 from proctor_client.check.model import CheckReport
 from proctor_client.check.runner import CheckSettings, run_environment_check
-from proctor_client.devices.base import Camera
+from proctor_client.devices.camera_reader import CameraReader
 from proctor_client.devices.cameras import open_camera
 from proctor_client.runtime.model import ExamRuntimeAPI, Mode
 from proctor_client.runtime.runtime import ExamRuntime
 from proctor_client.runtime.snapshots import CameraPhotos
+from proctor_client.ui.base import ScreenName
 from proctor_client.ui.i18n import LanguageManager, system_language
 from proctor_client.ui.main_window import MainWindow, ProgressCallback, RuntimeFactory
 from proctor_client.ui.screens_qt import QtScreens
@@ -35,8 +37,8 @@ class GuiOptions:
     smoke_exit_after_ready: bool = False
 
 
-def make_runtime_factory(camera: Camera | None) -> RuntimeFactory:
-    """Runtimes that take their exam snapshots from `camera` (the preview's camera too)."""
+def make_runtime_factory(camera: CameraReader | None) -> RuntimeFactory:
+    """Runtimes that take their exam snapshots from `camera` (the preview's reader too)."""
     photos = CameraPhotos(camera) if camera is not None else None
 
     def factory(server: str, ticket: str, mode: Mode) -> ExamRuntimeAPI:
@@ -51,12 +53,12 @@ def make_runtime_factory(camera: Camera | None) -> RuntimeFactory:
     return factory
 
 
-def open_camera_or_problem(spec: str) -> tuple[Camera | None, str]:
+def open_camera_or_problem(spec: str) -> tuple[CameraReader | None, str]:
     """Open the camera. A device that cannot be opened now (unplugged, busy) does not stop the
     app: the candidate sees the problem and the check says what to do. A file or name that
     does not exist is a mistake in the command line and raises ConfigError."""
     try:
-        return open_camera(spec), ""
+        return CameraReader(open_camera(spec)), ""
     except ConfigError as exc:
         text = spec.strip()
         if text.isdigit() or text.startswith("/dev/"):
@@ -111,14 +113,14 @@ def run_gui(options: GuiOptions, argv: Sequence[str] | None = None) -> int:
         if options.smoke_exit_after_ready:
 
             def ready(name: str) -> None:
-                if name != "busy":
+                if name != ScreenName.BUSY:
                     print(f"ready {name}", flush=True)
                     QTimer.singleShot(0, window.close)
 
             window.screen_shown.connect(ready)
         window.show()
         if options.server and options.ticket:
-            window.start_session(options.server, options.ticket, "exam")
+            window.start_session(options.server, options.ticket, Mode.EXAM)
         elif options.smoke_exit_after_ready:
             QTimer.singleShot(0, lambda: ready_now(window))
         try:
@@ -126,7 +128,7 @@ def run_gui(options: GuiOptions, argv: Sequence[str] | None = None) -> int:
         finally:
             await window.aclose()
             if camera is not None:
-                await asyncio.to_thread(camera.close)
+                await camera.aclose()
 
     def ready_now(w: MainWindow) -> None:
         print(f"ready {w.current_screen}", flush=True)

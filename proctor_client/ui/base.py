@@ -1,6 +1,9 @@
-"""What every screen shares: retranslation on a language change, and a few styled labels."""
+"""What every screen shares: its name, retranslation on a language change, and a few styled
+labels."""
 
 from __future__ import annotations
+
+from enum import StrEnum
 
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import QLabel, QWidget
@@ -8,6 +11,21 @@ from PySide6.QtWidgets import QLabel, QWidget
 PASS_COLOUR = "#1b7f3b"
 WARN_COLOUR = "#b26a00"
 FAIL_COLOUR = "#c62828"
+
+
+class ScreenName(StrEnum):
+    """The screens of the main window (`current_screen`, `screen_shown`)."""
+
+    ENTRY = "entry"
+    CHECK = "check"
+    TRIAL = "trial"
+    BUSY = "busy"
+    MESSAGE = "message"
+    PHOTO = "photo"
+    ADDRESS = "address"
+    WAITING = "waiting"
+    EXAM = "exam"
+    RESULT = "result"
 
 
 class Screen(QWidget):

@@ -19,12 +19,16 @@ from PySide6.QtWidgets import QMainWindow, QMessageBox, QStackedWidget, QVBoxLay
 
 from proctor_client.check.model import ORDER, CheckReport, Progress
 from proctor_client.check.model import Phase as CheckPhase
-from proctor_client.devices.base import Camera, DeviceError, read_frame
+from proctor_client.devices.base import DeviceError
+from proctor_client.devices.camera_reader import CameraReader
 from proctor_client.runtime.model import (
-    LEAVING_KINDS,
+    LEAVING_EVENTS,
+    RETURNING_EVENTS,
     ClientState,
     ErrorView,
+    EventKind,
     ExamRuntimeAPI,
+    FinishReason,
     Mode,
     Phase,
     WarningView,
@@ -32,6 +36,7 @@ from proctor_client.runtime.model import (
 from proctor_client.ui.address import MailAddress
 from proctor_client.ui.address_screen import AddressScreen
 from proctor_client.ui.banners import BannerArea
+from proctor_client.ui.base import ScreenName
 from proctor_client.ui.bridge import RuntimeBridge
 from proctor_client.ui.check_screen import CheckRow, CheckScreen, pending_row, row_from_result
 from proctor_client.ui.entry_screen import EntryScreen
@@ -67,7 +72,7 @@ class MainWindow(QMainWindow):
         *,
         runtime_factory: RuntimeFactory | None = None,
         check_runner: CheckRunner | None = None,
-        camera: Camera | None = None,
+        camera: CameraReader | None = None,
         camera_problem: str = "",
         languages: LanguageManager | None = None,
         clock: Callable[[], float] = time.monotonic,
@@ -83,13 +88,13 @@ class MainWindow(QMainWindow):
         self.bridge = RuntimeBridge(self)
         self.bridge.state_changed.connect(self.show_state)
         self.bridge.warning_received.connect(self._on_warning)
-        self._mode: Mode = "exam"
+        self._mode = Mode.EXAM
         self._trial_runs = 0
         self._preview: asyncio.Task[Any] | None = None
         self._left_while_away = False
         self._paper_key: tuple[str, ...] = ()
         self._error: ErrorView | None = None
-        self.current_screen = ""
+        self.current_screen: ScreenName | None = None
 
         self.entry = EntryScreen()
         self.check = CheckScreen()
@@ -102,17 +107,17 @@ class MainWindow(QMainWindow):
         self.exam = ExamScreen()
         self.result = ResultScreen()
         self.stack = QStackedWidget()
-        self._screens: dict[str, QWidget] = {
-            "entry": self.entry,
-            "check": self.check,
-            "trial": self.trial,
-            "busy": self.busy,
-            "message": self.message,
-            "photo": self.photo,
-            "address": self.address,
-            "waiting": self.waiting,
-            "exam": self.exam,
-            "result": self.result,
+        self._screens: dict[ScreenName, QWidget] = {
+            ScreenName.ENTRY: self.entry,
+            ScreenName.CHECK: self.check,
+            ScreenName.TRIAL: self.trial,
+            ScreenName.BUSY: self.busy,
+            ScreenName.MESSAGE: self.message,
+            ScreenName.PHOTO: self.photo,
+            ScreenName.ADDRESS: self.address,
+            ScreenName.WAITING: self.waiting,
+            ScreenName.EXAM: self.exam,
+            ScreenName.RESULT: self.result,
         }
         for screen in self._screens.values():
             self.stack.addWidget(screen)
@@ -134,7 +139,7 @@ class MainWindow(QMainWindow):
         self._tick.start()
         self.resize(960, 680)
         self.retranslate()
-        self.show_screen("entry")
+        self.show_screen(ScreenName.ENTRY)
 
     # ------------------------------------------------------------ menu and language
 
@@ -171,13 +176,13 @@ class MainWindow(QMainWindow):
     def _connect_screens(self) -> None:
         self.entry.check_requested.connect(self.start_check)
         self.entry.trial_requested.connect(self._on_trial_requested)
-        self.entry.enter_requested.connect(lambda s, t: self.start_session(s, t, "exam"))
+        self.entry.enter_requested.connect(lambda s, t: self.start_session(s, t, Mode.EXAM))
         self.check.rerun_requested.connect(self.start_check)
-        self.check.continue_requested.connect(lambda: self.show_screen("entry"))
+        self.check.continue_requested.connect(lambda: self.show_screen(ScreenName.ENTRY))
         self.trial.start_requested.connect(
-            lambda: self.start_session(self._server, self._ticket, "trial")
+            lambda: self.start_session(self._server, self._ticket, Mode.TRIAL)
         )
-        self.trial.back_requested.connect(lambda: self.show_screen("entry"))
+        self.trial.back_requested.connect(lambda: self.show_screen(ScreenName.ENTRY))
         self.busy.cancel_requested.connect(self.back_to_start)
         self.message.retry_requested.connect(
             lambda: self.start_session(self._server, self._ticket, self._mode)
@@ -188,7 +193,7 @@ class MainWindow(QMainWindow):
         self.exam.answer_changed.connect(self._answer)
         self.exam.submit_confirmed.connect(self._submit)
         self.result.again_requested.connect(
-            lambda: self.start_session(self._server, self._ticket, "trial")
+            lambda: self.start_session(self._server, self._ticket, Mode.TRIAL)
         )
         self.result.close_requested.connect(self.back_to_start)
 
@@ -199,10 +204,10 @@ class MainWindow(QMainWindow):
         self._server, self._ticket = server, ticket
         self.entry.set_values(server, ticket)
 
-    def show_screen(self, name: str) -> None:
+    def show_screen(self, name: ScreenName) -> None:
         screen = self._screens[name]
         self.stack.setCurrentWidget(screen)
-        in_exam = name == "exam"
+        in_exam = name == ScreenName.EXAM
         self.watermark.setVisible(in_exam)
         if in_exam:
             self.watermark.raise_()
@@ -210,7 +215,7 @@ class MainWindow(QMainWindow):
                 self.watcher.arm()
         elif self.watcher.armed:
             self.watcher.disarm()
-        if name == "photo":
+        if name == ScreenName.PHOTO:
             self._start_preview()
         else:
             self._stop_preview()
@@ -221,7 +226,7 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------ the environment check
 
     def start_check(self) -> None:
-        self.show_screen("check")
+        self.show_screen(ScreenName.CHECK)
         runner = self._check_runner
         if runner is None:
             self.check.set_rows([], running=False)
@@ -256,25 +261,25 @@ class MainWindow(QMainWindow):
     def _on_trial_requested(self, server: str, ticket: str) -> None:
         self._server, self._ticket = server, ticket
         self.trial.set_runs(self._trial_runs)
-        self.show_screen("trial")
+        self.show_screen(ScreenName.TRIAL)
 
     def start_session(self, server: str, ticket: str, mode: Mode) -> None:
         """Open a runtime for this ticket (the previous one is closed first)."""
         if self._factory is None:
             self.message.show_error("unreachable", self.tr("This build has no exam runtime."))
-            self.show_screen("message")
+            self.show_screen(ScreenName.MESSAGE)
             return
         self._server, self._ticket, self._mode = server, ticket, mode
         self._close_runtime()
         self._paper_key = ()
         self.photo.reset()
         self.busy.show_busy("connecting")
-        self.show_screen("busy")
+        self.show_screen(ScreenName.BUSY)
         try:
             runtime = self._factory(server, ticket, mode)
         except ProctorError as exc:
             self.message.show_error("unreachable", exc.message)
-            self.show_screen("message")
+            self.show_screen(ScreenName.MESSAGE)
             return
         self.bridge.attach(runtime)
         runtime.start()
@@ -287,7 +292,7 @@ class MainWindow(QMainWindow):
     def back_to_start(self) -> None:
         self._close_runtime()
         self.banners.set_online(True)
-        self.show_screen("entry")
+        self.show_screen(ScreenName.ENTRY)
 
     def _close_runtime(self) -> None:
         runtime = self.bridge.runtime
@@ -328,48 +333,48 @@ class MainWindow(QMainWindow):
         self.banners.set_online(not state.offline or phase in (Phase.OFFLINE, Phase.ERROR))
         if phase in (Phase.CONNECTING,):
             self.busy.show_busy("connecting")
-            self.show_screen("busy")
+            self.show_screen(ScreenName.BUSY)
         elif phase == Phase.OFFLINE:
             detail = state.error.message if state.error else ""
             self.message.show_error("unreachable", detail)
-            self.show_screen("message")
+            self.show_screen(ScreenName.MESSAGE)
         elif phase == Phase.IDENTITY:
             if state.identity_pending is not None:
                 self.photo.set_sending()
             elif state.identity_reasons:
                 if self.photo.phase == "sending":
                     self.photo.set_refused(state.identity_reasons)
-            self.show_screen("photo")
+            self.show_screen(ScreenName.PHOTO)
         elif phase == Phase.PROFILE:
             self.address.set_busy(False)
-            self.show_screen("address")
+            self.show_screen(ScreenName.ADDRESS)
         elif phase == Phase.WAITING_ROOM:
             self.waiting.set_view(self._waiting_view(state))
-            self.show_screen("waiting")
+            self.show_screen(ScreenName.WAITING)
         elif phase == Phase.EXAM:
             self._show_exam(state)
-            self.show_screen("exam")
+            self.show_screen(ScreenName.EXAM)
         elif phase == Phase.SUBMITTED:
-            self.busy.show_busy("time_up" if state.time_up else "submitted")
-            self.show_screen("busy")
+            self.busy.show_busy(FinishReason.TIME_UP if state.time_up else FinishReason.SUBMITTED)
+            self.show_screen(ScreenName.BUSY)
         elif phase == Phase.TERMINATED:
-            self.message.show_error("terminated", state.terminated_reason or "")
-            self.show_screen("message")
+            self.message.show_error(FinishReason.TERMINATED, state.terminated_reason or "")
+            self.show_screen(ScreenName.MESSAGE)
         elif phase == Phase.RESULT and state.result is not None:
             r = state.result
-            trial = state.mode == "trial" or not r.counts
-            if trial and self.current_screen != "result":
+            trial = state.mode == Mode.TRIAL or not r.counts
+            if trial and self.current_screen != ScreenName.RESULT:
                 self._trial_runs += 1
                 self.trial.set_runs(self._trial_runs)
             self.result.set_view(
                 ResultView(r.score, r.max_score, r.passed, reason=r.reason, trial=trial)
             )
-            self.show_screen("result")
+            self.show_screen(ScreenName.RESULT)
         elif phase == Phase.ERROR and state.error is not None:
             self.message.show_error(state.error.code, state.error.message)
-            self.show_screen("message")
+            self.show_screen(ScreenName.MESSAGE)
         elif phase == Phase.CLOSED:
-            self.show_screen("entry")
+            self.show_screen(ScreenName.ENTRY)
 
     def _waiting_view(self, state: ClientState) -> WaitingView:
         exam = state.exam
@@ -378,7 +383,7 @@ class MainWindow(QMainWindow):
             starts_at_local=local_time(exam.starts_at) if exam else "",
             seconds_to_start=state.seconds_to_start(self._clock()),
             identity_accepted=state.identity_accepted,
-            profile_saved=state.profile_saved or state.mode == "trial",
+            profile_saved=state.profile_saved or state.mode == Mode.TRIAL,
         )
 
     def _show_exam(self, state: ClientState) -> None:
@@ -386,7 +391,7 @@ class MainWindow(QMainWindow):
         if key != self._paper_key:
             self._paper_key = key
             title = state.exam.title if state.exam else ""
-            if state.mode == "trial":
+            if state.mode == Mode.TRIAL:
                 title = self.tr("Trial exam — nothing counts") + (f" · {title}" if title else "")
             self.exam.set_paper(title, state.questions)
         self.exam.set_answers(
@@ -400,15 +405,16 @@ class MainWindow(QMainWindow):
         if state is None:
             return
         now = self._clock()
-        if self.current_screen == "exam":
+        if self.current_screen == ScreenName.EXAM:
             self.exam.set_seconds_left(state.seconds_left(now))
-        elif self.current_screen == "waiting":
+        elif self.current_screen == ScreenName.WAITING:
             self.waiting.set_seconds_to_start(state.seconds_to_start(now))
 
     # ------------------------------------------------------------ warnings (R16)
 
-    def on_offscreen(self, kind: str, detail: dict[str, Any]) -> None:
+    def on_offscreen(self, name: str, detail: dict[str, Any]) -> None:
         """The watcher saw the candidate leave or come back: report it, then warn."""
+        kind = EventKind(name)
         left: int | None = None
         runtime = self.bridge.runtime
         if runtime is not None:
@@ -418,19 +424,19 @@ class MainWindow(QMainWindow):
                 log.warning("could not report %s: %s", kind, exc)
         if left is None and self.bridge.last_state is not None:
             left = self.bridge.last_state.warnings_left
-        if kind == "screen_added":
+        if kind is EventKind.SCREEN_ADDED:
             self.banners.show_screen_added()
             self._open_dialog(
                 "screen-dialog",
                 self.tr("A screen was connected"),
                 self.banners.screen_added_text(),
             )
-        elif kind == "screen_removed":
+        elif kind is EventKind.SCREEN_REMOVED:
             self.banners.hide_screen_added()
-        elif kind in LEAVING_KINDS:
+        elif kind in LEAVING_EVENTS:
             self._left_while_away = True
             self.banners.show_offscreen(left)
-        elif self._left_while_away and kind in ("focus_back", "app_active", "window_restored"):
+        elif self._left_while_away and kind in RETURNING_EVENTS:
             self._left_while_away = False
             self.banners.show_offscreen(left)
             self._open_dialog(
@@ -478,17 +484,18 @@ class MainWindow(QMainWindow):
             self._preview.cancel()
             self._preview = None
 
-    async def _preview_loop(self, camera: Camera) -> None:
-        while True:
-            try:
-                frame = await read_frame(camera)
-            except DeviceError as exc:
-                self.photo.set_camera_problem(
-                    self.tr("The camera stopped: {error}").format(error=exc.message)
-                )
-                return
-            self.photo.set_frame(frame)
-            await asyncio.sleep(PREVIEW_INTERVAL_S)  # pace the preview, not a synchronisation
+    async def _preview_loop(self, camera: CameraReader) -> None:
+        """Show the camera's latest frame about every PREVIEW_INTERVAL_S, through a
+        subscription to its reader (the snapshots share it); closed when the task ends."""
+        try:
+            with camera.subscribe() as frames:
+                while True:
+                    self.photo.set_frame(await frames.recv())
+                    await asyncio.sleep(PREVIEW_INTERVAL_S)  # pace the painting, not a sync
+        except DeviceError as exc:
+            self.photo.set_camera_problem(
+                self.tr("The camera stopped: {error}").format(error=exc.message)
+            )
 
     # ------------------------------------------------------------ lifecycle
 

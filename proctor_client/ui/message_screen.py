@@ -6,6 +6,7 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from proctor_client.runtime.model import FinishReason
 from proctor_client.ui import texts
 from proctor_client.ui.base import FAIL_COLOUR, WARN_COLOUR, Screen, body_label, title_label
 
@@ -51,7 +52,8 @@ class MessageScreen(Screen):
         return self._code
 
     def show_error(self, code: str, detail: str = "") -> None:
-        """`code` is a wire error code, `unreachable` or `terminated`; `detail` the server's words."""
+        """`code` is a wire error code, `unreachable` or FinishReason.TERMINATED; `detail` the
+        server's words."""
         self._code = code
         self._detail = detail
         self.retranslate()
@@ -61,7 +63,7 @@ class MessageScreen(Screen):
 
     def retranslate(self) -> None:
         code = self._code
-        if code == "terminated":
+        if code == FinishReason.TERMINATED:
             title = self.tr("Your exam was ended by the proctor")
             advice = self.tr(
                 "The proctor terminated this attempt. Your answers saved up to now are kept. "
@@ -109,15 +111,15 @@ class BusyScreen(Screen):
         self.retranslate()
 
     def show_busy(self, what: str) -> None:
-        """`connecting`, `submitted` or `time_up`."""
+        """`connecting`, or why the paper was handed in (FinishReason SUBMITTED, TIME_UP)."""
         self._what = what
         self.retranslate()
 
     def retranslate(self) -> None:
-        if self._what == "submitted":
+        if self._what == FinishReason.SUBMITTED:
             self._title.setText(self.tr("Your answers were handed in"))
             self._detail.setText(self.tr("Waiting for your score…"))
-        elif self._what == "time_up":
+        elif self._what == FinishReason.TIME_UP:
             self._title.setText(self.tr("Time is up"))
             self._detail.setText(
                 self.tr("Your saved answers were handed in. Waiting for your score…")

@@ -1,5 +1,6 @@
 """Leaving the exam screen (R16), Qt side: focus lost and back, minimised and restored, the app
-inactive and active again, a screen added or removed. Each becomes one `occurred(kind, detail)`;
+inactive and active again, a screen added or removed. Each becomes one `occurred(kind, detail)`
+(`kind` an `EventKind`);
 the main window forwards it to `runtime.report_event` and shows the warning. The watcher only
 reports while it is armed (during the exam), and reports each change once."""
 
@@ -11,26 +12,11 @@ from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QGuiApplication, QScreen, QWindow
 from PySide6.QtWidgets import QWidget
 
-FOCUS_LOST, FOCUS_BACK = "focus_lost", "focus_back"
-WINDOW_MINIMIZED, WINDOW_RESTORED = "window_minimized", "window_restored"
-APP_INACTIVE, APP_ACTIVE = "app_inactive", "app_active"
-SCREEN_ADDED, SCREEN_REMOVED = "screen_added", "screen_removed"
-KINDS = (
-    FOCUS_LOST,
-    FOCUS_BACK,
-    WINDOW_MINIMIZED,
-    WINDOW_RESTORED,
-    APP_INACTIVE,
-    APP_ACTIVE,
-    SCREEN_ADDED,
-    SCREEN_REMOVED,
-)
-# The kinds that mean "the candidate is not looking at the exam" (warned at once).
-LEAVING = frozenset({FOCUS_LOST, WINDOW_MINIMIZED, APP_INACTIVE, SCREEN_ADDED})
+from proctor_client.runtime.model import EventKind
 
 
 class OffscreenWatcher(QObject):
-    occurred = Signal(str, dict)  # kind, detail
+    occurred = Signal(str, dict)  # an EventKind, its detail
 
     def __init__(self, window: QWidget, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -39,7 +25,7 @@ class OffscreenWatcher(QObject):
         self._focused = True
         self._minimized = False
         self._app_active = True
-        self.emitted: list[str] = []
+        self.emitted: list[EventKind] = []
         window.installEventFilter(self)
         app = QGuiApplication.instance()
         if not isinstance(app, QGuiApplication):
@@ -81,7 +67,7 @@ class OffscreenWatcher(QObject):
 
     # ------------------------------------------------------------ handlers
 
-    def _emit(self, kind: str, detail: dict[str, Any]) -> None:
+    def _emit(self, kind: EventKind, detail: dict[str, Any]) -> None:
         if self._armed:
             self.emitted.append(kind)
             self.occurred.emit(kind, detail)
@@ -91,7 +77,9 @@ class OffscreenWatcher(QObject):
         if active == self._app_active:
             return
         self._app_active = active
-        self._emit(APP_ACTIVE if active else APP_INACTIVE, {"state": state.name})
+        self._emit(
+            EventKind.APP_ACTIVE if active else EventKind.APP_INACTIVE, {"state": state.name}
+        )
 
     def on_focus_window(self, window: QWindow | None) -> None:
         ours = window is not None and self._is_ours(window)
@@ -101,19 +89,19 @@ class OffscreenWatcher(QObject):
         detail: dict[str, Any] = {}
         if window is not None and not ours:
             detail["window"] = window.title()
-        self._emit(FOCUS_BACK if ours else FOCUS_LOST, detail)
+        self._emit(EventKind.FOCUS_BACK if ours else EventKind.FOCUS_LOST, detail)
 
     def on_minimized(self, minimized: bool) -> None:
         if minimized == self._minimized:
             return
         self._minimized = minimized
-        self._emit(WINDOW_MINIMIZED if minimized else WINDOW_RESTORED, {})
+        self._emit(EventKind.WINDOW_MINIMIZED if minimized else EventKind.WINDOW_RESTORED, {})
 
     def on_screen_added(self, screen: QScreen) -> None:
-        self._emit(SCREEN_ADDED, _screen_detail(screen))
+        self._emit(EventKind.SCREEN_ADDED, _screen_detail(screen))
 
     def on_screen_removed(self, screen: QScreen) -> None:
-        self._emit(SCREEN_REMOVED, _screen_detail(screen))
+        self._emit(EventKind.SCREEN_REMOVED, _screen_detail(screen))
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self._window:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from proctor_client.runtime.model import FinishReason
 from proctor_client.ui import texts
 from proctor_client.ui.base import FAIL_COLOUR, PASS_COLOUR, Screen, body_label, title_label
 
@@ -17,7 +18,7 @@ class ResultView:
     score: int
     max_score: int
     passed: bool
-    reason: str = "submitted"  # submitted | time_up | terminated
+    reason: FinishReason = FinishReason.SUBMITTED
     trial: bool = False
 
 

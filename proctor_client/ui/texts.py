@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
 
+from proctor_client.runtime.model import FinishReason
 from proctor_client.ui.address import AddressError
 from proctor_client.ui.photo_hints import PhotoHint
 
@@ -133,12 +134,14 @@ def address_error(error: AddressError) -> str:
     return texts[error]
 
 
-def result_reason(reason: str) -> str:
+def result_reason(reason: FinishReason) -> str:
     texts = {
-        "submitted": QCoreApplication.translate("Texts", "You submitted the exam."),
-        "time_up": QCoreApplication.translate(
+        FinishReason.SUBMITTED: QCoreApplication.translate("Texts", "You submitted the exam."),
+        FinishReason.TIME_UP: QCoreApplication.translate(
             "Texts", "The time was up; your saved answers were scored."
         ),
-        "terminated": QCoreApplication.translate("Texts", "The proctor ended your exam."),
+        FinishReason.TERMINATED: QCoreApplication.translate(
+            "Texts", "The proctor ended your exam."
+        ),
     }
-    return texts.get(reason, reason)
+    return texts.get(reason, str(reason))

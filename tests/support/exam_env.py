@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from proctor_client.devices.camera_reader import CameraReader
 from proctor_client.devices.fake_cameras import SyntheticCamera
 from proctor_client.runtime.backoff import Backoff
 from proctor_client.runtime.runtime import ExamRuntime
@@ -70,7 +71,7 @@ class Env:
             url or self.server.ws_url,
             ticket,
             outbox_path=outbox or self.tmp / "outbox.sqlite3",
-            photos=CameraPhotos(SyntheticCamera(realtime=False)) if photos else None,
+            photos=CameraPhotos(CameraReader(SyntheticCamera(realtime=False))) if photos else None,
             backoff=Backoff(base=0.02, cap=0.2),
             **kwargs,
         )

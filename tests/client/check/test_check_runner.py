@@ -14,6 +14,7 @@ from proctor_client.check.probes import ProbeInputs
 from proctor_client.check.runner import CheckSettings, run_environment_check
 from proctor_client.devices import (
     BlackCamera,
+    CameraReader,
     FixedScreens,
     Frame,
     FrozenCamera,
@@ -38,7 +39,7 @@ WINDOWS_10 = OsFigures("Windows", "10", "10.0.19045")
 def good_settings(url: str, **overrides: object) -> CheckSettings:
     settings = CheckSettings(
         server=url,
-        camera=SyntheticCamera(fps=30),
+        camera=CameraReader(SyntheticCamera(fps=30)),
         microphone=ToneMicrophone(),
         screens=FixedScreens.count(1),
         probe_inputs=REAL_MACHINE,
@@ -93,7 +94,7 @@ async def test_a_good_setup_passes_with_every_check_once_and_progress(server: Se
 async def test_the_report_carries_the_device_signals(server: Server) -> None:
     settings = good_settings(
         server.url,
-        camera=SyntheticCamera(name="HD Webcam"),
+        camera=CameraReader(SyntheticCamera(name="HD Webcam")),
         camera_names=["HD Webcam", "OBS Virtual Camera"],
         probe_inputs=ProbeInputs(cpuinfo="flags\t: fpu hypervisor\n"),
         screens=FixedScreens.count(1),
@@ -115,8 +116,8 @@ async def test_the_report_carries_the_device_signals(server: Server) -> None:
 @pytest.mark.parametrize(
     ("overrides", "check", "status", "key", "passed"),
     [
-        ({"camera": FrozenCamera()}, "camera", "fail", "camera_frozen", False),
-        ({"camera": BlackCamera()}, "camera", "fail", "camera_black", False),
+        ({"camera": CameraReader(FrozenCamera())}, "camera", "fail", "camera_frozen", False),
+        ({"camera": CameraReader(BlackCamera())}, "camera", "fail", "camera_black", False),
         ({"camera": "synthetic"}, "camera", "pass", "", True),
         ({"camera": "/no/such/clip.mp4"}, "camera", "fail", "camera_connect", False),
         ({"microphone": SilenceMicrophone()}, "microphone", "warn", "mic_silent", True),
@@ -124,7 +125,7 @@ async def test_the_report_carries_the_device_signals(server: Server) -> None:
         ({"screens": FixedScreens.count(2)}, "screens", "fail", "screens_disconnect_extra", False),
         ({"screens": None}, "screens", "warn", "screens_unknown", True),
         (
-            {"camera": SyntheticCamera(name="OBS Virtual Camera")},
+            {"camera": CameraReader(SyntheticCamera(name="OBS Virtual Camera"))},
             "virtual_camera",
             "fail",
             "vcam_in_use",
@@ -173,8 +174,21 @@ async def test_one_problem_at_a_time(
 
 async def test_devices_given_as_objects_stay_open_and_specs_are_closed(server: Server) -> None:
     camera, microphone = SyntheticCamera(), ToneMicrophone()
-    await run_environment_check(good_settings(server.url, camera=camera, microphone=microphone))
-    assert not camera.closed and not microphone.closed
+    reader = CameraReader(camera)
+    await run_environment_check(good_settings(server.url, camera=reader, microphone=microphone))
+    assert not reader.closed and not camera.closed and not microphone.closed
+    assert reader.subscribers == 0  # the check's subscription ended with it
+    await reader.aclose()
+
+
+async def test_the_check_shares_the_camera_with_a_running_preview(server: Server) -> None:
+    reader = CameraReader(SyntheticCamera(fps=30))
+    with reader.subscribe() as preview:
+        report = await run_environment_check(good_settings(server.url, camera=reader))
+        assert statuses(report)["camera"] == "pass"
+        assert reader.subscribers == 1  # the check's subscription ended, the preview's not
+        await preview.recv()  # and it still receives frames
+    await reader.aclose()
 
 
 class HangingCamera:
@@ -199,11 +213,13 @@ class HangingCamera:
 
 async def test_a_hanging_camera_is_time_boxed(server: Server) -> None:
     camera = HangingCamera()
+    reader = CameraReader(camera)
     started = time.monotonic()
     report = await run_environment_check(
-        good_settings(server.url, camera=camera, device_time_box=1.0)
+        good_settings(server.url, camera=reader, device_time_box=1.0)
     )
     camera.close()
+    await reader.aclose()
     assert time.monotonic() - started < 10
     result = report.get(CheckId.CAMERA)
     assert result is not None and result.status is Status.FAIL

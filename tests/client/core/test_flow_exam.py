@@ -3,12 +3,16 @@ and what a restart or a reconnection restores."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
+
 import pytest
 from flow_messages import paper, welcome
 
 from proctor_client.core import flow as f
 from proctor_client.core.state import ClientState, Phase
 from shared import protocol as p
+from shared.vocabulary import EventKind
 
 NOW = 1000.0
 
@@ -140,6 +144,58 @@ def test_events_outside_the_exam_are_not_sent_and_unknown_kinds_are_refused() ->
     assert run(waiting, f.Report("e", "focus_lost", "t")) == (waiting, [])
     with pytest.raises(f.InvalidAction, match="unknown event kind 'peek'"):
         f.step(in_exam(), f.Report("e", "peek", "t"), NOW)
+
+
+SIGNALS = {"cameras": ["Integrated Camera", "OBS Virtual Camera"], "camera_in_use": "OBS"}
+
+
+def _waiting_room() -> ClientState:
+    state, _ = run(ClientState(), f.Received(welcome(identity_accepted=True, profile_saved=True)))
+    assert state.phase is Phase.WAITING_ROOM
+    return state
+
+
+def _identity() -> ClientState:
+    state, _ = run(ClientState(), f.Received(welcome()))
+    assert state.phase is Phase.IDENTITY
+    return state
+
+
+@pytest.mark.parametrize(
+    ("state", "kind", "sent", "counted"),
+    [
+        (in_exam, EventKind.FOCUS_LOST, True, True),
+        (in_exam, EventKind.WINDOW_MINIMIZED, True, True),
+        (in_exam, EventKind.APP_INACTIVE, True, True),
+        (in_exam, EventKind.SCREEN_ADDED, True, True),
+        (in_exam, EventKind.FOCUS_BACK, True, False),
+        (in_exam, EventKind.WINDOW_RESTORED, True, False),
+        (in_exam, EventKind.APP_ACTIVE, True, False),
+        (in_exam, EventKind.SCREEN_REMOVED, True, False),
+        (in_exam, EventKind.DEVICE_SIGNAL, True, False),
+        (_waiting_room, EventKind.FOCUS_LOST, False, False),
+        (_waiting_room, EventKind.DEVICE_SIGNAL, True, False),
+        (_identity, EventKind.DEVICE_SIGNAL, True, False),
+        (ClientState, EventKind.DEVICE_SIGNAL, False, False),
+        (lambda: run(in_exam(), f.HandIn("s"))[0], EventKind.DEVICE_SIGNAL, False, False),
+    ],
+)
+def test_which_events_are_sent_and_which_count_a_warning(
+    state: Callable[[], ClientState], kind: EventKind, sent: bool, counted: bool
+) -> None:
+    before = replace(state(), warning_limit=3)
+    after, commands = run(before, f.Report("e1", kind, "t", SIGNALS))
+    assert after.warnings_used - before.warnings_used == (1 if counted else 0)
+    assert len(commands) == (1 if sent else 0)
+    if sent:
+        event = p.decode_client(commands[0].data)
+        assert isinstance(event, p.Event)
+        assert (event.id, event.kind, event.detail) == ("e1", kind, SIGNALS)
+
+
+def test_a_plain_string_of_a_known_kind_is_accepted() -> None:
+    _, commands = run(in_exam(), f.Report("e1", "device_signal", "t", SIGNALS))
+    assert len(commands) == 1
 
 
 def test_snapshots_are_kept_only_during_the_exam() -> None:

@@ -15,7 +15,6 @@ from proctor_client.devices import (
     Camera,
     FrozenCamera,
     SyntheticCamera,
-    read_frame,
 )
 from proctor_client.devices.fake_cameras import Pacer, draw_scene
 
@@ -102,11 +101,6 @@ def test_fakes_satisfy_the_camera_interface_and_close_twice(cls: type) -> None:
     camera.close()
     camera.close()
     assert camera.closed
-
-
-async def test_async_read_helper_returns_a_frame() -> None:
-    frame = await read_frame(SyntheticCamera(realtime=False))
-    assert frame.shape == (480, 640, 3)
 
 
 def test_pacer_spaces_reads_at_the_rate() -> None:

@@ -11,6 +11,7 @@ import pytest
 from proctor_client.core.flow import InvalidAction
 from proctor_client.core.state import ClientState, Phase
 from proctor_client.runtime.runtime import ExamRuntime
+from shared.vocabulary import EventKind
 from tests.support.exam_env import QUESTIONS, Env, correct_texts
 
 ADDRESS = ("张三丰", "13800000000", "1 Chang'an Avenue, Beijing", "100000")
@@ -218,3 +219,22 @@ async def test_an_outbox_that_fails_refuses_the_answer_and_keeps_the_state(
     with pytest.raises(OutboxError, match="closed"):
         runtime.answer(q.id, [q.options[0].id])
     assert runtime.state is state and not runtime.state.questions[0].answered
+
+
+async def test_device_signals_reach_the_server_which_judges_them(
+    env: Env, photo: Callable[[], bytes]
+) -> None:
+    _, ticket = await env.exam()
+    runtime = env.runtime(ticket, photos=False)
+    runtime.start()
+    await enter(runtime, photo)
+    async with asyncio.timeout(10):
+        state = await runtime.wait_for(lambda s: s.has_paper and s.pending == 0)
+    detail = {"vm_signals": [{"signal": "dmi.sys_vendor", "value": "VMware, Inc."}]}
+    assert runtime.report_event(EventKind.DEVICE_SIGNAL, detail) == state.warnings_left
+    assert runtime.state.warnings_used == state.warnings_used  # a device signal warns nobody
+    async with asyncio.timeout(10):
+        await runtime.wait_for(lambda s: s.pending == 0)  # the server acknowledged it
+    assert state.session is not None
+    violations = await env.server.store.violations(state.session)
+    assert [(v.kind, v.source) for v in violations] == [("virtual_machine", "server")]

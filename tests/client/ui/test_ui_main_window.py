@@ -17,6 +17,7 @@ from pytestqt.qtbot import QtBot
 
 from proctor_client.check.model import CheckReport, Progress
 from proctor_client.check.runner import CheckSettings, run_environment_check
+from proctor_client.devices.camera_reader import CameraReader
 from proctor_client.devices.fake_cameras import SyntheticCamera
 from proctor_client.runtime.backoff import Backoff
 from proctor_client.runtime.model import ExamRuntimeAPI, Mode, Phase
@@ -90,15 +91,15 @@ async def env(tmp_path: Path) -> AsyncIterator[Env]:
 
 @pytest.fixture
 async def window(qtbot: QtBot, env: Env, languages: LanguageManager) -> AsyncIterator[MainWindow]:
-    window = MainWindow(
-        runtime_factory=env.factory, camera=SyntheticCamera(realtime=False), languages=languages
-    )
+    camera = CameraReader(SyntheticCamera())  # the preview waits for its frames at 15 a second
+    window = MainWindow(runtime_factory=env.factory, camera=camera, languages=languages)
     qtbot.addWidget(window)
     window.show()
     try:
         yield window
     finally:
         await window.aclose()
+        await camera.aclose()
 
 
 def runtime_of(window: MainWindow) -> ExamRuntime:
@@ -265,7 +266,7 @@ async def test_the_environment_check_runs_from_the_start_screen(
 
         settings = CheckSettings(
             server=server,
-            camera=SyntheticCamera(realtime=False),
+            camera=CameraReader(SyntheticCamera(realtime=False)),
             microphone="tone",
             screens=QtScreens(),
             camera_seconds=0.3,

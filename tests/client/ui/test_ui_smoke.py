@@ -65,8 +65,7 @@ async def test_the_app_enters_an_exam_and_shows_the_identity_photo(tmp_path: Pat
                 "gui",
                 "--server",
                 server.url,
-                "--ticket",
-                ticket.token,
+                f"--ticket={ticket.token}",  # a token may begin with "-"
                 "--camera",
                 "synthetic",
                 "--lang",
