@@ -117,7 +117,7 @@ async def issue_tickets(
     tickets: list[TicketRecord] = []
     photos: list[tuple[str, bytes]] = []
     for n, request in enumerate(requests):
-        token = secrets.token_urlsafe(18)
+        token = new_ticket_token()
         reference = None
         if request.photo is not None:
             reference = f"references/{exam_id}/{token[:12]}.jpg"
@@ -148,6 +148,14 @@ async def issue_tickets(
     action = "ticket_issue" if len(tickets) == 1 else "tickets_issue"
     await store.audit("staff", action, detail, datetime.now(UTC))
     return tickets
+
+
+def new_ticket_token() -> str:
+    """A ticket token: 144 random bits, URL-safe, never starting with "-" (a token that did
+    would read as an option on a command line: `--ticket -abc`)."""
+    while (token := secrets.token_urlsafe(18)).startswith("-"):
+        pass
+    return token
 
 
 def _write_all(store: Store, photos: Sequence[tuple[str, bytes]]) -> None:

@@ -162,3 +162,9 @@ async def test_a_refused_batch_leaves_no_reference_photo_behind(tmp_path: Path) 
         assert not references.exists() or not any(references.rglob("*.jpg"))
     finally:
         await store.close()
+
+
+def test_a_ticket_token_never_starts_with_a_dash(monkeypatch: pytest.MonkeyPatch) -> None:
+    drawn = iter(["-looks-like-an-option", "--again", "fine-token"])
+    monkeypatch.setattr(admin.secrets, "token_urlsafe", lambda n: next(drawn))
+    assert admin.new_ticket_token() == "fine-token"
