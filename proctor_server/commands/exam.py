@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import signal
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -70,14 +70,19 @@ def register(sub: Any) -> None:
 
 
 def with_store(
-    db: Path, work: Callable[[Store], Awaitable[T]], data_dir: Path | None = None
+    db: Path,
+    work: Callable[[Store], Awaitable[T]],
+    data_dir: Path | None = None,
+    *,
+    components: Mapping[str, Sequence[str]] | None = None,
 ) -> T:
-    """Run one staff operation on the store and close it."""
+    """Run one staff operation on the store and close it. `components`: the migration steps
+    of the features the operation uses (the programme's tables)."""
     if not db.parent.exists():
         raise ConfigError(f"{db.parent}: no such folder for the database")
 
     async def go() -> T:
-        store = SqliteStore(db, data_dir)
+        store = SqliteStore(db, data_dir, components=components)
         await store.open()
         try:
             return await work(store)
