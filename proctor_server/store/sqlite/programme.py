@@ -5,7 +5,8 @@ component ("programme"), whose steps the programme passes in when it opens the s
 A staff action is one write of the group writer: its work runs on the connection thread in
 its own savepoint of a `BEGIN IMMEDIATE` transaction, over a `ProgrammeRows` view of the
 connection, and the caller hears back only after COMMIT. Reads run on the same thread between
-groups. The outbox's steps are in `programme_outbox.py`.
+groups. Rows are mapped in `programme_rows.py`; the outbox's steps are in
+`programme_outbox.py`.
 """
 
 from __future__ import annotations
@@ -17,95 +18,14 @@ from datetime import date, datetime
 from typing import TypeVar
 
 from proctor_server.core.programme_records import Candidate, Certificate, Registration
+from proctor_server.store.sqlite import programme_rows as pr
 from proctor_server.store.sqlite import rows
 from proctor_server.store.sqlite.database import Database
 from shared.calendar import Sitting, exam_zone
 from shared.programme_rules import Kind, RegState
-from shared.timeutil import from_wire, to_wire
+from shared.timeutil import to_wire
 
 T = TypeVar("T")
-
-CANDIDATE = ("id", "name", "id_number", "phone", "email")
-REGISTRATION = (
-    "id",
-    "candidate_id",
-    "kind",
-    "retake_of",
-    "city",
-    "sitting",
-    "state",
-    "registered_at",
-    "paid_at",
-    "refunded_at",
-    "deferred_from",
-    "exam_id",
-    "ticket_token",
-    "candidate_code",
-    "score",
-    "max_score",
-    "no_show",
-    "result_at",
-)
-CERTIFICATE = (
-    "number",
-    "candidate_id",
-    "registration_id",
-    "exam_date",
-    "published_at",
-    "e_available_from",
-    "paper_due",
-    "expires_on",
-    "paper_mailed_at",
-)
-_CANDIDATE_SQL = f"SELECT {rows.columns(CANDIDATE)} FROM programme_candidates"
-_REGISTRATION_SQL = f"SELECT {rows.columns(REGISTRATION)} FROM programme_registrations"
-_HELD_SQL = (
-    "SELECT "
-    + ", ".join(f"c.{name}" for name in CERTIFICATE)
-    + ", p.id AS holder_id, p.name, p.id_number, p.phone, p.email "
-    "FROM programme_certificates c JOIN programme_candidates p ON p.id = c.candidate_id"
-)
-
-
-def _candidate(r: rows.Row, id_column: str = "id") -> Candidate:
-    return Candidate(r[id_column], r["name"], r["id_number"], r["phone"], r["email"])
-
-
-def _registration(r: rows.Row) -> Registration:
-    return Registration(
-        id=r["id"],
-        candidate_id=r["candidate_id"],
-        kind=Kind(r["kind"]),
-        retake_of=r["retake_of"],
-        city=r["city"],
-        sitting=r["sitting"],
-        state=RegState(r["state"]),
-        registered_at=from_wire(r["registered_at"]),
-        paid_at=rows.dt(r["paid_at"]),
-        refunded_at=rows.dt(r["refunded_at"]),
-        deferred_from=r["deferred_from"],
-        exam_id=r["exam_id"],
-        ticket_token=r["ticket_token"],
-        candidate_code=r["candidate_code"],
-        score=r["score"],
-        max_score=r["max_score"],
-        no_show=None if r["no_show"] is None else bool(r["no_show"]),
-        result_at=rows.dt(r["result_at"]),
-    )
-
-
-def _certificate(r: rows.Row) -> Certificate:
-    return Certificate(
-        number=r["number"],
-        candidate_id=r["candidate_id"],
-        registration_id=r["registration_id"],
-        exam_date=date.fromisoformat(r["exam_date"]),
-        published_at=from_wire(r["published_at"]),
-        e_available_from=from_wire(r["e_available_from"]),
-        paper_due=from_wire(r["paper_due"]),
-        expires_on=date.fromisoformat(r["expires_on"]),
-        paper_mailed_at=rows.dt(r["paper_mailed_at"]),
-    )
 
 
 class ProgrammeRows:
@@ -120,20 +40,20 @@ class ProgrammeRows:
         return row
 
     def _registrations(self, where: str, args: tuple[object, ...]) -> list[Registration]:
-        found = self.c.execute(f"{_REGISTRATION_SQL} WHERE {where} ORDER BY id", args)
-        return [_registration(r) for r in found.fetchall()]
+        found = self.c.execute(f"{pr.REGISTRATION_SQL} WHERE {where} ORDER BY id", args)
+        return [pr.registration(r) for r in found.fetchall()]
 
     # ------------------------------------------------------------ candidates
 
     def candidate(self, candidate_id: int) -> Candidate:
-        row = self._one(f"{_CANDIDATE_SQL} WHERE id = ?", (candidate_id,))
+        row = self._one(f"{pr.CANDIDATE_SQL} WHERE id = ?", (candidate_id,))
         if row is None:
             raise LookupError(f"no candidate {candidate_id}")
-        return _candidate(row)
+        return pr.candidate(row)
 
     def candidate_by_id_number(self, id_number: str) -> Candidate | None:
-        row = self._one(f"{_CANDIDATE_SQL} WHERE id_number = ?", (id_number,))
-        return None if row is None else _candidate(row)
+        row = self._one(f"{pr.CANDIDATE_SQL} WHERE id_number = ?", (id_number,))
+        return None if row is None else pr.candidate(row)
 
     def upsert_candidate(
         self, name: str, id_number: str, phone: str, email: str, now: datetime
@@ -188,10 +108,10 @@ class ProgrammeRows:
     # ------------------------------------------------------------ registrations
 
     def registration(self, registration_id: int) -> Registration:
-        row = self._one(f"{_REGISTRATION_SQL} WHERE id = ?", (registration_id,))
+        row = self._one(f"{pr.REGISTRATION_SQL} WHERE id = ?", (registration_id,))
         if row is None:
             raise LookupError(f"no registration #{registration_id}")
-        return _registration(row)
+        return pr.registration(row)
 
     def registrations_of(
         self, candidate_id: int, states: Collection[RegState]
@@ -340,8 +260,8 @@ class ProgrammeRows:
     def add_certificate(self, certificate: Certificate) -> None:
         cert = certificate
         self.c.execute(
-            f"INSERT INTO programme_certificates ({rows.columns(CERTIFICATE)}) "
-            f"VALUES ({rows.marks(CERTIFICATE)})",
+            f"INSERT INTO programme_certificates ({rows.columns(pr.CERTIFICATE)}) "
+            f"VALUES ({rows.marks(pr.CERTIFICATE)})",
             (
                 cert.number,
                 cert.candidate_id,
@@ -357,10 +277,10 @@ class ProgrammeRows:
 
     def certificate(self, number: str) -> Certificate | None:
         row = self._one(
-            f"SELECT {rows.columns(CERTIFICATE)} FROM programme_certificates WHERE number = ?",
+            f"SELECT {rows.columns(pr.CERTIFICATE)} FROM programme_certificates WHERE number = ?",
             (number,),
         )
-        return None if row is None else _certificate(row)
+        return None if row is None else pr.certificate(row)
 
     def certificates(
         self, *, number: str | None = None, id_number: str | None = None
@@ -372,9 +292,9 @@ class ProgrammeRows:
         else:
             raise ValueError("a certificate number or an identity number")
         found = self.c.execute(
-            f"{_HELD_SQL} WHERE {where} ORDER BY c.published_at DESC, c.number DESC", (arg,)
+            f"{pr.HELD_SQL} WHERE {where} ORDER BY c.published_at DESC, c.number DESC", (arg,)
         )
-        return [(_certificate(r), _candidate(r, "holder_id")) for r in found.fetchall()]
+        return [(pr.certificate(r), pr.candidate(r, "holder_id")) for r in found.fetchall()]
 
     def mark_paper_mailed(self, number: str, at: datetime) -> None:
         self.c.execute(
