@@ -8,7 +8,7 @@ import csv
 import io
 import signal
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -87,13 +87,20 @@ def register(sub: Any) -> None:
     token.set_defaults(run=run_proctor_token)
 
 
-def with_store(db: Path, work: Callable[[Store], Awaitable[T]], data_dir: Path | None = None) -> T:
-    """Run one staff operation on the store and close it."""
+def with_store(
+    db: Path,
+    work: Callable[[Store], Awaitable[T]],
+    data_dir: Path | None = None,
+    *,
+    components: Mapping[str, Sequence[str]] | None = None,
+) -> T:
+    """Run one staff operation on the store and close it. `components`: the migration steps
+    of the features the operation uses (the programme's tables)."""
     if not db.parent.exists():
         raise ConfigError(f"{db.parent}: no such folder for the database")
 
     async def go() -> T:
-        store = SqliteStore(db, data_dir)
+        store = SqliteStore(db, data_dir, components=components)
         await store.open()
         try:
             return await work(store)

@@ -9,19 +9,20 @@ naming the rule and the date that applies.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sqlite3
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
-from proctor_server.programme.db import ProgrammeDB
 from proctor_server.programme.files import read_holidays, zone
+from proctor_server.programme.ports import ProgrammeStore, Registration
+from proctor_server.programme.schema import MIGRATIONS
 from proctor_server.programme.service import Programme, Settings
+from proctor_server.store import Store
 from shared.errors import ConfigError
 from shared.programme_rules import when
 from shared.timeutil import parse_with_offset
@@ -139,24 +140,42 @@ def _now(args: argparse.Namespace) -> datetime:
     return parse_with_offset(args.now) if args.now else datetime.now(UTC)
 
 
-def _open(args: argparse.Namespace) -> ProgrammeDB:
-    db: Path = args.db
-    if not db.parent.exists():
-        raise ConfigError(f"{db.parent}: no such folder for the database")
-    try:
-        return ProgrammeDB(db)
-    except sqlite3.DatabaseError as exc:
-        raise ConfigError(f"{db}: cannot open the database: {exc}") from None
+class _Stores(Store, ProgrammeStore, Protocol):
+    """The store a programme command works on: the exam server's, with the programme's port."""
 
 
-def _programme(args: argparse.Namespace, db: ProgrammeDB) -> Programme:
-    return Programme(db, Settings(zone(args.tz), read_holidays(args.holidays)))
-
-
-def _with_store(db: Path, work: Callable[[Any], Awaitable[T]]) -> T:
+def _run(args: argparse.Namespace, work: Callable[[_Stores], Awaitable[T]]) -> T:
+    """Run one programme command on the store (the programme's tables migrated) and close it.
+    A file that cannot be opened as the database is one line naming it."""
     from proctor_server.commands.exam import with_store
 
-    return with_store(db, work)
+    opened = False
+
+    async def go(store: Store) -> T:
+        nonlocal opened
+        opened = True
+        if not isinstance(store, ProgrammeStore):
+            raise TypeError(f"{type(store).__name__} does not keep the programme's tables")
+        return await work(store)
+
+    try:
+        return with_store(args.db, go, components=MIGRATIONS)
+    except sqlite3.DatabaseError as exc:
+        if opened:
+            raise
+        raise ConfigError(f"{args.db}: cannot open the database: {exc}") from None
+
+
+def _act(args: argparse.Namespace, work: Callable[[Programme], Awaitable[T]]) -> T:
+    """One staff action of the programme service (its calendar settings from the arguments)."""
+    settings = Settings(zone(args.tz), read_holidays(args.holidays))
+    return _run(args, lambda store: work(Programme(store, settings)))
+
+
+def _on_store(args: argparse.Namespace, work: Callable[[Programme, Store], Awaitable[T]]) -> T:
+    """A step of the exam day: the programme service and the exam server's store (one file)."""
+    settings = Settings(zone(args.tz), read_holidays(args.holidays))
+    return _run(args, lambda store: work(Programme(store, settings), store))
 
 
 # ------------------------------------------------------------------ commands
@@ -164,8 +183,9 @@ def _with_store(db: Path, work: Callable[[Any], Awaitable[T]]) -> T:
 
 def run_register(args: argparse.Namespace) -> int:
     now = _now(args)
-    with _open(args) as db:
-        reg = _programme(args, db).register(
+    reg = _act(
+        args,
+        lambda prog: prog.register(
             name=args.name,
             id_number=args.id_number,
             phone=args.phone,
@@ -174,36 +194,41 @@ def run_register(args: argparse.Namespace) -> int:
             sitting=args.sitting,
             identity_verified=args.identity_verified,
             now=now,
-        )
+        ),
+    )
     print(reg.id)
     return 0
 
 
 def run_pay(args: argparse.Namespace) -> int:
-    with _open(args) as db:
-        reg = _programme(args, db).pay(args.registration, _now(args))
+    now = _now(args)
+    reg = _act(args, lambda prog: prog.pay(args.registration, now))
     print(f"#{reg.id} {reg.state.value}")
     return 0
 
 
 def run_refund(args: argparse.Namespace) -> int:
-    with _open(args) as db:
-        reg = _programme(args, db).refund(args.registration, _now(args))
+    now = _now(args)
+    reg = _act(args, lambda prog: prog.refund(args.registration, now))
     print(f"#{reg.id} {reg.state.value}")
     return 0
 
 
 def run_defer(args: argparse.Namespace) -> int:
-    with _open(args) as db:
-        prog = _programme(args, db)
-        reg = prog.defer(args.registration, args.to, _now(args))
-        print(f"#{reg.id} deferred to {reg.sitting} ({prog.sitting(reg.sitting).exam_date})")
+    now = _now(args)
+
+    async def work(prog: Programme) -> tuple[Registration, date]:
+        reg = await prog.defer(args.registration, args.to, now)
+        return reg, (await prog.sitting(reg.sitting)).exam_date
+
+    reg, exam_date = _act(args, work)
+    print(f"#{reg.id} deferred to {reg.sitting} ({exam_date})")
     return 0
 
 
 def run_retake(args: argparse.Namespace) -> int:
-    with _open(args) as db:
-        reg = _programme(args, db).request_retake(args.registration, args.sitting, _now(args))
+    now = _now(args)
+    reg = _act(args, lambda prog: prog.request_retake(args.registration, args.sitting, now))
     print(reg.id)
     return 0
 
@@ -212,12 +237,10 @@ def run_issue_tickets(args: argparse.Namespace) -> int:
     from proctor_server.programme.exams import issue_tickets
 
     now = _now(args)
-    with _open(args) as db:
-        prog = _programme(args, db)
-        report = _with_store(
-            args.db,
-            lambda store: issue_tickets(prog, store, args.sitting, args.exam, now, args.entry),
-        )
+    report = _on_store(
+        args,
+        lambda prog, store: issue_tickets(prog, store, args.sitting, args.exam, now, args.entry),
+    )
     for reg_id, token in report.issued:
         print(f"{reg_id} {token}")
     if report.late and report.ticket_by is not None:
@@ -232,9 +255,7 @@ def run_publish(args: argparse.Namespace) -> int:
     from proctor_server.programme.exams import publish_results
 
     now = _now(args)
-    with _open(args) as db:
-        prog = _programme(args, db)
-        report = _with_store(args.db, lambda store: publish_results(prog, store, args.sitting, now))
+    report = _on_store(args, lambda prog, store: publish_results(prog, store, args.sitting, now))
     for label, ids in (
         ("passed", report.passed),
         ("failed", report.failed),
@@ -253,10 +274,11 @@ def run_publish(args: argparse.Namespace) -> int:
 def run_certificate(args: argparse.Namespace) -> int:
     from proctor_server.programme.exams import lookup_certificate
 
-    with _open(args) as db:
-        view = lookup_certificate(
-            _programme(args, db), _now(args), number=args.number, id_number=args.id_number
-        )
+    now = _now(args)
+    view = _act(
+        args,
+        lambda prog: lookup_certificate(prog, now, number=args.number, id_number=args.id_number),
+    )
     if args.json:
         print(json.dumps(asdict(view), indent=2, ensure_ascii=False))
     else:
@@ -268,8 +290,8 @@ def run_certificate(args: argparse.Namespace) -> int:
 def run_mail_certificate(args: argparse.Namespace) -> int:
     from proctor_server.programme.exams import mark_paper_mailed
 
-    with _open(args) as db:
-        on_time = mark_paper_mailed(_programme(args, db), args.number, _now(args))
+    now = _now(args)
+    on_time = _act(args, lambda prog: mark_paper_mailed(prog, args.number, now))
     print(f"{args.number} mailed")
     if not on_time:
         print(
@@ -280,10 +302,8 @@ def run_mail_certificate(args: argparse.Namespace) -> int:
 
 
 def run_status(args: argparse.Namespace) -> int:
-    with _open(args) as db:
-        print(
-            json.dumps(_programme(args, db).status(args.registration), indent=2, ensure_ascii=False)
-        )
+    status = _act(args, lambda prog: prog.status(args.registration))
+    print(json.dumps(status, indent=2, ensure_ascii=False))
     return 0
 
 
@@ -291,13 +311,20 @@ def run_notices_send(args: argparse.Namespace) -> int:
     from proctor_server.programme.channels import default_channels
     from proctor_server.programme.notify import Dispatcher
 
+    now = _now(args)
     spool = args.spool_dir or args.db.with_name(args.db.stem + "-notices")
-    with _open(args):  # migrations, and a clear error for a bad --db
-        pass
-    channels = default_channels(
-        args.db, spool, smtp_host=args.smtp_host, smtp_port=args.smtp_port, mail_from=args.mail_from
-    )
-    report = asyncio.run(Dispatcher(args.db, channels).run_once(_now(args)))
+
+    def dispatcher(store: ProgrammeStore) -> Dispatcher:
+        channels = default_channels(
+            store,
+            spool,
+            smtp_host=args.smtp_host,
+            smtp_port=args.smtp_port,
+            mail_from=args.mail_from,
+        )
+        return Dispatcher(store, channels)
+
+    report = _run(args, lambda store: dispatcher(store).run_once(now))
     print(
         f"sent {report.sent}, retrying {report.retrying}, failed {report.failed}, "
         f"uncertain {report.uncertain}"
@@ -310,17 +337,16 @@ def run_notices_send(args: argparse.Namespace) -> int:
 def run_notices_list(args: argparse.Namespace) -> int:
     from proctor_server.programme.notify import deliveries
 
-    with _open(args) as db:
-        for row in deliveries(db, args.state):
-            print(json.dumps(row, ensure_ascii=False))
+    for row in _run(args, lambda store: deliveries(store, args.state)):
+        print(json.dumps(row, ensure_ascii=False))
     return 0
 
 
 def run_notices_retry(args: argparse.Namespace) -> int:
     from proctor_server.programme.notify import retry
 
-    with _open(args) as db:
-        count = retry(db, args.notice, args.channel, _now(args))
+    now = _now(args)
+    count = _run(args, lambda store: retry(store, args.notice, args.channel, now))
     if not count:
         raise ConfigError(f"notice {args.notice} has no uncertain or failed delivery to retry")
     print(f"queued {count}")

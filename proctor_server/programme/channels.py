@@ -3,8 +3,8 @@
 - `SmtpChannel`: e-mail over real SMTP (smtplib, run in a worker thread off the event loop).
   Failures up to and including the server's answer to DATA are certain (nothing delivered:
   `SendFailed`); a connection lost while the message is in flight is not.
-- `SiteChannel`: the in-site message box, a table in the same database, keyed by notice
-  (idempotent).
+- `SiteChannel`: the in-site message box, kept by the store (`Outbox.put_site_message`),
+  keyed by notice (idempotent).
 - `FileChannel`: SMS and the chat-app channel, which cannot be reached from here: each message
   is appended as one JSON line to a spool file (fsync'd) for the gateway that forwards them.
 """
@@ -16,16 +16,13 @@ import email.policy
 import json
 import os
 import smtplib
-import sqlite3
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import formatdate
 from pathlib import Path
 
-from proctor_server.programme.db import MIGRATIONS
 from proctor_server.programme.notify import Channel, Notice, SendFailed
-from proctor_server.store.sqlite import connect
-from shared.timeutil import to_wire
+from proctor_server.programme.ports import Outbox
 
 
 class SmtpChannel:
@@ -129,37 +126,23 @@ class FileChannel:
 
 
 class SiteChannel:
-    """The in-site message box: one row per notice in the server's database."""
+    """The in-site message box: one message per notice, kept by the store."""
 
     name = "site"
     idempotent = True
 
-    def __init__(self, db_path: Path | str):
-        self.db_path = Path(db_path)
+    def __init__(self, outbox: Outbox):
+        self.outbox = outbox
 
     async def send(self, notice: Notice, address: str) -> None:
-        await asyncio.to_thread(self._insert, notice, address)
-
-    def _insert(self, notice: Notice, address: str) -> None:
         try:
-            conn = connect(self.db_path, MIGRATIONS, busy_timeout_ms=10_000)
-        except sqlite3.Error as exc:
-            raise SendFailed(f"cannot open {self.db_path}: {exc}") from None
-        try:
-            conn.execute(
-                "INSERT INTO programme_site_messages "
-                "(notice_id, candidate_id, subject, body, created_at) VALUES (?,?,?,?,?) "
-                "ON CONFLICT (notice_id) DO NOTHING",
-                (notice.id, int(address), notice.subject, notice.body, to_wire(datetime.now(UTC))),
-            )
-        except sqlite3.Error as exc:  # the statement failed as a whole: nothing stored
+            await self.outbox.put_site_message(notice, int(address), datetime.now(UTC))
+        except Exception as exc:  # the store acknowledges only what it committed: nothing stored
             raise SendFailed(f"in-site message not stored: {exc}") from None
-        finally:
-            conn.close()
 
 
 def default_channels(
-    db_path: Path | str,
+    outbox: Outbox,
     spool_dir: Path | str,
     *,
     smtp_host: str | None,
@@ -170,7 +153,7 @@ def default_channels(
     spool = Path(spool_dir)
     channels: dict[str, Channel] = {
         "sms": FileChannel("sms", spool / "sms.jsonl"),
-        "site": SiteChannel(db_path),
+        "site": SiteChannel(outbox),
         "chat": FileChannel("chat", spool / "chat.jsonl"),
     }
     if smtp_host:

@@ -8,16 +8,15 @@ again after an interruption: what was done is skipped, nothing is issued or publ
 
 from __future__ import annotations
 
-import secrets
-import sqlite3
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
-from proctor_server.programme.db import Registration
+from proctor_server.admin import new_ticket_token
 from proctor_server.programme.notify import enqueue
+from proctor_server.programme.ports import Certificate, ProgrammeTx, Registration
 from proctor_server.programme.service import Programme
 from proctor_server.store import Store
-from proctor_server.store.base import TicketRecord
+from proctor_server.store.base import AttemptRecord, ExamRecord, TicketRecord
 from shared.calendar import Sitting, certificate_expires, local_date
 from shared.errors import ConfigError, RuleError
 from shared.programme_rules import (
@@ -33,8 +32,8 @@ from shared.programme_rules import (
     when,
 )
 from shared.rules import ENTRY_OPENS_BEFORE
-from shared.timeutil import from_wire
-from shared.timeutil import to_wire as _wire
+from shared.timeutil import to_wire
+from shared.vocabulary import Mode
 
 
 @dataclass(slots=True)
@@ -64,9 +63,9 @@ async def issue_tickets(
     prog: Programme, store: Store, month: str, exam_id: str, now: datetime, entry: str
 ) -> TicketReport:
     """Link the sitting to an exam and issue a ticket to every paid registration in it (R8)."""
-    db = prog.db
-    target = prog.sitting(month)
-    if db.stored_sitting(target.key) is None:
+    ports = prog.store
+    target = await prog.sitting(month)
+    if await ports.programme_read(lambda rows: rows.stored_sitting(target.key)) is None:
         raise ConfigError(f"nobody is registered for the {target.key} sitting")
     exam = await store.get_exam(exam_id)
     if exam is None:
@@ -80,63 +79,78 @@ async def issue_tickets(
             f"is on {target.exam_date.isoformat()}"
         )
     late = check_tickets(target, now, exam.starts_at)
-    with db.transaction() as c:
-        linked = db.sitting_exam(target.key)
+
+    def link(tx: ProgrammeTx) -> None:
+        linked = tx.sitting_exam(target.key)
         if linked is not None and linked != exam_id:
             raise ConfigError(f"the {target.key} sitting is already linked to exam {linked}")
-        c.execute(
-            "UPDATE programme_sittings SET exam_id = ?, tickets_issued_at = coalesce("
-            "tickets_issued_at, ?) WHERE month = ?",
-            (exam_id, _wire(now), target.key),
-        )
+        tx.link_sitting_exam(target.key, exam_id, now)
+
+    await ports.programme_transaction(link)
     report = TicketReport(target.key, exam_id, late=late, ticket_by=target.ticket_by)
-    for reg in db.registrations("sitting = ? AND state = ?", (target.key, RegState.PAID.value)):
-        cand = db.candidate(reg.candidate_id)
-        code = candidate_code(reg)
-        row = db.c.execute(  # a ticket left by an interrupted run is reused, not duplicated
-            "SELECT token FROM tickets WHERE exam_id = ? AND candidate_code = ?", (exam_id, code)
-        ).fetchone()
-        token = row[0] if row else secrets.token_urlsafe(18)
-        if row is None:
-            try:
-                await store.create_ticket(
-                    TicketRecord(
-                        token, exam_id, code, cand.name, email=cand.email, phone=cand.phone
-                    )
-                )
-            except sqlite3.IntegrityError:  # another run issued it meanwhile: use that one
-                row = db.c.execute(
-                    "SELECT token FROM tickets WHERE exam_id = ? AND candidate_code = ?",
-                    (exam_id, code),
-                ).fetchone()
-                if row is None:
-                    raise
-                token = row[0]
-        with db.transaction() as c:
-            fresh = db.registration(reg.id)
-            if fresh.state is not RegState.PAID or fresh.sitting != target.key:
-                c.execute("UPDATE tickets SET revoked = 1 WHERE token = ?", (token,))
-                continue  # refunded or moved meanwhile
-            db.set_registration(
-                reg.id,
-                state=transition(fresh.state, Action.TICKET),
-                exam_id=exam_id,
-                ticket_token=token,
-                candidate_code=code,
-            )
-            db.log(reg.candidate_id, reg.id, now, "ticket_issued", exam_id=exam_id, late=late)
-            enqueue(
-                c,
-                f"ticket:{reg.id}",
-                cand,
-                reg.id,
-                "ticket",
-                f"Admission ticket: {exam.title} on {starts.date().isoformat()}",
-                _ticket_text(cand.name, exam.title, starts, token, entry),
-                now,
-            )
-        report.issued.append((reg.id, token))
+    paid = await ports.programme_read(lambda rows: rows.registrations_in(target.key, RegState.PAID))
+    for reg in paid:
+        token = await _issue(prog, store, reg, target, exam, now, entry, late)
+        if token is not None:
+            report.issued.append((reg.id, token))
     return report
+
+
+async def _issue(
+    prog: Programme,
+    store: Store,
+    reg: Registration,
+    target: Sitting,
+    exam: ExamRecord,
+    now: datetime,
+    entry: str,
+    late: bool,
+) -> str | None:
+    """One registration's ticket: the store's ticket row, then (one transaction) the
+    registration ticketed, its history and its notice. None when it was refunded or moved
+    meanwhile (the ticket is revoked)."""
+    ports = prog.store
+    code = candidate_code(reg)
+    cand, token = await ports.programme_read(
+        lambda rows: (
+            rows.candidate(reg.candidate_id),
+            rows.ticket_token(exam.id, code),  # left by an interrupted run: reused
+        )
+    )
+    if token is None:
+        token = new_ticket_token()
+        try:
+            await store.create_ticket(
+                TicketRecord(token, exam.id, code, cand.name, email=cand.email, phone=cand.phone)
+            )
+        except Exception:  # another run issued it meanwhile: use that one
+            other = await ports.programme_read(lambda rows: rows.ticket_token(exam.id, code))
+            if other is None:
+                raise
+            token = other
+    issued = token
+    starts = exam.starts_at.astimezone(target.tz)
+
+    def work(tx: ProgrammeTx) -> str | None:
+        fresh = tx.registration(reg.id)
+        if fresh.state is not RegState.PAID or fresh.sitting != target.key:
+            tx.revoke_ticket(issued)
+            return None  # refunded or moved meanwhile
+        tx.record_ticket(reg.id, transition(fresh.state, Action.TICKET), exam.id, issued, code)
+        tx.log(reg.candidate_id, reg.id, now, "ticket_issued", exam_id=exam.id, late=late)
+        enqueue(
+            tx,
+            f"ticket:{reg.id}",
+            cand,
+            reg.id,
+            "ticket",
+            f"Admission ticket: {exam.title} on {starts.date().isoformat()}",
+            _ticket_text(cand.name, exam.title, starts, issued, entry),
+            now,
+        )
+        return issued
+
+    return await ports.programme_transaction(work)
 
 
 def _ticket_text(name: str, title: str, starts: datetime, token: str, entry: str) -> str:
@@ -151,20 +165,22 @@ def _ticket_text(name: str, title: str, starts: datetime, token: str, entry: str
 
 async def publish_results(prog: Programme, store: Store, month: str, now: datetime) -> ResultReport:
     """Record every ticketed candidate's result, no-shows as fails (R7), and notify (R18)."""
-    db = prog.db
-    target = prog.sitting(month)
-    exam_id = db.sitting_exam(target.key)
+    ports = prog.store
+    target = await prog.sitting(month)
+    exam_id = await ports.programme_read(lambda rows: rows.sitting_exam(target.key))
     if exam_id is None:
         raise RuleBroken("R8", f"no tickets were issued for the {target.key} sitting")
     exam = await store.get_exam(exam_id)
     if exam is None:
         raise ConfigError(f"the {target.key} sitting's exam {exam_id} is missing from the store")
     check_publish(target, now, exam.window.ends_at)
-    unticketed = db.registrations("sitting = ? AND state = ?", (target.key, RegState.PAID.value))
+    unticketed = await ports.programme_read(
+        lambda rows: rows.registrations_in(target.key, RegState.PAID)
+    )
     if unticketed:
         ids = ", ".join(f"#{r.id}" for r in unticketed)
         raise RuleBroken("R8", f"paid registrations without a ticket ({ids}): issue tickets first")
-    attempts = {a.ticket: a for a in await store.attempts_of_exam(exam_id) if a.mode == "exam"}
+    attempts = {a.ticket: a for a in await store.attempts_of_exam(exam_id) if a.mode == Mode.EXAM}
     open_ = [a.id for a in attempts.values() if not a.state.finished]
     if open_:
         raise RuleError(
@@ -173,70 +189,73 @@ async def publish_results(prog: Programme, store: Store, month: str, now: dateti
         )
     notice_by = target.result_notice_by(prog.settings.holidays)
     report = ResultReport(target.key, late=now >= notice_by, notice_by=notice_by)
-    regs = db.registrations("sitting = ? AND state = ?", (target.key, RegState.TICKETED.value))
+    regs = await ports.programme_read(
+        lambda rows: rows.registrations_in(target.key, RegState.TICKETED)
+    )
     for reg in regs:
         attempt = attempts.get(reg.ticket_token or "")
         passed, no_show = outcome(attempt is not None, attempt.passed if attempt else None)
-        with db.transaction() as c:
-            fresh = db.registration(reg.id)
-            if fresh.state is not RegState.TICKETED:
-                continue
-            action = Action.PASS if passed else Action.FAIL
-            db.set_registration(
-                reg.id,
-                state=transition(fresh.state, action),
-                score=attempt.score if attempt else None,
-                max_score=attempt.max_score if attempt else None,
-                no_show=int(no_show),
-                result_at=now,
+        if await _record_result(prog, reg, target, attempt, passed, no_show, now):
+            (report.passed if passed else report.no_show if no_show else report.failed).append(
+                reg.id
             )
-            db.log(
-                reg.candidate_id,
-                reg.id,
-                now,
-                "result",
-                passed=passed,
-                no_show=no_show,
-                score=attempt.score if attempt else None,
-            )
-            number = _certify(prog, reg, target, now) if passed else None
-            _result_notices(
-                prog, reg, target, attempt.score if attempt else None, no_show, number, now
-            )
-        (report.passed if passed else report.no_show if no_show else report.failed).append(reg.id)
-    with db.transaction() as c:
-        c.execute(
-            "UPDATE programme_sittings SET results_published_at = coalesce("
-            "results_published_at, ?) WHERE month = ?",
-            (_wire(now), target.key),
-        )
+    await ports.programme_transaction(lambda tx: tx.mark_results_published(target.key, now))
     return report
 
 
-def _certify(prog: Programme, reg: Registration, target: Sitting, now: datetime) -> str:
+async def _record_result(
+    prog: Programme,
+    reg: Registration,
+    target: Sitting,
+    attempt: AttemptRecord | None,
+    passed: bool,
+    no_show: bool,
+    now: datetime,
+) -> bool:
+    """One registration's result, history, certificate and notices in one transaction;
+    False when it had been recorded already."""
+    score = attempt.score if attempt else None
+    max_score = attempt.max_score if attempt else None
+
+    def work(tx: ProgrammeTx) -> bool:
+        fresh = tx.registration(reg.id)
+        if fresh.state is not RegState.TICKETED:
+            return False
+        action = Action.PASS if passed else Action.FAIL
+        tx.record_result(reg.id, transition(fresh.state, action), score, max_score, no_show, now)
+        tx.log(reg.candidate_id, reg.id, now, "result", passed=passed, no_show=no_show, score=score)
+        number = _certify(prog, tx, reg, target, now) if passed else None
+        _result_notices(prog, tx, reg, target, score, no_show, number, now)
+        return True
+
+    return await prog.store.programme_transaction(work)
+
+
+def _certify(
+    prog: Programme, tx: ProgrammeTx, reg: Registration, target: Sitting, now: datetime
+) -> str:
     """R19: the certificate of a pass; valid 2 years from the day the result was published."""
     number = f"{target.exam_date:%Y%m}{reg.id:06d}"
     e_from = max(target.e_certificate_from(prog.settings.holidays), now)
     published = local_date(now, target.tz)
-    prog.db.c.execute(
-        "INSERT INTO programme_certificates (number, candidate_id, registration_id, exam_date, "
-        "published_at, e_available_from, paper_due, expires_on) VALUES (?,?,?,?,?,?,?,?)",
-        (
-            number,
-            reg.candidate_id,
-            reg.id,
-            target.exam_date.isoformat(),
-            _wire(now),
-            _wire(e_from),
-            _wire(target.paper_certificate_by),
-            certificate_expires(published).isoformat(),
-        ),
+    tx.add_certificate(
+        Certificate(
+            number=number,
+            candidate_id=reg.candidate_id,
+            registration_id=reg.id,
+            exam_date=target.exam_date,
+            published_at=now,
+            e_available_from=e_from,
+            paper_due=target.paper_certificate_by,
+            expires_on=certificate_expires(published),
+        )
     )
     return number
 
 
 def _result_notices(
     prog: Programme,
+    tx: ProgrammeTx,
     reg: Registration,
     target: Sitting,
     score: int | None,
@@ -244,8 +263,7 @@ def _result_notices(
     number: str | None,
     now: datetime,
 ) -> None:
-    db = prog.db
-    cand = db.candidate(reg.candidate_id)
+    cand = tx.candidate(reg.candidate_id)
     passed = number is not None
     if passed:
         e_from = max(target.e_certificate_from(prog.settings.holidays), now)
@@ -262,11 +280,11 @@ def _result_notices(
         text += " This was the free retake: to certify, register and pay again (R21)."
     body = f"Dear {cand.name},\n\n{text}\n"
     subject = f"Exam result, {target.key} sitting"
-    enqueue(db.c, f"result:{reg.id}", cand, reg.id, "result", subject, body, now)
+    enqueue(tx, f"result:{reg.id}", cand, reg.id, "result", subject, body, now)
     if not passed and reg.kind is Kind.FIRST:
         until = target.retake_until
         enqueue(
-            db.c,
+            tx,
             f"retake_offer:{reg.id}",
             cand,
             reg.id,
@@ -293,7 +311,7 @@ class CertificateView:
     paper_mailed_at: str | None
 
 
-def lookup_certificate(
+async def lookup_certificate(
     prog: Programme, now: datetime, *, number: str | None = None, id_number: str | None = None
 ) -> CertificateView:
     """R19: the candidate's certificate, once the e-certificate may be looked up.
@@ -301,55 +319,49 @@ def lookup_certificate(
     By identity number, the newest certificate answers: re-certifying renews the validity.
     """
     if number:
-        where, arg = "c.number = ?", number
+        arg = number
+        held = await prog.store.programme_read(lambda rows: rows.certificates(number=number))
     elif id_number:
-        where, arg = "p.id_number = ?", id_number.strip().upper()
+        arg = id_number.strip().upper()
+        held = await prog.store.programme_read(lambda rows: rows.certificates(id_number=arg))
     else:
         raise ConfigError("give a certificate number or an identity number")
-    rows = prog.db.c.execute(
-        "SELECT c.number, p.name, p.id_number, c.exam_date, c.published_at, c.e_available_from, "
-        "c.expires_on, c.paper_due, c.paper_mailed_at FROM programme_certificates c "
-        f"JOIN programme_candidates p ON p.id = c.candidate_id WHERE {where} "
-        "ORDER BY c.published_at DESC",
-        (arg,),
-    ).fetchall()
-    if not rows:
+    if not held:
         raise ConfigError(f"no certificate for {arg}")
     tz = prog.settings.tz
     # the newest certificate that may be looked up yet; R19 names the date when none may
-    visible = [r for r in rows if from_wire(r[5]) <= now]
+    visible = [(c, p) for c, p in held if c.e_available_from <= now]
     if not visible:
-        check_certificate_visible(min(from_wire(r[5]) for r in rows).astimezone(tz), now)
-    row = visible[0]
-    expires = date.fromisoformat(row[6])
+        check_certificate_visible(min(c.e_available_from for c, _ in held).astimezone(tz), now)
+    cert, holder = visible[0]
     return CertificateView(
-        number=row[0],
-        name=row[1],
-        id_number=row[2],
-        exam_date=row[3],
-        published_at=from_wire(row[4]).astimezone(tz).isoformat(timespec="minutes"),
-        valid_until=(expires - timedelta(days=1)).isoformat(),
-        valid=local_date(now, tz) < expires,
-        paper_due=(from_wire(row[7]).astimezone(tz) - timedelta(days=1)).date().isoformat(),
-        paper_mailed_at=row[8],
+        number=cert.number,
+        name=holder.name,
+        id_number=holder.id_number,
+        exam_date=cert.exam_date.isoformat(),
+        published_at=cert.published_at.astimezone(tz).isoformat(timespec="minutes"),
+        valid_until=(cert.expires_on - timedelta(days=1)).isoformat(),
+        valid=local_date(now, tz) < cert.expires_on,
+        paper_due=(cert.paper_due.astimezone(tz) - timedelta(days=1)).date().isoformat(),
+        paper_mailed_at=None if cert.paper_mailed_at is None else to_wire(cert.paper_mailed_at),
     )
 
 
-def mark_paper_mailed(prog: Programme, number: str, now: datetime) -> bool:
+async def mark_paper_mailed(prog: Programme, number: str, now: datetime) -> bool:
     """Record that the paper certificate was mailed; True when that was within 30 days (R19)."""
-    with prog.db.transaction() as c:
-        row = c.execute(
-            "SELECT registration_id, candidate_id, paper_due, paper_mailed_at "
-            "FROM programme_certificates WHERE number = ?",
-            (number,),
-        ).fetchone()
-        if row is None:
+
+    def work(tx: ProgrammeTx) -> datetime:
+        cert = tx.certificate(number)
+        if cert is None:
             raise ConfigError(f"no certificate {number}")
-        if row[3] is not None:
-            raise RuleError(f"certificate {number} was already mailed at {row[3]}")
-        c.execute(
-            "UPDATE programme_certificates SET paper_mailed_at = ? WHERE number = ?",
-            (_wire(now), number),
+        if cert.paper_mailed_at is not None:
+            raise RuleError(
+                f"certificate {number} was already mailed at {to_wire(cert.paper_mailed_at)}"
+            )
+        tx.mark_paper_mailed(number, now)
+        tx.log(
+            cert.candidate_id, cert.registration_id, now, "paper_certificate_mailed", number=number
         )
-        prog.db.log(row[1], row[0], now, "paper_certificate_mailed", number=number)
-    return now < from_wire(row[2])
+        return cert.paper_due
+
+    return now < await prog.store.programme_transaction(work)

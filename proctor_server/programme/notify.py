@@ -21,30 +21,40 @@ Delivery semantics, per channel:
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Protocol
 
-from proctor_server.programme.db import Candidate, ProgrammeDB
-from shared.timeutil import from_wire, to_wire
+from proctor_server.programme.ports import (
+    Candidate,
+    DeliveryState,
+    Notice,
+    Outbox,
+    ProgrammeTx,
+)
+from shared.timeutil import to_wire
 
 log = logging.getLogger(__name__)
 
+__all__ = [
+    "CHANNELS",
+    "Backoff",
+    "Channel",
+    "DeliveryState",
+    "DispatchReport",
+    "Dispatcher",
+    "Notice",
+    "SendFailed",
+    "addresses",
+    "deliveries",
+    "enqueue",
+    "next_due",
+    "retry",
+]
+
 CHANNELS: tuple[str, ...] = ("sms", "site", "email", "chat")
-
-
-@dataclass(frozen=True, slots=True)
-class Notice:
-    id: int
-    candidate_id: int
-    kind: str
-    subject: str
-    body: str
 
 
 class SendFailed(Exception):
@@ -75,7 +85,7 @@ def addresses(candidate: Candidate) -> dict[str, str]:
 
 
 def enqueue(
-    conn: sqlite3.Connection,
+    tx: ProgrammeTx,
     key: str,
     candidate: Candidate,
     registration_id: int | None,
@@ -88,23 +98,9 @@ def enqueue(
 
     Returns the notice id, or None when a notice with this key exists already.
     """
-    cur = conn.execute(
-        "INSERT INTO programme_notices "
-        "(key, candidate_id, registration_id, kind, subject, body, created_at) "
-        "VALUES (?,?,?,?,?,?,?) ON CONFLICT (key) DO NOTHING",
-        (key, candidate.id, registration_id, kind, subject, body, to_wire(now)),
+    return tx.add_notice(
+        key, candidate.id, registration_id, kind, subject, body, now, addresses(candidate)
     )
-    if cur.rowcount == 0:
-        return None
-    notice_id = cur.lastrowid
-    assert notice_id is not None
-    for channel, address in addresses(candidate).items():
-        conn.execute(
-            "INSERT INTO programme_deliveries (notice_id, channel, address, state, next_at) "
-            "VALUES (?,?,?,'pending',?)",
-            (notice_id, channel, address, to_wire(now)),
-        )
-    return notice_id
 
 
 @dataclass(slots=True)
@@ -133,174 +129,104 @@ class Dispatcher:
 
     def __init__(
         self,
-        db_path: Path | str,
+        outbox: Outbox,
         channels: Mapping[str, Channel],
         *,
         backoff: Backoff | None = None,
         lease: timedelta = timedelta(minutes=10),
     ):
-        self.db_path = Path(db_path)
+        self.outbox = outbox
         self.channels = dict(channels)
         self.backoff = backoff or Backoff()
         self.lease = lease  # a claim older than this belongs to a crashed run
 
     async def run_once(self, now: datetime) -> DispatchReport:
         report = DispatchReport()
-        db = await asyncio.to_thread(ProgrammeDB, self.db_path)
-        try:
-            report.recovered = await asyncio.to_thread(self._recover, db, now)
-            due = await asyncio.to_thread(self._due, db, now)
-            for notice, channel_name, address, attempts in due:
-                channel = self.channels.get(channel_name)
-                if channel is None:
-                    continue  # not configured in this run: stays pending
-                if not await asyncio.to_thread(self._claim, db, notice.id, channel_name, now):
-                    continue  # another dispatcher took it
-                outcome, error = await self._send(channel, notice, address)
-                outcome = await asyncio.to_thread(
-                    self._record, db, notice.id, channel_name, attempts + 1, outcome, error, now
-                )
-                if outcome == "sent":
-                    report.sent += 1
-                elif outcome == "pending":
-                    report.retrying += 1
-                elif outcome == "failed":
-                    report.failed += 1
-                else:
-                    report.uncertain += 1
-                if error:
-                    report.errors.append(f"notice {notice.id} {channel_name}: {error}")
-        finally:
-            db.close()
+        # claims left by a crashed run: idempotent channels retry, the others become uncertain
+        idempotent = [name for name, ch in self.channels.items() if ch.idempotent]
+        report.recovered = await self.outbox.recover_deliveries(now - self.lease, idempotent)
+        for due in await self.outbox.due_deliveries(now):
+            notice, channel_name = due.notice, due.channel
+            channel = self.channels.get(channel_name)
+            if channel is None:
+                continue  # not configured in this run: stays pending
+            if not await self.outbox.claim_delivery(notice.id, channel_name, now):
+                continue  # another dispatcher took it
+            outcome, error = await self._send(channel, notice, due.address)
+            outcome = await self._record(
+                notice.id, channel_name, due.attempts + 1, outcome, error, now
+            )
+            if outcome is DeliveryState.SENT:
+                report.sent += 1
+            elif outcome is DeliveryState.PENDING:
+                report.retrying += 1
+            elif outcome is DeliveryState.FAILED:
+                report.failed += 1
+            else:
+                report.uncertain += 1
+            if error:
+                report.errors.append(f"notice {notice.id} {channel_name}: {error}")
         return report
 
-    async def _send(self, channel: Channel, notice: Notice, address: str) -> tuple[str, str | None]:
+    async def _send(
+        self, channel: Channel, notice: Notice, address: str
+    ) -> tuple[DeliveryState, str | None]:
         try:
             await channel.send(notice, address)
         except SendFailed as exc:
-            return ("failed" if exc.permanent else "pending"), str(exc)
+            return (DeliveryState.FAILED if exc.permanent else DeliveryState.PENDING), str(exc)
         except Exception as exc:  # the outcome is unknown
             log.warning("delivery of notice %s on %s uncertain: %s", notice.id, channel.name, exc)
             return (
-                "pending" if channel.idempotent else "uncertain"
+                DeliveryState.PENDING if channel.idempotent else DeliveryState.UNCERTAIN
             ), f"{type(exc).__name__}: {exc}"
-        return "sent", None
+        return DeliveryState.SENT, None
 
-    # ------------------------------------------------------------ database steps
-
-    def _recover(self, db: ProgrammeDB, now: datetime) -> int:
-        """Claims left by a crashed run: idempotent channels retry, the others become uncertain."""
-        stale = to_wire(now - self.lease)
-        idempotent = [name for name, ch in self.channels.items() if ch.idempotent]
-        marks = ",".join("?" * len(idempotent)) or "''"
-        with db.transaction() as c:
-            back = c.execute(
-                f"UPDATE programme_deliveries SET state = 'pending', claimed_at = NULL "
-                f"WHERE state = 'sending' AND claimed_at < ? AND channel IN ({marks})",
-                (stale, *idempotent),
-            ).rowcount
-            unsure = c.execute(
-                "UPDATE programme_deliveries SET state = 'uncertain', "
-                "last_error = 'interrupted between send and record' "
-                "WHERE state = 'sending' AND claimed_at < ?",
-                (stale,),
-            ).rowcount
-        return back + unsure
-
-    def _due(self, db: ProgrammeDB, now: datetime) -> list[tuple[Notice, str, str, int]]:
-        rows = db.c.execute(
-            "SELECT n.id, n.candidate_id, n.kind, n.subject, n.body, d.channel, d.address, "
-            "d.attempts FROM programme_deliveries d JOIN programme_notices n ON n.id = d.notice_id "
-            "WHERE d.state = 'pending' AND d.next_at <= ? ORDER BY n.id, d.channel",
-            (to_wire(now),),
-        ).fetchall()
-        return [(Notice(*r[:5]), r[5], r[6], r[7]) for r in rows]
-
-    def _claim(self, db: ProgrammeDB, notice_id: int, channel: str, now: datetime) -> bool:
-        with db.transaction() as c:
-            return (
-                c.execute(
-                    "UPDATE programme_deliveries SET state = 'sending', claimed_at = ? "
-                    "WHERE notice_id = ? AND channel = ? AND state = 'pending'",
-                    (to_wire(now), notice_id, channel),
-                ).rowcount
-                == 1
-            )
-
-    def _record(
+    async def _record(
         self,
-        db: ProgrammeDB,
         notice_id: int,
         channel: str,
         attempts: int,
-        outcome: str,
+        outcome: DeliveryState,
         error: str | None,
         now: datetime,
-    ) -> str:
+    ) -> DeliveryState:
         """Store the outcome of one attempt; returns the state recorded."""
-        if outcome == "pending" and attempts >= self.backoff.attempts:
-            outcome = "failed"
-        next_at = now + self.backoff.delay(attempts) if outcome == "pending" else now
-        with db.transaction() as c:
-            c.execute(
-                "UPDATE programme_deliveries SET state = ?, attempts = ?, next_at = ?, "
-                "claimed_at = NULL, sent_at = ?, last_error = ? "
-                "WHERE notice_id = ? AND channel = ?",
-                (
-                    outcome,
-                    attempts,
-                    to_wire(next_at),
-                    to_wire(now) if outcome == "sent" else None,
-                    error,
-                    notice_id,
-                    channel,
-                ),
-            )
+        if outcome is DeliveryState.PENDING and attempts >= self.backoff.attempts:
+            outcome = DeliveryState.FAILED
+        pending = outcome is DeliveryState.PENDING
+        next_at = now + self.backoff.delay(attempts) if pending else now
+        sent_at = now if outcome is DeliveryState.SENT else None
+        await self.outbox.record_delivery(
+            notice_id, channel, outcome, attempts, next_at, sent_at, error
+        )
         return outcome
 
 
-def deliveries(db: ProgrammeDB, state: str | None = None) -> list[dict[str, object]]:
+async def deliveries(outbox: Outbox, state: str | None = None) -> list[dict[str, object]]:
     """The delivery rows, for `notices list`."""
-    sql = (
-        "SELECT d.notice_id, n.kind, n.registration_id, d.channel, d.address, d.state, "
-        "d.attempts, d.next_at, d.sent_at, d.last_error FROM programme_deliveries d "
-        "JOIN programme_notices n ON n.id = d.notice_id"
-    )
-    args: tuple[str, ...] = ()
-    if state:
-        sql += " WHERE d.state = ?"
-        args = (state,)
-    keys = (
-        "notice",
-        "kind",
-        "registration",
-        "channel",
-        "address",
-        "state",
-        "attempts",
-        "next_at",
-        "sent_at",
-        "error",
-    )
-    return [dict(zip(keys, r, strict=True)) for r in db.c.execute(sql + " ORDER BY 1, 4", args)]
+    found = await outbox.deliveries(DeliveryState(state) if state else None)
+    return [
+        {
+            "notice": d.notice,
+            "kind": d.kind,
+            "registration": d.registration,
+            "channel": d.channel,
+            "address": d.address,
+            "state": d.state.value,
+            "attempts": d.attempts,
+            "next_at": to_wire(d.next_at),
+            "sent_at": None if d.sent_at is None else to_wire(d.sent_at),
+            "error": d.error,
+        }
+        for d in found
+    ]
 
 
-def retry(db: ProgrammeDB, notice_id: int, channel: str | None, now: datetime) -> int:
+async def retry(outbox: Outbox, notice_id: int, channel: str | None, now: datetime) -> int:
     """Staff decide to resend an uncertain or failed delivery; returns how many were queued."""
-    sql = (
-        "UPDATE programme_deliveries SET state = 'pending', attempts = 0, next_at = ?, "
-        "last_error = NULL WHERE notice_id = ? AND state IN ('uncertain', 'failed')"
-    )
-    args: tuple[object, ...] = (to_wire(now), notice_id)
-    if channel:
-        sql += " AND channel = ?"
-        args = (*args, channel)
-    with db.transaction() as c:
-        return c.execute(sql, args).rowcount
+    return await outbox.retry_deliveries(notice_id, channel, now)
 
 
-def next_due(db: ProgrammeDB) -> datetime | None:
-    row = db.c.execute(
-        "SELECT min(next_at) FROM programme_deliveries WHERE state = 'pending'"
-    ).fetchone()
-    return None if row is None or row[0] is None else from_wire(row[0])
+async def next_due(outbox: Outbox) -> datetime | None:
+    return await outbox.next_due()

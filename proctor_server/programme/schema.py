@@ -106,3 +106,6 @@ PROGRAMME_STEPS: list[str] = [
     )
     """,
 ]
+
+# The programme's migration component, passed to the store when the programme opens it.
+MIGRATIONS: dict[str, list[str]] = {"programme": PROGRAMME_STEPS}

@@ -1,8 +1,10 @@
 """Staff actions on the candidate's path: register, pay, refund, defer, retake (R1–R7, R20, R21).
 
-Each action reads the facts, asks the pure rules in `shared.programme_rules` (which name the
-rule and the date when they refuse), then writes the change, its history and any notice in one
-transaction. Tickets, results and certificates are in `proctor_server.programme.exams`.
+Each action is one transaction of the store (`ProgrammeStore.programme_transaction`): it reads
+the facts, asks the pure rules in `shared.programme_rules` (which name the rule and the date
+when they refuse), then writes the change, its history and any notice; the store commits
+before the action returns. Tickets, results and certificates are in
+`proctor_server.programme.exams`.
 """
 
 from __future__ import annotations
@@ -11,8 +13,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from proctor_server.programme.db import Candidate, ProgrammeDB, Registration
 from proctor_server.programme.notify import enqueue
+from proctor_server.programme.ports import (
+    Candidate,
+    ProgrammeReads,
+    ProgrammeStore,
+    ProgrammeTx,
+    Registration,
+)
 from shared.calendar import Sitting, month_key, next_month, parse_month, sitting_of
 from shared.errors import ConfigError
 from shared.holidays import NO_HOLIDAYS, Holidays
@@ -31,7 +39,8 @@ from shared.programme_rules import (
     transition,
     when,
 )
-from shared.timeutil import to_wire as _wire
+
+__all__ = ["Candidate", "Programme", "Registration", "Settings"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,44 +50,54 @@ class Settings:
 
 
 class Programme:
-    """The staff-side service over one database."""
+    """The staff-side service over the store's `ProgrammeStore` port."""
 
-    def __init__(self, db: ProgrammeDB, settings: Settings):
-        self.db = db
+    def __init__(self, store: ProgrammeStore, settings: Settings):
+        self.store = store
         self.settings = settings
 
     # ------------------------------------------------------------ lookups
 
-    def sitting(self, key: str) -> Sitting:
+    def sitting_in(self, rows: ProgrammeReads, key: str) -> Sitting:
         """A sitting as stored when it was first used, else as the calendar computes it now.
 
         A sitting's date is fixed once someone registers for it, so a later edit of the holiday
         list never moves an exam under registered candidates' feet.
         """
-        stored = self.db.stored_sitting(month_key(*parse_month(key)))
+        stored = rows.stored_sitting(month_key(*parse_month(key)))
         if stored is not None:
             return stored
         return sitting_of(key, self.settings.holidays, self.settings.tz)
 
-    def registration(self, registration_id: int) -> Registration:
+    async def sitting(self, key: str) -> Sitting:
+        return await self.store.programme_read(lambda rows: self.sitting_in(rows, key))
+
+    @staticmethod
+    def registration_in(rows: ProgrammeReads, registration_id: int) -> Registration:
         try:
-            return self.db.registration(registration_id)
+            return rows.registration(registration_id)
         except LookupError:
             raise ConfigError(f"no registration #{registration_id}") from None
 
-    def candidate(self, candidate_id: int) -> Candidate:
-        return self.db.candidate(candidate_id)
-
-    def _active(self, candidate_id: int) -> list[str]:
-        marks = ",".join("?" * len(ACTIVE))
-        regs = self.db.registrations(
-            f"candidate_id = ? AND state IN ({marks})", (candidate_id, *sorted(ACTIVE))
+    async def registration(self, registration_id: int) -> Registration:
+        return await self.store.programme_read(
+            lambda rows: self.registration_in(rows, registration_id)
         )
+
+    async def candidate(self, candidate_id: int) -> Candidate:
+        return await self.store.programme_read(lambda rows: rows.candidate(candidate_id))
+
+    async def history(self, registration_id: int) -> list[dict[str, object]]:
+        return await self.store.programme_read(lambda rows: rows.history(registration_id))
+
+    @staticmethod
+    def _active(rows: ProgrammeReads, candidate_id: int) -> list[str]:
+        regs = rows.registrations_of(candidate_id, ACTIVE)
         return [f"#{r.id} for {r.sitting}, {r.state.value}" for r in regs]
 
     # ------------------------------------------------------------ R1, R3, R4: register, pay
 
-    def register(
+    async def register(
         self,
         *,
         name: str,
@@ -94,28 +113,19 @@ class Programme:
         check_contact(name, id_number, phone, email)
         if not city.strip():
             raise ConfigError("the exam city is empty (R4)")
-        target = self.sitting(sitting)
-        with self.db.transaction():
-            found = self.db.candidate_by_id_number(id_number.strip().upper())
-            check_register(target, now, self._active(found.id) if found else [])
-            candidate = self.db.upsert_candidate(
+
+        def work(tx: ProgrammeTx) -> Registration:
+            target = self.sitting_in(tx, sitting)
+            found = tx.candidate_by_id_number(id_number.strip().upper())
+            check_register(target, now, self._active(tx, found.id) if found else [])
+            candidate = tx.upsert_candidate(
                 name.strip(), id_number.strip().upper(), phone.strip(), email.strip(), now
             )
-            self.db.store_sitting(target)
-            cur = self.db.c.execute(
-                "INSERT INTO programme_registrations "
-                "(candidate_id, kind, city, sitting, state, registered_at) VALUES (?,?,?,?,?,?)",
-                (
-                    candidate.id,
-                    Kind.FIRST.value,
-                    city.strip(),
-                    target.key,
-                    RegState.UNPAID.value,
-                    _wire(now),
-                ),
+            tx.store_sitting(target)
+            reg_id = tx.add_registration(
+                candidate.id, Kind.FIRST, city.strip(), target.key, RegState.UNPAID, now
             )
-            reg_id = int(cur.lastrowid or 0)
-            self.db.log(
+            tx.log(
                 candidate.id,
                 reg_id,
                 now,
@@ -125,36 +135,35 @@ class Programme:
                 city=city.strip(),
                 registration_closes=when(target.registration_closes),
             )
-        return self.db.registration(reg_id)
+            return tx.registration(reg_id)
 
-    def pay(self, registration_id: int, now: datetime) -> Registration:
+        return await self.store.programme_transaction(work)
+
+    async def pay(self, registration_id: int, now: datetime) -> Registration:
         """Payment is confirmed by staff (there is no payment gateway)."""
-        with self.db.transaction():
-            reg = self.registration(registration_id)
-            check_pay(reg.facts(self.sitting(reg.sitting)), now)
-            state = transition(reg.state, Action.PAY)
-            self.db.set_registration(reg.id, state=state, paid_at=now)
-            self.db.log(reg.candidate_id, reg.id, now, "paid")
-        return self.db.registration(registration_id)
+
+        def work(tx: ProgrammeTx) -> Registration:
+            reg = self.registration_in(tx, registration_id)
+            check_pay(reg.facts(self.sitting_in(tx, reg.sitting)), now)
+            tx.record_payment(reg.id, transition(reg.state, Action.PAY), now)
+            tx.log(reg.candidate_id, reg.id, now, "paid")
+            return tx.registration(reg.id)
+
+        return await self.store.programme_transaction(work)
 
     # ------------------------------------------------------------ R5: refund
 
-    def refund(self, registration_id: int, now: datetime) -> Registration:
-        with self.db.transaction():
-            reg = self.registration(registration_id)
-            check_refund(reg.facts(self.sitting(reg.sitting)), now)
-            state = transition(reg.state, Action.REFUND)
-            self.db.set_registration(reg.id, state=state, refunded_at=now)
+    async def refund(self, registration_id: int, now: datetime) -> Registration:
+        def work(tx: ProgrammeTx) -> Registration:
+            reg = self.registration_in(tx, registration_id)
+            check_refund(reg.facts(self.sitting_in(tx, reg.sitting)), now)
+            tx.record_refund(reg.id, transition(reg.state, Action.REFUND), now)
             if reg.ticket_token:  # the admission ticket no longer admits anyone
-                self.db.c.execute(
-                    "UPDATE tickets SET revoked = 1 WHERE token = ?", (reg.ticket_token,)
-                )
-            self.db.log(
-                reg.candidate_id, reg.id, now, "refunded", ticket_revoked=bool(reg.ticket_token)
-            )
-            cand = self.db.candidate(reg.candidate_id)
+                tx.revoke_ticket(reg.ticket_token)
+            tx.log(reg.candidate_id, reg.id, now, "refunded", ticket_revoked=bool(reg.ticket_token))
+            cand = tx.candidate(reg.candidate_id)
             enqueue(
-                self.db.c,
+                tx,
                 f"refund:{reg.id}",
                 cand,
                 reg.id,
@@ -164,22 +173,22 @@ class Programme:
                 "was cancelled and its fee refunded (R5).\n",
                 now,
             )
-        return self.db.registration(registration_id)
+            return tx.registration(reg.id)
+
+        return await self.store.programme_transaction(work)
 
     # ------------------------------------------------------------ R6: deferral
 
-    def defer(self, registration_id: int, to: str | None, now: datetime) -> Registration:
-        with self.db.transaction():
-            reg = self.registration(registration_id)
-            current = self.sitting(reg.sitting)
-            target = self.sitting(to or next_month(reg.sitting))
+    async def defer(self, registration_id: int, to: str | None, now: datetime) -> Registration:
+        def work(tx: ProgrammeTx) -> Registration:
+            reg = self.registration_in(tx, registration_id)
+            current = self.sitting_in(tx, reg.sitting)
+            target = self.sitting_in(tx, to or next_month(reg.sitting))
             check_defer(reg.facts(current), target, now)
             transition(reg.state, Action.DEFER)
-            self.db.store_sitting(target)
-            self.db.set_registration(
-                reg.id, sitting=target.key, deferred_from=current.key, deferred_at=now
-            )
-            self.db.log(
+            tx.store_sitting(target)
+            tx.record_deferral(reg.id, target.key, current.key, now)
+            tx.log(
                 reg.candidate_id,
                 reg.id,
                 now,
@@ -188,9 +197,9 @@ class Programme:
                 sitting_to=target.key,
                 exam_date=target.exam_date.isoformat(),
             )
-            cand = self.db.candidate(reg.candidate_id)
+            cand = tx.candidate(reg.candidate_id)
             enqueue(
-                self.db.c,
+                tx,
                 f"defer:{reg.id}",
                 cand,
                 reg.id,
@@ -201,37 +210,34 @@ class Programme:
                 "deferral allowed (R6).\n",
                 now,
             )
-        return self.db.registration(registration_id)
+            return tx.registration(reg.id)
+
+        return await self.store.programme_transaction(work)
 
     # ------------------------------------------------------------ R20, R21: retake
 
-    def request_retake(self, registration_id: int, sitting: str, now: datetime) -> Registration:
+    async def request_retake(
+        self, registration_id: int, sitting: str, now: datetime
+    ) -> Registration:
         """The one free retake after a failed first attempt; a new registration, already paid."""
-        with self.db.transaction():
-            failed = self.registration(registration_id)
-            target = self.sitting(sitting)
-            retakes = [
-                f"#{r.id} for {r.sitting}"
-                for r in self.db.registrations("retake_of = ?", (failed.id,))
-            ]
-            check_retake(failed.facts(self.sitting(failed.sitting)), target, now, retakes)
-            self.db.store_sitting(target)
-            cur = self.db.c.execute(
-                "INSERT INTO programme_registrations (candidate_id, kind, retake_of, city, "
-                "sitting, state, registered_at, paid_at) VALUES (?,?,?,?,?,?,?,?)",
-                (
-                    failed.candidate_id,
-                    Kind.RETAKE.value,
-                    failed.id,
-                    failed.city,
-                    target.key,
-                    RegState.PAID.value,
-                    _wire(now),
-                    _wire(now),
-                ),
+
+        def work(tx: ProgrammeTx) -> Registration:
+            failed = self.registration_in(tx, registration_id)
+            target = self.sitting_in(tx, sitting)
+            retakes = [f"#{r.id} for {r.sitting}" for r in tx.retakes_of(failed.id)]
+            check_retake(failed.facts(self.sitting_in(tx, failed.sitting)), target, now, retakes)
+            tx.store_sitting(target)
+            reg_id = tx.add_registration(
+                failed.candidate_id,
+                Kind.RETAKE,
+                failed.city,
+                target.key,
+                RegState.PAID,
+                now,
+                retake_of=failed.id,
+                paid_at=now,
             )
-            reg_id = int(cur.lastrowid or 0)
-            self.db.log(
+            tx.log(
                 failed.candidate_id,
                 reg_id,
                 now,
@@ -240,15 +246,20 @@ class Programme:
                 sitting=target.key,
                 exam_date=target.exam_date.isoformat(),
             )
-            self.db.log(failed.candidate_id, failed.id, now, "retake_requested", retake=reg_id)
-        return self.db.registration(reg_id)
+            tx.log(failed.candidate_id, failed.id, now, "retake_requested", retake=reg_id)
+            return tx.registration(reg_id)
+
+        return await self.store.programme_transaction(work)
 
     # ------------------------------------------------------------ reading
 
-    def status(self, registration_id: int) -> dict[str, object]:
-        reg = self.registration(registration_id)
-        target = self.sitting(reg.sitting)
-        cand = self.db.candidate(reg.candidate_id)
+    async def status(self, registration_id: int) -> dict[str, object]:
+        return await self.store.programme_read(lambda rows: self._status(rows, registration_id))
+
+    def _status(self, rows: ProgrammeReads, registration_id: int) -> dict[str, object]:
+        reg = self.registration_in(rows, registration_id)
+        target = self.sitting_in(rows, reg.sitting)
+        cand = rows.candidate(reg.candidate_id)
         return {
             "registration": reg.id,
             "candidate": {
@@ -270,5 +281,5 @@ class Programme:
             "ticket": reg.ticket_token,
             "score": reg.score,
             "no_show": reg.no_show,
-            "history": self.db.history(reg.id),
+            "history": rows.history(reg.id),
         }

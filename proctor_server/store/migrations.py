@@ -7,7 +7,7 @@ Never edit a released step: add one.
 The store's own components are here: "core" (exams, tickets, attempts and what they record)
 and "vision" (face analysis's calibrations, which the store keeps behind `CalibrationStore`).
 A feature that keeps tables of its own declares its steps in its own package and passes them
-to the store when it opens it (`connect(path, {"programme": PROGRAMME_STEPS})`); this module
+to the store when it opens it (`SqliteStore(path, components={"programme": STEPS})`); this module
 imports no feature.
 """
 

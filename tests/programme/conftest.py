@@ -1,20 +1,23 @@
 from __future__ import annotations
 
+import sqlite3
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from proctor_server.programme.db import ProgrammeDB
+from proctor_server.programme.schema import MIGRATIONS
 from proctor_server.programme.service import Programme, Settings
 from proctor_server.store.base import AttemptRecord, ExamRecord
 from proctor_server.store.sqlite import SqliteStore
 from shared.questions import Question
 from shared.shuffle import PaperOrder
 from shared.states import AttemptState
+from shared.vocabulary import Mode
 
 SH = ZoneInfo("Asia/Shanghai")
 QUESTIONS = [
@@ -35,17 +38,47 @@ def db_path(tmp_path: Path) -> Path:
     return tmp_path / "exam.db"
 
 
+async def open_programme(db_path: Path, settings: Settings | None = None) -> Programme:
+    """The programme over the server's store on `db_path` (its tables migrated)."""
+    store = SqliteStore(db_path, components=MIGRATIONS)
+    await store.open()
+    return Programme(store, settings or Settings(SH))
+
+
+async def close_programme(prog: Programme) -> None:
+    await stored(prog).close()
+
+
 @pytest.fixture
-def prog(db_path: Path) -> Iterator[Programme]:
-    with ProgrammeDB(db_path) as db:
-        yield Programme(db, Settings(SH))
+async def prog(db_path: Path) -> AsyncIterator[Programme]:
+    opened = await open_programme(db_path)
+    try:
+        yield opened
+    finally:
+        await close_programme(opened)
 
 
-def enrol(
+def stored(prog: Programme) -> SqliteStore:
+    store = prog.store
+    assert isinstance(store, SqliteStore)
+    return store
+
+
+def query(prog: Programme, sql: str, *args: object) -> list[tuple[Any, ...]]:
+    """Run SQL on the database file on a connection of the test's own (autocommit): what the
+    store committed, or a state the test sets up behind its back."""
+    conn = sqlite3.connect(stored(prog).path, isolation_level=None)
+    try:
+        return conn.execute(sql, args).fetchall()
+    finally:
+        conn.close()
+
+
+async def enrol(
     prog: Programme, n: int = 0, sitting: str = "2026-07", now: str = "2026-07-01T09:00:00+08:00"
 ) -> int:
     """Register and pay candidate n for a sitting; returns the registration id."""
-    reg = prog.register(
+    reg = await prog.register(
         name=f"Candidate {n}",
         id_number=ID_NUMBERS[n],
         phone=f"1380013800{n}",
@@ -55,7 +88,7 @@ def enrol(
         identity_verified=True,
         now=at(now),
     )
-    prog.pay(reg.id, at(now) + timedelta(minutes=5))
+    await prog.pay(reg.id, at(now) + timedelta(minutes=5))
     return reg.id
 
 
@@ -100,7 +133,7 @@ async def sit_exam(
                 id=uuid.uuid4().hex,
                 exam_id=exam_id,
                 ticket=ticket,
-                mode="exam",
+                mode=Mode.EXAM,
                 state=state,
                 seed="s",
                 order=PaperOrder(questions=[0, 1], options=[[0, 1], [0, 1]]),

@@ -20,12 +20,12 @@ from tests.server.scripted import Candidate
 
 async def test_the_server_admits_issued_tickets_only(prog: Programme, db_path: Path) -> None:
     day = sitting_date(2099, 7)
-    kept = enrol(prog, 0, sitting="2099-07", now="2099-07-14T12:00:00+08:00")
-    refunded = enrol(prog, 1, sitting="2099-07", now="2099-07-14T12:00:00+08:00")
+    kept = await enrol(prog, 0, sitting="2099-07", now="2099-07-14T12:00:00+08:00")
+    refunded = await enrol(prog, 1, sitting="2099-07", now="2099-07-14T12:00:00+08:00")
     exam_id = await make_exam(db_path, f"{day.isoformat()}T14:00:00+08:00")
     report = await tickets(prog, db_path, exam_id, "2099-07-15T08:00:00+08:00", month="2099-07")
     issued = dict(report.issued)
-    prog.refund(refunded, at("2099-07-16T00:00:00+08:00"))
+    await prog.refund(refunded, at("2099-07-16T00:00:00+08:00"))
 
     async with run_server(ServerConfig(db=db_path, port=0, nonce_rotation_s=3600)) as server:
         for token, admitted in (

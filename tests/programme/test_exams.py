@@ -21,7 +21,7 @@ from proctor_server.programme.service import Programme
 from proctor_server.store.base import TicketRecord
 from shared.errors import ConfigError, RuleError
 from shared.programme_rules import Kind, RegState, RuleBroken
-from tests.programme.conftest import at, enrol, make_exam, open_store, sit_exam
+from tests.programme.conftest import at, enrol, make_exam, open_store, query, sit_exam
 
 STARTS = "2026-07-25T14:00:00+08:00"
 ENTRY = "https://exam.example.cn/?ticket={ticket}"
@@ -46,16 +46,16 @@ async def publish(prog: Programme, db_path: Path, now: str, month: str = "2026-0
 
 
 def notices(prog: Programme, kind: str) -> list[tuple[int, str]]:
-    return prog.db.c.execute(
-        "SELECT registration_id, body FROM programme_notices WHERE kind = ? ORDER BY id", (kind,)
-    ).fetchall()
+    return query(
+        prog, "SELECT registration_id, body FROM programme_notices WHERE kind = ? ORDER BY id", kind
+    )
 
 
 async def test_r8_tickets_are_real_store_tickets_one_per_paid_registration(
     prog: Programme, db_path: Path
 ) -> None:
-    a, b, c = enrol(prog, 0), enrol(prog, 1), enrol(prog, 2)
-    prog.refund(c, at("2026-07-02T00:00:00+08:00"))
+    a, b, c = await enrol(prog, 0), await enrol(prog, 1), await enrol(prog, 2)
+    await prog.refund(c, at("2026-07-02T00:00:00+08:00"))
     exam_id = await make_exam(db_path, STARTS)
     report = await tickets(prog, db_path, exam_id, "2026-07-16T09:00:00+08:00")
     assert [r for r, _ in report.issued] == [a, b]
@@ -73,7 +73,7 @@ async def test_r8_tickets_are_real_store_tickets_one_per_paid_registration(
         await store.close()
     assert len(report.issued[0][1]) == 24  # secrets.token_urlsafe(18)
     for reg_id, token in report.issued:
-        reg = prog.registration(reg_id)
+        reg = await prog.registration(reg_id)
         assert reg.state is RegState.TICKETED and reg.ticket_token == token
     ticket_notices = notices(prog, "ticket")
     assert [r for r, _ in ticket_notices] == [a, b]
@@ -87,7 +87,7 @@ async def test_r8_tickets_are_real_store_tickets_one_per_paid_registration(
 
 
 async def test_r8_ticket_timing_and_exam_checks(prog: Programme, db_path: Path) -> None:
-    enrol(prog, 0)
+    await enrol(prog, 0)
     exam_id = await make_exam(db_path, STARTS)
     with pytest.raises(RuleBroken, match=r"^R3: .*2026-07-15T00:00\+08:00"):
         await tickets(prog, db_path, exam_id, "2026-07-14T23:59:59+08:00")
@@ -108,7 +108,7 @@ async def test_r8_ticket_timing_and_exam_checks(prog: Programme, db_path: Path) 
 
 
 async def test_r8_on_the_monday_is_on_time(prog: Programme, db_path: Path) -> None:
-    enrol(prog, 0)
+    await enrol(prog, 0)
     exam_id = await make_exam(db_path, STARTS)
     report = await tickets(prog, db_path, exam_id, "2026-07-20T23:59:59+08:00")
     assert not report.late and len(report.issued) == 1
@@ -117,11 +117,11 @@ async def test_r8_on_the_monday_is_on_time(prog: Programme, db_path: Path) -> No
 async def test_a_ticket_left_by_an_interrupted_run_is_reused(
     prog: Programme, db_path: Path
 ) -> None:
-    reg_id = enrol(prog, 0)
+    reg_id = await enrol(prog, 0)
     exam_id = await make_exam(db_path, STARTS)
     store = await open_store(db_path)
     try:  # the store row was written, the registration update was not
-        code = candidate_code(prog.registration(reg_id))
+        code = candidate_code(await prog.registration(reg_id))
         await store.create_ticket(TicketRecord("left-over-token", exam_id, code, "Candidate 0"))
     finally:
         await store.close()
@@ -130,10 +130,10 @@ async def test_a_ticket_left_by_an_interrupted_run_is_reused(
 
 
 async def test_r5_refund_after_the_ticket_revokes_it(prog: Programme, db_path: Path) -> None:
-    reg_id = enrol(prog, 0, now="2026-07-14T12:00:00+08:00")
+    reg_id = await enrol(prog, 0, now="2026-07-14T12:00:00+08:00")
     exam_id = await make_exam(db_path, STARTS)
     report = await tickets(prog, db_path, exam_id, "2026-07-15T08:00:00+08:00")
-    prog.refund(reg_id, at("2026-07-16T00:00:00+08:00"))
+    await prog.refund(reg_id, at("2026-07-16T00:00:00+08:00"))
     store = await open_store(db_path)
     try:
         ticket = await store.get_ticket(report.issued[0][1])
@@ -145,7 +145,7 @@ async def test_r5_refund_after_the_ticket_revokes_it(prog: Programme, db_path: P
 async def test_results_certificates_retake_and_registering_again(
     prog: Programme, db_path: Path
 ) -> None:
-    passer, failer, absent = enrol(prog, 0), enrol(prog, 1), enrol(prog, 2)
+    passer, failer, absent = await enrol(prog, 0), await enrol(prog, 1), await enrol(prog, 2)
     exam_id = await make_exam(db_path, STARTS)
     issued = dict((await tickets(prog, db_path, exam_id, "2026-07-16T09:00:00+08:00")).issued)
     await sit_exam(db_path, exam_id, issued[passer], 100, starts_at=STARTS)
@@ -156,9 +156,9 @@ async def test_results_certificates_retake_and_registering_again(
     report = await publish(prog, db_path, "2026-07-27T10:00:00+08:00")
     assert (report.passed, report.failed, report.no_show) == ([passer], [failer], [absent])
     assert not report.late
-    assert prog.registration(passer).state is RegState.PASSED
-    assert prog.registration(failer).score == 50
-    gone = prog.registration(absent)
+    assert (await prog.registration(passer)).state is RegState.PASSED
+    assert (await prog.registration(failer)).score == 50
+    gone = await prog.registration(absent)
     assert gone.state is RegState.FAILED and gone.no_show  # R7
     assert [r for r, _ in notices(prog, "result")] == [passer, failer, absent]
     assert "no-show counts as a fail (R7)" in notices(prog, "result")[2][1]
@@ -168,39 +168,47 @@ async def test_results_certificates_retake_and_registering_again(
 
     # R19: the e-certificate after 3 working days (Mon 27 – Wed 29 July)
     with pytest.raises(RuleBroken, match=r"^R19: .*2026-07-30T00:00\+08:00"):
-        lookup_certificate(prog, at("2026-07-29T23:59:59+08:00"), id_number="11010519491231002x")
-    cert = lookup_certificate(prog, at("2026-07-30T00:00:00+08:00"), id_number="11010519491231002X")
+        await lookup_certificate(
+            prog, at("2026-07-29T23:59:59+08:00"), id_number="11010519491231002x"
+        )
+    cert = await lookup_certificate(
+        prog, at("2026-07-30T00:00:00+08:00"), id_number="11010519491231002X"
+    )
     assert cert.valid and cert.name == "Candidate 0"
     assert cert.published_at == "2026-07-27T10:00+08:00"
     assert cert.valid_until == "2028-07-26"  # 2 years from the publication day, 27 July
     assert cert.paper_due == "2026-08-24"
-    assert lookup_certificate(prog, at("2028-07-26T23:59:00+08:00"), number=cert.number).valid
-    assert not lookup_certificate(prog, at("2028-07-27T00:00:00+08:00"), number=cert.number).valid
+    assert (
+        await lookup_certificate(prog, at("2028-07-26T23:59:00+08:00"), number=cert.number)
+    ).valid
+    assert not (
+        await lookup_certificate(prog, at("2028-07-27T00:00:00+08:00"), number=cert.number)
+    ).valid
     with pytest.raises(ConfigError, match="no certificate"):
-        lookup_certificate(prog, at("2026-08-01T00:00:00+08:00"), id_number="E12345678")
-    assert mark_paper_mailed(prog, cert.number, at("2026-08-24T23:59:00+08:00"))  # on time
+        await lookup_certificate(prog, at("2026-08-01T00:00:00+08:00"), id_number="E12345678")
+    assert await mark_paper_mailed(prog, cert.number, at("2026-08-24T23:59:00+08:00"))  # on time
     with pytest.raises(RuleError, match="already mailed"):
-        mark_paper_mailed(prog, cert.number, at("2026-08-25T00:00:00+08:00"))
+        await mark_paper_mailed(prog, cert.number, at("2026-08-25T00:00:00+08:00"))
     with pytest.raises(ConfigError, match="no certificate"):
-        mark_paper_mailed(prog, "nope", at("2026-08-25T00:00:00+08:00"))
-    assert lookup_certificate(
-        prog, at("2026-08-25T00:00:00+08:00"), number=cert.number
+        await mark_paper_mailed(prog, "nope", at("2026-08-25T00:00:00+08:00"))
+    assert (
+        await lookup_certificate(prog, at("2026-08-25T00:00:00+08:00"), number=cert.number)
     ).paper_mailed_at
 
     # R20: the free retake, within 3 months, never deferred, never refunded, only one
     with pytest.raises(RuleBroken, match=r"^R20: .*2026-10-25"):
-        prog.request_retake(failer, "2026-10", at("2026-08-01T00:00:00+08:00"))
-    retake = prog.request_retake(failer, "2026-08", at("2026-08-18T23:59:59+08:00"))
+        await prog.request_retake(failer, "2026-10", at("2026-08-01T00:00:00+08:00"))
+    retake = await prog.request_retake(failer, "2026-08", at("2026-08-18T23:59:59+08:00"))
     assert retake.kind is Kind.RETAKE and retake.state is RegState.PAID
     assert retake.retake_of == failer and retake.sitting == "2026-08"
     with pytest.raises(RuleBroken, match=r"^R20: .*already"):
-        prog.request_retake(failer, "2026-09", at("2026-08-02T00:00:00+08:00"))
+        await prog.request_retake(failer, "2026-09", at("2026-08-02T00:00:00+08:00"))
     with pytest.raises(RuleBroken, match=r"^R6: .*retake"):
-        prog.defer(retake.id, None, at("2026-08-02T00:00:00+08:00"))
+        await prog.defer(retake.id, None, at("2026-08-02T00:00:00+08:00"))
     with pytest.raises(RuleBroken, match=r"^R20: .*free"):
-        prog.refund(retake.id, at("2026-08-19T00:00:00+08:00"))
+        await prog.refund(retake.id, at("2026-08-19T00:00:00+08:00"))
     with pytest.raises(RuleBroken, match=r"^R20: .*2026-08-19T00:00"):
-        prog.request_retake(absent, "2026-08", at("2026-08-19T00:00:00+08:00"))
+        await prog.request_retake(absent, "2026-08", at("2026-08-19T00:00:00+08:00"))
 
     # the retake is failed too (a no-show): R21, register (and pay) again
     august = await make_exam(db_path, "2026-08-29T14:00:00+08:00")
@@ -210,8 +218,8 @@ async def test_results_certificates_retake_and_registering_again(
     assert "register and pay again (R21)" in notices(prog, "result")[-1][1]
     assert [r for r, _ in notices(prog, "retake_offer")] == [failer, absent]  # no new offer
     with pytest.raises(RuleBroken, match=r"^R21: "):
-        prog.request_retake(retake.id, "2026-09", at("2026-09-01T00:00:00+08:00"))
-    again = prog.register(
+        await prog.request_retake(retake.id, "2026-09", at("2026-09-01T00:00:00+08:00"))
+    again = await prog.register(
         name="Candidate 1",
         id_number="E12345678",
         phone="13800138001",
@@ -225,12 +233,12 @@ async def test_results_certificates_retake_and_registering_again(
 
 
 async def test_r19_recertifying_renews_the_validity(prog: Programme, db_path: Path) -> None:
-    first = enrol(prog, 0)
+    first = await enrol(prog, 0)
     july = await make_exam(db_path, STARTS)
     issued = dict((await tickets(prog, db_path, july, "2026-07-16T00:00:00+08:00")).issued)
     await sit_exam(db_path, july, issued[first], 90, starts_at=STARTS)
     await publish(prog, db_path, "2026-07-27T10:00:00+08:00")
-    second = enrol(prog, 0, sitting="2027-07", now="2027-07-01T00:00:00+08:00")
+    second = await enrol(prog, 0, sitting="2027-07", now="2027-07-01T00:00:00+08:00")
     exam_2027 = await make_exam(db_path, "2027-07-31T14:00:00+08:00")
     issued = dict(
         (await tickets(prog, db_path, exam_2027, "2027-07-22T00:00:00+08:00", "2027-07")).issued
@@ -238,10 +246,14 @@ async def test_r19_recertifying_renews_the_validity(prog: Programme, db_path: Pa
     await sit_exam(db_path, exam_2027, issued[second], 95, starts_at="2027-07-31T14:00:00+08:00")
     await publish(prog, db_path, "2027-08-02T10:00:00+08:00", month="2027-07")
     # until the new e-certificate may be looked up (Thu 5 August), the old one answers
-    old = lookup_certificate(prog, at("2027-08-04T00:00:00+08:00"), id_number="11010519491231002X")
+    old = await lookup_certificate(
+        prog, at("2027-08-04T00:00:00+08:00"), id_number="11010519491231002X"
+    )
     assert old.valid_until == "2028-07-26" and old.exam_date == "2026-07-25"
-    assert not mark_paper_mailed(prog, old.number, at("2027-08-04T00:00:00+08:00"))  # late
-    cert = lookup_certificate(prog, at("2027-08-10T00:00:00+08:00"), id_number="11010519491231002X")
+    assert not await mark_paper_mailed(prog, old.number, at("2027-08-04T00:00:00+08:00"))  # late
+    cert = await lookup_certificate(
+        prog, at("2027-08-10T00:00:00+08:00"), id_number="11010519491231002X"
+    )
     assert cert.valid_until == "2029-08-01"
     assert cert.exam_date == date(2027, 7, 31).isoformat()
 
@@ -249,7 +261,7 @@ async def test_r19_recertifying_renews_the_validity(prog: Programme, db_path: Pa
 async def test_publishing_waits_for_unfinished_attempts_and_for_tickets(
     prog: Programme, db_path: Path
 ) -> None:
-    a = enrol(prog, 0)
+    a = await enrol(prog, 0)
     exam_id = await make_exam(db_path, STARTS)
     with pytest.raises(RuleBroken, match=r"^R8: "):
         await publish(prog, db_path, "2026-07-27T00:00:00+08:00")
@@ -261,11 +273,11 @@ async def test_publishing_waits_for_unfinished_attempts_and_for_tickets(
     )
     with pytest.raises(RuleError, match="unfinished"):
         await publish(prog, db_path, "2026-07-27T00:00:00+08:00")
-    assert prog.registration(a).state is RegState.TICKETED
+    assert (await prog.registration(a)).state is RegState.TICKETED
 
 
 async def test_r18_late_results_are_flagged(prog: Programme, db_path: Path) -> None:
-    enrol(prog, 0)
+    await enrol(prog, 0)
     exam_id = await make_exam(db_path, STARTS)
     await tickets(prog, db_path, exam_id, "2026-07-16T00:00:00+08:00")
     report = await publish(prog, db_path, "2026-08-05T00:00:00+08:00")  # after the 7th working day

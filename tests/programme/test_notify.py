@@ -21,7 +21,7 @@ from proctor_server.programme.channels import FileChannel, SiteChannel, SmtpChan
 from proctor_server.programme.notify import Backoff, Channel, Dispatcher, deliveries, retry
 from proctor_server.programme.service import Programme
 from shared.timeutil import to_wire
-from tests.programme.conftest import at, enrol
+from tests.programme.conftest import at, enrol, query
 
 NOW = at("2026-07-03T10:00:00+08:00")
 
@@ -73,25 +73,26 @@ def closed_port() -> int:
         return int(s.getsockname()[1])
 
 
-def one_notice(prog: Programme) -> int:
+async def one_notice(prog: Programme) -> int:
     """A refund notice, recorded with its four deliveries."""
-    reg_id = enrol(prog, 0)
-    prog.refund(reg_id, at("2026-07-02T10:00:00+08:00"))
-    return int(prog.db.c.execute("SELECT id FROM programme_notices").fetchone()[0])
+    reg_id = await enrol(prog, 0)
+    await prog.refund(reg_id, at("2026-07-02T10:00:00+08:00"))
+    return int(query(prog, "SELECT id FROM programme_notices")[0][0])
 
 
-def channels(db_path: Path, spool: Path, port: int) -> dict[str, Channel]:
+def channels(prog: Programme, spool: Path, port: int) -> dict[str, Channel]:
     return {
         "email": SmtpChannel("127.0.0.1", port, "exams@example.cn", timeout=5),
         "sms": FileChannel("sms", spool / "sms.jsonl"),
         "chat": FileChannel("chat", spool / "chat.jsonl"),
-        "site": SiteChannel(db_path),
+        "site": SiteChannel(prog.store),
     }
 
 
-def states(prog: Programme) -> dict[str, tuple[str, int]]:
+async def states(prog: Programme) -> dict[str, tuple[str, int]]:
     return {
-        str(r["channel"]): (str(r["state"]), int(str(r["attempts"]))) for r in deliveries(prog.db)
+        str(r["channel"]): (str(r["state"]), int(str(r["attempts"])))
+        for r in await deliveries(prog.store)
     }
 
 
@@ -103,8 +104,8 @@ async def test_every_notice_goes_out_once_on_four_channels(
     prog: Programme, db_path: Path, tmp_path: Path, smtp: tuple[Inbox, int]
 ) -> None:
     inbox, port = smtp
-    notice = one_notice(prog)
-    dispatcher = Dispatcher(db_path, channels(db_path, tmp_path, port))
+    notice = await one_notice(prog)
+    dispatcher = Dispatcher(prog.store, channels(prog, tmp_path, port))
     report = await dispatcher.run_once(NOW)
     assert (report.sent, report.retrying, report.failed, report.uncertain) == (4, 0, 0, 0)
     assert len(inbox.messages) == 1
@@ -119,9 +120,9 @@ async def test_every_notice_goes_out_once_on_four_channels(
     assert [(x["to"], x["kind"]) for x in lines(tmp_path / "chat.jsonl")] == [
         ("13800138000", "refund")
     ]
-    site = prog.db.c.execute("SELECT notice_id, subject FROM programme_site_messages").fetchall()
+    site = query(prog, "SELECT notice_id, subject FROM programme_site_messages")
     assert site == [(notice, "Refund of registration #1")]
-    assert set(states(prog).values()) == {("sent", 1)}
+    assert set((await states(prog)).values()) == {("sent", 1)}
     # a second pass sends nothing: never twice
     again = await dispatcher.run_once(NOW + timedelta(hours=1))
     assert again.sent == 0
@@ -132,27 +133,27 @@ async def test_smtp_down_is_retried_with_backoff(
     prog: Programme, db_path: Path, tmp_path: Path, smtp: tuple[Inbox, int]
 ) -> None:
     inbox, port = smtp
-    one_notice(prog)
-    chans = channels(db_path, tmp_path, closed_port())
-    dispatcher = Dispatcher(db_path, chans)
+    await one_notice(prog)
+    chans = channels(prog, tmp_path, closed_port())
+    dispatcher = Dispatcher(prog.store, chans)
     report = await dispatcher.run_once(NOW)
     assert (report.sent, report.retrying) == (3, 1)
     assert "cannot reach 127.0.0.1" in report.errors[0]
-    row = next(r for r in deliveries(prog.db) if r["channel"] == "email")
+    row = next(r for r in await deliveries(prog.store) if r["channel"] == "email")
     assert row["state"] == "pending" and row["next_at"] == to_wire(NOW + timedelta(minutes=1))
     # not due yet: not even attempted
     assert (await dispatcher.run_once(NOW + timedelta(seconds=59))).retrying == 0
-    assert states(prog)["email"] == ("pending", 1)
+    assert (await states(prog))["email"] == ("pending", 1)
     chans["email"].port = port  # type: ignore[attr-defined]  # the server is back
     report = await dispatcher.run_once(NOW + timedelta(minutes=1))
     assert report.sent == 1
-    assert states(prog)["email"] == ("sent", 2)
+    assert (await states(prog))["email"] == ("sent", 2)
     assert len(inbox.messages) == 1
     assert len(lines(tmp_path / "sms.jsonl")) == 1  # the others were not touched again
 
 
 async def test_backoff_doubles_and_gives_up(prog: Programme, db_path: Path, tmp_path: Path) -> None:
-    one_notice(prog)
+    await one_notice(prog)
     backoff = Backoff(first=timedelta(minutes=1), ceiling=timedelta(minutes=3), attempts=4)
     assert [backoff.delay(n) for n in (1, 2, 3, 4)] == [
         timedelta(minutes=1),
@@ -161,18 +162,18 @@ async def test_backoff_doubles_and_gives_up(prog: Programme, db_path: Path, tmp_
         timedelta(minutes=3),
     ]
     dispatcher = Dispatcher(
-        db_path, {"email": SmtpChannel("127.0.0.1", closed_port(), "x@y.cn")}, backoff=backoff
+        prog.store, {"email": SmtpChannel("127.0.0.1", closed_port(), "x@y.cn")}, backoff=backoff
     )
     moment = NOW
     for attempt, wait in ((1, 1), (2, 2), (3, 3)):
         assert (await dispatcher.run_once(moment)).retrying == 1
-        assert states(prog)["email"] == ("pending", attempt)
+        assert (await states(prog))["email"] == ("pending", attempt)
         moment += timedelta(minutes=wait)
     report = await dispatcher.run_once(moment)
-    assert report.failed == 1 and states(prog)["email"] == ("failed", 4)
+    assert report.failed == 1 and (await states(prog))["email"] == ("failed", 4)
     assert (await dispatcher.run_once(moment + timedelta(days=1))).failed == 0
-    assert retry(prog.db, 1, "email", moment) == 1  # staff may queue it again
-    assert states(prog)["email"] == ("pending", 0)
+    assert await retry(prog.store, 1, "email", moment) == 1  # staff may queue it again
+    assert (await states(prog))["email"] == ("pending", 0)
 
 
 async def test_permanent_refusal_fails_at_once(
@@ -180,11 +181,11 @@ async def test_permanent_refusal_fails_at_once(
 ) -> None:
     inbox, port = smtp
     inbox.refuse_rcpt = True
-    one_notice(prog)
-    report = await Dispatcher(db_path, channels(db_path, tmp_path, port)).run_once(NOW)
+    await one_notice(prog)
+    report = await Dispatcher(prog.store, channels(prog, tmp_path, port)).run_once(NOW)
     assert report.failed == 1
-    assert states(prog)["email"] == ("failed", 1)
-    assert "550" in str([r["error"] for r in deliveries(prog.db, "failed")])
+    assert (await states(prog))["email"] == ("failed", 1)
+    assert "550" in str([r["error"] for r in await deliveries(prog.store, "failed")])
     assert inbox.messages == []
 
 
@@ -193,16 +194,18 @@ async def test_an_unknown_outcome_is_not_resent_until_staff_decide(
 ) -> None:
     inbox, port = smtp
     inbox.drop_after_data = True
-    notice = one_notice(prog)
-    dispatcher = Dispatcher(db_path, channels(db_path, tmp_path, port))
+    notice = await one_notice(prog)
+    dispatcher = Dispatcher(prog.store, channels(prog, tmp_path, port))
     report = await dispatcher.run_once(NOW)
     assert report.uncertain == 1 and report.sent == 3
     assert len(inbox.messages) == 1  # it did arrive; the client could not know
-    assert states(prog)["email"] == ("uncertain", 1)
+    assert (await states(prog))["email"] == ("uncertain", 1)
     await dispatcher.run_once(NOW + timedelta(days=1))
     assert len(inbox.messages) == 1  # at most once: no silent resend
     inbox.drop_after_data = False
-    assert retry(prog.db, notice, None, NOW + timedelta(days=1)) == 1  # only the uncertain one
+    assert (
+        await retry(prog.store, notice, None, NOW + timedelta(days=1)) == 1
+    )  # only the uncertain one
     assert (await dispatcher.run_once(NOW + timedelta(days=1))).sent == 1
     assert [m["Message-ID"] for m in inbox.messages] == [f"<notice-{notice}@proctor.invalid>"] * 2
 
@@ -211,52 +214,55 @@ async def test_a_crash_between_send_and_record(
     prog: Programme, db_path: Path, tmp_path: Path, smtp: tuple[Inbox, int]
 ) -> None:
     inbox, port = smtp
-    notice = one_notice(prog)
+    notice = await one_notice(prog)
     # a run claimed every delivery and died: for the site channel the row had been written
-    prog.db.c.execute(
+    query(
+        prog,
         "INSERT INTO programme_site_messages (notice_id, candidate_id, subject, body, created_at) "
         "VALUES (?, 1, 's', 'b', ?)",
-        (notice, to_wire(NOW)),
+        notice,
+        to_wire(NOW),
     )
     claimed = NOW - timedelta(minutes=11)
-    prog.db.c.execute(
+    query(
+        prog,
         "UPDATE programme_deliveries SET state = 'sending', claimed_at = ?, attempts = 1",
-        (to_wire(claimed),),
+        to_wire(claimed),
     )
-    dispatcher = Dispatcher(db_path, channels(db_path, tmp_path, port))
+    dispatcher = Dispatcher(prog.store, channels(prog, tmp_path, port))
     # a claim younger than the lease may belong to a live run: left alone
     early = await dispatcher.run_once(claimed + timedelta(minutes=5))
-    assert early.recovered == 0 and set(states(prog).values()) == {("sending", 1)}
+    assert early.recovered == 0 and set((await states(prog)).values()) == {("sending", 1)}
     report = await dispatcher.run_once(NOW)
     assert report.recovered == 4
     assert report.sent == 1  # the idempotent in-site message, delivered again harmlessly
-    st = states(prog)
+    st = await states(prog)
     assert st["site"] == ("sent", 2)
     assert {st["email"][0], st["sms"][0], st["chat"][0]} == {"uncertain"}
     assert inbox.messages == [] and lines(tmp_path / "sms.jsonl") == []
-    count = prog.db.c.execute("SELECT count(*) FROM programme_site_messages").fetchone()[0]
+    count = query(prog, "SELECT count(*) FROM programme_site_messages")[0][0]
     assert count == 1
 
 
 async def test_unconfigured_channel_waits(prog: Programme, db_path: Path, tmp_path: Path) -> None:
-    one_notice(prog)
-    chans = channels(db_path, tmp_path, 0)
+    await one_notice(prog)
+    chans = channels(prog, tmp_path, 0)
     del chans["email"]
-    report = await Dispatcher(db_path, chans).run_once(NOW)
+    report = await Dispatcher(prog.store, chans).run_once(NOW)
     assert report.sent == 3
-    assert states(prog)["email"] == ("pending", 0)
+    assert (await states(prog))["email"] == ("pending", 0)
 
 
 async def test_spool_file_that_cannot_be_opened_is_retried(
     prog: Programme, db_path: Path, tmp_path: Path
 ) -> None:
-    one_notice(prog)
+    await one_notice(prog)
     blocker = tmp_path / "not-a-dir"
     blocker.write_text("")
-    report = await Dispatcher(db_path, {"sms": FileChannel("sms", blocker / "sms.jsonl")}).run_once(
-        NOW
-    )
-    assert report.retrying == 1 and states(prog)["sms"] == ("pending", 1)
+    report = await Dispatcher(
+        prog.store, {"sms": FileChannel("sms", blocker / "sms.jsonl")}
+    ).run_once(NOW)
+    assert report.retrying == 1 and (await states(prog))["sms"] == ("pending", 1)
 
 
 def test_naive_now_is_not_accepted_by_the_wire_format() -> None:

@@ -8,8 +8,8 @@ after COMMIT returned, so callers acknowledge only what is durable. Reads run on
 thread, between groups.
 
 `connect` opens a connection to the store's file with the store's settings and runs the
-registered migrations; the programme's staff tools use it too, so every connection to the
-database file is opened here.
+registered migrations (the store's own and the components passed in, the programme's say);
+every connection to the database file is opened here.
 """
 
 from __future__ import annotations

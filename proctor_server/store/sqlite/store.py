@@ -9,13 +9,24 @@ from pathlib import Path
 from proctor_server.store.sqlite.attempts import AttemptTables
 from proctor_server.store.sqlite.calibrations import CalibrationTables
 from proctor_server.store.sqlite.exams import ExamTables
+from proctor_server.store.sqlite.programme import ProgrammeTables
+from proctor_server.store.sqlite.programme_outbox import ProgrammeOutbox
 from proctor_server.store.sqlite.records import RecordTables
 from proctor_server.store.sqlite.writes import ClientWrites
 
 
-class SqliteStore(ExamTables, AttemptTables, ClientWrites, RecordTables, CalibrationTables):
-    """The default `Store` (and `CalibrationStore`). Open with `await store.open()`; `close()`
-    is idempotent. `components`: features' migration steps to run besides the store's own."""
+class SqliteStore(
+    ExamTables,
+    AttemptTables,
+    ClientWrites,
+    RecordTables,
+    CalibrationTables,
+    ProgrammeTables,
+    ProgrammeOutbox,
+):
+    """The default `Store` (and `CalibrationStore`, and the programme's `ProgrammeStore`).
+    Open with `await store.open()`; `close()` is idempotent. `components`: features' migration
+    steps to run besides the store's own (the programme passes its tables' steps)."""
 
 
 async def open_store(
