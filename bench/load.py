@@ -52,6 +52,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
 from shared import protocol as p
+from shared.vocabulary import Mode
 
 HEARTBEAT_S = 10.0  # as the app: a heartbeat when nothing else was sent for this long
 WAIT_S = 60.0  # the longest a candidate waits for any one reply before giving up
@@ -96,7 +97,7 @@ class Candidate:
         think: tuple[float, float],
         drop_at: int | None = None,
         reconnect_delay: tuple[float, float] = (0.5, 5.0),
-        mode: p.Mode = "exam",
+        mode: Mode = Mode.EXAM,
         photo: bytes = b"",
     ):
         self.url, self.ticket, self.stats, self.rng = url, ticket, stats, rng
@@ -476,7 +477,7 @@ async def run(args: argparse.Namespace) -> int:
             Stats(),
             random.Random(1),
             think=(0.0, 0.0),
-            mode="trial",
+            mode=Mode.TRIAL,
             photo=photo,
         )
         await lone.take()

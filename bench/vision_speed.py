@@ -11,6 +11,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -57,18 +58,13 @@ def main() -> int:
         jpeg = F.camera(scene, rng)
         image = decode_image(jpeg)
         assert image is not None
-        decode_ms = timed(lambda jpeg=jpeg: decode_image(jpeg), args.repeat * 5)
+        decode_ms = timed(partial(decode_image, jpeg), args.repeat * 5)
         previous = analyze_image(image, models, embed=False).signature
         plain = timed(
-            lambda image=image, previous=previous: analyze_image(
-                image, models, embed=False, previous=previous
-            ),
-            args.repeat,
+            partial(analyze_image, image, models, embed=False, previous=previous), args.repeat
         )
         full = timed(
-            lambda image=image, previous=previous: analyze_image(
-                image, models, embed=True, previous=previous
-            ),
+            partial(analyze_image, image, models, embed=True, previous=previous),
             max(5, args.repeat // 3),
         )
         if name == "one face":

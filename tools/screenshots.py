@@ -10,6 +10,7 @@ text needs a CJK font on the system (Debian: fonts-noto-cjk).
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import sys
 from dataclasses import replace
@@ -23,6 +24,7 @@ from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication
 
 from proctor_client.check.model import CheckId, CheckResult, Status
+from proctor_client.devices.camera_reader import CameraReader
 from proctor_client.devices.fake_cameras import SyntheticCamera
 from proctor_client.runtime.model import (
     ClientState,
@@ -32,9 +34,11 @@ from proctor_client.runtime.model import (
     QuestionView,
     ResultView,
 )
+from proctor_client.ui.base import ScreenName
 from proctor_client.ui.check_screen import pending_row, row_from_result
 from proctor_client.ui.i18n import LanguageManager
 from proctor_client.ui.main_window import MainWindow
+from shared.vocabulary import EventKind
 
 NOW = 1000.0  # the fake monotonic clock the window reads
 MAX_BYTES = 120_000  # per picture
@@ -139,12 +143,14 @@ def render(
             QApplication.processEvents()
             path = out / f"{name}.{lang}.png"
             image = window.grab().toImage()
-            image.save(str(path), "PNG", 9)
+            # The format comes from the ".png" suffix: PySide6 takes the format as a str, its
+            # type stubs say bytes, and no value satisfies both.
+            image.save(str(path), quality=9)
             if path.stat().st_size > MAX_BYTES:
                 # A palette of 256 colours keeps a busy picture (camera, watermark) small.
                 image.convertToFormat(
                     QImage.Format.Format_Indexed8, Qt.ImageConversionFlag.ThresholdDither
-                ).save(str(path), "PNG", 9)
+                ).save(str(path), quality=9)
             saved.append(path)
 
     def state(s: ClientState) -> None:
@@ -152,11 +158,11 @@ def render(
         window.show_state(s)
 
     window.banners.set_online(True)
-    window.show_screen("entry")
+    window.show_screen(ScreenName.ENTRY)
     window.entry.set_values("https://exam.example.com", "Xk3-9fQ2-a7Lm")
     shot("01-entry")
 
-    window.show_screen("check")
+    window.show_screen(ScreenName.CHECK)
     rows = [row_from_result(r) for r in check_rows()]
     window.check.set_rows(rows, running=False)
     shot("02-check")
@@ -171,7 +177,7 @@ def render(
     shot("03-check-running")
 
     window.trial.set_runs(1)
-    window.show_screen("trial")
+    window.show_screen(ScreenName.TRIAL)
     shot("04-trial")
 
     state(replace(ENTERED, identity_accepted=False, profile_given=False, profile_saved=False))
@@ -202,7 +208,7 @@ def render(
     shot("09-exam-watermark")
 
     state(replace(IN_EXAM, warnings_used=1))
-    window.on_offscreen("focus_lost", {})
+    window.on_offscreen(EventKind.FOCUS_LOST, {})
     shot("10-offscreen-warning")
     window.banners.offscreen.hide()
 
@@ -228,12 +234,14 @@ def main() -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     languages = LanguageManager(app)
-    window = MainWindow(
-        languages=languages, clock=lambda: NOW, camera=SyntheticCamera(realtime=False)
-    )
+    # No event loop runs here, so the window never reads this camera: the identity-photo
+    # screen is fed frames by hand in `render`.
+    camera = CameraReader(SyntheticCamera(realtime=False))
+    window = MainWindow(languages=languages, clock=lambda: NOW, camera=camera)
     window._tick.stop()
     for path in render(window, languages, args.out, (width, height)):
         print(f"{path}  {path.stat().st_size // 1024} KiB")
+    asyncio.run(camera.aclose())
     return 0
 
 

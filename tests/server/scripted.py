@@ -11,6 +11,7 @@ import numpy as np
 from websockets.asyncio.client import ClientConnection, connect
 
 from shared import protocol as p
+from shared.vocabulary import Mode
 
 M = TypeVar("M")
 WAIT = 10.0  # seconds: generous upper bound for a reply on loopback
@@ -71,10 +72,12 @@ class Candidate:
         assert err.code == code, f"expected {code}, got {err.code}: {err.message}"
         return err
 
-    async def hello(self, ticket: str, mode: str = "exam", **client: Any) -> p.Welcome | p.Error:
+    async def hello(
+        self, ticket: str, mode: Mode = Mode.EXAM, **client: Any
+    ) -> p.Welcome | p.Error:
         await self.send(
             p.Hello(protocol=p.PROTOCOL_VERSION, ticket=ticket, mode=mode, client=client)
-        )  # type: ignore[arg-type]
+        )
         m = await self.recv()
         assert isinstance(m, p.Welcome | p.Error), m
         return m

@@ -12,6 +12,7 @@ from websockets.exceptions import ConnectionClosed
 
 from proctor_server.app import Server
 from proctor_server.candidate import MAX_PROTOCOL_ERRORS
+from proctor_server.store import SqliteStore
 from shared import protocol as p
 from tests.server.conftest import MakeExam, ticket_for
 from tests.server.scripted import Candidate, new_id
@@ -60,6 +61,7 @@ async def test_a_ticket_for_another_exam_is_refused(server: Server, make_exam: M
 async def test_a_revoked_ticket_is_refused(server: Server, make_exam: MakeExam) -> None:
     exam = await make_exam()
     token = await ticket_for(server, exam)
+    assert isinstance(server.store, SqliteStore)  # no product path revokes a ticket yet
     await server.store._write(
         lambda conn: conn.execute("UPDATE tickets SET revoked = 1 WHERE token = ?", (token,))
     )
@@ -92,14 +94,15 @@ async def test_malformed_messages_mid_exam_keep_the_connection_and_the_answers(
     kept = await c.answer(q.id, [q.options[0].id])
     await c.expect_ack(kept)
     caplog.set_level(logging.INFO, logger="proctor_server")
-    for raw in [
+    malformed: list[str | bytes] = [
         "{oops",
         '{"type": "teleport"}',
         '{"type": "answer", "id": "x", "question": "q"}',
         '{"type": "answer", "id": 5, "question": "q", "choice": []}',
         struct.pack(">I", 900) + b"{}",
         struct.pack(">I", 2) + b"{}\xff\xd8",
-    ]:
+    ]
+    for raw in malformed:
         await c.send_raw(raw)
         await c.expect_error("protocol_error")
     # wrong ids and wrong choices

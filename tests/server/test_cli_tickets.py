@@ -6,6 +6,7 @@ import asyncio
 import csv
 import io
 import json
+import secrets
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -166,5 +167,5 @@ async def test_a_refused_batch_leaves_no_reference_photo_behind(tmp_path: Path) 
 
 def test_a_ticket_token_never_starts_with_a_dash(monkeypatch: pytest.MonkeyPatch) -> None:
     drawn = iter(["-looks-like-an-option", "--again", "fine-token"])
-    monkeypatch.setattr(admin.secrets, "token_urlsafe", lambda n: next(drawn))
+    monkeypatch.setattr(secrets, "token_urlsafe", lambda n: next(drawn))
     assert admin.new_ticket_token() == "fine-token"

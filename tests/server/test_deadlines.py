@@ -9,7 +9,7 @@ from pathlib import Path
 
 from proctor_server import admin
 from proctor_server.app import ServerConfig, run_server
-from proctor_server.store import AttemptRecord, ExamRecord, SqliteStore
+from proctor_server.store import AttemptRecord, ExamRecord, Store
 from shared import protocol as p
 from shared.rules import WRITE_GRACE
 from shared.shuffle import SEED_BYTES, order_for
@@ -27,7 +27,7 @@ def config(tmp_path: Path) -> ServerConfig:
     return ServerConfig(db=tmp_path / "exam.db", port=0, nonce_rotation_s=3600)
 
 
-async def extended_attempt(store: SqliteStore, exam: ExamRecord, name: str) -> AttemptRecord:
+async def extended_attempt(store: Store, exam: ExamRecord, name: str) -> AttemptRecord:
     """An attempt whose own deadline is later than the exam's (an extension of 10 minutes)."""
     ticket = await admin.issue_ticket(store, exam.id, name=name)
     seed = secrets.token_hex(SEED_BYTES)

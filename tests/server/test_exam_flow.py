@@ -12,6 +12,7 @@ from shared import protocol as p
 from shared.rules import WRITE_GRACE
 from shared.states import AttemptState
 from shared.timeutil import from_wire
+from shared.vocabulary import EventKind
 from tests.server.conftest import QUESTIONS, MakeExam, ticket_for
 from tests.server.scripted import Candidate, jpeg, new_id
 from tests.support.clock import FakeClock
@@ -245,15 +246,15 @@ async def test_leaving_the_screen_is_recorded_and_warned(
     c = await Candidate.connect(server.ws_url)
     welcome, _ = await c.enter(await ticket_for(server, exam))
     event_id = new_id()
-    await c.send(p.Event(id=event_id, kind="focus_lost", at="2026-07-25T06:01:02.000Z"))
+    await c.send(p.Event(id=event_id, kind=EventKind.FOCUS_LOST, at="2026-07-25T06:01:02.000Z"))
     await c.expect_ack(event_id)
     warning = await c.expect(p.ProctorWarning)
     assert (warning.count, warning.limit) == (1, 3)
     assert "2 left" in warning.text
     back = new_id()
-    await c.send(p.Event(id=back, kind="focus_back"))
+    await c.send(p.Event(id=back, kind=EventKind.FOCUS_BACK))
     await c.expect_ack(back)
-    await c.send(p.Event(id=event_id, kind="focus_lost"))  # a resend: no second warning
+    await c.send(p.Event(id=event_id, kind=EventKind.FOCUS_LOST))  # a resend: no second warning
     await c.expect_ack(event_id)
     violations = await server.store.violations(welcome.session)
     assert [(v.kind, v.client_at) for v in violations] == [
@@ -284,7 +285,7 @@ async def test_device_signals_are_judged_by_the_server(server: Server, make_exam
     await c.send(
         p.Event(
             id=event,
-            kind="device_signal",
+            kind=EventKind.DEVICE_SIGNAL,
             detail={"vm_signals": [{"signal": "dmi.sys_vendor", "value": "VMware, Inc."}]},
         )
     )

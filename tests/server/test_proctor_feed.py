@@ -67,7 +67,7 @@ async def feed(server: Server, make_exam: MakeExam) -> AsyncIterator[Feed]:
         yield feed
 
 
-COMMANDS = [
+COMMANDS: list[tuple[dict[str, object], str | None]] = [
     ({"type": "warn", "id": "w1", "attempt": "a-1", "text": "Please face the camera."}, "w1"),
     ({"type": "message", "id": "m1", "attempt": "a-1", "text": "Is someone there?"}, "m1"),
     ({"type": "terminate", "id": "t1", "attempt": "a-1", "reason": "another person"}, "t1"),
@@ -82,7 +82,7 @@ COMMANDS = [
 ]
 
 
-@pytest.mark.parametrize(("command", "ref"), COMMANDS, ids=[c["type"] for c, _ in COMMANDS])
+@pytest.mark.parametrize(("command", "ref"), COMMANDS, ids=[str(c["type"]) for c, _ in COMMANDS])
 async def test_a_valid_command_is_answered_not_allowed_with_its_id(
     feed: Feed, command: dict[str, object], ref: str | None
 ) -> None:

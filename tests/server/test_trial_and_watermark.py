@@ -16,6 +16,7 @@ from proctor_server.app import Server, ServerConfig, run_server
 from shared import protocol as p
 from shared.questions import TRIAL_QUESTIONS
 from shared.timeutil import from_wire
+from shared.vocabulary import EventKind, Mode
 from tests.server.conftest import QUESTIONS, MakeExam, ticket_for
 from tests.server.scripted import Candidate, new_id
 from tests.support.clock import FakeClock
@@ -29,7 +30,7 @@ async def test_a_trial_runs_before_the_exam_as_often_as_wanted(
     sessions = []
     for _ in range(2):
         c = await Candidate.connect(server.ws_url)
-        welcome = await c.hello(token, mode="trial")
+        welcome = await c.hello(token, mode=Mode.TRIAL)
         assert isinstance(welcome, p.Welcome) and welcome.mode == "trial"
         assert "TRIAL" in welcome.watermark.text
         assert (await c.identity()).accepted
@@ -40,7 +41,7 @@ async def test_a_trial_runs_before_the_exam_as_often_as_wanted(
         q = paper.questions[0]
         await c.expect_ack(await c.answer(q.id, [q.options[0].id]))
         event = new_id()
-        await c.send(p.Event(id=event, kind="focus_lost"))
+        await c.send(p.Event(id=event, kind=EventKind.FOCUS_LOST))
         await c.expect_ack(event)
         warning = await c.expect(p.ProctorWarning)  # the trial shows the warning too
         assert warning.limit is None
@@ -63,7 +64,7 @@ async def test_a_trial_runs_before_the_exam_as_often_as_wanted(
 async def test_the_trial_closes_when_the_exam_starts(server: Server, make_exam: MakeExam) -> None:
     exam = await make_exam(starts_in=timedelta(minutes=-1))
     c = await Candidate.connect(server.ws_url)
-    err = await c.hello(await ticket_for(server, exam), mode="trial")
+    err = await c.hello(await ticket_for(server, exam), mode=Mode.TRIAL)
     assert isinstance(err, p.Error) and err.code == "trial_unavailable"
 
 
@@ -163,7 +164,7 @@ async def test_the_feed_lists_the_most_suspicious_attempt_first(
     welcome, _ = await restless.enter(await ticket_for(server, exam, "Restless"))
     for _ in range(3):
         event = new_id()
-        await restless.send(p.Event(id=event, kind="focus_lost"))
+        await restless.send(p.Event(id=event, kind=EventKind.FOCUS_LOST))
         await restless.expect_ack(event)
     token = await admin.proctor_token(server.store, exam.id)
     async with connect(f"{server.ws_url}/ws/proctor?token={token}") as ws:

@@ -8,14 +8,15 @@ import pytest
 
 from shared import protocol as p
 from shared.errors import ErrorCode, ProtocolError
+from shared.vocabulary import EventKind, Mode
 
 CLIENT_MESSAGES: list[p.ClientMessage] = [
-    p.Hello(protocol=1, ticket="T", mode="trial", client={"os": "Windows 10"}),
+    p.Hello(protocol=1, ticket="T", mode=Mode.TRIAL, client={"os": "Windows 10"}),
     p.Profile(
         id="1", mail_to=p.MailTo(name="张三", phone="138", address="北京", postcode="100000")
     ),
     p.Answer(id="2", question="qabc", choice=["o1", "o2"]),
-    p.Event(id="3", kind="focus_lost", at="2026-07-25T06:00:00.000Z", detail={"x": 1}),
+    p.Event(id="3", kind=EventKind.FOCUS_LOST, at="2026-07-25T06:00:00.000Z", detail={"x": 1}),
     p.Heartbeat(),
     p.Submit(id="4"),
 ]

@@ -18,6 +18,7 @@ from proctor_server.vision.worker import VisionPool
 from shared.shuffle import PaperOrder
 from shared.states import AttemptState
 from shared.vision.models import FaceModels, load_models
+from shared.vocabulary import Mode
 from tests.shared.vision import frames as F
 
 
@@ -38,7 +39,7 @@ class World:
     async def attempt(
         self,
         name: str,
-        mode: str = "exam",
+        mode: Mode = Mode.EXAM,
         reference: bytes | None = None,
         ticket: str | None = None,
     ) -> str:

@@ -13,6 +13,7 @@ import numpy as np
 from proctor_server.store import SqliteStore
 from proctor_server.vision import build_analysis, risk_score
 from proctor_server.vision.calibration import Calibration
+from shared.vocabulary import Mode
 from tests.shared.vision import frames as F
 from tests.vision.conftest import T0, World, snapshot
 
@@ -142,12 +143,12 @@ async def test_looking_away_is_measured_from_the_calibrated_neutral_pose(world: 
 
 
 async def test_the_trial_calibrates_the_exam(world: World) -> None:
-    trial = await world.attempt("gus", mode="trial")
+    trial = await world.attempt("gus", mode=Mode.TRIAL)
     await run(world, trial, [snapshot(F.candidate(seed=1), i) for i in range(4)])
     calibration = await world.analyzer.calibrations.trial_of_ticket("t-gus")
     assert calibration is not None and calibration.samples == 4
     assert calibration.yaw is not None and abs(calibration.yaw) < 15
-    exam = await world.attempt("gus", mode="exam", ticket="t-gus")
+    exam = await world.attempt("gus", mode=Mode.EXAM, ticket="t-gus")
     await run(world, exam, [snapshot(F.candidate(seed=1), 9)])
     state = world.analyzer._attempts[exam]
     assert state.calibration is not None and state.calibration.source == "trial"

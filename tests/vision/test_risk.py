@@ -4,18 +4,21 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from proctor_server.store.base import ViolationRecord
-from proctor_server.vision.risk import risk_score
+from proctor_server.vision.risk import WEIGHTS, risk_score
+from shared.vocabulary import Source, ViolationKind
 
 T0 = datetime(2026, 7, 25, 6, 0, tzinfo=UTC)
 
 
 def v(
-    kind: str, confidence: float = 0.9, minutes: float | None = 1.0, at: float = 0
+    kind: ViolationKind, confidence: float = 0.9, minutes: float | None = 1.0, at: float = 0
 ) -> ViolationRecord:
     start = T0 + timedelta(minutes=at)
     end = None if minutes is None else start + timedelta(minutes=minutes)
-    return ViolationRecord(0, "a1", kind, "server", start, None, end, confidence, {})
+    return ViolationRecord(0, "a1", kind, Source.SERVER, start, None, end, confidence, {})
 
 
 def test_no_violations_no_risk() -> None:
@@ -24,7 +27,7 @@ def test_no_violations_no_risk() -> None:
 
 
 def test_poor_evidence_carries_no_weight_but_is_listed() -> None:
-    risk = risk_score([v("low_evidence_quality", 1.0, 30)])
+    risk = risk_score([v(ViolationKind.LOW_EVIDENCE_QUALITY, 1.0, 30)])
     assert risk.score == 0.0
     assert risk.reasons == [
         "poor camera picture (not counted): 1 time, 30 min in all (confidence up to 100%)"
@@ -32,24 +35,28 @@ def test_poor_evidence_carries_no_weight_but_is_listed() -> None:
 
 
 def test_order_follows_severity() -> None:
-    calm = risk_score([v("looking_away", 0.6, 0.5)])
-    absent = risk_score([v("face_absent", 0.8, 2)])
-    impostor = risk_score([v("identity_mismatch", 0.9, 5)])
+    calm = risk_score([v(ViolationKind.LOOKING_AWAY, 0.6, 0.5)])
+    absent = risk_score([v(ViolationKind.FACE_ABSENT, 0.8, 2)])
+    impostor = risk_score([v(ViolationKind.IDENTITY_MISMATCH, 0.9, 5)])
     assert 0 < calm.score < absent.score < impostor.score <= 100
 
 
 def test_longer_and_repeated_conditions_weigh_more_with_diminishing_returns() -> None:
-    short = risk_score([v("multiple_faces", 0.9, 0.5)]).score
-    long = risk_score([v("multiple_faces", 0.9, 20)]).score
-    many = risk_score([v("multiple_faces", 0.9, 1, at=i * 5) for i in range(10)]).score
-    more = risk_score([v("multiple_faces", 0.9, 1, at=i * 5) for i in range(20)]).score
+    short = risk_score([v(ViolationKind.MULTIPLE_FACES, 0.9, 0.5)]).score
+    long = risk_score([v(ViolationKind.MULTIPLE_FACES, 0.9, 20)]).score
+    many = risk_score([v(ViolationKind.MULTIPLE_FACES, 0.9, 1, at=i * 5) for i in range(10)]).score
+    more = risk_score([v(ViolationKind.MULTIPLE_FACES, 0.9, 1, at=i * 5) for i in range(20)]).score
     assert short < long and long < many < more
     assert more - many < many - long or more < 100
 
 
 def test_reasons_are_strongest_first_and_open_violations_count_up_to_now() -> None:
     risk = risk_score(
-        [v("looking_away", 0.6), v("identity_mismatch", 0.9, None), v("face_absent", 0.8, 3)],
+        [
+            v(ViolationKind.LOOKING_AWAY, 0.6),
+            v(ViolationKind.IDENTITY_MISMATCH, 0.9, None),
+            v(ViolationKind.FACE_ABSENT, 0.8, 3),
+        ],
         now=T0 + timedelta(minutes=10),
     )
     assert risk.reasons[0].startswith("not the registered person: 1 time, 10 min in all")
@@ -57,6 +64,7 @@ def test_reasons_are_strongest_first_and_open_violations_count_up_to_now() -> No
     assert risk.reasons[-1].startswith("looking away")
 
 
-def test_unknown_kinds_get_a_small_default_weight() -> None:
-    risk = risk_score([v("proctor_note", 1.0, None)])
-    assert 0 < risk.score < risk_score([v("face_absent", 1.0, None)]).score + 1
+@pytest.mark.parametrize("kind", [k for k in ViolationKind if k not in WEIGHTS])
+def test_kinds_without_a_weight_get_a_small_default_one(kind: ViolationKind) -> None:
+    risk = risk_score([v(kind, 1.0, None)])
+    assert 0 < risk.score < risk_score([v(ViolationKind.FACE_ABSENT, 1.0, None)]).score + 1

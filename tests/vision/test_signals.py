@@ -98,7 +98,7 @@ def test_malformed_input_raises_nothing_and_flags_nothing(client: Any) -> None:
 
 
 def test_evidence_is_bounded_and_names_what_was_seen() -> None:
-    client = {"cameras": [f"Cam {i}" for i in range(500)] + ["OBS Virtual Camera"]}
+    client: dict[str, Any] = {"cameras": [f"Cam {i}" for i in range(500)] + ["OBS Virtual Camera"]}
     drafts = DeviceSignals().assess(client, AT)
     assert drafts == []  # the virtual camera was past the bound: nothing read beyond it
     client = {

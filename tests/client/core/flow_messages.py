@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from shared import protocol as p
+from shared.vocabulary import Mode
 
 
 def welcome(**overrides: Any) -> p.Welcome:
     fields: dict[str, Any] = {
         "session": "sess-1",
-        "mode": "exam",
+        "mode": Mode.EXAM,
         "exam": p.ExamInfo(
             id="ex1",
             title="Cloud Practitioner",

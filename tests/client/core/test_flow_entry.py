@@ -10,11 +10,14 @@ from flow_messages import paper, welcome
 from proctor_client.core import flow as f
 from proctor_client.core.state import ClientState, Phase
 from shared import protocol as p
+from shared.vocabulary import Mode
 
 NOW = 1000.0
 
 
-def run(state: ClientState, *events: f.Input, now: float = NOW) -> tuple[ClientState, list]:
+def run(
+    state: ClientState, *events: f.Input, now: float = NOW
+) -> tuple[ClientState, list[f.Command]]:
     commands: list[f.Command] = []
     for event in events:
         state, more = f.step(state, event, now)
@@ -23,10 +26,12 @@ def run(state: ClientState, *events: f.Input, now: float = NOW) -> tuple[ClientS
 
 
 def test_connecting_sends_hello_with_ticket_mode_and_client_signals() -> None:
-    state, commands = run(ClientState(mode="trial"), f.Connected("TICKET", {"os": "linux"}))
+    state, commands = run(ClientState(mode=Mode.TRIAL), f.Connected("TICKET", {"os": "linux"}))
     assert state.phase is Phase.CONNECTING
     assert commands == [
-        f.Send(p.encode(p.Hello(protocol=1, ticket="TICKET", mode="trial", client={"os": "linux"})))
+        f.Send(
+            p.encode(p.Hello(protocol=1, ticket="TICKET", mode=Mode.TRIAL, client={"os": "linux"}))
+        )
     ]
 
 
@@ -46,17 +51,17 @@ def test_a_server_that_cannot_be_reached_is_offline_and_counts_failures() -> Non
 @pytest.mark.parametrize(
     ("welcome_kwargs", "mode", "phase"),
     [
-        ({}, "exam", Phase.IDENTITY),
-        ({"identity_accepted": True}, "exam", Phase.PROFILE),
-        ({"identity_accepted": True, "profile_saved": True}, "exam", Phase.WAITING_ROOM),
-        ({"identity_accepted": True, "mode": "trial"}, "trial", Phase.WAITING_ROOM),
-        ({"mode": "trial"}, "trial", Phase.IDENTITY),
+        ({}, Mode.EXAM, Phase.IDENTITY),
+        ({"identity_accepted": True}, Mode.EXAM, Phase.PROFILE),
+        ({"identity_accepted": True, "profile_saved": True}, Mode.EXAM, Phase.WAITING_ROOM),
+        ({"identity_accepted": True, "mode": Mode.TRIAL}, Mode.TRIAL, Phase.WAITING_ROOM),
+        ({"mode": Mode.TRIAL}, Mode.TRIAL, Phase.IDENTITY),
     ],
 )
 def test_welcome_leads_to_the_first_step_not_yet_done(
-    welcome_kwargs: dict, mode: str, phase: Phase
+    welcome_kwargs: dict[str, object], mode: Mode, phase: Phase
 ) -> None:
-    state, commands = run(ClientState(mode=mode), f.Received(welcome(**welcome_kwargs)))  # type: ignore[arg-type]
+    state, commands = run(ClientState(mode=mode), f.Received(welcome(**welcome_kwargs)))
     assert state.phase is phase
     assert state.connected and state.welcomed and not state.offline
     assert commands == [f.Replay()]
@@ -112,7 +117,8 @@ JPEG = b"\xff\xd8\xff\xe0" + b"0" * 100
 def test_identity_photo_goes_out_as_a_binary_frame_and_a_refusal_allows_a_retake() -> None:
     state, commands = run(welcomed(), f.TakePhoto("ph1", JPEG))
     assert state.identity_pending == "ph1"
-    header, body = p.decode_image(commands[0].frame)  # type: ignore[union-attr]
+    assert isinstance(commands[0], f.SendImage)
+    header, body = p.decode_image(commands[0].frame)
     assert (header.type, header.id, body) == ("identity_photo", "ph1", JPEG)
     state, _ = run(state, f.Received(p.IdentityResult("ph1", False, ["no face"])))
     assert state.phase is Phase.IDENTITY
@@ -185,10 +191,12 @@ def test_a_refused_profile_asks_for_the_address_again() -> None:
         (welcomed(identity_accepted=True), ("", "1", "a", "1"), "needs: name"),
         (welcomed(identity_accepted=True), ("n", " ", "a", ""), "needs: phone, postcode"),
         (welcomed(), ADDRESS, "cannot give the postal address now"),
-        (welcomed(identity_accepted=True, mode="trial"), ADDRESS, "trial has no postal"),
+        (welcomed(identity_accepted=True, mode=Mode.TRIAL), ADDRESS, "trial has no postal"),
     ],
 )
-def test_bad_profiles_are_refused(state: ClientState, address: tuple, match: str) -> None:
+def test_bad_profiles_are_refused(
+    state: ClientState, address: tuple[str, str, str, str], match: str
+) -> None:
     with pytest.raises(f.InvalidAction, match=match):
         f.step(state, f.GiveProfile("x", *address), NOW)
 

@@ -12,12 +12,14 @@ from flow_messages import paper, welcome
 from proctor_client.core import flow as f
 from proctor_client.core.state import ClientState, Phase
 from shared import protocol as p
-from shared.vocabulary import EventKind
+from shared.vocabulary import EventKind, FinishReason, Mode
 
 NOW = 1000.0
 
 
-def run(state: ClientState, *events: f.Input, now: float = NOW) -> tuple[ClientState, list]:
+def run(
+    state: ClientState, *events: f.Input, now: float = NOW
+) -> tuple[ClientState, list[f.Command]]:
     commands: list[f.Command] = []
     for event in events:
         state, more = f.step(state, event, now)
@@ -62,7 +64,8 @@ def test_only_the_ack_of_the_latest_answer_marks_it_saved() -> None:
     assert q is not None and not q.saved and q.chosen == ("o2",)
     assert commands == [f.Forget("m1")]
     state, _ = run(state, f.Received(p.Ack("m2")))
-    assert state.question("qa").saved  # type: ignore[union-attr]
+    q = state.question("qa")
+    assert q is not None and q.saved
 
 
 def test_an_empty_choice_clears_the_answer() -> None:
@@ -123,25 +126,26 @@ def test_answers_while_offline_are_kept_for_later() -> None:
 def test_focus_loss_counts_a_warning_and_the_server_count_wins() -> None:
     state = in_exam(warning_limit=3, warnings_used=1)
     assert state.warnings_left == 2
-    state, commands = run(state, f.Report("e1", "focus_lost", "2026-07-25T14:10:00Z"))
+    state, commands = run(state, f.Report("e1", EventKind.FOCUS_LOST, "2026-07-25T14:10:00Z"))
     assert state.warnings_left == 1
     (enqueue,) = commands
-    event = p.decode_client(enqueue.data)  # type: ignore[union-attr]
+    assert isinstance(enqueue, f.Enqueue)
+    event = p.decode_client(enqueue.data)
     assert isinstance(event, p.Event) and (event.id, event.kind) == ("e1", "focus_lost")
     state, _ = run(state, f.Received(p.ProctorWarning("You left the exam", count=2, limit=3)))
     assert state.warnings_used == 2 and state.warnings[-1].text == "You left the exam"
 
 
 def test_returning_does_not_count_and_no_limit_means_none_left() -> None:
-    state, _ = run(in_exam(warning_limit=3), f.Report("e1", "focus_back", "t"))
+    state, _ = run(in_exam(warning_limit=3), f.Report("e1", EventKind.FOCUS_BACK, "t"))
     assert state.warnings_used == 0
-    state, _ = run(in_exam(), f.Report("e1", "focus_lost", "t"))
+    state, _ = run(in_exam(), f.Report("e1", EventKind.FOCUS_LOST, "t"))
     assert state.warnings_left is None
 
 
 def test_events_outside_the_exam_are_not_sent_and_unknown_kinds_are_refused() -> None:
-    waiting, _ = run(ClientState(), f.Received(welcome(identity_accepted=True, mode="trial")))
-    assert run(waiting, f.Report("e", "focus_lost", "t")) == (waiting, [])
+    waiting, _ = run(ClientState(), f.Received(welcome(identity_accepted=True, mode=Mode.TRIAL)))
+    assert run(waiting, f.Report("e", EventKind.FOCUS_LOST, "t")) == (waiting, [])
     with pytest.raises(f.InvalidAction, match="unknown event kind 'peek'"):
         f.step(in_exam(), f.Report("e", "peek", "t"), NOW)
 
@@ -188,6 +192,7 @@ def test_which_events_are_sent_and_which_count_a_warning(
     assert after.warnings_used - before.warnings_used == (1 if counted else 0)
     assert len(commands) == (1 if sent else 0)
     if sent:
+        assert isinstance(commands[0], f.Enqueue)
         event = p.decode_client(commands[0].data)
         assert isinstance(event, p.Event)
         assert (event.id, event.kind, event.detail) == ("e1", kind, SIGNALS)
@@ -202,14 +207,15 @@ def test_snapshots_are_kept_only_during_the_exam() -> None:
     _, commands = run(in_exam(), f.Snap("s1", "2026-07-25T14:01:00Z", b"\xff\xd8jpeg"))
     (enqueue,) = commands
     assert isinstance(enqueue, f.Enqueue) and enqueue.kind == "snapshot"
-    header, body = p.decode_image(enqueue.data)  # type: ignore[arg-type]
+    assert isinstance(enqueue.data, bytes)  # an image goes out as a binary frame
+    header, body = p.decode_image(enqueue.data)
     assert (header.type, header.id, header.at, body) == (
         "snapshot",
         "s1",
         "2026-07-25T14:01:00Z",
         b"\xff\xd8jpeg",
     )
-    waiting, _ = run(ClientState(), f.Received(welcome(identity_accepted=True, mode="trial")))
+    waiting, _ = run(ClientState(), f.Received(welcome(identity_accepted=True, mode=Mode.TRIAL)))
     assert run(waiting, f.Snap("s2", "t", b"\xff\xd8"))[1] == []
 
 
@@ -224,16 +230,18 @@ def test_submit_then_result() -> None:
 
 
 def test_time_up_then_result_and_a_trial_result_does_not_count() -> None:
-    state, _ = run(in_exam(mode="trial"), f.Received(p.TimeUp("2026-07-25T15:00:00Z")))
+    state, _ = run(in_exam(mode=Mode.TRIAL), f.Received(p.TimeUp("2026-07-25T15:00:00Z")))
     assert state.phase is Phase.SUBMITTED and state.time_up
-    state, _ = run(state, f.Received(p.Result(1, 3, False, reason="time_up", counts=False)))
+    state, _ = run(
+        state, f.Received(p.Result(1, 3, False, reason=FinishReason.TIME_UP, counts=False))
+    )
     assert state.result is not None and not state.result.counts
 
 
 def test_terminated_shows_until_the_result_and_then_the_result() -> None:
     state, _ = run(in_exam(), f.Received(p.Terminated("cheating")))
     assert state.phase is Phase.TERMINATED and state.terminated_reason == "cheating"
-    state, _ = run(state, f.Received(p.Result(0, 10, False, reason="terminated")))
+    state, _ = run(state, f.Received(p.Result(0, 10, False, reason=FinishReason.TERMINATED)))
     assert state.phase is Phase.RESULT
 
 
@@ -256,10 +264,10 @@ def test_a_resumed_paper_shows_saved_answers_but_unsent_ones_win() -> None:
 
 
 def test_a_restarted_app_restores_unsent_work_from_the_outbox() -> None:
-    kept = [
+    kept: list[p.ClientMessage] = [
         p.Profile(id="pr", mail_to=p.MailTo("n", "1", "a", "1")),
         p.Answer(id="m1", question="qa", choice=["o1"]),
-        p.Event(id="e1", kind="focus_lost"),
+        p.Event(id="e1", kind=EventKind.FOCUS_LOST),
         p.Answer(id="m2", question="qa", choice=["o2"]),
     ]
     state, _ = run(ClientState(), f.Restore(kept))
@@ -273,7 +281,8 @@ def test_a_restarted_app_restores_unsent_work_from_the_outbox() -> None:
     qa = state.question("qa")
     assert qa is not None and (qa.chosen, qa.saved, qa.answer_id) == (("o2",), False, "m2")
     state, _ = run(state, f.Received(p.Ack("pr")), f.Received(p.Ack("m2")))
-    assert state.profile_saved and state.question("qa").saved  # type: ignore[union-attr]
+    qa = state.question("qa")
+    assert state.profile_saved and qa is not None and qa.saved
     assert state.restored_answers == ()
 
 

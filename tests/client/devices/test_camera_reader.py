@@ -230,7 +230,7 @@ async def test_a_snapshot_during_the_preview_shares_its_frame() -> None:
 
 
 def _video(path: Path) -> str:
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 10, (64, 48))
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"MJPG"), 10, (64, 48))
     for i in range(3):
         writer.write(np.full((48, 64, 3), 40 + 60 * i, np.uint8))
     writer.release()

@@ -29,7 +29,7 @@ from shared.errors import ConfigError
 
 
 def write_video(path: Path, count: int = 3, size: tuple[int, int] = (64, 48)) -> Path:
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 10, size)
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"MJPG"), 10, size)
     assert writer.isOpened()
     for i in range(count):
         writer.write(np.full((size[1], size[0], 3), 40 + 60 * i, np.uint8))

@@ -94,7 +94,9 @@ def test_black_camera_is_black_but_noisy() -> None:
 
 
 @pytest.mark.parametrize("cls", [SyntheticCamera, FrozenCamera, BlackCamera])
-def test_fakes_satisfy_the_camera_interface_and_close_twice(cls: type) -> None:
+def test_fakes_satisfy_the_camera_interface_and_close_twice(
+    cls: type[SyntheticCamera | FrozenCamera | BlackCamera],
+) -> None:
     camera = cls(realtime=False)
     assert isinstance(camera, Camera)
     assert camera.name

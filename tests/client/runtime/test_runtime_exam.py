@@ -33,6 +33,11 @@ def answer_all(runtime: ExamRuntime, key: dict[str, list[str]]) -> None:
         runtime.answer(q.id, [o.id for o in q.options if o.text in wanted])
 
 
+def pending_changed(before: int) -> Callable[[ClientState], bool]:
+    """A state predicate: the outbox no longer holds `before` messages."""
+    return lambda s: s.pending != before
+
+
 async def test_a_whole_exam_from_the_waiting_room_to_the_score(
     env: Env, photo: Callable[[], bytes]
 ) -> None:
@@ -65,7 +70,7 @@ async def test_a_whole_exam_from_the_waiting_room_to_the_score(
         attempt = state.session
         assert attempt is not None
         while not await env.server.store.photos(attempt, "snapshot"):
-            await runtime.wait_for(lambda s, n=state.pending: s.pending != n)
+            await runtime.wait_for(pending_changed(state.pending))
             state = runtime.state
     stored = await env.server.store.answers(attempt)
     assert stored == {0: [2], 1: [0, 2], 2: [1], 3: [0]}

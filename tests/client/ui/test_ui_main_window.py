@@ -110,7 +110,7 @@ def runtime_of(window: MainWindow) -> ExamRuntime:
 
 async def test_a_whole_exam_through_the_window(env: Env, window: MainWindow, qtbot: QtBot) -> None:
     ticket = await env.exam(starts_in=timedelta(minutes=-1))
-    window.start_session(env.server.url, ticket, "exam")
+    window.start_session(env.server.url, ticket, Mode.EXAM)
     runtime = runtime_of(window)
     await runtime.wait_phase(Phase.IDENTITY)
     assert window.current_screen == "photo"
@@ -163,7 +163,7 @@ async def test_a_whole_exam_through_the_window(env: Env, window: MainWindow, qtb
 
 async def test_waiting_room_counts_down_in_server_time(env: Env, window: MainWindow) -> None:
     ticket = await env.exam(starts_in=timedelta(minutes=20))
-    window.start_session(env.server.url, ticket, "exam")
+    window.start_session(env.server.url, ticket, Mode.EXAM)
     runtime = runtime_of(window)
     await runtime.wait_phase(Phase.IDENTITY)
     window.photo.set_frame(SyntheticCamera(realtime=False).read())
@@ -192,7 +192,7 @@ async def test_refusals_show_their_screen(
     env: Env, window: MainWindow, starts_in: timedelta, ticket: str | None, code: str
 ) -> None:
     good = await env.exam(starts_in=starts_in)
-    window.start_session(env.server.url, ticket or good, "exam")
+    window.start_session(env.server.url, ticket or good, Mode.EXAM)
     runtime = runtime_of(window)
     state = await runtime.wait_phase(Phase.ERROR)
     assert state.error is not None and state.error.code == code
@@ -203,7 +203,7 @@ async def test_an_unreachable_server_says_so(env: Env, window: MainWindow) -> No
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    window.start_session(f"http://127.0.0.1:{port}", "some-ticket", "exam")
+    window.start_session(f"http://127.0.0.1:{port}", "some-ticket", Mode.EXAM)
     await runtime_of(window).wait_phase(Phase.OFFLINE)
     assert window.current_screen == "message" and window.message.code == "unreachable"
     window.message.back_button.click()

@@ -21,6 +21,7 @@ from proctor_client.runtime.model import (
 from proctor_client.ui.i18n import LanguageManager
 from proctor_client.ui.main_window import MainWindow
 from proctor_client.ui.photo_screen import REFUSED
+from shared.vocabulary import Mode
 
 EXAM = ExamInfoView("e1", "Cloud exam", "2026-07-25T06:00:00.000Z", "2026-07-25T07:30:00.000Z")
 ENTERED = ClientState(
@@ -59,7 +60,7 @@ def window(qtbot: QtBot, languages: LanguageManager) -> MainWindow:
         (ClientState(connect_failures=2), "message"),
         (replace(ENTERED, identity_accepted=False, profile_given=False), "photo"),
         (replace(ENTERED, profile_given=False), "address"),
-        (replace(ENTERED, mode="trial", profile_given=False), "waiting"),
+        (replace(ENTERED, mode=Mode.TRIAL, profile_given=False), "waiting"),
         (ENTERED, "waiting"),
         (IN_EXAM, "exam"),
         (replace(IN_EXAM, submit_id="s1"), "busy"),
@@ -124,7 +125,7 @@ def test_a_refused_photo_asks_for_a_retake(window: MainWindow) -> None:
 
 
 def test_a_trial_result_counts_the_runs(window: MainWindow) -> None:
-    done = replace(ENTERED, mode="trial", result=ResultView(2, 3, True, counts=False))
+    done = replace(ENTERED, mode=Mode.TRIAL, result=ResultView(2, 3, True, counts=False))
     window.bridge.on_state(done)
     assert window.result.again_button.isVisibleTo(window.result)
     assert window.trial._runs == 1

@@ -20,13 +20,21 @@ from proctor_client.ui.photo_screen import CAPTURED, LIVE, REFUSED, SENDING, Pho
 from proctor_client.ui.result_screen import ResultScreen, ResultView
 from proctor_client.ui.trial_screen import TrialScreen
 from proctor_client.ui.waiting_screen import WaitingScreen, WaitingView
+from shared.vocabulary import FinishReason
 
 
 def texts(widget: QWidget) -> str:
     """Every visible text of a widget tree, one string."""
-    parts = [label.text() for label in widget.findChildren(QLabel) if not label.isHidden()]
+    parts = [w.text() for w in widget.findChildren(QLabel) if not w.isHidden()]
     parts += [b.text() for b in widget.findChildren(QPushButton) if not b.isHidden()]
     return "\n".join(parts)
+
+
+def label(widget: QWidget, name: str) -> QLabel:
+    """The label of that object name inside a widget tree (it must be there)."""
+    found = widget.findChild(QLabel, name)
+    assert found is not None, name
+    return found
 
 
 def test_check_screen_lists_marks_figures_and_advice(
@@ -49,9 +57,9 @@ def test_check_screen_lists_marks_figures_and_advice(
     assert "Move closer to the Wi-Fi router" in shown
     assert "Checked 4 of 5…" in shown
     assert "1 screen(s)" in shown
-    assert screen.findChild(QLabel, "mark-camera").text() == "✔"
-    assert screen.findChild(QLabel, "mark-download").text() == "✘"
-    assert screen.findChild(QLabel, "mark-clock").text() == "▲"
+    assert label(screen, "mark-camera").text() == "✔"
+    assert label(screen, "mark-download").text() == "✘"
+    assert label(screen, "mark-clock").text() == "▲"
     assert not screen._rerun.isEnabled()
     screen.set_rows(
         [
@@ -186,19 +194,19 @@ def test_address_screen_validates_each_field(qtbot: QtBot, languages: LanguageMa
     with qtbot.assertNotEmitted(screen.submitted):
         screen.submit_button.click()
     assert set(screen.errors()) == {"name", "phone", "address", "postcode"}
-    assert screen.findChild(QLabel, "phone-error").text() == "Required"
+    assert label(screen, "phone-error").text() == "Required"
     screen.set_values(MailAddress("张三", "12345", "北京市海淀区中关村大街1号", "100080"))
     screen.submit_button.click()
     assert screen.errors() == {"phone": AddressError.BAD_PHONE}
     languages.set_language("zh")
-    assert screen.findChild(QLabel, "phone-error").text() == "请输入手机号码，例如 13800138000"
+    assert label(screen, "phone-error").text() == "请输入手机号码，例如 13800138000"
     screen.inputs["phone"].setText("13800138000")
     with qtbot.waitSignal(screen.submitted) as blocker:
         screen.submit_button.click()
     assert blocker.args[0] == MailAddress(
         "张三", "13800138000", "北京市海淀区中关村大街1号", "100080"
     )
-    assert screen.findChild(QLabel, "phone-error").isHidden()
+    assert label(screen, "phone-error").isHidden()
 
 
 @pytest.mark.parametrize(
@@ -243,7 +251,11 @@ def test_busy_screen(qtbot: QtBot) -> None:
             ["85 of 100 points", "Passed", "paper certificate"],
             ["trial again"],
         ),
-        (ResultView(40, 100, False, "time_up"), ["Not passed", "time was up", "free retake"], []),
+        (
+            ResultView(40, 100, False, FinishReason.TIME_UP),
+            ["Not passed", "time was up", "free retake"],
+            [],
+        ),
         (
             ResultView(2, 3, True, trial=True),
             ["Trial result", "nothing in it counts", "Run the trial again"],

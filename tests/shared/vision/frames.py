@@ -17,7 +17,8 @@ FRAME = (640, 480)  # width, height of a webcam snapshot
 def astronaut() -> np.ndarray:
     from skimage import data
 
-    return cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR)
+    rgb = np.asarray(data.astronaut(), dtype=np.uint8)
+    return cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
 
 
 @cache
@@ -30,12 +31,12 @@ def astronaut_head() -> np.ndarray:
 def _lfw() -> np.ndarray:
     from skimage import data
 
-    return data.lfw_subset()
+    return np.asarray(data.lfw_subset(), dtype=np.float64)
 
 
 def lfw_face(index: int, width: int = 220) -> np.ndarray:
     """One of the 100 LFW faces (25×25 grey, different people), enlarged, as BGR."""
-    gray = (_lfw()[index] * 255).astype(np.uint8)
+    gray: np.ndarray = (_lfw()[index] * 255).astype(np.uint8)
     big = cv2.resize(gray, (width, width), interpolation=cv2.INTER_CUBIC)
     return cv2.cvtColor(big, cv2.COLOR_GRAY2BGR)
 
@@ -116,7 +117,8 @@ def empty_room(seed: int = 0) -> np.ndarray:
 
 
 def darken(image: np.ndarray, factor: float) -> np.ndarray:
-    return np.clip(image.astype(np.float32) * factor, 0, 255).astype(np.uint8)
+    darker: np.ndarray = np.clip(image.astype(np.float32) * factor, 0, 255).astype(np.uint8)
+    return darker
 
 
 def blur(image: np.ndarray, sigma: float) -> np.ndarray:
@@ -143,7 +145,7 @@ def black(image: np.ndarray) -> np.ndarray:
 
 
 def shift(image: np.ndarray, dx: int, dy: int) -> np.ndarray:
-    matrix = np.float32([[1, 0, dx], [0, 1, dy]])
+    matrix = np.array([[1, 0, dx], [0, 1, dy]], dtype=np.float32)
     return cv2.warpAffine(
         image, matrix, (image.shape[1], image.shape[0]), borderMode=cv2.BORDER_REPLICATE
     )

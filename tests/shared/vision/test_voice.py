@@ -21,7 +21,8 @@ def voice(seconds: float, rng: np.random.Generator, level: float = 6000.0) -> np
     envelope = 0.55 + 0.45 * np.sin(2 * np.pi * 4 * t)
     signal = (source + formants) * envelope
     signal = signal / np.max(np.abs(signal)) * level
-    return (signal + rng.normal(0, 30, t.size)).astype(np.int16)
+    pcm: np.ndarray = (signal + rng.normal(0, 30, t.size)).astype(np.int16)
+    return pcm
 
 
 def silence(seconds: float, rng: np.random.Generator, level: float = 20.0) -> np.ndarray:
