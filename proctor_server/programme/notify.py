@@ -121,7 +121,8 @@ class Backoff:
 
     def delay(self, attempt: int) -> timedelta:
         """The wait after the `attempt`-th failure: first, 2×first, 4×first… up to ceiling."""
-        return min(self.first * (2 ** (attempt - 1)), self.ceiling)
+        grown: timedelta = self.first * (2 ** (attempt - 1))
+        return min(grown, self.ceiling)
 
 
 class Dispatcher:

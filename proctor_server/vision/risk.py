@@ -16,33 +16,37 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from proctor_server.store.base import ViolationRecord
+from shared.vocabulary import ViolationKind
 
-WEIGHTS: dict[str, float] = {
-    "identity_mismatch": 40.0,
-    "multiple_faces": 30.0,
-    "virtual_camera": 25.0,
-    "camera_frozen": 25.0,
-    "virtual_machine": 20.0,
-    "face_absent": 15.0,
-    "camera_blocked": 12.0,
-    "speaking": 10.0,
-    "looking_away": 8.0,
-    "focus_lost": 5.0,
-    "low_evidence_quality": 0.0,
+K = ViolationKind
+# Every kind has its weight and its words (a test checks that none is missing).
+WEIGHTS: dict[ViolationKind, float] = {
+    K.IDENTITY_MISMATCH: 40.0,
+    K.MULTIPLE_FACES: 30.0,
+    K.VIRTUAL_CAMERA: 25.0,
+    K.CAMERA_FROZEN: 25.0,
+    K.VIRTUAL_MACHINE: 20.0,
+    K.FACE_ABSENT: 15.0,
+    K.CAMERA_BLOCKED: 12.0,
+    K.EXTRA_SCREEN: 10.0,
+    K.SPEAKING: 10.0,
+    K.LOOKING_AWAY: 8.0,
+    K.LEFT_EXAM_WINDOW: 5.0,
+    K.LOW_EVIDENCE_QUALITY: 0.0,
 }
-DEFAULT_WEIGHT = 5.0  # kinds not listed (client events, proctor flags)
-LABELS: dict[str, str] = {
-    "identity_mismatch": "not the registered person",
-    "multiple_faces": "another person in view",
-    "virtual_camera": "virtual camera",
-    "camera_frozen": "camera picture frozen",
-    "virtual_machine": "virtual machine",
-    "face_absent": "candidate not in view",
-    "camera_blocked": "camera covered or black",
-    "speaking": "talking",
-    "looking_away": "looking away",
-    "focus_lost": "left the exam screen",
-    "low_evidence_quality": "poor camera picture (not counted)",
+LABELS: dict[ViolationKind, str] = {
+    K.IDENTITY_MISMATCH: "not the registered person",
+    K.MULTIPLE_FACES: "another person in view",
+    K.VIRTUAL_CAMERA: "virtual camera",
+    K.CAMERA_FROZEN: "camera picture frozen",
+    K.VIRTUAL_MACHINE: "virtual machine",
+    K.FACE_ABSENT: "candidate not in view",
+    K.CAMERA_BLOCKED: "camera covered or black",
+    K.EXTRA_SCREEN: "a second screen connected",
+    K.SPEAKING: "talking",
+    K.LOOKING_AWAY: "looking away",
+    K.LEFT_EXAM_WINDOW: "left the exam screen",
+    K.LOW_EVIDENCE_QUALITY: "poor camera picture (not counted)",
 }
 SCALE = 60.0  # a total of SCALE gives a score of 63; 2×SCALE gives 86
 
@@ -69,7 +73,7 @@ def _span(seconds: float) -> str:
 
 def risk_score(violations: Sequence[ViolationRecord], now: datetime | None = None) -> Risk:
     """`now` lets a still-open violation count for the time it has lasted so far."""
-    grouped: dict[str, list[tuple[float, float]]] = {}
+    grouped: dict[ViolationKind, list[tuple[float, float]]] = {}
     for v in violations:
         seconds = _duration_s(v)
         if v.ended_at is None and now is not None:
@@ -78,12 +82,12 @@ def risk_score(violations: Sequence[ViolationRecord], now: datetime | None = Non
     by_kind: dict[str, float] = {}
     reasons: list[tuple[float, str]] = []
     for kind, items in grouped.items():
-        weight = WEIGHTS.get(kind, DEFAULT_WEIGHT)
+        weight = WEIGHTS[kind]
         units = sum(c * (1.0 + math.log2(1.0 + s / 60.0)) for c, s in items)
         points = weight * (1.0 + math.log2(units)) if units >= 1.0 else weight * units
         by_kind[kind] = round(points, 2)
         total_s = sum(s for _, s in items)
-        label = LABELS.get(kind, kind.replace("_", " "))
+        label = LABELS[kind]
         times = f"{len(items)} time" + ("s" if len(items) != 1 else "")
         lasting = f", {_span(total_s)} in all" if total_s > 0 else ""
         best = max(c for c, _ in items)

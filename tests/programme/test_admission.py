@@ -13,6 +13,7 @@ from proctor_server.app import ServerConfig, run_server
 from proctor_server.programme.service import Programme
 from shared import protocol as p
 from shared.calendar import sitting_date
+from shared.vocabulary import Mode
 from tests.programme.conftest import at, enrol, make_exam
 from tests.programme.test_exams import tickets
 from tests.server.scripted import Candidate
@@ -35,7 +36,7 @@ async def test_the_server_admits_issued_tickets_only(prog: Programme, db_path: P
         ):
             c = await Candidate.connect(server.ws_url)
             try:
-                reply = await c.hello(token, mode="trial")
+                reply = await c.hello(token, mode=Mode.TRIAL)
             finally:
                 await c.close()
             if admitted:

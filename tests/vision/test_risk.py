@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
 from proctor_server.store.base import ViolationRecord
-from proctor_server.vision.risk import WEIGHTS, risk_score
+from proctor_server.vision.risk import LABELS, WEIGHTS, risk_score
 from shared.vocabulary import Source, ViolationKind
 
 T0 = datetime(2026, 7, 25, 6, 0, tzinfo=UTC)
@@ -64,7 +62,11 @@ def test_reasons_are_strongest_first_and_open_violations_count_up_to_now() -> No
     assert risk.reasons[-1].startswith("looking away")
 
 
-@pytest.mark.parametrize("kind", [k for k in ViolationKind if k not in WEIGHTS])
-def test_kinds_without_a_weight_get_a_small_default_one(kind: ViolationKind) -> None:
-    risk = risk_score([v(kind, 1.0, None)])
-    assert 0 < risk.score < risk_score([v(ViolationKind.FACE_ABSENT, 1.0, None)]).score + 1
+def test_every_violation_kind_has_a_weight_and_words() -> None:
+    assert set(WEIGHTS) == set(ViolationKind) == set(LABELS)
+
+
+def test_leaving_the_exam_screen_is_named_as_such() -> None:
+    risk = risk_score([v(ViolationKind.LEFT_EXAM_WINDOW, 1.0, None)])
+    assert risk.reasons[0].startswith("left the exam screen: 1 time")
+    assert 0 < risk.score < risk_score([v(ViolationKind.FACE_ABSENT, 1.0, None)]).score
