@@ -7,14 +7,16 @@ executor inside the implementation, so joins and acknowledgements are never dela
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
 import numpy as np
 
+from shared.vision.image_header import check_image
+
 MIN_SIDE = 160  # pixels; an identity photo smaller than this cannot show a face well
-MAX_SIDE = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +68,7 @@ def decode_jpeg(data: bytes) -> np.ndarray | None:
     """Decode image bytes to a BGR array; None when they are not a decodable image."""
     import cv2
 
-    if not data.startswith(b"\xff\xd8"):
+    if not check_image(data).ok:  # not a JPEG, or a size out of bounds: never decoded
         return None
     image = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_COLOR)
     return image if image is not None and image.size else None
@@ -78,26 +80,34 @@ class JpegSanityChecker:
     async def check(
         self, attempt_id: str, photo: bytes, reference: bytes | None
     ) -> IdentityVerdict:
-        image = decode_jpeg(photo)
+        header = check_image(photo)  # the declared size, before anything is decoded
+        size = {"width": header.width, "height": header.height}
+        if header.code in ("too_large", "bad_shape"):
+            return IdentityVerdict(
+                False,
+                [f"The photo is too large ({header.width}×{header.height})."],
+                size,
+                ["too_large"],
+            )
+        if (
+            header.ok and min(header.width, header.height) < MIN_SIDE
+        ) or header.code == "too_small":
+            return IdentityVerdict(
+                False,
+                [
+                    f"The photo is too small ({header.width}×{header.height}). "
+                    "Please use the camera preview."
+                ],
+                size,
+                ["too_small"],
+            )
+        # decoding takes milliseconds to seconds: never on the event loop
+        image = await asyncio.to_thread(decode_jpeg, photo) if header.ok else None
         if image is None:
             return IdentityVerdict(
                 False, ["The photo could not be read. Please take it again."], {}, ["unreadable"]
             )
         height, width = image.shape[:2]
-        if min(height, width) < MIN_SIDE:
-            return IdentityVerdict(
-                False,
-                [f"The photo is too small ({width}×{height}). Please use the camera preview."],
-                {"width": width, "height": height},
-                ["too_small"],
-            )
-        if max(height, width) > MAX_SIDE:
-            return IdentityVerdict(
-                False,
-                [f"The photo is too large ({width}×{height})."],
-                {"width": width, "height": height},
-                ["too_large"],
-            )
         return IdentityVerdict(True, [], {"width": width, "height": height})
 
 

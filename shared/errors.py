@@ -21,6 +21,7 @@ class ErrorCode(StrEnum):
     BAD_CHOICE = "bad_choice"
     TRIAL_UNAVAILABLE = "trial_unavailable"
     UNSUPPORTED_PROTOCOL = "unsupported_protocol"
+    BAD_IMAGE = "bad_image"
     INTERNAL_ERROR = "internal_error"
 
 

@@ -241,6 +241,8 @@ def _decode(decoder: msgspec.json.Decoder[Any], data: str | bytes) -> Any:
         raise ProtocolError(f"invalid message: {exc}") from None
     except msgspec.DecodeError as exc:
         raise ProtocolError(f"malformed JSON: {exc}") from None
+    except RecursionError:  # thousands of nested brackets: refused like any malformed frame
+        raise ProtocolError("the message is nested too deeply") from None
 
 
 def decode_client(data: str | bytes) -> ClientMessage:

@@ -12,13 +12,17 @@ from proctor_server.session.live import LiveAttempt
 from proctor_server.session.writes import require_writable
 from shared import proctor_protocol as pp
 from shared import protocol as p
-from shared.errors import RuleError
+from shared.errors import ErrorCode, RuleError
 from shared.states import Trigger
 from shared.timeutil import to_wire
+from shared.vision.image_header import check_image
 
 
 async def image(live: LiveAttempt, header: p.ImageHeader, data: bytes) -> None:
     require_writable(live, header.id, needs_paper=False)
+    checked = check_image(data)  # on the header alone: nothing out of bounds is ever decoded
+    if not checked.ok:
+        raise RuleError(checked.reason, code=ErrorCode.BAD_IMAGE, ref=header.id)
     if header.type == "snapshot":
         await _snapshot(live, header, data)
     else:

@@ -7,11 +7,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from proctor_server.analysis import MAX_SIDE, MIN_SIDE, IdentityVerdict
+from proctor_server.analysis import MIN_SIDE, IdentityVerdict
 from proctor_server.store import Store
 from proctor_server.vision.calibration import CalibrationTable, from_frame
 from proctor_server.vision.worker import IdentityFigures, VisionPool, identity_job
 from shared.vision.faces import MATCH_DISTANCE
+from shared.vision.image_header import MAX_SIDE
 
 ENTRY_MIN_FRACTION = 0.18  # the face must be at least this wide relative to the photo
 ENTRY_MAX_YAW = 30.0  # degrees: beyond, the candidate is not facing the camera

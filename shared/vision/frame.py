@@ -20,6 +20,7 @@ from shared.vision.faces import (
     landmarks68,
     prepare,
 )
+from shared.vision.image_header import check_image
 from shared.vision.models import FaceModels, load_models
 from shared.vision.pose import HeadPose, head_pose
 from shared.vision.quality import (
@@ -74,8 +75,9 @@ class FrameAnalysis:
 
 
 def decode_image(data: bytes) -> np.ndarray | None:
-    """JPEG or PNG bytes to a BGR array; None when they are not a decodable image."""
-    if not data:
+    """JPEG or PNG bytes to a BGR array; None when they are not a decodable image, or when
+    their header declares a size out of bounds (checked before decoding: `image_header`)."""
+    if not data or not check_image(data, png=True).ok:
         return None
     image = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_COLOR)
     return image if image is not None and image.size else None

@@ -64,6 +64,7 @@ MALFORMED = [
     '{"type":"review","id":"1","violation":1,"verdict":"perhaps"}',
     '{"type":"terminate","id":"1","attempt":"A","reason":"' + "r" * 2001 + '"}',
     " " * (pp.MAX_COMMAND_FRAME + 1),
+    '{"type":"warn","id":"1","attempt":"A","text":"t","extra":' + "[" * 5000 + "]" * 5000 + "}",
 ]
 
 

@@ -44,6 +44,13 @@ def test_the_tag_is_the_wire_type() -> None:
         ('{"type": "hello", "protocol": "one", "ticket": "T"}', "protocol"),
         ('{"type": "hello", "protocol": 1, "ticket": "T", "mode": "party"}', "mode"),
         ("x" * (p.MAX_TEXT_FRAME + 1), "exceeds"),
+        (
+            '{"type": "event", "id": "e", "kind": "focus_lost", "detail": {"a": '
+            + "[" * 3000
+            + "]" * 3000
+            + "}}",
+            "nested too deeply",
+        ),
     ],
 )
 def test_malformed_text_is_a_protocol_error(raw: str, fragment: str) -> None:
