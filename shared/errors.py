@@ -22,6 +22,7 @@ class ErrorCode(StrEnum):
     TRIAL_UNAVAILABLE = "trial_unavailable"
     UNSUPPORTED_PROTOCOL = "unsupported_protocol"
     BAD_IMAGE = "bad_image"
+    DUPLICATE_ID = "duplicate_id"
     INTERNAL_ERROR = "internal_error"
 
 

@@ -32,14 +32,16 @@ async def image(live: LiveAttempt, header: p.ImageHeader, data: bytes) -> None:
 def _record(live: LiveAttempt, header: p.ImageHeader, data: bytes) -> PhotoRecord:
     store, attempt = live.deps.store, live.attempt
     photo_id = store.photo_id(attempt.id, header.id)
+    digest = hashlib.sha256(data).hexdigest()
     folder = "identity" if header.type == "identity_photo" else "snapshots"
     return PhotoRecord(
         id=photo_id,
         attempt_id=attempt.id,
         kind=header.type,
         client_id=header.id,
-        path=f"{folder}/{attempt.exam_id}/{attempt.id}/{photo_id}.jpg",
-        sha256=hashlib.sha256(data).hexdigest(),
+        # named by content too: other bytes under the same id never overwrite the first file
+        path=f"{folder}/{attempt.exam_id}/{attempt.id}/{photo_id}-{digest[:16]}.jpg",
+        sha256=digest,
         size=len(data),
         received_at=live.deps.clock.now(),
     )

@@ -17,6 +17,7 @@ from proctor_server.core.records import PhotoRecord
 from proctor_server.core.session import check_write
 from proctor_server.store.sqlite import rows
 from proctor_server.store.sqlite.database import Database
+from shared.errors import ErrorCode, RuleError
 from shared.states import AttemptState
 from shared.timeutil import from_wire, to_wire
 from shared.vocabulary import Source
@@ -177,15 +178,27 @@ class ClientWrites(Database):
     # ------------------------------------------------------------ photos
 
     async def save_photo(self, photo: PhotoRecord, data: bytes) -> bool:
-        """Write the file durably first, then the row: a row never points at a missing file."""
+        """Write the file durably first, then the row: a row never points at a missing file.
+
+        Evidence is written once. A resend of the same client id with the same bytes is a
+        no-op (False); with other bytes it is refused (`duplicate_id`) and the first file and
+        row stay as they were, byte for byte. Paths carry the content's hash, so the bytes of
+        a refused resend never land on the stored file."""
         loop = asyncio.get_running_loop()
+        stored = await self._stored_photo(photo.attempt_id, photo.client_id)
+        if stored is not None:
+            return self._same_photo(stored, photo)
         await loop.run_in_executor(None, self.blobs.write, photo.path, data)
         when = to_wire(photo.received_at)
         sql = f"INSERT INTO photos ({rows.columns(rows.PHOTO)}) VALUES ({rows.marks(rows.PHOTO)})"
 
-        def op(c: sqlite3.Connection) -> bool:
+        def op(c: sqlite3.Connection) -> tuple[bool, tuple[str, str] | None]:
             if not self._claim(c, photo.attempt_id, photo.client_id, photo.kind, when):
-                return False
+                row = c.execute(
+                    "SELECT path, sha256 FROM photos WHERE attempt_id = ? AND client_id = ?",
+                    (photo.attempt_id, photo.client_id),
+                ).fetchone()
+                return False, None if row is None else (str(row[0]), str(row[1]))
             self._require_open(c, photo.attempt_id, photo.received_at, paper=False)
             c.execute(
                 sql,
@@ -202,15 +215,41 @@ class ClientWrites(Database):
                     json.dumps(photo.reasons, ensure_ascii=False),
                 ),
             )
-            return True
+            return True, None
 
         try:
-            return await self._write(op)
+            new, existing = await self._write(op)
         except Exception:
             # Refused (a finished attempt, say): leave no file that no row points at.
-            # A resend of a stored photo never gets here: its claim returns False.
             await loop.run_in_executor(None, self.blobs.remove, photo.path)
             raise
+        if new:
+            return True
+        # The same id arrived twice at once: the other one was stored first.
+        if existing is None or existing[0] != photo.path:
+            await loop.run_in_executor(None, self.blobs.remove, photo.path)
+        if existing is not None:
+            return self._same_photo(existing, photo)
+        return False
+
+    async def _stored_photo(self, attempt_id: str, client_id: str) -> tuple[str, str] | None:
+        row = await self._read(
+            lambda c: c.execute(
+                "SELECT path, sha256 FROM photos WHERE attempt_id = ? AND client_id = ?",
+                (attempt_id, client_id),
+            ).fetchone()
+        )
+        return None if row is None else (str(row[0]), str(row[1]))
+
+    @staticmethod
+    def _same_photo(stored: tuple[str, str], photo: PhotoRecord) -> bool:
+        """False for a true resend; `duplicate_id` when the same id carries other bytes."""
+        if stored[1] != photo.sha256:
+            raise RuleError(
+                "this image id was already used for another image; the first one is kept",
+                code=ErrorCode.DUPLICATE_ID,
+            )
+        return False
 
     @staticmethod
     def photo_id(attempt_id: str, client_id: str) -> str:
