@@ -10,6 +10,7 @@ import logging
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
+from proctor_server.core.quota import WriteKind
 from proctor_server.session import images, writes
 from proctor_server.session.deps import SessionDeps
 from proctor_server.session.entry import enter
@@ -23,6 +24,10 @@ from shared.vocabulary import CloseCode
 log = logging.getLogger(__name__)
 
 MAX_PROTOCOL_ERRORS = 50
+_KINDS: dict[type[p.ClientMessage], WriteKind] = {
+    p.Answer: WriteKind.ANSWER,
+    p.Event: WriteKind.EVENT,
+}
 
 
 class CandidateSession:
@@ -93,13 +98,24 @@ class CandidateSession:
     # ------------------------------------------------------------ the message loop
 
     async def _serve(self, live: LiveAttempt) -> None:
+        quota = await live.runtime.quota(live.attempt_id)
         async for raw in self.ws:
             try:
                 if isinstance(raw, bytes):
                     header, image = p.decode_image(raw)
-                    await images.image(live, header, image)
+                    quota.admit(
+                        WriteKind.IMAGE, self.deps.clock.now(), size=len(image), ref=header.id
+                    )
+                    if await images.image(live, header, image):
+                        quota.stored_image(len(image))
                 else:
-                    await self._dispatch(live, p.decode_client(raw))
+                    message = p.decode_client(raw)
+                    quota.admit(
+                        _KINDS.get(type(message), WriteKind.OTHER),
+                        self.deps.clock.now(),
+                        ref=getattr(message, "id", None),
+                    )
+                    await self._dispatch(live, message)
             except ProctorError as exc:
                 await self.refuse(exc)
                 if isinstance(exc, ProtocolError):

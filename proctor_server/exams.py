@@ -17,6 +17,7 @@ from proctor_server.analysis import IdentityChecker, SnapshotAnalyzer
 from proctor_server.analysis_queue import AnalysisQueue
 from proctor_server.bus import EventBus
 from proctor_server.clock import Clock
+from proctor_server.core.quota import AttemptQuota, Limits
 from proctor_server.core.records import AttemptRecord, ExamRecord
 from proctor_server.core.session import pass_score_for, questions_for
 from proctor_server.store import Store
@@ -68,6 +69,8 @@ class ExamRuntime:
         self.sessions: dict[str, LiveSession] = {}
         self._tasks = TaskSet(f"exam {exam.id}")
         self._deadlines: set[str] = set()  # attempts with a deadline of their own scheduled
+        self._quotas: dict[str, AttemptQuota] = {}  # per attempt, across reconnects
+        self._limits = Limits.for_exam(exam.snapshot_interval_s)
         self._closed = False
         self.analysis = AnalysisQueue(
             exam.id,
@@ -126,6 +129,14 @@ class ExamRuntime:
     def detach(self, session: LiveSession) -> None:
         if self.sessions.get(session.attempt_id) is session:
             del self.sessions[session.attempt_id]
+
+    async def quota(self, attempt_id: str) -> AttemptQuota:
+        """The attempt's write quota, its stored evidence counted from the store once."""
+        quota = self._quotas.get(attempt_id)
+        if quota is None:
+            stored = sum(photo.size for photo in await self.deps.store.photos(attempt_id))
+            quota = self._quotas.setdefault(attempt_id, AttemptQuota(self._limits, stored))
+        return quota
 
     def publish(self, event: pp.AttemptEvent) -> None:
         self.deps.bus.publish(self.exam.id, event)
@@ -232,6 +243,7 @@ class ExamRuntime:
                     passed=updated.passed,
                 )
             )
+        self._quotas.pop(updated.id, None)
         session = self.sessions.get(updated.id)
         if session is not None and Effect.SCORE in effects:
             await session.on_finished(updated, reason, note)

@@ -23,6 +23,8 @@ class ErrorCode(StrEnum):
     UNSUPPORTED_PROTOCOL = "unsupported_protocol"
     BAD_IMAGE = "bad_image"
     DUPLICATE_ID = "duplicate_id"
+    RATE_LIMITED = "rate_limited"
+    QUOTA_EXCEEDED = "quota_exceeded"
     INTERNAL_ERROR = "internal_error"
 
 

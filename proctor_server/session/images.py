@@ -18,15 +18,15 @@ from shared.timeutil import to_wire
 from shared.vision.image_header import check_image
 
 
-async def image(live: LiveAttempt, header: p.ImageHeader, data: bytes) -> None:
+async def image(live: LiveAttempt, header: p.ImageHeader, data: bytes) -> bool:
+    """Take one image; True when it was newly stored."""
     require_writable(live, header.id, needs_paper=False)
     checked = check_image(data)  # on the header alone: nothing out of bounds is ever decoded
     if not checked.ok:
         raise RuleError(checked.reason, code=ErrorCode.BAD_IMAGE, ref=header.id)
     if header.type == "snapshot":
-        await _snapshot(live, header, data)
-    else:
-        await _identity_photo(live, header, data)
+        return await _snapshot(live, header, data)
+    return await _identity_photo(live, header, data)
 
 
 def _record(live: LiveAttempt, header: p.ImageHeader, data: bytes) -> PhotoRecord:
@@ -47,7 +47,7 @@ def _record(live: LiveAttempt, header: p.ImageHeader, data: bytes) -> PhotoRecor
     )
 
 
-async def _snapshot(live: LiveAttempt, header: p.ImageHeader, data: bytes) -> None:
+async def _snapshot(live: LiveAttempt, header: p.ImageHeader, data: bytes) -> bool:
     record = _record(live, header, data)
     new = await _save(live, record, data, header.id)
     await live.send(p.Ack(id=header.id))
@@ -55,14 +55,15 @@ async def _snapshot(live: LiveAttempt, header: p.ImageHeader, data: bytes) -> No
         live.runtime.analysis.submit_snapshot(
             live.attempt_id, live.code, record.id, data, record.received_at
         )
+    return new
 
 
-async def _identity_photo(live: LiveAttempt, header: p.ImageHeader, data: bytes) -> None:
+async def _identity_photo(live: LiveAttempt, header: p.ImageHeader, data: bytes) -> bool:
     deps, runtime = live.deps, live.runtime
     if live.attempt.identity_accepted:
         await live.send(p.Ack(id=header.id))
         await live.send(p.IdentityResult(id=header.id, accepted=True, reasons=[]))
-        return
+        return False
     reference = None
     if live.ticket.reference_photo:
         reference = await asyncio.to_thread(deps.store.blobs.read, live.ticket.reference_photo)
@@ -70,7 +71,7 @@ async def _identity_photo(live: LiveAttempt, header: p.ImageHeader, data: bytes)
     record = replace(
         _record(live, header, data), accepted=verdict.accepted, reasons=verdict.reasons
     )
-    await _save(live, record, data, header.id)
+    new = await _save(live, record, data, header.id)
     if verdict.accepted:
         live.attempt, _ = await deps.store.transition(
             live.attempt_id,
@@ -99,6 +100,7 @@ async def _identity_photo(live: LiveAttempt, header: p.ImageHeader, data: bytes)
     )
     if verdict.accepted:
         await live.release_paper()
+    return new
 
 
 async def _save(live: LiveAttempt, record: PhotoRecord, data: bytes, ref: str) -> bool:
