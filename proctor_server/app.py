@@ -33,6 +33,7 @@ from proctor_server.exams import ExamRegistry, ExamRuntime, RuntimeDeps
 from proctor_server.proctor_feed import FeedDeps, serve_proctor
 from proctor_server.session.deps import SessionDeps
 from proctor_server.store import SqliteStore, Store
+from proctor_server.store.sealing import sealer_from
 from proctor_server.tasks import TaskSet
 from shared import protocol as p
 from shared.timeutil import to_wire
@@ -52,6 +53,7 @@ class ServerConfig:
     hello_timeout_s: float = 15.0
     ping_interval_s: float | None = 20.0
     analysis: str = "basic"  # basic: decodable-JPEG checks only; faces: the face stack
+    data_key_file: Path | None = None  # encrypts evidence at rest (else $PROCTOR_DATA_KEY_FILE)
 
 
 class Server:
@@ -61,7 +63,10 @@ class Server:
     def __init__(self, config: ServerConfig, clock: Clock = SYSTEM_CLOCK):
         self.config = config
         self.clock = clock
-        self.store: Store = SqliteStore(config.db, config.data_dir)
+        sealer = sealer_from(config.data_key_file)
+        if sealer is None:
+            log.warning("no data key: photos and snapshots are stored unencrypted")
+        self.store: Store = SqliteStore(config.db, config.data_dir, sealer=sealer)
         self._tasks = TaskSet("server")
         self.bus = EventBus()
         self._ws: WsServer | None = None

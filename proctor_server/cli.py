@@ -18,6 +18,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "proctor_server.commands.programme",
     "proctor_server.commands.calendar",
     "proctor_server.commands.analyze",
+    "proctor_server.commands.evidence",
 )
 
 

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from proctor_server import admin
 from proctor_server.app import Server, ServerConfig
 from proctor_server.store import SqliteStore, Store
+from proctor_server.store.sealing import sealer_from
 from shared.errors import ConfigError
 from shared.questions import Question, parse_bank
 from shared.timeutil import parse_with_offset
@@ -38,6 +39,12 @@ def register(sub: Any) -> None:
         help="identity and snapshot analysis (default: faces)",
     )
     serve.add_argument("--nonce-rotation", type=float, default=60.0, metavar="SECONDS")
+    serve.add_argument(
+        "--data-key-file",
+        type=Path,
+        help="the key that encrypts photos and snapshots at rest "
+        "(default: $PROCTOR_DATA_KEY_FILE; `proctor-server key new` makes one)",
+    )
     serve.set_defaults(run=run_serve)
 
     exam = sub.add_parser("exam", help="create and inspect exams")
@@ -99,8 +106,10 @@ def with_store(
     if not db.parent.exists():
         raise ConfigError(f"{db.parent}: no such folder for the database")
 
+    sealer = sealer_from(None)  # the data key named by $PROCTOR_DATA_KEY_FILE, if any
+
     async def go() -> T:
-        store = SqliteStore(db, data_dir, components=components)
+        store = SqliteStore(db, data_dir, components=components, sealer=sealer)
         await store.open()
         try:
             return await work(store)
@@ -252,6 +261,7 @@ def run_serve(args: argparse.Namespace) -> int:
         port=args.port,
         analysis=args.analysis,
         nonce_rotation_s=args.nonce_rotation,
+        data_key_file=args.data_key_file,
     )
     asyncio.run(
         serve_until_stopped(Server(config), lambda s: print(f"listening on {s.url}", flush=True))

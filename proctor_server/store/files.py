@@ -1,27 +1,36 @@
 """Blobs on disk (identity photos, snapshots, reference photos), written so that a row in
 the store never points at a missing or half-written file: write to a temporary name, fsync,
-rename, fsync the folder; only then is the row committed."""
+rename, fsync the folder; only then is the row committed.
+
+Folders are created 0700 and files 0600: evidence is personal data. With a `Sealer` (a data
+key is configured: `sealing.py`) every file is encrypted at rest and opened on read."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
+from proctor_server.store.sealing import SealBroken, Sealer, is_sealed
+
 
 class BlobDir:
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, sealer: Sealer | None = None):
         self.root = root
+        self.sealer = sealer
 
     def prepare(self) -> None:
-        self.root.mkdir(parents=True, exist_ok=True)
+        self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
         for stale in self.root.rglob("*.tmp"):  # left by a crash between write and rename
             stale.unlink(missing_ok=True)
 
     def write(self, relative: str, data: bytes) -> Path:
         final = self.root / relative
-        final.parent.mkdir(parents=True, exist_ok=True)
+        final.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         tmp = final.with_name(final.name + ".tmp")
-        with open(tmp, "wb") as f:
+        if self.sealer is not None:
+            data = self.sealer.seal(data, relative)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
@@ -34,10 +43,36 @@ class BlobDir:
         return final
 
     def read(self, relative: str) -> bytes | None:
+        """The file's bytes as written (opened when sealed); None when it is missing."""
         try:
-            return (self.root / relative).read_bytes()
+            data = (self.root / relative).read_bytes()
         except FileNotFoundError:
             return None
+        if is_sealed(data):
+            if self.sealer is None:
+                raise SealBroken(f"{relative}: the file is sealed and no data key is configured")
+            return self.sealer.open(data, relative)
+        return data
+
+    def files(self) -> list[str]:
+        """Every file's relative path (for resealing and checks)."""
+        return sorted(
+            str(p.relative_to(self.root))
+            for p in self.root.rglob("*")
+            if p.is_file() and p.suffix != ".tmp"
+        )
+
+    def reseal(self, relative: str) -> bool:
+        """Seal this file again under the current key; False when it already is."""
+        assert self.sealer is not None
+        path = self.root / relative
+        raw = path.read_bytes()
+        if self.sealer.sealed_with_current(raw):
+            return False
+        plain = self.read(relative)
+        assert plain is not None
+        self.write(relative, plain)
+        return True
 
     def remove(self, relative: str) -> None:
         (self.root / relative).unlink(missing_ok=True)

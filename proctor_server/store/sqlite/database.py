@@ -15,6 +15,7 @@ every connection to the database file is opened here.
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -23,6 +24,7 @@ from typing import Any, TypeVar
 
 from proctor_server.store.files import BlobDir
 from proctor_server.store.migrations import STORE_COMPONENTS, migrate
+from proctor_server.store.sealing import Sealer
 
 T = TypeVar("T")
 Op = Callable[[sqlite3.Connection], Any]
@@ -41,6 +43,8 @@ def connect(
     the durability settings, and the store's own tables plus `components` migrated."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():  # personal data: the owner alone reads it (the WAL follows suit)
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     conn = sqlite3.connect(
         path,
         isolation_level=None,
@@ -69,6 +73,7 @@ class Database:
         data_dir: Path | str | None = None,
         *,
         components: Mapping[str, Sequence[str]] | None = None,
+        sealer: Sealer | None = None,
     ):
         self.path = Path(path)
         root = (
@@ -76,7 +81,7 @@ class Database:
             if data_dir is not None
             else self.path.with_name(self.path.stem + "-files")
         )
-        self.blobs = BlobDir(root)
+        self.blobs = BlobDir(root, sealer)
         self._components = dict(components or {})
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store")
         self._conn: sqlite3.Connection | None = None

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from proctor_server.store.sealing import Sealer
 from proctor_server.store.sqlite.attempts import AttemptTables
 from proctor_server.store.sqlite.calibrations import CalibrationTables
 from proctor_server.store.sqlite.exams import ExamTables
@@ -34,7 +35,8 @@ async def open_store(
     data_dir: Path | str | None = None,
     *,
     components: Mapping[str, Sequence[str]] | None = None,
+    sealer: Sealer | None = None,
 ) -> SqliteStore:
-    store = SqliteStore(path, data_dir, components=components)
+    store = SqliteStore(path, data_dir, components=components, sealer=sealer)
     await store.open()
     return store

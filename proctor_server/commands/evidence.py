@@ -1,0 +1,168 @@
+"""`key new`, `key rotate`, `reseal`, `export`: the data key that encrypts evidence at rest, and
+the evidence of an exam written out for an appeal or an offline review."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import json
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from proctor_server.commands.exam import with_store
+from proctor_server.store import Store
+from proctor_server.store.sealing import Key, read_key_file, sealer_from, write_key_file
+from shared.errors import ConfigError
+from shared.timeutil import to_wire
+
+
+def register(sub: Any) -> None:
+    key = sub.add_parser("key", help="the data key that encrypts photos and snapshots at rest")
+    key_sub = key.add_subparsers(dest="key_command", required=True, metavar="ACTION")
+    new = key_sub.add_parser("new", help="write a new key file (mode 0600)")
+    new.add_argument("--out", required=True, type=Path)
+    new.set_defaults(run=run_key_new)
+    rotate = key_sub.add_parser(
+        "rotate", help="put a new key first in a key file (then run `reseal`)"
+    )
+    rotate.add_argument("--file", required=True, type=Path)
+    rotate.set_defaults(run=run_key_rotate)
+
+    reseal = sub.add_parser(
+        "reseal", help="encrypt every evidence file again under the key file's first key"
+    )
+    reseal.add_argument("--db", required=True, type=Path)
+    reseal.add_argument("--data-dir", type=Path)
+    reseal.set_defaults(run=run_reseal)
+
+    export = sub.add_parser(
+        "export", help="write an exam's evidence, decrypted, with a manifest of SHA-256 hashes"
+    )
+    export.add_argument("--db", required=True, type=Path)
+    export.add_argument("--exam", required=True)
+    export.add_argument("--out", required=True, type=Path, help="a new or empty folder")
+    export.add_argument("--attempt", help="only this attempt")
+    export.add_argument("--data-dir", type=Path)
+    export.set_defaults(run=run_export)
+
+
+def run_key_new(args: argparse.Namespace) -> int:
+    if args.out.exists():
+        raise ConfigError(f"{args.out}: already exists; a key file is never overwritten")
+    write_key_file(args.out, [Key.new()])
+    print(f"wrote {args.out}: keep it apart from the database and its backups")
+    return 0
+
+
+def run_key_rotate(args: argparse.Namespace) -> int:
+    ring = read_key_file(args.file)
+    keys = [Key.new(), *ring.keys]
+    write_key_file(args.file, keys)
+    print(f"{args.file}: new key {keys[0].id.hex()} first; run `proctor-server reseal` next")
+    return 0
+
+
+def run_reseal(args: argparse.Namespace) -> int:
+    if sealer_from(None) is None:
+        raise ConfigError("no data key: set PROCTOR_DATA_KEY_FILE to the key file")
+
+    async def reseal(store: Store) -> tuple[int, int]:
+        paths = await asyncio.to_thread(store.blobs.files)
+        done = 0
+        for path in paths:
+            if await asyncio.to_thread(store.blobs.reseal, path):
+                done += 1
+        return done, len(paths)
+
+    done, total = with_store(args.db, reseal, args.data_dir)
+    print(f"resealed {done} of {total} files under the current key")
+    return 0
+
+
+def run_export(args: argparse.Namespace) -> int:
+    out: Path = args.out
+    if out.exists() and any(out.iterdir()):
+        raise ConfigError(f"{out}: not empty; export into a new folder")
+    manifest = with_store(
+        args.db, lambda store: export_evidence(store, args.exam, out, args.attempt), args.data_dir
+    )
+    altered = [f for f in manifest["files"] if not f["verified"]]
+    print(f"exported {len(manifest['files'])} files to {out} (manifest.json)")
+    if altered:
+        print(f"{len(altered)} files do not match the hash stored with them: see manifest.json")
+        return 1
+    return 0
+
+
+async def export_evidence(
+    store: Store, exam_id: str, out: Path, attempt_id: str | None = None
+) -> dict[str, Any]:
+    """Every photo and snapshot of the exam's attempts (or of one), as stored, each checked
+    against the SHA-256 kept with its row; the reference photos of their tickets too."""
+    exam = await store.get_exam(exam_id)
+    if exam is None:
+        raise ConfigError(f"no exam with id {exam_id!r}")
+    attempts = await store.attempts_of_exam(exam_id)
+    if attempt_id is not None:
+        attempts = [a for a in attempts if a.id == attempt_id]
+        if not attempts:
+            raise ConfigError(f"no attempt {attempt_id!r} in exam {exam_id}")
+    await asyncio.to_thread(out.mkdir, mode=0o700, parents=True, exist_ok=True)
+    files: list[dict[str, Any]] = []
+    for attempt in attempts:
+        ticket = await store.get_ticket(attempt.ticket)
+        code = ticket.candidate_code if ticket is not None else ""
+        folder = out / f"{code or 'unknown'}-{attempt.id}"
+        for photo in await store.photos(attempt.id):
+            data = await asyncio.to_thread(store.blobs.read, photo.path)
+            name = f"{photo.kind}/{to_wire(photo.received_at).replace(':', '')}-{photo.id}.jpg"
+            entry = await asyncio.to_thread(_write, folder, name, data, photo.sha256)
+            entry.update(
+                attempt=attempt.id,
+                candidate=code,
+                kind=photo.kind,
+                client_id=photo.client_id,
+                time=to_wire(photo.received_at),
+                accepted=photo.accepted,
+            )
+            files.append(entry)
+        if ticket is not None and ticket.reference_photo:
+            data = await asyncio.to_thread(store.blobs.read, ticket.reference_photo)
+            entry = await asyncio.to_thread(_write, folder, "reference.jpg", data, None)
+            entry.update(attempt=attempt.id, candidate=code, kind="reference", time=None)
+            files.append(entry)
+    manifest = {
+        "exam": exam.id,
+        "title": exam.title,
+        "exported_at": to_wire(datetime.now(UTC)),
+        "files": files,
+    }
+    text = json.dumps(manifest, ensure_ascii=False, indent=2)
+    await asyncio.to_thread(_write_text, out / "manifest.json", text)
+    return manifest
+
+
+def _write(folder: Path, name: str, data: bytes | None, stored_sha: str | None) -> dict[str, Any]:
+    path = folder / name
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if data is None:
+        return {"path": str(path.relative_to(folder.parent)), "missing": True, "verified": False}
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+    digest = hashlib.sha256(data).hexdigest()
+    return {
+        "path": str(path.relative_to(folder.parent)),
+        "size": len(data),
+        "sha256": digest,
+        "verified": stored_sha is None or digest == stored_sha,
+    }
+
+
+def _write_text(path: Path, text: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text + "\n")

@@ -1,0 +1,133 @@
+"""Evidence encrypted at rest: photos, snapshots and reference photos are sealed with AES-256-GCM
+under a key kept outside the database (a key file), so a copied data folder or backup shows
+nothing without it.
+
+A sealed file is `PSE1` + the key's id (8 bytes) + a 12-byte nonce + the ciphertext and tag.
+The file's path inside the data folder is bound in as associated data: a sealed file moved to
+another attempt's place does not open. Files written before a key was configured stay readable
+as they are.
+
+The key file holds one key a line, `ID:BASE64` (32 random bytes), the current key first; older
+keys below it still open what they sealed. Rotation: put a new key on top, run
+`proctor-server reseal` (every file is opened and sealed again under the new key), then remove
+the old lines. `proctor-server key new` writes a fresh key file with mode 0600.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from shared.errors import ConfigError
+
+MAGIC = b"PSE1"
+KEY_ID_BYTES = 8
+NONCE_BYTES = 12
+KEY_ENV = "PROCTOR_DATA_KEY_FILE"
+
+
+class SealBroken(ConfigError):
+    """A sealed file that no configured key opens (a wrong or missing key, or tampering)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Key:
+    id: bytes
+    secret: bytes
+
+    @classmethod
+    def new(cls) -> Key:
+        return cls(secrets.token_bytes(KEY_ID_BYTES), AESGCM.generate_key(bit_length=256))
+
+    def line(self) -> str:
+        return f"{self.id.hex()}:{base64.b64encode(self.secret).decode()}"
+
+
+class Sealer:
+    """Seals with the current key, opens with any key of the ring."""
+
+    def __init__(self, keys: list[Key]):
+        if not keys:
+            raise ConfigError("the key file holds no key")
+        self.current = keys[0]
+        self.keys = list(keys)
+        self._ring = {k.id: AESGCM(k.secret) for k in keys}
+
+    def seal(self, data: bytes, place: str) -> bytes:
+        nonce = os.urandom(NONCE_BYTES)
+        sealed = self._ring[self.current.id].encrypt(nonce, data, place.encode())
+        return MAGIC + self.current.id + nonce + sealed
+
+    def open(self, data: bytes, place: str) -> bytes:
+        if not is_sealed(data):
+            return data  # written before a key was configured
+        head = len(MAGIC)
+        key_id = data[head : head + KEY_ID_BYTES]
+        nonce = data[head + KEY_ID_BYTES : head + KEY_ID_BYTES + NONCE_BYTES]
+        aead = self._ring.get(key_id)
+        if aead is None:
+            raise SealBroken(
+                f"{place}: sealed with key {key_id.hex()}, which is not in the key file"
+            )
+        try:
+            return aead.decrypt(nonce, data[head + KEY_ID_BYTES + NONCE_BYTES :], place.encode())
+        except InvalidTag:
+            raise SealBroken(f"{place}: the sealed file does not open (altered or moved)") from None
+
+    def sealed_with_current(self, data: bytes) -> bool:
+        return is_sealed(data) and data[len(MAGIC) : len(MAGIC) + KEY_ID_BYTES] == self.current.id
+
+
+def is_sealed(data: bytes) -> bool:
+    return data.startswith(MAGIC)
+
+
+def read_key_file(path: Path) -> Sealer:
+    try:
+        text = path.read_text(encoding="ascii")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such key file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read the key file ({exc})") from None
+    if path.stat().st_mode & 0o077:
+        raise ConfigError(f"{path}: the key file must be readable by its owner only (chmod 600)")
+    keys: list[Key] = []
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        try:
+            ident, secret = line.split(":", 1)
+            key = Key(bytes.fromhex(ident), base64.b64decode(secret, validate=True))
+        except (ValueError, binascii.Error):
+            raise ConfigError(f"{path}:{number}: expected ID:BASE64") from None
+        if len(key.id) != KEY_ID_BYTES or len(key.secret) != 32:
+            raise ConfigError(f"{path}:{number}: a key is an 8-byte id and 32 bytes")
+        keys.append(key)
+    return Sealer(keys)
+
+
+def sealer_from(path: Path | None) -> Sealer | None:
+    """The configured key: `path`, else the file named by $PROCTOR_DATA_KEY_FILE, else none."""
+    if path is None and os.environ.get(KEY_ENV):
+        path = Path(os.environ[KEY_ENV])
+    return None if path is None else read_key_file(path)
+
+
+def write_key_file(path: Path, keys: list[Key]) -> None:
+    """A key file with mode 0600, written whole (a new file, or the old one replaced)."""
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as f:
+        f.write("# proctor data key: the first line seals, every line opens. Keep a copy apart.\n")
+        f.writelines(k.line() + "\n" for k in keys)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)

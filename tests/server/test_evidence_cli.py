@@ -1,0 +1,121 @@
+"""Evidence at rest and out: a server with a data key seals what candidates send; `export` writes
+it back decrypted with a manifest that checks every file; `key rotate` + `reseal` move it to a new
+key; without the key nothing opens."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import stat
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from proctor_server import admin
+from proctor_server.app import ServerConfig, run_server
+from proctor_server.cli import main
+from proctor_server.store.sealing import read_key_file
+from shared import protocol as p
+from tests.server.conftest import QUESTIONS
+from tests.server.scripted import Candidate, jpeg
+from tests.support.clock import FakeClock
+
+
+async def cli(*args: str) -> int:
+    """The command line, on a thread of its own (it runs its own event loop)."""
+    return await asyncio.to_thread(main, list(args))
+
+
+@pytest.fixture
+def key_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
+    path = tmp_path / "keys" / "data.key"
+    path.parent.mkdir()
+    assert main(["key", "new", "--out", str(path)]) == 0
+    capsys.readouterr()
+    return path
+
+
+async def sitting(tmp_path: Path, key_file: Path, clock: FakeClock) -> tuple[str, bytes, bytes]:
+    """One candidate's identity photo and snapshot, sent to a server with a data key."""
+    config = ServerConfig(db=tmp_path / "exam.db", port=0, data_key_file=key_file)
+    async with run_server(config, clock) as server:
+        exam = await admin.create_exam(
+            server.store,
+            title="Sealed",
+            starts_at=clock.now() - timedelta(minutes=1),
+            duration=timedelta(hours=1),
+            questions=QUESTIONS,
+        )
+        token = (await admin.issue_ticket(server.store, exam.id, name="Ada")).token
+        c = await Candidate.connect(server.ws_url)
+        face, scene = jpeg(320, 240, seed=3), jpeg(320, 240, seed=4)
+        welcome = await c.hello(token)
+        assert isinstance(welcome, p.Welcome)
+        assert (await c.identity(photo=face)).accepted
+        await c.expect(p.Paper)
+        await c.expect_ack(await c.snapshot(photo=scene))
+        await c.close()
+    return exam.id, face, scene
+
+
+async def test_evidence_is_sealed_on_disk_and_exported_whole(
+    tmp_path: Path,
+    key_file: Path,
+    clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    exam_id, face, scene = await sitting(tmp_path, key_file, clock)
+    db = tmp_path / "exam.db"
+    assert stat.S_IMODE(db.stat().st_mode) == 0o600
+    on_disk = [f for f in (tmp_path / "exam-files").rglob("*.jpg")]
+    assert len(on_disk) == 2
+    for f in on_disk:
+        raw = f.read_bytes()
+        assert raw.startswith(b"PSE1") and face not in raw and scene not in raw
+        assert stat.S_IMODE(f.stat().st_mode) == 0o600
+
+    monkeypatch.delenv("PROCTOR_DATA_KEY_FILE", raising=False)
+    out = tmp_path / "appeal"
+    assert await cli("export", "--db", str(db), "--exam", exam_id, "--out", str(out)) == 2
+    assert "no data key is configured" in capsys.readouterr().err
+
+    monkeypatch.setenv("PROCTOR_DATA_KEY_FILE", str(key_file))
+    assert await cli("export", "--db", str(db), "--exam", exam_id, "--out", str(out)) == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    by_kind = {f["kind"]: f for f in manifest["files"]}
+    assert set(by_kind) == {"identity_photo", "snapshot"}
+    assert all(f["verified"] for f in manifest["files"])
+    assert (out / by_kind["identity_photo"]["path"]).read_bytes() == face
+    assert (out / by_kind["snapshot"]["path"]).read_bytes() == scene
+    assert by_kind["snapshot"]["sha256"] == hashlib.sha256(scene).hexdigest()
+
+
+async def test_a_rotated_key_reseals_every_file(
+    tmp_path: Path,
+    key_file: Path,
+    clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    exam_id, face, _ = await sitting(tmp_path, key_file, clock)
+    db = str(tmp_path / "exam.db")
+    old = read_key_file(key_file).current
+    assert await cli("key", "rotate", "--file", str(key_file)) == 0
+    monkeypatch.setenv("PROCTOR_DATA_KEY_FILE", str(key_file))
+    assert await cli("reseal", "--db", db) == 0
+    assert "resealed 2 of 2 files" in capsys.readouterr().out
+    new = read_key_file(key_file).current
+    assert new.id != old.id
+    for f in (tmp_path / "exam-files").rglob("*.jpg"):
+        assert f.read_bytes()[4:12] == new.id
+    # the old key can go: everything opens with the new one alone
+    lines = key_file.read_text().splitlines()
+    key_file.write_text("\n".join(line for line in lines if not line.startswith(old.id.hex())))
+    out = tmp_path / "after"
+    assert await cli("export", "--db", db, "--exam", exam_id, "--out", str(out)) == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    identity = next(f for f in manifest["files"] if f["kind"] == "identity_photo")
+    assert (out / identity["path"]).read_bytes() == face
