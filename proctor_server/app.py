@@ -63,10 +63,8 @@ class Server:
     def __init__(self, config: ServerConfig, clock: Clock = SYSTEM_CLOCK):
         self.config = config
         self.clock = clock
-        sealer = sealer_from(config.data_key_file)
-        if sealer is None:
-            log.warning("no data key: photos and snapshots are stored unencrypted")
-        self.store: Store = SqliteStore(config.db, config.data_dir, sealer=sealer)
+        self._sealer = sealer_from(config.data_key_file)
+        self.store: Store = SqliteStore(config.db, config.data_dir, sealer=self._sealer)
         self._tasks = TaskSet("server")
         self.bus = EventBus()
         self._ws: WsServer | None = None
@@ -131,6 +129,8 @@ class Server:
 
     async def start(self) -> None:
         await self.store.open()
+        if self._sealer is None:
+            log.warning("no data key: photos and snapshots are stored unencrypted")
         if self.config.analysis == "faces":
             self._load_face_analysis()
             self._assemble()

@@ -100,9 +100,11 @@ class CandidateSession:
     async def _serve(self, live: LiveAttempt) -> None:
         quota = await live.runtime.quota(live.attempt_id)
         async for raw in self.ws:
+            ref: str | None = None  # the message's id, once known, for an error's `ref`
             try:
                 if isinstance(raw, bytes):
                     header, image = p.decode_image(raw)
+                    ref = header.id
                     quota.admit(
                         WriteKind.IMAGE, self.deps.clock.now(), size=len(image), ref=header.id
                     )
@@ -110,10 +112,9 @@ class CandidateSession:
                         quota.stored_image(len(image))
                 else:
                     message = p.decode_client(raw)
+                    ref = getattr(message, "id", None)
                     quota.admit(
-                        _KINDS.get(type(message), WriteKind.OTHER),
-                        self.deps.clock.now(),
-                        ref=getattr(message, "id", None),
+                        _KINDS.get(type(message), WriteKind.OTHER), self.deps.clock.now(), ref=ref
                     )
                     await self._dispatch(live, message)
             except ProctorError as exc:
@@ -127,7 +128,9 @@ class CandidateSession:
                 raise
             except Exception:
                 log.exception("%s: internal error", self.peer)
-                await self.send(p.error(ErrorCode.INTERNAL_ERROR, "the server failed; try again"))
+                await self.send(
+                    p.error(ErrorCode.INTERNAL_ERROR, "the server failed; try again", ref)
+                )
 
     async def _dispatch(self, live: LiveAttempt, m: p.ClientMessage) -> None:
         match m:

@@ -25,6 +25,7 @@ class ErrorCode(StrEnum):
     DUPLICATE_ID = "duplicate_id"
     RATE_LIMITED = "rate_limited"
     QUOTA_EXCEEDED = "quota_exceeded"
+    STORAGE_UNAVAILABLE = "storage_unavailable"
     INTERNAL_ERROR = "internal_error"
 
 

@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 from proctor_server.store.files import BlobDir
 from proctor_server.store.migrations import STORE_COMPONENTS, migrate
 from proctor_server.store.sealing import Sealer
+from shared.errors import ConfigError
 
 T = TypeVar("T")
 Op = Callable[[sqlite3.Connection], Any]
@@ -41,6 +42,18 @@ def connect(
 ) -> sqlite3.Connection:
     """A connection to the database file in autocommit mode (transactions are explicit), with
     the durability settings, and the store's own tables plus `components` migrated."""
+    try:
+        return _connect(path, components, busy_timeout_ms, check_same_thread)
+    except sqlite3.Error as exc:  # a read-only or full disk, a file that is not a database...
+        raise ConfigError(f"{path}: cannot open the database: {exc}") from None
+
+
+def _connect(
+    path: Path | str,
+    components: Mapping[str, Sequence[str]] | None,
+    busy_timeout_ms: int,
+    check_same_thread: bool,
+) -> sqlite3.Connection:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if not path.exists():  # personal data: the owner alone reads it (the WAL follows suit)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import logging
 import sqlite3
 from datetime import datetime
 from typing import Any
@@ -27,6 +28,9 @@ VIOLATION_INSERT = (
     "INSERT INTO violations (attempt_id, kind, source, server_at, client_at, ended_at, "
     "confidence, evidence) VALUES (?,?,?,?,?,?,?,?)"
 )
+
+
+log = logging.getLogger(__name__)
 
 
 class ClientWrites(Database):
@@ -188,7 +192,14 @@ class ClientWrites(Database):
         stored = await self._stored_photo(photo.attempt_id, photo.client_id)
         if stored is not None:
             return self._same_photo(stored, photo)
-        await loop.run_in_executor(None, self.blobs.write, photo.path, data)
+        try:
+            await loop.run_in_executor(None, self.blobs.write, photo.path, data)
+        except OSError as exc:
+            log.error("cannot store evidence under %s: %s", self.blobs.root, exc.strerror or exc)
+            raise RuleError(
+                "the server cannot store images right now; answers are still saved",
+                code=ErrorCode.STORAGE_UNAVAILABLE,
+            ) from None
         when = to_wire(photo.received_at)
         sql = f"INSERT INTO photos ({rows.columns(rows.PHOTO)}) VALUES ({rows.marks(rows.PHOTO)})"
 
