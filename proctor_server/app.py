@@ -30,6 +30,7 @@ from proctor_server.bus import EventBus
 from proctor_server.candidate import CandidateSession
 from proctor_server.clock import SYSTEM_CLOCK, Clock
 from proctor_server.exams import ExamRegistry, ExamRuntime, RuntimeDeps
+from proctor_server.origin import origin_allowed
 from proctor_server.proctor_feed import FeedDeps, serve_proctor
 from proctor_server.session.deps import SessionDeps
 from proctor_server.store import SqliteStore, Store
@@ -54,6 +55,7 @@ class ServerConfig:
     ping_interval_s: float | None = 20.0
     analysis: str = "basic"  # basic: decodable-JPEG checks only; faces: the face stack
     data_key_file: Path | None = None  # encrypts evidence at rest (else $PROCTOR_DATA_KEY_FILE)
+    allowed_origins: tuple[str, ...] = ()  # browser pages of other sites that may connect
 
 
 class Server:
@@ -188,6 +190,12 @@ class Server:
     # ------------------------------------------------------------ connections
 
     def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
+        path = request.path.split("?", 1)[0]
+        if path.startswith("/ws/") or path == "/bandwidth":
+            origin = request.headers.get("Origin")
+            if not origin_allowed(origin, request.headers.get("Host"), self.config.allowed_origins):
+                log.info("refused %s from a page of another site: %s", path, origin)
+                return http.json_response(403, {"error": "this page may not open that socket"})
         return http.route(request, self._ready, self.clock.now())
 
     async def _handle(self, ws: ServerConnection) -> None:

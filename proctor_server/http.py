@@ -37,7 +37,13 @@ def response(status: int, body: bytes, content_type: str, reason: str = "") -> R
     return Response(status, reason or _REASONS.get(status, ""), headers, body)
 
 
-_REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 503: "Service Unavailable"}
+_REASONS = {
+    200: "OK",
+    400: "Bad Request",
+    403: "Forbidden",
+    404: "Not Found",
+    503: "Service Unavailable",
+}
 
 
 def json_response(status: int, payload: object) -> Response:

@@ -40,6 +40,13 @@ def register(sub: Any) -> None:
     )
     serve.add_argument("--nonce-rotation", type=float, default=60.0, metavar="SECONDS")
     serve.add_argument(
+        "--allowed-origin",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="a web page of another site that may open the proctor feed (repeatable)",
+    )
+    serve.add_argument(
         "--data-key-file",
         type=Path,
         help="the key that encrypts photos and snapshots at rest "
@@ -262,6 +269,7 @@ def run_serve(args: argparse.Namespace) -> int:
         analysis=args.analysis,
         nonce_rotation_s=args.nonce_rotation,
         data_key_file=args.data_key_file,
+        allowed_origins=tuple(args.allowed_origin),
     )
     asyncio.run(
         serve_until_stopped(Server(config), lambda s: print(f"listening on {s.url}", flush=True))
