@@ -29,6 +29,8 @@ from proctor_server.analysis import (
 from proctor_server.bus import EventBus
 from proctor_server.candidate import CandidateSession
 from proctor_server.clock import SYSTEM_CLOCK, Clock
+from proctor_server.console.commands import Console
+from proctor_server.console.web import ConsoleWeb
 from proctor_server.exams import ExamRegistry, ExamRuntime, RuntimeDeps
 from proctor_server.proctor_feed import FeedDeps, serve_proctor
 from proctor_server.session.deps import SessionDeps
@@ -95,6 +97,7 @@ class Server:
             clock=self.clock,
             exams=self.exams,
             hello_timeout_s=self.config.hello_timeout_s,
+            console=Console(self.store, self.clock, self.exams),
         )
 
     def _build_session_deps(self) -> SessionDeps:
@@ -182,8 +185,11 @@ class Server:
 
     # ------------------------------------------------------------ connections
 
-    def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
-        return http.route(request, self._ready, self.clock.now())
+    async def _process_request(
+        self, connection: ServerConnection, request: Request
+    ) -> Response | None:
+        console = await ConsoleWeb(self.store, self.clock).route(request)
+        return console or http.route(request, self._ready, self.clock.now())
 
     async def _handle(self, ws: ServerConnection) -> None:
         assert ws.request is not None

@@ -21,6 +21,7 @@ class ErrorCode(StrEnum):
     BAD_CHOICE = "bad_choice"
     TRIAL_UNAVAILABLE = "trial_unavailable"
     UNSUPPORTED_PROTOCOL = "unsupported_protocol"
+    BAD_TOKEN = "bad_token"  # a proctor's sign-in token is unknown or revoked
     INTERNAL_ERROR = "internal_error"
 
 

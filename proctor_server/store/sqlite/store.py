@@ -7,13 +7,23 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from proctor_server.store.sqlite.attempts import AttemptTables
+from proctor_server.store.sqlite.audit import AuditTables
 from proctor_server.store.sqlite.calibrations import CalibrationTables
 from proctor_server.store.sqlite.exams import ExamTables
+from proctor_server.store.sqlite.proctors import ProctorTables
 from proctor_server.store.sqlite.records import RecordTables
 from proctor_server.store.sqlite.writes import ClientWrites
 
 
-class SqliteStore(ExamTables, AttemptTables, ClientWrites, RecordTables, CalibrationTables):
+class SqliteStore(
+    ExamTables,
+    AttemptTables,
+    ClientWrites,
+    RecordTables,
+    AuditTables,
+    ProctorTables,
+    CalibrationTables,
+):
     """The default `Store` (and `CalibrationStore`). Open with `await store.open()`; `close()`
     is idempotent. `components`: features' migration steps to run besides the store's own."""
 
