@@ -27,7 +27,7 @@ from proctor_server.core.console import (
 from proctor_server.core.records import AttemptRecord, ProctorRecord
 from proctor_server.core.session import warning_limit_for
 from proctor_server.exams import ExamRuntime
-from proctor_server.store import Store
+from proctor_server.store import DuplicateCommand, Store
 from shared import proctor_protocol as pp
 from shared import protocol as p
 from shared.errors import ErrorCode, RuleError
@@ -101,6 +101,8 @@ class Console:
             return p.Ack(id=ref)
         try:
             await HANDLERS[type(acting.command)](self, acting)
+        except DuplicateCommand:  # stored meanwhile (by another server process): acted once
+            return p.Ack(id=ref)
         except RuleError as exc:
             return p.error(exc.code, exc.message, ref)
         except Exception:

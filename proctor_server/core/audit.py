@@ -87,7 +87,8 @@ def verify_chain(entries: list[AuditEntry], head: tuple[int, str] | None) -> Cha
         return None
     seq, hash_ = head
     if seq > last:
-        return ChainBreak(last + 1, f"entries {last + 1}-{seq} deleted at the end of the chain")
+        gone = f"entry {seq}" if seq == last + 1 else f"entries {last + 1}-{seq}"
+        return ChainBreak(last + 1, f"{gone} deleted at the end of the chain")
     if seq < last or hash_ != prev:
         return ChainBreak(seq, f"the chain's head does not match entry {last}")
     return None

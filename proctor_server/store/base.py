@@ -26,6 +26,7 @@ from shared.states import Effect, Trigger
 __all__ = [
     "AttemptRecord",
     "Blobs",
+    "DuplicateCommand",
     "ExamRecord",
     "PhotoRecord",
     "ProctorRecord",
@@ -33,6 +34,10 @@ __all__ = [
     "TicketRecord",
     "ViolationRecord",
 ]
+
+
+class DuplicateCommand(Exception):
+    """A proctor's command id stored before: the write that carried it is undone."""
 
 
 class Blobs(Protocol):
@@ -166,7 +171,7 @@ class Store(Protocol):
     ) -> AuditEntry:
         """Append an entry to its exam's chain (`exam`, or the detail's "exam", else the chain
         ""). `command`: a proctor's (proctor id, client id, kind), recorded with the entry: the
-        same id twice is refused (IntegrityError) and so is its entry."""
+        same id twice raises DuplicateCommand, and the entry is not written."""
         ...
 
     async def audit_chain(self, chain: str) -> list[AuditEntry]: ...

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from proctor_server.core.audit import GENESIS, AuditEntry, entry_hash
+from proctor_server.store.base import DuplicateCommand
 from proctor_server.store.sqlite import rows
 from proctor_server.store.sqlite.database import Database
 from shared.timeutil import to_wire
@@ -77,10 +78,13 @@ def record_command(
 ) -> None:
     """A proctor's command, by its client id: a second insert of the same id fails, and with
     it the transaction's audit entry."""
-    c.execute(
-        "INSERT INTO proctor_commands (proctor_id, client_id, kind, at) VALUES (?,?,?,?)",
-        (proctor_id, client_id, kind, to_wire(at)),
-    )
+    try:
+        c.execute(
+            "INSERT INTO proctor_commands (proctor_id, client_id, kind, at) VALUES (?,?,?,?)",
+            (proctor_id, client_id, kind, to_wire(at)),
+        )
+    except sqlite3.IntegrityError:
+        raise DuplicateCommand(f"command {client_id} of {proctor_id} was stored before") from None
 
 
 class AuditTables(Database):
