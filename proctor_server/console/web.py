@@ -82,7 +82,8 @@ class ConsoleWeb:
         if not self.handles(path):
             return None
         now = self.clock.now()
-        if path == "/login":
+        if path == "/login" or (path == "/" and auth.query_value(request.path, "token")):
+            # `/?token=` (older links, the demo) signs in the same way
             return await self._login(request, now)
         if path == "/logout":
             await auth.close_session(self.store, auth.session_cookie(request.headers))

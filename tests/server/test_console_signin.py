@@ -49,8 +49,8 @@ async def closed_with(proctor: Proctor) -> tuple[str, int]:
     return error.code, closed.value.rcvd.code
 
 
-async def sign_in_cookie(server: Server, token: str) -> str:
-    response, _ = await fetch(server, f"/login?token={token}")
+async def sign_in_cookie(server: Server, token: str, path: str = "/login") -> str:
+    response, _ = await fetch(server, f"{path}?token={token}")
     assert response.status == 303 and response.getheader("Location") == "/"
     cookie = response.getheader("Set-Cookie") or ""
     assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Path=/" in cookie
@@ -99,6 +99,8 @@ async def test_cookie_sign_in_over_http_and_sign_out(server: Server, make_exam: 
     proctor, snapshot = await Proctor.sign_in(server, cookie=cookie)
     assert snapshot.exam.id == exam.id
     await proctor.close()
+    older = await sign_in_cookie(server, token, "/")  # `/?token=` links sign in the same way
+    assert older != cookie
     out, _ = await fetch(server, "/logout", cookie)
     assert out.status == 303 and "Max-Age=0" in (out.getheader("Set-Cookie") or "")
     after = await Proctor.open(server, cookie=cookie)
