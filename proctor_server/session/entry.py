@@ -84,6 +84,10 @@ async def enter(
         # The candidate missed the result (offline at the deadline, or the link dropped
         # after submitting): show it again before refusing entry (R17).
         await send(result_message(finished.attempt, finish_reason(finished.attempt.state)))
+        await _audit_refusal(deps, hello, finished, now)
+        raise
+    except RuleError as refused:
+        await _audit_refusal(deps, hello, refused, now)
         raise
     runtime = deps.exams.loaded(ticket.exam_id)
     assert runtime is not None
@@ -109,6 +113,28 @@ async def enter(
     )
     await live.release_paper()
     return live
+
+
+async def _audit_refusal(
+    deps: SessionDeps, hello: p.Hello, refused: RuleError, at: datetime
+) -> None:
+    """A refused entry is a decision too: audited in its exam's chain when the ticket is
+    known (an unknown ticket names no exam, and is not worth a line per guess)."""
+    ticket = await deps.store.get_ticket(hello.ticket)
+    if ticket is None:
+        return
+    await deps.store.audit(
+        "system",
+        "entry_refused",
+        {
+            "candidate": ticket.candidate_code,
+            "mode": hello.mode.value,
+            "code": refused.code.value,
+            "why": refused.message,
+        },
+        at,
+        exam=ticket.exam_id,
+    )
 
 
 def _welcome(live: LiveAttempt, resumed: bool, now: datetime) -> p.Welcome:

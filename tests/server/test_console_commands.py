@@ -10,6 +10,7 @@ from datetime import timedelta
 from proctor_server import admin
 from proctor_server.app import Server
 from proctor_server.console import staff
+from proctor_server.core.audit import verify_chain
 from proctor_server.store import ExamRecord
 from shared import proctor_protocol as pp
 from shared import protocol as p
@@ -155,6 +156,11 @@ async def test_admit_lets_a_late_candidate_in(server: Server, make_exam: MakeExa
     welcome, paper = await late.enter(ticket.token)
     assert paper.questions and welcome.session.startswith("a-")
     chain = await server.store.audit_chain(exam.id)
+    (refusal,) = [e for e in chain if e.action == "entry_refused"]
+    assert (refusal.detail["candidate"], refusal.detail["code"]) == (
+        ticket.candidate_code,
+        "entry_closed",
+    )
     (entry,) = [e for e in chain if e.action == "entry"]
     assert entry.detail["late_admission"] is True
 
@@ -251,3 +257,31 @@ async def test_a_proctor_of_one_exam_cannot_act_on_another(
     refused = await elsewhere.recv()
     assert isinstance(refused, p.Error) and refused.code == "not_allowed"
     await candidate.close()
+
+
+async def test_an_attempt_s_decisions_are_an_audit_chain_that_verifies(
+    server: Server, make_exam: MakeExam
+) -> None:
+    exam = await make_exam(starts_in=timedelta(minutes=-1))
+    proctor = await signed_in(server, exam)
+    candidate, welcome = await seated(server, exam, "Ada")
+    left = new_id()
+    await candidate.send(p.Event(id=left, kind=EventKind.FOCUS_LOST))
+    await candidate.expect_ack(left)
+    await proctor.ok("terminate", attempt=welcome.session, reason="phone on the desk")
+    await candidate.expect(p.Result)
+    chain = await server.store.audit_chain(exam.id)
+    assert verify_chain(chain, await server.store.audit_head(exam.id)) is None
+    about = [(e.actor, e.action) for e in chain if e.detail.get("attempt") == welcome.session]
+    assert about == [
+        ("system", "entry"),
+        ("system", "identity_verdict"),
+        ("system", "state"),  # verified
+        ("system", "state"),  # the paper released
+        ("system", "violation"),
+        ("system", "warning"),
+        ("system", "state"),  # terminated, with its score
+        ("proctor:Wang Li", "terminate"),
+    ]
+    finished = [e for e in chain if e.detail.get("to") == "terminated"]
+    assert finished[0].detail["reason"] == "phone on the desk" and "score" in finished[0].detail
