@@ -67,13 +67,21 @@ def query_value(path: str, name: str) -> str:
     return parse_qs(urlsplit(path).query).get(name, [""])[0]
 
 
-def set_cookie(session: str) -> str:
+def behind_tls(headers: Headers) -> bool:
+    """Whether the request reached the TLS-terminating proxy over HTTPS (then the cookie is
+    marked Secure)."""
+    return headers.get("X-Forwarded-Proto", "").lower() == "https"
+
+
+def set_cookie(session: str, secure: bool = False) -> str:
     seconds = int(SESSION_TTL.total_seconds())
-    return f"{COOKIE}={session}; Path=/; HttpOnly; SameSite=Strict; Max-Age={seconds}"
+    flags = "; Secure" if secure else ""
+    return f"{COOKIE}={session}; Path=/; HttpOnly; SameSite=Strict; Max-Age={seconds}{flags}"
 
 
-def clear_cookie() -> str:
-    return f"{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"
+def clear_cookie(secure: bool = False) -> str:
+    flags = "; Secure" if secure else ""
+    return f"{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{flags}"
 
 
 async def request_proctor(

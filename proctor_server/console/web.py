@@ -87,7 +87,7 @@ class ConsoleWeb:
             return await self._login(request, now)
         if path == "/logout":
             await auth.close_session(self.store, auth.session_cookie(request.headers))
-            return _redirect("/", auth.clear_cookie())
+            return _redirect("/", auth.clear_cookie(auth.behind_tls(request.headers)))
         proctor = await auth.proctor_by_session(
             self.store, auth.session_cookie(request.headers), now
         )
@@ -100,10 +100,11 @@ class ConsoleWeb:
 
     async def _login(self, request: Request, now: datetime) -> Response:
         proctor = await auth.proctor_by_token(self.store, auth.query_value(request.path, "token"))
+        secure = auth.behind_tls(request.headers)
         if proctor is None:
-            return _redirect("/?signin=failed", auth.clear_cookie())
+            return _redirect("/?signin=failed", auth.clear_cookie(secure))
         session = await auth.open_session(self.store, proctor, now)
-        return _redirect("/", auth.set_cookie(session))
+        return _redirect("/", auth.set_cookie(session, secure))
 
     async def _evidence(self, proctor: ProctorRecord, path: str) -> Response:
         """/evidence/ATTEMPT/identity | reference | snapshot/latest | snapshot/PHOTO_ID"""

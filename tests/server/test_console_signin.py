@@ -27,12 +27,13 @@ from tests.support.clock import FakeClock
 
 
 async def fetch(
-    server: Server, path: str, cookie: str | None = None
+    server: Server, path: str, cookie: str | None = None, **headers: str
 ) -> tuple[http.client.HTTPResponse, bytes]:
     def go() -> tuple[http.client.HTTPResponse, bytes]:
         where = urlsplit(server.url)
         conn = http.client.HTTPConnection(where.hostname or "", where.port, timeout=WAIT)
-        conn.request("GET", path, headers={"Cookie": cookie} if cookie else {})
+        sent = {k.replace("_", "-"): v for k, v in headers.items()}
+        conn.request("GET", path, headers=sent | ({"Cookie": cookie} if cookie else {}))
         response = conn.getresponse()
         return response, response.read()
 
@@ -101,6 +102,8 @@ async def test_cookie_sign_in_over_http_and_sign_out(server: Server, make_exam: 
     await proctor.close()
     older = await sign_in_cookie(server, token, "/")  # `/?token=` links sign in the same way
     assert older != cookie
+    proxied, _ = await fetch(server, f"/login?token={token}", X_Forwarded_Proto="https")
+    assert (proxied.getheader("Set-Cookie") or "").endswith("; Secure")
     out, _ = await fetch(server, "/logout", cookie)
     assert out.status == 303 and "Max-Age=0" in (out.getheader("Set-Cookie") or "")
     after = await Proctor.open(server, cookie=cookie)

@@ -105,13 +105,17 @@ class ProctorTables(Database):
     async def create_proctor_session(
         self, id_hash: str, proctor_id: str, at: datetime, expires_at: datetime
     ) -> None:
-        await self._write(
-            lambda c: c.execute(
+        """A new session (sessions expired by `at` are removed on the way)."""
+
+        def op(c: sqlite3.Connection) -> None:
+            c.execute("DELETE FROM proctor_sessions WHERE expires_at <= ?", (to_wire(at),))
+            c.execute(
                 "INSERT INTO proctor_sessions (id_hash, proctor_id, created_at, expires_at) "
                 "VALUES (?,?,?,?)",
                 (id_hash, proctor_id, to_wire(at), to_wire(expires_at)),
             )
-        )
+
+        await self._write(op)
 
     async def proctor_by_session(self, id_hash: str, now: datetime) -> ProctorRecord | None:
         """The active proctor of an unexpired session, or None."""
