@@ -10,8 +10,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from proctor_server.analysis import decode_jpeg
+from proctor_server.console import staff
 from proctor_server.store import ExamRecord, Store, TicketRecord
 from shared.errors import ConfigError
+from shared.protocol import WarningLimitAction
 from shared.questions import TRIAL_QUESTIONS, Question, max_score, validate
 from shared.rules import default_pass_score
 
@@ -27,6 +29,7 @@ async def create_exam(
     pass_score: int | None = None,
     snapshot_interval_s: int = 30,
     warning_limit: int | None = 3,
+    on_warning_limit: WarningLimitAction = WarningLimitAction.ALERT,
 ) -> ExamRecord:
     if not title.strip():
         raise ConfigError("the exam needs a title")
@@ -57,10 +60,19 @@ async def create_exam(
         snapshot_interval_s=snapshot_interval_s,
         warning_limit=warning_limit,
         created_at=datetime.now(UTC),
+        on_warning_limit=on_warning_limit,
     )
     await store.create_exam(exam)
     await store.audit(
-        "staff", "exam_create", {"exam": exam.id, "title": exam.title}, datetime.now(UTC)
+        "staff",
+        "exam_create",
+        {
+            "exam": exam.id,
+            "title": exam.title,
+            "warning_limit": warning_limit,
+            "on_warning_limit": on_warning_limit.value,
+        },
+        datetime.now(UTC),
     )
     return exam
 
@@ -169,8 +181,6 @@ def _remove_all(store: Store, paths: Sequence[str]) -> None:
 
 
 async def proctor_token(store: Store, exam_id: str) -> str:
+    """A new proctor of the exam named "proctor" (`proctor-token`); its sign-in token."""
     await require_exam(store, exam_id)
-    token = "p-" + secrets.token_urlsafe(18)
-    await store.create_proctor_token(exam_id, token)
-    await store.audit("staff", "proctor_token", {"exam": exam_id}, datetime.now(UTC))
-    return token
+    return await staff.proctor_token(store, exam_id)

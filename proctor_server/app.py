@@ -29,6 +29,8 @@ from proctor_server.analysis import (
 from proctor_server.bus import EventBus
 from proctor_server.candidate import CandidateSession
 from proctor_server.clock import SYSTEM_CLOCK, Clock
+from proctor_server.console.commands import Console
+from proctor_server.console.web import ConsoleWeb
 from proctor_server.exams import ExamRegistry, ExamRuntime, RuntimeDeps
 from proctor_server.origin import origin_allowed
 from proctor_server.proctor_feed import FeedDeps, serve_proctor
@@ -100,6 +102,7 @@ class Server:
             clock=self.clock,
             exams=self.exams,
             hello_timeout_s=self.config.hello_timeout_s,
+            console=Console(self.store, self.clock, self.exams),
         )
 
     def _build_session_deps(self) -> SessionDeps:
@@ -189,14 +192,17 @@ class Server:
 
     # ------------------------------------------------------------ connections
 
-    def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
+    async def _process_request(
+        self, connection: ServerConnection, request: Request
+    ) -> Response | None:
         path = request.path.split("?", 1)[0]
         if path.startswith("/ws/") or path == "/bandwidth":
             origin = request.headers.get("Origin")
             if not origin_allowed(origin, request.headers.get("Host"), self.config.allowed_origins):
                 log.info("refused %s from a page of another site: %s", path, origin)
                 return http.json_response(403, {"error": "this page may not open that socket"})
-        return http.route(request, self._ready, self.clock.now())
+        console = await ConsoleWeb(self.store, self.clock).route(request)
+        return console or http.route(request, self._ready, self.clock.now())
 
     async def _handle(self, ws: ServerConnection) -> None:
         assert ws.request is not None

@@ -14,6 +14,7 @@ from shared.errors import ProctorError
 # Modules that each define `register(subparsers)`; a feature adds its module here.
 COMMAND_MODULES: tuple[str, ...] = (
     "proctor_server.commands.exam",
+    "proctor_server.commands.proctors",
     "proctor_server.commands.demo",
     "proctor_server.commands.programme",
     "proctor_server.commands.calendar",

@@ -17,12 +17,14 @@ from proctor_server.analysis import IdentityChecker, SnapshotAnalyzer
 from proctor_server.analysis_queue import AnalysisQueue
 from proctor_server.bus import EventBus
 from proctor_server.clock import Clock
+from proctor_server.core.console import limit_reached
 from proctor_server.core.quota import AttemptQuota, Limits
 from proctor_server.core.records import AttemptRecord, ExamRecord
-from proctor_server.core.session import pass_score_for, questions_for
+from proctor_server.core.session import pass_score_for, questions_for, warning_limit_for
 from proctor_server.store import Store
 from proctor_server.tasks import TaskSet
 from shared import proctor_protocol as pp
+from shared import protocol as p
 from shared.errors import InvalidTransition
 from shared.questions import Question
 from shared.rules import WRITE_GRACE
@@ -50,6 +52,17 @@ class LiveSession(Protocol):
         self, attempt: AttemptRecord, reason: FinishReason, note: str
     ) -> None: ...
     async def replaced(self) -> None: ...
+    async def notify(self, message: p.ProctorWarning | p.Notice) -> None:
+        """Send the candidate a warning or a proctor's notice."""
+        ...
+
+    async def deadline_moved(self, attempt: AttemptRecord) -> None:
+        """The attempt's own deadline moved: hold the new record, tell the candidate."""
+        ...
+
+    async def identity_accepted(self, attempt: AttemptRecord) -> None:
+        """A proctor accepted the identity photo: tell the candidate, release the paper."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,7 +201,18 @@ class ExamRuntime:
         )
 
     async def _finalize_own(self, attempt: AttemptRecord) -> None:
-        await self.deps.clock.sleep_until(attempt.ends_at + WRITE_GRACE)
+        """Sleep until the attempt's deadline, read it again (extra time may have moved it
+        meanwhile: sleep on), then finalize."""
+        while True:
+            await self.deps.clock.sleep_until(attempt.ends_at + WRITE_GRACE)
+            current = await self.deps.store.get_attempt(attempt.id)
+            if current is None or current.state.finished:
+                self._deadlines.discard(attempt.id)
+                return
+            if current.ends_at <= attempt.ends_at:
+                break
+            attempt = current
+        self._deadlines.discard(attempt.id)
         await self.finalize(attempt, Trigger.DEADLINE, FinishReason.TIME_UP)
 
     async def _rotate_nonces(self) -> None:
@@ -199,6 +223,91 @@ class ExamRuntime:
             await self._all(
                 "watermark rotation", [s.rotate_nonce() for s in self.sessions.values()]
             )
+
+    # ------------------------------------------------------------ what proctors and rules do
+
+    async def warning_given(
+        self,
+        attempt: AttemptRecord,
+        used: int,
+        text: str,
+        source: p.WarningSource,
+        by: str,
+    ) -> None:
+        """A warning was counted (stored and sent): tell the proctors, and carry out what the
+        exam says reaching its limit does (alert the proctors, or end the attempt)."""
+        limit = warning_limit_for(self.exam, attempt.mode)
+        candidate = await self._candidate_code(attempt)
+        now = self.wire_now()
+        self.publish(
+            pp.Warned(
+                exam=self.exam.id,
+                at=now,
+                attempt=attempt.id,
+                candidate=candidate,
+                text=text,
+                count=used,
+                limit=limit,
+                source=source,
+                by=by,
+            )
+        )
+        if limit is None or not limit_reached(used, limit):
+            return
+        action = self.exam.on_warning_limit
+        self.publish(
+            pp.WarningLimitReached(
+                exam=self.exam.id,
+                at=now,
+                attempt=attempt.id,
+                candidate=candidate,
+                count=used,
+                limit=limit,
+                action=action,
+            )
+        )
+        if action is p.WarningLimitAction.TERMINATE:
+            note = f"the warning limit ({limit}) was reached"
+            await self.finalize(attempt, Trigger.TERMINATE, FinishReason.TERMINATED, note)
+        else:
+            await self.deps.store.audit(
+                "system",
+                "warning_limit_reached",
+                {"attempt": attempt.id, "count": used, "limit": limit, "action": action.value},
+                self.deps.clock.now(),
+                exam=self.exam.id,
+            )
+
+    async def deadline_moved(self, attempt: AttemptRecord) -> None:
+        """The attempt's own deadline moved (stored already): its timer and its candidate."""
+        self.schedule_deadline(attempt)
+        session = self.sessions.get(attempt.id)
+        if session is not None:
+            await session.deadline_moved(attempt)
+
+    async def accept_identity(self, attempt: AttemptRecord, reason: str) -> AttemptRecord:
+        """A proctor accepted the identity photo the automatic check refused: the attempt is
+        verified, and its paper released (InvalidTransition unless it was waiting)."""
+        updated, _ = await self.deps.store.transition(
+            attempt.id,
+            Trigger.IDENTITY_ACCEPTED,
+            self.deps.clock.now(),
+            reason,
+            questions=self.questions_for(attempt),
+            pass_score=self.pass_score_for(attempt),
+        )
+        session = self.sessions.get(attempt.id)
+        if session is not None:
+            await session.identity_accepted(updated)
+        return updated
+
+    async def notify(self, attempt_id: str, message: p.ProctorWarning | p.Notice) -> bool:
+        """Send a connected candidate a message; False when the candidate is not connected."""
+        session = self.sessions.get(attempt_id)
+        if session is None:
+            return False
+        await session.notify(message)
+        return True
 
     # ------------------------------------------------------------ finishing
 

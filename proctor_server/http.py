@@ -1,5 +1,6 @@
 """Plain HTTP answered by the same process before any WebSocket handshake: health, the
-bandwidth test's download, and the dashboard's static files."""
+bandwidth test's download, and the dashboard's static files. The console's pages behind the
+proctor's session (`/`, `/login`, `/logout`, `/evidence/...`) are `console.web`'s."""
 
 from __future__ import annotations
 
@@ -19,7 +20,6 @@ MAX_DOWNLOAD = 20_000_000
 _BLOCK = os.urandom(1 << 20)  # incompressible filler for the download test
 
 STATIC = {
-    "/": ("index.html", "text/html; charset=utf-8"),
     "/dashboard.js": ("dashboard.js", "text/javascript; charset=utf-8"),
     "/dashboard.css": ("dashboard.css", "text/css; charset=utf-8"),
 }

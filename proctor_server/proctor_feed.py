@@ -1,34 +1,42 @@
-"""/ws/proctor: a proctor's live feed of one exam, and the proctor's commands. The proctor signs
-in with the token from `proctor-server proctor-token` (query `?token=` or a first message
-`{"type":"hello","token":...}`), gets the exam's attempts as they stand, then every event as it
-happens. Messages are declared in `shared/proctor_protocol.py`.
+"""/ws/proctor: a proctor's live feed of one exam, and the proctor's commands.
+
+Sign-in: the session cookie set by `/login`, or the token itself (`?token=`, or a first
+message `{"type":"hello","token":...}`) for scripts. A wrong or revoked token gets `error`
+`bad_token` and close 4401. The exam: a proctor's own; a chief's `?exam=ID`, or the only live
+exam. Then the exam's snapshot (every ticket, absentees included, with real names), then every
+event as it happens. Messages are declared in `shared/proctor_protocol.py`.
 
 The socket is read and written at once: events go out as they come while commands are read,
-so a closed socket ends the handler even on an exam where nothing happens. Commands are
-decoded and answered `not_allowed` until they are enabled."""
+so a closed socket ends the handler even on an exam where nothing happens. Each command goes
+to its handler in `HANDLERS` (the console's commands to `console.commands`); the sign-in is
+checked again every `RECHECK` so a revoked proctor's feed closes."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Protocol
-from urllib.parse import parse_qs, urlsplit
+from datetime import timedelta
+from typing import Protocol, cast
 
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
 from proctor_server.bus import EventBus, Subscription
 from proctor_server.clock import Clock
+from proctor_server.console import auth
+from proctor_server.console.commands import Console, ConsoleCommand
+from proctor_server.core.console import feed_exam
+from proctor_server.core.records import AttemptRecord, ProctorRecord, ViolationRecord
 from proctor_server.exams import ExamRuntime
 from proctor_server.store import Store
 from proctor_server.vision.risk import risk_score
 from shared import proctor_protocol as pp
 from shared import protocol as p
-from shared.errors import ErrorCode, ProtocolError
+from shared.errors import ErrorCode, ProtocolError, RuleError
 from shared.timeutil import to_wire
-from shared.vocabulary import CloseCode
-from shared.watermark import mask_name
+from shared.vocabulary import CloseCode, Mode
 
 
 class Exams(Protocol):
@@ -37,51 +45,93 @@ class Exams(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class FeedDeps:
-    """What a proctor feed uses: the store, the bus, the clock and the loaded exams."""
+    """What a proctor feed uses: the store, the bus, the clock, the loaded exams and the
+    console that carries out commands."""
 
     store: Store
     bus: EventBus
     clock: Clock
     exams: Exams
     hello_timeout_s: float
+    console: Console
+
+
+@dataclass(frozen=True, slots=True)
+class Feed:
+    """One signed-in proctor's feed of one exam."""
+
+    deps: FeedDeps
+    ws: ServerConnection
+    proctor: ProctorRecord
+    exam_id: str
+    session: str  # the cookie's session id ("" when signed in by token)
 
 
 log = logging.getLogger(__name__)
 
 COMMANDS_DISABLED = "proctor commands are not enabled yet"
+RECHECK = timedelta(seconds=15)  # how often a feed checks its proctor is still signed in
 
 
 async def serve_proctor(deps: FeedDeps, ws: ServerConnection) -> None:
-    exam_id = await _sign_in(deps, ws)
-    if exam_id is None:
-        await _send(ws, p.Error(code="bad_token", message="unknown proctor token"))
-        await ws.close(CloseCode.BAD_TOKEN, "bad token")
+    proctor, session = await _sign_in(deps, ws)
+    if proctor is None:
+        await _refuse_token(ws)
         return
+    try:
+        exam_id = await _choose_exam(deps, ws, proctor)
+    except RuleError as exc:
+        await _send(ws, p.error(exc.code, exc.message))
+        await ws.close(CloseCode.HELLO_REFUSED, "no exam")
+        return
+    feed = Feed(deps, ws, proctor, exam_id, session)
     sub = deps.bus.subscribe(exam_id)
     try:
         if not await _send(ws, await exam_snapshot(deps, exam_id)):
             return
         async with asyncio.TaskGroup() as tasks:
             writer = tasks.create_task(_forward(ws, sub), name=f"proctor-feed-{exam_id}")
-            await _read_commands(ws)
+            guard = tasks.create_task(_stay_signed_in(feed), name=f"proctor-guard-{exam_id}")
+            await _read_commands(feed)
             writer.cancel()  # the socket closed: nothing more to send
+            guard.cancel()
     finally:
         sub.close()
 
 
-async def _sign_in(deps: FeedDeps, ws: ServerConnection) -> str | None:
-    """The exam the proctor's token opens, or None."""
+async def _refuse_token(ws: ServerConnection) -> None:
+    await _send(ws, p.error(ErrorCode.BAD_TOKEN, "unknown or revoked proctor token"))
+    await ws.close(CloseCode.BAD_TOKEN, "bad token")
+
+
+async def _sign_in(deps: FeedDeps, ws: ServerConnection) -> tuple[ProctorRecord | None, str]:
+    """The proctor of this connection (by token, cookie or hello) and the session id."""
     assert ws.request is not None
-    token = parse_qs(urlsplit(ws.request.path).query).get("token", [""])[0]
-    if not token:
-        try:
-            async with asyncio.timeout(deps.hello_timeout_s):
-                first = await ws.recv()
-            hello = pp.decode_command(first)
-            token = hello.token if isinstance(hello, pp.Hello) else ""
-        except (TimeoutError, ProtocolError, ConnectionClosed):
-            token = ""
-    return await deps.store.proctor_exam(token) if token else None
+    path, headers = ws.request.path, ws.request.headers
+    token = auth.query_value(path, "token")
+    if token:
+        return await auth.proctor_by_token(deps.store, token), ""
+    session = auth.session_cookie(headers)
+    if session:
+        return await auth.proctor_by_session(deps.store, session, deps.clock.now()), session
+    try:
+        async with asyncio.timeout(deps.hello_timeout_s):
+            first = await ws.recv()
+        hello = pp.decode_command(first)
+        token = hello.token if isinstance(hello, pp.Hello) else ""
+    except (TimeoutError, ProtocolError, ConnectionClosed):
+        token = ""
+    return await auth.proctor_by_token(deps.store, token), ""
+
+
+async def _choose_exam(deps: FeedDeps, ws: ServerConnection, proctor: ProctorRecord) -> str:
+    assert ws.request is not None
+    requested = auth.query_value(ws.request.path, "exam") or None
+    live = [e.id for e in await deps.store.list_live_exams(deps.clock.now())]
+    exam_id = feed_exam(proctor, requested, live)
+    if await deps.exams.load(exam_id) is None:
+        raise RuleError(f"no exam {exam_id}", code=ErrorCode.NOT_ALLOWED)
+    return exam_id
 
 
 async def _send(ws: ServerConnection, message: pp.FeedMessage) -> bool:
@@ -106,8 +156,61 @@ async def _forward(ws: ServerConnection, sub: Subscription) -> None:
         return
 
 
-async def _read_commands(ws: ServerConnection) -> None:
-    """Decode every command; answer it (not enabled yet) or count it as malformed."""
+async def _stay_signed_in(feed: Feed) -> None:
+    """Close the feed once its proctor is revoked or its session ended or expired."""
+    deps = feed.deps
+    while True:
+        await deps.clock.sleep_until(deps.clock.now() + RECHECK)
+        if feed.session:
+            current = await auth.proctor_by_session(deps.store, feed.session, deps.clock.now())
+        else:
+            current = await deps.store.get_proctor(feed.proctor.id)
+        if not auth.still_valid(feed.proctor, current):
+            log.info("proctor %s signed out or revoked: closing the feed", feed.proctor.name)
+            await _refuse_token(feed.ws)
+            return
+
+
+# ---------------------------------------------------------------- commands
+
+Handler = Callable[[Feed, pp.Command], Awaitable[None]]
+
+
+async def _console(feed: Feed, command: pp.Command) -> None:
+    """A console command (warn, message, terminate, extend, admit, review, accept_identity,
+    verdict): carried out once, answered ack or error."""
+    reply = await feed.deps.console.run(feed.proctor, feed.exam_id, cast(ConsoleCommand, command))
+    await _send(feed.ws, reply)
+
+
+async def _not_enabled(feed: Feed, command: pp.Command) -> None:
+    ref = pp.command_id(command)
+    log.info("proctor command %s (%s) refused: not enabled", type(command).__name__, ref)
+    await _send(feed.ws, p.error(ErrorCode.NOT_ALLOWED, COMMANDS_DISABLED, ref))
+
+
+HANDLERS: dict[type, Handler] = {
+    pp.Warn: _console,
+    pp.Message: _console,
+    pp.Terminate: _console,
+    pp.Extend: _console,
+    pp.Admit: _console,
+    pp.Review: _console,
+    pp.AcceptIdentity: _console,
+    pp.Judge: _console,
+    # live media: not enabled yet
+    pp.Watch: _not_enabled,
+    pp.Unwatch: _not_enabled,
+    pp.RtcAnswer: _not_enabled,
+    pp.RtcIce: _not_enabled,
+    # a second hello: already signed in
+    pp.Hello: _not_enabled,
+}
+
+
+async def _read_commands(feed: Feed) -> None:
+    """Decode every command and hand it to its handler, or count it as malformed."""
+    ws = feed.ws
     errors = 0
     try:
         async for raw in ws:
@@ -122,47 +225,90 @@ async def _read_commands(ws: ServerConnection) -> None:
                     await ws.close(CloseCode.POLICY_VIOLATION, "too many malformed messages")
                     return
                 continue
-            ref = pp.command_id(command)
-            log.info("proctor command %s (%s) refused: not enabled", type(command).__name__, ref)
-            await _send(ws, p.error(ErrorCode.NOT_ALLOWED, COMMANDS_DISABLED, ref))
+            await HANDLERS[type(command)](feed, command)
     except ConnectionClosed:
         return
 
 
+# ---------------------------------------------------------------- the snapshot
+
+
+def _shown(attempts: list[AttemptRecord]) -> AttemptRecord | None:
+    """The attempt a ticket's row shows: its exam attempt, else its latest trial."""
+    exam = [a for a in attempts if a.mode is Mode.EXAM]
+    if exam:
+        return exam[0]
+    return max(attempts, key=lambda a: a.created_at, default=None)
+
+
 async def exam_snapshot(deps: FeedDeps, exam_id: str) -> pp.Snapshot:
+    """Every ticket of the exam: its attempt (exam, else latest trial) or an absentee."""
     runtime = await deps.exams.load(exam_id)
     assert runtime is not None
     exam = runtime.exam
     now = deps.clock.now()
-    attempts: list[pp.AttemptSummary] = []
-    for a, ticket, violations in await deps.store.exam_overview(exam_id):
+    by_ticket: dict[str, list[AttemptRecord]] = {}
+    violations: dict[str, list[ViolationRecord]] = {}
+    for a, _, found in await deps.store.exam_overview(exam_id):
+        by_ticket.setdefault(a.ticket, []).append(a)
+        violations[a.id] = found
+    admitted = await deps.store.admitted_tickets(exam_id)
+    verdicts = await deps.store.attempt_verdicts(exam_id)
+    rows: list[pp.AttemptSummary] = []
+    for ticket in await deps.store.tickets_of_exam(exam_id):
+        shown = _shown(by_ticket.get(ticket.token, []))
+        if shown is None:
+            rows.append(
+                pp.AttemptSummary(
+                    attempt="",
+                    candidate=ticket.candidate_code,
+                    name=ticket.name,
+                    mode=Mode.EXAM,
+                    state=pp.SeatState.NOT_ENTERED,
+                    connected=False,
+                    score=None,
+                    max_score=None,
+                    passed=None,
+                    warnings=0,
+                    violations=0,
+                    risk=0.0,
+                    risk_reasons=[],
+                    admitted=ticket.token in admitted,
+                )
+            )
+            continue
+        a = shown
+        found = violations.get(a.id, [])
         # A finished attempt's risk is the one it had when it finished, however late it is read.
-        risk = risk_score(violations, a.finished_at or now)
-        attempts.append(
+        risk = risk_score(found, a.finished_at or now)
+        rows.append(
             pp.AttemptSummary(
                 attempt=a.id,
                 candidate=ticket.candidate_code,
-                name=mask_name(ticket.name),
+                name=ticket.name,
                 mode=a.mode,
-                state=a.state,
+                state=pp.SeatState(a.state.value),
                 connected=a.id in runtime.sessions,
+                ends_at=to_wire(a.ends_at),
                 score=a.score,
                 max_score=a.max_score,
                 passed=a.passed,
                 warnings=a.warnings_used,
-                violations=len(violations),
+                violations=len(found),
                 risk=risk.score,
                 risk_reasons=risk.reasons,
+                admitted=ticket.token in admitted,
+                verdict=verdicts.get(a.id),
             )
         )
-    attempts.sort(key=lambda entry: -entry.risk)  # the most suspicious first
+    rows.sort(key=lambda entry: -entry.risk)  # the most suspicious first
     return pp.Snapshot(
-        server_time=to_wire(deps.clock.now()),
+        server_time=to_wire(now),
         exam=pp.ExamSummary(
             id=exam.id,
             title=exam.title,
             starts_at=to_wire(exam.starts_at),
             ends_at=to_wire(exam.window.ends_at),
         ),
-        attempts=attempts,
+        attempts=rows,
     )

@@ -26,6 +26,7 @@ class ErrorCode(StrEnum):
     RATE_LIMITED = "rate_limited"
     QUOTA_EXCEEDED = "quota_exceeded"
     STORAGE_UNAVAILABLE = "storage_unavailable"
+    BAD_TOKEN = "bad_token"  # a proctor's sign-in token is unknown or revoked
     INTERNAL_ERROR = "internal_error"
 
 

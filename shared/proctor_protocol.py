@@ -18,7 +18,7 @@ from typing import Annotated, Any
 import msgspec
 
 from shared.errors import ProtocolError
-from shared.protocol import Ack, Error
+from shared.protocol import Ack, Error, WarningLimitAction, WarningSource
 from shared.states import AttemptState
 from shared.vocabulary import EventKind, FinishReason, Mode, Source, ViolationKind
 
@@ -53,13 +53,31 @@ class ExamSummary(msgspec.Struct, kw_only=True):
     ends_at: str
 
 
+class SeatState(StrEnum):
+    """A ticket's place in the grid: not entered yet (an absentee), or its attempt's state."""
+
+    NOT_ENTERED = "not_entered"
+    WAITING = AttemptState.WAITING.value
+    VERIFIED = AttemptState.VERIFIED.value
+    IN_PROGRESS = AttemptState.IN_PROGRESS.value
+    SUBMITTED = AttemptState.SUBMITTED.value
+    TIMED_OUT = AttemptState.TIMED_OUT.value
+    TERMINATED = AttemptState.TERMINATED.value
+
+
 class AttemptSummary(msgspec.Struct, kw_only=True):
+    """One ticket of the exam: its exam attempt, or an absentee (`attempt` is "", `state`
+    is not_entered). A trial attempt is listed too while there is no exam attempt."""
+
     attempt: str
     candidate: str
-    name: str  # masked
+    name: str  # the real name: proctors may see it (the watermark masks it)
     mode: Mode
-    state: AttemptState
+    state: SeatState
     connected: bool
+    ends_at: str | None = None  # this attempt's own deadline (extra time moves it)
+    admitted: bool = False  # a proctor admitted this candidate after the entry window
+    verdict: str | None = None  # the staff's verdict on a finished attempt
     score: int | None
     max_score: int | None
     passed: bool | None
@@ -78,7 +96,7 @@ class Snapshot(_Msg, tag="snapshot"):
 
 
 class Joined(_AttemptEvent, tag="joined"):
-    name: str  # masked
+    name: str  # masked (events reach every proctor of the exam; the snapshot has real names)
     mode: Mode
     state: AttemptState
     resumed: bool
@@ -134,6 +152,66 @@ class AttemptFinished(_AttemptEvent, tag="attempt_finished"):
     note: str | None = None  # the words given for a termination
 
 
+class Warned(_AttemptEvent, tag="warned"):
+    """A warning counted toward the limit: given by the rules (`system`) or by a proctor."""
+
+    text: str
+    count: int
+    limit: int | None
+    source: WarningSource
+    by: str  # "system" or "proctor:NAME"
+
+
+class WarningLimitReached(_AttemptEvent, tag="warning_limit_reached"):
+    """The attempt reached its warning limit; `action` says what the exam does about it."""
+
+    count: int
+    limit: int
+    action: WarningLimitAction
+
+
+class Messaged(_AttemptEvent, tag="messaged"):
+    text: str
+    by: str
+    delivered: bool  # False: the candidate was not connected
+
+
+class Extended(_AttemptEvent, tag="extended"):
+    minutes: int
+    ends_at: str  # the attempt's new deadline
+    reason: str
+    by: str
+
+
+class Admitted(_AttemptEvent, tag="admitted"):
+    """A late candidate may enter after the entry window (R15); `attempt` is "" (none yet)."""
+
+    reason: str
+    by: str
+
+
+class Reviewed(_AttemptEvent, tag="reviewed"):
+    violation: int
+    verdict: Verdict
+    note: str
+    by: str
+
+
+class IdentityOverridden(_AttemptEvent, tag="identity_overridden"):
+    """A proctor accepted the identity photo the automatic check refused."""
+
+    reason: str
+    by: str
+
+
+class Judged(_AttemptEvent, tag="judged"):
+    """The staff's verdict on a finished attempt."""
+
+    verdict: AttemptVerdict
+    note: str
+    by: str
+
+
 class RtcOffer(_Msg, tag="rtc_offer"):
     """A candidate's live video and audio for a proctor who asked to `watch`."""
 
@@ -152,7 +230,22 @@ class RtcIce(_Msg, tag="rtc_ice"):
 
 # What the event bus carries: one attempt's events, published to every proctor of its exam.
 AttemptEvent = (
-    Joined | Left | Started | ClientEvent | Flag | ViolationEnded | Identity | AttemptFinished
+    Joined
+    | Left
+    | Started
+    | ClientEvent
+    | Flag
+    | ViolationEnded
+    | Identity
+    | AttemptFinished
+    | Warned
+    | WarningLimitReached
+    | Messaged
+    | Extended
+    | Admitted
+    | Reviewed
+    | IdentityOverridden
+    | Judged
 )
 FeedMessage = (
     Snapshot
@@ -164,6 +257,14 @@ FeedMessage = (
     | ViolationEnded
     | Identity
     | AttemptFinished
+    | Warned
+    | WarningLimitReached
+    | Messaged
+    | Extended
+    | Admitted
+    | Reviewed
+    | IdentityOverridden
+    | Judged
     | Error
     | Ack
     | RtcOffer
@@ -174,8 +275,19 @@ FeedMessage = (
 
 
 class Verdict(StrEnum):
+    """A proctor's review of one violation."""
+
     CONFIRMED = "confirmed"
     DISMISSED = "dismissed"
+
+
+class AttemptVerdict(StrEnum):
+    """The staff's verdict on a finished attempt; result publishing respects it (an
+    invalidated attempt is not a pass)."""
+
+    CLEAN = "clean"
+    SUSPICIOUS = "suspicious"
+    INVALIDATED = "invalidated"
 
 
 class Hello(_Msg, tag="hello"):
@@ -224,6 +336,24 @@ class Review(_Msg, tag="review"):
     note: Text = ""
 
 
+class AcceptIdentity(_Msg, tag="accept_identity"):
+    """Accept the identity photo the automatic check refused: the attempt becomes verified
+    and its paper is released."""
+
+    id: Id
+    attempt: Id
+    reason: Text
+
+
+class Judge(_Msg, tag="verdict"):
+    """The verdict on a finished attempt: clean, suspicious or invalidated."""
+
+    id: Id
+    attempt: Id
+    verdict: AttemptVerdict
+    note: Text = ""
+
+
 class Watch(_Msg, tag="watch"):
     id: Id
     attempt: Id
@@ -247,6 +377,8 @@ Command = (
     | Extend
     | Admit
     | Review
+    | AcceptIdentity
+    | Judge
     | Watch
     | Unwatch
     | RtcAnswer

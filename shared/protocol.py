@@ -9,6 +9,7 @@ becomes one :class:`ProtocolError`. No other module parses wire data.
 from __future__ import annotations
 
 import struct
+from enum import StrEnum
 from typing import Any, Literal
 
 import msgspec
@@ -25,6 +26,21 @@ MAX_FRAME = MAX_IMAGE_BYTES + MAX_HEADER_BYTES + 4  # the socket's max_size
 
 class _Msg(msgspec.Struct, tag_field="type", forbid_unknown_fields=False, omit_defaults=False):
     pass
+
+
+class WarningLimitAction(StrEnum):
+    """What reaching the exam's warning limit does: the proctors are alerted (the attempt goes
+    on), or the attempt is terminated. Set per exam; sent in `welcome`."""
+
+    ALERT = "alert"
+    TERMINATE = "terminate"
+
+
+class WarningSource(StrEnum):
+    """Who gave a warning: the server's rules on a reported event, or a proctor."""
+
+    SYSTEM = "system"
+    PROCTOR = "proctor"
 
 
 # ---------------------------------------------------------------- candidate -> server
@@ -119,6 +135,9 @@ class Welcome(_Msg, tag="welcome"):
     warning_limit: int | None = None
     warnings_used: int = 0
     resumed: bool = False
+    # what reaching `warning_limit` does: "alert" (the proctors are told, the exam goes on) or
+    # "terminate" (the attempt ends); None when there is no limit
+    warning_limit_action: WarningLimitAction | None = None
 
 
 class Error(_Msg, tag="error"):
@@ -170,6 +189,19 @@ class ProctorWarning(_Msg, tag="warning"):
     text: str
     count: int | None = None
     limit: int | None = None
+    source: WarningSource = WarningSource.SYSTEM  # "proctor": a person warned the candidate
+
+
+class Notice(_Msg, tag="notice"):
+    """A proctor's message to the candidate; it is not a warning and counts toward nothing."""
+
+    text: str
+
+
+class Deadline(_Msg, tag="deadline"):
+    """This attempt's deadline moved (a proctor gave extra time): answers count until then."""
+
+    ends_at: str
 
 
 class Terminated(_Msg, tag="terminated"):
@@ -201,6 +233,8 @@ ServerMessage = (
     | Paper
     | Result
     | ProctorWarning
+    | Notice
+    | Deadline
     | Terminated
     | TimeUp
     | Watermark

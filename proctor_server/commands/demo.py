@@ -61,7 +61,7 @@ async def prepare(server: Server, args: argparse.Namespace) -> list[str]:
     lines = [
         f"Demo exam {exam.id}: '{exam.title}', starts at {starts} (local), {args.duration_min:g} min",
         f"  database:   {server.config.db}",
-        f"  dashboard:  {server.url}/?token={token}",
+        f"  dashboard:  {server.url}/login?token={token}",
         f"  health:     {server.url}/healthz",
         "  tickets:",
     ]

@@ -18,6 +18,7 @@ from proctor_server.app import Server, ServerConfig
 from proctor_server.store import SqliteStore, Store
 from proctor_server.store.sealing import sealer_from
 from shared.errors import ConfigError
+from shared.protocol import WarningLimitAction
 from shared.questions import Question, parse_bank
 from shared.timeutil import parse_with_offset
 
@@ -68,6 +69,12 @@ def register(sub: Any) -> None:
     create.add_argument("--pass-score", type=int, help="default: 60%% of the maximum")
     create.add_argument("--snapshot-interval", type=int, default=30, metavar="SECONDS")
     create.add_argument("--warning-limit", type=int, default=3, help="0 for no limit")
+    create.add_argument(
+        "--on-warning-limit",
+        choices=[a.value for a in WarningLimitAction],
+        default=WarningLimitAction.ALERT.value,
+        help="what reaching the limit does: alert the proctors (default) or terminate the attempt",
+    )
     create.set_defaults(run=run_exam_create)
 
     ticket = sub.add_parser("ticket", help="issue an admission ticket; prints its token")
@@ -95,7 +102,10 @@ def register(sub: Any) -> None:
     bulk.add_argument("--data-dir", type=Path)
     bulk.set_defaults(run=run_tickets)
 
-    token = sub.add_parser("proctor-token", help="a token to open an exam's dashboard")
+    token = sub.add_parser(
+        "proctor-token",
+        help="add a proctor named 'proctor' to an exam; prints its sign-in token (see proctor add)",
+    )
     token.add_argument("--db", required=True, type=Path)
     token.add_argument("--exam", required=True)
     token.set_defaults(run=run_proctor_token)
@@ -154,6 +164,7 @@ def run_exam_create(args: argparse.Namespace) -> int:
             pass_score=args.pass_score,
             snapshot_interval_s=args.snapshot_interval,
             warning_limit=args.warning_limit or None,
+            on_warning_limit=WarningLimitAction(args.on_warning_limit),
         ),
     )
     print(exam.id)

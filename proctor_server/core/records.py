@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
+from shared.protocol import WarningLimitAction
 from shared.questions import Question
 from shared.rules import ExamWindow
 from shared.shuffle import PaperOrder
@@ -26,6 +28,7 @@ class ExamRecord:
     snapshot_interval_s: int = 30
     warning_limit: int | None = 3
     created_at: datetime | None = None
+    on_warning_limit: WarningLimitAction = WarningLimitAction.ALERT
 
     @property
     def window(self) -> ExamWindow:
@@ -104,3 +107,28 @@ class CalibrationRecord:
     sharpness: float | None = None
     embedding: list[float] | None = None
     samples: int = 1
+
+
+class ProctorRole(StrEnum):
+    """A proctor follows the one exam they were added to; a chief follows every exam."""
+
+    PROCTOR = "proctor"
+    CHIEF = "chief"
+
+
+@dataclass(frozen=True, slots=True)
+class ProctorRecord:
+    """A member of staff who signs in to the console (the token is kept only as a hash)."""
+
+    id: str
+    name: str
+    role: ProctorRole
+    exam_id: str | None  # None for a chief
+    created_at: datetime
+    revoked_at: datetime | None = None
+
+    def sees(self, exam_id: str) -> bool:
+        """Whether this proctor may follow and act on `exam_id`."""
+        if self.revoked_at is not None:
+            return False
+        return self.role is ProctorRole.CHIEF or self.exam_id == exam_id

@@ -51,9 +51,12 @@ def decide_entry(
     found: AttemptRecord | None,
     now: datetime,
     fresh: Fresh,
+    admitted: bool = False,
 ) -> AttemptRecord:
     """The attempt a valid ticket's hello enters (`check_ticket` first): the one found, or a
-    new one; RuleError when entry is refused."""
+    new one; RuleError when entry is refused. `admitted`: a proctor let this candidate in
+    after the entry window closed (R15's exception), so the first entry passes until the
+    exam ends."""
     if mode is Mode.TRIAL:
         check_trial(exam.window, now)
         if found is not None and (found.state.finished or found.ends_at <= now):
@@ -62,7 +65,8 @@ def decide_entry(
         if found is not None and found.state.finished:
             raise AttemptFinished(found)
         if found is None:
-            check_entry(exam.window, now, has_attempt=False, finished=False)
+            late = admitted and now > exam.window.entry_closes_at
+            check_entry(exam.window, now, has_attempt=late, finished=False)
         elif now >= found.ends_at:  # re-entry: open until the attempt's own deadline (R15)
             raise RuleError("the exam has ended", code=ErrorCode.EXAM_OVER)
     return found if found is not None else new_attempt(exam, ticket, mode, now, fresh)

@@ -9,6 +9,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from proctor_server.core.console import limit_action
 from proctor_server.core.records import AttemptRecord, TicketRecord
 from proctor_server.core.session import (
     AttemptFinished,
@@ -56,13 +57,15 @@ async def enter(
         attempt_id_prefix(hello.mode) + uuid.uuid4().hex[:16], secrets.token_hex(SEED_BYTES)
     )
 
-    def decide(ticket: TicketRecord | None, found: AttemptRecord | None) -> AttemptRecord:
+    def decide(
+        ticket: TicketRecord | None, found: AttemptRecord | None, admitted: bool
+    ) -> AttemptRecord:
         """Inside the store's transaction: pure but for looking up the loaded exam."""
         valid = check_ticket(ticket, hello.exam)
         runtime = deps.exams.loaded(valid.exam_id)
         if runtime is None:
             raise ExamNotLoaded(valid.exam_id)
-        return decide_entry(hello.mode, valid, runtime.exam, found, now, fresh)
+        return decide_entry(hello.mode, valid, runtime.exam, found, now, fresh, admitted)
 
     try:
         try:  # one write transaction: read the ticket and attempt, decide, write
@@ -81,6 +84,10 @@ async def enter(
         # The candidate missed the result (offline at the deadline, or the link dropped
         # after submitting): show it again before refusing entry (R17).
         await send(result_message(finished.attempt, finish_reason(finished.attempt.state)))
+        await _audit_refusal(deps, hello, finished, now)
+        raise
+    except RuleError as refused:
+        await _audit_refusal(deps, hello, refused, now)
         raise
     runtime = deps.exams.loaded(ticket.exam_id)
     assert runtime is not None
@@ -108,8 +115,31 @@ async def enter(
     return live
 
 
+async def _audit_refusal(
+    deps: SessionDeps, hello: p.Hello, refused: RuleError, at: datetime
+) -> None:
+    """A refused entry is a decision too: audited in its exam's chain when the ticket is
+    known (an unknown ticket names no exam, and is not worth a line per guess)."""
+    ticket = await deps.store.get_ticket(hello.ticket)
+    if ticket is None:
+        return
+    await deps.store.audit(
+        "system",
+        "entry_refused",
+        {
+            "candidate": ticket.candidate_code,
+            "mode": hello.mode.value,
+            "code": refused.code.value,
+            "why": refused.message,
+        },
+        at,
+        exam=ticket.exam_id,
+    )
+
+
 def _welcome(live: LiveAttempt, resumed: bool, now: datetime) -> p.Welcome:
     exam, attempt, window = live.runtime.exam, live.attempt, live.window
+    limit = warning_limit_for(exam, attempt.mode)
     return p.Welcome(
         session=attempt.id,
         mode=attempt.mode,
@@ -128,9 +158,10 @@ def _welcome(live: LiveAttempt, resumed: bool, now: datetime) -> p.Welcome:
         state=attempt.state.value,
         identity_accepted=attempt.identity_accepted,
         profile_saved=attempt.profile_saved,
-        warning_limit=warning_limit_for(exam, attempt.mode),
+        warning_limit=limit,
         warnings_used=attempt.warnings_used,
         resumed=resumed,
+        warning_limit_action=limit_action(exam, limit),
     )
 
 

@@ -141,6 +141,26 @@ class LiveAttempt:
             await self.send(p.Terminated(reason=note or "the exam was ended by the proctors"))
         await self.send(result_message(attempt, reason))
 
+    async def notify(self, message: p.ProctorWarning | p.Notice) -> None:
+        if isinstance(message, p.ProctorWarning) and message.count is not None:
+            self.attempt.warnings_used = message.count
+        await self.send(message)
+
+    async def deadline_moved(self, attempt: AttemptRecord) -> None:
+        """Extra time: writes are checked against the new deadline from now on."""
+        self.attempt.ends_at = attempt.ends_at
+        await self.send(p.Deadline(ends_at=to_wire(attempt.ends_at)))
+
+    async def identity_accepted(self, attempt: AttemptRecord) -> None:
+        """A proctor accepted the identity photo: the answer to the candidate's latest photo
+        becomes "accepted", then the paper follows once the exam has started."""
+        self.attempt = attempt
+        photos = await self.deps.store.photos(attempt.id, "identity_photo")
+        latest = max(photos, key=lambda photo: photo.received_at, default=None)
+        if latest is not None:
+            await self.send(p.IdentityResult(id=latest.client_id, accepted=True, reasons=[]))
+        await self.release_paper()
+
     async def replaced(self) -> None:
         """A newer connection took over this attempt: close this one."""
         await self._close(CloseCode.REPLACED, "replaced by a newer connection")

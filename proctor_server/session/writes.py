@@ -66,11 +66,20 @@ async def event(live: LiveAttempt, m: p.Event) -> None:
         await record_signals(live, m.detail)
     if outcome.warn:
         limit = warning_limit_for(live.runtime.exam, attempt.mode)
-        used = await deps.store.add_warning(attempt.id) if counts else attempt.warnings_used
-        live.attempt.warnings_used = used
-        await live.send(
-            p.ProctorWarning(text=warning_text(m.kind, used, limit), count=used, limit=limit)
+        now = deps.clock.now()
+        text_for = warning_text(m.kind, attempt.warnings_used + 1, limit)
+        used = (
+            await deps.store.add_warning(attempt.id, now, text=text_for)
+            if counts
+            else attempt.warnings_used
         )
+        live.attempt.warnings_used = used
+        text = warning_text(m.kind, used, limit)
+        await live.send(p.ProctorWarning(text=text, count=used, limit=limit))
+        if counts:  # the proctors see it, and reaching the limit has its consequence
+            await live.runtime.warning_given(
+                live.attempt, used, text, p.WarningSource.SYSTEM, "system"
+            )
 
 
 async def profile(live: LiveAttempt, m: p.Profile) -> None:

@@ -4,6 +4,7 @@
 from proctor_server.store.base import (
     AttemptRecord,
     Blobs,
+    DuplicateCommand,
     ExamRecord,
     PhotoRecord,
     Store,
@@ -15,6 +16,7 @@ from proctor_server.store.sqlite import SqliteStore, open_store
 __all__ = [
     "AttemptRecord",
     "Blobs",
+    "DuplicateCommand",
     "ExamRecord",
     "PhotoRecord",
     "SqliteStore",

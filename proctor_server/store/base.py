@@ -11,10 +11,12 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
+from proctor_server.core.audit import AuditEntry
 from proctor_server.core.records import (
     AttemptRecord,
     ExamRecord,
     PhotoRecord,
+    ProctorRecord,
     TicketRecord,
     ViolationRecord,
 )
@@ -24,12 +26,18 @@ from shared.states import Effect, Trigger
 __all__ = [
     "AttemptRecord",
     "Blobs",
+    "DuplicateCommand",
     "ExamRecord",
     "PhotoRecord",
+    "ProctorRecord",
     "Store",
     "TicketRecord",
     "ViolationRecord",
 ]
+
+
+class DuplicateCommand(Exception):
+    """A proctor's command id stored before: the write that carried it is undone."""
 
 
 class Blobs(Protocol):
@@ -59,8 +67,6 @@ class Store(Protocol):
     async def create_ticket(self, ticket: TicketRecord) -> None: ...
     async def create_tickets(self, tickets: Sequence[TicketRecord]) -> None: ...
     async def get_ticket(self, token: str) -> TicketRecord | None: ...
-    async def create_proctor_token(self, exam_id: str, token: str) -> None: ...
-    async def proctor_exam(self, token: str) -> str | None: ...
 
     # attempts
     async def find_attempt(self, ticket: str, mode: str) -> AttemptRecord | None: ...
@@ -71,7 +77,7 @@ class Store(Protocol):
         mode: str,
         nonce: str,
         at: datetime,
-        decide: Callable[[TicketRecord | None, AttemptRecord | None], AttemptRecord],
+        decide: Callable[[TicketRecord | None, AttemptRecord | None, bool], AttemptRecord],
     ) -> tuple[TicketRecord, AttemptRecord, bool]: ...
     async def create_attempt(self, attempt: AttemptRecord) -> None: ...
     async def transition(
@@ -85,7 +91,15 @@ class Store(Protocol):
         pass_score: int,
     ) -> tuple[AttemptRecord, tuple[Effect, ...]]: ...
     async def state_history(self, attempt_id: str) -> list[tuple[str, datetime, str]]: ...
-    async def add_warning(self, attempt_id: str) -> int: ...
+    async def add_warning(
+        self,
+        attempt_id: str,
+        at: datetime | None = None,
+        *,
+        actor: str = "system",
+        text: str = "",
+        command: tuple[str, str, str] | None = None,
+    ) -> int: ...
     async def count_tickets(self, exam_id: str) -> int: ...
     async def profile(self, attempt_id: str) -> dict[str, str] | None: ...
     async def end_violation(
@@ -146,6 +160,85 @@ class Store(Protocol):
     async def nonce_history(self, attempt_id: str) -> list[tuple[str, datetime]]: ...
     async def find_nonce(self, nonce: str) -> tuple[str, datetime] | None: ...
 
+    # the audit log: append-only, one hash chain per exam (core.audit)
     async def audit(
-        self, actor: str, action: str, detail: dict[str, Any], at: datetime
+        self,
+        actor: str,
+        action: str,
+        detail: dict[str, Any],
+        at: datetime,
+        *,
+        exam: str | None = None,
+        command: tuple[str, str, str] | None = None,
+    ) -> AuditEntry:
+        """Append an entry to its exam's chain (`exam`, or the detail's "exam", else the chain
+        ""). `command`: a proctor's (proctor id, client id, kind), recorded with the entry: the
+        same id twice raises DuplicateCommand, and the entry is not written."""
+        ...
+
+    async def audit_chain(self, chain: str) -> list[AuditEntry]: ...
+    async def audit_head(self, chain: str) -> tuple[int, str] | None: ...
+    async def command_seen(self, proctor_id: str, client_id: str) -> bool: ...
+
+    # proctors: tokens and sessions kept as hashes
+    async def add_proctor(self, proctor: ProctorRecord, token_hash: str) -> None: ...
+    async def proctor_by_token(self, token_hash: str) -> ProctorRecord | None: ...
+    async def get_proctor(self, proctor_id: str) -> ProctorRecord | None: ...
+    async def proctors(self, exam_id: str | None = None) -> list[ProctorRecord]: ...
+    async def revoke_proctors(
+        self,
+        name: str,
+        at: datetime,
+        entry: tuple[str, str, dict[str, Any]],
+        exam_id: str | None = None,
+    ) -> list[ProctorRecord]: ...
+    async def create_proctor_session(
+        self, id_hash: str, proctor_id: str, at: datetime, expires_at: datetime
     ) -> None: ...
+    async def proctor_by_session(self, id_hash: str, now: datetime) -> ProctorRecord | None: ...
+    async def end_proctor_session(self, id_hash: str) -> None: ...
+
+    # what proctors decide, each committed with its audit entry (actor, action, detail) and,
+    # for a console command, the command's (proctor id, client id, kind)
+    async def admit(
+        self,
+        exam_id: str,
+        candidate_code: str,
+        at: datetime,
+        entry: tuple[str, str, dict[str, Any]],
+        command: tuple[str, str, str] | None = None,
+    ) -> str: ...
+    async def admitted(self, ticket: str) -> bool: ...
+    async def admitted_tickets(self, exam_id: str) -> set[str]: ...
+    async def violation_exam(self, violation_id: int) -> tuple[str, str] | None: ...
+    async def review_violation(
+        self,
+        violation_id: int,
+        verdict: str,
+        note: str,
+        at: datetime,
+        exam_id: str,
+        entry: tuple[str, str, dict[str, Any]],
+        command: tuple[str, str, str] | None = None,
+    ) -> None: ...
+    async def violation_reviews(self, attempt_id: str) -> dict[int, tuple[str, str, str]]: ...
+    async def set_verdict(
+        self,
+        attempt_id: str,
+        verdict: str,
+        note: str,
+        at: datetime,
+        exam_id: str,
+        entry: tuple[str, str, dict[str, Any]],
+        command: tuple[str, str, str] | None = None,
+    ) -> None: ...
+    async def attempt_verdicts(self, exam_id: str) -> dict[str, str]: ...
+    async def set_deadline(
+        self,
+        attempt_id: str,
+        ends_at: datetime,
+        at: datetime,
+        entry: tuple[str, str, dict[str, Any]],
+        command: tuple[str, str, str] | None = None,
+    ) -> AttemptRecord: ...
+    async def tickets_of_exam(self, exam_id: str) -> list[TicketRecord]: ...

@@ -16,6 +16,8 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Mapping, Sequence
 
+from proctor_server.core.console import token_hash
+
 CORE: list[str] = [
     # 1: the exam day
     """
@@ -154,6 +156,72 @@ CORE: list[str] = [
         detail TEXT NOT NULL
     );
     """,
+    # 2: the proctor's console. Named proctors (tokens kept as SHA-256 only; the plain tokens
+    # of `proctor_tokens` become proctors named "proctor"), their sign-in sessions and their
+    # commands by client id (acted on once); late admissions (R15), reviews of violations,
+    # verdicts on attempts; what reaching the warning limit does; the audit log's hash chain
+    # (one chain per exam, its newest hash kept apart in audit_heads).
+    """
+    CREATE TABLE proctors (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('proctor', 'chief')),
+        exam_id TEXT REFERENCES exams(id),
+        token_hash TEXT NOT NULL UNIQUE,
+        created_at TEXT NOT NULL,
+        revoked_at TEXT
+    );
+    CREATE INDEX proctors_by_name ON proctors(name);
+    INSERT INTO proctors (id, name, role, exam_id, token_hash, created_at)
+        SELECT 'pr-legacy-' || rowid, 'proctor', 'proctor', exam_id,
+               proctor_token_hash(token), created_at
+        FROM proctor_tokens;
+    DROP TABLE proctor_tokens;
+    CREATE TABLE proctor_sessions (
+        id_hash TEXT PRIMARY KEY,
+        proctor_id TEXT NOT NULL REFERENCES proctors(id),
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL
+    );
+    CREATE TABLE proctor_commands (
+        proctor_id TEXT NOT NULL,
+        client_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        at TEXT NOT NULL,
+        PRIMARY KEY (proctor_id, client_id)
+    );
+    CREATE TABLE admissions (
+        ticket TEXT PRIMARY KEY REFERENCES tickets(token),
+        by_proctor TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        at TEXT NOT NULL
+    );
+    CREATE TABLE violation_reviews (
+        violation_id INTEGER PRIMARY KEY REFERENCES violations(id),
+        verdict TEXT NOT NULL,
+        note TEXT NOT NULL,
+        by_proctor TEXT NOT NULL,
+        at TEXT NOT NULL
+    );
+    CREATE TABLE attempt_verdicts (
+        attempt_id TEXT PRIMARY KEY REFERENCES attempts(id),
+        verdict TEXT NOT NULL,
+        note TEXT NOT NULL,
+        by_proctor TEXT NOT NULL,
+        at TEXT NOT NULL
+    );
+    ALTER TABLE exams ADD COLUMN on_warning_limit TEXT NOT NULL DEFAULT 'alert';
+    ALTER TABLE audit ADD COLUMN chain TEXT;
+    ALTER TABLE audit ADD COLUMN seq INTEGER;
+    ALTER TABLE audit ADD COLUMN prev_hash TEXT;
+    ALTER TABLE audit ADD COLUMN hash TEXT;
+    CREATE UNIQUE INDEX audit_by_chain ON audit(chain, seq);
+    CREATE TABLE audit_heads (
+        chain TEXT PRIMARY KEY,
+        seq INTEGER NOT NULL,
+        hash TEXT NOT NULL
+    );
+    """,
 ]
 
 # Face analysis: each candidate's neutral head pose and lighting (from the identity photo or the
@@ -189,6 +257,8 @@ def migrate(
     """Bring each component's tables (the store's own when None) to its newest version, each
     step in a transaction."""
     components = STORE_COMPONENTS if components is None else components
+    # core step 2 keeps only the hashes of the plain proctor tokens it replaces
+    conn.create_function("proctor_token_hash", 1, token_hash, deterministic=True)
     conn.execute(
         "CREATE TABLE IF NOT EXISTS schema_versions "
         "(component TEXT PRIMARY KEY, version INTEGER NOT NULL)"

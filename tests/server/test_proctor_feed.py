@@ -26,6 +26,7 @@ from tests.server.conftest import MakeExam, ticket_for
 from tests.server.scripted import WAIT, Candidate, new_id
 
 ATTEMPT_EVENTS = (
+    pp.Warned,
     pp.Joined,
     pp.Left,
     pp.Started,
@@ -83,13 +84,16 @@ COMMANDS: list[tuple[dict[str, object], str | None]] = [
 
 
 @pytest.mark.parametrize(("command", "ref"), COMMANDS, ids=[str(c["type"]) for c, _ in COMMANDS])
-async def test_a_valid_command_is_answered_not_allowed_with_its_id(
+async def test_a_valid_command_on_nothing_of_yours_is_answered_not_allowed_with_its_id(
     feed: Feed, command: dict[str, object], ref: str | None
 ) -> None:
+    """No attempt a-1, no candidate C00042, no violation 7 in this proctor's exam; live media
+    is not enabled yet."""
     await feed.ws.send(json.dumps(command))
     error = await feed.error()
     assert (error.code, error.ref) == ("not_allowed", ref)
-    assert error.message == "proctor commands are not enabled yet"
+    if command["type"] in ("watch", "unwatch", "rtc_answer", "rtc_ice", "hello"):
+        assert error.message == "proctor commands are not enabled yet"
 
 
 MALFORMED: list[str | bytes] = [
@@ -160,6 +164,7 @@ async def test_every_event_names_the_exam_the_time_the_attempt_and_the_candidate
         pp.Identity,
         pp.Started,
         pp.ClientEvent,
+        pp.Warned,
         pp.AttemptFinished,
         pp.ViolationEnded,
         pp.Left,
@@ -172,7 +177,8 @@ async def test_every_event_names_the_exam_the_time_the_attempt_and_the_candidate
             ticket.candidate_code,
         )
         from_wire(event.at)
-    joined, _, _, event, finished, ended, _ = events
+    joined, _, _, event, warned, finished, ended, _ = events
+    assert isinstance(warned, pp.Warned) and (warned.count, warned.by) == (1, "system")
     assert isinstance(joined, pp.Joined) and joined.state is AttemptState.WAITING
     assert isinstance(event, pp.ClientEvent)
     assert event.violation is ViolationKind.LEFT_EXAM_WINDOW

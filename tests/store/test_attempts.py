@@ -54,18 +54,20 @@ async def test_enter_inserts_the_decided_attempt_and_records_the_nonce(
     store: ContractStore,
 ) -> None:
     seated = await seat(store, open_paper=False)
-    seen: list[tuple[TicketRecord | None, AttemptRecord | None]] = []
+    seen: list[tuple[TicketRecord | None, AttemptRecord | None, bool]] = []
     new = attempt_record(seated.exam, seated.ticket, mode=Mode.TRIAL)
 
-    def decide(ticket: TicketRecord | None, found: AttemptRecord | None) -> AttemptRecord:
-        seen.append((ticket, found))
+    def decide(
+        ticket: TicketRecord | None, found: AttemptRecord | None, admitted: bool
+    ) -> AttemptRecord:
+        seen.append((ticket, found, admitted))
         return new
 
     ticket, attempt, resumed = await store.enter(
         seated.ticket.token, Mode.TRIAL, "n-1", NOW, decide
     )
     assert (ticket, attempt, resumed) == (seated.ticket, new, False)
-    assert seen == [(seated.ticket, None)]
+    assert seen == [(seated.ticket, None, False)]
     assert await store.get_attempt(new.id) == new
     assert await store.find_nonce("n-1") == (new.id, NOW)
 
@@ -77,7 +79,7 @@ async def test_enter_resumes_the_attempt_found(store: ContractStore) -> None:
         Mode.EXAM,
         "n-2",
         NOW,
-        lambda t, found: found,  # type: ignore[arg-type,return-value]
+        lambda t, found, admitted: found,  # type: ignore[arg-type,return-value]
     )
     assert resumed and attempt == seated.attempt and ticket == seated.ticket
     assert await store.nonce_history(seated.attempt.id) == [("n-2", NOW)]
@@ -88,7 +90,9 @@ async def test_a_refused_entry_writes_nothing(store: ContractStore) -> None:
     seated = await seat(store, open_paper=False)
     seen: list[TicketRecord | None] = []
 
-    def refuse(ticket: TicketRecord | None, found: AttemptRecord | None) -> AttemptRecord:
+    def refuse(
+        ticket: TicketRecord | None, found: AttemptRecord | None, admitted: bool
+    ) -> AttemptRecord:
         seen.append(ticket)
         raise RuleError("not now", code=ErrorCode.NOT_ALLOWED)
 

@@ -73,11 +73,3 @@ async def test_tickets_read_back_and_count_per_exam(store: ContractStore) -> Non
     assert await store.get_ticket("tk-none") is None
     assert await store.count_tickets(exam.id) == 2
     assert await store.count_tickets("other") == 0
-
-
-async def test_proctor_tokens_open_their_exam(store: ContractStore) -> None:
-    exam = exam_record()
-    await store.create_exam(exam)
-    await store.create_proctor_token(exam.id, "pt-1")
-    assert await store.proctor_exam("pt-1") == exam.id
-    assert await store.proctor_exam("pt-2") is None

@@ -11,6 +11,7 @@ from typing import Any
 
 from proctor_server.core.records import AttemptRecord, TicketRecord
 from proctor_server.store.sqlite import rows
+from proctor_server.store.sqlite.audit import audit_attempt, record_command
 from proctor_server.store.sqlite.database import Database
 from proctor_server.store.sqlite.exams import FINISHED_STATES, TICKET_SQL
 from shared.questions import Question, max_score, score
@@ -66,12 +67,12 @@ class AttemptTables(Database):
         mode: str,
         nonce: str,
         at: datetime,
-        decide: Callable[[TicketRecord | None, AttemptRecord | None], AttemptRecord],
+        decide: Callable[[TicketRecord | None, AttemptRecord | None, bool], AttemptRecord],
     ) -> tuple[TicketRecord, AttemptRecord, bool]:
-        """A candidate's entry in one write transaction (the join's hot path): read the ticket
-        and its latest attempt in `mode`, let `decide` pick the attempt to enter (the one found,
-        or a new one to insert) or raise, then record the watermark nonce. Returns the ticket,
-        the attempt and whether it was resumed."""
+        """A candidate's entry in one write transaction (the join's hot path): read the ticket,
+        its latest attempt in `mode` and whether a proctor admitted it late (R15), let `decide`
+        pick the attempt to enter (the one found, or a new one to insert) or raise, then record
+        the watermark nonce. Returns the ticket, the attempt and whether it was resumed."""
 
         def op(c: sqlite3.Connection) -> tuple[TicketRecord, AttemptRecord, bool]:
             row = c.execute(TICKET_SQL + " WHERE token = ?", (token,)).fetchone()
@@ -82,12 +83,29 @@ class AttemptTables(Database):
                 else None
             )
             found = None if found_row is None else rows.attempt(found_row)
-            attempt = decide(ticket, found)
+            admitted = (
+                ticket is not None
+                and c.execute("SELECT 1 FROM admissions WHERE ticket = ?", (token,)).fetchone()
+                is not None
+            )
+            attempt = decide(ticket, found, admitted)
             assert ticket is not None  # decide refuses an unknown ticket
             resumed = found is not None and attempt.id == found.id
             if not resumed:
                 insert_attempt(c, attempt)
             insert_nonce(c, attempt.id, nonce, at)
+            audit_attempt(
+                c,
+                attempt.id,
+                "entry",
+                {
+                    "candidate": ticket.candidate_code,
+                    "mode": attempt.mode.value,
+                    "resumed": resumed,
+                    "late_admission": admitted and not resumed,
+                },
+                at,
+            )
             return ticket, attempt, resumed
 
         return await self._write(op)
@@ -119,6 +137,7 @@ class AttemptTables(Database):
             if row is None:
                 raise KeyError(attempt_id)
             a = rows.attempt(row)
+            before = a.state
             state, effects = transition(a.state, trigger)
             a.state = state
             if trigger is Trigger.IDENTITY_ACCEPTED:
@@ -154,6 +173,15 @@ class AttemptTables(Database):
                 "INSERT INTO attempt_states (attempt_id, state, at, reason) VALUES (?,?,?,?)",
                 (a.id, state.value, to_wire(at), reason),
             )
+            detail: dict[str, Any] = {
+                "from": before.value,
+                "to": state.value,
+                "trigger": trigger.value,
+                "reason": reason,
+            }
+            if Effect.SCORE in effects:
+                detail.update(score=a.score, max_score=a.max_score, passed=a.passed)
+            audit_attempt(c, a.id, "state", detail, at)
             return a, effects
 
         return await self._write(op)
@@ -167,15 +195,31 @@ class AttemptTables(Database):
         )
         return [(r["state"], from_wire(r["at"]), r["reason"]) for r in found]
 
-    async def add_warning(self, attempt_id: str) -> int:
+    async def add_warning(
+        self,
+        attempt_id: str,
+        at: datetime | None = None,
+        *,
+        actor: str = "system",
+        text: str = "",
+        command: tuple[str, str, str] | None = None,
+    ) -> int:
+        """Count one warning toward the attempt's limit; its audit entry names who gave it
+        (`command`: a proctor's command, recorded with it)."""
+
         def op(c: sqlite3.Connection) -> int:
             c.execute(
                 "UPDATE attempts SET warnings_used = warnings_used + 1 WHERE id = ?", (attempt_id,)
             )
-            return int(
+            used = int(
                 c.execute(
                     "SELECT warnings_used FROM attempts WHERE id = ?", (attempt_id,)
                 ).fetchone()["warnings_used"]
             )
+            when = at or datetime.now().astimezone()
+            if command is not None:
+                record_command(c, *command, when)
+            audit_attempt(c, attempt_id, "warning", {"count": used, "text": text}, when, actor)
+            return used
 
         return await self._write(op)

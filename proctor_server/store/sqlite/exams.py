@@ -1,4 +1,4 @@
-"""Exams, admission tickets and proctor tokens in SQLite."""
+"""Exams and admission tickets in SQLite."""
 
 from __future__ import annotations
 
@@ -36,6 +36,7 @@ class ExamTables(Database):
                     exam.snapshot_interval_s,
                     exam.warning_limit,
                     to_wire(created),
+                    exam.on_warning_limit.value,
                 ),
             )
 
@@ -103,19 +104,11 @@ class ExamTables(Database):
             )
         )
 
-    async def create_proctor_token(self, exam_id: str, token: str) -> None:
-        now = to_wire(datetime.now().astimezone())
-        await self._write(
+    async def tickets_of_exam(self, exam_id: str) -> list[TicketRecord]:
+        """Every ticket of an exam, by candidate code (absentees included)."""
+        found = await self._read(
             lambda c: c.execute(
-                "INSERT INTO proctor_tokens (token, exam_id, created_at) VALUES (?,?,?)",
-                (token, exam_id, now),
-            )
+                TICKET_SQL + " WHERE exam_id = ? ORDER BY candidate_code", (exam_id,)
+            ).fetchall()
         )
-
-    async def proctor_exam(self, token: str) -> str | None:
-        row = await self._read(
-            lambda c: c.execute(
-                "SELECT exam_id FROM proctor_tokens WHERE token = ?", (token,)
-            ).fetchone()
-        )
-        return None if row is None else str(row["exam_id"])
+        return [rows.ticket(r) for r in found]

@@ -11,6 +11,7 @@ from typing import Any
 from proctor_server.core.records import AttemptRecord, TicketRecord, ViolationRecord
 from proctor_server.store.sqlite import rows
 from proctor_server.store.sqlite.attempts import ATTEMPT_SQL, insert_nonce
+from proctor_server.store.sqlite.audit import audit_attempt
 from proctor_server.store.sqlite.database import Database
 from proctor_server.store.sqlite.exams import TICKET_SQL
 from proctor_server.store.sqlite.writes import VIOLATION_INSERT
@@ -48,7 +49,20 @@ class RecordTables(Database):
                     json.dumps(evidence or {}, ensure_ascii=False),
                 ),
             )
-            return int(cur.lastrowid or 0)
+            violation_id = int(cur.lastrowid or 0)
+            audit_attempt(
+                c,
+                attempt_id,
+                "violation",
+                {
+                    "violation": violation_id,
+                    "kind": kind,
+                    "source": source,
+                    "confidence": confidence,
+                },
+                at,
+            )
+            return violation_id
 
         return await self._write(op)
 
@@ -122,29 +136,3 @@ class RecordTables(Database):
             ).fetchone()
         )
         return None if row is None else (row["attempt_id"], from_wire(row["live_from"]))
-
-    # ------------------------------------------------------------ audit
-
-    async def audit(self, actor: str, action: str, detail: dict[str, Any], at: datetime) -> None:
-        await self._write(
-            lambda c: c.execute(
-                "INSERT INTO audit (at, actor, action, detail) VALUES (?,?,?,?)",
-                (to_wire(at), actor, action, json.dumps(detail, ensure_ascii=False)),
-            )
-        )
-
-    async def audit_trail(self, limit: int = 100) -> list[dict[str, Any]]:
-        found = await self._read(
-            lambda c: c.execute(
-                "SELECT at, actor, action, detail FROM audit ORDER BY id DESC LIMIT ?", (limit,)
-            ).fetchall()
-        )
-        return [
-            {
-                "at": r["at"],
-                "actor": r["actor"],
-                "action": r["action"],
-                "detail": json.loads(r["detail"]),
-            }
-            for r in found
-        ]

@@ -9,14 +9,18 @@ from datetime import datetime, timedelta
 
 import msgspec
 
+from proctor_server.core.audit import AuditEntry
 from proctor_server.core.records import (
     AttemptRecord,
     CalibrationRecord,
     ExamRecord,
     PhotoRecord,
+    ProctorRecord,
+    ProctorRole,
     TicketRecord,
     ViolationRecord,
 )
+from shared.protocol import WarningLimitAction
 from shared.questions import Question, parse_bank
 from shared.shuffle import PaperOrder
 from shared.states import AttemptState
@@ -58,6 +62,7 @@ EXAM = (
     "snapshot_interval_s",
     "warning_limit",
     "created_at",
+    "on_warning_limit",
 )
 
 
@@ -73,6 +78,7 @@ def exam(r: Row) -> ExamRecord:
         snapshot_interval_s=r["snapshot_interval_s"],
         warning_limit=r["warning_limit"],
         created_at=from_wire(r["created_at"]),
+        on_warning_limit=WarningLimitAction(r["on_warning_limit"]),
     )
 
 
@@ -235,4 +241,34 @@ def calibration(r: Row) -> CalibrationRecord:
         sharpness=r["sharpness"],
         embedding=None if r["embedding"] is None else list(json.loads(r["embedding"])),
         samples=r["samples"],
+    )
+
+
+PROCTOR = ("id", "name", "role", "exam_id", "created_at", "revoked_at")
+
+
+def proctor(r: Row) -> ProctorRecord:
+    return ProctorRecord(
+        id=r["id"],
+        name=r["name"],
+        role=ProctorRole(r["role"]),
+        exam_id=r["exam_id"],
+        created_at=from_wire(r["created_at"]),
+        revoked_at=dt(r["revoked_at"]),
+    )
+
+
+AUDIT = ("chain", "seq", "at", "actor", "action", "detail", "prev_hash", "hash")
+
+
+def audit_entry(r: Row) -> AuditEntry:
+    return AuditEntry(
+        chain=r["chain"] if r["chain"] is not None else "",
+        seq=r["seq"] if r["seq"] is not None else 0,
+        at=r["at"],
+        actor=r["actor"],
+        action=r["action"],
+        detail=json.loads(r["detail"]),
+        prev_hash=r["prev_hash"] or "",
+        hash=r["hash"] or "",
     )

@@ -8,8 +8,10 @@ from pathlib import Path
 
 from proctor_server.store.sealing import Sealer
 from proctor_server.store.sqlite.attempts import AttemptTables
+from proctor_server.store.sqlite.audit import AuditTables
 from proctor_server.store.sqlite.calibrations import CalibrationTables
 from proctor_server.store.sqlite.exams import ExamTables
+from proctor_server.store.sqlite.proctors import ProctorTables
 from proctor_server.store.sqlite.programme import ProgrammeTables
 from proctor_server.store.sqlite.programme_outbox import ProgrammeOutbox
 from proctor_server.store.sqlite.records import RecordTables
@@ -22,6 +24,8 @@ class SqliteStore(
     ClientWrites,
     RecordTables,
     CalibrationTables,
+    AuditTables,
+    ProctorTables,
     ProgrammeTables,
     ProgrammeOutbox,
 ):

@@ -17,6 +17,7 @@ from typing import Any
 from proctor_server.core.records import PhotoRecord
 from proctor_server.core.session import check_write
 from proctor_server.store.sqlite import rows
+from proctor_server.store.sqlite.audit import audit_attempt
 from proctor_server.store.sqlite.database import Database
 from shared.errors import ErrorCode, RuleError
 from shared.states import AttemptState
@@ -128,6 +129,13 @@ class ClientWrites(Database):
                         json.dumps({"event": client_id, **detail}),
                     ),
                 )
+                audit_attempt(
+                    c,
+                    attempt_id,
+                    "violation",
+                    {"kind": violation, "source": Source.CLIENT.value, "event": client_id},
+                    at,
+                )
             return True
 
         return await self._write(op)
@@ -226,6 +234,14 @@ class ClientWrites(Database):
                     json.dumps(photo.reasons, ensure_ascii=False),
                 ),
             )
+            if photo.kind == "identity_photo" and photo.accepted is not None:
+                audit_attempt(
+                    c,
+                    photo.attempt_id,
+                    "identity_verdict",
+                    {"photo": photo.id, "accepted": photo.accepted, "reasons": photo.reasons},
+                    photo.received_at,
+                )
             return True, None
 
         try:
