@@ -30,6 +30,7 @@ async def create_exam(
     snapshot_interval_s: int = 30,
     warning_limit: int | None = 3,
     on_warning_limit: WarningLimitAction = WarningLimitAction.ALERT,
+    retention_days: int = 365,
 ) -> ExamRecord:
     if not title.strip():
         raise ConfigError("the exam needs a title")
@@ -37,6 +38,8 @@ async def create_exam(
         raise ConfigError("the duration must be positive")
     if snapshot_interval_s < 1:
         raise ConfigError("the snapshot interval must be at least 1 second")
+    if retention_days < 1:
+        raise ConfigError("evidence must be kept at least 1 day")
     validate(questions, source="questions")
     trial = (
         validate(trial_questions, source="trial questions") if trial_questions else TRIAL_QUESTIONS
@@ -61,6 +64,7 @@ async def create_exam(
         warning_limit=warning_limit,
         created_at=datetime.now(UTC),
         on_warning_limit=on_warning_limit,
+        retention_days=retention_days,
     )
     await store.create_exam(exam)
     await store.audit(
@@ -71,6 +75,7 @@ async def create_exam(
             "title": exam.title,
             "warning_limit": warning_limit,
             "on_warning_limit": on_warning_limit.value,
+            "retention_days": retention_days,
         },
         datetime.now(UTC),
     )

@@ -8,11 +8,12 @@ import asyncio
 import hashlib
 import json
 import os
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from proctor_server.commands.exam import with_store
+from proctor_server.core.records import ExamRecord, PurgeReport
 from proctor_server.store import Store
 from proctor_server.store.sealing import Key, read_key_file, sealer_from, write_key_file
 from shared.errors import ConfigError
@@ -37,6 +38,22 @@ def register(sub: Any) -> None:
     reseal.add_argument("--db", required=True, type=Path)
     reseal.add_argument("--data-dir", type=Path)
     reseal.set_defaults(run=run_reseal)
+
+    purge = sub.add_parser(
+        "purge",
+        help="remove evidence and personal fields past retention (scores and the audit stay)",
+    )
+    purge.add_argument("--db", required=True, type=Path)
+    purge.add_argument("--exam", help="this exam's evidence now, whatever its age or state")
+    purge.add_argument(
+        "--older-than",
+        type=float,
+        metavar="DAYS",
+        help="exams that ended more than DAYS ago (default: each exam's own retention)",
+    )
+    purge.add_argument("--dry-run", action="store_true", help="say what would go; remove nothing")
+    purge.add_argument("--data-dir", type=Path)
+    purge.set_defaults(run=run_purge)
 
     export = sub.add_parser(
         "export", help="write an exam's evidence, decrypted, with a manifest of SHA-256 hashes"
@@ -82,6 +99,43 @@ def run_reseal(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_purge(args: argparse.Namespace) -> int:
+    if args.older_than is not None and args.older_than < 0:
+        raise ConfigError("--older-than must be a number of days, 0 or more")
+    now = datetime.now(UTC)
+
+    async def purge(store: Store) -> list[PurgeReport]:
+        if args.exam is not None:
+            exam = await store.get_exam(args.exam)
+            if exam is None:
+                raise ConfigError(f"no exam with id {args.exam!r}")
+            chosen = [exam]
+        else:
+            chosen = [
+                e for e in await store.all_exams() if _past_retention(e, now, args.older_than)
+            ]
+        return [
+            await store.purge_evidence(e.id, now, actor="staff", dry_run=args.dry_run)
+            for e in chosen
+        ]
+
+    reports = with_store(args.db, purge, args.data_dir)
+    verb = "would remove" if args.dry_run else "removed"
+    for r in reports:
+        print(
+            f"{r.exam_id}: {verb} {r.photos} photos and snapshots, {r.reference_photos} reference "
+            f"photos, the names and contacts of {r.tickets} tickets, {r.addresses} addresses"
+        )
+    if not reports:
+        print("nothing is past its retention")
+    return 0
+
+
+def _past_retention(exam: ExamRecord, now: datetime, older_than_days: float | None) -> bool:
+    keep = timedelta(days=exam.retention_days if older_than_days is None else older_than_days)
+    return exam.window.ends_at + keep <= now
+
+
 def run_export(args: argparse.Namespace) -> int:
     out: Path = args.out
     if out.exists() and any(out.iterdir()):
@@ -117,6 +171,20 @@ async def export_evidence(
         code = ticket.candidate_code if ticket is not None else ""
         folder = out / f"{code or 'unknown'}-{attempt.id}"
         for photo in await store.photos(attempt.id):
+            if photo.purged_at is not None:  # gone at the end of retention: its hash remains
+                files.append(
+                    {
+                        "attempt": attempt.id,
+                        "candidate": code,
+                        "kind": photo.kind,
+                        "client_id": photo.client_id,
+                        "time": to_wire(photo.received_at),
+                        "sha256": photo.sha256,
+                        "purged_at": to_wire(photo.purged_at),
+                        "verified": True,
+                    }
+                )
+                continue
             data = await asyncio.to_thread(store.blobs.read, photo.path)
             name = f"{photo.kind}/{to_wire(photo.received_at).replace(':', '')}-{photo.id}.jpg"
             entry = await asyncio.to_thread(_write, folder, name, data, photo.sha256)

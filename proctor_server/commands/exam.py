@@ -75,6 +75,13 @@ def register(sub: Any) -> None:
         default=WarningLimitAction.ALERT.value,
         help="what reaching the limit does: alert the proctors (default) or terminate the attempt",
     )
+    create.add_argument(
+        "--retention-days",
+        type=int,
+        default=365,
+        help="how long after the exam its evidence and personal fields are kept (default 365); "
+        "`proctor-server purge` removes them after that",
+    )
     create.set_defaults(run=run_exam_create)
 
     ticket = sub.add_parser("ticket", help="issue an admission ticket; prints its token")
@@ -165,6 +172,7 @@ def run_exam_create(args: argparse.Namespace) -> int:
             snapshot_interval_s=args.snapshot_interval,
             warning_limit=args.warning_limit or None,
             on_warning_limit=WarningLimitAction(args.on_warning_limit),
+            retention_days=args.retention_days,
         ),
     )
     print(exam.id)

@@ -29,6 +29,7 @@ class ExamRecord:
     warning_limit: int | None = 3
     created_at: datetime | None = None
     on_warning_limit: WarningLimitAction = WarningLimitAction.ALERT
+    retention_days: int = 365  # evidence and personal fields are purged this long after the end
 
     @property
     def window(self) -> ExamWindow:
@@ -80,6 +81,19 @@ class PhotoRecord:
     received_at: datetime
     accepted: bool | None = None
     reasons: list[str] = field(default_factory=list)
+    purged_at: datetime | None = None  # its file was removed at the end of retention
+
+
+@dataclass(frozen=True, slots=True)
+class PurgeReport:
+    """What `purge` removed (or would remove, with `dry_run`) from one exam."""
+
+    exam_id: str
+    photos: int
+    reference_photos: int
+    tickets: int  # names and contact details blanked
+    addresses: int  # mailing addresses removed
+    dry_run: bool
 
 
 @dataclass(frozen=True, slots=True)

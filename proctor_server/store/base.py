@@ -17,6 +17,7 @@ from proctor_server.core.records import (
     ExamRecord,
     PhotoRecord,
     ProctorRecord,
+    PurgeReport,
     TicketRecord,
     ViolationRecord,
 )
@@ -177,6 +178,12 @@ class Store(Protocol):
         ...
 
     async def audit_chain(self, chain: str) -> list[AuditEntry]: ...
+
+    # retention: evidence files and personal fields removed; scores and the audit chain stay
+    async def all_exams(self) -> list[ExamRecord]: ...
+    async def purge_evidence(
+        self, exam_id: str, at: datetime, *, actor: str, dry_run: bool = False
+    ) -> PurgeReport: ...
     async def audit_head(self, chain: str) -> tuple[int, str] | None: ...
     async def command_seen(self, proctor_id: str, client_id: str) -> bool: ...
 

@@ -222,6 +222,13 @@ CORE: list[str] = [
         hash TEXT NOT NULL
     );
     """,
+    # retention: how long an exam's evidence is kept, and what was purged when (the rows keep
+    # their hashes; the files and personal fields go)
+    """
+    ALTER TABLE exams ADD COLUMN retention_days INTEGER NOT NULL DEFAULT 365;
+    ALTER TABLE photos ADD COLUMN purged_at TEXT;
+    ALTER TABLE tickets ADD COLUMN purged_at TEXT;
+    """,
 ]
 
 # Face analysis: each candidate's neutral head pose and lighting (from the identity photo or the

@@ -16,6 +16,7 @@ import pytest
 from proctor_server import admin
 from proctor_server.app import ServerConfig, run_server
 from proctor_server.cli import main
+from proctor_server.store import SqliteStore
 from proctor_server.store.sealing import read_key_file
 from shared import protocol as p
 from tests.server.conftest import QUESTIONS
@@ -119,3 +120,55 @@ async def test_a_rotated_key_reseals_every_file(
     manifest = json.loads((out / "manifest.json").read_text())
     identity = next(f for f in manifest["files"] if f["kind"] == "identity_photo")
     assert (out / identity["path"]).read_bytes() == face
+
+
+async def test_purge_removes_evidence_and_names_and_keeps_scores_and_the_audit_chain(
+    tmp_path: Path,
+    key_file: Path,
+    clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    exam_id, _, _ = await sitting(tmp_path, key_file, clock)
+    db = str(tmp_path / "exam.db")
+    monkeypatch.setenv("PROCTOR_DATA_KEY_FILE", str(key_file))
+    files = tmp_path / "exam-files"
+    assert len(list(files.rglob("*.jpg"))) == 2
+
+    # within its retention (365 days by default), nothing goes
+    assert await cli("purge", "--db", db) == 0
+    assert "nothing is past its retention" in capsys.readouterr().out
+    assert await cli("purge", "--db", db, "--exam", exam_id, "--dry-run") == 0
+    assert "would remove 2 photos and snapshots" in capsys.readouterr().out
+    assert len(list(files.rglob("*.jpg"))) == 2
+
+    assert await cli("purge", "--db", db, "--exam", exam_id) == 0
+    assert (
+        "removed 2 photos and snapshots, 0 reference photos, the names and contacts of 1 tickets"
+        in capsys.readouterr().out
+    )
+    assert list(files.rglob("*.jpg")) == []
+    assert await cli("audit", "--db", db, "--exam", exam_id, "--verify") == 0
+    trail = capsys.readouterr().out
+    assert "evidence_purged" in trail
+
+    store = SqliteStore(tmp_path / "exam.db")
+    await store.open()
+    try:
+        (attempt,) = await store.attempts_of_exam(exam_id)
+        ticket = await store.get_ticket(attempt.ticket)
+        assert ticket is not None and ticket.name == "" and ticket.candidate_code == "C00001"
+        photos = await store.photos(attempt.id)
+        assert len(photos) == 2 and all(ph.purged_at is not None for ph in photos)
+        assert all(len(ph.sha256) == 64 for ph in photos)  # what existed stays provable
+        assert attempt.state is not None  # the attempt and its record stay
+    finally:
+        await store.close()
+    # an export after the purge lists the purged files with their hashes and writes none
+    out = tmp_path / "after-purge"
+    assert await cli("export", "--db", db, "--exam", exam_id, "--out", str(out)) == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert all("purged_at" in f for f in manifest["files"])
+    # purging twice changes nothing more
+    assert await cli("purge", "--db", db, "--exam", exam_id) == 0
+    assert "removed 0 photos" in capsys.readouterr().out

@@ -37,6 +37,7 @@ class ExamTables(Database):
                     exam.warning_limit,
                     to_wire(created),
                     exam.on_warning_limit.value,
+                    exam.retention_days,
                 ),
             )
 

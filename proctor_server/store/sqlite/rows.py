@@ -63,6 +63,7 @@ EXAM = (
     "warning_limit",
     "created_at",
     "on_warning_limit",
+    "retention_days",
 )
 
 
@@ -79,6 +80,7 @@ def exam(r: Row) -> ExamRecord:
         warning_limit=r["warning_limit"],
         created_at=from_wire(r["created_at"]),
         on_warning_limit=WarningLimitAction(r["on_warning_limit"]),
+        retention_days=r["retention_days"],
     )
 
 
@@ -187,6 +189,9 @@ PHOTO = (
 )
 
 
+PHOTO_READ = (*PHOTO, "purged_at")
+
+
 def photo(r: Row) -> PhotoRecord:
     return PhotoRecord(
         id=r["id"],
@@ -199,6 +204,7 @@ def photo(r: Row) -> PhotoRecord:
         received_at=from_wire(r["received_at"]),
         accepted=None if r["accepted"] is None else bool(r["accepted"]),
         reasons=list(json.loads(r["reasons"])),
+        purged_at=dt(r["purged_at"]) if "purged_at" in r.keys() else None,
     )
 
 

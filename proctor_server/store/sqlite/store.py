@@ -15,6 +15,7 @@ from proctor_server.store.sqlite.proctors import ProctorTables
 from proctor_server.store.sqlite.programme import ProgrammeTables
 from proctor_server.store.sqlite.programme_outbox import ProgrammeOutbox
 from proctor_server.store.sqlite.records import RecordTables
+from proctor_server.store.sqlite.retention import RetentionTables
 from proctor_server.store.sqlite.writes import ClientWrites
 
 
@@ -28,6 +29,7 @@ class SqliteStore(
     ProctorTables,
     ProgrammeTables,
     ProgrammeOutbox,
+    RetentionTables,
 ):
     """The default `Store` (and `CalibrationStore`, and the programme's `ProgrammeStore`).
     Open with `await store.open()`; `close()` is idempotent. `components`: features' migration

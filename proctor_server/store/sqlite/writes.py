@@ -24,7 +24,7 @@ from shared.states import AttemptState
 from shared.timeutil import from_wire, to_wire
 from shared.vocabulary import Source
 
-PHOTO_SQL = f"SELECT {rows.columns(rows.PHOTO)} FROM photos"
+PHOTO_SQL = f"SELECT {rows.columns(rows.PHOTO_READ)} FROM photos"
 VIOLATION_INSERT = (
     "INSERT INTO violations (attempt_id, kind, source, server_at, client_at, ended_at, "
     "confidence, evidence) VALUES (?,?,?,?,?,?,?,?)"
