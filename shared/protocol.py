@@ -71,6 +71,13 @@ class Submit(_Msg, tag="submit"):
     id: str
 
 
+class Consent(_Msg, tag="consent"):
+    """The candidate accepted the rules of conduct and the recording notice (R16)."""
+
+    id: str
+    version: str
+
+
 class RtcOffer(_Msg, tag="rtc_offer"):
     sdp: str
 
@@ -81,7 +88,9 @@ class RtcIce(_Msg, tag="rtc_ice"):
     sdp_mline_index: int | None = None
 
 
-ClientMessage = Hello | Profile | Answer | Event | Heartbeat | Submit | RtcOffer | RtcIce
+ClientMessage = (
+    Hello | Profile | Answer | Event | Heartbeat | Submit | Consent | RtcOffer | RtcIce
+)
 
 # ---------------------------------------------------------------- server -> candidate
 
@@ -119,6 +128,9 @@ class Welcome(_Msg, tag="welcome"):
     warning_limit: int | None = None
     warnings_used: int = 0
     resumed: bool = False
+    # What reaching the warning limit does: "alert" (the proctors are alerted, the exam goes
+    # on) or "terminate" (the attempt ends); None: nothing is said beyond "recorded".
+    warning_limit_action: str | None = None
 
 
 class Error(_Msg, tag="error"):
@@ -170,6 +182,19 @@ class ProctorWarning(_Msg, tag="warning"):
     text: str
     count: int | None = None
     limit: int | None = None
+    source: str = "system"  # "system": recorded automatically; "proctor": a person sent it
+
+
+class Notice(_Msg, tag="notice"):
+    """A message from a proctor to the candidate; no warning is used."""
+
+    text: str
+
+
+class Deadline(_Msg, tag="deadline"):
+    """The attempt's deadline moved (extra time)."""
+
+    ends_at: str
 
 
 class Terminated(_Msg, tag="terminated"):
@@ -206,6 +231,8 @@ ServerMessage = (
     | Watermark
     | HeartbeatAck
     | RtcAnswer
+    | Notice
+    | Deadline
 )
 
 # ---------------------------------------------------------------- binary frames

@@ -18,6 +18,7 @@ from typing import Any
 
 import msgspec
 
+from proctor_client.core.conduct import RULES_VERSION
 from proctor_client.core.state import ClientState, Phase, QuestionView
 from proctor_client.outbox import default_path
 from proctor_client.runtime.runtime import ExamRuntime
@@ -132,6 +133,8 @@ async def drive(
             f"connected: {state.exam.title} ({state.mode}), candidate {state.candidate_code}"
             + (" (resumed)" if state.resumed else "")
         )
+    if state.welcomed:  # a script accepts the rules the app would show (R16)
+        runtime.accept_rules(RULES_VERSION)
     photos_sent = 0
     answered = False
     while True:
@@ -279,7 +282,7 @@ def register(sub: Any) -> None:
     )
     parser.add_argument("--server", required=True, help="server URL (http://HOST:PORT)")
     parser.add_argument("--ticket", required=True, help="the admission ticket token")
-    answers = parser.add_mutually_exclusive_group()
+    answers = parser.add_mutually_exclusive_group()  # one of them is required (see run)
     answers.add_argument(
         "--answers",
         type=Path,
@@ -316,7 +319,10 @@ def run(args: argparse.Namespace) -> int:
     elif args.random:
         plan = random_plan(args.seed)
     else:
-        plan = no_answers
+        raise ConfigError(
+            "give --answers FILE or --random: without answers `take` would hand in a blank "
+            "paper and use up the ticket"
+        )
     quiet: Callable[[str], None] = lambda line: None  # noqa: E731
     started = time.monotonic()
 

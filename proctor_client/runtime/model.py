@@ -105,6 +105,11 @@ class ExamRuntimeAPI(Protocol):
         Returns how many warnings are left when the exam sets a limit, else None."""
         ...
 
+    def accept_rules(self, version: str) -> str:
+        """The candidate accepted the rules of conduct of `version` (R16); kept until
+        acknowledged, sent once. Returns the id."""
+        ...
+
     def submit(self) -> str:
         """Hand the paper in (the UI confirms first); the result follows. Returns the id."""
         ...
