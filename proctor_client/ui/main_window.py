@@ -15,7 +15,14 @@ from typing import Any
 
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QShowEvent
-from PySide6.QtWidgets import QMainWindow, QMessageBox, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QMainWindow,
+    QMessageBox,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from proctor_client.check.model import ORDER, CheckReport, Progress
 from proctor_client.check.model import Phase as CheckPhase
@@ -23,16 +30,17 @@ from proctor_client.devices.base import DeviceError
 from proctor_client.devices.camera_reader import CameraReader
 from proctor_client.runtime.model import (
     LEAVING_EVENTS,
-    RETURNING_EVENTS,
     ClientState,
     ErrorView,
     EventKind,
     ExamRuntimeAPI,
     FinishReason,
+    MessageSource,
     Mode,
     Phase,
     WarningView,
 )
+from proctor_client.ui import texts
 from proctor_client.ui.address import MailAddress
 from proctor_client.ui.address_screen import AddressScreen
 from proctor_client.ui.banners import BannerArea
@@ -91,7 +99,9 @@ class MainWindow(QMainWindow):
         self._mode = Mode.EXAM
         self._trial_runs = 0
         self._preview: asyncio.Task[Any] | None = None
-        self._left_while_away = False
+        self._away: EventKind | None = None  # the state's open leave of the exam screen
+        self._notice: QMessageBox | None = None  # the one notice on screen, never stacked
+        self._notice_ok: QPushButton | None = None
         self._paper_key: tuple[str, ...] = ()
         self._error: ErrorView | None = None
         self.current_screen: ScreenName | None = None
@@ -170,6 +180,8 @@ class MainWindow(QMainWindow):
 
     def retranslate(self) -> None:
         self.setWindowTitle(self.tr("Online exam"))
+        if self._notice_ok is not None:
+            self._notice_ok.setText(self.tr("OK"))
 
     # ------------------------------------------------------------ screens
 
@@ -209,6 +221,8 @@ class MainWindow(QMainWindow):
         self.stack.setCurrentWidget(screen)
         in_exam = name == ScreenName.EXAM
         self.watermark.setVisible(in_exam)
+        if not in_exam:
+            self.banners.clear_exam()
         if in_exam:
             self.watermark.raise_()
             if not self.watcher.armed:
@@ -272,6 +286,7 @@ class MainWindow(QMainWindow):
         self._server, self._ticket, self._mode = server, ticket, mode
         self._close_runtime()
         self._paper_key = ()
+        self._away = None
         self.photo.reset()
         self.busy.show_busy("connecting")
         self.show_screen(ScreenName.BUSY)
@@ -287,6 +302,7 @@ class MainWindow(QMainWindow):
     def attach_runtime(self, runtime: ExamRuntimeAPI) -> None:
         """Follow a runtime made elsewhere (tests, screenshots)."""
         self._mode = runtime.state.mode
+        self._away = None
         self.bridge.attach(runtime)
 
     def back_to_start(self) -> None:
@@ -328,8 +344,11 @@ class MainWindow(QMainWindow):
         phase = state.phase
         if state.error is not None and not state.error.fatal and state.error is not self._error:
             # A refusal the runtime survives (an answer after the deadline, say): say it.
-            self.statusBar().showMessage(state.error.message, 15000)
+            self.statusBar().showMessage(
+                texts.error_message(state.error.code, state.error.message), 15000
+            )
         self._error = state.error
+        self.banners.set_count(state.warnings_used, state.warning_limit, state.warning_limit_action)
         self.banners.set_online(not state.offline or phase in (Phase.OFFLINE, Phase.ERROR))
         if phase in (Phase.CONNECTING,):
             self.busy.show_busy("connecting")
@@ -343,7 +362,7 @@ class MainWindow(QMainWindow):
                 self.photo.set_sending()
             elif state.identity_reasons:
                 if self.photo.phase == "sending":
-                    self.photo.set_refused(state.identity_reasons)
+                    self.photo.set_refused(state.identity_reasons, state.identity_codes)
             self.show_screen(ScreenName.PHOTO)
         elif phase == Phase.PROFILE:
             self.address.set_busy(False)
@@ -354,6 +373,7 @@ class MainWindow(QMainWindow):
         elif phase == Phase.EXAM:
             self._show_exam(state)
             self.show_screen(ScreenName.EXAM)
+            self._follow_leave(state.away)
         elif phase == Phase.SUBMITTED:
             self.busy.show_busy(FinishReason.TIME_UP if state.time_up else FinishReason.SUBMITTED)
             self.show_screen(ScreenName.BUSY)
@@ -413,54 +433,80 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------ warnings (R16)
 
     def on_offscreen(self, name: str, detail: dict[str, Any]) -> None:
-        """The watcher saw the candidate leave or come back: report it, then warn."""
+        """The watcher saw a change: report it. The flow decides what one leave of the exam
+        screen is (`state.away`); `_follow_leave` shows its banner and its one notice."""
         kind = EventKind(name)
-        left: int | None = None
         runtime = self.bridge.runtime
         if runtime is not None:
             try:
-                left = runtime.report_event(kind, detail)
+                runtime.report_event(kind, detail)
             except ProctorError as exc:
                 log.warning("could not report %s: %s", kind, exc)
-        if left is None and self.bridge.last_state is not None:
-            left = self.bridge.last_state.warnings_left
         if kind is EventKind.SCREEN_ADDED:
             self.banners.show_screen_added()
-            self._open_dialog(
-                "screen-dialog",
-                self.tr("A screen was connected"),
-                self.banners.screen_added_text(),
+            self._notify(
+                "screen", self.tr("A screen was connected"), self.banners.screen_added_text()
             )
         elif kind is EventKind.SCREEN_REMOVED:
             self.banners.hide_screen_added()
-        elif kind in LEAVING_EVENTS:
-            self._left_while_away = True
-            self.banners.show_offscreen(left)
-        elif self._left_while_away and kind in RETURNING_EVENTS:
-            self._left_while_away = False
-            self.banners.show_offscreen(left)
-            self._open_dialog(
-                "offscreen-dialog",
-                self.tr("You left the exam screen"),
-                self.banners.offscreen_text(left),
+
+    def _follow_leave(self, away: EventKind | None) -> None:
+        """A leave opened: the banner says it was recorded. It closed: one notice."""
+        before, self._away = self._away, away
+        if before is None and away is not None:
+            self.banners.show_offscreen()
+        elif before is not None and away is None:
+            self.banners.show_offscreen()
+            self._notify(
+                "offscreen", self.tr("You left the exam screen"), self.banners.offscreen_text()
             )
+        elif self._notice is not None and self._notice.property("kind") == "offscreen":
+            self._notice.setText(self.banners.offscreen_text())  # the server's count arrived
 
     def _on_warning(self, warning: WarningView) -> None:
-        self.banners.show_warning(warning.text)
-        self._open_dialog(
-            "warning-dialog",
-            self.tr("Message from the proctor"),
-            warning.text,
-        )
+        if warning.source == MessageSource.PROCTOR:
+            self.banners.show_proctor(warning.text, warning=not warning.notice)
+            title = (
+                self.tr("Message from the proctor")
+                if warning.notice
+                else self.tr("Warning from the proctor")
+            )
+            self._notify("proctor", title, self.banners.proctor_text())
+        elif warning.kind is EventKind.SCREEN_ADDED:
+            self.banners.show_screen_added()
+        elif warning.kind is None or warning.kind not in LEAVING_EVENTS:
+            # Recorded automatically for an event this app did not report itself (before a
+            # restart, say): the count is the server's, the words are the app's.
+            self.banners.show_offscreen()
+        # A warning for a leave the app reported: its banner and notice are up already.
 
-    def _open_dialog(self, name: str, title: str, text: str) -> QMessageBox:
-        box = QMessageBox(
-            QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok, self
-        )
-        box.setObjectName(name)
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        box.open()
+    def _notify(self, kind: str, title: str, text: str) -> QMessageBox:
+        """Show the one non-modal notice; a newer one replaces the text of the one shown."""
+        box = self._notice
+        if box is None:
+            box = QMessageBox(self)
+            box.setObjectName("notice-dialog")
+            box.setIcon(QMessageBox.Icon.Warning)
+            box.setWindowModality(Qt.WindowModality.NonModal)
+            self._notice_ok = box.addButton(self.tr("OK"), QMessageBox.ButtonRole.AcceptRole)
+            box.finished.connect(self._notice_closed)
+            self._notice = box
+        box.setProperty("kind", kind)
+        box.setWindowTitle(title)
+        box.setText(text)
+        box.show()
+        box.raise_()
         return box
+
+    def _notice_closed(self) -> None:
+        box, self._notice, self._notice_ok = self._notice, None, None
+        if box is not None:
+            box.deleteLater()
+
+    @property
+    def notice(self) -> QMessageBox | None:
+        """The notice on screen, if any."""
+        return self._notice
 
     # ------------------------------------------------------------ camera preview
 
