@@ -120,7 +120,7 @@ def run_gui(options: GuiOptions, argv: Sequence[str] | None = None) -> int:
             window.screen_shown.connect(ready)
         window.show()
         if options.server and options.ticket:
-            window.start_session(options.server, options.ticket, Mode.EXAM)
+            window.enter(options.server, options.ticket, Mode.EXAM)  # the rules first
         elif options.smoke_exit_after_ready:
             QTimer.singleShot(0, lambda: ready_now(window))
         try:

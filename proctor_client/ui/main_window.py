@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QShowEvent
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
@@ -46,6 +46,7 @@ from proctor_client.ui.address_screen import AddressScreen
 from proctor_client.ui.banners import BannerArea
 from proctor_client.ui.base import ScreenName
 from proctor_client.ui.bridge import RuntimeBridge
+from proctor_client.ui.camera_view import SelfView
 from proctor_client.ui.check_screen import CheckRow, CheckScreen, pending_row, row_from_result
 from proctor_client.ui.entry_screen import EntryScreen
 from proctor_client.ui.exam_screen import AnswerView, ExamScreen
@@ -54,6 +55,7 @@ from proctor_client.ui.message_screen import BusyScreen, MessageScreen
 from proctor_client.ui.offscreen import OffscreenWatcher
 from proctor_client.ui.photo_screen import PhotoScreen
 from proctor_client.ui.result_screen import ResultScreen, ResultView
+from proctor_client.ui.rules_screen import RulesScreen
 from proctor_client.ui.tasks import OwnedTasks
 from proctor_client.ui.timefmt import local_time
 from proctor_client.ui.trial_screen import TrialScreen
@@ -67,6 +69,8 @@ RuntimeFactory = Callable[[str, str, Mode], ExamRuntimeAPI]  # server URL, ticke
 ProgressCallback = Callable[[Progress], None]
 CheckRunner = Callable[[str, ProgressCallback], Awaitable[CheckReport]]  # server URL
 PREVIEW_INTERVAL_S = 0.1  # ~10 frames a second in the preview
+SELF_VIEW_INTERVAL_S = 0.5  # 2 frames a second in the small self-view (waiting room, exam)
+SELF_VIEW_SCREENS = frozenset({ScreenName.WAITING, ScreenName.EXAM})
 TICK_MS = 250  # countdown refresh
 
 
@@ -99,6 +103,9 @@ class MainWindow(QMainWindow):
         self._mode = Mode.EXAM
         self._trial_runs = 0
         self._preview: asyncio.Task[Any] | None = None
+        self._preview_target: ScreenName | None = None  # PHOTO, or the self-view's screens
+        self._rules_version: str | None = None  # accepted in this run of the app
+        self._pending_entry: tuple[str, str, Mode] | None = None
         self._away: EventKind | None = None  # the state's open leave of the exam screen
         self._notice: QMessageBox | None = None  # the one notice on screen, never stacked
         self._notice_ok: QPushButton | None = None
@@ -109,6 +116,7 @@ class MainWindow(QMainWindow):
         self.entry = EntryScreen()
         self.check = CheckScreen()
         self.trial = TrialScreen()
+        self.rules = RulesScreen()
         self.busy = BusyScreen()
         self.message = MessageScreen()
         self.photo = PhotoScreen()
@@ -121,6 +129,7 @@ class MainWindow(QMainWindow):
             ScreenName.ENTRY: self.entry,
             ScreenName.CHECK: self.check,
             ScreenName.TRIAL: self.trial,
+            ScreenName.RULES: self.rules,
             ScreenName.BUSY: self.busy,
             ScreenName.MESSAGE: self.message,
             ScreenName.PHOTO: self.photo,
@@ -139,6 +148,8 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
         self.watermark = WatermarkOverlay(self)
         self.watermark.hide()
+        self.self_view = SelfView(self)
+        self.self_view.hide()
         self.watcher = OffscreenWatcher(self, self)
         self.watcher.occurred.connect(self.on_offscreen)
         self._build_menu()
@@ -188,12 +199,14 @@ class MainWindow(QMainWindow):
     def _connect_screens(self) -> None:
         self.entry.check_requested.connect(self.start_check)
         self.entry.trial_requested.connect(self._on_trial_requested)
-        self.entry.enter_requested.connect(lambda s, t: self.start_session(s, t, Mode.EXAM))
+        self.entry.enter_requested.connect(lambda s, t: self.enter(s, t, Mode.EXAM))
         self.check.rerun_requested.connect(self.start_check)
         self.check.continue_requested.connect(lambda: self.show_screen(ScreenName.ENTRY))
         self.trial.start_requested.connect(
-            lambda: self.start_session(self._server, self._ticket, Mode.TRIAL)
+            lambda: self.enter(self._server, self._ticket, Mode.TRIAL)
         )
+        self.rules.accepted.connect(self._rules_accepted)
+        self.rules.back_requested.connect(self.back_to_start)
         self.trial.back_requested.connect(lambda: self.show_screen(ScreenName.ENTRY))
         self.busy.cancel_requested.connect(self.back_to_start)
         self.message.retry_requested.connect(
@@ -229,10 +242,14 @@ class MainWindow(QMainWindow):
                 self.watcher.arm()
         elif self.watcher.armed:
             self.watcher.disarm()
-        if name == ScreenName.PHOTO:
-            self._start_preview()
+        if name == ScreenName.PHOTO or name in SELF_VIEW_SCREENS:
+            self._start_preview(name)
         else:
             self._stop_preview()
+        self.self_view.setVisible(name in SELF_VIEW_SCREENS and self._camera is not None)
+        if self.self_view.isVisible():
+            self._place_self_view()
+            self.self_view.raise_()
         if name != self.current_screen:
             self.current_screen = name
             self.screen_shown.emit(name)
@@ -277,6 +294,22 @@ class MainWindow(QMainWindow):
         self.trial.set_runs(self._trial_runs)
         self.show_screen(ScreenName.TRIAL)
 
+    def enter(self, server: str, ticket: str, mode: Mode) -> None:
+        """Enter the exam or the trial: the rules of conduct first, once per run (R16)."""
+        if self._rules_version is None:
+            self._server, self._ticket = server, ticket
+            self._pending_entry = (server, ticket, mode)
+            self.rules.reset()
+            self.show_screen(ScreenName.RULES)
+            return
+        self.start_session(server, ticket, mode)
+
+    def _rules_accepted(self, version: str) -> None:
+        self._rules_version = version
+        entry, self._pending_entry = self._pending_entry, None
+        if entry is not None:
+            self.start_session(*entry)
+
     def start_session(self, server: str, ticket: str, mode: Mode) -> None:
         """Open a runtime for this ticket (the previous one is closed first)."""
         if self._factory is None:
@@ -297,6 +330,8 @@ class MainWindow(QMainWindow):
             self.show_screen(ScreenName.MESSAGE)
             return
         self.bridge.attach(runtime)
+        if self._rules_version is not None:
+            self._call(lambda r: r.accept_rules(self._rules_version or ""))
         runtime.start()
 
     def attach_runtime(self, runtime: ExamRuntimeAPI) -> None:
@@ -510,44 +545,76 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------ camera preview
 
-    def _start_preview(self) -> None:
+    def _start_preview(self, target: ScreenName) -> None:
+        """The identity screen's preview (~10 a second) or the small self-view (2 a second),
+        from one subscription to the camera's reader."""
         if self._camera is None:
-            self.photo.set_camera_problem(
-                self.tr("The camera cannot be used: {error}").format(error=self._camera_problem)
-                if self._camera_problem
-                else self.tr("No camera was given to the app.")
-            )
+            if target == ScreenName.PHOTO:
+                self.photo.set_camera_problem(
+                    self.tr("The camera cannot be used: {error}").format(error=self._camera_problem)
+                    if self._camera_problem
+                    else self.tr("No camera was given to the app.")
+                )
             return
-        if self._preview is None or self._preview.done():
-            try:
-                asyncio.get_running_loop()
-            except RuntimeError:
-                return  # no loop (a widget test); frames are fed by hand
-            self._preview = self.tasks.spawn(self._preview_loop(self._camera), name="preview")
+        kind = ScreenName.PHOTO if target == ScreenName.PHOTO else ScreenName.EXAM
+        if self._preview is not None and not self._preview.done():
+            if self._preview_target == kind:
+                return
+            self._stop_preview()
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return  # no loop (a widget test); frames are fed by hand
+        self._preview_target = kind
+        self._preview = self.tasks.spawn(self._preview_loop(self._camera, kind), name="preview")
 
     def _stop_preview(self) -> None:
         if self._preview is not None:
             self._preview.cancel()
             self._preview = None
+        self._preview_target = None
 
-    async def _preview_loop(self, camera: CameraReader) -> None:
-        """Show the camera's latest frame about every PREVIEW_INTERVAL_S, through a
-        subscription to its reader (the snapshots share it); closed when the task ends."""
+    async def _preview_loop(self, camera: CameraReader, kind: ScreenName) -> None:
+        """Show the camera's latest frame every interval through a subscription to its reader
+        (the snapshots share it); closed when the task ends."""
+        photo = kind == ScreenName.PHOTO
+        interval = PREVIEW_INTERVAL_S if photo else SELF_VIEW_INTERVAL_S
         try:
             with camera.subscribe() as frames:
                 while True:
-                    self.photo.set_frame(await frames.recv())
-                    await asyncio.sleep(PREVIEW_INTERVAL_S)  # pace the painting, not a sync
+                    frame = await frames.recv()
+                    if photo:
+                        self.photo.set_frame(frame)
+                    else:
+                        self.self_view.set_frame(frame)
+                    await asyncio.sleep(interval)  # pace the painting, not a sync
         except DeviceError as exc:
-            self.photo.set_camera_problem(
-                self.tr("The camera stopped: {error}").format(error=exc.message)
-            )
+            if photo:
+                self.photo.set_camera_problem(
+                    self.tr("The camera stopped: {error}").format(error=exc.message)
+                )
+            else:
+                self.self_view.clear_frame()
+                self.self_view.setText(self.tr("Camera stopped"))
+
+    def _place_self_view(self) -> None:
+        margin = 12
+        size = self.self_view.size()
+        bottom = self.height() - (self.statusBar().height() if self.statusBar().isVisible() else 0)
+        self.self_view.move(
+            self.width() - size.width() - margin, bottom - size.height() - margin - 48
+        )
 
     # ------------------------------------------------------------ lifecycle
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         self.watermark.setGeometry(self.rect())
+        self._place_self_view()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._place_self_view()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         """Stop watching; whoever owns the window awaits `aclose()` next (see app.py)."""

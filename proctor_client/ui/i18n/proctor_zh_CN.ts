@@ -4,42 +4,42 @@
 <context>
     <name>AddressScreen</name>
     <message>
-        <location filename="../address_screen.py" line="90"/>
+        <location filename="../address_screen.py" line="96"/>
         <source>Postal address for the certificate</source>
         <translation>证书邮寄地址</translation>
     </message>
     <message>
-        <location filename="../address_screen.py" line="92"/>
+        <location filename="../address_screen.py" line="98"/>
         <source>If you pass, the paper certificate is mailed to this address within 30 days.</source>
         <translation>如果您通过考试，纸质证书将在 30 天内寄往此地址。</translation>
     </message>
     <message>
-        <location filename="../address_screen.py" line="95"/>
+        <location filename="../address_screen.py" line="101"/>
         <source>Recipient name</source>
         <translation>收件人姓名</translation>
     </message>
     <message>
-        <location filename="../address_screen.py" line="96"/>
+        <location filename="../address_screen.py" line="102"/>
         <source>Mobile phone</source>
         <translation>手机号码</translation>
     </message>
     <message>
-        <location filename="../address_screen.py" line="97"/>
+        <location filename="../address_screen.py" line="103"/>
         <source>Address</source>
         <translation>详细地址</translation>
     </message>
     <message>
-        <location filename="../address_screen.py" line="98"/>
+        <location filename="../address_screen.py" line="104"/>
         <source>Postcode</source>
         <translation>邮政编码</translation>
     </message>
     <message>
-        <location filename="../address_screen.py" line="103"/>
+        <location filename="../address_screen.py" line="109"/>
         <source>Province, city, district, street, building, room</source>
         <translation>省、市、区、街道、楼栋、房间号</translation>
     </message>
     <message>
-        <location filename="../address_screen.py" line="105"/>
+        <location filename="../address_screen.py" line="111"/>
         <source>Save and continue</source>
         <translation>保存并继续</translation>
     </message>
@@ -507,60 +507,65 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../main_window.py" line="182"/>
+        <location filename="../main_window.py" line="193"/>
         <source>Online exam</source>
         <translation>在线考试</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="184"/>
-        <location filename="../main_window.py" line="491"/>
+        <location filename="../main_window.py" line="195"/>
+        <location filename="../main_window.py" line="526"/>
         <source>OK</source>
         <translation>确定</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="283"/>
+        <location filename="../main_window.py" line="316"/>
         <source>This build has no exam runtime.</source>
         <translation>此版本不含考试运行模块。</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="415"/>
+        <location filename="../main_window.py" line="450"/>
         <source>Trial exam — nothing counts</source>
         <translation>模拟考试——不计成绩</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="448"/>
+        <location filename="../main_window.py" line="483"/>
         <source>A screen was connected</source>
         <translation>连接了一台显示器</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="461"/>
+        <location filename="../main_window.py" line="496"/>
         <source>You left the exam screen</source>
         <translation>您离开了考试界面</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="470"/>
+        <location filename="../main_window.py" line="505"/>
         <source>Message from the proctor</source>
         <translation>监考老师的消息</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="472"/>
+        <location filename="../main_window.py" line="507"/>
         <source>Warning from the proctor</source>
         <translation>监考老师的警告</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="516"/>
+        <location filename="../main_window.py" line="554"/>
         <source>The camera cannot be used: {error}</source>
         <translation>无法使用摄像头：{error}</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="518"/>
+        <location filename="../main_window.py" line="556"/>
         <source>No camera was given to the app.</source>
         <translation>未检测到摄像头。</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="543"/>
+        <location filename="../main_window.py" line="594"/>
         <source>The camera stopped: {error}</source>
         <translation>摄像头已停止工作：{error}</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="598"/>
+        <source>Camera stopped</source>
+        <translation>摄像头已停止</translation>
     </message>
 </context>
 <context>
@@ -715,6 +720,88 @@
         <location filename="../result_screen.py" line="95"/>
         <source>The result notice follows within 7 working days. After a first attempt you may take one free retake within 3 months.</source>
         <translation>成绩通知将在 7 个工作日内发出。首次考试未通过者，可在 3 个月内免费补考一次。</translation>
+    </message>
+</context>
+<context>
+    <name>RulesScreen</name>
+    <message>
+        <location filename="../rules_screen.py" line="89"/>
+        <source>Rules of conduct and what is recorded</source>
+        <translation>考试规则与录制说明</translation>
+    </message>
+    <message>
+        <location filename="../rules_screen.py" line="92"/>
+        <source>Rules of conduct</source>
+        <translation>考试规则</translation>
+    </message>
+    <message>
+        <location filename="../rules_screen.py" line="94"/>
+        <source>• Take the exam alone, in a quiet and well-lit room; keep your face in the camera&apos;s view.
+• Keep the exam window on screen until you submit. Leaving it (another window, minimising) is recorded automatically and uses one warning.
+• Use one screen. Do not use a virtual machine, a virtual camera, screen-recording, remote-desktop or screen-sharing software.
+• No notes, books, phones or other people; do not talk to anyone.
+• Do not copy, photograph or share the questions: the watermark on the paper names you.</source>
+        <translation>• 请独自在安静、光线充足的房间参加考试；面部始终保持在摄像头画面内。
+• 交卷前请始终停留在考试窗口。离开考试窗口（切换到其他窗口、最小化）会被系统自动记录，并使用一次警告。
+• 只能使用一台显示器。不得使用虚拟机、虚拟摄像头、录屏、远程桌面或屏幕共享软件。
+• 不得使用笔记、书籍、手机，不得有他人在场；不得与任何人交谈。
+• 不得抄录、拍摄或传播试题：试卷上的水印带有您的身份信息。</translation>
+    </message>
+    <message>
+        <location filename="../rules_screen.py" line="106"/>
+        <source>What is recorded</source>
+        <translation>录制内容</translation>
+    </message>
+    <message>
+        <location filename="../rules_screen.py" line="108"/>
+        <source>• Your identity photo, and photos from your camera during the exam.
+• Your camera and microphone, which the proctors can watch and hear live.
+• Screen signals: leaving the exam window, a screen connected, a virtual machine or camera, screen-recording or remote-desktop programs running. The contents of your screen are not recorded.
+• Your answers and the time of each of your actions.</source>
+        <translation>• 您的身份照片，以及考试期间摄像头拍摄的照片。
+• 您的摄像头和麦克风，监考老师可以实时观看和收听。
+• 屏幕信号：离开考试窗口、连接显示器、虚拟机或虚拟摄像头、正在运行的录屏或远程桌面程序。不录制您的屏幕内容。
+• 您的答案以及每次操作的时间。</translation>
+    </message>
+    <message>
+        <location filename="../rules_screen.py" line="117"/>
+        <source>How long it is kept</source>
+        <translation>保存期限</translation>
+    </message>
+    <message>
+        <location filename="../rules_screen.py" line="119"/>
+        <source>The recordings are kept for {months} months after the exam, so that results can be checked and appeals decided, and then deleted.</source>
+        <translation>录制内容在考后保存 {months} 个月，用于核查成绩和处理申诉，之后删除。</translation>
+    </message>
+    <message>
+        <location filename="../rules_screen.py" line="124"/>
+        <source>Who sees it</source>
+        <translation>谁可以查看</translation>
+    </message>
+    <message>
+        <location filename="../rules_screen.py" line="126"/>
+        <source>The proctors of your exam, during and after it, and the exam staff who check results and decide appeals. It is not given to anyone else.</source>
+        <translation>您所在考场的监考老师（考试期间及考后），以及负责核查成绩和处理申诉的考务人员。不会提供给其他任何人。</translation>
+    </message>
+    <message>
+        <location filename="../rules_screen.py" line="134"/>
+        <source>Rules version {version}</source>
+        <translation>规则版本 {version}</translation>
+    </message>
+    <message>
+        <location filename="../rules_screen.py" line="137"/>
+        <source>I have read the rules of conduct and I agree that my camera, microphone and screen signals are recorded as described.</source>
+        <translation>我已阅读考试规则，并同意按上述说明录制我的摄像头、麦克风和屏幕信号。</translation>
+    </message>
+    <message>
+        <location filename="../rules_screen.py" line="141"/>
+        <source>Accept and continue</source>
+        <translation>同意并继续</translation>
+    </message>
+    <message>
+        <location filename="../rules_screen.py" line="142"/>
+        <source>Back</source>
+        <translation>返回</translation>
     </message>
 </context>
 <context>

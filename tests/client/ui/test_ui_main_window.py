@@ -131,8 +131,14 @@ async def test_a_whole_exam_through_the_window(env: Env, window: MainWindow, qtb
     state = await runtime.wait_phase(Phase.EXAM)
     assert window.current_screen == "exam"
     shown = window.photo.preview.frames_shown
-    assert window._preview is None  # the preview stopped with its screen
+    assert window._preview_target == "exam"  # the identity preview gave way to the self-view
     assert window.photo.preview.frames_shown == shown
+    assert window.self_view.isVisible()
+    seen = asyncio.Event()
+    window.self_view.frame_shown.connect(seen.set)
+    if not window.self_view.frames_shown:
+        async with asyncio.timeout(10):
+            await seen.wait()  # the candidate sees themselves during the exam
     assert window.watcher.armed and window.watermark.isVisible()
     assert window.watermark.line() == f"{state.watermark_text}  {state.watermark_nonce}"
     assert state.watermark_nonce and state.watermark_nonce in window.watermark.line()
@@ -229,10 +235,14 @@ async def test_the_trial_runs_again_and_again(env: Env, window: MainWindow) -> N
     for run in (1, 2):
         if run == 1:
             window.trial.start_button.click()
+            assert window.current_screen == "rules"  # the rules and consent first (R16)
+            window.rules.agree.setChecked(True)
+            window.rules.accept_button.click()
         else:
-            window.result.again_button.click()
+            window.result.again_button.click()  # accepted in this run: not asked again
         runtime = runtime_of(window)
         await runtime.wait_phase(Phase.IDENTITY)
+        await runtime.wait_for(lambda s: s.consent_saved)  # sent and acknowledged
         window.photo.set_frame(SyntheticCamera(realtime=False).read())
         window.photo.capture()
         window.photo.send_button.click()

@@ -9,12 +9,15 @@ import pytest
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
+from proctor_client.devices.camera_reader import CameraReader
+from proctor_client.devices.fake_cameras import SyntheticCamera
 from proctor_client.runtime.model import (
     ClientState,
     ErrorView,
     EventKind,
     ExamInfoView,
     MessageSource,
+    Mode,
     OptionView,
     QuestionView,
     ResultView,
@@ -197,3 +200,28 @@ def test_a_screen_connected_during_the_exam(window: MainWindow, languages: Langu
     assert "考试只允许使用一台显示器" in window.banners.screens.label.text()
     window.on_offscreen("screen_removed", {"screens": 1})
     assert window.banners.screens.isHidden()
+
+
+def test_the_rules_come_before_entry_once(window: MainWindow) -> None:
+    started: list[tuple[str, str, str]] = []
+    window.start_session = lambda s, t, m: started.append((s, t, m))  # type: ignore[method-assign]
+    window.enter("http://h:1", "T", Mode.EXAM)
+    assert window.current_screen == "rules" and started == []
+    window.rules.agree.setChecked(True)
+    window.rules.accept_button.click()
+    assert started == [("http://h:1", "T", Mode.EXAM)]
+    window.enter("http://h:1", "T", Mode.TRIAL)  # accepted in this run: not asked again
+    assert started[-1] == ("http://h:1", "T", Mode.TRIAL)
+
+
+def test_the_self_view_shows_in_the_waiting_room_and_the_exam_only(qtbot: QtBot) -> None:
+    camera = CameraReader(SyntheticCamera(realtime=False))
+    window = MainWindow(camera=camera)
+    qtbot.addWidget(window)
+    window.show()
+    window.bridge.on_state(ENTERED)
+    assert window.self_view.isVisible()
+    window.bridge.on_state(IN_EXAM)
+    assert window.self_view.isVisible()
+    window.bridge.on_state(replace(IN_EXAM, result=ResultView(5, 10, False)))
+    assert not window.self_view.isVisible()

@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QLabel, QPushButton, QWidget
 from pytestqt.qtbot import QtBot
 
 from proctor_client.check.model import CheckId, CheckResult, Status
+from proctor_client.core.conduct import RULES_VERSION
 from proctor_client.devices.fake_cameras import SyntheticCamera
 from proctor_client.ui.address import AddressError, MailAddress
 from proctor_client.ui.address_screen import AddressScreen
@@ -18,6 +19,7 @@ from proctor_client.ui.message_screen import BusyScreen, MessageScreen
 from proctor_client.ui.photo_hints import PhotoHint
 from proctor_client.ui.photo_screen import CAPTURED, LIVE, REFUSED, SENDING, PhotoScreen
 from proctor_client.ui.result_screen import ResultScreen, ResultView
+from proctor_client.ui.rules_screen import RulesScreen
 from proctor_client.ui.trial_screen import TrialScreen
 from proctor_client.ui.waiting_screen import WaitingScreen, WaitingView
 
@@ -201,6 +203,19 @@ def test_address_screen_validates_each_field(qtbot: QtBot, languages: LanguageMa
     assert screen.findChild(QLabel, "phone-error").isHidden()
 
 
+def test_required_goes_away_under_a_field_once_filled(qtbot: QtBot) -> None:
+    screen = AddressScreen()
+    qtbot.addWidget(screen)
+    screen.show()
+    screen.submit_button.click()
+    label = screen.findChild(QLabel, "name-error")
+    assert label is not None and label.text() == "Required" and label.isVisible()
+    qtbot.keyClicks(screen.inputs["name"], "Zhang San")
+    assert label.isHidden()
+    other = screen.findChild(QLabel, "phone-error")
+    assert other is not None and other.isVisible()  # the others still say what is missing
+
+
 @pytest.mark.parametrize(
     ("code", "english", "chinese", "retry", "detail", "detail_zh"),
     [
@@ -301,3 +316,24 @@ def test_result_screen_in_chinese(qtbot: QtBot, languages: LanguageManager) -> N
     languages.set_language("zh")
     assert screen.score_label.text() == "85 分（满分 100 分）"
     assert screen.verdict.text() == "通过"
+
+
+def test_the_rules_screen_says_what_is_recorded_and_asks_to_accept(
+    qtbot: QtBot, languages: LanguageManager
+) -> None:
+    screen = RulesScreen()
+    qtbot.addWidget(screen)
+    text = "\n".join(screen.texts())
+    for words in ("camera", "microphone", "photos", "Screen signals", "months", "proctors"):
+        assert words in text
+    assert RULES_VERSION in text
+    assert not screen.accept_button.isEnabled()  # an explicit yes
+    screen.agree.setChecked(True)
+    with qtbot.waitSignal(screen.accepted) as blocker:
+        screen.accept_button.click()
+    assert blocker.args == [RULES_VERSION]
+    languages.set_language("zh")
+    text = "\n".join(screen.texts())
+    assert "考试规则" in text and "麦克风" in text and "监考老师" in text
+    screen.reset()
+    assert not screen.accept_button.isEnabled()
