@@ -222,9 +222,11 @@ async def take(opts: Options) -> ClientState:
 async def _client_info(camera_name: str) -> dict[str, Any]:
     info: dict[str, Any] = {"app": "proctor-client", "headless": True}
     try:
+        from proctor_client.check.capture_software import read_capture_software
         from proctor_client.check.system import read_device_signals
 
         info.update(await asyncio.to_thread(read_device_signals, None, camera_in_use=camera_name))
+        info.update(await asyncio.to_thread(read_capture_software))
     except Exception as exc:  # device signals are evidence, never a reason not to start
         log.info("no device signals: %s", exc)
     return info

@@ -28,6 +28,7 @@ from proctor_client.check.model import ORDER, CheckReport, Progress
 from proctor_client.check.model import Phase as CheckPhase
 from proctor_client.devices.base import DeviceError
 from proctor_client.devices.camera_reader import CameraReader
+from proctor_client.runtime.device_watch import DeviceWatch, SignalSource
 from proctor_client.runtime.model import (
     LEAVING_EVENTS,
     ClientState,
@@ -47,6 +48,7 @@ from proctor_client.ui.banners import BannerArea
 from proctor_client.ui.base import ScreenName
 from proctor_client.ui.bridge import RuntimeBridge
 from proctor_client.ui.camera_view import SelfView
+from proctor_client.ui.capture_guard import exclude_from_capture
 from proctor_client.ui.check_screen import CheckRow, CheckScreen, pending_row, row_from_result
 from proctor_client.ui.entry_screen import EntryScreen
 from proctor_client.ui.exam_screen import AnswerView, ExamScreen
@@ -88,6 +90,7 @@ class MainWindow(QMainWindow):
         camera_problem: str = "",
         languages: LanguageManager | None = None,
         clock: Callable[[], float] = time.monotonic,
+        device_signals: SignalSource | None = None,
     ) -> None:
         super().__init__()
         self._factory = runtime_factory
@@ -95,6 +98,12 @@ class MainWindow(QMainWindow):
         self._camera = camera
         self._camera_problem = camera_problem
         self._clock = clock
+        self._device_signals = device_signals
+        # The latest device figures read (the next hello carries them) and the watch that
+        # reports their changes during an attempt.
+        self.device_figures: dict[str, Any] = {}
+        self.capture_exclusion = ""  # what the system said to "keep out of captures"
+        self._watch: asyncio.Task[None] | None = None
         self.tasks = OwnedTasks()
         self.languages = languages or LanguageManager(self)
         self.bridge = RuntimeBridge(self)
@@ -333,6 +342,7 @@ class MainWindow(QMainWindow):
         if self._rules_version is not None:
             self._call(lambda r: r.accept_rules(self._rules_version or ""))
         runtime.start()
+        self._watch_devices(runtime)
 
     def attach_runtime(self, runtime: ExamRuntimeAPI) -> None:
         """Follow a runtime made elsewhere (tests, screenshots)."""
@@ -345,7 +355,29 @@ class MainWindow(QMainWindow):
         self.banners.set_online(True)
         self.show_screen(ScreenName.ENTRY)
 
+    async def read_device_figures(self) -> dict[str, Any]:
+        """Read the device figures now (remembered for the next hello); {} without a reader."""
+        if self._device_signals is None:
+            return {}
+        figures = await self._device_signals()
+        self.device_figures = figures
+        return figures
+
+    def _watch_devices(self, runtime: ExamRuntimeAPI) -> None:
+        """Report changes of the device figures while this runtime's attempt is open."""
+        if self._device_signals is None:
+            return
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return  # no loop (a widget test)
+        watch = DeviceWatch(runtime, self.read_device_figures, sent=self.device_figures)
+        self._watch = self.tasks.spawn(watch.run(), name="device-watch")
+
     def _close_runtime(self) -> None:
+        if self._watch is not None:
+            self._watch.cancel()
+            self._watch = None
         runtime = self.bridge.runtime
         self.bridge.detach()
         if runtime is not None:
@@ -609,6 +641,9 @@ class MainWindow(QMainWindow):
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
+        if not self.capture_exclusion:
+            self.capture_exclusion = exclude_from_capture(self)
+            log.info("keep the window out of screen captures: %s", self.capture_exclusion)
         self.watermark.setGeometry(self.rect())
         self._place_self_view()
 
@@ -626,6 +661,8 @@ class MainWindow(QMainWindow):
     async def aclose(self) -> None:
         """Close the runtime and end every task the window started."""
         self._stop_preview()
+        if self._watch is not None:
+            self._watch.cancel()
         runtime = self.bridge.runtime
         self.bridge.detach()
         if runtime is not None:
