@@ -88,9 +88,7 @@ class RtcIce(_Msg, tag="rtc_ice"):
     sdp_mline_index: int | None = None
 
 
-ClientMessage = (
-    Hello | Profile | Answer | Event | Heartbeat | Submit | Consent | RtcOffer | RtcIce
-)
+ClientMessage = Hello | Profile | Answer | Event | Heartbeat | Submit | Consent | RtcOffer | RtcIce
 
 # ---------------------------------------------------------------- server -> candidate
 

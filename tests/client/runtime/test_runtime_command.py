@@ -43,6 +43,24 @@ async def test_take_answers_from_a_bank_and_prints_the_result(env: Env, tmp_path
     assert (tmp_path / "home" / "outbox.sqlite3").exists()
 
 
+async def test_take_like_a_person_leaves_the_screen_once_for_one_warning(
+    env: Env, tmp_path: Path
+) -> None:
+    exam_id, ticket = await env.exam()
+    code, out, err = await take(
+        tmp_path,
+        *("--server", env.server.url, "--ticket", ticket, "--random"),
+        *("--pace", "0.05", "--leave-once"),
+    )
+    assert code == 0, (out, err)
+    assert sum("answered question" in line for line in out.splitlines()) == 4
+    assert "back on the exam screen (warnings left: 2)" in out  # four signals, one warning
+    (attempt,) = await env.server.store.attempts_of_exam(exam_id)
+    violations = await env.server.store.violations(attempt.id)
+    left = [v for v in violations if v.kind == "left_exam_window"]
+    assert len(left) == 1  # (this machine may also be a virtual machine: judged apart)
+
+
 async def test_take_the_trial_at_random_in_words(env: Env, tmp_path: Path) -> None:
     _, ticket = await env.exam(starts_in=3600)
     code, out, err = await take(
