@@ -183,4 +183,6 @@ class BannerArea(Screen):
 
 
 def _join(text: str, more: str) -> str:
-    return f"{text} {more}" if more else text
+    if not more:
+        return text
+    return text + more if text.endswith(("。", "！", "？")) else f"{text} {more}"  # zh: no space
