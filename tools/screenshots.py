@@ -18,20 +18,25 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QImage
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QImage, QPainter
 from PySide6.QtWidgets import QApplication
 
 from proctor_client.check.model import CheckId, CheckResult, Status
+from proctor_client.devices.camera_reader import CameraReader
 from proctor_client.devices.fake_cameras import SyntheticCamera
 from proctor_client.runtime.model import (
     ClientState,
     ErrorView,
+    EventKind,
     ExamInfoView,
+    MessageSource,
     OptionView,
     QuestionView,
     ResultView,
+    WarningView,
 )
+from proctor_client.ui.base import ScreenName
 from proctor_client.ui.check_screen import pending_row, row_from_result
 from proctor_client.ui.i18n import LanguageManager
 from proctor_client.ui.main_window import MainWindow
@@ -133,12 +138,23 @@ def render(
     window.resize(*size)
     window.show()
 
-    def shot(name: str) -> None:
+    def shot(name: str, with_notice: bool = False) -> None:
         for lang in ("zh", "en"):
             languages.set_language(lang)
             QApplication.processEvents()
             path = out / f"{name}.{lang}.png"
             image = window.grab().toImage()
+            notice = window.notice
+            if with_notice and notice is not None:
+                # The notice is a window of its own: paint it where it stands over the exam.
+                notice.adjustSize()
+                picture = notice.grab().toImage()
+                at = QPoint(
+                    (image.width() - picture.width()) // 2, (image.height() - picture.height()) // 3
+                )
+                painter = QPainter(image)
+                painter.drawImage(at, picture)
+                painter.end()
             image.save(str(path), "PNG", 9)
             if path.stat().st_size > MAX_BYTES:
                 # A palette of 256 colours keeps a busy picture (camera, watermark) small.
@@ -174,6 +190,10 @@ def render(
     window.show_screen("trial")
     shot("04-trial")
 
+    window.rules.reset()
+    window.show_screen(ScreenName.RULES)
+    shot("04b-rules")
+
     state(replace(ENTERED, identity_accepted=False, profile_given=False, profile_saved=False))
     camera = SyntheticCamera(realtime=False)
     for _ in range(3):
@@ -195,16 +215,26 @@ def render(
     shot("07-address")
 
     state(replace(ENTERED, starts_at_mono=NOW + 23 * 60 + 41))
+    window.self_view.set_frame(camera.read())
     shot("08-waiting-room")
 
     state(IN_EXAM)
     window.exam.go_to(1)
     shot("09-exam-watermark")
 
-    state(replace(IN_EXAM, warnings_used=1))
-    window.on_offscreen("focus_lost", {})
+    away = replace(IN_EXAM, warnings_used=1, warning_limit_action="terminate")
+    state(replace(away, away=EventKind.APP_INACTIVE, away_signals=(EventKind.FOCUS_LOST,)))
     shot("10-offscreen-warning")
-    window.banners.offscreen.hide()
+    state(away)  # back: one notice
+    shot("10b-offscreen-notice", with_notice=True)
+    if window.notice is not None:
+        window.notice.accept()
+    proctor = WarningView("请把摄像头对准您的脸。", 2, 3, source=MessageSource.PROCTOR)
+    window.bridge.on_state(replace(away, warnings_used=2, warnings=(proctor,)))  # a new one
+    shot("10c-proctor-warning", with_notice=True)
+    if window.notice is not None:
+        window.notice.accept()
+    window.banners.clear_exam()
 
     state(replace(IN_EXAM, offline=True, connected=False))
     shot("11-offline")
@@ -229,7 +259,7 @@ def main() -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     languages = LanguageManager(app)
     window = MainWindow(
-        languages=languages, clock=lambda: NOW, camera=SyntheticCamera(realtime=False)
+        languages=languages, clock=lambda: NOW, camera=CameraReader(SyntheticCamera(realtime=False))
     )
     window._tick.stop()
     for path in render(window, languages, args.out, (width, height)):

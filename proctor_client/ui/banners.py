@@ -142,10 +142,10 @@ class BannerArea(Screen):
         left = max(self._limit - self._used, 0)
         text = self.tr("Warnings left: {left} of {limit}.").format(left=left, limit=self._limit)
         if self._action == "terminate":
-            text += " " + self.tr("When none are left, your exam is ended.")
+            text = _join(text, self.tr("When none are left, your exam is ended."))
         elif self._action == "alert":
-            text += " " + self.tr(
-                "When none are left, the proctors are alerted; your exam goes on."
+            text = _join(
+                text, self.tr("When none are left, the proctors are alerted; your exam goes on.")
             )
         return text
 

@@ -202,6 +202,11 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(self.tr("Online exam"))
         if self._notice_ok is not None:
             self._notice_ok.setText(self.tr("OK"))
+        if self._notice is not None:  # the notice on screen speaks the new language too
+            title, text = self._notice_texts(str(self._notice.property("kind")))
+            self._notice.setWindowTitle(title)
+            self._notice.setText(text)
+            self._notice.adjustSize()
 
     # ------------------------------------------------------------ screens
 
@@ -511,9 +516,7 @@ class MainWindow(QMainWindow):
                 log.warning("could not report %s: %s", kind, exc)
         if kind is EventKind.SCREEN_ADDED:
             self.banners.show_screen_added()
-            self._notify(
-                "screen", self.tr("A screen was connected"), self.banners.screen_added_text()
-            )
+            self._notify("screen")
         elif kind is EventKind.SCREEN_REMOVED:
             self.banners.hide_screen_added()
 
@@ -524,21 +527,14 @@ class MainWindow(QMainWindow):
             self.banners.show_offscreen()
         elif before is not None and away is None:
             self.banners.show_offscreen()
-            self._notify(
-                "offscreen", self.tr("You left the exam screen"), self.banners.offscreen_text()
-            )
+            self._notify("offscreen")
         elif self._notice is not None and self._notice.property("kind") == "offscreen":
             self._notice.setText(self.banners.offscreen_text())  # the server's count arrived
 
     def _on_warning(self, warning: WarningView) -> None:
         if warning.source == MessageSource.PROCTOR:
             self.banners.show_proctor(warning.text, warning=not warning.notice)
-            title = (
-                self.tr("Message from the proctor")
-                if warning.notice
-                else self.tr("Warning from the proctor")
-            )
-            self._notify("proctor", title, self.banners.proctor_text())
+            self._notify("proctor-message" if warning.notice else "proctor-warning")
         elif warning.kind is EventKind.SCREEN_ADDED:
             self.banners.show_screen_added()
         elif warning.kind is None or warning.kind not in LEAVING_EVENTS:
@@ -547,7 +543,17 @@ class MainWindow(QMainWindow):
             self.banners.show_offscreen()
         # A warning for a leave the app reported: its banner and notice are up already.
 
-    def _notify(self, kind: str, title: str, text: str) -> QMessageBox:
+    def _notice_texts(self, kind: str) -> tuple[str, str]:
+        """The title and text of a notice, in the current language."""
+        if kind == "screen":
+            return self.tr("A screen was connected"), self.banners.screen_added_text()
+        if kind == "proctor-message":
+            return self.tr("Message from the proctor"), self.banners.proctor_text()
+        if kind == "proctor-warning":
+            return self.tr("Warning from the proctor"), self.banners.proctor_text()
+        return self.tr("You left the exam screen"), self.banners.offscreen_text()
+
+    def _notify(self, kind: str) -> QMessageBox:
         """Show the one non-modal notice; a newer one replaces the text of the one shown."""
         box = self._notice
         if box is None:
@@ -559,8 +565,10 @@ class MainWindow(QMainWindow):
             box.finished.connect(self._notice_closed)
             self._notice = box
         box.setProperty("kind", kind)
+        title, text = self._notice_texts(kind)
         box.setWindowTitle(title)
         box.setText(text)
+        box.adjustSize()
         box.show()
         box.raise_()
         return box

@@ -187,6 +187,8 @@ def test_one_leave_shows_one_banner_then_one_notice_with_one_count(
     assert window.notice is notice and len(window.findChildren(QMessageBox)) == 1
     languages.set_language("zh")
     assert window.notice is not None and window.notice.buttons()[0].text() == "确定"
+    assert window.notice.windowTitle() == "您离开了考试界面"  # the notice changes language too
+    assert "剩余警告次数：1/3。" in window.notice.text()
     window.bridge.on_state(replace(away, away=None, result=ResultView(5, 10, False)))
     assert window.banners.offscreen.isHidden()  # not on the result screen
 
