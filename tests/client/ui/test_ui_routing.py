@@ -204,9 +204,11 @@ def test_a_screen_connected_during_the_exam(window: MainWindow, languages: Langu
     assert window.banners.screens.isHidden()
 
 
-def test_the_rules_come_before_entry_once(window: MainWindow) -> None:
+def test_the_rules_come_before_entry_once(
+    window: MainWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
     started: list[tuple[str, str, str]] = []
-    window.start_session = lambda s, t, m: started.append((s, t, m))  # type: ignore[method-assign]
+    monkeypatch.setattr(window, "start_session", lambda s, t, m: started.append((s, t, m)))
     window.enter("http://h:1", "T", Mode.EXAM)
     assert window.current_screen == "rules" and started == []
     window.rules.agree.setChecked(True)
