@@ -87,6 +87,13 @@ class Submit(_Msg, tag="submit"):
     id: str
 
 
+class Consent(_Msg, tag="consent"):
+    """The candidate accepted the rules of conduct and the recording notice (R16)."""
+
+    id: str
+    version: str
+
+
 class RtcOffer(_Msg, tag="rtc_offer"):
     sdp: str
 
@@ -97,7 +104,7 @@ class RtcIce(_Msg, tag="rtc_ice"):
     sdp_mline_index: int | None = None
 
 
-ClientMessage = Hello | Profile | Answer | Event | Heartbeat | Submit | RtcOffer | RtcIce
+ClientMessage = Hello | Profile | Answer | Event | Heartbeat | Submit | Consent | RtcOffer | RtcIce
 
 # ---------------------------------------------------------------- server -> candidate
 
@@ -240,6 +247,8 @@ ServerMessage = (
     | Watermark
     | HeartbeatAck
     | RtcAnswer
+    | Notice
+    | Deadline
 )
 
 # ---------------------------------------------------------------- binary frames

@@ -93,10 +93,12 @@ TRIAL_QUESTIONS: list[Question] = [
         options=["red", "seven", "blue", "table"],
         answer=[0, 2],
     ),
+    # Scoring gives the points for all and only the answer's options, so a question that
+    # says "pick any option" could not keep its word: this one names the option to pick.
     Question(
         id="trial-3",
-        text="Nothing in the trial counts. Pick any option.",
-        options=["understood", "also understood"],
-        answer=[0, 1],
+        text="Nothing in the trial counts. Which option says 'understood'?",
+        options=["not sure", "understood"],
+        answer=[1],
     ),
 ]

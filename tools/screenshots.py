@@ -19,8 +19,8 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QImage
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QImage, QPainter
 from PySide6.QtWidgets import QApplication
 
 from proctor_client.check.model import CheckId, CheckResult, Status
@@ -29,16 +29,18 @@ from proctor_client.devices.fake_cameras import SyntheticCamera
 from proctor_client.runtime.model import (
     ClientState,
     ErrorView,
+    EventKind,
     ExamInfoView,
+    MessageSource,
     OptionView,
     QuestionView,
     ResultView,
+    WarningView,
 )
 from proctor_client.ui.base import ScreenName
 from proctor_client.ui.check_screen import pending_row, row_from_result
 from proctor_client.ui.i18n import LanguageManager
 from proctor_client.ui.main_window import MainWindow
-from shared.vocabulary import EventKind
 
 NOW = 1000.0  # the fake monotonic clock the window reads
 MAX_BYTES = 120_000  # per picture
@@ -137,12 +139,23 @@ def render(
     window.resize(*size)
     window.show()
 
-    def shot(name: str) -> None:
+    def shot(name: str, with_notice: bool = False) -> None:
         for lang in ("zh", "en"):
             languages.set_language(lang)
             QApplication.processEvents()
             path = out / f"{name}.{lang}.png"
             image = window.grab().toImage()
+            notice = window.notice
+            if with_notice and notice is not None:
+                # The notice is a window of its own: paint it where it stands over the exam.
+                notice.adjustSize()
+                picture = notice.grab().toImage()
+                at = QPoint(
+                    (image.width() - picture.width()) // 2, (image.height() - picture.height()) // 3
+                )
+                painter = QPainter(image)
+                painter.drawImage(at, picture)
+                painter.end()
             # The format comes from the ".png" suffix: PySide6 takes the format as a str, its
             # type stubs say bytes, and no value satisfies both.
             image.save(str(path), quality=9)
@@ -180,6 +193,10 @@ def render(
     window.show_screen(ScreenName.TRIAL)
     shot("04-trial")
 
+    window.rules.reset()
+    window.show_screen(ScreenName.RULES)
+    shot("04b-rules")
+
     state(replace(ENTERED, identity_accepted=False, profile_given=False, profile_saved=False))
     camera = SyntheticCamera(realtime=False)
     for _ in range(3):
@@ -201,16 +218,26 @@ def render(
     shot("07-address")
 
     state(replace(ENTERED, starts_at_mono=NOW + 23 * 60 + 41))
+    window.self_view.set_frame(camera.read())
     shot("08-waiting-room")
 
     state(IN_EXAM)
     window.exam.go_to(1)
     shot("09-exam-watermark")
 
-    state(replace(IN_EXAM, warnings_used=1))
-    window.on_offscreen(EventKind.FOCUS_LOST, {})
+    away = replace(IN_EXAM, warnings_used=1, warning_limit_action="terminate")
+    state(replace(away, away=EventKind.APP_INACTIVE, away_signals=(EventKind.FOCUS_LOST,)))
     shot("10-offscreen-warning")
-    window.banners.offscreen.hide()
+    state(away)  # back: one notice
+    shot("10b-offscreen-notice", with_notice=True)
+    if window.notice is not None:
+        window.notice.accept()
+    proctor = WarningView("请把摄像头对准您的脸。", 2, 3, source=MessageSource.PROCTOR)
+    window.bridge.on_state(replace(away, warnings_used=2, warnings=(proctor,)))  # a new one
+    shot("10c-proctor-warning", with_notice=True)
+    if window.notice is not None:
+        window.notice.accept()
+    window.banners.clear_exam()
 
     state(replace(IN_EXAM, offline=True, connected=False))
     shot("11-offline")

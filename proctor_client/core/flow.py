@@ -8,11 +8,36 @@ replay the outbox, stop).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from datetime import datetime
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime, timedelta
 
+from proctor_client.core import conduct
+from proctor_client.core.conduct import COUNTED_EVENTS
+from proctor_client.core.io import (
+    Accept,
+    Choose,
+    Close,
+    Command,
+    Connected,
+    ConnectFailed,
+    Disconnected,
+    Enqueue,
+    Forget,
+    GiveProfile,
+    HandIn,
+    Input,
+    Received,
+    Replay,
+    Report,
+    Restore,
+    Send,
+    SendImage,
+    Snap,
+    Step,
+    Stop,
+    TakePhoto,
+)
 from proctor_client.core.state import (
     ClientState,
     ErrorView,
@@ -21,12 +46,11 @@ from proctor_client.core.state import (
     Phase,
     QuestionView,
     ResultView,
-    WarningView,
 )
 from shared import protocol as p
 from shared.errors import ErrorCode, ProctorError
 from shared.timeutil import from_wire
-from shared.vocabulary import LEAVING_EVENTS, CloseCode, EventKind, Mode
+from shared.vocabulary import CloseCode, EventKind, Mode
 
 # Refusals after which retrying the same ticket cannot help: the runtime stops.
 FATAL_CODES: frozenset[str] = frozenset(
@@ -40,9 +64,36 @@ FATAL_CODES: frozenset[str] = frozenset(
     }
 )
 REPLACED = "replaced"  # client code: the same ticket connected elsewhere (CloseCode.REPLACED)
-# Off-screen events that use one warning each (R16), as the server's rules of conduct count
-# them; the server's `warning` message then confirms the count.
-COUNTED_EVENTS: frozenset[EventKind] = LEAVING_EVENTS | {EventKind.SCREEN_ADDED}
+__all__ = [
+    "COUNTED_EVENTS",
+    "FATAL_CODES",
+    "REPLACED",
+    "Accept",
+    "Choose",
+    "Close",
+    "Command",
+    "ConnectFailed",
+    "Connected",
+    "Disconnected",
+    "Enqueue",
+    "Forget",
+    "GiveProfile",
+    "HandIn",
+    "Input",
+    "InvalidAction",
+    "Received",
+    "Replay",
+    "Report",
+    "Restore",
+    "Send",
+    "SendImage",
+    "Snap",
+    "Step",
+    "Stop",
+    "TakePhoto",
+    "step",
+]
+#  # one warning each (core/conduct.py decides what a leave is)
 # Events about the devices, sent whenever the attempt is open (the others only on the paper).
 DEVICE_EVENTS: frozenset[EventKind] = frozenset({EventKind.DEVICE_SIGNAL})
 OPEN_PHASES: frozenset[Phase] = frozenset(
@@ -54,151 +105,6 @@ class InvalidAction(ProctorError):
     """Something the candidate (or a script) asked for that the current state refuses."""
 
     code = ErrorCode.NOT_ALLOWED
-
-
-# ---------------------------------------------------------------- inputs
-
-
-@dataclass(frozen=True, slots=True)
-class Connected:
-    """The socket is open; the hello goes out first."""
-
-    ticket: str
-    client: Mapping[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
-class ConnectFailed:
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class Disconnected:
-    code: int | None = None
-    reason: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class Received:
-    message: p.ServerMessage
-
-
-@dataclass(frozen=True, slots=True)
-class TakePhoto:
-    id: str
-    jpeg: bytes
-
-
-@dataclass(frozen=True, slots=True)
-class GiveProfile:
-    id: str
-    name: str
-    phone: str
-    address: str
-    postcode: str
-
-
-@dataclass(frozen=True, slots=True)
-class Choose:
-    id: str
-    question: str
-    choice: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Report:
-    id: str
-    kind: EventKind | str  # anything else than an EventKind is refused
-    at: str  # the client's claimed time (wire format), evidence only
-    detail: Mapping[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
-class HandIn:
-    id: str
-
-
-@dataclass(frozen=True, slots=True)
-class Snap:
-    id: str
-    at: str
-    jpeg: bytes
-
-
-@dataclass(frozen=True, slots=True)
-class Restore:
-    """Messages found in the outbox when the app starts again (oldest first)."""
-
-    messages: Sequence[p.ClientMessage]
-
-
-@dataclass(frozen=True, slots=True)
-class Close:
-    pass
-
-
-Input = (
-    Connected
-    | ConnectFailed
-    | Disconnected
-    | Received
-    | TakePhoto
-    | GiveProfile
-    | Choose
-    | Report
-    | HandIn
-    | Snap
-    | Restore
-    | Close
-)
-
-# ---------------------------------------------------------------- commands
-
-
-@dataclass(frozen=True, slots=True)
-class Send:
-    """Send a text frame now; not kept (hello, heartbeat)."""
-
-    text: str
-
-
-@dataclass(frozen=True, slots=True)
-class SendImage:
-    """Send a binary frame now; not kept (the identity photo: retaken if lost)."""
-
-    frame: bytes
-
-
-@dataclass(frozen=True, slots=True)
-class Enqueue:
-    """Keep in the outbox until acknowledged, and send it when connected (in order)."""
-
-    id: str
-    kind: str  # answer | event | profile | submit | snapshot
-    data: str | bytes  # a text frame or a binary frame
-
-
-@dataclass(frozen=True, slots=True)
-class Forget:
-    """The server stored (or refused) this message: drop it from the outbox."""
-
-    id: str
-
-
-@dataclass(frozen=True, slots=True)
-class Replay:
-    """A new session began: send the whole outbox again, oldest first."""
-
-
-@dataclass(frozen=True, slots=True)
-class Stop:
-    """Close the connection and do not reconnect."""
-
-    reason: str
-
-
-Command = Send | SendImage | Enqueue | Forget | Replay | Stop
-Step = tuple[ClientState, list[Command]]
 
 
 # ---------------------------------------------------------------- the step function
@@ -238,6 +144,8 @@ def step(state: ClientState, event: Input, now: float) -> Step:
             return _choose(state, event)
         case Report():
             return _report(state, event)
+        case Accept(mid, version):
+            return _accept(state, mid, version)
         case HandIn(mid):
             _require(state, Phase.EXAM, "submit")
             return replace(state, submit_id=mid, submit_saved=False), [
@@ -268,7 +176,7 @@ def _on_message(state: ClientState, message: p.ServerMessage, now: float) -> Ste
             return _error(state, code, text, ref)
         case p.Ack(mid):
             return _ack(state, mid), [Forget(mid)]
-        case p.IdentityResult(mid, accepted, reasons):
+        case p.IdentityResult(mid, accepted, reasons, codes):
             if state.identity_pending not in (None, mid):
                 return state, []  # the answer to an older photo
             return replace(
@@ -276,19 +184,19 @@ def _on_message(state: ClientState, message: p.ServerMessage, now: float) -> Ste
                 identity_pending=None,
                 identity_accepted=state.identity_accepted or accepted,
                 identity_reasons=() if accepted else tuple(reasons),
+                identity_codes=() if accepted else tuple(codes),
             ), []
         case p.Paper():
             return _paper(state, message, now), []
         case p.Result(score, max_score, passed, reason, counts):
             result = ResultView(score, max_score, passed, reason, counts)
             return replace(state, result=result, offline=False), [Stop("result")]
-        case p.ProctorWarning(text, count, limit):
-            return replace(
-                state,
-                warnings=(*state.warnings, WarningView(text, count, limit)),
-                warnings_used=state.warnings_used if count is None else count,
-                warning_limit=state.warning_limit if limit is None else limit,
-            ), []
+        case p.ProctorWarning():
+            return conduct.on_warning(state, message), []
+        case p.Notice():
+            return conduct.on_notice(state, message), []
+        case p.Deadline():
+            return conduct.on_deadline(state, message), []
         case p.Terminated(reason):
             return replace(state, terminated_reason=reason), []
         case p.TimeUp():
@@ -323,6 +231,7 @@ def _welcome(state: ClientState, w: p.Welcome, now: float) -> Step:
         watermark_text=w.watermark.text,
         watermark_nonce=w.watermark.nonce,
         warning_limit=w.warning_limit,
+        warning_limit_action=w.warning_limit_action,
         warnings_used=max(w.warnings_used, 0),
         error=None,
     )
@@ -339,11 +248,15 @@ def _error(state: ClientState, code: str, text: str, ref: str | None) -> Step:
     # A refusal of one message: it will never be accepted, so it leaves the outbox.
     state = replace(state, error=ErrorView(code, text, False))
     if ref == state.identity_pending:
-        state = replace(state, identity_pending=None, identity_reasons=(text,))
+        state = replace(
+            state, identity_pending=None, identity_reasons=(text,), identity_codes=(code,)
+        )
     elif ref == state.submit_id:
         state = replace(state, submit_id=None)
     elif ref == state.profile_id:
         state = replace(state, profile_id=None, profile_given=state.profile_saved)
+    elif ref == state.consent_id:
+        state = replace(state, consent_id=None, consent_saved=False)
     else:
         state = replace(
             state,
@@ -359,6 +272,8 @@ def _ack(state: ClientState, mid: str) -> ClientState:
         state = replace(state, profile_saved=True, profile_given=True)
     if mid == state.submit_id:
         state = replace(state, submit_saved=True)
+    if mid == state.consent_id:
+        state = replace(state, consent_saved=True)
     if any(q.answer_id == mid for q in state.questions):
         state = replace(
             state,
@@ -412,7 +327,8 @@ def _anchor(state: ClientState, server_time: str, now: float) -> ClientState:
         ends = _mono(state.exam.ends_at, server_now, now) if state.exam else None
     except ProctorError:
         return state
-    return replace(state, starts_at_mono=starts, ends_at_mono=ends)
+    origin = server_now - timedelta(seconds=now)
+    return replace(state, starts_at_mono=starts, ends_at_mono=ends, server_origin=origin)
 
 
 def _mono(wire: str, server_now: datetime, now: float) -> float | None:
@@ -499,10 +415,26 @@ def _report(state: ClientState, event: Report) -> Step:
             return state, []  # device figures go with an open attempt (hello carries the first)
     elif state.phase is not Phase.EXAM:
         return state, []  # off-screen events matter only while the paper is open (R16)
-    if kind in COUNTED_EVENTS and state.warning_limit is not None:
-        state = replace(state, warnings_used=state.warnings_used + 1)
+    else:  # one leave of the exam screen is one event that uses a warning
+        state, decision = conduct.off_screen(state, kind)
+        if not decision.send:
+            return state, []
+        detail = {**event.detail, **decision.detail}
+        message = p.Event(id=event.id, kind=kind, at=event.at, detail=detail)
+        return state, [Enqueue(event.id, "event", p.encode(message))]
     message = p.Event(id=event.id, kind=kind, at=event.at, detail=dict(event.detail))
     return state, [Enqueue(event.id, "event", p.encode(message))]
+
+
+def _accept(state: ClientState, mid: str, version: str) -> Step:
+    if not version.strip():
+        raise InvalidAction("the rules of conduct have no version")
+    if state.finished:
+        raise InvalidAction("the attempt is over")
+    if state.consent_version == version:
+        return state, []  # accepted already
+    state = replace(state, consent_version=version, consent_id=mid, consent_saved=False)
+    return state, [Enqueue(mid, "consent", p.encode(p.Consent(id=mid, version=version)))]
 
 
 def _restore(state: ClientState, messages: Sequence[p.ClientMessage]) -> ClientState:
@@ -515,6 +447,8 @@ def _restore(state: ClientState, messages: Sequence[p.ClientMessage]) -> ClientS
                 state = replace(state, profile_given=True, profile_id=mid)
             case p.Submit(mid):
                 state = replace(state, submit_id=mid)
+            case p.Consent(mid, version):
+                state = replace(state, consent_id=mid, consent_version=version)
             case _:
                 pass
     restored = tuple((qid, mid, choice) for qid, (mid, choice) in answers.items())

@@ -8,9 +8,10 @@ monotonic clock (derived from the server's deadline and the offset measured from
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
-from shared.vocabulary import FinishReason, Mode
+from shared.vocabulary import EventKind, FinishReason, Mode
 
 
 class Phase(StrEnum):
@@ -57,11 +58,28 @@ class QuestionView:
         return bool(self.chosen)
 
 
+class MessageSource(StrEnum):
+    """Who a message to the candidate comes from."""
+
+    SYSTEM = "system"  # recorded automatically from what the app reported
+    PROCTOR = "proctor"  # a person wrote it
+
+
 @dataclass(frozen=True, slots=True)
 class WarningView:
+    """A warning (one of the limit used) or, with `notice`, a message that uses none.
+
+    An automatic warning (`source` SYSTEM) is worded by the app from `kind`, the event the
+    app itself reported, and from `count` / `limit`; the server's English `text` is kept as
+    evidence only. A proctor's words (`source` PROCTOR) are shown as written.
+    """
+
     text: str
     count: int | None = None
     limit: int | None = None
+    source: MessageSource = MessageSource.SYSTEM
+    kind: EventKind | None = None
+    notice: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,12 +126,17 @@ class ClientState:
     identity_accepted: bool = False
     identity_pending: str | None = None  # id of the photo waiting for its identity_result
     identity_reasons: tuple[str, ...] = ()  # why the last photo was refused (retake)
+    identity_codes: tuple[str, ...] = ()  # the same reasons as stable codes (translations)
+    consent_version: str | None = None  # the rules of conduct the candidate accepted
+    consent_id: str | None = None
+    consent_saved: bool = False
     profile_given: bool = False  # the address is in the outbox or stored
     profile_saved: bool = False  # the server acknowledged the address
     profile_id: str | None = None
     # clocks: points on the client's monotonic clock, in seconds
     starts_at_mono: float | None = None
     ends_at_mono: float | None = None
+    server_origin: datetime | None = None  # the server's time at monotonic zero
     # the paper
     questions: tuple[QuestionView, ...] = ()
     has_paper: bool = False
@@ -123,6 +146,12 @@ class ClientState:
     warnings: tuple[WarningView, ...] = ()
     warnings_used: int = 0
     warning_limit: int | None = None
+    warning_limit_action: str | None = None  # "alert", "terminate", or None: not said
+    # One leave of the exam screen (R16): the leaving event that opened it (None: on the
+    # exam screen) and every leaving signal the system sent during it.
+    away: EventKind | None = None
+    away_signals: tuple[EventKind, ...] = ()
+    last_counted: EventKind | None = None  # the latest event sent that uses a warning
     # the end
     submit_id: str | None = None  # set when the candidate submitted
     submit_saved: bool = False

@@ -18,13 +18,14 @@ from typing import Any
 
 import msgspec
 
+from proctor_client.core.conduct import RULES_VERSION
 from proctor_client.core.state import ClientState, Phase, QuestionView
 from proctor_client.outbox import default_path
 from proctor_client.runtime.runtime import ExamRuntime
 from proctor_client.runtime.snapshots import CameraPhotos
 from shared.errors import ConfigError, ProctorError
 from shared.questions import parse_bank
-from shared.vocabulary import Mode
+from shared.vocabulary import EventKind, Mode
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +105,8 @@ class Options:
     timeout: float | None
     mail_to: tuple[str, str, str, str]
     say: Callable[[str], None]
+    pace: float = 0.0
+    leave_once: bool = False
 
 
 async def drive(
@@ -113,10 +116,15 @@ async def drive(
     mail_to: tuple[str, str, str, str] = DEFAULT_MAIL_TO,
     connect_timeout: float = 30.0,
     say: Callable[[str], None] = lambda line: None,
+    pace: float = 0.0,
+    leave_once: bool = False,
 ) -> ClientState:
     """Walk a started runtime through entry, the paper and the submission, as a candidate
     would; return the final state (phase RESULT). TakeError when it cannot get there.
-    The load generator and `take` both use this; bound it with `asyncio.timeout`."""
+    The load generator and `take` both use this; bound it with `asyncio.timeout`.
+
+    Like a person (the demo): `pace` seconds on each question on average, and with
+    `leave_once` the exam screen left once, halfway, for a few seconds."""
     try:
         async with asyncio.timeout(connect_timeout):
             state = await runtime.wait_for(
@@ -132,6 +140,8 @@ async def drive(
             f"connected: {state.exam.title} ({state.mode}), candidate {state.candidate_code}"
             + (" (resumed)" if state.resumed else "")
         )
+    if state.welcomed:  # a script accepts the rules the app would show (R16)
+        runtime.accept_rules(RULES_VERSION)
     photos_sent = 0
     answered = False
     while True:
@@ -154,10 +164,7 @@ async def drive(
             say(f"waiting room: the exam starts in {left or 0:.0f} s")
         elif phase is Phase.EXAM and not answered:
             say(f"paper: {len(state.questions)} questions")
-            for q in state.questions:
-                choice = plan(q)
-                if choice and tuple(choice) != q.chosen:
-                    runtime.answer(q.id, choice)
+            await answer_paper(runtime, plan, pace=pace, leave_once=leave_once, say=say)
             answered = True
             state = await runtime.wait_for(lambda s: s.unsaved_count == 0 or s.phase != Phase.EXAM)
             if state.phase is Phase.EXAM:
@@ -171,6 +178,41 @@ async def drive(
                 raise TakeError("the runtime stopped before the result")
             raise TakeError(f"{error.code}: {error.message}")
         state = await runtime.wait_for(functools.partial(_moved, state))
+
+
+LEAVE_S = 4.0  # how long the paced candidate stays away from the exam screen
+
+
+async def answer_paper(
+    runtime: ExamRuntime,
+    plan: Plan,
+    *,
+    pace: float = 0.0,
+    leave_once: bool = False,
+    say: Callable[[str], None] = lambda line: None,
+) -> None:
+    """Answer every question of the paper by `plan`; with `pace`, spread out in time."""
+    rng = random.Random()
+    questions = runtime.state.questions
+    for n, q in enumerate(questions, 1):
+        if pace > 0:
+            await asyncio.sleep(pace * rng.uniform(0.5, 1.5))  # thinking, as a person would
+            if runtime.state.phase is not Phase.EXAM:
+                return  # time up or ended meanwhile
+        choice = plan(q)
+        if choice and tuple(choice) != q.chosen:
+            runtime.answer(q.id, choice)
+            if pace > 0:
+                say(f"answered question {n} of {len(questions)}")
+        if leave_once and n == (len(questions) + 1) // 2:
+            # The system says so in several ways; the app counts one leave.
+            runtime.report_event(EventKind.APP_INACTIVE, {"demo": True})
+            runtime.report_event(EventKind.FOCUS_LOST, {"demo": True})
+            say(f"left the exam screen for {LEAVE_S:g} s")
+            await asyncio.sleep(LEAVE_S)
+            runtime.report_event(EventKind.APP_ACTIVE, {"demo": True})
+            runtime.report_event(EventKind.FOCUS_BACK, {"demo": True})
+            say(f"back on the exam screen (warnings left: {runtime.state.warnings_left})")
 
 
 def _moved(before: ClientState, now: ClientState) -> bool:
@@ -205,6 +247,8 @@ async def take(opts: Options) -> ClientState:
                     mail_to=opts.mail_to,
                     connect_timeout=opts.connect_timeout,
                     say=opts.say,
+                    pace=opts.pace,
+                    leave_once=opts.leave_once,
                 )
         except TimeoutError:
             raise TakeError(
@@ -219,9 +263,11 @@ async def take(opts: Options) -> ClientState:
 async def _client_info(camera_name: str) -> dict[str, Any]:
     info: dict[str, Any] = {"app": "proctor-client", "headless": True}
     try:
+        from proctor_client.check.capture_software import read_capture_software
         from proctor_client.check.system import read_device_signals
 
         info.update(await asyncio.to_thread(read_device_signals, None, camera_in_use=camera_name))
+        info.update(await asyncio.to_thread(read_capture_software))
     except Exception as exc:  # device signals are evidence, never a reason not to start
         log.info("no device signals: %s", exc)
     return info
@@ -279,7 +325,7 @@ def register(sub: Any) -> None:
     )
     parser.add_argument("--server", required=True, help="server URL (http://HOST:PORT)")
     parser.add_argument("--ticket", required=True, help="the admission ticket token")
-    answers = parser.add_mutually_exclusive_group()
+    answers = parser.add_mutually_exclusive_group()  # one of them is required (see run)
     answers.add_argument(
         "--answers",
         type=Path,
@@ -306,6 +352,18 @@ def register(sub: Any) -> None:
     parser.add_argument(
         "--timeout", type=_seconds, default=None, help="give up without a result after S s"
     )
+    parser.add_argument(
+        "--pace",
+        type=_seconds,
+        default=0.0,
+        metavar="S",
+        help="spend about S seconds on each question, as a person would (demos)",
+    )
+    parser.add_argument(
+        "--leave-once",
+        action="store_true",
+        help="leave the exam screen once, halfway, for a few seconds (demos)",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON summary")
     parser.set_defaults(run=run)
 
@@ -316,7 +374,10 @@ def run(args: argparse.Namespace) -> int:
     elif args.random:
         plan = random_plan(args.seed)
     else:
-        plan = no_answers
+        raise ConfigError(
+            "give --answers FILE or --random: without answers `take` would hand in a blank "
+            "paper and use up the ticket"
+        )
     quiet: Callable[[str], None] = lambda line: None  # noqa: E731
     started = time.monotonic()
 
@@ -334,6 +395,8 @@ def run(args: argparse.Namespace) -> int:
         timeout=args.timeout,
         mail_to=args.mail_to,
         say=quiet if args.json else say,
+        pace=args.pace,
+        leave_once=args.leave_once,
     )
     try:
         state = asyncio.run(take(opts))

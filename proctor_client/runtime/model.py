@@ -30,6 +30,7 @@ from proctor_client.core.state import (
     ClientState,
     ErrorView,
     ExamInfoView,
+    MessageSource,
     OptionView,
     Phase,
     QuestionView,
@@ -48,6 +49,7 @@ __all__ = [
     "ExamRuntimeAPI",
     "FinishReason",
     "Listener",
+    "MessageSource",
     "Mode",
     "OptionView",
     "Phase",
@@ -103,6 +105,11 @@ class ExamRuntimeAPI(Protocol):
         """Report an event (an EventKind): an off-screen event while the paper is open (R16),
         or `DEVICE_SIGNAL` with the device figures as `detail` while the attempt is open.
         Returns how many warnings are left when the exam sets a limit, else None."""
+        ...
+
+    def accept_rules(self, version: str) -> str:
+        """The candidate accepted the rules of conduct of `version` (R16); kept until
+        acknowledged, sent once. Returns the id."""
         ...
 
     def submit(self) -> str:

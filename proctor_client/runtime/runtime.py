@@ -154,6 +154,11 @@ class ExamRuntime:
         self._apply(f.Report(new_id(), kind, wall_now(), detail or {}))
         return self._state.warnings_left
 
+    def accept_rules(self, version: str) -> str:
+        mid = new_id()
+        self._apply(f.Accept(mid, version))
+        return mid
+
     def submit(self) -> str:
         mid = new_id()
         self._apply(f.HandIn(mid))

@@ -2,7 +2,8 @@
 
 Returns error keys per field so that the screen can show a translated message next to each
 field. Accepts mainland China mobile numbers (with or without +86) and other international
-numbers written with their + and country code (8–15 digits); a postcode of 6 digits (China) or 3–10 letters, digits, spaces, dashes.
+numbers written with their + and country code (8–15 digits). The postcode of an address
+written in Chinese is 6 digits; elsewhere 3–10 letters, digits, spaces, dashes.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ _PHONE_SEPARATORS = re.compile(r"[\s\-()]")
 _CN_MOBILE = re.compile(r"^(\+?86)?1[3-9]\d{9}$")
 _INTERNATIONAL = re.compile(r"^\+\d{8,15}$")  # E.164, with its leading +
 _POSTCODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 \-]{1,8}[A-Za-z0-9]$")
+_CN_POSTCODE = re.compile(r"^\d{6}$")
+_CHINESE = re.compile(r"[\u4e00-\u9fff]")
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,8 @@ def validate(raw: MailAddress) -> tuple[MailAddress, dict[str, AddressError]]:
             errors["address"] = AddressError.ADDRESS_TOO_SHORT
         elif len(value.address) > MAX_ADDRESS:
             errors["address"] = AddressError.ADDRESS_TOO_LONG
-    if "postcode" not in errors and not _POSTCODE.match(value.postcode):
+    chinese = bool(_CHINESE.search(value.address))
+    postcode = _CN_POSTCODE if chinese else _POSTCODE
+    if "postcode" not in errors and not postcode.match(value.postcode):
         errors["postcode"] = AddressError.BAD_POSTCODE
     return value, errors

@@ -35,6 +35,7 @@ class AddressScreen(Screen):
             edit = QLineEdit()
             edit.setObjectName(field)
             edit.returnPressed.connect(self._submit)
+            edit.textChanged.connect(lambda _text, f=field: self._edited(f))
             label = QLabel()
             error = QLabel()
             error.setObjectName(f"{field}-error")
@@ -79,6 +80,11 @@ class AddressScreen(Screen):
             self.submitted.emit(value)
         else:
             self.inputs[next(f for f in FIELDS if f in self._errors)].setFocus()
+
+    def _edited(self, field: str) -> None:
+        """A field the candidate is filling in loses its error until the next check."""
+        if self._errors.pop(field, None) is not None:
+            self._show_errors()
 
     def _show_errors(self) -> None:
         for field in FIELDS:

@@ -7,14 +7,17 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
+from proctor_client.check.capture_software import read_capture_software
 from proctor_client.check.model import CheckReport
 from proctor_client.check.runner import CheckSettings, run_environment_check
+from proctor_client.check.system import gather_device_signals
 from proctor_client.devices.camera_reader import CameraReader
 from proctor_client.devices.cameras import open_camera
 from proctor_client.runtime.model import ExamRuntimeAPI, Mode
@@ -37,8 +40,11 @@ class GuiOptions:
     smoke_exit_after_ready: bool = False
 
 
-def make_runtime_factory(camera: CameraReader | None) -> RuntimeFactory:
-    """Runtimes that take their exam snapshots from `camera` (the preview's reader too)."""
+def make_runtime_factory(
+    camera: CameraReader | None, figures: Callable[[], dict[str, Any]] = dict
+) -> RuntimeFactory:
+    """Runtimes that take their exam snapshots from `camera` (the preview's reader too) and
+    say in their hello the device figures last read (`figures()`)."""
     photos = CameraPhotos(camera) if camera is not None else None
 
     def factory(server: str, ticket: str, mode: Mode) -> ExamRuntimeAPI:
@@ -47,7 +53,7 @@ def make_runtime_factory(camera: CameraReader | None) -> RuntimeFactory:
             ticket,
             mode=mode,
             photos=photos,
-            client_info={"app": "proctor-client-gui", "platform": sys.platform},
+            client_info={"app": "proctor-client-gui", "platform": sys.platform, **figures()},
         )
 
     return factory
@@ -89,8 +95,19 @@ def run_gui(options: GuiOptions, argv: Sequence[str] | None = None) -> int:
         )
         return await run_environment_check(settings, progress)
 
+    async def device_signals() -> dict[str, Any]:
+        """What the app's own check sees (cameras, virtual machine and camera signs, screens),
+        the capture software running, and whether the window is kept out of captures."""
+        data = await gather_device_signals(
+            screens, camera_in_use=camera.name if camera is not None else None
+        )
+        data.update(await asyncio.to_thread(read_capture_software))
+        data["capture_exclusion"] = window.capture_exclusion or "not yet shown"
+        return data
+
     window = MainWindow(
-        runtime_factory=make_runtime_factory(camera),
+        runtime_factory=make_runtime_factory(camera, lambda: window.device_figures),
+        device_signals=device_signals,
         check_runner=check_runner,
         camera=camera,
         camera_problem=camera_problem,
@@ -119,8 +136,9 @@ def run_gui(options: GuiOptions, argv: Sequence[str] | None = None) -> int:
 
             window.screen_shown.connect(ready)
         window.show()
+        window.tasks.spawn(window.read_device_figures(), name="device-figures")
         if options.server and options.ticket:
-            window.start_session(options.server, options.ticket, Mode.EXAM)
+            window.enter(options.server, options.ticket, Mode.EXAM)  # the rules first
         elif options.smoke_exit_after_ready:
             QTimer.singleShot(0, lambda: ready_now(window))
         try:

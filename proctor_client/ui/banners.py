@@ -53,7 +53,12 @@ class Banner(QWidget):
 
 
 class BannerArea(Screen):
-    """The stack of banners above the exam; each is hidden until its state applies."""
+    """The stack of banners above the exam; each is hidden until its state applies.
+
+    `offscreen` (pink) is the automatic warning: the candidate left the exam screen.
+    `warning` (red) is what a proctor wrote: a warning or a message. Both give the same count
+    of warnings left, from the one count in the state (`set_count`).
+    """
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -74,20 +79,29 @@ class BannerArea(Screen):
         for banner in (self.warning, self.offscreen, self.screens, self.offline):
             layout.addWidget(banner)
         self._online = True
-        self._offscreen_left: int | None = None
         self._offscreen_shown = False
-        self._warning_text = ""
+        self._proctor_text = ""
+        self._proctor_warning = False  # a warning (uses one) rather than a message
+        self._used = 0
+        self._limit: int | None = None
+        self._action: str | None = None
         self.retranslate()
 
     def set_online(self, online: bool) -> None:
         self._online = online
         self.offline.setVisible(not online)
 
-    def show_offscreen(self, warnings_left: int | None) -> None:
-        """The candidate left the exam screen; `warnings_left` when the exam has a limit."""
+    def set_count(self, used: int, limit: int | None, action: str | None) -> None:
+        """The warnings used, the exam's limit and what reaching it does (from the state)."""
+        if (used, limit, action) == (self._used, self._limit, self._action):
+            return
+        self._used, self._limit, self._action = used, limit, action
+        self._render()
+
+    def show_offscreen(self) -> None:
+        """The candidate left the exam screen (recorded automatically)."""
         self._offscreen_shown = True
-        self._offscreen_left = warnings_left
-        self._render_offscreen()
+        self._render()
         self.offscreen.show()
 
     def show_screen_added(self) -> None:
@@ -99,16 +113,56 @@ class BannerArea(Screen):
         self._screen_added = False
         self.screens.hide()
 
-    def screen_added_text(self) -> str:
-        return self.tr(
-            "Another screen was connected. This was recorded. Disconnect it: the exam allows "
-            "one screen only."
-        )
-
-    def show_warning(self, text: str) -> None:
-        self._warning_text = text
-        self._render_warning()
+    def show_proctor(self, text: str, *, warning: bool) -> None:
+        """A proctor's words: a warning (`warning`) or a message that uses none."""
+        self._proctor_text = text
+        self._proctor_warning = warning
+        self._render()
         self.warning.show()
+
+    def clear_exam(self) -> None:
+        """Leave the exam: the exam's banners go (the connection banner stays)."""
+        self._offscreen_shown = False
+        self._proctor_text = ""
+        self._screen_added = False
+        for banner in (self.offscreen, self.warning, self.screens):
+            banner.hide()
+
+    def screen_added_text(self) -> str:
+        text = self.tr(
+            "Another screen was connected. This was recorded automatically. Disconnect it: "
+            "the exam allows one screen only."
+        )
+        return _join(text, self.count_text())
+
+    def count_text(self) -> str:
+        """How many warnings are left and what happens when none are; empty without a limit."""
+        if self._limit is None:
+            return ""
+        left = max(self._limit - self._used, 0)
+        text = self.tr("Warnings left: {left} of {limit}.").format(left=left, limit=self._limit)
+        if self._action == "terminate":
+            text = _join(text, self.tr("When none are left, your exam is ended."))
+        elif self._action == "alert":
+            text = _join(
+                text, self.tr("When none are left, the proctors are alerted; your exam goes on.")
+            )
+        return text
+
+    def offscreen_text(self) -> str:
+        text = self.tr(
+            "You left the exam screen. This was recorded automatically for the proctors. "
+            "Stay in the exam window until you submit."
+        )
+        return _join(text, self.count_text())
+
+    def proctor_text(self) -> str:
+        if not self._proctor_text:
+            return ""
+        if self._proctor_warning:
+            head = self.tr("Warning from the proctor: {text}").format(text=self._proctor_text)
+            return _join(head, self.count_text())
+        return self.tr("Message from the proctor: {text}").format(text=self._proctor_text)
 
     def retranslate(self) -> None:
         self.offline.label.setText(
@@ -117,31 +171,18 @@ class BannerArea(Screen):
                 "connection returns."
             )
         )
-        self._render_offscreen()
-        self._render_warning()
+        self._render()
+
+    def _render(self) -> None:
+        if self._offscreen_shown:
+            self.offscreen.label.setText(self.offscreen_text())
+        if self._proctor_text:
+            self.warning.label.setText(self.proctor_text())
         if self._screen_added:
             self.screens.label.setText(self.screen_added_text())
 
-    def offscreen_text(self, warnings_left: int | None) -> str:
-        text = self.tr(
-            "You left the exam screen. This was recorded and the proctor was told. "
-            "Stay in the exam window until you submit."
-        )
-        if warnings_left is not None:
-            if warnings_left > 0:
-                text += " " + self.tr("Warnings left before your exam is ended: {n}.").format(
-                    n=warnings_left
-                )
-            else:
-                text += " " + self.tr("No warnings are left: the next time ends your exam.")
+
+def _join(text: str, more: str) -> str:
+    if not more:
         return text
-
-    def _render_offscreen(self) -> None:
-        if self._offscreen_shown:
-            self.offscreen.label.setText(self.offscreen_text(self._offscreen_left))
-
-    def _render_warning(self) -> None:
-        if self._warning_text:
-            self.warning.label.setText(
-                self.tr("Message from the proctor: {text}").format(text=self._warning_text)
-            )
+    return text + more if text.endswith(("。", "！", "？")) else f"{text} {more}"  # zh: no space

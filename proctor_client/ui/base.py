@@ -19,6 +19,7 @@ class ScreenName(StrEnum):
     ENTRY = "entry"
     CHECK = "check"
     TRIAL = "trial"
+    RULES = "rules"
     BUSY = "busy"
     MESSAGE = "message"
     PHOTO = "photo"

@@ -59,3 +59,18 @@ class CameraView(QLabel):
             Qt.TransformationMode.SmoothTransformation,
         )
         self.setPixmap(pixmap)
+
+
+class SelfView(CameraView):
+    """A small view of the candidate's own camera (what the proctor sees), for the waiting
+    room and the exam: a few frames a second, thumbnail-sized."""
+
+    SIZE = QSize(176, 132)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("self-view")
+        self.setMinimumSize(self.SIZE)
+        self.setFixedSize(self.SIZE)
+        self.setStyleSheet("background: #202020; border: 2px solid #ffffff; border-radius: 4px;")
+        self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)

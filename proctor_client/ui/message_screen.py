@@ -58,6 +58,19 @@ class MessageScreen(Screen):
         self._detail = detail
         self.retranslate()
 
+    def _detail_text(self, code: str) -> str:
+        """The proctor's reason, the connection's technical detail, or (for a code this app
+        cannot word itself) the server's own words; a known refusal needs none."""
+        if not self._detail:
+            return ""
+        if code == FinishReason.TERMINATED:
+            return self.tr("The proctor's reason: {text}").format(text=self._detail)
+        if code == "unreachable":
+            return self.tr("Technical detail: {text}").format(text=self._detail)
+        if code in texts.KNOWN_CODES:
+            return ""
+        return self.tr("Server message: {text}").format(text=self._detail)
+
     def title_text(self) -> str:
         return self._title.text()
 
@@ -74,9 +87,7 @@ class MessageScreen(Screen):
             advice = texts.error_advice(code)
         self._title.setText(title)
         self._advice.setText(advice)
-        self._detail_label.setText(
-            self.tr("Server message: {text}").format(text=self._detail) if self._detail else ""
-        )
+        self._detail_label.setText(self._detail_text(code))
         colour = WARN_COLOUR if code in ("entry_not_open", "unreachable") else FAIL_COLOUR
         self._icon.setStyleSheet(
             f"background: {colour}; color: white; border-radius: 28px;"

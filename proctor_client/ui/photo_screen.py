@@ -27,6 +27,7 @@ class PhotoScreen(Screen):
         self._captured: npt.NDArray[np.uint8] | None = None
         self._hints: list[PhotoHint] = []
         self._reasons: list[str] = []
+        self._codes: list[str] = []
         self._camera_problem = ""
         self._title = title_label()
         self._intro = body_label()
@@ -67,10 +68,12 @@ class PhotoScreen(Screen):
         self.phase = SENDING
         self._render()
 
-    def set_refused(self, reasons: Sequence[str]) -> None:
-        """The server refused the photo; show why and offer a retake."""
+    def set_refused(self, reasons: Sequence[str], codes: Sequence[str] = ()) -> None:
+        """The server refused the photo; show why (worded from `codes` where they are known,
+        in the candidate's language) and offer a retake."""
         self.phase = REFUSED
         self._reasons = list(reasons)
+        self._codes = list(codes) if len(codes) == len(reasons) else [""] * len(reasons)
         self._render()
 
     def reset(self) -> None:
@@ -91,6 +94,7 @@ class PhotoScreen(Screen):
         self._captured = None
         self._hints = []
         self._reasons = []
+        self._codes = []
         self.phase = LIVE
         self._render()
 
@@ -142,7 +146,9 @@ class PhotoScreen(Screen):
             lines.append(self.tr("Checking your photo…"))
         elif self.phase == REFUSED:
             lines.append(self.tr("The photo was not accepted:"))
-            lines.extend(texts.identity_reason(r) for r in self._reasons)
+            lines.extend(
+                texts.identity_reason(r, c) for r, c in zip(self._reasons, self._codes, strict=True)
+            )
             lines.append(self.tr("Please retake it."))
             colour = FAIL_COLOUR
         self._status.setText("\n".join(lines))

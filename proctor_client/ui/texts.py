@@ -9,6 +9,19 @@ from proctor_client.runtime.model import FinishReason
 from proctor_client.ui.address import AddressError
 from proctor_client.ui.photo_hints import PhotoHint
 
+# Fatal refusals the app words itself (title and advice); the server's words are not shown.
+KNOWN_CODES = frozenset(
+    {
+        "entry_not_open",
+        "entry_closed",
+        "bad_ticket",
+        "exam_over",
+        "trial_unavailable",
+        "unsupported_protocol",
+        "replaced",
+    }
+)
+
 
 def error_title(code: str) -> str:
     titles = {
@@ -18,6 +31,10 @@ def error_title(code: str) -> str:
         "exam_over": QCoreApplication.translate("Texts", "This exam is over for you"),
         "unreachable": QCoreApplication.translate("Texts", "The exam server cannot be reached"),
         "trial_unavailable": QCoreApplication.translate("Texts", "The trial exam is not available"),
+        "replaced": QCoreApplication.translate(
+            "Texts", "The exam was opened on another device or window"
+        ),
+        "unsupported_protocol": QCoreApplication.translate("Texts", "This app is too old"),
     }
     return titles.get(code, QCoreApplication.translate("Texts", "Something went wrong"))
 
@@ -48,6 +65,18 @@ def error_advice(code: str) -> str:
             "Texts",
             "Check your network connection and the server address, then try again. "
             "Anything you have answered is kept on this computer.",
+        ),
+        "trial_unavailable": QCoreApplication.translate(
+            "Texts",
+            "The trial is open before the exam only. Contact the exam staff if you need it.",
+        ),
+        "replaced": QCoreApplication.translate(
+            "Texts",
+            "Only one window may hold your exam. Continue in the other one, or close it and "
+            "enter again here.",
+        ),
+        "unsupported_protocol": QCoreApplication.translate(
+            "Texts", "Install the latest version of the exam app, then enter again."
         ),
     }
     return advice.get(
@@ -111,9 +140,71 @@ SERVER_REASONS = (
 )
 
 
-def identity_reason(reason: str) -> str:
-    """A refusal reason from the server, translated when it is one we know, else as sent."""
-    return QCoreApplication.translate("ServerReasons", reason)
+# The stable codes of the same reasons (identity_result.codes): the app words them itself.
+_REASON_SOURCES: dict[str, object] = {
+    "unreadable": SERVER_REASONS[0],
+    "no_face": SERVER_REASONS[1],
+    "several_faces": SERVER_REASONS[2],
+    "face_small": SERVER_REASONS[3],
+    "black": SERVER_REASONS[4],
+    "covered": SERVER_REASONS[5],
+    "dark": SERVER_REASONS[6],
+    "bright": SERVER_REASONS[7],
+    "blurred": SERVER_REASONS[8],
+    "turned": SERVER_REASONS[9],
+    "mismatch": SERVER_REASONS[10],
+    "too_small": QT_TRANSLATE_NOOP(
+        "ServerReasons", "The photo is too small. Please take it with the camera preview."
+    ),
+    "too_large": QT_TRANSLATE_NOOP(
+        "ServerReasons", "The photo is too large. Please take it with the camera preview."
+    ),
+}
+
+
+REASON_CODES: dict[str, str] = {code: str(text) for code, text in _REASON_SOURCES.items()}
+
+
+def identity_reason(reason: str, code: str = "") -> str:
+    """A refusal reason in the candidate's language: from its code when the app knows it,
+    else the server's sentence translated word for word, else as sent."""
+    source = REASON_CODES.get(code)
+    if source is None and code:
+        message = error_message(code, "")
+        if message:
+            return message
+    return QCoreApplication.translate("ServerReasons", source or reason)
+
+
+def error_message(code: str, fallback: str) -> str:
+    """A refusal the app survives, worded from its code; `fallback` (the server's words)
+    for a code this app does not know."""
+    messages = {
+        "not_allowed": QCoreApplication.translate("Texts", "This is not possible at this step."),
+        "deadline_passed": QCoreApplication.translate(
+            "Texts", "The time is over: this was not saved."
+        ),
+        "identity_required": QCoreApplication.translate(
+            "Texts", "Your identity photo must be accepted first."
+        ),
+        "unknown_question": QCoreApplication.translate(
+            "Texts", "This question is not in your paper."
+        ),
+        "bad_choice": QCoreApplication.translate("Texts", "This choice is not valid."),
+        "protocol_error": QCoreApplication.translate(
+            "Texts", "The app and the server did not understand each other. Update the app."
+        ),
+        "internal_error": QCoreApplication.translate(
+            "Texts", "The server failed; it will be tried again."
+        ),
+        "client_error": QCoreApplication.translate(
+            "Texts", "This computer could not keep your work (is the disk full?)."
+        ),
+        "replaced": QCoreApplication.translate(
+            "Texts", "The exam was opened on another device or window; this one stopped."
+        ),
+    }
+    return messages.get(code, fallback)
 
 
 def address_error(error: AddressError) -> str:

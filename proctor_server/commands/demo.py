@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib.util
+import shlex
+import shutil
 import sys
 from datetime import UTC, datetime, timedelta
 from importlib import resources
@@ -14,6 +16,7 @@ from typing import Any
 from proctor_server import admin
 from proctor_server.app import Server, ServerConfig
 from proctor_server.commands.exam import serve_until_stopped
+from shared.errors import ConfigError
 from shared.questions import parse_bank
 
 DEMO_CANDIDATES = ("张三", "李四", "Alice Martin")
@@ -29,6 +32,13 @@ def register(sub: Any) -> None:
     demo.add_argument("--starts-in", type=float, default=2.0, metavar="MINUTES")
     demo.add_argument("--duration-min", type=float, default=30.0)
     demo.add_argument("--analysis", choices=("faces", "basic"), default="faces")
+    demo.add_argument(
+        "--candidate-pace",
+        type=float,
+        default=20.0,
+        metavar="SECONDS",
+        help="the demo candidate spends about this long on each question (0: at once)",
+    )
     demo.add_argument(
         "--no-candidate",
         action="store_true",
@@ -67,12 +77,19 @@ async def prepare(server: Server, args: argparse.Namespace) -> list[str]:
     ]
     for t, name in zip(tickets, DEMO_CANDIDATES, strict=True):
         lines.append(f"    {t.candidate_code} {name}: {t.token}")
+    client = shlex.join(printed_client_command())
     lines += [
-        f"  {tickets[0].candidate_code} takes the exam now, headless on a synthetic camera"
-        + (" (disabled)" if args.no_candidate else "; watch the dashboard"),
+        f"  {tickets[0].candidate_code} takes the exam"
+        + (
+            " (disabled)"
+            if args.no_candidate
+            else f" over a few minutes, headless on a synthetic camera (about "
+            f"{args.candidate_pace:g} s a question, one leave of the screen); watch the dashboard"
+        ),
         "  open the candidate app yourself (another ticket, a fake camera):",
-        f"    proctor-client --server {server.ws_url} --ticket {tickets[1].token} --camera synthetic --mic tone",
-        f"  the environment check:  proctor-client check --server {server.ws_url} --camera synthetic --mic tone",
+        f"    {client} --server {server.url} --ticket={tickets[1].token} --camera synthetic --mic tone",
+        "  the environment check:",
+        f"    {client} check --server {server.url} --camera synthetic --mic tone",
         "Press Ctrl+C to stop.",
     ]
     return lines
@@ -83,6 +100,18 @@ def client_command() -> list[str] | None:
     if importlib.util.find_spec("proctor_client") is None:
         return None
     return [sys.executable, "-m", "proctor_client.cli"]
+
+
+def printed_client_command() -> list[str]:
+    """The client command a person can paste: the `proctor-client` script beside this Python
+    (`.venv/bin/proctor-client`, relative when under the current folder), else the module."""
+    script = Path(sys.executable).parent / "proctor-client"
+    if not script.exists():
+        return [sys.executable, "-m", "proctor_client.cli"]
+    try:
+        return [str(script.relative_to(Path.cwd()))]
+    except ValueError:
+        return [str(script)]
 
 
 async def run_candidates(server: Server, tickets: list[str], args: argparse.Namespace) -> None:
@@ -103,6 +132,9 @@ async def run_candidates(server: Server, tickets: list[str], args: argparse.Name
                 "--ticket",
                 tickets[0],
                 "--random",
+                "--pace",
+                f"{max(args.candidate_pace, 0.001):g}",
+                "--leave-once",
                 "--camera",
                 "synthetic",
                 "--outbox",
@@ -117,8 +149,7 @@ async def run_candidates(server: Server, tickets: list[str], args: argparse.Name
                 *client,
                 "--server",
                 server.ws_url,
-                "--ticket",
-                tickets[1],
+                f"--ticket={tickets[1]}",
                 "--camera",
                 "synthetic",
                 "--mic",
@@ -162,5 +193,15 @@ def run_demo(args: argparse.Namespace) -> int:
 
         await serve_until_stopped(server, on_ready)
 
-    asyncio.run(main())
+    try:
+        asyncio.run(main())
+    except OSError as exc:
+        # The demo could not start (the port is taken, say): its fresh database goes too.
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{config.db}{suffix}").unlink(missing_ok=True)
+        shutil.rmtree(config.db.with_name(config.db.stem + "-files"), ignore_errors=True)
+        raise ConfigError(
+            f"the demo could not start on {args.host}:{args.port}: {exc.strerror or exc} "
+            "(choose another port with --port)"
+        ) from None
     return 0

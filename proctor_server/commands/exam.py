@@ -6,8 +6,10 @@ import argparse
 import asyncio
 import csv
 import io
+import os
 import signal
 import sys
+import threading
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import timedelta
 from pathlib import Path
@@ -264,17 +266,40 @@ def run_proctor_token(args: argparse.Namespace) -> int:
     return 0
 
 
-async def serve_until_stopped(server: Server, on_ready: Callable[[Server], None]) -> None:
+async def serve_until_stopped(
+    server: Server, on_ready: Callable[[Server], None], *, grace_s: float = 15.0
+) -> None:
+    """Serve until SIGINT or SIGTERM, then close in order. The stop is bounded: a second
+    signal, or `grace_s` seconds after the first without the process having ended (a close
+    that hangs, a thread or pool that is never joined), ends the process at once (status 1)."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+
+    def force(reason: str) -> None:
+        print(f"proctor-server: {reason}; exiting now", file=sys.stderr, flush=True)
+        os._exit(1)
+
+    def on_signal() -> None:
+        if stop.is_set():
+            force("a second stop signal")
+        stop.set()
+        # A daemon thread: it fires even if the event loop or the interpreter's exit hangs.
+        watchdog = threading.Timer(grace_s, force, args=(f"not stopped within {grace_s:g} s",))
+        watchdog.daemon = True
+        watchdog.start()
+
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(sig, on_signal)
+    started = False
     try:
         await server.start()
+        started = True
         on_ready(server)
         await stop.wait()
     finally:
         await server.close()
+        if started:
+            print("stopped", flush=True)
 
 
 def run_serve(args: argparse.Namespace) -> int:

@@ -172,9 +172,9 @@ def _identity() -> ClientState:
         (in_exam, EventKind.WINDOW_MINIMIZED, True, True),
         (in_exam, EventKind.APP_INACTIVE, True, True),
         (in_exam, EventKind.SCREEN_ADDED, True, True),
-        (in_exam, EventKind.FOCUS_BACK, True, False),
-        (in_exam, EventKind.WINDOW_RESTORED, True, False),
-        (in_exam, EventKind.APP_ACTIVE, True, False),
+        (in_exam, EventKind.FOCUS_BACK, False, False),  # no leave to close
+        (in_exam, EventKind.WINDOW_RESTORED, False, False),  # no leave to close
+        (in_exam, EventKind.APP_ACTIVE, False, False),  # no leave to close
         (in_exam, EventKind.SCREEN_REMOVED, True, False),
         (in_exam, EventKind.DEVICE_SIGNAL, True, False),
         (_waiting_room, EventKind.FOCUS_LOST, False, False),

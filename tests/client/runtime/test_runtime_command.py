@@ -43,6 +43,24 @@ async def test_take_answers_from_a_bank_and_prints_the_result(env: Env, tmp_path
     assert (tmp_path / "home" / "outbox.sqlite3").exists()
 
 
+async def test_take_like_a_person_leaves_the_screen_once_for_one_warning(
+    env: Env, tmp_path: Path
+) -> None:
+    exam_id, ticket = await env.exam()
+    code, out, err = await take(
+        tmp_path,
+        *("--server", env.server.url, "--ticket", ticket, "--random"),
+        *("--pace", "0.05", "--leave-once"),
+    )
+    assert code == 0, (out, err)
+    assert sum("answered question" in line for line in out.splitlines()) == 4
+    assert "back on the exam screen (warnings left: 2)" in out  # four signals, one warning
+    (attempt,) = await env.server.store.attempts_of_exam(exam_id)
+    violations = await env.server.store.violations(attempt.id)
+    left = [v for v in violations if v.kind == "left_exam_window"]
+    assert len(left) == 1  # (this machine may also be a virtual machine: judged apart)
+
+
 async def test_take_the_trial_at_random_in_words(env: Env, tmp_path: Path) -> None:
     _, ticket = await env.exam(starts_in=3600)
     code, out, err = await take(
@@ -57,7 +75,7 @@ async def test_take_the_trial_at_random_in_words(env: Env, tmp_path: Path) -> No
 
 async def test_take_refusals_are_one_line_errors(env: Env, tmp_path: Path) -> None:
     code, out, err = await take(
-        tmp_path, "--server", env.server.url, "--ticket", "nobody", "--json"
+        tmp_path, "--server", env.server.url, "--ticket", "nobody", "--random", "--json"
     )
     assert code == 2
     assert err.strip().splitlines() == [
@@ -71,7 +89,9 @@ async def test_take_gives_up_on_a_server_that_cannot_be_reached(tmp_path: Path) 
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     code, _, err = await take(
-        tmp_path, "--server", f"http://127.0.0.1:{port}", "--ticket", "T", "--connect-timeout", "1"
+        tmp_path,
+        *("--server", f"http://127.0.0.1:{port}", "--ticket", "T", "--random"),
+        *("--connect-timeout", "1"),
     )
     assert code == 2
     (line,) = err.strip().splitlines()
@@ -84,8 +104,9 @@ async def test_take_bad_inputs_are_one_line_errors(tmp_path: Path) -> None:
     cases = [
         (["--answers", str(tmp_path / "missing.json")], "No such file"),
         (["--answers", str(broken)], "nor is it an answers file"),
-        (["--server", "ftp://example"], "use http://, https://, ws:// or wss://"),
-        (["--camera", str(tmp_path / "nocam.mp4")], "no such video file"),
+        (["--random", "--server", "ftp://example"], "use http://, https://, ws:// or wss://"),
+        (["--random", "--camera", str(tmp_path / "nocam.mp4")], "no such video file"),
+        ([], "give --answers FILE or --random"),  # never a blank paper by default
     ]
     for extra, message in cases:
         args = ["--server", "http://127.0.0.1:9", "--ticket", "T", *extra]

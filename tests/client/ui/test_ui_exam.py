@@ -173,18 +173,35 @@ def test_banners(qtbot: QtBot, languages: LanguageManager) -> None:
     area.set_online(False)
     assert not area.offline.isHidden()
     assert "answers are kept" in area.offline.label.text()
-    area.show_offscreen(2)
-    assert "Warnings left before your exam is ended: 2." in area.offscreen.label.text()
-    area.show_offscreen(0)
-    assert "No warnings are left" in area.offscreen.label.text()
-    area.show_warning("Please look at the screen.")
-    assert area.warning.label.text() == "Message from the proctor: Please look at the screen."
+    area.set_count(1, 3, None)
+    area.show_offscreen()
+    text = area.offscreen.label.text()
+    assert "recorded automatically" in text and "proctor" not in text.split(".")[0]
+    assert "Warnings left: 2 of 3." in text and "When none are left" not in text
+    area.set_count(2, 3, "terminate")
+    assert "Warnings left: 1 of 3. When none are left, your exam is ended." in (
+        area.offscreen.label.text()
+    )
+    area.set_count(3, 3, "alert")
+    assert "Warnings left: 0 of 3. When none are left, the proctors are alerted" in (
+        area.offscreen.label.text()
+    )
+    area.show_proctor("Please look at the screen.", warning=True)
+    assert area.warning.label.text() == (
+        "Warning from the proctor: Please look at the screen. Warnings left: 0 of 3. "
+        "When none are left, the proctors are alerted; your exam goes on."
+    )
+    area.show_proctor("Is someone there?", warning=False)
+    assert area.warning.label.text() == "Message from the proctor: Is someone there?"
     languages.set_language("zh")
     assert "网络连接已断开" in area.offline.label.text()
-    assert "警告次数已用完" in area.offscreen.label.text()
-    assert area.warning.label.text() == "监考老师提醒：Please look at the screen."
+    assert "系统已自动记录" in area.offscreen.label.text()
+    assert "监考老师提醒" not in area.offscreen.label.text()
+    assert area.warning.label.text() == "监考老师的消息：Is someone there?"
     area.warning.close_button.click()
     assert area.warning.isHidden()
+    area.clear_exam()
+    assert area.offscreen.isHidden() and area.warning.isHidden() and area.screens.isHidden()
     area.set_online(True)
     assert area.offline.isHidden()
 

@@ -74,12 +74,30 @@ def test_a_good_address_is_cleaned() -> None:
         ({"postcode": ""}, "postcode", AddressError.REQUIRED),
         ({"postcode": "1"}, "postcode", AddressError.BAD_POSTCODE),
         ({"postcode": "10008#"}, "postcode", AddressError.BAD_POSTCODE),
+        # an address written in Chinese has a Chinese postcode: 6 digits
+        ({"postcode": "1000"}, "postcode", AddressError.BAD_POSTCODE),
+        ({"postcode": "10008"}, "postcode", AddressError.BAD_POSTCODE),
+        ({"postcode": "1000800"}, "postcode", AddressError.BAD_POSTCODE),
+        ({"postcode": "SW1A 1AA"}, "postcode", AddressError.BAD_POSTCODE),
     ],
 )
 def test_each_bad_field_is_named(change: dict[str, str], field: str, error: AddressError) -> None:
     raw = MailAddress(**{**GOOD.__dict__, **change})
     _, errors = validate(raw)
     assert errors == {field: error}
+
+
+@pytest.mark.parametrize(
+    ("address", "postcode"),
+    [
+        ("10 Downing Street, London", "SW1A 2AA"),
+        ("Bahnhofstrasse 1, Zürich", "8001"),
+        ("北京市海淀区中关村大街 1 号", "100080"),
+    ],
+)
+def test_postcodes_accepted(address: str, postcode: str) -> None:
+    _, errors = validate(MailAddress(**{**GOOD.__dict__, "address": address, "postcode": postcode}))
+    assert errors == {}
 
 
 @pytest.mark.parametrize("phone", ["+8613800138000", "8613800138000", "+44 20 7946 0958"])

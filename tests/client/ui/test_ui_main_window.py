@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
@@ -130,8 +131,14 @@ async def test_a_whole_exam_through_the_window(env: Env, window: MainWindow, qtb
     state = await runtime.wait_phase(Phase.EXAM)
     assert window.current_screen == "exam"
     shown = window.photo.preview.frames_shown
-    assert window._preview is None  # the preview stopped with its screen
+    assert window._preview_target == "exam"  # the identity preview gave way to the self-view
     assert window.photo.preview.frames_shown == shown
+    assert window.self_view.isVisible()
+    seen = asyncio.Event()
+    window.self_view.frame_shown.connect(seen.set)
+    if not window.self_view.frames_shown:
+        async with asyncio.timeout(10):
+            await seen.wait()  # the candidate sees themselves during the exam
     assert window.watcher.armed and window.watermark.isVisible()
     assert window.watermark.line() == f"{state.watermark_text}  {state.watermark_nonce}"
     assert state.watermark_nonce and state.watermark_nonce in window.watermark.line()
@@ -141,16 +148,25 @@ async def test_a_whole_exam_through_the_window(env: Env, window: MainWindow, qtb
     assert window.exam.marks()[0] != SAVED  # chosen, not yet acknowledged
     await runtime.wait_for(lambda s: s.questions[0].saved and s.questions[0].answered)
     assert window.exam.marks()[0] == SAVED
-    # leaving the exam screen is reported and warned about (R16)
+    # leaving the exam screen is reported and warned about (R16): the system's three signals
+    # of one leave are one warning, one banner and one notice
     used = runtime.state.warnings_used
+    window.watcher.on_application_state(Qt.ApplicationState.ApplicationInactive)
     window.watcher.on_focus_window(None)
+    window.watcher.on_minimized(True)
     assert not window.banners.offscreen.isHidden()
-    assert "Warnings left" in window.banners.offscreen.label.text()
-    await runtime.wait_for(lambda s: s.warnings_used > used)
+    assert "Warnings left: 2 of 3." in window.banners.offscreen.label.text()
+    window.watcher.on_minimized(False)
+    window.watcher.on_application_state(Qt.ApplicationState.ApplicationActive)
     window.watcher.on_focus_window(window.windowHandle())
-    dialog = window.findChild(QMessageBox, "offscreen-dialog")
-    assert dialog is not None and "You left the exam screen" in dialog.windowTitle()
-    dialog.accept()
+    state = await runtime.wait_for(lambda s: len(s.warnings) == 1 and s.pending == 0)
+    assert state.warnings_used == used + 1  # the server counted one
+    notice = window.notice
+    assert notice is not None and notice.windowTitle() == "You left the exam screen"
+    assert len(window.findChildren(QMessageBox)) == 1
+    assert "Warnings left: 2 of 3." in notice.text()
+    assert window.banners.warning.isHidden()  # nothing "from the proctor"
+    notice.accept()
     # submit with confirmation, then the score (R17)
     box = window.exam.ask_submit()
     next(b for b in box.buttons() if b.text() == "Submit").click()
@@ -219,10 +235,14 @@ async def test_the_trial_runs_again_and_again(env: Env, window: MainWindow) -> N
     for run in (1, 2):
         if run == 1:
             window.trial.start_button.click()
+            assert window.current_screen == "rules"  # the rules and consent first (R16)
+            window.rules.agree.setChecked(True)
+            window.rules.accept_button.click()
         else:
-            window.result.again_button.click()
+            window.result.again_button.click()  # accepted in this run: not asked again
         runtime = runtime_of(window)
         await runtime.wait_phase(Phase.IDENTITY)
+        await runtime.wait_for(lambda s: s.consent_saved)  # sent and acknowledged
         window.photo.set_frame(SyntheticCamera(realtime=False).read())
         window.photo.capture()
         window.photo.send_button.click()

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QLabel, QPushButton, QWidget
 from pytestqt.qtbot import QtBot
 
 from proctor_client.check.model import CheckId, CheckResult, Status
+from proctor_client.core.conduct import RULES_VERSION
 from proctor_client.devices.fake_cameras import SyntheticCamera
 from proctor_client.ui.address import AddressError, MailAddress
 from proctor_client.ui.address_screen import AddressScreen
@@ -18,6 +20,7 @@ from proctor_client.ui.message_screen import BusyScreen, MessageScreen
 from proctor_client.ui.photo_hints import PhotoHint
 from proctor_client.ui.photo_screen import CAPTURED, LIVE, REFUSED, SENDING, PhotoScreen
 from proctor_client.ui.result_screen import ResultScreen, ResultView
+from proctor_client.ui.rules_screen import RulesScreen
 from proctor_client.ui.trial_screen import TrialScreen
 from proctor_client.ui.waiting_screen import WaitingScreen, WaitingView
 from shared.vocabulary import FinishReason
@@ -209,30 +212,76 @@ def test_address_screen_validates_each_field(qtbot: QtBot, languages: LanguageMa
     assert label(screen, "phone-error").isHidden()
 
 
+def test_required_goes_away_under_a_field_once_filled(qtbot: QtBot) -> None:
+    screen = AddressScreen()
+    qtbot.addWidget(screen)
+    screen.show()
+    screen.submit_button.click()
+    label = screen.findChild(QLabel, "name-error")
+    assert label is not None and label.text() == "Required" and label.isVisible()
+    QTest.keyClicks(screen.inputs["name"], "Zhang San")
+    assert label.isHidden()
+    other = screen.findChild(QLabel, "phone-error")
+    assert other is not None and other.isVisible()  # the others still say what is missing
+
+
 @pytest.mark.parametrize(
-    ("code", "english", "chinese", "retry"),
+    ("code", "english", "chinese", "retry", "detail", "detail_zh"),
     [
-        ("entry_not_open", "not open yet", "考试入口尚未开放", True),
-        ("entry_closed", "entry has closed", "考试入口已关闭", False),
-        ("bad_ticket", "ticket is not valid", "准考证号无效", True),
-        ("exam_over", "exam is over", "您的考试已结束", False),
-        ("unreachable", "cannot be reached", "无法连接考试服务器", True),
-        ("terminated", "ended by the proctor", "已被监考老师终止", False),
-        ("protocol_error", "Something went wrong", "出现错误", False),
+        ("entry_not_open", "not open yet", "考试入口尚未开放", True, "", ""),
+        ("entry_closed", "entry has closed", "考试入口已关闭", False, "", ""),
+        ("bad_ticket", "ticket is not valid", "准考证号无效", True, "", ""),
+        ("exam_over", "exam is over", "您的考试已结束", False, "", ""),
+        (
+            "unreachable",
+            "cannot be reached",
+            "无法连接考试服务器",
+            True,
+            "Technical detail: server words",
+            "技术细节：server words",
+        ),
+        (
+            "terminated",
+            "ended by the proctor",
+            "已被监考老师终止",
+            False,
+            "The proctor's reason: server words",
+            "监考老师给出的原因：server words",
+        ),
+        (
+            "protocol_error",
+            "Something went wrong",
+            "出现错误",
+            False,
+            "Server message: server words",
+            "服务器消息：server words",
+        ),
     ],
 )
 def test_error_screens(
-    qtbot: QtBot, languages: LanguageManager, code: str, english: str, chinese: str, retry: bool
+    qtbot: QtBot,
+    languages: LanguageManager,
+    code: str,
+    english: str,
+    chinese: str,
+    retry: bool,
+    detail: str,
+    detail_zh: str,
 ) -> None:
+    """A refusal the app knows is worded by the app alone: the server's English words are
+    shown only for a code the app cannot word (and a proctor's reason is theirs)."""
     screen = MessageScreen()
     qtbot.addWidget(screen)
     screen.show_error(code, "server words")
     assert english in screen.title_text()
-    assert "Server message: server words" in texts(screen)
+    assert ("server words" in texts(screen)) is bool(detail)
+    if detail:
+        assert detail in texts(screen)
     assert screen.retry_button.isVisibleTo(screen) is retry
     languages.set_language("zh")
     assert chinese in screen.title_text()
-    assert "服务器消息：server words" in texts(screen)
+    if detail_zh:
+        assert detail_zh in texts(screen)
 
 
 def test_busy_screen(qtbot: QtBot) -> None:
@@ -280,3 +329,24 @@ def test_result_screen_in_chinese(qtbot: QtBot, languages: LanguageManager) -> N
     languages.set_language("zh")
     assert screen.score_label.text() == "85 分（满分 100 分）"
     assert screen.verdict.text() == "通过"
+
+
+def test_the_rules_screen_says_what_is_recorded_and_asks_to_accept(
+    qtbot: QtBot, languages: LanguageManager
+) -> None:
+    screen = RulesScreen()
+    qtbot.addWidget(screen)
+    text = "\n".join(screen.texts())
+    for words in ("camera", "microphone", "photos", "Screen signals", "months", "proctors"):
+        assert words in text
+    assert RULES_VERSION in text
+    assert not screen.accept_button.isEnabled()  # an explicit yes
+    screen.agree.setChecked(True)
+    with qtbot.waitSignal(screen.accepted) as blocker:
+        screen.accept_button.click()
+    assert blocker.args == [RULES_VERSION]
+    languages.set_language("zh")
+    text = "\n".join(screen.texts())
+    assert "考试规则" in text and "麦克风" in text and "监考老师" in text
+    screen.reset()
+    assert not screen.accept_button.isEnabled()

@@ -50,7 +50,7 @@ async def run_app(args: list[str], home: Path) -> tuple[int, str, str]:
     return process.returncode, out.decode(), err.decode()
 
 
-async def test_the_app_enters_an_exam_and_shows_the_identity_photo(tmp_path: Path) -> None:
+async def test_the_app_entering_an_exam_shows_the_rules_first(tmp_path: Path) -> None:
     async with run_server(ServerConfig(db=tmp_path / "exam.db", port=0)) as server:
         exam = await admin.create_exam(
             server.store,
@@ -75,7 +75,7 @@ async def test_the_app_enters_an_exam_and_shows_the_identity_photo(tmp_path: Pat
             tmp_path / "home",
         )
     assert code == 0, err[-2000:]
-    assert "ready photo" in out.splitlines(), (out, err[-2000:])
+    assert "ready rules" in out.splitlines(), (out, err[-2000:])  # the rules come first
 
 
 async def test_the_app_without_a_ticket_shows_the_entry_screen(tmp_path: Path) -> None:
