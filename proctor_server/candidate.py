@@ -144,8 +144,8 @@ class CandidateSession:
                 await writes.profile(live, m)
             case p.Submit():
                 await writes.submit(live, m)
-            case p.Consent():  # recorded by the entry gate later; acknowledged now
-                await self.send(p.Ack(id=m.id))
+            case p.Consent():
+                await writes.consent(live, m)
             case p.Hello():
                 raise RuleError("already signed in on this connection", code=ErrorCode.NOT_ALLOWED)
             case _:

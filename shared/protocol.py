@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import struct
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 
@@ -91,7 +91,7 @@ class Consent(_Msg, tag="consent"):
     """The candidate accepted the rules of conduct and the recording notice (R16)."""
 
     id: str
-    version: str
+    version: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
 
 
 class RtcOffer(_Msg, tag="rtc_offer"):
@@ -139,6 +139,7 @@ class Welcome(_Msg, tag="welcome"):
     state: str
     identity_accepted: bool = False
     profile_saved: bool = False
+    consent_version: str | None = None  # the rules of conduct this attempt accepted, if any
     warning_limit: int | None = None
     warnings_used: int = 0
     resumed: bool = False

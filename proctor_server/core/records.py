@@ -66,6 +66,7 @@ class AttemptRecord:
     passed: bool | None = None
     identity_accepted: bool = False
     profile_saved: bool = False
+    consent_version: str | None = None  # the rules of conduct accepted (R16), once accepted
     warnings_used: int = 0
 
 

@@ -177,6 +177,20 @@ def attempt_window(exam: ExamRecord, attempt: AttemptRecord) -> ExamWindow:
 
 
 def paper_due(attempt: AttemptRecord, exam: ExamRecord, now: datetime) -> bool:
-    """Whether a verified attempt's paper is released now (the exam has started; a trial
-    starts when it is entered)."""
-    return attempt.state is AttemptState.VERIFIED and attempt_window(exam, attempt).started(now)
+    """Whether a verified attempt's paper is released now: the exam has started (a trial
+    starts when it is entered), the candidate accepted the rules of conduct (R16), and for the
+    exam gave the postal address the certificate goes to (R14)."""
+    return (
+        attempt.state is AttemptState.VERIFIED
+        and attempt.consent_version is not None
+        and (attempt.profile_saved or attempt.mode is Mode.TRIAL)
+        and attempt_window(exam, attempt).started(now)
+    )
+
+
+def missing_before_paper(attempt: AttemptRecord) -> list[str]:
+    """What the candidate still owes before the paper: "consent", "address"."""
+    missing = [] if attempt.consent_version is not None else ["consent"]
+    if attempt.mode is Mode.EXAM and not attempt.profile_saved:
+        missing.append("address")
+    return missing

@@ -158,6 +158,7 @@ def _welcome(live: LiveAttempt, resumed: bool, now: datetime) -> p.Welcome:
         state=attempt.state.value,
         identity_accepted=attempt.identity_accepted,
         profile_saved=attempt.profile_saved,
+        consent_version=attempt.consent_version,
         warning_limit=limit,
         warnings_used=attempt.warnings_used,
         resumed=resumed,

@@ -105,6 +105,17 @@ async def profile(live: LiveAttempt, m: p.Profile) -> None:
     )
     live.attempt.profile_saved = True
     await live.send(p.Ack(id=m.id))
+    await live.release_paper()  # the address was the last thing owed before the paper (R14)
+
+
+async def consent(live: LiveAttempt, m: p.Consent) -> None:
+    """The candidate accepted the rules of conduct (R16): stored, audited, then acknowledged;
+    no paper goes out before it."""
+    require_writable(live, m.id, needs_paper=False)
+    await live.deps.store.save_consent(live.attempt_id, m.id, m.version, live.deps.clock.now())
+    live.attempt.consent_version = m.version
+    await live.send(p.Ack(id=m.id))
+    await live.release_paper()
 
 
 async def submit(live: LiveAttempt, m: p.Submit) -> None:

@@ -125,6 +125,9 @@ class Store(Protocol):
         detail: dict[str, Any],
         violation: str | None,
     ) -> bool: ...
+    async def save_consent(
+        self, attempt_id: str, client_id: str, version: str, at: datetime
+    ) -> bool: ...
     async def save_profile(
         self, attempt_id: str, client_id: str, mail_to: dict[str, str], at: datetime
     ) -> bool: ...

@@ -229,6 +229,11 @@ CORE: list[str] = [
     ALTER TABLE photos ADD COLUMN purged_at TEXT;
     ALTER TABLE tickets ADD COLUMN purged_at TEXT;
     """,
+    # the rules of conduct the candidate accepted (R16): which version, and when
+    """
+    ALTER TABLE attempts ADD COLUMN consent_version TEXT;
+    ALTER TABLE attempts ADD COLUMN consented_at TEXT;
+    """,
 ]
 
 # Face analysis: each candidate's neutral head pose and lighting (from the identity photo or the

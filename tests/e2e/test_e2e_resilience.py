@@ -137,7 +137,7 @@ async def test_a_restarted_app_resumes_without_the_entry_gate(
 
         # A new app (new runtime, same outbox file) once the network is back.
         proxy.unblock()
-        second = env.runtime(ticket, url=proxy.url, outbox=box, photos=False)
+        second = env.runtime(ticket, url=proxy.url, outbox=box, photos=False, rules=False)
         assert second.state.pending == 2 and len(second.state.restored_answers) == 2
         phases: list[Phase] = []
         second.subscribe(lambda s: phases.append(s.phase))

@@ -73,14 +73,37 @@ class Candidate:
         return err
 
     async def hello(
-        self, ticket: str, mode: Mode = Mode.EXAM, **client: Any
+        self, ticket: str, mode: Mode = Mode.EXAM, *, ready: bool = True, **client: Any
     ) -> p.Welcome | p.Error:
+        """Sign in. `ready`: then give what is owed before the paper, as the app does: the
+        rules of conduct accepted (R16) and, for the exam, the postal address (R14)."""
         await self.send(
             p.Hello(protocol=p.PROTOCOL_VERSION, ticket=ticket, mode=mode, client=client)
         )
         m = await self.recv()
         assert isinstance(m, p.Welcome | p.Error), m
+        if ready and isinstance(m, p.Welcome) and not m.state.endswith("ed"):
+            await self.get_ready(m)
         return m
+
+    async def get_ready(self, welcome: p.Welcome) -> None:
+        """Accept the rules and give the address, each acknowledged (anything else that
+        arrives meanwhile is kept in order for later reads)."""
+        if welcome.consent_version is None:
+            await self.expect_ack(await self.consent())
+        if welcome.mode is Mode.EXAM and not welcome.profile_saved:
+            await self.expect_ack(await self.profile())
+
+    async def consent(self, version: str = "2026-11") -> str:
+        ident = new_id()
+        await self.send(p.Consent(id=ident, version=version))
+        return ident
+
+    async def profile(self) -> str:
+        ident = new_id()
+        mail = p.MailTo(name="A Candidate", phone="13800000000", address="1 Road", postcode="100000")
+        await self.send(p.Profile(id=ident, mail_to=mail))
+        return ident
 
     async def identity(
         self, photo: bytes | None = None, ident: str | None = None

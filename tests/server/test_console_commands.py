@@ -275,6 +275,7 @@ async def test_an_attempt_s_decisions_are_an_audit_chain_that_verifies(
     about = [(e.actor, e.action) for e in chain if e.detail.get("attempt") == welcome.session]
     assert about == [
         ("system", "entry"),
+        ("system", "consent"),  # the rules of conduct accepted (R16)
         ("system", "identity_verdict"),
         ("system", "state"),  # verified
         ("system", "state"),  # the paper released

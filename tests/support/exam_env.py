@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from proctor_client.core.conduct import RULES_VERSION
 from proctor_client.devices.camera_reader import CameraReader
 from proctor_client.devices.fake_cameras import SyntheticCamera
 from proctor_client.runtime.backoff import Backoff
@@ -65,8 +66,11 @@ class Env:
         url: str | None = None,
         outbox: Path | None = None,
         photos: bool = True,
+        rules: bool = True,
         **kwargs: Any,
     ) -> ExamRuntime:
+        """A headless candidate app. `rules`: the candidate accepts the rules of conduct at
+        once, as the app's rules screen has them do before entry (R16)."""
         runtime = ExamRuntime(
             url or self.server.ws_url,
             ticket,
@@ -75,6 +79,8 @@ class Env:
             backoff=Backoff(base=0.02, cap=0.2),
             **kwargs,
         )
+        if rules:
+            runtime.accept_rules(RULES_VERSION)
         self.runtimes.append(runtime)
         return runtime
 

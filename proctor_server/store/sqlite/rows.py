@@ -127,6 +127,7 @@ ATTEMPT = (
     "identity_accepted",
     "profile_saved",
     "warnings_used",
+    "consent_version",
 )
 
 
@@ -149,6 +150,7 @@ def attempt(r: Row) -> AttemptRecord:
         identity_accepted=bool(r["identity_accepted"]),
         profile_saved=bool(r["profile_saved"]),
         warnings_used=r["warnings_used"],
+        consent_version=r["consent_version"],
     )
 
 
@@ -172,6 +174,7 @@ def attempt_values(a: AttemptRecord) -> tuple[object, ...]:
         int(a.identity_accepted),
         int(a.profile_saved),
         a.warnings_used,
+        a.consent_version,
     )
 
 

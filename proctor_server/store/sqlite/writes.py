@@ -178,6 +178,25 @@ class ClientWrites(Database):
 
         return await self._write(op)
 
+    async def save_consent(
+        self, attempt_id: str, client_id: str, version: str, at: datetime
+    ) -> bool:
+        """The candidate accepted the rules of conduct of `version` (R16); audited."""
+        when = to_wire(at)
+
+        def op(c: sqlite3.Connection) -> bool:
+            if not self._claim(c, attempt_id, client_id, "consent", when):
+                return False
+            self._require_open(c, attempt_id, at, paper=False)
+            c.execute(
+                "UPDATE attempts SET consent_version = ?, consented_at = ? WHERE id = ?",
+                (version, when, attempt_id),
+            )
+            audit_attempt(c, attempt_id, "consent", {"version": version}, at)
+            return True
+
+        return await self._write(op)
+
     async def profile(self, attempt_id: str) -> dict[str, str] | None:
         row = await self._read(
             lambda c: c.execute(

@@ -195,6 +195,7 @@ async def test_actions_the_phase_does_not_allow_are_refused(
     runtime.start()
     async with asyncio.timeout(10):
         await runtime.wait_phase(Phase.IDENTITY)
+        await runtime.wait_for(lambda s: s.consent_saved)  # the rules' consent acknowledged
     with pytest.raises(InvalidAction, match="cannot answer now"):
         runtime.answer("q", ["o"])
     with pytest.raises(InvalidAction, match="cannot submit now"):

@@ -111,7 +111,11 @@ def runtime_of(window: MainWindow) -> ExamRuntime:
 
 async def test_a_whole_exam_through_the_window(env: Env, window: MainWindow, qtbot: QtBot) -> None:
     ticket = await env.exam(starts_in=timedelta(minutes=-1))
-    window.start_session(env.server.url, ticket, Mode.EXAM)
+    window.set_entry(env.server.url, ticket)
+    window.entry.enter_button.click()
+    assert window.current_screen == "rules"  # the rules of conduct and consent first (R16)
+    window.rules.agree.setChecked(True)
+    window.rules.accept_button.click()
     runtime = runtime_of(window)
     await runtime.wait_phase(Phase.IDENTITY)
     assert window.current_screen == "photo"

@@ -17,6 +17,7 @@ from proctor_server.core.session import (
     decide_entry,
     event_counts,
     finish_reason,
+    missing_before_paper,
     paper_due,
     pass_score_for,
     warning_limit_for,
@@ -250,17 +251,23 @@ def test_the_trial_has_its_own_window_pass_mark_and_no_warning_limit() -> None:
     assert pass_score_for(EXAM, Mode.TRIAL) == 3  # 60% of the trial's 4 points, rounded up
     assert warning_limit_for(EXAM, Mode.EXAM) == 3
     assert warning_limit_for(EXAM, Mode.TRIAL) is None
-    assert paper_due(trial, EXAM, created)
+    assert not paper_due(trial, EXAM, created)  # the rules not yet accepted
+    assert paper_due(replace(trial, consent_version="2026-11"), EXAM, created)  # no address owed
 
 
 @pytest.mark.parametrize(
-    ("state", "now", "due"),
+    ("state", "now", "consent", "address", "due"),
     [
-        (S.VERIFIED, START - M, False),
-        (S.VERIFIED, START, True),
-        (S.WAITING, START, False),
-        (S.IN_PROGRESS, START, False),  # already released
+        (S.VERIFIED, START - M, "v1", True, False),
+        (S.VERIFIED, START, "v1", True, True),
+        (S.VERIFIED, START, None, True, False),  # the rules of conduct not accepted (R16)
+        (S.VERIFIED, START, "v1", False, False),  # no postal address for the certificate (R14)
+        (S.WAITING, START, "v1", True, False),
+        (S.IN_PROGRESS, START, "v1", True, False),  # already released
     ],
 )
-def test_paper_due(state: S, now: datetime, due: bool) -> None:
-    assert paper_due(attempt(state), EXAM, now) is due
+def test_paper_due(state: S, now: datetime, consent: str | None, address: bool, due: bool) -> None:
+    ready = replace(attempt(state), consent_version=consent, profile_saved=address)
+    assert paper_due(ready, EXAM, now) is due
+    owed = missing_before_paper(ready)
+    assert owed == ([] if consent else ["consent"]) + ([] if address else ["address"])
