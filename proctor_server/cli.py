@@ -20,6 +20,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "proctor_server.commands.calendar",
     "proctor_server.commands.analyze",
     "proctor_server.commands.evidence",
+    "proctor_server.commands.mailing",
 )
 
 

@@ -5,7 +5,9 @@ key; without the key nothing opens."""
 from __future__ import annotations
 
 import asyncio
+import csv
 import hashlib
+import io
 import json
 import stat
 from datetime import timedelta
@@ -172,3 +174,14 @@ async def test_purge_removes_evidence_and_names_and_keeps_scores_and_the_audit_c
     # purging twice changes nothing more
     assert await cli("purge", "--db", db, "--exam", exam_id) == 0
     assert "removed 0 photos" in capsys.readouterr().out
+
+
+async def test_the_addresses_given_are_exported_for_the_certificate_mailing(
+    tmp_path: Path, key_file: Path, clock: FakeClock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    exam_id, _, _ = await sitting(tmp_path, key_file, clock)
+    assert await cli("addresses", "--db", str(tmp_path / "exam.db"), "--exam", exam_id) == 0
+    rows = list(csv.reader(io.StringIO(capsys.readouterr().out)))
+    assert rows[0][:6] == ["candidate", "ticket_name", "name", "phone", "address", "postcode"]
+    assert rows[1][:6] == ["C00001", "Ada", "A Candidate", "13800000000", "1 Road", "100000"]
+    assert await cli("addresses", "--db", str(tmp_path / "exam.db"), "--exam", "exam-nope") == 2
