@@ -14,7 +14,6 @@ from typing import Any
 
 from websockets.asyncio.server import Server as WsServer
 from websockets.asyncio.server import ServerConnection, serve
-from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
 from proctor_server import http
@@ -26,6 +25,7 @@ from proctor_server.analysis import (
     NoClientSignals,
     SnapshotAnalyzer,
 )
+from proctor_server.bandwidth import BandwidthTests
 from proctor_server.bus import EventBus
 from proctor_server.candidate import CandidateSession
 from proctor_server.clock import SYSTEM_CLOCK, Clock
@@ -39,11 +39,9 @@ from proctor_server.store import SqliteStore, Store
 from proctor_server.store.sealing import sealer_from
 from proctor_server.tasks import TaskSet
 from shared import protocol as p
-from shared.timeutil import to_wire
 
 log = logging.getLogger(__name__)
 
-BANDWIDTH_MAX_MESSAGE = 8 * 1024 * 1024
 
 
 @dataclass(slots=True)
@@ -70,6 +68,7 @@ class Server:
         self._sealer = sealer_from(config.data_key_file)
         self.store: Store = SqliteStore(config.db, config.data_dir, sealer=self._sealer)
         self._tasks = TaskSet("server")
+        self._speed_tests = BandwidthTests(clock)
         self.bus = EventBus()
         self._ws: WsServer | None = None
         self._ready = False
@@ -215,17 +214,7 @@ class Server:
             await self._bandwidth(ws)
 
     async def _bandwidth(self, ws: ServerConnection) -> None:
-        """Upload test: every binary message is answered with its size once fully received."""
-        ws.protocol.max_message_size = BANDWIDTH_MAX_MESSAGE
-        try:
-            async for message in ws:
-                size = len(message) if isinstance(message, bytes) else len(message.encode())
-                await ws.send(
-                    f'{{"type": "bandwidth_ack", "bytes": {size}, '
-                    f'"server_time": "{to_wire(self.clock.now())}"}}'
-                )
-        except ConnectionClosed:
-            pass
+        await self._speed_tests.serve(ws)
 
 
 def _device_signals() -> ClientSignals:

@@ -16,8 +16,10 @@ from websockets.http11 import Request, Response
 from shared.timeutil import to_wire
 
 WS_PATHS = frozenset({"/ws/candidate", "/ws/proctor", "/ws/bandwidth"})
-MAX_DOWNLOAD = 20_000_000
-_BLOCK = os.urandom(1 << 20)  # incompressible filler for the download test
+# The download test streams over /ws/bandwidth; this plain GET stays for a quick look and is
+# small, because its whole body is built before it is sent.
+MAX_DOWNLOAD = 256 * 1024
+_BLOCK = os.urandom(MAX_DOWNLOAD)  # incompressible filler
 
 STATIC = {
     "/dashboard.js": ("dashboard.js", "text/javascript; charset=utf-8"),

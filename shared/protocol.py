@@ -263,12 +263,22 @@ class ImageHeader(msgspec.Struct, forbid_unknown_fields=False):
     at: str | None = None
 
 
+# ---------------------------------------------------------------- the speed test (/ws/bandwidth)
+
+
+class BandwidthDownload(_Msg, tag="download"):
+    """Ask for `bytes` bytes in binary messages, then `download_done` (the download test)."""
+
+    bytes: Annotated[int, msgspec.Meta(ge=1)]
+
+
 # ---------------------------------------------------------------- encode / decode
 
 _encoder = msgspec.json.Encoder()
 _client_decoder = msgspec.json.Decoder(ClientMessage)
 _server_decoder = msgspec.json.Decoder(ServerMessage)
 _header_decoder = msgspec.json.Decoder(ImageHeader)
+_bandwidth_decoder = msgspec.json.Decoder(BandwidthDownload)
 
 
 def encode(message: _Msg) -> str:
@@ -293,6 +303,12 @@ def decode_client(data: str | bytes) -> ClientMessage:
     """Decode a text frame sent by a candidate; ProtocolError when it is malformed."""
     message: ClientMessage = _decode(_client_decoder, data)
     return message
+
+
+def decode_bandwidth(data: str | bytes) -> BandwidthDownload:
+    """Decode a text frame on /ws/bandwidth; ProtocolError when it is malformed."""
+    request: BandwidthDownload = _decode(_bandwidth_decoder, data)
+    return request
 
 
 def decode_server(data: str | bytes) -> ServerMessage:

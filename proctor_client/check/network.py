@@ -1,5 +1,5 @@
 """Network measurements against the exam server: round trip and clock offset (``/healthz``),
-download speed (``/bandwidth?bytes=N``) and upload speed (WebSocket ``/ws/bandwidth``).
+download and upload speed (both on the WebSocket ``/ws/bandwidth``).
 
 Plain GETs go over asyncio streams as minimal HTTP/1.1 (the server answers with a
 Content-Length and closes). Every measurement is bounded by timeouts and reports failure as
@@ -26,7 +26,8 @@ from shared.timeutil import from_wire
 
 MAX_HEADER_LINES = 100
 MAX_JSON_BODY = 64 * 1024
-DOWNLOAD_MAX_BYTES = 20_000_000  # the server's limit
+DOWNLOAD_MAX_BYTES = 20_000_000  # the server's limit for one download test
+DOWNLOAD_CHUNK_LIMIT = 1024 * 1024  # the server sends the download in 256 KiB messages
 UPLOAD_MAX_BYTES = 8 * 1024 * 1024  # the server's limit for one message
 UPLOAD_PROBE_BYTES = 64 * 1024
 
@@ -231,35 +232,37 @@ def _mbps(size: int, seconds: float) -> float:
 async def measure_download(
     address: ServerAddress, *, size: int = 10_000_000, seconds: float = 4.0
 ) -> SpeedResult:
-    """Fetch ``size`` bytes, stopping after ``seconds``; speed = bytes received / time taken.
+    """Ask the server's speed-test socket for ``size`` bytes, stopping after ``seconds``;
+    speed = bytes received / time from the request to the last byte.
 
     A slow line is measured by what arrived before the deadline, so the check stays short.
     """
     size = max(1, min(size, DOWNLOAD_MAX_BYTES))
     received = 0
     started = time.monotonic()
-    response: _Response | None = None
+    last = started
     try:
         async with asyncio.timeout(seconds):
-            response = await _get(address, f"/bandwidth?bytes={size}")
-            started = response.sent_at
-            if response.status != 200:
-                return SpeedResult(
-                    None, error=f"the server refused the download test (HTTP {response.status})"
-                )
-            while received < size:
-                chunk = await response.reader.read(256 * 1024)
-                if not chunk:
-                    break
-                received += len(chunk)
+            async with connect(
+                address.ws_url + "/ws/bandwidth",
+                compression=None,
+                open_timeout=seconds,
+                max_size=DOWNLOAD_CHUNK_LIMIT,
+                proxy=None,
+                user_agent_header="proctor-client-check",
+            ) as ws:
+                started = last = time.monotonic()
+                await ws.send(msgspec.json.encode({"type": "download", "bytes": size}).decode())
+                async for message in ws:
+                    if isinstance(message, str):
+                        break  # download_done (or an error: what arrived is measured)
+                    received += len(message)
+                    last = time.monotonic()
     except TimeoutError:
-        pass  # measured by what arrived in time
-    except (OSError, HttpError, ssl.SSLError) as exc:
+        last = time.monotonic()  # measured by what arrived in time
+    except (OSError, WebSocketException, ssl.SSLError) as exc:
         return SpeedResult(None, received, time.monotonic() - started, describe(exc))
-    finally:
-        if response is not None:
-            await response.close()
-    elapsed = time.monotonic() - started
+    elapsed = last - started
     if received == 0:
         return SpeedResult(None, 0, elapsed, "no data arrived in time")
     return SpeedResult(_mbps(received, elapsed), received, elapsed)
