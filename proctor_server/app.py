@@ -8,7 +8,7 @@ import importlib.util
 import logging
 from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,8 @@ from proctor_server.bus import EventBus
 from proctor_server.candidate import CandidateSession
 from proctor_server.clock import SYSTEM_CLOCK, Clock
 from proctor_server.exams import ExamRegistry, ExamRuntime, RuntimeDeps
+from proctor_server.media.gateway import MediaGateway, NoMedia
+from proctor_server.media.probe import MediaProbes
 from proctor_server.proctor_feed import FeedDeps, serve_proctor
 from proctor_server.session.deps import SessionDeps
 from proctor_server.store import SqliteStore, Store
@@ -52,6 +54,8 @@ class ServerConfig:
     hello_timeout_s: float = 15.0
     ping_interval_s: float | None = 20.0
     analysis: str = "basic"  # basic: decodable-JPEG checks only; faces: the face stack
+    media: bool = True  # live audio and video (aiortc, in this process)
+    ice_servers: list[p.IceServer] = field(default_factory=list)  # STUN/TURN for the clients
 
 
 class Server:
@@ -70,6 +74,8 @@ class Server:
         self.identity: IdentityChecker = JpegSanityChecker()
         self.analyzer: SnapshotAnalyzer = NoAnalysis()
         self.signals: ClientSignals = _device_signals()
+        self.media: MediaGateway = _media_gateway(config)
+        self._probes = MediaProbes(self.media)
         self._assemble()
 
     def _assemble(self) -> None:
@@ -86,6 +92,7 @@ class Server:
             analyzer=self.analyzer,
             identity=self.identity,
             nonce_rotation_s=self.config.nonce_rotation_s,
+            media=self.media,
         )
 
     def _build_feed_deps(self) -> FeedDeps:
@@ -95,6 +102,7 @@ class Server:
             clock=self.clock,
             exams=self.exams,
             hello_timeout_s=self.config.hello_timeout_s,
+            media=self.media,
         )
 
     def _build_session_deps(self) -> SessionDeps:
@@ -104,6 +112,7 @@ class Server:
             exams=self.exams,
             signals=self.signals,
             hello_timeout_s=self.config.hello_timeout_s,
+            media=self.media,
         )
 
     # ------------------------------------------------------------ addresses
@@ -154,7 +163,8 @@ class Server:
         self.identity, self.analyzer, self.signals = build_analysis(self.store)
 
     async def close(self) -> None:
-        """Stop accepting, close sessions, stop timers and analysis, flush and close the store."""
+        """Stop accepting, close sessions, close live media, stop timers and analysis, flush
+        and close the store."""
         if self._closed:
             return
         self._closed = True
@@ -162,6 +172,7 @@ class Server:
         if self._ws is not None:
             self._ws.close(close_connections=True)
             await self._ws.wait_closed()
+        await self.media.close()
         await self.exams.close()
         await self._tasks.close()
         await self.analyzer.close()
@@ -194,6 +205,8 @@ class Server:
             await serve_proctor(self._feed_deps, ws)
         elif path == "/ws/bandwidth":
             await self._bandwidth(ws)
+        elif path == "/ws/media-probe":
+            await self._probes.serve(ws)
 
     async def _bandwidth(self, ws: ServerConnection) -> None:
         """Upload test: every binary message is answered with its size once fully received."""
@@ -207,6 +220,15 @@ class Server:
                 )
         except ConnectionClosed:
             pass
+
+
+def _media_gateway(config: ServerConfig) -> MediaGateway:
+    """aiortc in this process when live media is on and installed; otherwise none."""
+    if not config.media or importlib.util.find_spec("aiortc") is None:
+        return NoMedia()
+    from proctor_server.media.aiortc_gateway import AiortcGateway
+
+    return AiortcGateway(config.ice_servers)
 
 
 def _device_signals() -> ClientSignals:

@@ -14,7 +14,7 @@ from websockets.http11 import Request, Response
 
 from shared.timeutil import to_wire
 
-WS_PATHS = frozenset({"/ws/candidate", "/ws/proctor", "/ws/bandwidth"})
+WS_PATHS = frozenset({"/ws/candidate", "/ws/proctor", "/ws/bandwidth", "/ws/media-probe"})
 MAX_DOWNLOAD = 20_000_000
 _BLOCK = os.urandom(1 << 20)  # incompressible filler for the download test
 
@@ -22,6 +22,7 @@ STATIC = {
     "/": ("index.html", "text/html; charset=utf-8"),
     "/dashboard.js": ("dashboard.js", "text/javascript; charset=utf-8"),
     "/dashboard.css": ("dashboard.css", "text/css; charset=utf-8"),
+    "/media-test": ("watch.html", "text/html; charset=utf-8"),  # live video, bare
 }
 
 

@@ -21,6 +21,8 @@ from websockets.exceptions import ConnectionClosed
 from proctor_server.bus import EventBus, Subscription
 from proctor_server.clock import Clock
 from proctor_server.exams import ExamRuntime
+from proctor_server.media import watching
+from proctor_server.media.gateway import NO_MEDIA, MediaGateway, Watcher
 from proctor_server.store import Store
 from proctor_server.vision.risk import risk_score
 from shared import proctor_protocol as pp
@@ -44,6 +46,7 @@ class FeedDeps:
     clock: Clock
     exams: Exams
     hello_timeout_s: float
+    media: MediaGateway = NO_MEDIA  # live video: watch, unwatch, rtc_answer, rtc_ice
 
 
 log = logging.getLogger(__name__)
@@ -58,15 +61,17 @@ async def serve_proctor(deps: FeedDeps, ws: ServerConnection) -> None:
         await ws.close(CloseCode.BAD_TOKEN, "bad token")
         return
     sub = deps.bus.subscribe(exam_id)
+    watcher = watching.new_watcher(exam_id, lambda message: _send(ws, message))
     try:
         if not await _send(ws, await exam_snapshot(deps, exam_id)):
             return
         async with asyncio.TaskGroup() as tasks:
             writer = tasks.create_task(_forward(ws, sub), name=f"proctor-feed-{exam_id}")
-            await _read_commands(ws)
+            await _read_commands(ws, deps, watcher)
             writer.cancel()  # the socket closed: nothing more to send
     finally:
         sub.close()
+        await deps.media.unwatch_all(watcher.id)
 
 
 async def _sign_in(deps: FeedDeps, ws: ServerConnection) -> str | None:
@@ -106,7 +111,7 @@ async def _forward(ws: ServerConnection, sub: Subscription) -> None:
         return
 
 
-async def _read_commands(ws: ServerConnection) -> None:
+async def _read_commands(ws: ServerConnection, deps: FeedDeps, watcher: Watcher) -> None:
     """Decode every command; answer it (not enabled yet) or count it as malformed."""
     errors = 0
     try:
@@ -121,6 +126,11 @@ async def _read_commands(ws: ServerConnection) -> None:
                 if errors >= pp.MAX_PROTOCOL_ERRORS:
                     await ws.close(CloseCode.POLICY_VIOLATION, "too many malformed messages")
                     return
+                continue
+            if isinstance(command, watching.MEDIA_COMMANDS):
+                await watching.handle(
+                    deps.media, deps.store, watcher, command, lambda m: _send(ws, m)
+                )
                 continue
             ref = pp.command_id(command)
             log.info("proctor command %s (%s) refused: not enabled", type(command).__name__, ref)

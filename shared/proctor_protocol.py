@@ -134,6 +134,18 @@ class AttemptFinished(_AttemptEvent, tag="attempt_finished"):
     note: str | None = None  # the words given for a termination
 
 
+class MediaStatus(StrEnum):
+    LIVE = "live"
+    NO_LIVE_VIDEO = "no_live_video"
+
+
+class Media(_AttemptEvent, tag="media"):
+    """The attempt's live audio and video: arriving (`live`), or not, and why (`reason`)."""
+
+    status: MediaStatus
+    reason: str | None = None
+
+
 class RtcOffer(_Msg, tag="rtc_offer"):
     """A candidate's live video and audio for a proctor who asked to `watch`."""
 
@@ -152,7 +164,15 @@ class RtcIce(_Msg, tag="rtc_ice"):
 
 # What the event bus carries: one attempt's events, published to every proctor of its exam.
 AttemptEvent = (
-    Joined | Left | Started | ClientEvent | Flag | ViolationEnded | Identity | AttemptFinished
+    Joined
+    | Left
+    | Started
+    | ClientEvent
+    | Flag
+    | ViolationEnded
+    | Identity
+    | AttemptFinished
+    | Media
 )
 FeedMessage = (
     Snapshot
@@ -164,6 +184,7 @@ FeedMessage = (
     | ViolationEnded
     | Identity
     | AttemptFinished
+    | Media
     | Error
     | Ack
     | RtcOffer

@@ -100,6 +100,14 @@ class WatermarkInfo(msgspec.Struct):
     nonce: str
 
 
+class IceServer(msgspec.Struct, omit_defaults=True):
+    """A STUN or TURN server for live media, as the browser's RTCIceServer spells it."""
+
+    urls: list[str]
+    username: str | None = None
+    credential: str | None = None
+
+
 class CandidateInfo(msgspec.Struct):
     code: str
     name: str  # masked
@@ -119,6 +127,8 @@ class Welcome(_Msg, tag="welcome"):
     warning_limit: int | None = None
     warnings_used: int = 0
     resumed: bool = False
+    media: bool = False  # the server takes live audio and video (`rtc_offer`) on this socket
+    ice_servers: list[IceServer] = []  # STUN/TURN servers for that live media
 
 
 class Error(_Msg, tag="error"):
@@ -193,6 +203,16 @@ class RtcAnswer(_Msg, tag="rtc_answer"):
     sdp: str
 
 
+class MediaReport(_Msg, tag="media_report"):
+    """What the server received of a live-media probe so far (/ws/media-probe, once a second)."""
+
+    video_frames: int
+    audio_frames: int
+    width: int = 0
+    height: int = 0
+    state: str = ""  # the server's peer connection state (new, connecting, connected, failed)
+
+
 ServerMessage = (
     Welcome
     | Error
@@ -206,6 +226,7 @@ ServerMessage = (
     | Watermark
     | HeartbeatAck
     | RtcAnswer
+    | MediaReport
 )
 
 # ---------------------------------------------------------------- binary frames
@@ -281,6 +302,9 @@ def decode_image(frame: bytes) -> tuple[ImageHeader, bytes]:
     if len(body) > MAX_IMAGE_BYTES:
         raise ProtocolError(f"image of {len(body)} bytes exceeds {MAX_IMAGE_BYTES}")
     return header, bytes(body)
+
+
+MEDIA_REF = "rtc_offer"  # the `ref` of an error about live media: never about the exam itself
 
 
 def error(code: ErrorCode, message: str, ref: str | None = None) -> Error:

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 from proctor_server import admin
 from proctor_server.app import Server, ServerConfig
+from proctor_server.media.ice import parse_ice_server
 from proctor_server.store import SqliteStore, Store
 from shared.errors import ConfigError
 from shared.questions import Question, parse_bank
@@ -38,6 +39,17 @@ def register(sub: Any) -> None:
         help="identity and snapshot analysis (default: faces)",
     )
     serve.add_argument("--nonce-rotation", type=float, default=60.0, metavar="SECONDS")
+    serve.add_argument(
+        "--ice-server",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="a STUN or TURN server for live media, repeatable: stun:HOST:PORT or "
+        "turn:USER:PASSWORD@HOST:PORT (docs/operations.md)",
+    )
+    serve.add_argument(
+        "--no-media", action="store_true", help="take no live audio and video from candidates"
+    )
     serve.set_defaults(run=run_serve)
 
     exam = sub.add_parser("exam", help="create and inspect exams")
@@ -245,6 +257,8 @@ def run_serve(args: argparse.Namespace) -> int:
         port=args.port,
         analysis=args.analysis,
         nonce_rotation_s=args.nonce_rotation,
+        media=not args.no_media,
+        ice_servers=[parse_ice_server(url) for url in args.ice_server],
     )
     asyncio.run(
         serve_until_stopped(Server(config), lambda s: print(f"listening on {s.url}", flush=True))

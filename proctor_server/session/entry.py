@@ -131,6 +131,8 @@ def _welcome(live: LiveAttempt, resumed: bool, now: datetime) -> p.Welcome:
         warning_limit=warning_limit_for(exam, attempt.mode),
         warnings_used=attempt.warnings_used,
         resumed=resumed,
+        media=live.deps.media.enabled,
+        ice_servers=live.deps.media.ice_servers,
     )
 
 
