@@ -211,6 +211,7 @@ class MediaReport(_Msg, tag="media_report"):
     width: int = 0
     height: int = 0
     state: str = ""  # the server's peer connection state (new, connecting, connected, failed)
+    ice_servers: list[IceServer] = []  # in the first report, sent before the offer
 
 
 ServerMessage = (

@@ -1,7 +1,7 @@
 """/ws/media-probe: the environment check's live-media test, outside any exam.
 
-The client sends `rtc_offer` (its camera and microphone, as in the exam), gets `rtc_answer`,
-then `media_report` twice a second with what the server has received so far, for at most
+The server first sends a `media_report` carrying its ICE servers; the client sends `rtc_offer`
+(its camera and microphone, as in the exam), gets `rtc_answer`, then `media_report` twice a second with what the server has received so far, for at most
 `PROBE_MAX_S` seconds. No ticket is needed, so probes are few at a time and short."""
 
 from __future__ import annotations
@@ -53,6 +53,10 @@ class MediaProbes:
             await self.gateway.finish(key.attempt)
 
     async def _probe(self, ws: ServerConnection, key: StreamKey) -> None:
+        hello = p.MediaReport(
+            video_frames=0, audio_frames=0, state="new", ice_servers=self.gateway.ice_servers
+        )
+        await _send(ws, hello)
         async with asyncio.timeout(PROBE_MAX_S):
             try:
                 offer = p.decode_client(await ws.recv())

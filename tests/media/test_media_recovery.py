@@ -86,9 +86,9 @@ async def test_a_refused_offer_is_reported_and_the_exam_goes_on(server: Server, 
     server.media.publish = refuse  # type: ignore[method-assign]
     runtime.start()
     async with asyncio.timeout(TIMEOUT_S):
-        state = await runtime.wait_for(lambda s: s.media.startswith("no live video"))
+        down = await runtime.wait_for(lambda s: s.media.startswith("no live video"))
         state = await _to_paper(runtime)
-    assert "no room for more streams" in runtime.publisher.status  # type: ignore[union-attr]
+    assert "no room for more streams" in down.media
     assert state.error is None and state.phase is Phase.EXAM
     assert refusals
     assert p.MEDIA_REF == "rtc_offer"
