@@ -31,7 +31,7 @@ from proctor_server.candidate import CandidateSession
 from proctor_server.clock import SYSTEM_CLOCK, Clock
 from proctor_server.exams import ExamRegistry, ExamRuntime, RuntimeDeps
 from proctor_server.media.gateway import MediaGateway, NoMedia
-from proctor_server.media.probe import MediaProbes
+from proctor_server.media.probe import PROBE_EXAM, MediaProbes
 from proctor_server.proctor_feed import FeedDeps, serve_proctor
 from proctor_server.session.deps import SessionDeps
 from proctor_server.store import SqliteStore, Store
@@ -55,6 +55,7 @@ class ServerConfig:
     ping_interval_s: float | None = 20.0
     analysis: str = "basic"  # basic: decodable-JPEG checks only; faces: the face stack
     media: bool = True  # live audio and video (aiortc, in this process)
+    speech: bool = True  # voice activity on the live audio -> `speaking` violations
     ice_servers: list[p.IceServer] = field(default_factory=list)  # STUN/TURN for the clients
 
 
@@ -77,6 +78,7 @@ class Server:
         self.media: MediaGateway = _media_gateway(config)
         self._probes = MediaProbes(self.media)
         self._assemble()
+        self._listen_for_speech()
 
     def _assemble(self) -> None:
         """Hand each part what it uses (again once face analysis is loaded at start)."""
@@ -132,6 +134,19 @@ class Server:
         return f"ws://{self.config.host}:{self.port}"
 
     # ------------------------------------------------------------ lifecycle
+
+    def _listen_for_speech(self) -> None:
+        """Voice activity on every exam's live audio becomes `speaking` violations."""
+        if not (self.media.enabled and self.config.speech):
+            return
+        if importlib.util.find_spec("proctor_server.vision") is None:
+            return
+        from proctor_server.media.speech import LiveSpeech
+
+        speech = LiveSpeech(
+            self.store, self.clock, lambda: self.exams, skip_exams=frozenset({PROBE_EXAM})
+        )
+        self.media.add_hook(speech)
 
     async def start(self) -> None:
         await self.store.open()

@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from aiortc import (
@@ -33,6 +32,7 @@ from av import AudioFrame, VideoFrame
 
 from proctor_server.media.gateway import (
     MediaError,
+    MediaHook,
     StatusCallback,
     StreamKey,
     StreamStats,
@@ -43,7 +43,6 @@ from shared.proctor_protocol import MediaStatus
 
 log = logging.getLogger(__name__)
 
-FrameHook = Callable[[StreamKey, VideoFrame | AudioFrame], None]
 KINDS = ("video", "audio")
 
 
@@ -101,15 +100,15 @@ class AiortcGateway:
         self._relay = MediaRelay()
         self._streams: dict[str, _Stream] = {}
         self._links: dict[str, dict[str, _Link]] = {}  # attempt -> watcher id -> link
-        self._hooks: list[FrameHook] = []
+        self._hooks: list[MediaHook] = []
         self._closed = False
 
     @property
     def ice_servers(self) -> list[p.IceServer]:
         return list(self._ice_servers)
 
-    def add_hook(self, hook: FrameHook) -> None:
-        """Call `hook` with every decoded frame of every stream (on the event loop: be quick)."""
+    def add_hook(self, hook: MediaHook) -> None:
+        """Hand every decoded frame of every stream to `hook` (on the event loop: be quick)."""
         self._hooks.append(hook)
 
     def _peer(self) -> RTCPeerConnection:
@@ -179,7 +178,7 @@ class AiortcGateway:
                     stream.on_status(MediaStatus.LIVE, None)
                 for hook in self._hooks:
                     try:
-                        hook(stream.key, frame)
+                        hook.on_frame(stream.key, frame)
                     except Exception:
                         log.exception("a media hook failed")
         except MediaStreamError:
@@ -223,6 +222,11 @@ class AiortcGateway:
         for task in stream.consumers:
             task.cancel()
         await asyncio.gather(*stream.consumers, return_exceptions=True)
+        for hook in self._hooks:
+            try:
+                await hook.on_end(stream.key)
+            except Exception:
+                log.exception("a media hook failed at the end of a stream")
         if reason is not None:
             stream.on_status(MediaStatus.NO_LIVE_VIDEO, reason)
 

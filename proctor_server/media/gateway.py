@@ -13,11 +13,14 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from shared import protocol as p
 from shared.errors import ErrorCode, ProctorError
 from shared.proctor_protocol import MediaStatus
+
+if TYPE_CHECKING:  # PyAV comes with aiortc; the interface itself needs neither
+    from av import AudioFrame, VideoFrame
 
 StatusCallback = Callable[[MediaStatus, str | None], None]
 SendOffer = Callable[[str, str], Awaitable[bool]]  # (attempt, sdp) -> still connected
@@ -55,6 +58,16 @@ class StreamStats:
     height: int
     state: str  # the peer connection's state
     watchers: int
+
+
+class MediaHook(Protocol):
+    """Analysis on live media: every decoded frame of every stream, then the stream's end."""
+
+    def on_frame(self, key: StreamKey, frame: AudioFrame | VideoFrame) -> None:
+        """Called on the event loop for each frame: copy what is needed, return at once."""
+        ...
+
+    async def on_end(self, key: StreamKey) -> None: ...
 
 
 class MediaGateway(Protocol):
@@ -116,6 +129,10 @@ class MediaGateway(Protocol):
         """What arrived of the attempt's current stream; None without one."""
         ...
 
+    def add_hook(self, hook: MediaHook) -> None:
+        """Hand every stream's frames to `hook` too."""
+        ...
+
     async def close(self) -> None:
         """Close every peer connection (server shutdown)."""
         ...
@@ -167,6 +184,9 @@ class NoMedia:
         return None
 
     def stats(self, attempt: str) -> StreamStats | None:
+        return None
+
+    def add_hook(self, hook: MediaHook) -> None:
         return None
 
     async def close(self) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -115,3 +115,13 @@ async def proctor(url: str) -> AsyncIterator[ProctorPeer]:
             yield peer
         finally:
             await peer.close()
+
+
+async def poll(condition: Callable[[], Awaitable[bool] | bool], interval: float = 0.05) -> None:
+    """Wait until `condition` holds, checking every `interval` seconds: for counters that
+    have no event of their own (the gateway's, the store's). Bound it with a timeout."""
+    while True:
+        result = condition()
+        if result if isinstance(result, bool) else await result:
+            return
+        await asyncio.sleep(interval)
