@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from proctor_client.check import evaluate as ev
-from proctor_client.check.live_media import evaluate_live_media, probe_live_media
+from proctor_client.check.live_media import ProbeResult, evaluate_live_media, probe_live_media
 from proctor_client.check.measure import FrameTally, loudest_window_dbfs
 from proctor_client.check.model import (
     ORDER,
@@ -170,6 +170,9 @@ async def run_environment_check(
     started = time.monotonic()
     camera_name: list[str] = []  # filled by the camera part, read by the virtual-camera part
     camera_done = asyncio.Event()
+    # Live media goes last: its encoding would disturb the camera's frame rate and the upload.
+    measured = {"camera": asyncio.Event(), "network": asyncio.Event()}
+    reached: list[bool] = []  # the network part reached the server
     device: dict[str, Any] = {}
 
     async def camera_part() -> None:
@@ -195,6 +198,7 @@ async def run_environment_check(
             reporter.finished(ev.evaluate_camera(tally.figures(error)))
         finally:
             camera_done.set()
+            measured["camera"].set()
             if camera is not None and owned:
                 await _close(camera)
 
@@ -247,6 +251,11 @@ async def run_environment_check(
         device.update(build_device_signals(os_figures, all_names, signals, screens))
 
     async def live_media_part() -> None:
+        if not reached:
+            reporter.finished(
+                evaluate_live_media(ProbeResult(error="the server could not be reached"))
+            )
+            return
         camera = settings.camera if isinstance(settings.camera, CameraReader) else None
         test_camera = CameraReader(SyntheticCamera()) if camera is None else None
         sources = MediaSources(camera=camera or test_camera, microphone=ToneMicrophone())
@@ -258,6 +267,12 @@ async def run_environment_check(
         reporter.finished(evaluate_live_media(result))
 
     async def network_part() -> None:
+        try:
+            await network_measures()
+        finally:
+            measured["network"].set()
+
+    async def network_measures() -> None:
         latency = await measure_latency(address, timeout_s=min(1.5, settings.latency_time_box))
         reporter.finished(ev.evaluate_latency(latency.figures))
         reporter.finished(ev.evaluate_clock(latency.offset_s))
@@ -266,6 +281,7 @@ async def run_environment_check(
             reporter.finished(ev.evaluate_download(None, reason))
             reporter.finished(ev.evaluate_upload(None, reason))
             return
+        reached.append(True)
         download = await measure_download(address, seconds=settings.download_seconds)
         reporter.finished(ev.evaluate_download(download.mbps, download.error))
         upload = await measure_upload(address, seconds=settings.upload_seconds)
@@ -313,15 +329,18 @@ async def run_environment_check(
                 units,
             )
         )
-        group.create_task(
-            _boxed(
+
+        async def live_media_last() -> None:
+            await asyncio.gather(*(event.wait() for event in measured.values()))
+            await _boxed(
                 reporter,
                 (CheckId.LIVE_MEDIA,),
                 settings.live_media_seconds + 2.0,
                 live_media_part,
                 units,
             )
-        )
+
+        group.create_task(live_media_last())
     return CheckReport(
         sort_results(list(reporter.results.values())), time.monotonic() - started, device
     )
