@@ -11,7 +11,8 @@ from proctor_client.runtime.runtime import ExamRuntime
 from proctor_server.app import Server
 from proctor_server.media.gateway import MediaError, StatusCallback, StreamKey
 from shared import protocol as p
-from tests.media.peers import palette_sources
+from shared.vocabulary import Mode
+from tests.media.peers import palette_sources, poll
 from tests.support.exam_env import Env
 
 TIMEOUT_S = 20.0
@@ -92,3 +93,19 @@ async def test_a_refused_offer_is_reported_and_the_exam_goes_on(server: Server, 
     assert state.error is None and state.phase is Phase.EXAM
     assert refusals
     assert p.MEDIA_REF == "rtc_offer"
+
+
+async def test_the_trial_publishes_too(server: Server, env: Env) -> None:
+    _, ticket = await env.exam(starts_in=3600)  # the trial is open before the exam starts
+    runtime = env.runtime(ticket, mode=Mode.TRIAL, media=palette_sources())
+    runtime.start()
+    async with asyncio.timeout(TIMEOUT_S):
+        state = await runtime.wait_for(lambda s: s.media == "live")
+        assert state.mode is Mode.TRIAL and state.session is not None
+        session = state.session
+
+        def frames_arrive() -> bool:
+            stats = server.media.stats(session)
+            return stats is not None and stats.video_frames > 5 and stats.audio_frames > 5
+
+        await poll(frames_arrive)
