@@ -24,14 +24,83 @@ import sys
 import tempfile
 import time
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from websockets.asyncio.client import ClientConnection, connect
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.server_cpu import Proc, _photo, cpu_seconds, hello, setup
 from shared import protocol as p
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+class Proc:
+    """A server process; `ws` is its candidate socket's address once it listens."""
+
+    def __init__(self, args: list[str]):
+        self.proc = subprocess.Popen(
+            args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+        )
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        assert line.startswith("listening on"), line
+        self.ws = line.split()[-1].replace("http://", "ws://") + "/ws/candidate"
+
+    def cpu(self) -> float:
+        return cpu_seconds(self.proc.pid)
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
+
+
+def hello(ticket: str) -> str:
+    return p.encode(p.Hello(protocol=p.PROTOCOL_VERSION, ticket=ticket))
+
+
+def _photo() -> bytes:
+    import cv2
+    import numpy as np
+
+    ok, data = cv2.imencode(".jpg", np.full((240, 320, 3), 120, np.uint8))
+    assert ok
+    return bytes(data)
+
+
+async def setup(db: Path, count: int) -> list[str]:
+    """An exam that started a minute ago and `count` tickets, written in-process."""
+    from proctor_server import admin
+    from proctor_server.store import SqliteStore
+    from shared.questions import Question
+
+    store = SqliteStore(db)
+    await store.open()
+    try:
+        exam = await admin.create_exam(
+            store,
+            title="Bench",
+            starts_at=datetime.now(UTC) - timedelta(minutes=1),
+            duration=timedelta(hours=2),
+            questions=[
+                Question(
+                    id=f"q{i}", text=f"Question {i}", options=["a", "b", "c", "d"], answer=[i % 4]
+                )
+                for i in range(40)
+            ],
+        )
+        return [
+            (await admin.issue_ticket(store, exam.id, name=f"Candidate {i}")).token
+            for i in range(count)
+        ]
+    finally:
+        await store.close()
 
 
 def rss_mib(pid: int) -> float:

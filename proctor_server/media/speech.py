@@ -128,12 +128,13 @@ class LiveSpeech:
 
 
 def _mono_int16(frame: AudioFrame) -> np.ndarray:
-    data = frame.to_ndarray()
+    data = frame.to_ndarray().astype(np.float64)
     channels = len(frame.layout.channels)
     if frame.format.is_planar:
         mono = data.mean(axis=0) if channels > 1 else data.reshape(-1)
     else:
         mono = data.reshape(-1, channels).mean(axis=1) if channels > 1 else data.reshape(-1)
-    if mono.dtype.kind == "f":  # fltp from some decoders: -1..1
+    if frame.format.name.startswith(("flt", "dbl")):  # float samples: -1..1
         mono = mono * 32767
-    return np.clip(np.round(mono), -32768, 32767).astype(np.int16)
+    samples: np.ndarray = np.clip(np.round(mono), -32768, 32767).astype(np.int16)
+    return samples
