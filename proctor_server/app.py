@@ -8,7 +8,7 @@ import importlib.util
 import logging
 from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,8 @@ from proctor_server.clock import SYSTEM_CLOCK, Clock
 from proctor_server.console.commands import Console
 from proctor_server.console.web import ConsoleWeb
 from proctor_server.exams import ExamRegistry, ExamRuntime, RuntimeDeps
+from proctor_server.media.gateway import MediaGateway, NoMedia
+from proctor_server.media.probe import PROBE_EXAM, MediaProbes
 from proctor_server.origin import origin_allowed
 from proctor_server.proctor_feed import FeedDeps, serve_proctor
 from proctor_server.session.deps import SessionDeps
@@ -56,6 +58,9 @@ class ServerConfig:
     analysis: str = "basic"  # basic: decodable-JPEG checks only; faces: the face stack
     data_key_file: Path | None = None  # encrypts evidence at rest (else $PROCTOR_DATA_KEY_FILE)
     allowed_origins: tuple[str, ...] = ()  # browser pages of other sites that may connect
+    media: bool = True  # live audio and video (aiortc, in this process)
+    speech: bool = True  # voice activity on the live audio -> `speaking` violations
+    ice_servers: list[p.IceServer] = field(default_factory=list)  # STUN/TURN for the clients
 
 
 class Server:
@@ -76,7 +81,10 @@ class Server:
         self.identity: IdentityChecker = JpegSanityChecker()
         self.analyzer: SnapshotAnalyzer = NoAnalysis()
         self.signals: ClientSignals = _device_signals()
+        self.media: MediaGateway = _media_gateway(config)
+        self._probes = MediaProbes(self.media)
         self._assemble()
+        self._listen_for_speech()
 
     def _assemble(self) -> None:
         """Hand each part what it uses (again once face analysis is loaded at start)."""
@@ -92,6 +100,7 @@ class Server:
             analyzer=self.analyzer,
             identity=self.identity,
             nonce_rotation_s=self.config.nonce_rotation_s,
+            media=self.media,
         )
 
     def _build_feed_deps(self) -> FeedDeps:
@@ -102,6 +111,7 @@ class Server:
             exams=self.exams,
             hello_timeout_s=self.config.hello_timeout_s,
             console=Console(self.store, self.clock, self.exams),
+            media=self.media,
         )
 
     def _build_session_deps(self) -> SessionDeps:
@@ -111,6 +121,7 @@ class Server:
             exams=self.exams,
             signals=self.signals,
             hello_timeout_s=self.config.hello_timeout_s,
+            media=self.media,
         )
 
     # ------------------------------------------------------------ addresses
@@ -130,6 +141,19 @@ class Server:
         return f"ws://{self.config.host}:{self.port}"
 
     # ------------------------------------------------------------ lifecycle
+
+    def _listen_for_speech(self) -> None:
+        """Voice activity on every exam's live audio becomes `speaking` violations."""
+        if not (self.media.enabled and self.config.speech):
+            return
+        if importlib.util.find_spec("proctor_server.vision") is None:
+            return
+        from proctor_server.media.speech import LiveSpeech
+
+        speech = LiveSpeech(
+            self.store, self.clock, lambda: self.exams, skip_exams=frozenset({PROBE_EXAM})
+        )
+        self.media.add_hook(speech)
 
     async def start(self) -> None:
         await self.store.open()
@@ -163,7 +187,8 @@ class Server:
         self.identity, self.analyzer, self.signals = build_analysis(self.store)
 
     async def close(self) -> None:
-        """Stop accepting, close sessions, stop timers and analysis, flush and close the store."""
+        """Stop accepting, close sessions, close live media, stop timers and analysis, flush
+        and close the store."""
         if self._closed:
             return
         self._closed = True
@@ -171,6 +196,7 @@ class Server:
         if self._ws is not None:
             self._ws.close(close_connections=True)
             await self._ws.wait_closed()
+        await self.media.close()
         await self.exams.close()
         await self._tasks.close()
         await self.analyzer.close()
@@ -212,9 +238,20 @@ class Server:
             await serve_proctor(self._feed_deps, ws)
         elif path == "/ws/bandwidth":
             await self._bandwidth(ws)
+        elif path == "/ws/media-probe":
+            await self._probes.serve(ws)
 
     async def _bandwidth(self, ws: ServerConnection) -> None:
         await self._speed_tests.serve(ws)
+
+
+def _media_gateway(config: ServerConfig) -> MediaGateway:
+    """aiortc in this process when live media is on and installed; otherwise none."""
+    if not config.media or importlib.util.find_spec("aiortc") is None:
+        return NoMedia()
+    from proctor_server.media.aiortc_gateway import AiortcGateway
+
+    return AiortcGateway(config.ice_servers)
 
 
 def _device_signals() -> ClientSignals:

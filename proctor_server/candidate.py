@@ -11,7 +11,7 @@ from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
 from proctor_server.core.quota import WriteKind
-from proctor_server.session import images, writes
+from proctor_server.session import images, media, writes
 from proctor_server.session.deps import SessionDeps
 from proctor_server.session.entry import enter
 from proctor_server.session.live import LiveAttempt
@@ -62,6 +62,7 @@ class CandidateSession:
             pass
         finally:
             if self.live is not None:
+                await media.ended(self.live)
                 self.live.runtime.detach(self.live)
                 runtime = self.live.runtime
                 runtime.publish(
@@ -146,9 +147,9 @@ class CandidateSession:
                 await writes.submit(live, m)
             case p.Consent():
                 await writes.consent(live, m)
+            case p.RtcOffer():
+                await media.offer(live, m)
+            case p.RtcIce():
+                await media.ice(live, m)
             case p.Hello():
                 raise RuleError("already signed in on this connection", code=ErrorCode.NOT_ALLOWED)
-            case _:
-                raise RuleError(
-                    "live media is not enabled on this server", code=ErrorCode.NOT_ALLOWED
-                )

@@ -21,6 +21,7 @@ from proctor_server.core.console import limit_reached
 from proctor_server.core.quota import AttemptQuota, Limits
 from proctor_server.core.records import AttemptRecord, ExamRecord
 from proctor_server.core.session import pass_score_for, questions_for, warning_limit_for
+from proctor_server.media.gateway import NO_MEDIA, MediaGateway
 from proctor_server.store import Store
 from proctor_server.tasks import TaskSet
 from shared import proctor_protocol as pp
@@ -73,6 +74,7 @@ class RuntimeDeps:
     analyzer: SnapshotAnalyzer
     identity: IdentityChecker
     nonce_rotation_s: float
+    media: MediaGateway = NO_MEDIA  # its live streams close when an attempt finishes
 
 
 class ExamRuntime:
@@ -356,6 +358,7 @@ class ExamRuntime:
         session = self.sessions.get(updated.id)
         if session is not None and Effect.SCORE in effects:
             await session.on_finished(updated, reason, note)
+        await self.deps.media.finish(updated.id)  # its live media and watchers end with it
         # Its analysis ends too: open violations close, so its risk stops growing.
         self._tasks.spawn(
             self.analysis.finish(updated.id, candidate, finished_at), f"finish-{updated.id}"

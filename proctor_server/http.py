@@ -15,7 +15,7 @@ from websockets.http11 import Request, Response
 
 from shared.timeutil import to_wire
 
-WS_PATHS = frozenset({"/ws/candidate", "/ws/proctor", "/ws/bandwidth"})
+WS_PATHS = frozenset({"/ws/candidate", "/ws/proctor", "/ws/bandwidth", "/ws/media-probe"})
 # The download test streams over /ws/bandwidth; this plain GET stays for a quick look and is
 # small, because its whole body is built before it is sent.
 MAX_DOWNLOAD = 256 * 1024
@@ -24,6 +24,7 @@ _BLOCK = os.urandom(MAX_DOWNLOAD)  # incompressible filler
 STATIC = {
     "/dashboard.js": ("dashboard.js", "text/javascript; charset=utf-8"),
     "/dashboard.css": ("dashboard.css", "text/css; charset=utf-8"),
+    "/media-test": ("watch.html", "text/html; charset=utf-8"),  # live video, bare
 }
 
 

@@ -30,6 +30,8 @@ from proctor_server.console.commands import Console, ConsoleCommand
 from proctor_server.core.console import feed_exam
 from proctor_server.core.records import AttemptRecord, ProctorRecord, ViolationRecord
 from proctor_server.exams import ExamRuntime
+from proctor_server.media import watching
+from proctor_server.media.gateway import NO_MEDIA, MediaGateway, Watcher
 from proctor_server.store import Store
 from proctor_server.vision.risk import risk_score
 from shared import proctor_protocol as pp
@@ -54,6 +56,7 @@ class FeedDeps:
     exams: Exams
     hello_timeout_s: float
     console: Console
+    media: MediaGateway = NO_MEDIA  # live video: watch, unwatch, rtc_answer, rtc_ice
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +68,7 @@ class Feed:
     proctor: ProctorRecord
     exam_id: str
     session: str  # the cookie's session id ("" when signed in by token)
+    watcher: Watcher | None = None  # its live-video watching (`media.watching`)
 
 
 log = logging.getLogger(__name__)
@@ -84,7 +88,8 @@ async def serve_proctor(deps: FeedDeps, ws: ServerConnection) -> None:
         await _send(ws, p.error(exc.code, exc.message))
         await ws.close(CloseCode.HELLO_REFUSED, "no exam")
         return
-    feed = Feed(deps, ws, proctor, exam_id, session)
+    watcher = watching.new_watcher(exam_id, lambda message: _send(ws, message))
+    feed = Feed(deps, ws, proctor, exam_id, session, watcher)
     sub = deps.bus.subscribe(exam_id)
     try:
         if not await _send(ws, await exam_snapshot(deps, exam_id)):
@@ -97,6 +102,7 @@ async def serve_proctor(deps: FeedDeps, ws: ServerConnection) -> None:
             guard.cancel()
     finally:
         sub.close()
+        await deps.media.unwatch_all(watcher.id)
 
 
 async def _refuse_token(ws: ServerConnection) -> None:
@@ -183,6 +189,14 @@ async def _console(feed: Feed, command: pp.Command) -> None:
     await _send(feed.ws, reply)
 
 
+async def _media(feed: Feed, command: pp.Command) -> None:
+    """watch, unwatch, rtc_answer, rtc_ice: live video relayed to this proctor."""
+    assert feed.watcher is not None and isinstance(command, watching.MEDIA_COMMANDS)
+    await watching.handle(
+        feed.deps.media, feed.deps.store, feed.watcher, command, lambda m: _send(feed.ws, m)
+    )
+
+
 async def _not_enabled(feed: Feed, command: pp.Command) -> None:
     ref = pp.command_id(command)
     log.info("proctor command %s (%s) refused: not enabled", type(command).__name__, ref)
@@ -198,11 +212,11 @@ HANDLERS: dict[type, Handler] = {
     pp.Review: _console,
     pp.AcceptIdentity: _console,
     pp.Judge: _console,
-    # live media: not enabled yet
-    pp.Watch: _not_enabled,
-    pp.Unwatch: _not_enabled,
-    pp.RtcAnswer: _not_enabled,
-    pp.RtcIce: _not_enabled,
+    # live media: watch a candidate, answer the offers
+    pp.Watch: _media,
+    pp.Unwatch: _media,
+    pp.RtcAnswer: _media,
+    pp.RtcIce: _media,
     # a second hello: already signed in
     pp.Hello: _not_enabled,
 }

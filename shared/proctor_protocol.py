@@ -210,6 +210,16 @@ class Judged(_AttemptEvent, tag="judged"):
     verdict: AttemptVerdict
     note: str
     by: str
+class MediaStatus(StrEnum):
+    LIVE = "live"
+    NO_LIVE_VIDEO = "no_live_video"
+
+
+class Media(_AttemptEvent, tag="media"):
+    """The attempt's live audio and video: arriving (`live`), or not, and why (`reason`)."""
+
+    status: MediaStatus
+    reason: str | None = None
 
 
 class RtcOffer(_Msg, tag="rtc_offer"):
@@ -246,6 +256,7 @@ AttemptEvent = (
     | Reviewed
     | IdentityOverridden
     | Judged
+    | Media
 )
 FeedMessage = (
     Snapshot
@@ -265,6 +276,7 @@ FeedMessage = (
     | Reviewed
     | IdentityOverridden
     | Judged
+    | Media
     | Error
     | Ack
     | RtcOffer

@@ -123,6 +123,14 @@ class WatermarkInfo(msgspec.Struct):
     nonce: str
 
 
+class IceServer(msgspec.Struct, omit_defaults=True):
+    """A STUN or TURN server for live media, as the browser's RTCIceServer spells it."""
+
+    urls: list[str]
+    username: str | None = None
+    credential: str | None = None
+
+
 class CandidateInfo(msgspec.Struct):
     code: str
     name: str  # masked
@@ -146,6 +154,8 @@ class Welcome(_Msg, tag="welcome"):
     # what reaching `warning_limit` does: "alert" (the proctors are told, the exam goes on) or
     # "terminate" (the attempt ends); None when there is no limit
     warning_limit_action: WarningLimitAction | None = None
+    media: bool = False  # the server takes live audio and video (`rtc_offer`) on this socket
+    ice_servers: list[IceServer] = []  # STUN/TURN servers for that live media
 
 
 class Error(_Msg, tag="error"):
@@ -233,6 +243,17 @@ class RtcAnswer(_Msg, tag="rtc_answer"):
     sdp: str
 
 
+class MediaReport(_Msg, tag="media_report"):
+    """What the server received of a live-media probe so far (/ws/media-probe, once a second)."""
+
+    video_frames: int
+    audio_frames: int
+    width: int = 0
+    height: int = 0
+    state: str = ""  # the server's peer connection state (new, connecting, connected, failed)
+    ice_servers: list[IceServer] = []  # in the first report, sent before the offer
+
+
 ServerMessage = (
     Welcome
     | Error
@@ -250,6 +271,7 @@ ServerMessage = (
     | RtcAnswer
     | Notice
     | Deadline
+    | MediaReport
 )
 
 # ---------------------------------------------------------------- binary frames
@@ -343,6 +365,9 @@ def decode_image(frame: bytes) -> tuple[ImageHeader, bytes]:
     if len(body) > MAX_IMAGE_BYTES:
         raise ProtocolError(f"image of {len(body)} bytes exceeds {MAX_IMAGE_BYTES}")
     return header, bytes(body)
+
+
+MEDIA_REF = "rtc_offer"  # the `ref` of an error about live media: never about the exam itself
 
 
 def error(code: ErrorCode, message: str, ref: str | None = None) -> Error:

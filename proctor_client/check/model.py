@@ -30,6 +30,7 @@ class CheckId(StrEnum):
     SCREENS = "screens"
     VIRTUAL_CAMERA = "virtual_camera"
     VIRTUAL_MACHINE = "virtual_machine"
+    LIVE_MEDIA = "live_media"
 
 
 TITLES: dict[CheckId, str] = {
@@ -43,11 +44,13 @@ TITLES: dict[CheckId, str] = {
     CheckId.SCREENS: "Screens",
     CheckId.VIRTUAL_CAMERA: "Virtual cameras",
     CheckId.VIRTUAL_MACHINE: "Virtual machine",
+    CheckId.LIVE_MEDIA: "Live video to the exam server",
 }
 
 # Checks whose failure fails the whole check (R10, R11 and the exam's integrity rules).
-# The clock is advice only: the server owns exam time.
-REQUIRED: frozenset[CheckId] = frozenset(CheckId) - {CheckId.CLOCK}
+# The clock is advice only: the server owns exam time. Live media is advice too: the exam goes
+# on without it (snapshots keep flowing), but the candidate should fix it before exam day.
+REQUIRED: frozenset[CheckId] = frozenset(CheckId) - {CheckId.CLOCK, CheckId.LIVE_MEDIA}
 
 # The order the screen and the JSON list them in.
 ORDER: tuple[CheckId, ...] = (
@@ -60,6 +63,7 @@ ORDER: tuple[CheckId, ...] = (
     CheckId.LATENCY,
     CheckId.DOWNLOAD,
     CheckId.UPLOAD,
+    CheckId.LIVE_MEDIA,
     CheckId.CLOCK,
 )
 

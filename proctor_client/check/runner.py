@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from proctor_client.check import evaluate as ev
+from proctor_client.check.live_media import ProbeResult, evaluate_live_media, probe_live_media
 from proctor_client.check.measure import FrameTally, loudest_window_dbfs
 from proctor_client.check.model import (
     ORDER,
@@ -43,7 +44,9 @@ from proctor_client.devices.base import Microphone, Screens, close_device, read_
 from proctor_client.devices.camera_names import list_camera_names
 from proctor_client.devices.camera_reader import CameraReader
 from proctor_client.devices.cameras import open_camera
-from proctor_client.devices.microphones import open_microphone
+from proctor_client.devices.fake_cameras import SyntheticCamera
+from proctor_client.devices.microphones import ToneMicrophone, open_microphone
+from proctor_client.media.publisher import MediaSources
 from shared.errors import ProctorError
 
 log = logging.getLogger(__name__)
@@ -73,6 +76,7 @@ class CheckSettings:
     download_seconds: float = 4.0
     upload_seconds: float = 5.0
     system_time_box: float = 6.0
+    live_media_seconds: float = 8.0  # a short publish to the server (ends once frames arrived)
 
 
 class _Reporter:
@@ -166,6 +170,9 @@ async def run_environment_check(
     started = time.monotonic()
     camera_name: list[str] = []  # filled by the camera part, read by the virtual-camera part
     camera_done = asyncio.Event()
+    # Live media goes last: its encoding would disturb the camera's frame rate and the upload.
+    measured = {"camera": asyncio.Event(), "network": asyncio.Event()}
+    reached: list[bool] = []  # the network part reached the server
     device: dict[str, Any] = {}
 
     async def camera_part() -> None:
@@ -191,6 +198,7 @@ async def run_environment_check(
             reporter.finished(ev.evaluate_camera(tally.figures(error)))
         finally:
             camera_done.set()
+            measured["camera"].set()
             if camera is not None and owned:
                 await _close(camera)
 
@@ -242,7 +250,29 @@ async def run_environment_check(
         all_names = list(dict.fromkeys([*names, *camera_name]))
         device.update(build_device_signals(os_figures, all_names, signals, screens))
 
+    async def live_media_part() -> None:
+        if not reached:
+            reporter.finished(
+                evaluate_live_media(ProbeResult(error="the server could not be reached"))
+            )
+            return
+        camera = settings.camera if isinstance(settings.camera, CameraReader) else None
+        test_camera = CameraReader(SyntheticCamera()) if camera is None else None
+        sources = MediaSources(camera=camera or test_camera, microphone=ToneMicrophone())
+        try:
+            result = await probe_live_media(address, sources, seconds=settings.live_media_seconds)
+        finally:
+            if test_camera is not None:
+                await test_camera.aclose()
+        reporter.finished(evaluate_live_media(result))
+
     async def network_part() -> None:
+        try:
+            await network_measures()
+        finally:
+            measured["network"].set()
+
+    async def network_measures() -> None:
         latency = await measure_latency(address, timeout_s=min(1.5, settings.latency_time_box))
         reporter.finished(ev.evaluate_latency(latency.figures))
         reporter.finished(ev.evaluate_clock(latency.offset_s))
@@ -251,6 +281,7 @@ async def run_environment_check(
             reporter.finished(ev.evaluate_download(None, reason))
             reporter.finished(ev.evaluate_upload(None, reason))
             return
+        reached.append(True)
         download = await measure_download(address, seconds=settings.download_seconds)
         reporter.finished(ev.evaluate_download(download.mbps, download.error))
         upload = await measure_upload(address, seconds=settings.upload_seconds)
@@ -266,6 +297,7 @@ async def run_environment_check(
         CheckId.SCREENS: "screens",
         CheckId.VIRTUAL_CAMERA: "cameras",
         CheckId.VIRTUAL_MACHINE: "signals",
+        CheckId.LIVE_MEDIA: "frames",
     }
     network_box = (
         settings.latency_time_box + settings.download_seconds + settings.upload_seconds + 1.0
@@ -297,6 +329,18 @@ async def run_environment_check(
                 units,
             )
         )
+
+        async def live_media_last() -> None:
+            await asyncio.gather(*(event.wait() for event in measured.values()))
+            await _boxed(
+                reporter,
+                (CheckId.LIVE_MEDIA,),
+                settings.live_media_seconds + 2.0,
+                live_media_part,
+                units,
+            )
+
+        group.create_task(live_media_last())
     return CheckReport(
         sort_results(list(reporter.results.values())), time.monotonic() - started, device
     )

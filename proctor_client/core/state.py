@@ -116,6 +116,7 @@ class ClientState:
     offline: bool = False  # the connection dropped (or never came up); retrying
     connect_failures: int = 0  # consecutive failed attempts since the last welcome
     resumed: bool = False  # the server resumed an attempt that already existed
+    media: str = ""  # live audio and video: "", "connecting", "live", "no live video: <reason>"
     # entry
     welcomed: bool = False  # at least one `welcome` was received
     session: str | None = None

@@ -20,6 +20,7 @@ import msgspec
 
 from proctor_client.core.conduct import RULES_VERSION
 from proctor_client.core.state import ClientState, Phase, QuestionView
+from proctor_client.media.publisher import MediaSources
 from proctor_client.outbox import default_path
 from proctor_client.runtime.runtime import ExamRuntime
 from proctor_client.runtime.snapshots import CameraPhotos
@@ -100,6 +101,8 @@ class Options:
     mode: Mode
     plan: Plan
     camera: str
+    mic: str
+    media: bool
     outbox: Path
     connect_timeout: float
     timeout: float | None
@@ -226,10 +229,14 @@ def _moved(before: ClientState, now: ClientState) -> bool:
 
 async def take(opts: Options) -> ClientState:
     from proctor_client.devices import CameraReader, open_camera
+    from proctor_client.devices.base import close_device
+    from proctor_client.devices.microphones import open_microphone
 
     camera = CameraReader(open_camera(opts.camera))
+    microphone = open_microphone(opts.mic) if opts.media else None
     try:
         info = await _client_info(camera.name)
+        media = MediaSources(camera=camera, microphone=microphone) if opts.media else None
         runtime = ExamRuntime(
             opts.server,
             opts.ticket,
@@ -237,6 +244,7 @@ async def take(opts: Options) -> ClientState:
             outbox_path=opts.outbox,
             photos=CameraPhotos(camera),
             client_info=info,
+            media=media,
         )
         try:
             runtime.start()
@@ -258,6 +266,8 @@ async def take(opts: Options) -> ClientState:
             await runtime.close()
     finally:
         await camera.aclose()
+        if microphone is not None:
+            await close_device(microphone)
 
 
 async def _client_info(camera_name: str) -> dict[str, Any]:
@@ -337,6 +347,10 @@ def register(sub: Any) -> None:
     parser.add_argument("--trial", action="store_true", help="take the trial exam (R12)")
     parser.add_argument("--camera", default="synthetic", help="DEVICE|synthetic|FILE")
     parser.add_argument(
+        "--mic", default="tone", help="live audio: DEVICE|default|silence|tone[:HZ]|FILE.wav"
+    )
+    parser.add_argument("--no-media", action="store_true", help="publish no live audio and video")
+    parser.add_argument(
         "--outbox", type=Path, default=None, help="the local outbox file (default: per user)"
     )
     parser.add_argument(
@@ -390,6 +404,8 @@ def run(args: argparse.Namespace) -> int:
         mode=Mode.TRIAL if args.trial else Mode.EXAM,
         plan=plan,
         camera=args.camera,
+        mic=args.mic,
+        media=not args.no_media,
         outbox=args.outbox or default_path(),
         connect_timeout=args.connect_timeout,
         timeout=args.timeout,

@@ -7,7 +7,10 @@ Tasks, all owned here and stopped by `close()`:
 - per connection, a sender (direct frames first, then the outbox in order, only after
   `welcome`) and a heartbeat (keeps the countdown anchored on the server's clock);
 - the snapshot loop: a photo every `snapshot_interval_s` while the exam is in progress,
-  into the outbox (so snapshots taken offline are sent later).
+  into the outbox (so snapshots taken offline are sent later);
+- live media (`proctor_client.media`), when given sources and the `welcome` says the server
+  takes it: a publisher per connection, whose signalling rides the direct frames and whose
+  failures only change `state.media` (never an answer, an ack or the connection).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
 from proctor_client.core import flow as f
 from proctor_client.core.state import ClientState, ErrorView, Phase
+from proctor_client.media.publisher import MediaSources, Publisher
 from proctor_client.outbox import Outbox, default_path, scope_of
 from proctor_client.runtime.backoff import Backoff
 from proctor_client.runtime.connection import candidate_url, decode, open_connection
@@ -72,6 +76,7 @@ class ExamRuntime:
         backoff: Backoff | None = None,
         clock: Callable[[], float] = time.monotonic,
         open_timeout: float = 10.0,
+        media: MediaSources | None = None,
     ) -> None:
         if not ticket.strip():
             raise f.InvalidAction("the admission ticket is empty")
@@ -104,6 +109,16 @@ class ExamRuntime:
         self._tasks: set[asyncio.Task[None]] = set()
         self._closed = False
         self.connections = 0  # sockets opened so far (for tests and figures)
+        self.publisher = (
+            Publisher(
+                media,
+                self._signal_media,
+                self._media_status,
+                backoff=Backoff(media.retry_base_s, media.retry_cap_s),
+            )
+            if media is not None
+            else None
+        )
         self._restore()
 
     # ------------------------------------------------------------ the API the UI calls
@@ -175,6 +190,8 @@ class ExamRuntime:
             self._stop.set()
         if self._wake is not None:
             self._wake.set()
+        if self.publisher is not None:
+            await self.publisher.stop()
         ws = self._ws
         if ws is not None:
             await ws.close()
@@ -318,11 +335,13 @@ class ExamRuntime:
         try:
             async for frame in ws:
                 message = decode(frame)
-                if message is None:
+                if message is None or self._media_message(message):
                     continue
                 self._apply(f.Received(message))
                 if isinstance(message, p.Welcome):
                     self.backoff.reset()
+                    if self.publisher is not None and message.media and not self._stopping:
+                        self.publisher.start(message.ice_servers)
                 if self._stopping:
                     break
         except ConnectionClosed:
@@ -330,6 +349,8 @@ class ExamRuntime:
         finally:
             self._ws = None
             self._replaying = False
+            if self.publisher is not None:
+                await self.publisher.stop()
             for task in (sender, beat):
                 task.cancel()
             await asyncio.gather(sender, beat, return_exceptions=True)
@@ -359,6 +380,33 @@ class ExamRuntime:
         except ProctorError as exc:  # the outbox failed: drop this connection, try again
             log.error("cannot send: %s", exc.message)
             await ws.close(1011, "client outbox failure")
+
+    # ------------------------------------------------------------ live media
+
+    def _media_message(self, message: p.ServerMessage) -> bool:
+        """Hand the server's word on live media to the publisher; True when it was one."""
+        if isinstance(message, p.RtcAnswer):
+            if self.publisher is not None:
+                self.publisher.answered(message.sdp)
+            return True
+        if isinstance(message, p.MediaReport):  # a probe's word, never on this socket
+            return True
+        if isinstance(message, p.Error) and message.ref == p.MEDIA_REF:
+            if self.publisher is not None:
+                self.publisher.refused(message.message)
+            return True
+        return False
+
+    def _signal_media(self, message: p.ClientMessage) -> bool:
+        if self._ws is None or self._wake is None or self._stopping:
+            return False
+        self._direct.append(p.encode(message))
+        self._wake.set()
+        return True
+
+    def _media_status(self, status: str) -> None:
+        if status != self._state.media:
+            self._publish(replace(self._state, media=status))
 
     async def _heartbeat_loop(self) -> None:
         while True:

@@ -20,6 +20,7 @@ from proctor_client.check.runner import CheckSettings, run_environment_check
 from proctor_client.check.system import gather_device_signals
 from proctor_client.devices.camera_reader import CameraReader
 from proctor_client.devices.cameras import open_camera
+from proctor_client.media.publisher import MediaSources
 from proctor_client.runtime.model import ExamRuntimeAPI, Mode
 from proctor_client.runtime.runtime import ExamRuntime
 from proctor_client.runtime.snapshots import CameraPhotos
@@ -46,6 +47,8 @@ def make_runtime_factory(
     """Runtimes that take their exam snapshots from `camera` (the preview's reader too) and
     say in their hello the device figures last read (`figures()`)."""
     photos = CameraPhotos(camera) if camera is not None else None
+    # Live video from the same reader; the microphone stays with the environment check for now.
+    media = MediaSources(camera=camera) if camera is not None else None
 
     def factory(server: str, ticket: str, mode: Mode) -> ExamRuntimeAPI:
         return ExamRuntime(
@@ -54,6 +57,7 @@ def make_runtime_factory(
             mode=mode,
             photos=photos,
             client_info={"app": "proctor-client-gui", "platform": sys.platform, **figures()},
+            media=media,
         )
 
     return factory

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 from proctor_server import admin
 from proctor_server.app import Server, ServerConfig
+from proctor_server.media.ice import parse_ice_server
 from proctor_server.store import SqliteStore, Store
 from proctor_server.store.sealing import sealer_from
 from shared.errors import ConfigError
@@ -54,6 +55,17 @@ def register(sub: Any) -> None:
         type=Path,
         help="the key that encrypts photos and snapshots at rest "
         "(default: $PROCTOR_DATA_KEY_FILE; `proctor-server key new` makes one)",
+    )
+    serve.add_argument(
+        "--ice-server",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="a STUN or TURN server for live media, repeatable: stun:HOST:PORT or "
+        "turn:USER:PASSWORD@HOST:PORT (docs/operations.md)",
+    )
+    serve.add_argument(
+        "--no-media", action="store_true", help="take no live audio and video from candidates"
     )
     serve.set_defaults(run=run_serve)
 
@@ -314,6 +326,8 @@ def run_serve(args: argparse.Namespace) -> int:
         nonce_rotation_s=args.nonce_rotation,
         data_key_file=args.data_key_file,
         allowed_origins=tuple(args.allowed_origin),
+        media=not args.no_media,
+        ice_servers=[parse_ice_server(url) for url in args.ice_server],
     )
     asyncio.run(
         serve_until_stopped(Server(config), lambda s: print(f"listening on {s.url}", flush=True))

@@ -9,6 +9,7 @@ from typing import Protocol
 from proctor_server.analysis import ClientSignals
 from proctor_server.clock import Clock
 from proctor_server.exams import ExamRuntime
+from proctor_server.media.gateway import NO_MEDIA, MediaGateway
 from proctor_server.store import Store
 
 
@@ -31,3 +32,4 @@ class SessionDeps:
     exams: ExamDirectory
     signals: ClientSignals
     hello_timeout_s: float
+    media: MediaGateway = NO_MEDIA  # live audio and video (session/media.py)

@@ -163,6 +163,8 @@ def _welcome(live: LiveAttempt, resumed: bool, now: datetime) -> p.Welcome:
         warnings_used=attempt.warnings_used,
         resumed=resumed,
         warning_limit_action=limit_action(exam, limit),
+        media=live.deps.media.enabled,
+        ice_servers=live.deps.media.ice_servers,
     )
 
 

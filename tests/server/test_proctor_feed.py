@@ -75,10 +75,7 @@ COMMANDS: list[tuple[dict[str, object], str | None]] = [
     ({"type": "extend", "id": "e1", "attempt": "a-1", "minutes": 10, "reason": "outage"}, "e1"),
     ({"type": "admit", "id": "ad1", "candidate": "C00042", "reason": "train delayed"}, "ad1"),
     ({"type": "review", "id": "r1", "violation": 7, "verdict": "dismissed", "note": "ok"}, "r1"),
-    ({"type": "watch", "id": "wa1", "attempt": "a-1"}, "wa1"),
-    ({"type": "unwatch", "id": "u1", "attempt": "a-1"}, "u1"),
-    ({"type": "rtc_answer", "attempt": "a-1", "sdp": "v=0"}, None),
-    ({"type": "rtc_ice", "attempt": "a-1", "candidate": None}, None),
+    # watch, unwatch, rtc_answer, rtc_ice: live media, tests/media/
     ({"type": "hello", "token": "again"}, None),
 ]
 

@@ -1,0 +1,115 @@
+"""The two tracks the app publishes, as aiortc `MediaStreamTrack`s.
+
+`CameraTrack` is one more subscriber of the camera's one reader (beside the preview and the
+snapshots): each `recv()` waits for the next frame slot at the publishing rate, takes the
+latest frame of its subscription, scales it with PyAV and stamps it on a 90 kHz clock.
+`MicrophoneTrack` reads the microphone (a real one or a fake: silence, tone, WAV file) in
+20 ms buffers in a worker thread, stamped in samples. Stopping a track closes its camera
+subscription, so the camera is read only while someone needs it."""
+
+from __future__ import annotations
+
+import asyncio
+import fractions
+import time
+from dataclasses import dataclass
+
+import numpy as np
+from aiortc import MediaStreamTrack
+from aiortc.mediastreams import MediaStreamError
+from av import AudioFrame, VideoFrame
+
+from proctor_client.devices.base import DeviceError, Microphone
+from proctor_client.devices.camera_reader import CameraReader, FrameSubscription
+
+VIDEO_CLOCK = 90_000
+VIDEO_TIME_BASE = fractions.Fraction(1, VIDEO_CLOCK)
+AUDIO_PTIME_S = 0.020
+
+
+@dataclass(frozen=True, slots=True)
+class VideoSettings:
+    width: int = 320
+    height: int = 240
+    fps: float = 15.0
+
+    def __post_init__(self) -> None:
+        if self.width < 16 or self.height < 16 or not 1 <= self.fps <= 60:
+            raise ValueError(f"unusable video settings {self}")
+
+
+class CameraTrack(MediaStreamTrack):
+    kind = "video"
+
+    def __init__(self, reader: CameraReader, settings: VideoSettings = VideoSettings()) -> None:
+        super().__init__()
+        self._reader = reader
+        self._settings = settings
+        self._subscription: FrameSubscription | None = None
+        self._start: float | None = None
+        self._next: float = 0.0
+        self.sent = 0
+
+    async def recv(self) -> VideoFrame:
+        if self.readyState != "live":
+            raise MediaStreamError
+        now = time.monotonic()
+        if self._start is None:
+            self._start = self._next = now
+        elif self._next > now:
+            await asyncio.sleep(self._next - now)  # pace at the publishing rate
+        period = 1.0 / self._settings.fps
+        self._next = max(self._next + period, time.monotonic() - period)
+        try:
+            if self._subscription is None or self._subscription.ended:
+                self._subscription = self._reader.subscribe()
+            image = await self._subscription.recv()
+        except DeviceError:
+            self.stop()
+            raise MediaStreamError from None
+        frame = _video_frame(image, self._settings)
+        frame.pts = round((time.monotonic() - self._start) * VIDEO_CLOCK)
+        frame.time_base = VIDEO_TIME_BASE
+        self.sent += 1
+        return frame
+
+    def stop(self) -> None:
+        super().stop()
+        if self._subscription is not None:
+            self._subscription.close()
+            self._subscription = None
+
+
+def _video_frame(image: np.ndarray, settings: VideoSettings) -> VideoFrame:
+    frame = VideoFrame.from_ndarray(np.ascontiguousarray(image), format="bgr24")
+    if (frame.width, frame.height) != (settings.width, settings.height):
+        frame = frame.reformat(width=settings.width, height=settings.height, format="yuv420p")
+    return frame
+
+
+class MicrophoneTrack(MediaStreamTrack):
+    kind = "audio"
+
+    def __init__(self, microphone: Microphone) -> None:
+        super().__init__()
+        self._microphone = microphone
+        self._rate = microphone.sample_rate
+        self._chunk = max(1, round(self._rate * AUDIO_PTIME_S))
+        self._time_base = fractions.Fraction(1, self._rate)
+        self._pts = 0
+
+    async def recv(self) -> AudioFrame:
+        if self.readyState != "live":
+            raise MediaStreamError
+        try:
+            samples = await asyncio.to_thread(self._microphone.read, self._chunk)
+        except DeviceError:
+            self.stop()
+            raise MediaStreamError from None
+        data = np.ascontiguousarray(samples, dtype=np.int16).reshape(1, -1)
+        frame = AudioFrame.from_ndarray(data, format="s16", layout="mono")
+        frame.sample_rate = self._rate
+        frame.pts = self._pts
+        frame.time_base = self._time_base
+        self._pts += data.shape[1]
+        return frame

@@ -1,0 +1,1 @@
+"""Live audio and video: the `MediaGateway` seam (`gateway.py`) and its aiortc implementation."""

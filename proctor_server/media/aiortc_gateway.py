@@ -1,0 +1,364 @@
+"""The media gateway on aiortc, in the server's own event loop.
+
+Each candidate's offer gets a peer connection that only receives (one video, one audio track).
+Every received track goes through one `MediaRelay`: the gateway's own consumer (counting
+frames, handing them to the analysis hooks) is always subscribed, so the decoded frames never
+queue; a proctor who watches gets a peer connection of their own whose tracks are further
+subscriptions to the same relay, dropped when they stop watching. Subscriptions are unbuffered
+(the latest frame only): a slow reader skips frames, nothing grows.
+
+aiortc decodes in a worker thread per receiver, so the event loop carries packets, not pixels;
+docs/architecture.md has the ack latency measured with streams on and off.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+
+from aiortc import (
+    MediaStreamTrack,
+    RTCConfiguration,
+    RTCIceServer,
+    RTCPeerConnection,
+    RTCSessionDescription,
+)
+from aiortc.contrib.media import MediaRelay
+from aiortc.mediastreams import MediaStreamError
+from aiortc.sdp import candidate_from_sdp
+from av import AudioFrame, VideoFrame
+
+from proctor_server.media.gateway import (
+    MediaError,
+    MediaHook,
+    StatusCallback,
+    StreamKey,
+    StreamStats,
+    Watcher,
+)
+from shared import protocol as p
+from shared.proctor_protocol import MediaStatus
+
+log = logging.getLogger(__name__)
+
+KINDS = ("video", "audio")
+
+
+def to_aiortc(servers: list[p.IceServer]) -> list[RTCIceServer]:
+    return [
+        RTCIceServer(urls=list(s.urls), username=s.username, credential=s.credential)
+        for s in servers
+    ]
+
+
+def check_offer(sdp: str) -> None:
+    """At most one video and one audio section, at least one of them; MediaError otherwise."""
+    lines = sdp.splitlines()
+    video = sum(1 for line in lines if line.startswith("m=video"))
+    audio = sum(1 for line in lines if line.startswith("m=audio"))
+    other = sum(1 for line in lines if line.startswith("m=")) - video - audio
+    if video > 1 or audio > 1 or other or video + audio == 0:
+        raise MediaError(
+            f"the offer must carry one video and one audio track "
+            f"(it has {video} video, {audio} audio, {other} other)"
+        )
+
+
+@dataclass(eq=False)
+class _Stream:
+    key: StreamKey
+    pc: RTCPeerConnection
+    on_status: StatusCallback
+    sources: dict[str, MediaStreamTrack] = field(default_factory=dict)
+    consumers: list[asyncio.Task[None]] = field(default_factory=list)
+    video_frames: int = 0
+    audio_frames: int = 0
+    width: int = 0
+    height: int = 0
+    live: bool = False
+    ended: bool = False
+
+
+@dataclass(eq=False)
+class _Link:
+    """One proctor watching one attempt: their peer connection while the attempt is live."""
+
+    watcher: Watcher
+    pc: RTCPeerConnection | None = None
+    proxies: list[MediaStreamTrack] = field(default_factory=list)
+
+
+class AiortcGateway:
+    """Implements :class:`proctor_server.media.gateway.MediaGateway`."""
+
+    enabled = True
+
+    def __init__(self, ice_servers: list[p.IceServer] | None = None) -> None:
+        self._ice_servers = list(ice_servers or [])
+        self._relay = MediaRelay()
+        self._streams: dict[str, _Stream] = {}
+        self._links: dict[str, dict[str, _Link]] = {}  # attempt -> watcher id -> link
+        self._hooks: list[MediaHook] = []
+        self._closed = False
+
+    @property
+    def ice_servers(self) -> list[p.IceServer]:
+        return list(self._ice_servers)
+
+    def add_hook(self, hook: MediaHook) -> None:
+        """Hand every decoded frame of every stream to `hook` (on the event loop: be quick)."""
+        self._hooks.append(hook)
+
+    def _peer(self) -> RTCPeerConnection:
+        # An explicit list, even empty: aiortc's default would ask a public STUN server.
+        return RTCPeerConnection(RTCConfiguration(iceServers=to_aiortc(self._ice_servers)))
+
+    # ------------------------------------------------------------ candidates
+
+    async def publish(self, key: StreamKey, offer_sdp: str, on_status: StatusCallback) -> str:
+        if self._closed:
+            raise MediaError("the server is shutting down")
+        check_offer(offer_sdp)
+        old = self._streams.pop(key.attempt, None)
+        if old is not None:
+            await self._close_stream(old, None)
+        pc = self._peer()
+        stream = _Stream(key, pc, on_status)
+        self._streams[key.attempt] = stream
+
+        @pc.on("track")
+        def on_track(track: MediaStreamTrack) -> None:
+            if track.kind not in KINDS or track.kind in stream.sources:
+                track.stop()
+                return
+            stream.sources[track.kind] = track
+            proxy = self._relay.subscribe(track, buffered=False)
+            stream.consumers.append(
+                asyncio.create_task(self._consume(stream, proxy), name=f"media-{key.attempt}")
+            )
+
+        @pc.on("connectionstatechange")
+        async def on_state() -> None:
+            state = pc.connectionState
+            log.debug("attempt %s: media %s", key.attempt, state)
+            if stream.ended:
+                return
+            if state == "connected":
+                await self._offer_all(stream)
+            elif state in ("failed", "closed"):
+                reason = "the connection failed (ICE)" if state == "failed" else "closed"
+                await self._end_stream(stream, reason)
+
+        try:
+            await pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
+            await pc.setLocalDescription(await pc.createAnswer())
+        except (ValueError, AssertionError, TypeError) as exc:  # aiortc's word on a bad offer
+            await self._end_stream(stream, None)
+            raise MediaError(f"the offer cannot be used: {exc}") from None
+        description = pc.localDescription
+        assert description is not None
+        return description.sdp
+
+    async def _consume(self, stream: _Stream, track: MediaStreamTrack) -> None:
+        """Read every frame of a received track (nothing queues), count it, hand it on."""
+        try:
+            while True:
+                frame = await track.recv()
+                if isinstance(frame, VideoFrame):
+                    stream.video_frames += 1
+                    stream.width, stream.height = frame.width, frame.height
+                elif isinstance(frame, AudioFrame):
+                    stream.audio_frames += 1
+                else:  # pragma: no cover - a relay of decoded tracks carries frames only
+                    continue
+                if not stream.live and not stream.ended:
+                    stream.live = True
+                    stream.on_status(MediaStatus.LIVE, None)
+                for hook in self._hooks:
+                    try:
+                        hook.on_frame(stream.key, frame)
+                    except Exception:
+                        log.exception("a media hook failed")
+        except MediaStreamError:
+            return
+        finally:
+            track.stop()
+
+    async def add_ice(
+        self, attempt: str, candidate: str | None, sdp_mid: str | None, index: int | None
+    ) -> None:
+        stream = self._streams.get(attempt)
+        if stream is not None:
+            await _add_candidate(stream.pc, candidate, sdp_mid, index)
+
+    async def end(self, attempt: str, reason: str) -> None:
+        stream = self._streams.get(attempt)
+        if stream is not None:
+            await self._end_stream(stream, reason)
+
+    async def finish(self, attempt: str) -> None:
+        await self.end(attempt, "the attempt is over")
+        for link in self._links.pop(attempt, {}).values():
+            await _close_link(link)
+
+    async def _end_stream(self, stream: _Stream, reason: str | None) -> None:
+        if self._streams.get(stream.key.attempt) is stream:
+            del self._streams[stream.key.attempt]
+        await self._close_stream(stream, reason)
+
+    async def _close_stream(self, stream: _Stream, reason: str | None) -> None:
+        """Close a stream's connection and its watchers' ones; report why (None: silently,
+        a newer stream of the same attempt takes over)."""
+        if stream.ended:
+            return
+        stream.ended = True
+        for link in self._links.get(stream.key.attempt, {}).values():
+            await _close_link(link)
+        for track in stream.sources.values():
+            track.stop()
+        await stream.pc.close()
+        for task in stream.consumers:
+            task.cancel()
+        await asyncio.gather(*stream.consumers, return_exceptions=True)
+        for hook in self._hooks:
+            try:
+                await hook.on_end(stream.key)
+            except Exception:
+                log.exception("a media hook failed at the end of a stream")
+        if reason is not None:
+            stream.on_status(MediaStatus.NO_LIVE_VIDEO, reason)
+
+    # ------------------------------------------------------------ proctors
+
+    async def watch(self, watcher: Watcher, attempt: str) -> None:
+        links = self._links.setdefault(attempt, {})
+        link = links.get(watcher.id)
+        if link is None:
+            link = links[watcher.id] = _Link(watcher)
+        else:
+            await _close_link(link)  # a second `watch`: a fresh offer
+        stream = self._streams.get(attempt)
+        if stream is not None and stream.pc.connectionState == "connected":
+            await self._offer(link, stream)
+
+    async def _offer_all(self, stream: _Stream) -> None:
+        for link in list(self._links.get(stream.key.attempt, {}).values()):
+            await self._offer(link, stream)
+
+    async def _offer(self, link: _Link, stream: _Stream) -> None:
+        await _close_link(link)
+        pc = self._peer()
+        for kind in KINDS:
+            source = stream.sources.get(kind)
+            if source is not None:
+                proxy = self._relay.subscribe(source, buffered=False)
+                link.proxies.append(proxy)
+                pc.addTransceiver(proxy, direction="sendonly")
+        link.pc = pc
+
+        @pc.on("connectionstatechange")
+        async def on_state() -> None:
+            if pc.connectionState == "failed" and link.pc is pc:
+                await _close_link(link)
+
+        await pc.setLocalDescription(await pc.createOffer())
+        description = pc.localDescription
+        assert description is not None
+        if not await link.watcher.send_offer(stream.key.attempt, description.sdp):
+            await self.unwatch_all(link.watcher.id)
+
+    def _link(self, watcher_id: str, attempt: str) -> _Link:
+        link = self._links.get(attempt, {}).get(watcher_id)
+        if link is None or link.pc is None:
+            raise MediaError(f"no live video offered for attempt {attempt}")
+        return link
+
+    async def watcher_answer(self, watcher_id: str, attempt: str, sdp: str) -> None:
+        link = self._link(watcher_id, attempt)
+        assert link.pc is not None
+        if link.pc.signalingState != "have-local-offer":
+            raise MediaError("this offer was answered already")
+        try:
+            await link.pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="answer"))
+        except (ValueError, AssertionError, TypeError) as exc:
+            raise MediaError(f"the answer cannot be used: {exc}") from None
+
+    async def watcher_ice(
+        self,
+        watcher_id: str,
+        attempt: str,
+        candidate: str | None,
+        sdp_mid: str | None,
+        index: int | None,
+    ) -> None:
+        link = self._link(watcher_id, attempt)
+        assert link.pc is not None
+        await _add_candidate(link.pc, candidate, sdp_mid, index)
+
+    async def unwatch(self, watcher_id: str, attempt: str) -> None:
+        links = self._links.get(attempt, {})
+        link = links.pop(watcher_id, None)
+        if not links:
+            self._links.pop(attempt, None)
+        if link is not None:
+            await _close_link(link)
+
+    async def unwatch_all(self, watcher_id: str) -> None:
+        for attempt in [a for a, links in self._links.items() if watcher_id in links]:
+            await self.unwatch(watcher_id, attempt)
+
+    # ------------------------------------------------------------ figures and shutdown
+
+    def stats(self, attempt: str) -> StreamStats | None:
+        stream = self._streams.get(attempt)
+        if stream is None:
+            return None
+        watchers = sum(1 for link in self._links.get(attempt, {}).values() if link.pc is not None)
+        return StreamStats(
+            video_frames=stream.video_frames,
+            audio_frames=stream.audio_frames,
+            width=stream.width,
+            height=stream.height,
+            state=stream.pc.connectionState,
+            watchers=watchers,
+        )
+
+    @property
+    def streams(self) -> int:
+        return len(self._streams)
+
+    async def close(self) -> None:
+        self._closed = True
+        for links in list(self._links.values()):
+            for link in list(links.values()):
+                await _close_link(link)
+        self._links.clear()
+        for stream in list(self._streams.values()):
+            await self._end_stream(stream, "the server is shutting down")
+
+
+async def _close_link(link: _Link) -> None:
+    pc, link.pc = link.pc, None
+    for proxy in link.proxies:
+        proxy.stop()
+    link.proxies.clear()
+    if pc is not None:
+        with contextlib.suppress(Exception):
+            await pc.close()
+
+
+async def _add_candidate(
+    pc: RTCPeerConnection, candidate: str | None, sdp_mid: str | None, index: int | None
+) -> None:
+    if not candidate:
+        return  # the end of candidates: aiortc needs no word of it
+    text = candidate.removeprefix("candidate:")
+    try:
+        parsed = candidate_from_sdp(text)
+    except (ValueError, IndexError) as exc:
+        raise MediaError(f"unreadable ICE candidate: {exc}") from None
+    parsed.sdpMid = sdp_mid
+    parsed.sdpMLineIndex = index
+    await pc.addIceCandidate(parsed)

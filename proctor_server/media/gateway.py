@@ -1,0 +1,196 @@
+"""The media gateway: the one interface the server's sessions and proctor feeds use for live
+audio and video, whatever carries it (aiortc in this process now; an SFU such as Janus later).
+
+A candidate publishes one video and one audio track per attempt (`publish`, answering its
+offer); the gateway consumes every track it receives, so nothing queues, and reports the
+attempt's status (`live`, or no live video and why) through the callback given with the offer.
+Proctors `watch` an attempt: the gateway sends each watcher an offer carrying that attempt's
+live tracks, relayed only while someone watches, and again whenever the candidate's stream
+comes back after a cut. Every peer connection closes with its attempt (`end`) and on `close`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+from shared import protocol as p
+from shared.errors import ErrorCode, ProctorError
+from shared.proctor_protocol import MediaStatus
+
+if TYPE_CHECKING:  # PyAV comes with aiortc; the interface itself needs neither
+    from av import AudioFrame, VideoFrame
+
+StatusCallback = Callable[[MediaStatus, str | None], None]
+SendOffer = Callable[[str, str], Awaitable[bool]]  # (attempt, sdp) -> still connected
+
+
+class MediaError(ProctorError):
+    """Live media cannot be set up (no media on this server, an unusable offer)."""
+
+    code = ErrorCode.NOT_ALLOWED
+
+
+@dataclass(frozen=True, slots=True)
+class StreamKey:
+    exam: str
+    attempt: str
+
+
+@dataclass(frozen=True, slots=True)
+class Watcher:
+    """One proctor's feed connection: `id` is unique per connection; `send_offer` sends that
+    proctor an `rtc_offer` for an attempt."""
+
+    id: str
+    exam: str
+    send_offer: SendOffer
+
+
+@dataclass(frozen=True, slots=True)
+class StreamStats:
+    """What arrived of one attempt's stream so far."""
+
+    video_frames: int
+    audio_frames: int
+    width: int
+    height: int
+    state: str  # the peer connection's state
+    watchers: int
+
+
+class MediaHook(Protocol):
+    """Analysis on live media: every decoded frame of every stream, then the stream's end."""
+
+    def on_frame(self, key: StreamKey, frame: AudioFrame | VideoFrame) -> None:
+        """Called on the event loop for each frame: copy what is needed, return at once."""
+        ...
+
+    async def on_end(self, key: StreamKey) -> None: ...
+
+
+class MediaGateway(Protocol):
+    @property
+    def enabled(self) -> bool:
+        """True when candidates may publish (`welcome` says so)."""
+        ...
+
+    @property
+    def ice_servers(self) -> list[p.IceServer]:
+        """The STUN/TURN servers the clients are told to use."""
+        ...
+
+    async def publish(self, key: StreamKey, offer_sdp: str, on_status: StatusCallback) -> str:
+        """Take a candidate's offer (replacing the attempt's earlier stream); return the answer
+        SDP. MediaError when the offer cannot be used."""
+        ...
+
+    async def add_ice(
+        self, attempt: str, candidate: str | None, sdp_mid: str | None, index: int | None
+    ) -> None:
+        """A trickled ICE candidate from the candidate's side (None: end of candidates)."""
+        ...
+
+    async def end(self, attempt: str, reason: str) -> None:
+        """The candidate's stream stops (its connection ended): close its peer connection and
+        the watchers' ones; watchers stay registered and get the next stream."""
+        ...
+
+    async def finish(self, attempt: str) -> None:
+        """The attempt is over: `end` it and forget its watchers."""
+        ...
+
+    async def watch(self, watcher: Watcher, attempt: str) -> None:
+        """Start relaying an attempt to a proctor (an offer now if it is live, else when it
+        becomes live)."""
+        ...
+
+    async def watcher_answer(self, watcher_id: str, attempt: str, sdp: str) -> None:
+        """The proctor's answer to the offer; MediaError when there is no such offer."""
+        ...
+
+    async def watcher_ice(
+        self,
+        watcher_id: str,
+        attempt: str,
+        candidate: str | None,
+        sdp_mid: str | None,
+        index: int | None,
+    ) -> None: ...
+
+    async def unwatch(self, watcher_id: str, attempt: str) -> None: ...
+
+    async def unwatch_all(self, watcher_id: str) -> None:
+        """The proctor's feed closed: stop every relay to it."""
+        ...
+
+    def stats(self, attempt: str) -> StreamStats | None:
+        """What arrived of the attempt's current stream; None without one."""
+        ...
+
+    def add_hook(self, hook: MediaHook) -> None:
+        """Hand every stream's frames to `hook` too."""
+        ...
+
+    async def close(self) -> None:
+        """Close every peer connection (server shutdown)."""
+        ...
+
+
+class NoMedia:
+    """A server without live media: `welcome` says so, offers are refused."""
+
+    enabled = False
+
+    @property
+    def ice_servers(self) -> list[p.IceServer]:
+        return []
+
+    async def publish(self, key: StreamKey, offer_sdp: str, on_status: StatusCallback) -> str:
+        raise MediaError("live media is not enabled on this server")
+
+    async def add_ice(
+        self, attempt: str, candidate: str | None, sdp_mid: str | None, index: int | None
+    ) -> None:
+        return None
+
+    async def end(self, attempt: str, reason: str) -> None:
+        return None
+
+    async def finish(self, attempt: str) -> None:
+        return None
+
+    async def watch(self, watcher: Watcher, attempt: str) -> None:
+        raise MediaError("live media is not enabled on this server")
+
+    async def watcher_answer(self, watcher_id: str, attempt: str, sdp: str) -> None:
+        raise MediaError("live media is not enabled on this server")
+
+    async def watcher_ice(
+        self,
+        watcher_id: str,
+        attempt: str,
+        candidate: str | None,
+        sdp_mid: str | None,
+        index: int | None,
+    ) -> None:
+        return None
+
+    async def unwatch(self, watcher_id: str, attempt: str) -> None:
+        return None
+
+    async def unwatch_all(self, watcher_id: str) -> None:
+        return None
+
+    def stats(self, attempt: str) -> StreamStats | None:
+        return None
+
+    def add_hook(self, hook: MediaHook) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None
+
+
+NO_MEDIA: MediaGateway = NoMedia()

@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from proctor_server.app import Server, ServerConfig, run_server
+from tests.support.exam_env import Env
+
+
+@pytest.fixture
+async def server(tmp_path: Path) -> AsyncIterator[Server]:
+    """A real server on loopback with live media (aiortc) and no ICE servers (host only)."""
+    async with run_server(
+        ServerConfig(db=tmp_path / "exam.db", port=0, nonce_rotation_s=3600)
+    ) as s:
+        yield s
+
+
+@pytest.fixture
+async def env(server: Server, tmp_path: Path) -> AsyncIterator[Env]:
+    e = Env(server, tmp_path)
+    try:
+        yield e
+    finally:
+        for runtime in e.runtimes:
+            await runtime.close()

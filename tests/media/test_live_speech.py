@@ -1,0 +1,82 @@
+"""Voice activity on the live audio track: a candidate who talks into the microphone (a WAV
+file of a voiced sound, through Opus and the gateway) gets a `speaking` violation with its time
+span, and the proctors a `flag`; a silent candidate gets none."""
+
+from __future__ import annotations
+
+import asyncio
+import wave
+from pathlib import Path
+
+import numpy as np
+
+from proctor_client.devices.camera_reader import CameraReader
+from proctor_client.devices.microphones import SilenceMicrophone, WavFileMicrophone
+from proctor_client.media.publisher import MediaSources
+from proctor_server import admin
+from proctor_server.app import Server
+from shared import proctor_protocol as pp
+from tests.media.fakes import PaletteCamera
+from tests.media.peers import poll, proctor
+from tests.shared.vision.test_voice import RATE, silence, voice
+from tests.support.exam_env import Env
+
+
+def talking_wav(path: Path) -> Path:
+    rng = np.random.default_rng(3)
+    audio = np.concatenate([silence(1, rng), voice(5, rng), silence(3, rng)])
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(RATE)
+        out.writeframes(audio.astype("<i2").tobytes())
+    return path
+
+
+async def test_talking_on_the_live_audio_is_a_speaking_violation(
+    server: Server, env: Env, tmp_path: Path
+) -> None:
+    exam_id, ticket = await env.exam()
+    token = await admin.proctor_token(server.store, exam_id)
+    sources = MediaSources(
+        camera=CameraReader(PaletteCamera()),
+        microphone=WavFileMicrophone(talking_wav(tmp_path / "talk.wav")),
+    )
+    async with proctor(f"{server.ws_url}/ws/proctor?token={token}") as watcher:
+        runtime = env.runtime(ticket, media=sources)
+        runtime.start()
+        async with asyncio.timeout(30):
+            state = await runtime.wait_for(lambda s: s.media == "live")
+            await watcher.until(lambda: any(f.kind == "speaking" for f in watcher.of_type(pp.Flag)))
+            assert state.session is not None
+            session = state.session
+
+            async def span_closed() -> bool:  # once the talking stops
+                return any(v.ended_at is not None for v in await server.store.violations(session))
+
+            await poll(span_closed, 0.2)
+    (violation, *_) = await server.store.violations(state.session)
+    assert violation.kind == "speaking" and violation.source == "server"
+    assert violation.ended_at is not None
+    assert 3.5 <= (violation.ended_at - violation.server_at).total_seconds() <= 6.5
+
+
+async def test_silence_is_no_violation(server: Server, env: Env) -> None:
+    _, ticket = await env.exam()
+    sources = MediaSources(camera=CameraReader(PaletteCamera()), microphone=SilenceMicrophone())
+    runtime = env.runtime(ticket, media=sources)
+    runtime.start()
+    async with asyncio.timeout(20):
+        state = await runtime.wait_for(lambda s: s.media == "live")
+        assert state.session is not None
+        session = state.session
+
+        def heard_five_seconds() -> bool:
+            stats = server.media.stats(session)
+            return stats is not None and stats.audio_frames >= 250
+
+        await poll(heard_five_seconds)
+    await runtime.close()
+    async with asyncio.timeout(5):
+        await poll(lambda: server.media.stats(session) is None)
+    assert await server.store.violations(state.session) == []
