@@ -43,6 +43,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from proctor_client.core.conduct import RULES_VERSION
 from proctor_client.devices.camera_reader import CameraReader
 from proctor_client.devices.cameras import open_camera
 from proctor_client.runtime.model import Phase
@@ -158,6 +159,7 @@ async def enter(server: str, ticket: str, outbox: Path) -> None:
     runtime = ExamRuntime(
         server, ticket, mode=Mode.EXAM, outbox_path=outbox, photos=CameraPhotos(camera)
     )
+    runtime.accept_rules(RULES_VERSION)  # as the app's rules screen has the candidate do
     try:
         runtime.start()
         async with asyncio.timeout(30):
