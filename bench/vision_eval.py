@@ -23,7 +23,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from shared.vision.faces import face_distance
+from vision_set import load_set, score_detection, score_identity
+
+from shared.vision.faces import MATCH_DISTANCE, face_distance
 from shared.vision.frame import FrameAnalysis, analyze_image, decode_image
 from shared.vision.models import load_models
 from shared.vision.rules import Before, Neutral, conditions
@@ -276,6 +278,28 @@ def degradations() -> None:
         )
 
 
+def real_set() -> None:
+    """The hand-labelled real photographs (bench/vision_real_set.toml)."""
+    images = load_set()
+    models = load_models()
+
+    def count(image: Frame) -> int:
+        return analyze_image(image, models, embed=False).face_count
+
+    def describe(image: Frame) -> Frame | None:
+        vector = analyze_image(image, models, embed=True).embedding
+        return None if vector is None else np.asarray(vector)
+
+    started = time.perf_counter()
+    print(f"Real photographs: {len(images)} labelled images, faces counted per image")
+    for line in score_detection(images, count):
+        print(line)
+    print(f"Identity on the real photographs (match below {MATCH_DISTANCE}):")
+    for line in score_identity(images, describe, MATCH_DISTANCE):
+        print(line)
+    print(f"  ({time.perf_counter() - started:.1f} s)")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=100, help="frames per class and flag")
@@ -284,13 +308,15 @@ def main() -> int:
     parser.add_argument(
         "--parts",
         nargs="+",
-        default=["frames", "sequences", "exam", "degraded"],
+        default=["real", "frames", "sequences", "exam", "degraded"],
         help="what to run",
     )
     parser.add_argument("--sequences", type=int, default=30, help="poster and helper sequences")
     args = parser.parse_args()
     rng = np.random.default_rng(args.seed)
     load_models()
+    if "real" in args.parts:
+        real_set()
     if "frames" in args.parts:
         per_frame(args.frames, rng)
         lfw_pairs(rng)

@@ -1,10 +1,11 @@
 """Faces in one image: detection with scores, landmarks, 128-d embeddings, distances.
 
-Images are first brought to a working width of 640 pixels (`prepare`). dlib's HOG detector
-scans an 80×80 window, so at that width the smallest face it can report is 1/8 of the frame's
-width: a badge, a photo on a card or a face far across the room is too small to count. Faces
-are then sorted into those that count (score and size above the thresholds below) and those that
-are only noted (`ignored`), so that evidence shows what was set aside and why.
+Images are first brought to a working width of 640 pixels (`prepare`). MediaPipe's BlazeFace
+(full range and short range, `blazeface.py`) finds faces from about 1/20 of the frame's width
+up to a face filling it, so a second person further back in the room is seen. Faces are then
+sorted into those that count (score and size above the thresholds below) and those that are
+only noted (`ignored`), so that evidence shows what was set aside and why. dlib's landmark and
+descriptor models then work on the candidate's face.
 """
 
 from __future__ import annotations
@@ -14,15 +15,18 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from shared.vision.models import FaceModels
+from shared.vision.models import FaceModels, rectangle
 
 WORK_WIDTH = 640  # pixels: every image is scaled to this width before detection
-SCAN_THRESHOLD = (
-    -1.0
-)  # dlib's adjust_threshold: report faint candidates too (masked faces score -0.5 to -0.9)
-PRESENCE_SCORE = -0.2  # a face this confident shows that the candidate is there
-PERSON_SCORE = 0.25  # an additional face must be this confident to count as another person
-PERSON_MIN_FRACTION = 0.14  # ... and at least this wide, relative to the frame's width
+SCAN_THRESHOLD = 0.3  # BlazeFace probability: faint candidates are reported too (noted only)
+PRESENCE_SCORE = 0.5  # a face this confident shows that the candidate is there
+PERSON_SCORE = 0.5  # an additional face must be this confident to count as another person
+PERSON_RELATIVE = 0.25  # ... at least this wide relative to the candidate's face (a person a
+# metre or two behind them shows at about a third of their face width; a badge photo or a
+# photo on a card held at the chest is a fifth or less)
+PERSON_MIN_FRACTION = 0.035  # ... and at least this wide relative to the frame (≈ 22 px)
+ON_BODY_RELATIVE = 0.6  # a face below the candidate's chin narrower than this: on their body
+FAINT_MIN_FRACTION = 0.14  # a faint candidate this wide stops "face absent" (a mask, a turn)
 IDENTITY_MIN_PIXELS = 90  # face width (working pixels) below which an embedding is not trusted
 MATCH_DISTANCE = 0.6  # dlib's usual threshold: below it, the same person
 
@@ -65,49 +69,66 @@ def prepare(image_bgr: np.ndarray) -> Prepared:
 
 
 def detect_faces(models: FaceModels, image: Prepared) -> tuple[list[Face], list[object]]:
-    """Every face candidate (counted ones first, each group strongest first), and the dlib
-    rectangles (working pixels) of the counted ones, the candidate's own face first.
+    """Every face candidate (counted ones first, the candidate's own face first, then noted
+    ones), and the dlib rectangles (working pixels) of the counted ones, in the same order.
 
-    The strongest candidate above `PRESENCE_SCORE` shows that someone is there; any further
-    face counts as another person only when it is both confident (`PERSON_SCORE`) and large
-    (`PERSON_MIN_FRACTION`): badges, photos on cards and textures fall below one or the other.
-    The candidate's own face (listed first) is the largest confident one.
+    The candidate's own face is the largest confident one (they sit nearest the camera; a sharp
+    poster behind them must not take their place). Any further face counts as another person
+    only when it is confident (`PERSON_SCORE`) and large enough: at least `PERSON_RELATIVE` of
+    the candidate's face width and `PERSON_MIN_FRACTION` of the frame's. Badges, photos on
+    cards and faint textures fall below one or the other and are noted with the reason.
     """
-    rects, scores, _ = models.detector.run(image.gray, 0, SCAN_THRESHOLD)
-    found = sorted(zip(rects, scores, strict=True), key=lambda rs: -float(rs[1]))
+    found = models.blazeface.detect(image.rgb, SCAN_THRESHOLD)
+    height, width = image.gray.shape[:2]
+    work: list[tuple[tuple[int, int, int, int], float]] = []
+    for detection in found:
+        x, y, w, h = detection.box
+        left, top = max(0, round(x)), max(0, round(y))
+        right, bottom = min(width, round(x + w)), min(height, round(y + h))
+        if right - left < 4 or bottom - top < 4:
+            continue
+        work.append(((left, top, right - left, bottom - top), detection.score))
+    confident = [i for i, (_, score) in enumerate(work) if score >= PRESENCE_SCORE]
+    first = max(confident, key=lambda i: work[i][0][2]) if confident else -1
+    own_width = work[first][0][2] if first >= 0 else 0
+    order = ([first] if first >= 0 else []) + [i for i in range(len(work)) if i != first]
     counted: list[Face] = []
     noted: list[Face] = []
     kept: list[object] = []
-    for rect, raw_score in found:
-        score = float(raw_score)
-        fraction = rect.width() / WORK_WIDTH
-        box = (
-            round(rect.left() / image.scale),
-            round(rect.top() / image.scale),
-            round(rect.width() / image.scale),
-            round(rect.height() / image.scale),
-        )
+    for i in order:
+        box, score = work[i]
+        fraction = box[2] / WORK_WIDTH
         note = ""
-        if score < PRESENCE_SCORE:
-            note = "weak detection"
-        elif kept and score < PERSON_SCORE:
-            note = "weak detection"
-        elif kept and fraction < PERSON_MIN_FRACTION:
-            note = "too small to be a person"
+        if i != first:
+            if score < PERSON_SCORE or first < 0:
+                note = "weak detection"
+            elif box[2] < PERSON_RELATIVE * own_width or fraction < PERSON_MIN_FRACTION:
+                note = "too small to be a person"
+            elif _on_body(box, work[first][0]):
+                note = "on the candidate (a badge or a photo held up)"
+        original = (
+            round(box[0] / image.scale),
+            round(box[1] / image.scale),
+            round(box[2] / image.scale),
+            round(box[3] / image.scale),
+        )
         if note:
-            noted.append(Face(box, score, fraction, False, note))
+            noted.append(Face(original, score, fraction, False, note))
         else:
-            counted.append(Face(box, score, fraction, True))
-            kept.append(rect)
-    # the candidate sits nearest the camera: of the confident faces, the largest is theirs (a
-    # sharper face on a poster behind them must not take their place)
-    confident = [i for i, f in enumerate(counted) if f.score >= PERSON_SCORE]
-    if confident:
-        first = max(confident, key=lambda i: counted[i].fraction)
-        order = [first] + [i for i in range(len(counted)) if i != first]
-        counted = [counted[i] for i in order]
-        kept = [kept[i] for i in order]
+            counted.append(Face(original, score, fraction, True))
+            kept.append(rectangle(box))
     return counted + noted, kept
+
+
+def _on_body(box: tuple[int, int, int, int], own: tuple[int, int, int, int]) -> bool:
+    """A face much smaller than the candidate's, below their chin and within their shoulders:
+    a badge on the chest or a photo held in front of them, not a person behind them (whose head
+    is at or above the candidate's shoulders)."""
+    x, y, w, h = box
+    ox, oy, ow, oh = own
+    below_chin = y + h / 2 > oy + oh * 1.2
+    within_shoulders = abs((x + w / 2) - (ox + ow / 2)) < 1.6 * ow
+    return w < ON_BODY_RELATIVE * ow and below_chin and within_shoulders
 
 
 def landmarks68(models: FaceModels, image: Prepared, rect: object) -> np.ndarray:

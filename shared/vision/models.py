@@ -1,8 +1,9 @@
 """The dlib models, loaded once per process on first use (thread-safe).
 
-Everything ships inside installed packages: the HOG face detector is built into dlib, and the
-landmark and embedding networks come from the `face-recognition-models` package. Nothing is
-downloaded at run time.
+Everything ships inside installed packages: the face detectors are MediaPipe's BlazeFace models
+shipped in this package (`shared/vision/data/`, run by OpenCV), the landmark and embedding
+networks come from the `face-recognition-models` package (run by dlib), and dlib's HOG detector
+stays available for comparison (`bench/vision_speed.py`). Nothing is downloaded at run time.
 """
 
 from __future__ import annotations
@@ -11,7 +12,10 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
+import cv2
+
 from shared.errors import ProctorError
+from shared.vision.blazeface import BlazeFace
 
 
 class ModelsUnavailable(ProctorError):
@@ -20,7 +24,8 @@ class ModelsUnavailable(ProctorError):
 
 @dataclass(frozen=True, slots=True)
 class FaceModels:
-    detector: Any  # dlib.fhog_object_detector
+    detector: Any  # dlib.fhog_object_detector (for comparison only)
+    blazeface: BlazeFace
     landmarks5: Any  # dlib.shape_predictor
     landmarks68: Any  # dlib.shape_predictor
     encoder: Any  # dlib.face_recognition_model_v1
@@ -53,9 +58,18 @@ def _load() -> FaceModels:
     try:
         return FaceModels(
             detector=dlib.get_frontal_face_detector(),
+            blazeface=BlazeFace(),
             landmarks5=dlib.shape_predictor(frm.pose_predictor_five_point_model_location()),
             landmarks68=dlib.shape_predictor(frm.pose_predictor_model_location()),
             encoder=dlib.face_recognition_model_v1(frm.face_recognition_model_location()),
         )
-    except RuntimeError as exc:  # pragma: no cover - a damaged installation
+    except (RuntimeError, cv2.error) as exc:  # pragma: no cover - a damaged installation
         raise ModelsUnavailable(f"the face model files could not be loaded: {exc}") from exc
+
+
+def rectangle(box: tuple[int, int, int, int]) -> Any:
+    """A dlib rectangle (for the landmark and descriptor models) from an (x, y, w, h) box."""
+    import dlib
+
+    x, y, w, h = box
+    return dlib.rectangle(int(x), int(y), int(x + w - 1), int(y + h - 1))

@@ -12,8 +12,8 @@ import cv2
 import numpy as np
 
 from shared.vision.faces import (
+    FAINT_MIN_FRACTION,
     MATCH_DISTANCE,
-    PERSON_MIN_FRACTION,
     Face,
     box_overlap,
     face_distance,
@@ -126,7 +126,7 @@ def conditions(
     if len(counted) >= 2:
         # two confident, large detections are evidence even in a dim image
         second = counted[1]
-        confidence = min(1.0, 0.6 + 0.2 * second.score)
+        confidence = min(1.0, 0.5 + 0.4 * second.score)
         active["multiple_faces"] = (
             round(confidence, 3),
             {
@@ -145,7 +145,7 @@ def conditions(
 
     if not counted:
         unknown.update({"identity_mismatch", "looking_away"})
-        faint = [f for f in frame.faces if f.fraction >= PERSON_MIN_FRACTION]
+        faint = [f for f in frame.faces if f.fraction >= FAINT_MIN_FRACTION]
         if faint:
             # something face-sized is there but faint (a mask, a turned head): not "gone"
             unknown.add("face_absent")
