@@ -33,7 +33,7 @@ from shared.timeutil import to_wire
 SAFE_ID = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
 PRIVATE = "private, no-store"
 PAGES = frozenset({"/", "/login", "/logout"})
-MODULE = re.compile(r"^/console/([a-z_]{1,40})\.(js|css)$")
+MODULE = re.compile(r"^/console/([a-z0-9_]{1,40})\.(js|css)$")
 MODULE_TYPES = {"js": "text/javascript; charset=utf-8", "css": "text/css; charset=utf-8"}
 
 

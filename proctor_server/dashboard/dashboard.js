@@ -43,6 +43,7 @@ const feed = new Feed({
   onFatal(reason, message) {
     // nothing of the exam stays on the page once the sign-in is refused
     model.seats.clear();
+    grid.clear();
     $("console").hidden = true;
     panel.close();
     if (dialogs.dialog.open) dialogs.dialog.close();

@@ -185,7 +185,7 @@ export class Grid {
     row.time.classList.toggle("low", left !== null && left < 300);
     setText(row.conn, seat.state === "not_entered" ? t("conn.never") : t(seat.connected ? "conn.connected" : "conn.offline"));
     const limit = this.model.warningLimit;
-    setText(row.warn, (limit ? t("warnings.of", { n: seat.warnings || 0, limit }) : t("warnings.none", { n: seat.warnings || 0 })) +
+    setText(row.warn, !attempt ? t("conn.never") : (limit ? t("warnings.of", { n: seat.warnings || 0, limit }) : t("warnings.none", { n: seat.warnings || 0 })) +
       (seat.limitReached ? ` · ${t("warnings.limit")}` : ""));
     const kinds = Object.entries(seat.kinds || {}).map(([k, v]) => `${term("kind", k)} ×${v.n}`);
     setText(row.kinds, kinds.length ? kinds.join(" · ") : (seat.violations ? String(seat.violations) : "—"));
@@ -210,6 +210,14 @@ export class Grid {
       setText(b, label);
     }
     if (changed) row.scrollLeft = 0;
+  }
+
+  // Nothing of the exam stays in the page (a refused sign-in).
+  clear() {
+    for (const r of this.rows) r.remove();
+    this.rows = [];
+    this.list = [];
+    this.summary.replaceChildren();
   }
 
   // The clocks tick (and snapshot thumbnails refresh) on the rows in view only.
