@@ -183,7 +183,7 @@ export class Grid {
     const left = this.model.secondsLeft(seat);
     setText(row.time, clock(left));
     row.time.classList.toggle("low", left !== null && left < 300);
-    setText(row.conn, seat.state === "not_entered" ? t("conn.never") : t(seat.connected ? "conn.connected" : "conn.offline"));
+    setText(row.conn, seat.state === "not_entered" || FINISHED.has(seat.state) ? t("conn.never") : t(seat.connected ? "conn.connected" : "conn.offline"));
     const limit = this.model.warningLimit;
     setText(row.warn, !attempt ? t("conn.never") : (limit ? t("warnings.of", { n: seat.warnings || 0, limit }) : t("warnings.none", { n: seat.warnings || 0 })) +
       (seat.limitReached ? ` · ${t("warnings.limit")}` : ""));
@@ -199,7 +199,8 @@ export class Grid {
     const live = attempt && !FINISHED.has(seat.state);
     const show = {
       admit: !attempt,
-      watch: live, warn: live, message: live, extend: live, terminate: live,
+      watch: live, warn: live && seat.state !== "waiting", message: live,
+      extend: live && seat.state !== "waiting", terminate: live,
       accept_identity: live && seat.state === "waiting",
       review: !!attempt && (seat.violations || 0) > 0,
       verdict: !!attempt && FINISHED.has(seat.state) && seat.mode === "exam",

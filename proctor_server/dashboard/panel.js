@@ -233,7 +233,7 @@ export class Panel {
       facts.push(v.duration_s !== null ? span(v.duration_s) : t("panel.open_violation"));
       if (v.confidence < 1) facts.push(t("panel.confidence", { p: Math.round(v.confidence * 100) }));
       text.append(el("div", "muted", facts.join(" · ")));
-      const ev = Object.entries(v.evidence || {}).filter(([k]) => k !== "snapshot" && k !== "photo");
+      const ev = Object.entries(v.evidence || {}).filter(([k]) => !["snapshot", "photo", "event"].includes(k));
       if (ev.length) text.append(el("div", "evidence", ev.map(([k, x]) => `${k}: ${typeof x === "object" ? JSON.stringify(x) : x}`).join(" · ")));
       const review = v.review ? `${t(`review.${v.review.verdict}`)} — ${v.review.note || ""} (${v.review.by})` : t("review.none");
       text.append(el("div", "review", review));
