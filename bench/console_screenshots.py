@@ -17,9 +17,9 @@ from playwright.async_api import Page, async_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from proctor_server.app import ServerConfig, run_server  # noqa: E402
-from tests.browser.sitting import mixed, open_sitting  # noqa: E402
-from tests.server.scripted_proctor import Proctor  # noqa: E402
+from proctor_server.app import ServerConfig, run_server
+from tests.browser.sitting import mixed, open_sitting
+from tests.server.scripted_proctor import Proctor
 
 
 async def shoot(out: Path, chromium: str) -> None:

@@ -16,7 +16,7 @@ from proctor_server.console import staff
 from proctor_server.store import ExamRecord
 from shared import protocol as p
 from shared.questions import Question
-from shared.vocabulary import EventKind, Mode
+from shared.vocabulary import EventKind
 from tests.server.scripted import Candidate, new_id
 
 QUESTIONS = [
@@ -31,10 +31,9 @@ WALL = [(200, 210, 220), (180, 200, 190), (210, 200, 180), (170, 180, 200), (220
 
 def portrait(seed: int, width: int = 320, height: int = 240, people: int = 1) -> bytes:
     """A synthetic webcam picture: a wall, and a head and shoulders per person."""
-    image = np.full((height, width, 3), WALL[seed % len(WALL)], dtype=np.uint8)
+    wall = np.full((height, width, 3), WALL[seed % len(WALL)], dtype=np.uint8)
     rng = np.random.default_rng(seed)
-    noise = rng.integers(0, 12, image.shape, dtype=np.uint8)
-    image = cv2.add(image, noise)
+    image = cv2.add(wall, rng.integers(0, 12, wall.shape, dtype=np.uint8))
     for k in range(people):
         cx = width // 2 + (k - (people - 1) / 2) * width // 3 + int(rng.integers(-15, 15))
         cx = int(cx)
@@ -52,10 +51,36 @@ def portrait(seed: int, width: int = 320, height: int = 240, people: int = 1) ->
 
 
 NAMES = [
-    "张伟", "王芳", "李娜", "刘洋", "陈静", "杨磊", "赵敏", "黄强", "周婷", "吴昊",
-    "Ada Lovelace", "Alan Turing", "Grace Hopper", "Linus Pauling", "Marie Curie",
-    "徐明", "孙丽", "马超", "朱琳", "胡斌", "郭涛", "何雪", "高峰", "林晓", "罗军",
-    "Emmy Noether", "Niels Bohr", "Rosalind Franklin", "Claude Shannon", "Edsger Dijkstra",
+    "张伟",
+    "王芳",
+    "李娜",
+    "刘洋",
+    "陈静",
+    "杨磊",
+    "赵敏",
+    "黄强",
+    "周婷",
+    "吴昊",
+    "Ada Lovelace",
+    "Alan Turing",
+    "Grace Hopper",
+    "Linus Pauling",
+    "Marie Curie",
+    "徐明",
+    "孙丽",
+    "马超",
+    "朱琳",
+    "胡斌",
+    "郭涛",
+    "何雪",
+    "高峰",
+    "林晓",
+    "罗军",
+    "Emmy Noether",
+    "Niels Bohr",
+    "Rosalind Franklin",
+    "Claude Shannon",
+    "Edsger Dijkstra",
 ]
 
 
@@ -126,7 +151,6 @@ async def mixed(sitting: Sitting, size: int = 30) -> None:
             sitting.seated[code] = (candidate, welcome)
             continue
         candidate, welcome = await sitting.seat(code, seed=n)
-        paper = None
         if n % 2 == 0:
             ident = new_id()
             await candidate.send(
@@ -146,7 +170,6 @@ async def mixed(sitting: Sitting, size: int = 30) -> None:
                 ident = new_id()
                 await candidate.send(p.Event(id=ident, kind=kind))
                 await candidate.expect_ack(ident)
-        del paper
         if n == 7:
             ident = new_id()
             await candidate.send(p.Submit(id=ident))
