@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from proctor_server.app import ServerConfig, run_server
 from shared import protocol as p
 from shared.vocabulary import EventKind
-from tests.browser.sitting import open_sitting, portrait
+from tests.browser.sitting import open_sitting
 from tests.server.scripted import new_id
 
 

@@ -74,7 +74,6 @@ class Proc:
         self.proc.wait(timeout=30)
 
 
-
 def hello(ticket: str) -> str:
     return p.encode(p.Hello(protocol=p.PROTOCOL_VERSION, ticket=ticket))
 
