@@ -1,7 +1,10 @@
 """The console's plain HTTP, behind the proctor's session: the sign-in form (`GET /` without a
 session), `/login` (token in, session cookie out, then a redirect so the token leaves the
-address bar), `/logout`, the dashboard page, and an attempt's evidence (identity photo,
-reference photo, snapshots) for the proctors of its exam.
+address bar), `/logout`, the console page and its modules (`/console/NAME.js|css`), an
+attempt's evidence (identity photo, reference photo, snapshots) for the proctors of its exam,
+and two JSON reads the page combines with the live feed: `/api/exam/EXAM` (each attempt's
+violations by kind, the warning limit) and `/api/attempt/ATTEMPT` (the candidate panel: the
+address given, progress, photos, violations with their reviews, events, audit entries).
 
 Evidence is found through the store by ids checked against a strict pattern, never by a path
 taken from the address; every answer is `Cache-Control: private, no-store`."""
@@ -13,19 +16,25 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from importlib import resources
+from typing import Any
 from urllib.parse import urlsplit
 
+import msgspec
 from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
 from proctor_server.clock import Clock
 from proctor_server.console import auth
-from proctor_server.core.records import ProctorRecord
+from proctor_server.core.records import AttemptRecord, ProctorRecord
 from proctor_server.store import Store
+from proctor_server.vision.risk import risk_score
+from shared.timeutil import to_wire
 
 SAFE_ID = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
 PRIVATE = "private, no-store"
 PAGES = frozenset({"/", "/login", "/logout"})
+MODULE = re.compile(r"^/console/([a-z0-9_]{1,40})\.(js|css)$")
+MODULE_TYPES = {"js": "text/javascript; charset=utf-8", "css": "text/css; charset=utf-8"}
 
 
 def _response(
@@ -74,7 +83,7 @@ class ConsoleWeb:
     clock: Clock
 
     def handles(self, path: str) -> bool:
-        return path in PAGES or path.startswith("/evidence/")
+        return path in PAGES or path.startswith(("/evidence/", "/api/", "/console/"))
 
     async def route(self, request: Request) -> Response | None:
         """The console's answer to `request`, or None for a path that is not the console's."""
@@ -85,6 +94,8 @@ class ConsoleWeb:
         if path == "/login" or (path == "/" and auth.query_value(request.path, "token")):
             # `/?token=` (older links, the demo) signs in the same way
             return await self._login(request, now)
+        if path.startswith("/console/"):
+            return _module(path)
         if path == "/logout":
             await auth.close_session(self.store, auth.session_cookie(request.headers))
             return _redirect("/", auth.clear_cookie(auth.behind_tls(request.headers)))
@@ -96,6 +107,8 @@ class ConsoleWeb:
             return _response(200, _page(page), "text/html; charset=utf-8")
         if proctor is None:
             return _text(401, "sign in first")
+        if path.startswith("/api/"):
+            return await self._api(proctor, path)
         return await self._evidence(proctor, path)
 
     async def _login(self, request: Request, now: datetime) -> Response:
@@ -130,3 +143,139 @@ class ConsoleWeb:
         if data is None:
             return _text(404, "no such evidence")
         return _response(200, data, "image/jpeg")
+
+    # ------------------------------------------------------------ JSON reads for the page
+
+    async def _api(self, proctor: ProctorRecord, path: str) -> Response:
+        """/api/exam/EXAM | /api/attempt/ATTEMPT"""
+        parts = path.split("/")[2:]
+        if len(parts) != 2 or not SAFE_ID.match(parts[1]):
+            return _json(404, {"error": "no such path"})
+        if parts[0] == "exam" and proctor.sees(parts[1]):
+            return _json(200, await self._exam(parts[1]))
+        if parts[0] == "attempt":
+            attempt = await self.store.get_attempt(parts[1])
+            if attempt is not None and proctor.sees(attempt.exam_id):
+                return _json(200, await self._attempt(attempt))
+        return _json(404, {"error": "not in your exams"})
+
+    async def _exam(self, exam_id: str) -> dict[str, Any]:
+        """What the grid shows beside the feed's snapshot, per attempt: the risk, and the
+        violations by kind (count, seconds in all, highest confidence, risk points) from which
+        the page words the risk's reasons in its own language."""
+        exam = await self.store.get_exam(exam_id)
+        now = self.clock.now()
+        attempts: dict[str, dict[str, Any]] = {}
+        for attempt, _, found in await self.store.exam_overview(exam_id):
+            at = attempt.finished_at or now
+            risk = risk_score(found, at)
+            kinds: dict[str, dict[str, float]] = {}
+            for v in found:
+                k = kinds.setdefault(v.kind.value, {"n": 0, "seconds": 0.0, "confidence": 0.0})
+                k["n"] += 1
+                k["seconds"] += max(0.0, ((v.ended_at or at) - v.server_at).total_seconds())
+                k["confidence"] = max(k["confidence"], v.confidence)
+            for kind, points in risk.by_kind.items():
+                kinds[str(kind)]["points"] = points
+            attempts[attempt.id] = {"risk": risk.score, "kinds": kinds}
+        return {
+            "exam": exam_id,
+            "warning_limit": exam.warning_limit if exam else None,
+            "on_warning_limit": exam.on_warning_limit.value if exam else None,
+            "attempts": attempts,
+        }
+
+    async def _attempt(self, a: AttemptRecord) -> dict[str, Any]:
+        """A candidate's panel: everything about one attempt but its answers' content."""
+        ticket = await self.store.get_ticket(a.ticket)
+        reviews = await self.store.violation_reviews(a.id)
+        photos = await self.store.photos(a.id)
+        answered = await self.store.answers(a.id)
+        chain = await self.store.audit_chain(a.exam_id)
+        code = ticket.candidate_code if ticket else ""
+        mine = [
+            e
+            for e in chain
+            if e.detail.get("attempt") == a.id or (code and e.detail.get("candidate") == code)
+        ]
+        return {
+            "attempt": a.id,
+            "exam": a.exam_id,
+            "candidate": code,
+            "name": ticket.name if ticket else "",
+            "email": ticket.email if ticket else None,
+            "phone": ticket.phone if ticket else None,
+            "has_reference": bool(ticket and ticket.reference_photo),
+            "mode": a.mode.value,
+            "state": a.state.value,
+            "created_at": to_wire(a.created_at),
+            "started_at": to_wire(a.started_at) if a.started_at else None,
+            "finished_at": to_wire(a.finished_at) if a.finished_at else None,
+            "ends_at": to_wire(a.ends_at),
+            "identity_accepted": a.identity_accepted,
+            "score": a.score,
+            "max_score": a.max_score,
+            "passed": a.passed,
+            "warnings": a.warnings_used,
+            # progress only: how many questions have an answer, never which
+            "progress": {"answered": len(answered), "questions": len(a.order.questions)},
+            "mail_to": await self.store.profile(a.id),
+            "photos": [
+                {
+                    "id": ph.id,
+                    "kind": ph.kind,
+                    "at": to_wire(ph.received_at),
+                    "accepted": ph.accepted,
+                    "reasons": ph.reasons,
+                }
+                for ph in photos
+            ],
+            "violations": [
+                {
+                    "id": v.id,
+                    "kind": v.kind.value,
+                    "source": v.source.value,
+                    "at": to_wire(v.server_at),
+                    "ended_at": to_wire(v.ended_at) if v.ended_at else None,
+                    "duration_s": (v.ended_at - v.server_at).total_seconds()
+                    if v.ended_at
+                    else None,
+                    "confidence": v.confidence,
+                    "evidence": v.evidence,
+                    "review": _review(reviews.get(v.id)),
+                }
+                for v in await self.store.violations(a.id)
+            ],
+            "events": [
+                {"kind": e["kind"], "at": e["server_at"], "client_at": e["client_at"]}
+                for e in await self.store.events(a.id)
+            ],
+            "audit": [
+                {"seq": e.seq, "at": e.at, "actor": e.actor, "action": e.action, "detail": e.detail}
+                for e in mine
+            ],
+        }
+
+
+def _review(found: tuple[str, str, str] | None) -> dict[str, str] | None:
+    if found is None:
+        return None
+    verdict, note, by = found
+    return {"verdict": verdict, "note": note, "by": by}
+
+
+def _json(status: int, payload: dict[str, Any]) -> Response:
+    return _response(status, msgspec.json.encode(payload), "application/json")
+
+
+def _module(path: str) -> Response:
+    """One of the console page's own modules, from the package (never a path from outside)."""
+    found = MODULE.match(path)
+    if found is None:
+        return _text(404, "no such file")
+    name = f"{found.group(1)}.{found.group(2)}"
+    try:
+        body = _page(name)
+    except (FileNotFoundError, IsADirectoryError):
+        return _text(404, "no such file")
+    return _response(200, body, MODULE_TYPES[found.group(2)])

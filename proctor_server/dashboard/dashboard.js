@@ -1,58 +1,190 @@
-// The proctor's live view: the exam's attempts as they stand, then every event as it happens.
-"use strict";
-const token = new URLSearchParams(location.search).get("token") || "";
-const statusEl = document.getElementById("status");
-const rows = new Map();
+// The proctor's console: the live grid of every ticket, a candidate's panel, and the actions,
+// over the feed (/ws/proctor) and the console's reads (/api/..., /evidence/...). Plain ES
+// modules served by the server itself; nothing is fetched from anywhere else.
 
-function cell(text) { const td = document.createElement("td"); td.textContent = text ?? ""; return td; }
+import { t, applyStatic, setLang, currentLang, onLangChange } from "/console/i18n.js";
+import { Feed } from "/console/feed.js";
+import { Model } from "/console/model.js";
+import { Grid } from "/console/grid.js";
+import { Panel } from "/console/panel.js";
+import { ActionDialog } from "/console/dialog.js";
+import { Videos } from "/console/video.js";
 
-function render(a) {
-  let tr = rows.get(a.attempt);
-  if (!tr) { tr = document.createElement("tr"); rows.set(a.attempt, tr); document.querySelector("#attempts tbody").append(tr); }
-  tr.replaceChildren(cell(a.candidate), cell(a.name), cell(a.mode), cell(a.state), cell(a.connected ? "yes" : "no"),
-    cell(a.warnings), cell(a.violations), cell(a.risk == null ? "" : Math.round(a.risk)),
-    cell(a.score == null ? "" : `${a.score} / ${a.max_score}`));
-  tr.title = (a.risk_reasons || []).join("\n");
-  tr.classList.toggle("flagged", (a.violations || 0) > 0);
-}
+const $ = (id) => document.getElementById(id);
+const DETAILS_MS = 3000; // the risk and violations by kind are re-read at most this often
 
-const attempts = new Map();
-function update(id, patch) {
-  const a = Object.assign(attempts.get(id) || { attempt: id, warnings: 0, violations: 0 }, patch);
-  attempts.set(id, a); render(a);
-}
+const model = new Model();
+let detailsTimer = 0;
+let pendingEvents = [];
+let frame = 0;
 
-function log(event) {
-  const li = document.createElement("li");
-  const who = event.candidate ? `${event.candidate} ` : "";
-  li.textContent = `${new Date(event.at).toLocaleTimeString()} ${who}${event.type}` +
-    (event.kind ? ` ${event.kind}` : "") +
-    (event.type === "event" && event.violation ? ` → ${event.violation}` : "") +
-    (event.type === "violation_ended" ? ` (${Math.round(event.duration_s)} s)` : "") +
-    (event.reasons && event.reasons.length ? ` (${event.reasons.join("; ")})` : "");
-  if ((event.type === "event" && event.violation) || event.type === "flag") li.classList.add("violation");
-  document.getElementById("events").prepend(li);
-}
+const feed = new Feed({
+  onSnapshot(snapshot) {
+    model.load(snapshot);
+    $("title").textContent = snapshot.exam.title;
+    $("console").hidden = false;
+    grid.refresh();
+    if (panel.seat) { const s = model.seats.get(panel.seat.candidate); if (s) panel.open(s); else panel.close(); }
+    loadDetails();
+    window.__console = { loaded: performance.now(), seats: model.seats.size };
+    document.body.dataset.ready = "true";
+  },
+  onEvent(e) {
+    // coalesced: every event of one animation frame is applied, then one render
+    pendingEvents.push(e);
+    if (!frame) frame = requestAnimationFrame(flush);
+  },
+  onStatus(state, n) {
+    const s = $("status");
+    s.className = `status ${state === "live" ? "live" : state === "reconnecting" ? "down" : ""}`;
+    s.dataset.state = state;
+    s.textContent = t(`status.${state}`, { n });
+  },
+  onFatal(reason, message) {
+    // nothing of the exam stays on the page once the sign-in is refused
+    model.seats.clear();
+    grid.clear();
+    $("console").hidden = true;
+    panel.close();
+    if (dialogs.dialog.open) dialogs.dialog.close();
+    $("title").textContent = "";
+    $("fatal").hidden = false;
+    $("fatal").dataset.reason = reason;
+    $("fatal-text").textContent = reason === "bad_token" ? t("fatal.bad_token") : t("fatal.refused", { message });
+    const s = $("status");
+    s.className = "status down";
+    s.dataset.state = reason;
+    s.textContent = t(reason === "bad_token" ? "status.signed_out" : "status.refused");
+  },
+  onMedia(m) { videos.media(m); },
+});
 
-function connect() {
-  const ws = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws/proctor?token=${encodeURIComponent(token)}`);
-  ws.onopen = () => { statusEl.textContent = "live"; statusEl.className = "status live"; };
-  ws.onclose = () => { statusEl.textContent = "disconnected — retrying"; statusEl.className = "status down"; setTimeout(connect, 2000); };
-  ws.onmessage = (msg) => {
-    const e = JSON.parse(msg.data);
-    if (e.type === "error") { statusEl.textContent = e.message; return; }
-    if (e.type === "snapshot") {
-      document.getElementById("title").textContent = e.exam.title;
-      e.attempts.forEach((a) => update(a.attempt, a));
-      return;
+const videos = new Videos({
+  feed,
+  onChange(attempt, stream, note) {
+    const words = { unavailable: t("video.unavailable"), failed: t("video.failed"), connecting: t("video.connecting") };
+    if (note) grid.unavailable.set(attempt, words[note]); else grid.unavailable.delete(attempt);
+    if (note === "unavailable" || note === "failed") toast(words[note], "error");
+    grid.schedule();
+    if (panel.attempt === attempt) panel.render();
+  },
+});
+
+const grid = new Grid({
+  model,
+  viewport: $("grid"),
+  space: $("grid-space"),
+  summary: $("summary"),
+  shown: $("shown"),
+  videos: videos.streams,
+  onAction: act,
+});
+const panel = new Panel({ root: $("panel"), model, videos, onAction: act });
+const dialogs = new ActionDialog($("action-dialog"), send);
+
+function flush() {
+  frame = 0;
+  const events = pendingEvents;
+  pendingEvents = [];
+  let violations = false;
+  for (const e of events) {
+    const seat = model.apply(e);
+    if (e.type === "event" || e.type === "flag" || e.type === "violation_ended" || e.type === "attempt_finished") violations = true;
+    if (e.type === "warning_limit_reached" && seat) {
+      const action = t(e.action === "terminate" ? "toast.limit.terminate" : "toast.limit.alert");
+      toast(t("toast.limit", { who: `${seat.candidate} ${seat.name}`, count: e.count, limit: e.limit, action }), "error");
     }
-    log(e);
-    if (e.type === "joined") update(e.attempt, { candidate: e.candidate, name: e.name, mode: e.mode, state: e.state, connected: true });
-    else if (e.type === "left") update(e.attempt, { connected: false });
-    else if (e.type === "started") update(e.attempt, { state: "in_progress" });
-    else if (e.type === "attempt_finished") update(e.attempt, { state: e.state, score: e.score, max_score: e.max_score });
-    else if (e.type === "event" && e.violation) update(e.attempt, { violations: (attempts.get(e.attempt)?.violations || 0) + 1 });
-    else if (e.type === "flag") update(e.attempt, { violations: (attempts.get(e.attempt)?.violations || 0) + 1 });
-  };
+    if (seat && panel.seat && panel.seat.candidate === seat.candidate) panel.touched();
+    if (e.type === "attempt_finished" && videos.watching(e.attempt)) videos.unwatch(e.attempt);
+  }
+  if (violations) scheduleDetails();
+  grid.schedule();
 }
-connect();
+
+async function loadDetails() {
+  if (!model.exam) return;
+  try {
+    const r = await fetch(`/api/exam/${encodeURIComponent(model.exam.id)}`, { credentials: "same-origin" });
+    if (!r.ok) return;
+    model.loadDetails(await r.json());
+    grid.schedule();
+  } catch { /* the feed reports the connection */ }
+}
+
+function scheduleDetails() {
+  if (!detailsTimer) detailsTimer = setTimeout(() => { detailsTimer = 0; loadDetails(); }, DETAILS_MS);
+}
+
+// One place for every action, from a grid row or the panel.
+async function act(action, seat, button) {
+  if (action === "open") { panel.open(seat); return; }
+  if (action === "watch") {
+    if (videos.watching(seat.attempt)) videos.unwatch(seat.attempt); else videos.watch(seat.attempt);
+    return;
+  }
+  if (action === "review") {
+    let violations = panel.attempt === seat.attempt && panel.data ? panel.data.violations : null;
+    if (!violations) {
+      const r = await fetch(`/api/attempt/${encodeURIComponent(seat.attempt)}`, { credentials: "same-origin" });
+      violations = r.ok ? (await r.json()).violations : [];
+    }
+    const chosen = button && button.dataset.violation ? Number(button.dataset.violation) : null;
+    dialogs.open("review", seat, { violations, violation: chosen });
+    return;
+  }
+  dialogs.open(action, seat);
+}
+
+function send(action, fields, seat) {
+  const who = `${seat.candidate} ${seat.name}`;
+  return feed.command(action, fields).then(
+    (ack) => {
+      toast(t("toast.done", { action: t(`action.${action}`), who }), "ok");
+      if (panel.seat && panel.seat.candidate === seat.candidate) panel.touched();
+      return ack;
+    },
+    (err) => {
+      const message = err.message || t(`error.${err.code}`);
+      toast(t("toast.error", { action: t(`action.${action}`), message }), "error");
+      throw { ...err, message };
+    },
+  );
+}
+
+function toast(text, kind) {
+  const box = document.createElement("div");
+  box.className = `toast ${kind || ""}`;
+  box.textContent = text;
+  $("toasts").prepend(box);
+  setTimeout(() => box.remove(), 6000);
+}
+
+// the toolbar
+let searchTimer = 0;
+$("search").addEventListener("input", () => {
+  clearTimeout(searchTimer);
+  searchTimer = setTimeout(() => grid.setOptions({ search: $("search").value }), 120);
+});
+for (const b of document.querySelectorAll("[data-filter]")) {
+  b.addEventListener("click", () => {
+    for (const o of document.querySelectorAll("[data-filter]")) o.classList.toggle("on", o === b);
+    grid.setOptions({ filter: b.dataset.filter });
+  });
+}
+$("mode").addEventListener("change", () => grid.setOptions({ mode: $("mode").value }));
+$("sort").addEventListener("change", () => grid.setOptions({ sort: $("sort").value }));
+$("lang").addEventListener("click", () => setLang(currentLang() === "zh" ? "en" : "zh"));
+document.addEventListener("keydown", (ev) => { if (ev.key === "Escape" && !dialogs.dialog.open && panel.seat) panel.close(); });
+onLangChange(() => {
+  grid.relabel();
+  panel.render();
+  const s = $("status");
+  if (s.dataset.state === "live") s.textContent = t("status.live");
+  if (!$("fatal").hidden) $("fatal-text").textContent = $("fatal").dataset.reason === "bad_token" ? t("fatal.bad_token") : $("fatal-text").textContent;
+});
+
+// the clocks tick from the server's time (offset taken from the snapshot)
+setInterval(() => { grid.tick(); panel.tick(); }, 1000);
+
+applyStatic();
+feed.connect();

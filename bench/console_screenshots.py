@@ -1,0 +1,78 @@
+"""Screenshots of the proctor's console for docs/console.md: a grid of 30 candidates in mixed
+states (English and Chinese), a candidate's panel and an action dialog, taken in a real
+Chromium against a real server on loopback with scripted candidates.
+
+    python bench/console_screenshots.py [--out docs/screenshots] [--chromium /usr/bin/chromium]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import tempfile
+from pathlib import Path
+
+from playwright.async_api import Page, async_playwright
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from proctor_server.app import ServerConfig, run_server
+from tests.browser.sitting import mixed, open_sitting
+from tests.server.scripted_proctor import Proctor
+
+
+async def shoot(out: Path, chromium: str) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        config = ServerConfig(db=Path(tmp) / "exam.db", port=0, nonce_rotation_s=3600)
+        async with run_server(config) as server:
+            sitting = await open_sitting(server)
+            await mixed(sitting, 30)
+            proctor, snapshot = await Proctor.sign_in(server, sitting.token)
+            rows = {a.candidate: a for a in snapshot.attempts}
+            codes = list(sitting.tickets)
+            await proctor.ok("warn", attempt=rows[codes[1]].attempt, text="Please face the camera.")
+            await proctor.ok("terminate", attempt=rows[codes[9]].attempt, reason="phone in hand")
+            await proctor.ok("extend", attempt=rows[codes[2]].attempt, minutes=10, reason="outage")
+            await proctor.close()
+            async with async_playwright() as pw:
+                browser = await pw.chromium.launch(executable_path=chromium)
+                context = await browser.new_context(viewport={"width": 1600, "height": 1000})
+                page = await context.new_page()
+                await page.goto(f"{server.url}/login?token={sitting.token}")
+                for lang in ("en", "zh"):
+                    await set_lang(page, lang)
+                    await page.wait_for_timeout(600)  # thumbnails
+                    await page.screenshot(path=out / f"console-grid-{lang}.png")
+                    await page.click(f'[data-candidate="{codes[1]}"] [data-action="open"]')
+                    await page.wait_for_selector("#panel .violations, #panel .panel-section")
+                    await page.wait_for_timeout(500)
+                    await page.screenshot(path=out / f"console-panel-{lang}.png")
+                    await page.click('#panel [data-panel-action="terminate"]')
+                    await page.fill("#action-dialog [name=reason]", reason(lang))
+                    await page.screenshot(path=out / f"console-dialog-{lang}.png")
+                    await page.click('#action-dialog [data-dialog="cancel"]')
+                    await page.click('#panel [data-panel-action="close"]')
+                await browser.close()
+
+
+def reason(lang: str) -> str:
+    return "考试中使用手机" if lang == "zh" else "using a phone during the exam"
+
+
+async def set_lang(page: Page, lang: str) -> None:
+    if await page.evaluate("document.documentElement.lang") != ("zh-CN" if lang == "zh" else "en"):
+        await page.click("#lang")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--out", type=Path, default=Path("docs/screenshots"))
+    parser.add_argument("--chromium", default="/usr/bin/chromium")
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    asyncio.run(shoot(args.out, args.chromium))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,229 @@
+// The live grid, windowed: only the rows on screen (plus a few) exist in the DOM, recycled as
+// the proctor scrolls, so a thousand candidates cost what twenty do. Changes are coalesced:
+// `schedule()` asks for one render on the next animation frame, however many events came in.
+//
+// Each row is the candidate's element of the page contract: `data-candidate="CODE"` always,
+// `data-attempt="ID"` once the candidate has an attempt; its buttons carry `data-action`.
+
+import { t, term, span } from "/console/i18n.js";
+import { status, view, counts, FINISHED } from "/console/model.js";
+
+export const ROW_HEIGHT = 76;
+const OVERSCAN = 6;
+const ACTIONS = ["watch", "warn", "message", "extend", "terminate", "review", "accept_identity", "verdict", "admit"];
+
+function el(tag, cls, attrs) {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  if (attrs) for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+  return e;
+}
+
+function setText(node, text) { if (node.textContent !== text) node.textContent = text; }
+
+export function clock(seconds) {
+  if (seconds === null) return t("time.none");
+  if (seconds <= 0) return t("time.over");
+  const s = Math.floor(seconds), h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), r = s % 60;
+  const two = (n) => String(n).padStart(2, "0");
+  return h ? `${h}:${two(m)}:${two(r)}` : `${two(m)}:${two(r)}`;
+}
+
+// The risk's reasons in the page's language, most weighty first.
+export function reasons(seat) {
+  const kinds = Object.entries(seat.kinds || {});
+  kinds.sort((a, b) => (b[1].points || 0) - (a[1].points || 0) || b[1].n - a[1].n);
+  return kinds.map(([kind, k]) => {
+    const parts = [k.n === 1 ? t("reason.count1") : t("reason.count", { n: k.n })];
+    if (k.seconds > 0) parts.push(t("reason.lasting", { span: span(k.seconds) }));
+    if (k.confidence) parts.push(t("reason.confidence", { p: Math.round(k.confidence * 100) }));
+    return `${term("kind", kind)}: ${parts.join(", ")}`;
+  });
+}
+
+export class Grid {
+  constructor({ model, viewport, space, summary, shown, videos, onAction }) {
+    Object.assign(this, { model, viewport, space, summary, shown, videos, onAction });
+    this.options = { filter: "all", mode: "all", search: "", sort: "risk" };
+    this.rows = []; // the pool of row elements
+    this.list = [];
+    this.listVersion = -1;
+    this.frame = 0;
+    this.unavailable = new Map(); // attempt -> message shown where its video would be
+    viewport.addEventListener("scroll", () => this.schedule(), { passive: true });
+    window.addEventListener("resize", () => this.schedule());
+    viewport.addEventListener("click", (ev) => {
+      const button = ev.target.closest("[data-action]");
+      const row = ev.target.closest(".row");
+      if (!row || !row.seat) return;
+      if (button) this.onAction(button.dataset.action, row.seat, button);
+    });
+  }
+
+  setOptions(patch) {
+    Object.assign(this.options, patch);
+    this.listVersion = -1;
+    this.viewport.scrollTop = 0;
+    this.schedule();
+  }
+
+  schedule() {
+    if (!this.frame) this.frame = requestAnimationFrame(() => { this.frame = 0; this.render(); });
+  }
+
+  refresh() { this.listVersion = -1; this.schedule(); }
+
+  render() {
+    const model = this.model;
+    if (this.listVersion !== model.version) {
+      this.list = view(model, this.options);
+      this.listVersion = model.version;
+      this.space.style.height = `${this.list.length * ROW_HEIGHT}px`;
+      this.renderSummary();
+    }
+    const top = this.viewport.scrollTop;
+    const height = this.viewport.clientHeight || window.innerHeight;
+    const first = Math.max(0, Math.floor(top / ROW_HEIGHT) - OVERSCAN);
+    const last = Math.min(this.list.length, Math.ceil((top + height) / ROW_HEIGHT) + OVERSCAN);
+    const needed = last - first;
+    while (this.rows.length < needed) { const r = this.makeRow(); this.rows.push(r); this.space.append(r); }
+    for (let i = 0; i < this.rows.length; i++) {
+      const row = this.rows[i];
+      const seat = this.list[first + i];
+      if (i >= needed || !seat) { row.hidden = true; row.seat = null; continue; }
+      row.hidden = false;
+      row.style.transform = `translateY(${(first + i) * ROW_HEIGHT}px)`;
+      this.fill(row, seat);
+    }
+  }
+
+  renderSummary() {
+    const c = counts(this.model);
+    const parts = ["total", "in_exam", "offline", "absent", "flagged", "finished"];
+    this.summary.replaceChildren(...parts.map((k) => {
+      const s = el("span", `count count-${k}`);
+      s.textContent = t(`count.${k}`, { n: c[k] });
+      return s;
+    }));
+    setText(this.shown, t("count.shown", { n: this.list.length }));
+  }
+
+  makeRow() {
+    const row = el("div", "row", { role: "row" });
+    row.cells = {};
+    const cell = (name) => { const c = el("div", `cell c-${name}`, { role: "cell" }); row.append(c); row.cells[name] = c; return c; };
+    const photo = cell("photo");
+    row.photo = el("img", "photo", { alt: "", loading: "lazy", decoding: "async" });
+    row.photo.onerror = () => { row.photo.hidden = true; };
+    photo.append(row.photo);
+    const who = cell("who");
+    row.open = el("button", "who", { "data-action": "open", type: "button" });
+    row.code = el("b", "code"); row.name = el("span", "name");
+    row.open.append(row.code, row.name);
+    row.badges = el("span", "badges");
+    who.append(row.open, row.badges);
+    row.state = el("span", "state-badge"); cell("state").append(row.state);
+    row.time = el("span", "time"); cell("time").append(row.time);
+    row.conn = el("span", "conn"); cell("conn").append(row.conn);
+    row.warn = el("span", "warnings"); cell("warnings").append(row.warn);
+    row.kinds = el("span", "kinds"); cell("violations").append(row.kinds);
+    const risk = cell("risk");
+    row.risk = el("span", "risk-badge"); row.why = el("span", "why");
+    risk.append(row.risk, row.why);
+    const snap = cell("snapshot");
+    row.snap = el("img", "snap", { alt: "", loading: "lazy", decoding: "async" });
+    row.snap.onerror = () => { row.snap.hidden = true; };
+    row.video = el("video", "live", { muted: "", playsinline: "", autoplay: "" });
+    row.video.muted = true;
+    row.note = el("span", "video-note");
+    snap.append(row.snap, row.video, row.note);
+    const actions = cell("actions");
+    row.buttons = {};
+    for (const a of ACTIONS) {
+      const b = el("button", `act act-${a}`, { "data-action": a, type: "button" });
+      row.buttons[a] = b; actions.append(b);
+    }
+    return row;
+  }
+
+  fill(row, seat) {
+    const changed = row.seat !== seat;
+    row.seat = seat;
+    const attempt = seat.attempt;
+    if (row.dataset.candidate !== seat.candidate) row.dataset.candidate = seat.candidate;
+    if (attempt) { if (row.dataset.attempt !== attempt) row.dataset.attempt = attempt; } else if ("attempt" in row.dataset) delete row.dataset.attempt;
+    const st = status(seat);
+    row.className = `row st-${st}${seat.limitReached ? " limit" : ""}${(seat.risk || 0) >= 50 ? " high" : ""}`;
+    // photos: identity photo (or the reference) and the latest snapshot, each only when in view
+    const photoUrl = attempt ? `/evidence/${attempt}/identity?v=${seat.identityRefused ? 1 : 0}${seat.state}` : "";
+    if (row.photo.dataset.src !== photoUrl) {
+      row.photo.dataset.src = photoUrl;
+      row.photo.hidden = !photoUrl;
+      if (photoUrl) row.photo.src = photoUrl; else row.photo.removeAttribute("src");
+    }
+    const bucket = Math.floor(Date.now() / 30000);
+    const snapUrl = attempt && seat.state !== "not_entered" ? `/evidence/${attempt}/snapshot/latest?v=${bucket}.${seat.snapSeq}` : "";
+    if (row.snap.dataset.src !== snapUrl) {
+      row.snap.dataset.src = snapUrl;
+      row.snap.hidden = !snapUrl;
+      if (snapUrl) row.snap.src = snapUrl; else row.snap.removeAttribute("src");
+    }
+    const stream = attempt ? this.videos.get(attempt) : null;
+    if (row.video.srcObject !== (stream || null)) row.video.srcObject = stream || null;
+    row.video.hidden = !stream;
+    setText(row.note, (attempt && this.unavailable.get(attempt)) || "");
+    setText(row.code, seat.candidate);
+    setText(row.name, seat.name);
+    const badges = [];
+    if (seat.mode === "trial") badges.push(t("mode.badge.trial"));
+    if (seat.verdict) badges.push(t(`verdict.${seat.verdict}`));
+    if (seat.score !== null && seat.score !== undefined) badges.push(`${seat.score}/${seat.max_score}`);
+    setText(row.badges, badges.join(" · "));
+    setText(row.state, t(`state.${st}`));
+    const left = this.model.secondsLeft(seat);
+    setText(row.time, clock(left));
+    row.time.classList.toggle("low", left !== null && left < 300);
+    setText(row.conn, seat.state === "not_entered" || FINISHED.has(seat.state) ? t("conn.never") : t(seat.connected ? "conn.connected" : "conn.offline"));
+    const limit = this.model.warningLimit;
+    setText(row.warn, !attempt ? t("conn.never") : (limit ? t("warnings.of", { n: seat.warnings || 0, limit }) : t("warnings.none", { n: seat.warnings || 0 })) +
+      (seat.limitReached ? ` · ${t("warnings.limit")}` : ""));
+    const kinds = Object.entries(seat.kinds || {}).map(([k, v]) => `${term("kind", k)} ×${v.n}`);
+    setText(row.kinds, kinds.length ? kinds.join(" · ") : (seat.violations ? String(seat.violations) : "—"));
+    setText(row.risk, String(Math.round(seat.risk || 0)));
+    const why = reasons(seat);
+    const whyText = why.length ? why.join("; ") : (seat.risk_reasons && seat.risk_reasons.length ? seat.risk_reasons.join("; ") : t("risk.none"));
+    setText(row.why, whyText);
+    if (row.why.title !== whyText) row.why.title = whyText;
+    // actions by state: an absentee can be admitted; a live attempt watched, warned...; a
+    // finished one reviewed and judged
+    const live = attempt && !FINISHED.has(seat.state);
+    const show = {
+      admit: !attempt,
+      watch: live, warn: live && seat.state !== "waiting", message: live,
+      extend: live && seat.state !== "waiting", terminate: live,
+      accept_identity: live && seat.state === "waiting",
+      review: !!attempt && (seat.violations || 0) > 0,
+      verdict: !!attempt && FINISHED.has(seat.state) && seat.mode === "exam",
+    };
+    for (const [a, b] of Object.entries(row.buttons)) {
+      b.hidden = !show[a];
+      const label = a === "watch" && stream ? t("action.unwatch") : t(`action.${a}`);
+      setText(b, label);
+    }
+    if (changed) row.scrollLeft = 0;
+  }
+
+  // Nothing of the exam stays in the page (a refused sign-in).
+  clear() {
+    for (const r of this.rows) r.remove();
+    this.rows = [];
+    this.list = [];
+    this.summary.replaceChildren();
+  }
+
+  // The clocks tick (and snapshot thumbnails refresh) on the rows in view only.
+  tick() { for (const r of this.rows) if (r.seat && !r.hidden) this.fill(r, r.seat); }
+
+  // Re-word every row and the counts (the language changed).
+  relabel() { this.tick(); this.renderSummary(); }
+}
