@@ -40,6 +40,8 @@ async def handle(
     try:
         match command:
             case pp.Watch(attempt=attempt):
+                if not media.enabled:  # refused before any ack: no "connecting" that never comes
+                    raise MediaError("live media is not enabled on this server")
                 record = await store.get_attempt(attempt)
                 if record is None or record.exam_id != watcher.exam:
                     raise MediaError(f"attempt {attempt} is not in this exam")

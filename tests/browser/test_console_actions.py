@@ -5,18 +5,22 @@ entrant, accept a refused identity photo, review a violation, the verdict after 
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
+import pytest_asyncio
 from playwright.async_api import Page, expect
 
-from proctor_server.app import Server
+from proctor_server.app import Server, ServerConfig, run_server
 from shared import protocol as p
 from shared.states import AttemptState
 from shared.vocabulary import EventKind
 from tests.browser.console import act, fill_and_send, row, seat, sign_in
 from tests.browser.sitting import Sitting, open_sitting, portrait
 from tests.server.scripted import Candidate, new_id
+from tests.support.clock import FakeClock
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -152,9 +156,18 @@ async def test_review_a_violation_with_a_note(server: Server, page: Page) -> Non
     )
 
 
+@pytest_asyncio.fixture(loop_scope="module")
+async def no_media(tmp_path: Path, clock: FakeClock) -> AsyncIterator[Server]:
+    """A server run with `--no-media`: it takes no live audio and video."""
+    config = ServerConfig(db=tmp_path / "plain.db", port=0, nonce_rotation_s=3600, media=False)
+    async with run_server(config, clock) as s:
+        yield s
+
+
 async def test_watch_says_honestly_when_live_video_is_not_available(
-    server: Server, page: Page
+    no_media: Server, page: Page
 ) -> None:
+    server = no_media
     sitting = await two(server)
     _, welcome = sitting.seated["C00001"]
     await sign_in(page, server, sitting.token)
