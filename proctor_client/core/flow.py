@@ -63,6 +63,11 @@ FATAL_CODES: frozenset[str] = frozenset(
         ErrorCode.UNSUPPORTED_PROTOCOL,
     }
 )
+# Refusals of one message that a later try may pass: nothing was stored, the message stays in
+# the outbox (sent again with the rest on the next connection) and stays unsaved on screen.
+TRANSIENT_CODES: frozenset[str] = frozenset(
+    {ErrorCode.RATE_LIMITED, ErrorCode.STORAGE_UNAVAILABLE, ErrorCode.INTERNAL_ERROR}
+)
 REPLACED = "replaced"  # client code: the same ticket connected elsewhere (CloseCode.REPLACED)
 __all__ = [
     "COUNTED_EVENTS",
@@ -245,8 +250,11 @@ def _error(state: ClientState, code: str, text: str, ref: str | None) -> Step:
         if fatal:
             return replace(state, connected=False, offline=False), [Stop(code)]
         return state, []
-    # A refusal of one message: it will never be accepted, so it leaves the outbox.
     state = replace(state, error=ErrorView(code, text, False))
+    if code in TRANSIENT_CODES and ref != state.identity_pending:
+        return state, []  # kept: it is sent again, and "saved" waits for its ack
+    # (an identity photo refused for now is retaken instead: the candidate is not left waiting)
+    # A refusal of one message: it will never be accepted, so it leaves the outbox.
     if ref == state.identity_pending:
         state = replace(
             state, identity_pending=None, identity_reasons=(text,), identity_codes=(code,)

@@ -84,6 +84,18 @@ def test_a_refused_answer_is_dropped_from_the_outbox_and_stays_unsaved() -> None
     assert commands == [f.Forget("m1")]
 
 
+@pytest.mark.parametrize("code", ["rate_limited", "storage_unavailable", "internal_error"])
+def test_an_answer_refused_for_now_stays_in_the_outbox_unsaved(code: str) -> None:
+    state, _ = run(in_exam(), f.Choose("m1", "qa", ("o1",)))
+    state, commands = run(state, f.Received(p.Error(code, "not now", ref="m1")))
+    q = state.question("qa")
+    assert q is not None and not q.saved and q.answer_id == "m1"  # still pending
+    assert commands == []  # not forgotten: sent again with the outbox
+    state, commands = run(state, f.Received(p.Ack("m1")))
+    q = state.question("qa")
+    assert q is not None and q.saved and commands == [f.Forget("m1")]
+
+
 @pytest.mark.parametrize(
     ("question", "choice", "match"),
     [
