@@ -9,6 +9,7 @@ import logging
 from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -30,9 +31,11 @@ from proctor_server.bus import EventBus
 from proctor_server.candidate import CandidateSession
 from proctor_server.clock import SYSTEM_CLOCK, Clock
 from proctor_server.exams import ExamRegistry, ExamRuntime, RuntimeDeps
+from proctor_server.heap import HeapKeeper
 from proctor_server.proctor_feed import FeedDeps, serve_proctor
 from proctor_server.session.deps import SessionDeps
 from proctor_server.store import SqliteStore, Store
+from proctor_server.store.sqlite.database import MAX_GROUP, CommitPolicy
 from proctor_server.tasks import TaskSet
 from shared import protocol as p
 from shared.timeutil import to_wire
@@ -40,6 +43,8 @@ from shared.timeutil import to_wire
 log = logging.getLogger(__name__)
 
 BANDWIDTH_MAX_MESSAGE = 8 * 1024 * 1024
+# After an exam's start, its first minutes stay free of full garbage collections too.
+QUIET_AFTER_START = timedelta(minutes=5)
 
 
 @dataclass(slots=True)
@@ -52,6 +57,10 @@ class ServerConfig:
     hello_timeout_s: float = 15.0
     ping_interval_s: float | None = 20.0
     analysis: str = "basic"  # basic: decodable-JPEG checks only; faces: the face stack
+    backlog: int = 4096  # the listen queue: connections the kernel holds until accepted
+    commit_window_ms: float = 0.0  # the store waits this long for more writes per transaction
+    commit_max: int = MAX_GROUP  # writes per transaction at most
+    heap_reclaim_s: float = 600.0  # a full garbage collection at most this often (HeapKeeper)
 
 
 class Server:
@@ -61,7 +70,12 @@ class Server:
     def __init__(self, config: ServerConfig, clock: Clock = SYSTEM_CLOCK):
         self.config = config
         self.clock = clock
-        self.store: Store = SqliteStore(config.db, config.data_dir)
+        self.store: Store = SqliteStore(
+            config.db,
+            config.data_dir,
+            commits=CommitPolicy(config.commit_window_ms, config.commit_max),
+        )
+        self.heap = HeapKeeper(self._sitting_busy, reclaim_s=config.heap_reclaim_s)
         self._tasks = TaskSet("server")
         self.bus = EventBus()
         self._ws: WsServer | None = None
@@ -141,7 +155,9 @@ class Server:
             ping_interval=self.config.ping_interval_s,
             ping_timeout=self.config.ping_interval_s,
             server_header="proctor",
+            backlog=self.config.backlog,  # passed on to loop.create_server
         )
+        self.heap.start()
         self._ready = True
         log.debug("listening on %s", self.url)
 
@@ -162,6 +178,7 @@ class Server:
         if self._ws is not None:
             self._ws.close(close_connections=True)
             await self._ws.wait_closed()
+        await self.heap.close()
         await self.exams.close()
         await self._tasks.close()
         await self.analyzer.close()
@@ -175,6 +192,14 @@ class Server:
     def spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
         """Run background work owned by the server (cancelled at shutdown)."""
         self._tasks.spawn(coro, name)
+
+    def _sitting_busy(self) -> bool:
+        """From an exam's entry opening to its first minutes: no full garbage collection."""
+        now = self.clock.now()
+        return any(
+            rt.exam.window.entry_opens_at <= now <= rt.exam.starts_at + QUIET_AFTER_START
+            for rt in self.exams
+        )
 
     @property
     def runtimes(self) -> dict[str, ExamRuntime]:

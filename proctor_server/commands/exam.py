@@ -38,6 +38,27 @@ def register(sub: Any) -> None:
         help="identity and snapshot analysis (default: faces)",
     )
     serve.add_argument("--nonce-rotation", type=float, default=60.0, metavar="SECONDS")
+    serve.add_argument(
+        "--backlog",
+        type=int,
+        default=4096,
+        metavar="N",
+        help="listen queue length (default 4096; the kernel caps it at net.core.somaxconn)",
+    )
+    serve.add_argument(
+        "--commit-window-ms",
+        type=float,
+        default=0.0,
+        metavar="MS",
+        help="wait this long for more writes before each commit (default 0: commit at once)",
+    )
+    serve.add_argument(
+        "--commit-max",
+        type=int,
+        default=512,
+        metavar="N",
+        help="writes per transaction at most (default 512)",
+    )
     serve.set_defaults(run=run_serve)
 
     exam = sub.add_parser("exam", help="create and inspect exams")
@@ -252,7 +273,12 @@ def run_serve(args: argparse.Namespace) -> int:
         port=args.port,
         analysis=args.analysis,
         nonce_rotation_s=args.nonce_rotation,
+        backlog=args.backlog,
+        commit_window_ms=args.commit_window_ms,
+        commit_max=args.commit_max,
     )
+    if args.backlog < 1 or args.commit_window_ms < 0 or args.commit_max < 1:
+        raise ConfigError("--backlog and --commit-max must be at least 1, --commit-window-ms >= 0")
     asyncio.run(
         serve_until_stopped(Server(config), lambda s: print(f"listening on {s.url}", flush=True))
     )
