@@ -26,6 +26,8 @@ MAX_PROTOCOL_ERRORS = 50
 
 
 class CandidateSession:
+    __slots__ = ("deps", "errors", "live", "peer", "ws")  # thousands live at once
+
     def __init__(self, deps: SessionDeps, ws: ServerConnection):
         self.deps = deps
         self.ws = ws

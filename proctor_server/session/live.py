@@ -40,6 +40,19 @@ def result_message(attempt: AttemptRecord, reason: FinishReason) -> p.Result:
 
 
 class LiveAttempt:
+    __slots__ = (  # thousands live at once
+        "_close",
+        "_paper",
+        "_release_lock",
+        "attempt",
+        "deps",
+        "nonce",
+        "peer",
+        "runtime",
+        "send",
+        "ticket",
+    )
+
     def __init__(
         self,
         deps: SessionDeps,

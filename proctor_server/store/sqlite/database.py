@@ -230,6 +230,8 @@ class Database:
         assert conn is not None
         results: list[tuple[bool, Any]] = []
         conn.execute("BEGIN IMMEDIATE")
+        if len(group) == 1:  # a lone write needs no savepoint: its transaction is its own
+            return self._commit_one(conn, group[0][0])
         try:
             for op, _, _ in group:
                 conn.execute("SAVEPOINT w")
@@ -248,6 +250,26 @@ class Database:
         self.commits += 1
         self.writes += len(group)
         return results
+
+    def _commit_one(self, conn: sqlite3.Connection, op: Op) -> list[tuple[bool, Any]]:
+        try:
+            outcome: tuple[bool, Any] = (True, op(conn))
+        except Exception as exc:
+            conn.execute("ROLLBACK")
+            outcome = (False, exc)
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        else:
+            try:
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+        self.commits += 1
+        self.writes += 1
+        return [outcome]
 
 
 def _resolve(outcomes: list[tuple[asyncio.Future[Any], bool, Any]]) -> None:
