@@ -48,6 +48,7 @@ from load_report import (
     server_peak_rss,
     verify_store,
 )
+from ramp import Child
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
@@ -314,8 +315,7 @@ def question_bank(count: int) -> bytes:
 async def create_exam(
     db: Path, bank: bytes, starts_at: datetime, count: int
 ) -> tuple[str, list[str]]:
-    """The exam and count+2 tickets (the last two: the baseline's, the probe's), written concurrently so the
-    store groups them into few transactions."""
+    """The exam and count+2 tickets (the last two: the baseline's, the probe's), in one transaction."""
     from proctor_server import admin
     from proctor_server.store import SqliteStore
     from shared.questions import parse_bank
@@ -332,18 +332,15 @@ async def create_exam(
             questions=questions,
             trial_questions=questions,
         )
-        tokens: list[str] = []
-        for first in range(0, count + 2, 250):
-            batch = range(first, min(first + 250, count + 2))
-            issued = await asyncio.gather(
-                *(
-                    admin.issue_ticket(
-                        store, exam.id, name=f"Candidate {i}", candidate_code=f"C{i + 1:05d}"
-                    )
-                    for i in batch
-                )
-            )
-            tokens.extend(t.token for t in issued)
+        issued = await admin.issue_tickets(
+            store,
+            exam.id,
+            [
+                admin.TicketRequest(f"Candidate {i}", candidate_code=f"C{i + 1:05d}")
+                for i in range(count + 2)
+            ],
+        )
+        tokens = [t.token for t in issued]
         return exam.id, tokens
     finally:
         await store.close()
@@ -401,21 +398,24 @@ def raise_open_files(needed: int) -> int:
     return soft
 
 
-async def probe(url: str, ticket: str, stats: Stats, stop: asyncio.Event) -> None:
-    """A connected candidate who only sends heartbeats, 10 a second: the server answers them
-    without the database, so their round trip is the event loops' delay alone."""
-    async with connect(url, compression=None, ping_interval=None) as ws:
-        await ws.send(p.encode(p.Hello(protocol=p.PROTOCOL_VERSION, ticket=ticket)))
-        while not isinstance(p.decode_server(await ws.recv()), p.Welcome):
-            pass
-        beat = p.encode(p.Heartbeat())
-        while not stop.is_set():
-            sent = time.perf_counter()
-            await ws.send(beat)
-            while not isinstance(p.decode_server(await ws.recv()), p.HeartbeatAck):
-                pass
-            stats.heartbeat_at.append((sent - stats.t0, time.perf_counter() - sent))
-            await asyncio.sleep(0.1)
+def start_probe(url: str, ticket: str) -> tuple[Child, float]:
+    """A connected candidate who only sends heartbeats, 10 a second, from a process of its own
+    (so the load generator's busy loop does not delay it): the server answers them without the
+    database, so their round trip is the server's event-loop delay. Returns the probe and its
+    time origin (epoch seconds: the samples are seconds after it)."""
+    child = Child("probe")
+    t0 = time.time()
+    child.send({"url": url, "ticket": ticket, "t0": t0})
+    assert child.read() == "ready"
+    return child, t0
+
+
+def stop_probe(child: Child, t0: float, stats: Stats) -> None:
+    """Stop the probe and file its samples on the load run's clock."""
+    child.tell()
+    shift = t0 - stats.t0_epoch
+    stats.heartbeat_at.extend((t + shift, h) for t, h in child.read())
+    child.wait()
 
 
 async def sample(stats: Stats, pid: int, db: Path, stop: asyncio.Event) -> None:
@@ -492,9 +492,10 @@ async def run(args: argparse.Namespace) -> int:
         droppers = set(rng.sample(range(args.candidates), round(args.candidates * args.drop)))
         stop = asyncio.Event()
         sampler = asyncio.create_task(sample(stats, pid, db, stop))
-        prober = asyncio.create_task(probe(server.url, tokens[-1], stats, stop))
+        prober, probe_t0 = start_probe(server.url, tokens[-1])
         cpu_before, usage_before = server_cpu(pid), resource.getrusage(resource.RUSAGE_SELF)
         t0 = stats.t0 = time.perf_counter()
+        stats.t0_epoch = time.time()
         stats.start_s = start_offset
 
         async def one(i: int) -> None:
@@ -530,8 +531,8 @@ async def run(args: argparse.Namespace) -> int:
         stop.set()
         await sampler
         try:
-            await prober
-        except (ConnectionClosed, OSError) as exc:
+            stop_probe(prober, probe_t0, stats)
+        except (ValueError, OSError) as exc:  # the probe lost its connection: no report
             stats.errors[f"probe_{type(exc).__name__}"] += 1
     finally:
         code = server.stop()
