@@ -37,11 +37,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from websockets.asyncio.client import connect
-
-from shared import protocol as p
-
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))  # this checkout's code, not an installed copy
+
+from websockets.asyncio.client import connect  # noqa: E402
+
+from shared import protocol as p  # noqa: E402
 
 BARE_SERVER = r"""
 import asyncio, json, sys
@@ -202,6 +203,12 @@ def rss(pid: int) -> int:
     return 0
 
 
+def machine_busy() -> float:
+    """CPU seconds the whole machine spent busy (all cores), from /proc/stat."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return (sum(values[:8]) - values[3] - values[4]) / os.sysconf("SC_CLK_TCK")
+
+
 def listen_overflows() -> int:
     """TcpExt ListenOverflows, machine-wide (only this benchmark listens on loopback here)."""
     lines = Path("/proc/net/netstat").read_text().splitlines()
@@ -297,7 +304,7 @@ def one_round(name: str, server: Proc, tickets: list[str], args: argparse.Namesp
     t0 = time.time() + 1.0
     probe.send({"url": server.ws, "ticket": tickets[-1], "t0": t0})
     assert probe.read() == "ready"
-    before_overflows = listen_overflows()
+    before_overflows, busy_before, started = listen_overflows(), machine_busy(), time.time()
     for k, w in enumerate(workers):
         w.send(
             {
@@ -311,6 +318,7 @@ def one_round(name: str, server: Proc, tickets: list[str], args: argparse.Namesp
     for w in workers:
         results.extend(w.read())
     overflows = listen_overflows() - before_overflows
+    busy = (machine_busy() - busy_before) / (time.time() - started)
     time.sleep(2.0)  # everyone idle
     per_idle = (rss(server.proc.pid) - base_rss) / n
     probe.tell()
@@ -337,6 +345,7 @@ def one_round(name: str, server: Proc, tickets: list[str], args: argparse.Namesp
         overflows,
         max(during),
         per_idle,
+        {"busy": busy},
     )
 
 
@@ -368,7 +377,8 @@ def describe(r: Round, args: argparse.Namespace) -> str:
     return (
         f"{r.server:<4}  within {args.window:g} s {r.within:6.1%}  join p50 {r.p50 * 1000:6.0f} "
         f"p99 {r.p99 * 1000:6.0f} max {r.worst * 1000:6.0f} ms  overflows {r.overflows:5d}  "
-        f"probe max {r.stall * 1000:5.0f} ms  {r.per_idle / 1024:5.1f} KiB/idle  errors: {errors}"
+        f"probe max {r.stall * 1000:5.0f} ms  {r.per_idle / 1024:5.1f} KiB/idle  "
+        f"machine busy {r.extra.get('busy', 0.0):.2f} cores  errors: {errors}"
     )
 
 
