@@ -61,14 +61,15 @@ class CandidateSession:
             if self.live is not None:
                 self.live.runtime.detach(self.live)
                 runtime = self.live.runtime
-                runtime.publish(
-                    pp.Left(
-                        exam=runtime.exam.id,
-                        at=runtime.wire_now(),
-                        attempt=self.live.attempt_id,
-                        candidate=self.live.code,
+                if runtime.deps.bus.watched(runtime.exam.id):  # built only when followed
+                    runtime.publish(
+                        pp.Left(
+                            exam=runtime.exam.id,
+                            at=runtime.wire_now(),
+                            attempt=self.live.attempt_id,
+                            candidate=self.live.code,
+                        )
                     )
-                )
 
     async def _hello(self) -> LiveAttempt | None:
         try:
