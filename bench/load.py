@@ -48,6 +48,9 @@ from load_report import (
     server_peak_rss,
     verify_store,
 )
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's code
+
 from ramp import Child
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
@@ -366,6 +369,7 @@ class Server:
                 ],
                 stdout=stdout,
                 stderr=stderr,
+                cwd=Path(__file__).resolve().parent.parent,  # this checkout's server
             )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:

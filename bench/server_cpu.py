@@ -24,6 +24,8 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's code
+
 from websockets.asyncio.client import connect
 
 from shared import protocol as p
@@ -59,7 +61,11 @@ def cpu_seconds(pid: int) -> float:
 class Proc:
     def __init__(self, args: list[str]):
         self.proc = subprocess.Popen(
-            args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+            args,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            cwd=Path(__file__).resolve().parent.parent,  # this checkout's server
         )
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline()
