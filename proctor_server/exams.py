@@ -19,6 +19,7 @@ from proctor_server.bus import EventBus
 from proctor_server.clock import Clock
 from proctor_server.core.records import AttemptRecord, ExamRecord
 from proctor_server.core.session import pass_score_for, questions_for
+from proctor_server.pacing import Pacer
 from proctor_server.store import Store
 from proctor_server.tasks import TaskSet
 from shared import proctor_protocol as pp
@@ -69,6 +70,7 @@ class ExamRuntime:
         self._tasks = TaskSet(f"exam {exam.id}")
         self._deadlines: set[str] = set()  # attempts with a deadline of their own scheduled
         self._closed = False
+        self.pacer = Pacer()  # papers built a few per event-loop turn at the release
         self.analysis = AnalysisQueue(
             exam.id,
             deps.analyzer,

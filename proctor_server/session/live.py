@@ -136,6 +136,7 @@ class LiveAttempt:
     async def _send_paper(self, *, first: bool) -> None:
         # Nothing can be saved before the first release: skip the read on the herd's path.
         saved = {} if first else await self.deps.store.answers(self.attempt.id)
+        await self.runtime.pacer.turn()  # at the release, a few papers per event-loop turn
         await self.send(self.paper.message(self.attempt.ends_at, self.deps.clock.now(), saved))
 
     async def rotate_nonce(self) -> None:
