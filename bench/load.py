@@ -2,7 +2,7 @@
 
 The real exam server runs as a subprocess (`proctor-server serve --analysis basic`) on a fresh
 SQLite file; every candidate is driven from this one process over loopback. Each candidate:
-hello -> identity photo (a small real JPEG) -> profile -> waits for the paper -> answers every
+hello -> identity photo (a small real JPEG) -> consent -> profile -> waits for the paper -> answers every
 question, each acknowledged, with a think time between answers -> submit -> result. A fraction
 drop their connection mid-exam without a closing handshake (the TCP connection is aborted right
 after an answer is sent, before its ack) and come back after a random delay, replaying the
@@ -48,6 +48,10 @@ from load_report import (
     server_peak_rss,
     verify_store,
 )
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's code
+
+from ramp import Child
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
@@ -257,6 +261,11 @@ class Candidate:
         self.stats.photo.append(time.perf_counter() - started)
         if not verdict.accepted:
             raise GaveUp("identity_refused")
+        cid = uuid.uuid4().hex  # the rules of conduct accepted, as the app's screen has it
+        if isinstance(
+            await self._write(cid, p.encode(p.Consent(id=cid, version="bench"))), p.Error
+        ):
+            raise GaveUp("consent_refused")
         pid = uuid.uuid4().hex
         if isinstance(
             await self._write(pid, p.encode(p.Profile(id=pid, mail_to=MAIL_TO))), p.Error
@@ -314,8 +323,7 @@ def question_bank(count: int) -> bytes:
 async def create_exam(
     db: Path, bank: bytes, starts_at: datetime, count: int
 ) -> tuple[str, list[str]]:
-    """The exam and count+2 tickets (the last two: the baseline's, the probe's), written concurrently so the
-    store groups them into few transactions."""
+    """The exam and count+2 tickets (the last two: the baseline's, the probe's), in one transaction."""
     from proctor_server import admin
     from proctor_server.store import SqliteStore
     from shared.questions import parse_bank
@@ -332,18 +340,15 @@ async def create_exam(
             questions=questions,
             trial_questions=questions,
         )
-        tokens: list[str] = []
-        for first in range(0, count + 2, 250):
-            batch = range(first, min(first + 250, count + 2))
-            issued = await asyncio.gather(
-                *(
-                    admin.issue_ticket(
-                        store, exam.id, name=f"Candidate {i}", candidate_code=f"C{i + 1:05d}"
-                    )
-                    for i in batch
-                )
-            )
-            tokens.extend(t.token for t in issued)
+        issued = await admin.issue_tickets(
+            store,
+            exam.id,
+            [
+                admin.TicketRequest(f"Candidate {i}", candidate_code=f"C{i + 1:05d}")
+                for i in range(count + 2)
+            ],
+        )
+        tokens = [t.token for t in issued]
         return exam.id, tokens
     finally:
         await store.close()
@@ -369,6 +374,7 @@ class Server:
                 ],
                 stdout=stdout,
                 stderr=stderr,
+                cwd=Path(__file__).resolve().parent.parent,  # this checkout's server
             )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -401,21 +407,24 @@ def raise_open_files(needed: int) -> int:
     return soft
 
 
-async def probe(url: str, ticket: str, stats: Stats, stop: asyncio.Event) -> None:
-    """A connected candidate who only sends heartbeats, 10 a second: the server answers them
-    without the database, so their round trip is the event loops' delay alone."""
-    async with connect(url, compression=None, ping_interval=None) as ws:
-        await ws.send(p.encode(p.Hello(protocol=p.PROTOCOL_VERSION, ticket=ticket)))
-        while not isinstance(p.decode_server(await ws.recv()), p.Welcome):
-            pass
-        beat = p.encode(p.Heartbeat())
-        while not stop.is_set():
-            sent = time.perf_counter()
-            await ws.send(beat)
-            while not isinstance(p.decode_server(await ws.recv()), p.HeartbeatAck):
-                pass
-            stats.heartbeat_at.append((sent - stats.t0, time.perf_counter() - sent))
-            await asyncio.sleep(0.1)
+def start_probe(url: str, ticket: str) -> tuple[Child, float]:
+    """A connected candidate who only sends heartbeats, 10 a second, from a process of its own
+    (so the load generator's busy loop does not delay it): the server answers them without the
+    database, so their round trip is the server's event-loop delay. Returns the probe and its
+    time origin (epoch seconds: the samples are seconds after it)."""
+    child = Child("probe")
+    t0 = time.time()
+    child.send({"url": url, "ticket": ticket, "t0": t0})
+    assert child.read() == "ready"
+    return child, t0
+
+
+def stop_probe(child: Child, t0: float, stats: Stats) -> None:
+    """Stop the probe and file its samples on the load run's clock."""
+    child.tell()
+    shift = t0 - stats.t0_epoch
+    stats.heartbeat_at.extend((t + shift, h) for t, h in child.read())
+    child.wait()
 
 
 async def sample(stats: Stats, pid: int, db: Path, stop: asyncio.Event) -> None:
@@ -492,9 +501,10 @@ async def run(args: argparse.Namespace) -> int:
         droppers = set(rng.sample(range(args.candidates), round(args.candidates * args.drop)))
         stop = asyncio.Event()
         sampler = asyncio.create_task(sample(stats, pid, db, stop))
-        prober = asyncio.create_task(probe(server.url, tokens[-1], stats, stop))
+        prober, probe_t0 = start_probe(server.url, tokens[-1])
         cpu_before, usage_before = server_cpu(pid), resource.getrusage(resource.RUSAGE_SELF)
         t0 = stats.t0 = time.perf_counter()
+        stats.t0_epoch = time.time()
         stats.start_s = start_offset
 
         async def one(i: int) -> None:
@@ -530,8 +540,8 @@ async def run(args: argparse.Namespace) -> int:
         stop.set()
         await sampler
         try:
-            await prober
-        except (ConnectionClosed, OSError) as exc:
+            stop_probe(prober, probe_t0, stats)
+        except (ValueError, OSError) as exc:  # the probe lost its connection: no report
             stats.errors[f"probe_{type(exc).__name__}"] += 1
     finally:
         code = server.stop()

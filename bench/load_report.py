@@ -36,6 +36,7 @@ class Stats:
     client_cpu_s: float = 0.0
     rss_peak: int = 0  # bytes
     t0: float = 0.0  # perf_counter at the start of the entry window
+    t0_epoch: float = 0.0  # the same moment in epoch seconds (for the probe's process)
     start_s: float = 0.0  # the exam starts this long after t0
     ack_at: list[tuple[float, float]] = field(default_factory=list)  # (sent after t0, latency)
     # per second: (after t0, server cores, machine busy cores, worst loop lag)

@@ -9,6 +9,7 @@ import logging
 from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,7 @@ from proctor_server.clock import SYSTEM_CLOCK, Clock
 from proctor_server.console.commands import Console
 from proctor_server.console.web import ConsoleWeb
 from proctor_server.exams import ExamRegistry, ExamRuntime, RuntimeDeps
+from proctor_server.heap import HeapKeeper
 from proctor_server.media.gateway import MediaGateway, NoMedia
 from proctor_server.media.probe import PROBE_EXAM, MediaProbes
 from proctor_server.origin import origin_allowed
@@ -39,11 +41,14 @@ from proctor_server.proctor_feed import FeedDeps, serve_proctor
 from proctor_server.session.deps import SessionDeps
 from proctor_server.store import SqliteStore, Store
 from proctor_server.store.sealing import sealer_from
+from proctor_server.store.sqlite.database import MAX_GROUP, CommitPolicy
 from proctor_server.tasks import TaskSet
 from shared import protocol as p
 
 log = logging.getLogger(__name__)
 
+# After an exam's start, its first minutes stay free of full garbage collections too.
+QUIET_AFTER_START = timedelta(minutes=5)
 
 
 @dataclass(slots=True)
@@ -61,6 +66,10 @@ class ServerConfig:
     media: bool = True  # live audio and video (aiortc, in this process)
     speech: bool = True  # voice activity on the live audio -> `speaking` violations
     ice_servers: list[p.IceServer] = field(default_factory=list)  # STUN/TURN for the clients
+    backlog: int = 4096  # the listen queue: connections the kernel holds until accepted
+    commit_window_ms: float = 0.0  # the store waits this long for more writes per transaction
+    commit_max: int = MAX_GROUP  # writes per transaction at most
+    heap_reclaim_s: float = 600.0  # a full garbage collection at most this often (HeapKeeper)
 
 
 class Server:
@@ -71,7 +80,13 @@ class Server:
         self.config = config
         self.clock = clock
         self._sealer = sealer_from(config.data_key_file)
-        self.store: Store = SqliteStore(config.db, config.data_dir, sealer=self._sealer)
+        self.store: Store = SqliteStore(
+            config.db,
+            config.data_dir,
+            sealer=self._sealer,
+            commits=CommitPolicy(config.commit_window_ms, config.commit_max),
+        )
+        self.heap = HeapKeeper(self._sitting_busy, reclaim_s=config.heap_reclaim_s)
         self._tasks = TaskSet("server")
         self._speed_tests = BandwidthTests(clock)
         self.bus = EventBus()
@@ -174,7 +189,9 @@ class Server:
             ping_interval=self.config.ping_interval_s,
             ping_timeout=self.config.ping_interval_s,
             server_header="proctor",
+            backlog=self.config.backlog,  # passed on to loop.create_server
         )
+        self.heap.start()
         self._ready = True
         log.debug("listening on %s", self.url)
 
@@ -197,6 +214,7 @@ class Server:
             self._ws.close(close_connections=True)
             await self._ws.wait_closed()
         await self.media.close()
+        await self.heap.close()
         await self.exams.close()
         await self._tasks.close()
         await self.analyzer.close()
@@ -210,6 +228,14 @@ class Server:
     def spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
         """Run background work owned by the server (cancelled at shutdown)."""
         self._tasks.spawn(coro, name)
+
+    def _sitting_busy(self) -> bool:
+        """From an exam's entry opening to its first minutes: no full garbage collection."""
+        now = self.clock.now()
+        return any(
+            rt.exam.window.entry_opens_at <= now <= rt.exam.starts_at + QUIET_AFTER_START
+            for rt in self.exams
+        )
 
     @property
     def runtimes(self) -> dict[str, ExamRuntime]:

@@ -31,6 +31,8 @@ _KINDS: dict[type[p.ClientMessage], WriteKind] = {
 
 
 class CandidateSession:
+    __slots__ = ("deps", "errors", "live", "peer", "ws")  # thousands live at once
+
     def __init__(self, deps: SessionDeps, ws: ServerConnection):
         self.deps = deps
         self.ws = ws
@@ -65,14 +67,15 @@ class CandidateSession:
                 await media.ended(self.live)
                 self.live.runtime.detach(self.live)
                 runtime = self.live.runtime
-                runtime.publish(
-                    pp.Left(
-                        exam=runtime.exam.id,
-                        at=runtime.wire_now(),
-                        attempt=self.live.attempt_id,
-                        candidate=self.live.code,
+                if runtime.deps.bus.watched(runtime.exam.id):  # built only when followed
+                    runtime.publish(
+                        pp.Left(
+                            exam=runtime.exam.id,
+                            at=runtime.wire_now(),
+                            attempt=self.live.attempt_id,
+                            candidate=self.live.code,
+                        )
                     )
-                )
 
     async def _hello(self) -> LiveAttempt | None:
         try:

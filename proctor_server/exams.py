@@ -22,6 +22,7 @@ from proctor_server.core.quota import AttemptQuota, Limits
 from proctor_server.core.records import AttemptRecord, ExamRecord
 from proctor_server.core.session import pass_score_for, questions_for, warning_limit_for
 from proctor_server.media.gateway import NO_MEDIA, MediaGateway
+from proctor_server.pacing import Pacer
 from proctor_server.store import Store
 from proctor_server.tasks import TaskSet
 from shared import proctor_protocol as pp
@@ -87,6 +88,7 @@ class ExamRuntime:
         self._quotas: dict[str, AttemptQuota] = {}  # per attempt, across reconnects
         self._limits = Limits.for_exam(exam.snapshot_interval_s)
         self._closed = False
+        self.pacer = Pacer()  # papers built a few per event-loop turn at the release
         self.analysis = AnalysisQueue(
             exam.id,
             deps.analyzer,

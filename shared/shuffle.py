@@ -36,12 +36,29 @@ def _all_orders(n: int) -> tuple[tuple[int, ...], ...]:
     return tuple(itertools.permutations(range(n)))
 
 
+@functools.cache
+def _shared_orders(n: int) -> dict[tuple[int, ...], list[int]]:
+    """One list per order of n <= SMALL items, shared by every paper that uses it (orders are
+    never changed in place): a live attempt's option orders cost a pointer each, not a list."""
+    return {order: list(order) for order in _all_orders(n)}
+
+
+def compact(order: PaperOrder) -> PaperOrder:
+    """The same order with its small option orders shared (see `_shared_orders`)."""
+    return PaperOrder(
+        questions=order.questions,
+        options=[
+            _shared_orders(len(o)).get(tuple(o), o) if len(o) <= SMALL else o for o in order.options
+        ],
+    )
+
+
 def _permutation(n: int, draws: Iterator[int]) -> list[int]:
     """A uniformly drawn order of n items: one draw picks from the table of all orders when n
     is small (option lists), Fisher-Yates otherwise (64-bit draws: bias below 2**-50)."""
     if n <= SMALL:
         orders = _all_orders(n)
-        return list(orders[next(draws) % len(orders)])
+        return _shared_orders(n)[orders[next(draws) % len(orders)]]
     order = list(range(n))
     for i in range(n - 1, 0, -1):
         j = next(draws) % (i + 1)

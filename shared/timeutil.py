@@ -9,9 +9,11 @@ from shared.errors import ConfigError, ProtocolError
 
 def to_wire(moment: datetime) -> str:
     """Format an aware datetime as UTC ISO 8601 with milliseconds and a Z."""
-    if moment.tzinfo is None:
-        raise ValueError("naive datetime")
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    if moment.tzinfo is not UTC:  # the server's own times are UTC already: no conversion
+        if moment.tzinfo is None:
+            raise ValueError("naive datetime")
+        moment = moment.astimezone(UTC)
+    return moment.isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
 def from_wire(text: str) -> datetime:

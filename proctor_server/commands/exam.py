@@ -67,6 +67,27 @@ def register(sub: Any) -> None:
     serve.add_argument(
         "--no-media", action="store_true", help="take no live audio and video from candidates"
     )
+    serve.add_argument(
+        "--backlog",
+        type=int,
+        default=4096,
+        metavar="N",
+        help="listen queue length (default 4096; the kernel caps it at net.core.somaxconn)",
+    )
+    serve.add_argument(
+        "--commit-window-ms",
+        type=float,
+        default=0.0,
+        metavar="MS",
+        help="wait this long for more writes before each commit (default 0: commit at once)",
+    )
+    serve.add_argument(
+        "--commit-max",
+        type=int,
+        default=512,
+        metavar="N",
+        help="writes per transaction at most (default 512)",
+    )
     serve.set_defaults(run=run_serve)
 
     exam = sub.add_parser("exam", help="create and inspect exams")
@@ -328,7 +349,12 @@ def run_serve(args: argparse.Namespace) -> int:
         allowed_origins=tuple(args.allowed_origin),
         media=not args.no_media,
         ice_servers=[parse_ice_server(url) for url in args.ice_server],
+        backlog=args.backlog,
+        commit_window_ms=args.commit_window_ms,
+        commit_max=args.commit_max,
     )
+    if args.backlog < 1 or args.commit_window_ms < 0 or args.commit_max < 1:
+        raise ConfigError("--backlog and --commit-max must be at least 1, --commit-window-ms >= 0")
     asyncio.run(
         serve_until_stopped(Server(config), lambda s: print(f"listening on {s.url}", flush=True))
     )

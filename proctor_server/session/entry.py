@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import secrets
 import uuid
@@ -25,6 +26,7 @@ from proctor_server.session.live import Close, LiveAttempt, Send, new_nonce, res
 from shared import proctor_protocol as pp
 from shared import protocol as p
 from shared.errors import ErrorCode, ProctorError, RuleError
+from shared.rules import ExamWindow
 from shared.shuffle import SEED_BYTES
 from shared.timeutil import to_wire
 from shared.vocabulary import Source, ViolationKind
@@ -99,18 +101,19 @@ async def enter(
         await old.replaced()
     await record_signals(live, hello.client)
     await send(_welcome(live, resumed, now))
-    runtime.publish(
-        pp.Joined(
-            exam=runtime.exam.id,
-            at=to_wire(now),
-            attempt=attempt.id,
-            candidate=ticket.candidate_code,
-            name=mask_name(ticket.name),
-            mode=attempt.mode,
-            state=attempt.state,
-            resumed=resumed,
+    if runtime.deps.bus.watched(runtime.exam.id):  # built only when a proctor follows
+        runtime.publish(
+            pp.Joined(
+                exam=runtime.exam.id,
+                at=to_wire(now),
+                attempt=attempt.id,
+                candidate=ticket.candidate_code,
+                name=mask_name(ticket.name),
+                mode=attempt.mode,
+                state=attempt.state,
+                resumed=resumed,
+            )
         )
-    )
     await live.release_paper()
     return live
 
@@ -138,19 +141,12 @@ async def _audit_refusal(
 
 
 def _welcome(live: LiveAttempt, resumed: bool, now: datetime) -> p.Welcome:
-    exam, attempt, window = live.runtime.exam, live.attempt, live.window
+    exam, attempt = live.runtime.exam, live.attempt
     limit = warning_limit_for(exam, attempt.mode)
     return p.Welcome(
         session=attempt.id,
         mode=attempt.mode,
-        exam=p.ExamInfo(
-            id=exam.id,
-            title=exam.title,
-            starts_at=to_wire(window.starts_at),
-            entry_opens_at=to_wire(window.entry_opens_at),
-            entry_closes_at=to_wire(window.entry_closes_at),
-            ends_at=to_wire(window.ends_at),
-        ),
+        exam=_exam_info(exam.id, exam.title, live.window),
         server_time=to_wire(now),
         snapshot_interval_s=exam.snapshot_interval_s,
         watermark=p.WatermarkInfo(text=live.watermark(), nonce=live.nonce),
@@ -165,6 +161,19 @@ def _welcome(live: LiveAttempt, resumed: bool, now: datetime) -> p.Welcome:
         warning_limit_action=limit_action(exam, limit),
         media=live.deps.media.enabled,
         ice_servers=live.deps.media.ice_servers,
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def _exam_info(exam_id: str, title: str, window: ExamWindow) -> p.ExamInfo:
+    """An exam's times as the welcome shows them, formatted once per exam (and trial window)."""
+    return p.ExamInfo(
+        id=exam_id,
+        title=title,
+        starts_at=to_wire(window.starts_at),
+        entry_opens_at=to_wire(window.entry_opens_at),
+        entry_closes_at=to_wire(window.entry_closes_at),
+        ends_at=to_wire(window.ends_at),
     )
 
 

@@ -40,6 +40,19 @@ def result_message(attempt: AttemptRecord, reason: FinishReason) -> p.Result:
 
 
 class LiveAttempt:
+    __slots__ = (  # thousands live at once
+        "_close",
+        "_paper",
+        "_release_lock",
+        "attempt",
+        "deps",
+        "nonce",
+        "peer",
+        "runtime",
+        "send",
+        "ticket",
+    )
+
     def __init__(
         self,
         deps: SessionDeps,
@@ -123,6 +136,7 @@ class LiveAttempt:
     async def _send_paper(self, *, first: bool) -> None:
         # Nothing can be saved before the first release: skip the read on the herd's path.
         saved = {} if first else await self.deps.store.answers(self.attempt.id)
+        await self.runtime.pacer.turn()  # at the release, a few papers per event-loop turn
         await self.send(self.paper.message(self.attempt.ends_at, self.deps.clock.now(), saved))
 
     async def rotate_nonce(self) -> None:

@@ -143,7 +143,12 @@ async def test_features_pass_their_migration_steps_in(tmp_path: Path) -> None:
             rows = c.execute("SELECT component, version FROM schema_versions").fetchall()
             return {r["component"]: r["version"] for r in rows}
 
-        assert await store._read(versions) == {"core": len(CORE), "vision": 1, "feature": 1}
+        assert await store._read(versions) == {
+            "core": len(CORE),
+            "vision": 1,
+            "lookups": 1,
+            "feature": 1,
+        }
     finally:
         await store.close()
     conn = connect(tmp_path / "s.db")  # opened without the feature: its tables stay as they are
@@ -153,3 +158,17 @@ async def test_features_pass_their_migration_steps_in(tmp_path: Path) -> None:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     finally:
         conn.close()
+
+
+async def test_an_entry_finds_the_tickets_attempt_by_index(store: SqliteStore) -> None:
+    """The join's lookup of a ticket's latest attempt reads an index, not the whole table."""
+
+    def plan(c: sqlite3.Connection) -> str:
+        found = c.execute(
+            "EXPLAIN QUERY PLAN SELECT id FROM attempts WHERE ticket = ? AND mode = ? "
+            "ORDER BY created_at DESC LIMIT 1",
+            ("t", "exam"),
+        ).fetchall()
+        return " ".join(str(r[3]) for r in found)
+
+    assert "USING INDEX attempts_by_ticket" in await store._read(plan)

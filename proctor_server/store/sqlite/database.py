@@ -1,11 +1,14 @@
 """The SQLite transaction machinery: one connection on one thread, WAL, synchronous=FULL,
 grouped commits with a savepoint per write.
 
-Writes queue up while a transaction is being committed; the writer then runs everything that
-arrived meanwhile in one transaction (one fsync for the group), each write in its own
-savepoint so that one failing write does not undo the others. A write's future resolves only
-after COMMIT returned, so callers acknowledge only what is durable. Reads run on the same
-thread, between groups.
+Writes queue up while a transaction is being committed; the store's thread then runs
+everything that arrived meanwhile in one transaction (one fsync for the group), each write in
+its own savepoint so that one failing write does not undo the others. A write's future
+resolves only after COMMIT returned, so callers acknowledge only what is durable. Reads run on
+the same thread, between groups. The event loop hands work over with one queue entry per call
+(no executor future) and gets the outcomes of a whole group back with one wake-up.
+`CommitPolicy` sets how writes are grouped (the operator's `--commit-window-ms`,
+`--commit-max`).
 
 `connect` opens a connection to the store's file with the store's settings and runs the
 registered migrations (the store's own and the components passed in, the programme's say);
@@ -16,9 +19,12 @@ from __future__ import annotations
 
 import asyncio
 import os
+import queue
 import sqlite3
+import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -30,7 +36,26 @@ from shared.errors import ConfigError
 T = TypeVar("T")
 Op = Callable[[sqlite3.Connection], Any]
 
-MAX_GROUP = 512  # writes per transaction at most
+MAX_GROUP = 512  # writes per transaction at most (the default)
+
+
+@dataclass(frozen=True, slots=True)
+class CommitPolicy:
+    """How writes are grouped into transactions. `window_ms`: after the first write of a group
+    arrives, wait this long for more before committing (0: commit at once whatever arrived while
+    the last transaction was written). `max_group`: writes per transaction at most."""
+
+    window_ms: float = 0.0
+    max_group: int = MAX_GROUP
+
+    def __post_init__(self) -> None:
+        if self.window_ms < 0 or self.max_group < 1:
+            raise ValueError("the commit window must be >= 0 and the group size >= 1")
+
+
+# One unit of work for the store's thread: (operation, its future, whether it writes).
+_Job = tuple[Op, "asyncio.Future[Any]", bool]
+_STOP = None
 
 
 def connect(
@@ -87,6 +112,7 @@ class Database:
         *,
         components: Mapping[str, Sequence[str]] | None = None,
         sealer: Sealer | None = None,
+        commits: CommitPolicy | None = None,
     ):
         self.path = Path(path)
         root = (
@@ -96,93 +122,136 @@ class Database:
         )
         self.blobs = BlobDir(root, sealer)
         self._components = dict(components or {})
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store")
+        self.policy = commits or CommitPolicy()
+        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._conn: sqlite3.Connection | None = None
-        self._queue: asyncio.Queue[tuple[Op, asyncio.Future[Any]]] | None = None
-        self._writer: asyncio.Task[None] | None = None
+        self._open = False
         self._closed = False
         self.commits = 0  # transactions committed by the group writer (for benchmarks)
         self.writes = 0
 
     # ------------------------------------------------------------ lifecycle
 
-    def _connect(self) -> None:
+    def _connect(self, _: Any = None) -> None:
         conn = connect(self.path, self._components)
         conn.row_factory = sqlite3.Row  # rows are read by column name
         self.blobs.prepare()
         self._conn = conn
 
     async def open(self) -> None:
-        loop = asyncio.get_running_loop()
-        await loop.run_in_executor(self._executor, self._connect)
-        self._queue = asyncio.Queue()
-        self._writer = asyncio.create_task(self._write_loop(), name="store-writer")
+        self._loop = asyncio.get_running_loop()
+        self._thread = threading.Thread(target=self._run, name="store", daemon=True)
+        self._thread.start()
+        try:
+            await self._submit(self._connect, write=False)
+        except BaseException:
+            self._jobs.put(_STOP)
+            await asyncio.to_thread(self._thread.join)
+            self._closed = True
+            raise
+        self._open = True
 
     async def close(self) -> None:
+        """Run what is queued, then close the connection and end the thread."""
         if self._closed:
             return
         self._closed = True
-        if self._writer is not None:
-            self._writer.cancel()
-            try:
-                await self._writer
-            except asyncio.CancelledError:
-                pass
-        if self._queue is not None:
-            while not self._queue.empty():  # nothing queued is dropped silently
-                _, fut = self._queue.get_nowait()
-                if not fut.done():
-                    fut.set_exception(RuntimeError("store closed"))
-        conn = self._conn
-        if conn is not None:
-            loop = asyncio.get_running_loop()
-            await loop.run_in_executor(self._executor, conn.close)
-        self._executor.shutdown(wait=True)
+        self._open = False
+        if self._thread is None:
+            return
+        self._jobs.put(_STOP)
+        await asyncio.to_thread(self._thread.join)
 
     # ------------------------------------------------------------ reads and grouped writes
 
+    def _submit(self, op: Callable[[sqlite3.Connection], T], *, write: bool) -> asyncio.Future[T]:
+        assert self._loop is not None
+        fut: asyncio.Future[T] = self._loop.create_future()
+        self._jobs.put((op, fut, write))
+        return fut
+
     async def _read(self, op: Callable[[sqlite3.Connection], T]) -> T:
-        assert self._conn is not None, "store not open"
-        loop = asyncio.get_running_loop()
-        conn = self._conn
-        return await loop.run_in_executor(self._executor, op, conn)
+        assert self._open, "store not open"
+        return await self._submit(op, write=False)
 
     async def _write(self, op: Callable[[sqlite3.Connection], T]) -> T:
-        if self._queue is None or self._closed:
+        if not self._open:
             raise RuntimeError("store not open")
-        fut: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait((op, fut))
-        return await fut
+        return await self._submit(op, write=True)
 
-    async def _write_loop(self) -> None:
-        assert self._queue is not None
-        loop = asyncio.get_running_loop()
-        while True:
-            group = [await self._queue.get()]
-            while len(group) < MAX_GROUP and not self._queue.empty():
-                group.append(self._queue.get_nowait())
+    # ------------------------------------------------------------ the store's thread
+
+    def _run(self) -> None:
+        """Take what is queued, commit the writes as one group, run the reads, hand every
+        outcome back to the event loop at once; until the stop mark."""
+        jobs, policy = self._jobs, self.policy
+        window = policy.window_ms / 1000
+        stopping = False
+        while not stopping:
+            first = jobs.get()
+            if first is _STOP:
+                break
+            batch = [first]
+            writes = 1 if first[2] else 0
+            deadline = time.monotonic() + window if window and first[2] else 0.0
+            while writes < policy.max_group:
+                try:
+                    if deadline:
+                        job = jobs.get(timeout=max(0.0, deadline - time.monotonic()))
+                    else:
+                        job = jobs.get_nowait()
+                except queue.Empty:
+                    break
+                if job is _STOP:
+                    stopping = True
+                    break
+                batch.append(job)
+                writes += job[2]
+                if deadline and time.monotonic() >= deadline:
+                    deadline = 0.0  # the window is over: take only what is already queued
+            self._hand_back(self._work(batch))
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.close()
+
+    def _work(self, batch: list[_Job]) -> list[tuple[asyncio.Future[Any], bool, Any]]:
+        outcomes: list[tuple[asyncio.Future[Any], bool, Any]] = []
+        group = [job for job in batch if job[2]]
+        if group:
             try:
-                results = await loop.run_in_executor(self._executor, self._commit_group, group)
+                results = self._commit_group(group)
             except Exception as exc:  # the whole transaction failed: nothing is acknowledged
-                for _, fut in group:
-                    if not fut.done():
-                        fut.set_exception(exc)
+                results = [(False, exc)] * len(group)
+            outcomes.extend(
+                (fut, ok, value) for (_, fut, _), (ok, value) in zip(group, results, strict=True)
+            )
+        for op, fut, write in batch:
+            if write:
                 continue
-            for (_, fut), (ok, value) in zip(group, results, strict=True):
-                if fut.done():
-                    continue
-                if ok:
-                    fut.set_result(value)
-                else:
-                    fut.set_exception(value)
+            try:
+                outcomes.append((fut, True, op(self._conn)))  # type: ignore[arg-type]
+            except Exception as exc:
+                outcomes.append((fut, False, exc))
+        return outcomes
 
-    def _commit_group(self, group: list[tuple[Op, Any]]) -> list[tuple[bool, Any]]:
+    def _hand_back(self, outcomes: list[tuple[asyncio.Future[Any], bool, Any]]) -> None:
+        assert self._loop is not None
+        try:
+            self._loop.call_soon_threadsafe(_resolve, outcomes)
+        except RuntimeError:  # the event loop is closed: nobody is waiting any more
+            pass
+
+    def _commit_group(self, group: list[_Job]) -> list[tuple[bool, Any]]:
         conn = self._conn
         assert conn is not None
         results: list[tuple[bool, Any]] = []
         conn.execute("BEGIN IMMEDIATE")
+        if len(group) == 1:  # a lone write needs no savepoint: its transaction is its own
+            return self._commit_one(conn, group[0][0])
         try:
-            for op, _ in group:
+            for op, _, _ in group:
                 conn.execute("SAVEPOINT w")
                 try:
                     results.append((True, op(conn)))
@@ -199,3 +268,34 @@ class Database:
         self.commits += 1
         self.writes += len(group)
         return results
+
+    def _commit_one(self, conn: sqlite3.Connection, op: Op) -> list[tuple[bool, Any]]:
+        try:
+            outcome: tuple[bool, Any] = (True, op(conn))
+        except Exception as exc:
+            conn.execute("ROLLBACK")
+            outcome = (False, exc)
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        else:
+            try:
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+        self.commits += 1
+        self.writes += 1
+        return [outcome]
+
+
+def _resolve(outcomes: list[tuple[asyncio.Future[Any], bool, Any]]) -> None:
+    """On the event loop: settle the futures of one batch (a caller that gave up is skipped)."""
+    for fut, ok, value in outcomes:
+        if fut.done():
+            continue
+        if ok:
+            fut.set_result(value)
+        else:
+            fut.set_exception(value)

@@ -22,7 +22,7 @@ from proctor_server.core.records import (
 )
 from shared.protocol import WarningLimitAction
 from shared.questions import Question, parse_bank
-from shared.shuffle import PaperOrder
+from shared.shuffle import PaperOrder, compact
 from shared.states import AttemptState
 from shared.timeutil import from_wire, to_wire
 from shared.vocabulary import Mode, Source, ViolationKind
@@ -139,7 +139,7 @@ def attempt(r: Row) -> AttemptRecord:
         mode=Mode(r["mode"]),
         state=AttemptState(r["state"]),
         seed=r["seed"],
-        order=msgspec.json.decode(r["paper_order"], type=PaperOrder),
+        order=compact(msgspec.json.decode(r["paper_order"], type=PaperOrder)),
         created_at=from_wire(r["created_at"]),
         ends_at=from_wire(r["ends_at"]),
         started_at=dt(r["started_at"]),
