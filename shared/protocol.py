@@ -9,13 +9,14 @@ becomes one :class:`ProtocolError`. No other module parses wire data.
 from __future__ import annotations
 
 import struct
-from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 import msgspec
 
 from shared.errors import ErrorCode, ProtocolError
 from shared.vocabulary import EventKind, FinishReason, Mode
+from shared.vocabulary import WarningLimitAction as WarningLimitAction
+from shared.vocabulary import WarningSource as WarningSource
 
 PROTOCOL_VERSION = 1
 MAX_TEXT_FRAME = 64 * 1024  # bytes; a hello or an answer is far smaller
@@ -26,21 +27,6 @@ MAX_FRAME = MAX_IMAGE_BYTES + MAX_HEADER_BYTES + 4  # the socket's max_size
 
 class _Msg(msgspec.Struct, tag_field="type", forbid_unknown_fields=False, omit_defaults=False):
     pass
-
-
-class WarningLimitAction(StrEnum):
-    """What reaching the exam's warning limit does: the proctors are alerted (the attempt goes
-    on), or the attempt is terminated. Set per exam; sent in `welcome`."""
-
-    ALERT = "alert"
-    TERMINATE = "terminate"
-
-
-class WarningSource(StrEnum):
-    """Who gave a warning: the server's rules on a reported event, or a proctor."""
-
-    SYSTEM = "system"
-    PROCTOR = "proctor"
 
 
 # ---------------------------------------------------------------- candidate -> server

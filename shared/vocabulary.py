@@ -65,6 +65,21 @@ class Source(StrEnum):
     PROCTOR = "proctor"
 
 
+class WarningSource(StrEnum):
+    """Who gave a warning: the server's rules on a reported event, or a proctor."""
+
+    SYSTEM = "system"
+    PROCTOR = "proctor"
+
+
+class WarningLimitAction(StrEnum):
+    """What reaching the exam's warning limit does: the proctors are alerted (the attempt goes
+    on), or the attempt is terminated. Set per exam; sent in `welcome`."""
+
+    ALERT = "alert"
+    TERMINATE = "terminate"
+
+
 class FinishReason(StrEnum):
     SUBMITTED = "submitted"
     TIME_UP = "time_up"

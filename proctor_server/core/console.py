@@ -10,8 +10,8 @@ from datetime import datetime, timedelta
 
 from proctor_server.core.records import AttemptRecord, ExamRecord, ProctorRecord, ProctorRole
 from shared.errors import ErrorCode, RuleError
-from shared.protocol import WarningLimitAction
 from shared.rules import WRITE_GRACE
+from shared.vocabulary import WarningLimitAction
 
 MAX_EXTENSION = timedelta(hours=24)  # an attempt's deadline moves at most this far in total
 

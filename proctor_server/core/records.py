@@ -8,12 +8,11 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from shared.protocol import WarningLimitAction
 from shared.questions import Question
 from shared.rules import ExamWindow
 from shared.shuffle import PaperOrder
 from shared.states import AttemptState
-from shared.vocabulary import Mode, Source, ViolationKind
+from shared.vocabulary import Mode, Source, ViolationKind, WarningLimitAction
 
 
 @dataclass(frozen=True, slots=True)
