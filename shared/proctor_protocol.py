@@ -13,14 +13,21 @@ proctor who follows the exam (send them as a text frame).
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated
 
 import msgspec
 
-from shared.errors import ProtocolError
-from shared.protocol import Ack, Error, WarningLimitAction, WarningSource
+from shared.protocol import Ack, Error, decode_frame
 from shared.states import AttemptState
-from shared.vocabulary import EventKind, FinishReason, Mode, Source, ViolationKind
+from shared.vocabulary import (
+    EventKind,
+    FinishReason,
+    Mode,
+    Source,
+    ViolationKind,
+    WarningLimitAction,
+    WarningSource,
+)
 
 MAX_COMMAND_FRAME = 64 * 1024  # bytes; a session description (SDP) is the largest command
 MAX_PROTOCOL_ERRORS = 50  # malformed messages on one connection before it is closed (1008)
@@ -416,26 +423,13 @@ def encode(message: _Msg | Error | Ack) -> bytes:
     return _encoder.encode(message)
 
 
-def _decode(decoder: msgspec.json.Decoder[Any], data: str | bytes) -> Any:
-    if len(data) > MAX_COMMAND_FRAME:
-        raise ProtocolError(f"text frame of {len(data)} bytes exceeds {MAX_COMMAND_FRAME}")
-    try:
-        return decoder.decode(data)
-    except msgspec.ValidationError as exc:
-        raise ProtocolError(f"invalid message: {exc}") from None
-    except msgspec.DecodeError as exc:
-        raise ProtocolError(f"malformed JSON: {exc}") from None
-    except RecursionError:  # thousands of nested brackets: refused like any malformed frame
-        raise ProtocolError("the message is nested too deeply") from None
-
-
 def decode_command(data: str | bytes) -> Command:
     """Decode a text frame sent by a proctor; ProtocolError when it is malformed."""
-    command: Command = _decode(_command_decoder, data)
+    command: Command = decode_frame(_command_decoder, data, MAX_COMMAND_FRAME)
     return command
 
 
 def decode_feed(data: str | bytes) -> FeedMessage:
     """Decode a text frame sent by the server to a proctor (a console's or a test's side)."""
-    message: FeedMessage = _decode(_feed_decoder, data)
+    message: FeedMessage = decode_frame(_feed_decoder, data, MAX_COMMAND_FRAME)
     return message

@@ -294,9 +294,13 @@ def encode(message: _Msg) -> str:
     return _encoder.encode(message).decode()
 
 
-def _decode(decoder: msgspec.json.Decoder[Any], data: str | bytes) -> Any:
-    if len(data) > MAX_TEXT_FRAME:
-        raise ProtocolError(f"text frame of {len(data)} bytes exceeds {MAX_TEXT_FRAME}")
+def decode_frame(
+    decoder: msgspec.json.Decoder[Any], data: str | bytes, limit: int = MAX_TEXT_FRAME
+) -> Any:
+    """One text frame through a schema's decoder: anything malformed, oversized or nested
+    too deeply becomes one ProtocolError (the proctor channel decodes through this too)."""
+    if len(data) > limit:
+        raise ProtocolError(f"text frame of {len(data)} bytes exceeds {limit}")
     try:
         return decoder.decode(data)
     except msgspec.ValidationError as exc:
@@ -309,19 +313,19 @@ def _decode(decoder: msgspec.json.Decoder[Any], data: str | bytes) -> Any:
 
 def decode_client(data: str | bytes) -> ClientMessage:
     """Decode a text frame sent by a candidate; ProtocolError when it is malformed."""
-    message: ClientMessage = _decode(_client_decoder, data)
+    message: ClientMessage = decode_frame(_client_decoder, data)
     return message
 
 
 def decode_bandwidth(data: str | bytes) -> BandwidthDownload:
     """Decode a text frame on /ws/bandwidth; ProtocolError when it is malformed."""
-    request: BandwidthDownload = _decode(_bandwidth_decoder, data)
+    request: BandwidthDownload = decode_frame(_bandwidth_decoder, data)
     return request
 
 
 def decode_server(data: str | bytes) -> ServerMessage:
     """Decode a text frame sent by the server (the client's side)."""
-    message: ServerMessage = _decode(_server_decoder, data)
+    message: ServerMessage = decode_frame(_server_decoder, data)
     return message
 
 
