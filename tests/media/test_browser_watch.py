@@ -43,17 +43,21 @@ COLOUR_JS = """el => {
 }"""
 
 
-async def test_chromium_watches_a_candidate(server: Server, env: Env) -> None:
-    from playwright.async_api import async_playwright
-
+async def live_candidate(server: Server, env: Env) -> tuple[str, str]:
+    """A candidate publishing the test palette and a tone; (their attempt, a proctor token)."""
     exam_id, ticket = await env.exam()
     runtime = env.runtime(ticket, media=palette_sources())
     runtime.start()
     async with asyncio.timeout(20):
         state = await runtime.wait_for(lambda s: s.media == "live")
-    attempt = state.session
-    assert attempt is not None
-    token = await admin.proctor_token(server.store, exam_id)
+    assert state.session is not None
+    return state.session, await admin.proctor_token(server.store, exam_id)
+
+
+async def test_chromium_watches_a_candidate(server: Server, env: Env) -> None:
+    from playwright.async_api import async_playwright
+
+    attempt, token = await live_candidate(server, env)
 
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(

@@ -4,12 +4,8 @@ from a test camera: a real Chromium signs in, clicks the row's watch button, and
 
 from __future__ import annotations
 
-import asyncio
-
-from proctor_server import admin
 from proctor_server.app import Server
-from tests.media.peers import palette_sources
-from tests.media.test_browser_watch import CHROMIUM, CHROMIUM_ARGS, pytestmark
+from tests.media.test_browser_watch import CHROMIUM, CHROMIUM_ARGS, live_candidate, pytestmark
 from tests.support.exam_env import Env
 
 __all__ = ["pytestmark"]  # skipped, as the bare page's test, without chromium
@@ -18,14 +14,7 @@ __all__ = ["pytestmark"]  # skipped, as the bare page's test, without chromium
 async def test_the_console_shows_a_candidates_live_video(server: Server, env: Env) -> None:
     from playwright.async_api import async_playwright
 
-    exam_id, ticket = await env.exam()
-    runtime = env.runtime(ticket, media=palette_sources())
-    runtime.start()
-    async with asyncio.timeout(20):
-        state = await runtime.wait_for(lambda s: s.media == "live")
-    attempt = state.session
-    assert attempt is not None
-    token = await admin.proctor_token(server.store, exam_id)
+    attempt, token = await live_candidate(server, env)
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(
             executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
