@@ -44,7 +44,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         stream=sys.stderr,
     )
     if not args.verbose:  # one line per connection is noise at exam-day volumes
-        logging.getLogger("websockets").setLevel(logging.WARNING)
+        for noisy in ("websockets", "aioice", "aiortc"):  # per-connection detail
+            logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         return int(args.run(args) or 0)
     except ProctorError as exc:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import signal
 from collections.abc import Callable
 from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor
 from dataclasses import dataclass
@@ -88,6 +89,12 @@ def warm_job() -> None:
     load_models()
 
 
+def _leave_signals_to_the_server() -> None:
+    """In a worker: Ctrl+C at the terminal reaches the whole process group; the server stops
+    its workers in order, so a worker ignores the signal instead of dying with a traceback."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 class VisionPool:
     """An executor for the jobs above; `close()` is idempotent. A worker process that dies
     (killed, out of memory) breaks a process pool for good: the pool is then replaced and the
@@ -102,7 +109,9 @@ class VisionPool:
 
     def _new_executor(self) -> Executor:
         context = multiprocessing.get_context("spawn")  # never fork a process with threads
-        return ProcessPoolExecutor(max_workers=self._workers, mp_context=context)
+        return ProcessPoolExecutor(
+            max_workers=self._workers, mp_context=context, initializer=_leave_signals_to_the_server
+        )
 
     def warm(self) -> None:
         """Start the workers and load their models now, so that the first identity photo of
