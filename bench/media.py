@@ -24,12 +24,14 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 from websockets.asyncio.client import ClientConnection, connect
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sitting import identity_photo, sitting
 
 from shared import protocol as p
 
@@ -65,44 +67,6 @@ def hello(ticket: str) -> str:
     return p.encode(p.Hello(protocol=p.PROTOCOL_VERSION, ticket=ticket))
 
 
-def _photo() -> bytes:
-    import cv2
-    import numpy as np
-
-    ok, data = cv2.imencode(".jpg", np.full((240, 320, 3), 120, np.uint8))
-    assert ok
-    return bytes(data)
-
-
-async def setup(db: Path, count: int) -> list[str]:
-    """An exam that started a minute ago and `count` tickets, written in-process."""
-    from proctor_server import admin
-    from proctor_server.store import SqliteStore
-    from shared.questions import Question
-
-    store = SqliteStore(db)
-    await store.open()
-    try:
-        exam = await admin.create_exam(
-            store,
-            title="Bench",
-            starts_at=datetime.now(UTC) - timedelta(minutes=1),
-            duration=timedelta(hours=2),
-            questions=[
-                Question(
-                    id=f"q{i}", text=f"Question {i}", options=["a", "b", "c", "d"], answer=[i % 4]
-                )
-                for i in range(40)
-            ],
-        )
-        return [
-            (await admin.issue_ticket(store, exam.id, name=f"Candidate {i}")).token
-            for i in range(count)
-        ]
-    finally:
-        await store.close()
-
-
 def rss_mib(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -113,7 +77,7 @@ def rss_mib(pid: int) -> float:
 async def enter(url: str, ticket: str) -> tuple[ClientConnection, p.Paper]:
     ws = await connect(url, compression=None, max_size=None)
     await ws.send(hello(ticket))
-    await ws.send(p.encode_image(p.ImageHeader(type="identity_photo", id="id-1"), _photo()))
+    await ws.send(p.encode_image(p.ImageHeader(type="identity_photo", id="id-1"), identity_photo()))
     while True:
         m = p.decode_server(await ws.recv())
         if isinstance(m, p.Paper):
@@ -162,7 +126,7 @@ async def publish(server: str, tickets: list[str]) -> None:
 
 async def run(args: argparse.Namespace) -> None:
     work = Path(tempfile.mkdtemp(prefix="proctor-bench-media-"))
-    tickets = await setup(work / "bench.db", args.streams + 1)
+    tickets = await sitting(work / "bench.db", args.streams + 1, starts_in=-timedelta(minutes=1))
     server = Proc(
         [
             sys.executable,

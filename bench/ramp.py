@@ -33,13 +33,14 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))  # this checkout's code, not an installed copy
 
+from sitting import sitting  # noqa: E402
 from websockets.asyncio.client import connect  # noqa: E402
 
 from shared import protocol as p  # noqa: E402
@@ -246,34 +247,6 @@ def start_server(name: str, db: Path, backlog: int, extra: list[str]) -> Proc:
     return Proc(args)
 
 
-async def setup(db: Path, count: int) -> list[str]:
-    """An exam starting in an hour (entry open, nobody gets a paper) and `count` tickets."""
-    from proctor_server import admin
-    from proctor_server.admin import TicketRequest
-    from proctor_server.store import SqliteStore
-    from shared.questions import Question
-
-    store = SqliteStore(db)
-    await store.open()
-    try:
-        exam = await admin.create_exam(
-            store,
-            title="Ramp",
-            starts_at=datetime.now(UTC) + timedelta(minutes=20),
-            duration=timedelta(hours=2),
-            questions=[
-                Question(id=f"q{i}", text=f"Question {i}", options=["a", "b", "c", "d"], answer=[0])
-                for i in range(40)
-            ],
-        )
-        issued = await admin.issue_tickets(
-            store, exam.id, [TicketRequest(f"Candidate {i}") for i in range(count)]
-        )
-        return [t.token for t in issued]
-    finally:
-        await store.close()
-
-
 @dataclass
 class Round:
     server: str
@@ -355,7 +328,10 @@ def run(args: argparse.Namespace) -> list[Round]:
     work = Path(tempfile.mkdtemp(prefix="proctor-ramp-"))
     db = work / "ramp.db"
     per_round = args.candidates + 1
-    tickets = asyncio.run(setup(db, per_round * args.rounds))
+    # entry open, nobody gets a paper
+    tickets = asyncio.run(
+        sitting(db, per_round * args.rounds, starts_in=timedelta(minutes=20), title="Ramp")
+    )
     out: list[Round] = []
     extra = args.serve_arg or []
     for r in range(args.rounds):

@@ -22,11 +22,12 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's code
 
+from sitting import identity_photo, sitting
 from websockets.asyncio.client import connect
 
 from shared import protocol as p
@@ -114,7 +115,7 @@ async def answer_load(
             mail = p.MailTo(name="Bench", phone="13800000000", address="1 Road", postcode="100000")
             await ws.send(p.encode(p.Consent(id="c-" + ticket[:8], version="bench")))
             await ws.send(p.encode(p.Profile(id="m-" + ticket[:8], mail_to=mail)))
-            photo = _photo()
+            photo = identity_photo()
             await ws.send(
                 p.encode_image(p.ImageHeader(type="identity_photo", id="id-" + ticket[:8]), photo)
             )
@@ -153,55 +154,11 @@ async def answer_load(
     return spent, len(tickets) * answers
 
 
-_PHOTO: bytes | None = None
-
-
-def _photo() -> bytes:
-    global _PHOTO
-    if _PHOTO is None:
-        import cv2
-        import numpy as np
-
-        ok, data = cv2.imencode(".jpg", np.full((240, 320, 3), 120, np.uint8))
-        assert ok
-        _PHOTO = bytes(data)
-    return _PHOTO
-
-
-async def setup(db: Path, count: int) -> list[str]:
-    """An exam that started a minute ago and `count` tickets, written in-process."""
-    from proctor_server import admin
-    from proctor_server.store import SqliteStore
-    from shared.questions import Question
-
-    store = SqliteStore(db)
-    await store.open()
-    try:
-        exam = await admin.create_exam(
-            store,
-            title="Bench",
-            starts_at=datetime.now(UTC) - timedelta(minutes=1),
-            duration=timedelta(hours=2),
-            questions=[
-                Question(
-                    id=f"q{i}", text=f"Question {i}", options=["a", "b", "c", "d"], answer=[i % 4]
-                )
-                for i in range(40)
-            ],
-        )
-        issued = await admin.issue_tickets(
-            store, exam.id, [admin.TicketRequest(f"Candidate {i}") for i in range(count)]
-        )
-        return [t.token for t in issued]
-    finally:
-        await store.close()
-
-
 async def run(args: argparse.Namespace) -> dict[str, float]:
     work = Path(tempfile.mkdtemp(prefix="proctor-bench-"))
     db = work / "bench.db"
     per_round = args.joins + args.candidates
-    tickets = await setup(db, per_round * args.rounds)
+    tickets = await sitting(db, per_round * args.rounds, starts_in=-timedelta(minutes=1))
 
     welcome_size = 600  # about the size of a real welcome
     bare = Proc([sys.executable, "-c", BARE_SERVER, str(welcome_size)])
