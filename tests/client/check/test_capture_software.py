@@ -3,7 +3,6 @@ the reader on this machine's real process list."""
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -42,15 +41,21 @@ def test_find_capture_software(names: list[str], found: dict[str, list[str]]) ->
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_a_running_recorder_is_seen_in_the_real_process_list(tmp_path: Path) -> None:
-    sleep = shutil.which("sleep")
-    assert sleep is not None
-    recorder = tmp_path / "obs"  # a program named like OBS Studio's binary
-    shutil.copy(sleep, recorder)
-    process = subprocess.Popen([str(recorder), "30"])
+    # A program named like OBS Studio's binary. A script, so that it can say when it runs: the
+    # kernel names the process after the script's file, and the test reads the list only once
+    # the program has announced itself (and so is running under that name).
+    recorder = tmp_path / "obs"
+    recorder.write_text("#!/bin/sh\necho running\nread line\n")
+    recorder.chmod(0o755)
+    process = subprocess.Popen(
+        [str(recorder)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    assert process.stdout is not None and process.stdin is not None
     try:
+        assert process.stdout.readline() == "running\n"
         assert "obs" in running_process_names()
         assert read_capture_software()["capture_software"] == {"screen_recording": ["obs"]}
     finally:
-        process.kill()
+        process.stdin.close()
         process.wait()
     assert "capture_software" in read_capture_software()
