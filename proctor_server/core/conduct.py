@@ -4,15 +4,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from shared.vocabulary import LEAVING_EVENTS, EventKind, ViolationKind
+from shared.vocabulary import LEAVING_EVENTS, RETURNING_EVENTS, EventKind, ViolationKind
 
 # Events that are violations, and the violation each one records. Leaving the exam screen and
-# connecting a second screen each cost a warning. The events that close a leave
-# (`RETURNING_EVENTS`) and device signals (judged by the server from their figures,
-# `ClientSignals.assess`) are recorded but are not violations themselves.
+# connecting a second screen each cost a warning. Device signals (judged by the server from
+# their figures, `ClientSignals.assess`) are recorded but are not violations themselves.
 VIOLATING_EVENTS: dict[EventKind, ViolationKind] = {
     **{kind: ViolationKind.LEFT_EXAM_WINDOW for kind in LEAVING_EVENTS},
     EventKind.SCREEN_ADDED: ViolationKind.EXTRA_SCREEN,
+}
+
+# Events that end a lasting violation the client raised: coming back to the exam screen ends the
+# leave (its duration is the leave's own), removing the second screen ends that one. An attempt's
+# end closes whatever is still open.
+ENDING_EVENTS: dict[EventKind, ViolationKind] = {
+    **{kind: ViolationKind.LEFT_EXAM_WINDOW for kind in RETURNING_EVENTS},
+    EventKind.SCREEN_REMOVED: ViolationKind.EXTRA_SCREEN,
 }
 
 
@@ -20,11 +27,12 @@ VIOLATING_EVENTS: dict[EventKind, ViolationKind] = {
 class EventOutcome:
     violation: ViolationKind | None  # violation kind to record, if any
     warn: bool  # whether the candidate gets a warning (and one warning is used)
+    ends: ViolationKind | None = None  # the client-raised violation this event ends, if open
 
 
 def classify(kind: EventKind) -> EventOutcome:
     violation = VIOLATING_EVENTS.get(kind)
-    return EventOutcome(violation, warn=violation is not None)
+    return EventOutcome(violation, warn=violation is not None, ends=ENDING_EVENTS.get(kind))
 
 
 def warning_text(kind: EventKind, used: int, limit: int | None) -> str:

@@ -110,6 +110,15 @@ class ViolationRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class SavedEvent:
+    """What storing a client event did: whether it was new (a resend changes nothing), and the
+    client-raised violations it ended (a return to the exam screen ends the open leave)."""
+
+    new: bool
+    ended: tuple[ViolationRecord, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class CalibrationRecord:
     """A candidate's neutral head pose and lighting, as face analysis measured them (stored
     per attempt, findable by ticket)."""

@@ -12,6 +12,7 @@ from shared import proctor_protocol as pp
 from shared import protocol as p
 from shared.errors import ErrorCode, RuleError
 from shared.states import AttemptState, Trigger
+from shared.timeutil import to_wire
 from shared.vocabulary import EventKind, FinishReason
 
 
@@ -41,15 +42,16 @@ async def event(live: LiveAttempt, m: p.Event) -> None:
     outcome = classify(m.kind)
     counts = event_counts(attempt)
     violation = outcome.violation if counts else None
+    ends = outcome.ends if counts else None
     try:
-        new = await deps.store.save_event(
-            attempt.id, m.id, m.kind, m.at, deps.clock.now(), m.detail, violation
+        saved = await deps.store.save_event(
+            attempt.id, m.id, m.kind, m.at, deps.clock.now(), m.detail, violation, ends
         )
     except RuleError as exc:
         exc.ref = m.id
         raise
     await live.send(p.Ack(id=m.id))
-    if not new:
+    if not saved.new:
         return
     live.runtime.publish(
         pp.ClientEvent(
@@ -62,6 +64,22 @@ async def event(live: LiveAttempt, m: p.Event) -> None:
             violation=violation,
         )
     )
+    for ended in saved.ended:  # the leave is over: the proctors see how long it lasted
+        assert ended.ended_at is not None
+        live.runtime.publish(
+            pp.ViolationEnded(
+                exam=live.runtime.exam.id,
+                at=live.runtime.wire_now(),
+                attempt=attempt.id,
+                candidate=live.code,
+                violation=ended.id,
+                kind=ended.kind,
+                source=ended.source,
+                started_at=to_wire(ended.server_at),
+                ended_at=to_wire(ended.ended_at),
+                duration_s=round((ended.ended_at - ended.server_at).total_seconds(), 3),
+            )
+        )
     if m.kind is EventKind.DEVICE_SIGNAL:
         await record_signals(live, m.detail)
     if outcome.warn:

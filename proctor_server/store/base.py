@@ -18,6 +18,7 @@ from proctor_server.core.records import (
     PhotoRecord,
     ProctorRecord,
     PurgeReport,
+    SavedEvent,
     TicketRecord,
     ViolationRecord,
 )
@@ -124,7 +125,8 @@ class Store(Protocol):
         at: datetime,
         detail: dict[str, Any],
         violation: str | None,
-    ) -> bool: ...
+        ends: str | None = None,
+    ) -> SavedEvent: ...
     async def save_consent(
         self, attempt_id: str, client_id: str, version: str, at: datetime
     ) -> bool: ...

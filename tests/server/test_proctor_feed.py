@@ -20,7 +20,7 @@ from proctor_server.vision.risk import risk_score
 from shared import proctor_protocol as pp
 from shared import protocol as p
 from shared.states import AttemptState
-from shared.timeutil import from_wire
+from shared.timeutil import from_wire, to_wire
 from shared.vocabulary import CloseCode, EventKind, FinishReason, Source, ViolationKind
 from tests.server.conftest import MakeExam, ticket_for
 from tests.server.scripted import WAIT, Candidate, new_id
@@ -184,6 +184,32 @@ async def test_every_event_names_the_exam_the_time_the_attempt_and_the_candidate
     assert isinstance(ended, pp.ViolationEnded)
     assert (ended.kind, ended.source) == (ViolationKind.LEFT_EXAM_WINDOW, Source.CLIENT)
     assert ended.ended_at == finished.at
+
+
+async def test_coming_back_to_the_exam_screen_ends_the_leave_there_and_then(
+    server: Server, make_exam: MakeExam
+) -> None:
+    exam = await make_exam(starts_in=timedelta(minutes=-1))
+    token = await admin.proctor_token(server.store, exam.id)
+    async with connect(f"{server.ws_url}/ws/proctor?token={token}") as ws:
+        feed = Feed(ws)
+        await feed.recv()
+        c = await Candidate.connect(server.ws_url)
+        welcome, _ = await c.enter(await ticket_for(server, exam, "Wanderer"))
+        for kind in (EventKind.APP_INACTIVE, EventKind.APP_ACTIVE):
+            sent = new_id()
+            await c.send(p.Event(id=sent, kind=kind))
+            await c.expect_ack(sent)
+        ended = (await feed.until(pp.ViolationEnded))[-1]
+        attempt = await server.store.get_attempt(welcome.session)
+        assert attempt is not None and attempt.finished_at is None  # still in the exam
+        await c.close()
+    assert isinstance(ended, pp.ViolationEnded)
+    assert (ended.kind, ended.source) == (ViolationKind.LEFT_EXAM_WINDOW, Source.CLIENT)
+    [leave] = await server.store.violations(welcome.session)
+    assert leave.ended_at is not None and to_wire(leave.ended_at) == ended.ended_at
+    assert ended.duration_s == round((leave.ended_at - leave.server_at).total_seconds(), 3)
+    assert ended.duration_s >= 0
 
 
 async def test_a_finished_attempt_s_risk_stops_growing(server: Server, make_exam: MakeExam) -> None:

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 
+from proctor_server.core.records import SavedEvent
 from proctor_server.store import PhotoRecord
 from shared.errors import ErrorCode, RuleError
 from shared.rules import WRITE_GRACE
@@ -55,9 +56,9 @@ async def test_an_event_is_stored_once_and_may_record_a_violation(store: Contrac
     attempt = (await seat(store)).attempt.id
     kind = ViolationKind.LEFT_EXAM_WINDOW
     args = ("focus_lost", "2026-07-25T06:00:00Z", NOW, {"window": "chat"}, kind.value)
-    assert await store.save_event(attempt, "e1", *args) is True
-    assert await store.save_event(attempt, "e1", *args) is False
-    assert await store.save_event(attempt, "e2", "focus_back", None, NOW, {}, None) is True
+    assert (await store.save_event(attempt, "e1", *args)).new is True
+    assert (await store.save_event(attempt, "e1", *args)).new is False
+    assert (await store.save_event(attempt, "e2", "focus_back", None, NOW, {}, None)).new
     assert await store.events(attempt) == [
         {
             "id": "e1",
@@ -119,6 +120,31 @@ async def test_the_store_names_photo_ids(store: ContractStore) -> None:
     first = store.photo_id("a-1", "m1")
     assert first == store.photo_id("a-1", "m1")
     assert first != store.photo_id("a-1", "m2") and first != store.photo_id("a-2", "m1")
+
+
+async def test_a_return_ends_the_open_leave_at_its_own_time(store: ContractStore) -> None:
+    attempt = (await seat(store)).attempt.id
+    leave = ViolationKind.LEFT_EXAM_WINDOW.value
+    back = NOW + timedelta(seconds=7)
+    await store.add_violation(attempt, ViolationKind.FACE_ABSENT.value, Source.SERVER.value, NOW)
+    assert (await store.save_event(attempt, "e1", "focus_lost", None, NOW, {}, leave)).new
+    saved = await store.save_event(attempt, "e2", "focus_back", None, back, {}, None, leave)
+    [ended] = saved.ended
+    assert (ended.kind, ended.source, ended.server_at, ended.ended_at) == (
+        ViolationKind.LEFT_EXAM_WINDOW,
+        Source.CLIENT,
+        NOW,
+        back,
+    )
+    stored = {v.kind: v.ended_at for v in await store.violations(attempt)}
+    assert stored == {ViolationKind.FACE_ABSENT: None, ViolationKind.LEFT_EXAM_WINDOW: back}
+    # a resend of the return, or a return with nothing open, ends nothing
+    again = await store.save_event(attempt, "e2", "focus_back", None, back, {}, None, leave)
+    assert (again.new, again.ended) == (False, ())
+    later = back + timedelta(seconds=5)
+    assert (await store.save_event(attempt, "e3", "app_active", None, later, {}, None, leave)) == (
+        SavedEvent(new=True)
+    )
 
 
 # ---------------------------------------------------------------- refusals

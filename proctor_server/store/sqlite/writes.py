@@ -11,10 +11,11 @@ import hashlib
 import json
 import logging
 import sqlite3
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from proctor_server.core.records import PhotoRecord
+from proctor_server.core.records import PhotoRecord, SavedEvent, ViolationRecord
 from proctor_server.core.session import check_write
 from proctor_server.store.sqlite import rows
 from proctor_server.store.sqlite.audit import audit_attempt
@@ -103,12 +104,15 @@ class ClientWrites(Database):
         at: datetime,
         detail: dict[str, Any],
         violation: str | None,
-    ) -> bool:
+        ends: str | None = None,
+    ) -> SavedEvent:
+        """Store a client event, with the violation it raises (`violation`) or the open
+        client-raised violation of kind `ends` it ends, at the event's server time."""
         when = to_wire(at)
 
-        def op(c: sqlite3.Connection) -> bool:
+        def op(c: sqlite3.Connection) -> SavedEvent:
             if not self._claim(c, attempt_id, client_id, "event", when):
-                return False
+                return SavedEvent(new=False)
             self._require_open(c, attempt_id, at, paper=False)
             c.execute(
                 "INSERT INTO events (attempt_id, client_id, kind, client_at, server_at, detail) "
@@ -136,9 +140,26 @@ class ClientWrites(Database):
                     {"kind": violation, "source": Source.CLIENT.value, "event": client_id},
                     at,
                 )
-            return True
+            ended = self._end_open(c, attempt_id, ends, when) if ends is not None else ()
+            return SavedEvent(new=True, ended=ended)
 
         return await self._write(op)
+
+    @staticmethod
+    def _end_open(
+        c: sqlite3.Connection, attempt_id: str, kind: str, when: str
+    ) -> tuple[ViolationRecord, ...]:
+        """End the attempt's open client-raised violations of `kind` at `when`."""
+        found = c.execute(
+            f"SELECT {rows.columns(rows.VIOLATION)} FROM violations WHERE attempt_id = ? "
+            "AND kind = ? AND source = ? AND ended_at IS NULL ORDER BY id",
+            (attempt_id, kind, Source.CLIENT.value),
+        ).fetchall()
+        ended = []
+        for row in found:
+            c.execute("UPDATE violations SET ended_at = ? WHERE id = ?", (when, row["id"]))
+            ended.append(replace(rows.violation(row), ended_at=from_wire(when)))
+        return tuple(ended)
 
     async def events(self, attempt_id: str) -> list[dict[str, Any]]:
         found = await self._read(

@@ -30,6 +30,26 @@ def test_classify(kind: EventKind, violation: ViolationKind | None) -> None:
     assert outcome.warn is (violation is not None)
 
 
+@pytest.mark.parametrize(
+    ("kind", "ends"),
+    [
+        (E.FOCUS_BACK, V.LEFT_EXAM_WINDOW),
+        (E.WINDOW_RESTORED, V.LEFT_EXAM_WINDOW),
+        (E.APP_ACTIVE, V.LEFT_EXAM_WINDOW),
+        (E.SCREEN_REMOVED, V.EXTRA_SCREEN),
+        (E.FOCUS_LOST, None),
+        (E.SCREEN_ADDED, None),
+        (E.DEVICE_SIGNAL, None),
+    ],
+)
+def test_the_events_that_end_a_lasting_violation(
+    kind: EventKind, ends: ViolationKind | None
+) -> None:
+    outcome = classify(kind)
+    assert outcome.ends is ends
+    assert not (outcome.warn and outcome.ends)  # an ending never costs a warning
+
+
 def test_every_event_kind_is_classified() -> None:
     for kind in EventKind:
         classify(kind)  # no KeyError: the table and the vocabulary agree
