@@ -1,6 +1,7 @@
 """Stopping the server: SIGINT or SIGTERM mid-exam, with a candidate connected, ends the
-process within a bounded time (the real `proctor-server demo` process and its candidate), and
-a demo that cannot start leaves no database behind."""
+process within a bounded time (the real `proctor-server demo` process and its candidate); the
+forced stop (a second signal, or a stop that outlasts its grace period) exits at once with
+status 1; and a demo that cannot start leaves no database behind."""
 
 from __future__ import annotations
 
@@ -83,3 +84,72 @@ async def test_a_demo_that_cannot_start_leaves_no_database(tmp_path: Path) -> No
     assert process.returncode == 2
     assert "choose another port with --port" in err.decode()
     assert list((tmp_path / "d").iterdir()) == []
+
+
+async def test_a_second_stop_signal_ends_a_stopping_server_at_once(tmp_path: Path) -> None:
+    """The real `serve`, frozen with SIGSTOP while both stop signals arrive: on waking it meets
+    the second before its orderly stop has begun, and exits at once with status 1."""
+    process = await asyncio.create_subprocess_exec(
+        *SERVER,
+        *("serve", "--db", str(tmp_path / "exam.db"), "--port", "0", "--no-media"),
+        *("--analysis", "basic"),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    seen: list[str] = []
+    try:
+        async with asyncio.timeout(60):
+            await read_until(process.stdout, "listening on", seen)
+        process.send_signal(signal.SIGSTOP)
+        process.send_signal(signal.SIGINT)
+        process.send_signal(signal.SIGTERM)
+        process.send_signal(signal.SIGCONT)
+        async with asyncio.timeout(STOP_WITHIN_S):
+            out, err = await process.communicate()
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert process.returncode == 1
+    assert "a second stop signal; exiting now" in err.decode()
+    assert "stopped" not in out.decode().splitlines()  # not the orderly stop
+
+
+HANGING_CLOSE = """
+import asyncio, sys
+from proctor_server.commands.exam import serve_until_stopped
+
+class HangingServer:  # a server whose close never returns (a pool or thread never joined)
+    async def start(self):
+        pass
+    async def close(self):
+        await asyncio.Event().wait()
+
+asyncio.run(serve_until_stopped(HangingServer(), lambda s: print("ready", flush=True),
+                                grace_s=float(sys.argv[1])))
+"""
+
+
+async def test_a_stop_that_hangs_ends_the_process_after_the_grace_period() -> None:
+    """The watchdog in a real process, with real signals: a close that never returns (which no
+    real server can be made to do on purpose) is cut short once the grace period is over."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        *("-c", HANGING_CLOSE, "0.5"),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    assert process.stdout is not None
+    try:
+        async with asyncio.timeout(60):
+            await read_until(process.stdout, "ready", [])
+        process.send_signal(signal.SIGTERM)
+        async with asyncio.timeout(STOP_WITHIN_S):
+            _, err = await process.communicate()
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert process.returncode == 1
+    assert "not stopped within 0.5 s; exiting now" in err.decode()
