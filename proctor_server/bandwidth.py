@@ -24,6 +24,13 @@ _BLOCK = memoryview(os.urandom(CHUNK))  # incompressible, shared by every downlo
 TRY_AGAIN_LATER = 1013
 
 
+def filler(size: int) -> bytes:
+    """`size` incompressible bytes (at most one `CHUNK`), from the block every download shares."""
+    if not 0 <= size <= CHUNK:
+        raise ValueError(f"filler of {size} bytes: at most {CHUNK}")
+    return bytes(_BLOCK[:size])
+
+
 class BandwidthTests:
     def __init__(self, clock: Clock, limit: int = MAX_TESTS):
         self.clock = clock

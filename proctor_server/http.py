@@ -5,7 +5,6 @@ proctor's session (`/`, `/login`, `/logout`, `/evidence/...`) are `console.web`'
 from __future__ import annotations
 
 import json
-import os
 from datetime import datetime
 from importlib import resources
 from urllib.parse import parse_qs, urlsplit
@@ -13,13 +12,13 @@ from urllib.parse import parse_qs, urlsplit
 from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
+from proctor_server.bandwidth import CHUNK, filler
 from shared.timeutil import to_wire
 
 WS_PATHS = frozenset({"/ws/candidate", "/ws/proctor", "/ws/bandwidth", "/ws/media-probe"})
 # The download test streams over /ws/bandwidth; this plain GET stays for a quick look and is
 # small, because its whole body is built before it is sent.
-MAX_DOWNLOAD = 256 * 1024
-_BLOCK = os.urandom(MAX_DOWNLOAD)  # incompressible filler
+MAX_DOWNLOAD = CHUNK
 
 STATIC = {
     "/dashboard.js": ("dashboard.js", "text/javascript; charset=utf-8"),
@@ -83,6 +82,4 @@ def _download(query: dict[str, list[str]]) -> Response:
         return json_response(400, {"error": "bytes must be an integer"})
     if not 0 < size <= MAX_DOWNLOAD:
         return json_response(400, {"error": f"bytes must be between 1 and {MAX_DOWNLOAD}"})
-    whole, rest = divmod(size, len(_BLOCK))
-    body = _BLOCK * whole + _BLOCK[:rest]
-    return response(200, body, "application/octet-stream")
+    return response(200, filler(size), "application/octet-stream")
