@@ -30,6 +30,7 @@ from proctor_client.core.io import (
     Received,
     Replay,
     Report,
+    RetryLater,
     Restore,
     Send,
     SendImage,
@@ -64,7 +65,8 @@ FATAL_CODES: frozenset[str] = frozenset(
     }
 )
 # Refusals of one message that a later try may pass: nothing was stored, the message stays in
-# the outbox (sent again with the rest on the next connection) and stays unsaved on screen.
+# the outbox (sent again after a back-off, and with the rest on the next connection) and stays
+# unsaved on screen until its ack.
 TRANSIENT_CODES: frozenset[str] = frozenset(
     {ErrorCode.RATE_LIMITED, ErrorCode.STORAGE_UNAVAILABLE, ErrorCode.INTERNAL_ERROR}
 )
@@ -90,6 +92,7 @@ __all__ = [
     "Replay",
     "Report",
     "Restore",
+    "RetryLater",
     "Send",
     "SendImage",
     "Snap",
@@ -252,7 +255,7 @@ def _error(state: ClientState, code: str, text: str, ref: str | None) -> Step:
         return state, []
     state = replace(state, error=ErrorView(code, text, False))
     if code in TRANSIENT_CODES and ref != state.identity_pending:
-        return state, []  # kept: it is sent again, and "saved" waits for its ack
+        return state, [RetryLater(ref)]  # kept: it is sent again, and "saved" waits for its ack
     # (an identity photo refused for now is retaken instead: the candidate is not left waiting)
     # A refusal of one message: it will never be accepted, so it leaves the outbox.
     if ref == state.identity_pending:
@@ -407,7 +410,12 @@ def _choose(state: ClientState, event: Choose) -> Step:
     updated = replace(question, chosen=choice, saved=False, answer_id=event.id)
     questions = tuple(updated if q.id == question.id else q for q in state.questions)
     answer = p.Answer(id=event.id, question=question.id, choice=list(choice))
-    return replace(state, questions=questions), [Enqueue(event.id, "answer", p.encode(answer))]
+    enqueue = Enqueue(event.id, "answer", p.encode(answer))
+    if question.answer_id is None:
+        return replace(state, questions=questions), [enqueue]
+    # The earlier choice, not yet acknowledged, is superseded: it leaves the outbox, so no resend
+    # of it (after a refusal for now, or a reconnect) can land after the new one and undo it.
+    return replace(state, questions=questions), [Forget(question.answer_id), enqueue]
 
 
 def _report(state: ClientState, event: Report) -> Step:

@@ -155,11 +155,19 @@ class Replay:
 
 
 @dataclass(frozen=True, slots=True)
+class RetryLater:
+    """The server refused a message for now (`rate_limited`, `storage_unavailable`): it stays in
+    the outbox; send the outbox again after a back-off, on this connection."""
+
+    ref: str
+
+
+@dataclass(frozen=True, slots=True)
 class Stop:
     """Close the connection and do not reconnect."""
 
     reason: str
 
 
-Command = Send | SendImage | Enqueue | Forget | Replay | Stop
+Command = Send | SendImage | Enqueue | Forget | Replay | RetryLater | Stop
 Step = tuple[ClientState, list[Command]]

@@ -47,7 +47,8 @@ log = logging.getLogger(__name__)
 
 HEARTBEAT_S = 10.0
 DEFAULT_SNAPSHOT_S = 30
-FIRST_SNAPSHOT_DELAY_S = 1.0  # the first photo soon after the paper opens, then every N
+FIRST_SNAPSHOT_DELAY_S = 1.0
+RETRY_BASE_S, RETRY_CAP_S = 1.0, 30.0  # messages refused for now: sent again after this back-off  # the first photo soon after the paper opens, then every N
 
 
 def new_id() -> str:
@@ -103,6 +104,9 @@ class ExamRuntime:
         self._replaying = False
         self._sent_seq = 0
         self._wake: asyncio.Event | None = None
+        # messages refused for now are sent again after a back-off of their own
+        self.retry_backoff = Backoff(RETRY_BASE_S, RETRY_CAP_S)
+        self._retry: asyncio.Task[None] | None = None
         # lifecycle
         self._stop: asyncio.Event | None = None
         self._stopping = False
@@ -257,6 +261,9 @@ class ExamRuntime:
                     self._replaying = True
                     self._sent_seq = 0
                     wake = True
+                case f.RetryLater():
+                    if self._retry is None and self._ws is not None:
+                        self._retry = self._spawn(self._retry_later(), "retry")
                 case f.Stop(reason):
                     log.info("stopping: %s", reason)
                     self._stopping = True
@@ -269,6 +276,8 @@ class ExamRuntime:
                         self._stop.set()
         if changed_outbox or isinstance(event, f.Restore):
             state = _with_pending(state, self.outbox.count())
+            if not state.pending:  # everything stored: a later refusal starts from the base
+                self.retry_backoff.reset()
         if self._wake is not None and (wake or self._direct or changed_outbox or self._stopping):
             self._wake.set()
         self._publish(state)
@@ -324,11 +333,24 @@ class ExamRuntime:
             if not self._stopping:
                 await self._pause(self.backoff.next_delay())
 
+    async def _retry_later(self) -> None:
+        """Send the outbox again after a back-off (refusals for now: a burst over the server's
+        rate limit, a full disk); a further refusal waits longer, a new connection starts over."""
+        try:
+            await self._pause(self.retry_backoff.next_delay())
+            if self._ws is not None and not self._stopping and self._wake is not None:
+                self._replaying = True
+                self._sent_seq = 0
+                self._wake.set()
+        finally:
+            self._retry = None
+
     async def _session(self, ws: ClientConnection) -> None:
         self._ws = ws
         self._direct.clear()
         self._replaying = False
         self._sent_seq = 0
+        self.retry_backoff.reset()
         self._apply(f.Connected(self.ticket, self.client_info))
         sender = self._spawn(self._send_loop(ws), "sender")
         beat = self._spawn(self._heartbeat_loop(), "heartbeat")
@@ -349,6 +371,8 @@ class ExamRuntime:
         finally:
             self._ws = None
             self._replaying = False
+            if self._retry is not None:  # the next connection sends the whole outbox anyway
+                self._retry.cancel()
             if self.publisher is not None:
                 await self.publisher.stop()
             for task in (sender, beat):

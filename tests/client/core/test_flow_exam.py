@@ -90,10 +90,23 @@ def test_an_answer_refused_for_now_stays_in_the_outbox_unsaved(code: str) -> Non
     state, commands = run(state, f.Received(p.Error(code, "not now", ref="m1")))
     q = state.question("qa")
     assert q is not None and not q.saved and q.answer_id == "m1"  # still pending
-    assert commands == []  # not forgotten: sent again with the outbox
+    assert commands == [f.RetryLater("m1")]  # not forgotten: sent again with the outbox
     state, commands = run(state, f.Received(p.Ack("m1")))
     q = state.question("qa")
     assert q is not None and q.saved and commands == [f.Forget("m1")]
+
+
+def test_a_new_choice_supersedes_the_unacknowledged_one_in_the_outbox() -> None:
+    state, _ = run(in_exam(), f.Choose("m1", "qa", ("o1",)))
+    state, commands = run(state, f.Choose("m2", "qa", ("o2",)))
+    assert commands[0] == f.Forget("m1")  # a resend of m1 can never land after m2
+    assert isinstance(commands[1], f.Enqueue) and commands[1].id == "m2"
+    state, commands = run(state, f.Received(p.Ack("m1")))  # m1 was in flight: stored, then m2
+    q = state.question("qa")
+    assert q is not None and not q.saved and q.answer_id == "m2"
+    state, _ = run(state, f.Received(p.Ack("m2")))
+    q = state.question("qa")
+    assert q is not None and q.saved and q.chosen == ("o2",)
 
 
 @pytest.mark.parametrize(

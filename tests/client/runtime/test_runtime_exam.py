@@ -9,7 +9,7 @@ from collections.abc import Callable
 import pytest
 
 from proctor_client.core.flow import InvalidAction
-from proctor_client.core.state import ClientState, Phase
+from proctor_client.core.state import ClientState, Phase, QuestionView
 from proctor_client.runtime.runtime import ExamRuntime
 from shared.vocabulary import EventKind
 from tests.support.exam_env import QUESTIONS, Env, correct_texts
@@ -244,3 +244,44 @@ async def test_device_signals_reach_the_server_which_judges_them(
     assert state.session is not None
     violations = await env.server.store.violations(state.session)
     assert [(v.kind, v.source) for v in violations] == [("virtual_machine", "server")]
+
+
+async def test_an_answer_refused_for_now_is_sent_again_on_the_same_connection(
+    env: Env, photo: Callable[[], bytes]
+) -> None:
+    """Past the server's burst of answers (`rate_limited`), the refused answer stays unsaved on
+    screen, then goes again after a back-off and is stored: no reconnect, nothing lost."""
+    _, ticket = await env.exam()
+    runtime = env.runtime(ticket)
+    runtime.start()
+    await enter(runtime, photo)
+    async with asyncio.timeout(10):
+        state = await runtime.wait_phase(Phase.EXAM)
+    question = state.questions[0]
+    options = [o.id for o in question.options]
+
+    def mine(s: ClientState) -> QuestionView:
+        q = s.question(question.id)
+        assert q is not None
+        return q
+
+    def settled(s: ClientState) -> bool:
+        return mine(s).saved or (s.error is not None and s.error.code == "rate_limited")
+
+    chosen: list[str] = []
+    async with asyncio.timeout(60):
+        for i in range(1000):  # the server takes a burst of 400, then 4 a second
+            chosen = [options[i % len(options)]]
+            runtime.answer(question.id, chosen)
+            state = await runtime.wait_for(settled)
+            if not mine(state).saved:
+                break
+        assert not mine(state).saved, "the server never refused an answer for now"
+        state = await runtime.wait_for(lambda s: mine(s).saved and s.pending == 0)
+    assert runtime.connections == 1  # sent again on the same connection
+    assert mine(state).chosen == tuple(chosen)
+    assert state.session is not None
+    stored = await env.server.store.answers(state.session)  # by the bank's own numbering
+    number, original = next((i, q) for i, q in enumerate(QUESTIONS) if q.text == question.text)
+    texts = {o.id: o.text for o in question.options}
+    assert stored[number] == [original.options.index(texts[o]) for o in chosen]
