@@ -47,8 +47,9 @@ log = logging.getLogger(__name__)
 
 HEARTBEAT_S = 10.0
 DEFAULT_SNAPSHOT_S = 30
-FIRST_SNAPSHOT_DELAY_S = 1.0
-RETRY_BASE_S, RETRY_CAP_S = 1.0, 30.0  # messages refused for now: sent again after this back-off  # the first photo soon after the paper opens, then every N
+FIRST_SNAPSHOT_DELAY_S = 1.0  # the first photo soon after the paper opens, then every N
+# messages the server refused for now: the outbox goes again after a back-off of 1 s, up to 30 s
+RETRY_BASE_S, RETRY_CAP_S = 1.0, 30.0
 
 
 def new_id() -> str:
