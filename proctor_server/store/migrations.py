@@ -17,6 +17,7 @@ import sqlite3
 from collections.abc import Mapping, Sequence
 
 from proctor_server.core.console import token_hash
+from proctor_server.core.session import ticket_key
 
 CORE: list[str] = [
     # 1: the exam day
@@ -234,6 +235,29 @@ CORE: list[str] = [
     ALTER TABLE attempts ADD COLUMN consent_version TEXT;
     ALTER TABLE attempts ADD COLUMN consented_at TEXT;
     """,
+    # admission tickets kept as hashes: `tickets.token` and every column naming a ticket hold
+    # `ticket_key(token)` (SHA-256, hex) from here on, never the raw ticket. Reference photos
+    # were named after the token's first 12 characters: renamed after the key, the renames
+    # queued in `blob_renames` for the store to carry out when it opens (files are not SQL).
+    # Trial passes (R12) are tickets that open the trial only. The partial index serves the
+    # exam runtimes' sweep of revoked tickets.
+    """
+    PRAGMA defer_foreign_keys = ON;
+    CREATE TABLE blob_renames (old TEXT PRIMARY KEY, new TEXT NOT NULL);
+    INSERT INTO blob_renames (old, new)
+        SELECT reference_photo,
+               'references/' || exam_id || '/' || substr(ticket_key(token), 1, 16) || '.jpg'
+        FROM tickets WHERE reference_photo IS NOT NULL;
+    UPDATE tickets SET reference_photo =
+        'references/' || exam_id || '/' || substr(ticket_key(token), 1, 16) || '.jpg'
+        WHERE reference_photo IS NOT NULL;
+    UPDATE attempts SET ticket = ticket_key(ticket);
+    UPDATE admissions SET ticket = ticket_key(ticket);
+    UPDATE tickets SET token = ticket_key(token);
+    ALTER TABLE tickets ADD COLUMN trial_only INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE tickets ADD COLUMN revoked_at TEXT;
+    CREATE INDEX tickets_revoked ON tickets(exam_id) WHERE revoked = 1;
+    """,
 ]
 
 # Face analysis: each candidate's neutral head pose and lighting (from the identity photo or the
@@ -253,6 +277,10 @@ VISION: list[str] = [
         updated_at TEXT NOT NULL
     );
     CREATE INDEX vision_calibrations_by_ticket ON vision_calibrations(ticket, updated_at);
+    """,
+    # tickets kept as hashes (core step 5): the calibrations name tickets by their key too
+    """
+    UPDATE vision_calibrations SET ticket = ticket_key(ticket) WHERE ticket IS NOT NULL;
     """,
 ]
 
@@ -281,6 +309,8 @@ def migrate(
     components = STORE_COMPONENTS if components is None else components
     # core step 2 keeps only the hashes of the plain proctor tokens it replaces
     conn.create_function("proctor_token_hash", 1, token_hash, deterministic=True)
+    # core step 5 (and the steps that follow it in other components) keep tickets' keys only
+    conn.create_function("ticket_key", 1, ticket_key, deterministic=True)
     conn.execute(
         "CREATE TABLE IF NOT EXISTS schema_versions "
         "(component TEXT PRIMARY KEY, version INTEGER NOT NULL)"

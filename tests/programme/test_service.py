@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from proctor_server.programme.schema import PROGRAMME_STEPS
 from proctor_server.programme.service import Programme, Settings
 from shared.errors import ConfigError
 from shared.programme_rules import RegState, RuleBroken
@@ -180,7 +181,7 @@ async def test_database_survives_reopen_and_migrates_once(db_path: Path) -> None
     prog = await open_programme(db_path)
     try:
         versions = dict(query(prog, "SELECT component, version FROM schema_versions"))
-        assert versions["programme"] == 1 and versions["core"] >= 1
+        assert versions["programme"] == len(PROGRAMME_STEPS) and versions["core"] >= 1
         assert query(prog, "PRAGMA journal_mode")[0][0] == "wal"
         assert (await prog.registration(1)).state is RegState.PAID
     finally:
