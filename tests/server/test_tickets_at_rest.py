@@ -28,7 +28,6 @@ from tests.server.conftest import MakeExam
 from tests.server.scripted import Candidate
 from tests.support.clock import FakeClock
 
-
 BANK_QUESTION = {"id": "q1", "text": "2+2?", "options": ["3", "4"], "answer": [1], "points": 5}
 
 
