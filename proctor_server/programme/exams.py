@@ -16,6 +16,7 @@ from proctor_server.core.session import ticket_key
 from proctor_server.programme.notify import enqueue
 from proctor_server.programme.ports import Certificate, ProgrammeTx, Registration
 from proctor_server.programme.service import Programme
+from proctor_server.programme.trial import registration_code
 from proctor_server.store import Store
 from proctor_server.store.base import AttemptRecord, ExamRecord, TicketRecord
 from shared.calendar import Sitting, certificate_expires, local_date
@@ -57,7 +58,7 @@ class ResultReport:
 
 
 def candidate_code(reg: Registration) -> str:
-    return f"R{reg.id:06d}"
+    return registration_code(reg.id)
 
 
 async def issue_tickets(

@@ -116,9 +116,16 @@ async def test_r5_refund_within_five_days_and_its_notice(prog: Programme) -> Non
     assert (await prog.registration(reg_id)).state is RegState.PAID
     reg = await prog.refund(reg_id, at("2026-07-06T09:04:59+08:00"))
     assert reg.state is RegState.REFUNDED
-    assert [h["action"] for h in await prog.history(reg_id)] == ["registered", "paid", "refunded"]
+    assert [h["action"] for h in await prog.history(reg_id)] == [
+        "registered",
+        "trial_pass_given",
+        "paid",
+        "refunded",
+    ]
     channels = query(
-        prog, "SELECT channel, address, state FROM programme_deliveries ORDER BY channel"
+        prog,
+        "SELECT channel, address, state FROM programme_deliveries d "
+        "JOIN programme_notices n ON n.id = d.notice_id WHERE n.kind = 'refund' ORDER BY channel",
     )
     assert channels == [
         ("chat", "13800138000", "pending"),
