@@ -92,7 +92,7 @@ async def issue_tickets(
     report = TicketReport(target.key, exam_id, late=late, ticket_by=target.ticket_by)
     paid = await ports.programme_read(lambda rows: rows.registrations_in(target.key, RegState.PAID))
     for reg in paid:
-        token = await _issue(prog, store, reg, target, exam, now, entry, late)
+        token = await _issue(prog, reg, target, exam, now, entry, late)
         if token is not None:
             report.issued.append((reg.id, token))
     return report
@@ -100,7 +100,6 @@ async def issue_tickets(
 
 async def _issue(
     prog: Programme,
-    store: Store,
     reg: Registration,
     target: Sitting,
     exam: ExamRecord,
