@@ -21,6 +21,7 @@ from shared import protocol as p
 from shared.calendar import month_key, next_month, sitting_of
 from shared.questions import TRIAL_QUESTIONS
 from shared.vocabulary import Mode
+from tests.client.runtime.test_runtime_command import take
 from tests.programme.conftest import close_programme, open_programme, query
 from tests.server.scripted import Candidate
 from tests.support.clock import FakeClock
@@ -143,3 +144,25 @@ async def trial(server: Server, token: str) -> str:
         return "welcome" if isinstance(answer, p.Welcome) else answer.code
     finally:
         await c.close()
+
+
+async def test_the_app_takes_the_trial_with_the_pass_and_is_told_it_is_not_the_ticket(
+    server: Server, clock: FakeClock, tmp_path: Path
+) -> None:
+    """`proctor-client take --ticket PASS --trial`, a real client process: the app's trial
+    (the GUI's trial button enters the same way), then the exam refused in one line."""
+    now = clock.now()
+    prog, reg_id = await register(
+        tmp_path / "exam.db", now, next_month(month_key(now.year, now.month))
+    )
+    try:
+        token = the_pass(prog, reg_id)
+    finally:
+        await close_programme(prog)
+    code, out, err = await take(
+        tmp_path, "--server", server.url, "--ticket", token, "--trial", "--random"
+    )
+    assert code == 0, (out, err)
+    assert "(trial: nothing counts)" in out.splitlines()[-1], out
+    code, out, err = await take(tmp_path, "--server", server.url, "--ticket", token, "--random")
+    assert code == 2 and "trial pass" in err and len(err.strip().splitlines()) == 1, err
