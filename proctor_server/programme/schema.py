@@ -105,11 +105,6 @@ PROGRAMME_STEPS: list[str] = [
         read_at TEXT
     )
     """,
-    # 2: admission tickets are kept as hashes (core step 5): so is the registration's ticket
-    """
-    UPDATE programme_registrations SET ticket_token = ticket_key(ticket_token)
-        WHERE ticket_token IS NOT NULL
-    """,
 ]
 
 # The programme's migration component, passed to the store when the programme opens it.

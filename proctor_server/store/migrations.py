@@ -236,7 +236,9 @@ CORE: list[str] = [
     ALTER TABLE attempts ADD COLUMN consented_at TEXT;
     """,
     # admission tickets kept as hashes: `tickets.token` and every column naming a ticket hold
-    # `ticket_key(token)` (SHA-256, hex) from here on, never the raw ticket. Reference photos
+    # `ticket_key(token)` (SHA-256, hex) from here on, never the raw ticket (the calibrations'
+    # and the programme's registrations' too, when those tables exist: OPTIONAL_TABLES, so the
+    # step is whole whichever command opens the database first). Reference photos
     # were named after the token's first 12 characters: renamed after the key, the renames
     # queued in `blob_renames` for the store to carry out when it opens (files are not SQL).
     # Trial passes (R12) are tickets that open the trial only. The partial index serves the
@@ -253,6 +255,9 @@ CORE: list[str] = [
         WHERE reference_photo IS NOT NULL;
     UPDATE attempts SET ticket = ticket_key(ticket);
     UPDATE admissions SET ticket = ticket_key(ticket);
+    UPDATE vision_calibrations SET ticket = ticket_key(ticket) WHERE ticket IS NOT NULL;
+    UPDATE programme_registrations SET ticket_token = ticket_key(ticket_token)
+        WHERE ticket_token IS NOT NULL;
     UPDATE tickets SET token = ticket_key(token);
     ALTER TABLE tickets ADD COLUMN trial_only INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE tickets ADD COLUMN revoked_at TEXT;
@@ -278,10 +283,6 @@ VISION: list[str] = [
     );
     CREATE INDEX vision_calibrations_by_ticket ON vision_calibrations(ticket, updated_at);
     """,
-    # tickets kept as hashes (core step 5): the calibrations name tickets by their key too
-    """
-    UPDATE vision_calibrations SET ticket = ticket_key(ticket) WHERE ticket IS NOT NULL;
-    """,
 ]
 
 # Indexes for the hot paths, kept apart from the tables' own steps. 1: a candidate's entry
@@ -292,6 +293,14 @@ LOOKUPS: list[str] = [
     CREATE INDEX IF NOT EXISTS attempts_by_ticket ON attempts(ticket, mode, created_at);
     """,
 ]
+
+# Tables of other components that name tickets and that core step 5 rekeys when they exist
+# (an older database has them; a new one gets them empty, after it): one step hashes every
+# ticket column at once, whichever command opens the database first.
+OPTIONAL_TABLES = {
+    ("core", 5): ("vision_calibrations", "programme_registrations"),
+}
+
 
 # The store's own components and their steps; features pass theirs in.
 STORE_COMPONENTS: dict[str, Sequence[str]] = {
@@ -328,7 +337,14 @@ def migrate(
         for version in range(current + 1, len(steps) + 1):
             conn.execute("BEGIN IMMEDIATE")
             try:
+                optional = OPTIONAL_TABLES.get((component, version), ())
+                present = {
+                    r[0]
+                    for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+                }
                 for statement in _statements(steps[version - 1]):
+                    if _names_missing(statement, optional, present):
+                        continue
                     conn.execute(statement)
                 conn.execute(
                     "INSERT INTO schema_versions (component, version) VALUES (?, ?) "
@@ -339,6 +355,16 @@ def migrate(
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
+
+
+def _names_missing(statement: str, optional: Sequence[str], present: set[str]) -> bool:
+    """Whether this statement of a step works on one of its optional tables, absent here."""
+    words = statement.split()
+    return (
+        len(words) > 1
+        and words[0].upper() == "UPDATE"
+        and (words[1] in optional and words[1] not in present)
+    )
 
 
 def _statements(script: str) -> list[str]:

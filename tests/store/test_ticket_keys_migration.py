@@ -71,7 +71,7 @@ def old_database(db: Path, files: Path) -> None:
 async def test_existing_tickets_are_hashed_everywhere_and_photos_renamed(tmp_path: Path) -> None:
     db, files = tmp_path / "old.db", tmp_path / "files"
     old_database(db, files)
-    store = SqliteStore(db, files, components=MIGRATIONS)
+    store = SqliteStore(db, files)  # as `serve` opens it: without the programme's steps
     await store.open()
     key = ticket_key(RAW)
     try:
@@ -101,3 +101,23 @@ async def test_existing_tickets_are_hashed_everywhere_and_photos_renamed(tmp_pat
         assert RAW[:12] not in path.name
         if path.is_file():
             assert RAW.encode() not in path.read_bytes(), path
+
+
+async def test_a_new_database_gets_the_step_without_the_optional_tables(tmp_path: Path) -> None:
+    """Core step 5 runs before the vision and programme tables exist on a new database."""
+    store = SqliteStore(tmp_path / "new.db", components=MIGRATIONS)
+    await store.open()
+    try:
+
+        def versions(c: sqlite3.Connection) -> dict[str, int]:
+            rows = c.execute("SELECT component, version FROM schema_versions").fetchall()
+            return {r["component"]: r["version"] for r in rows}
+
+        assert await store._read(versions) == {
+            "core": len(CORE),
+            "vision": len(VISION),
+            "lookups": len(LOOKUPS),
+            "programme": len(PROGRAMME_STEPS),
+        }
+    finally:
+        await store.close()
