@@ -81,6 +81,11 @@ async def test_a_registered_candidate_runs_the_trial_with_the_pass_until_the_exa
     finally:
         await close_programme(prog)
 
+    async def live() -> list[str]:
+        return [e.id for e in await server.store.list_live_exams(clock.now())]
+
+    # the trial exam is no exam for a proctor to follow (a chief's feed picks among these)
+    assert trial_exam_id(sitting) not in await live()
     sessions = []
     for _ in range(2):  # as often as they like
         c = await Candidate.connect(server.ws_url)
@@ -88,6 +93,7 @@ async def test_a_registered_candidate_runs_the_trial_with_the_pass_until_the_exa
         assert isinstance(welcome, p.Welcome) and welcome.mode == "trial", welcome
         assert welcome.candidate.code == f"R{reg_id:06d}"
         assert (await c.identity()).accepted
+        assert trial_exam_id(sitting) in await live()  # while a trial is going: restarts
         paper = await c.expect(p.Paper)
         assert sorted(q.text for q in paper.questions) == sorted(q.text for q in TRIAL_QUESTIONS)
         q = paper.questions[0]

@@ -75,7 +75,15 @@ class ExamTables(Database):
         return None if row is None else rows.exam(row)
 
     async def list_live_exams(self, now: datetime) -> list[ExamRecord]:
-        found = await self._read(lambda c: c.execute(EXAM_SQL).fetchall())
+        """Exams not over yet, and exams over that still hold unfinished attempts. A sitting's
+        trial exam (it holds trial passes, R12) counts only while a trial in it is unfinished:
+        it is loaded when a pass enters, and is no exam for a proctor to follow."""
+        found = await self._read(
+            lambda c: c.execute(
+                EXAM_SQL + " WHERE NOT EXISTS (SELECT 1 FROM tickets t "
+                "WHERE t.exam_id = exams.id AND t.trial_only = 1)"
+            ).fetchall()
+        )
         exams = [rows.exam(r) for r in found]
         # exams not yet over, and exams over that still hold unfinished attempts
         unfinished = set(
@@ -89,7 +97,13 @@ class ExamTables(Database):
                 ]
             )
         )
-        return [e for e in exams if not e.window.over(now) or e.id in unfinished]
+        live = [e for e in exams if not e.window.over(now) or e.id in unfinished]
+        known = {e.id for e in live}
+        for exam_id in sorted(unfinished - known):  # a trial exam with a trial going on
+            exam = await self.get_exam(exam_id)
+            if exam is not None:
+                live.append(exam)
+        return live
 
     async def create_ticket(self, ticket: TicketRecord) -> None:
         await self.create_tickets([ticket])
