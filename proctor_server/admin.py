@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 from proctor_server.analysis import decode_jpeg
 from proctor_server.console import staff
+from proctor_server.core.session import ticket_key
 from proctor_server.store import ExamRecord, Store, TicketRecord
 from shared.errors import ConfigError
 from shared.protocol import WarningLimitAction
@@ -101,6 +102,35 @@ class TicketRequest:
     candidate_code: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Issued:
+    """A ticket as issued: the raw `token`, handed out once (printed, written, sent), and the
+    stored `ticket`, which holds only its key (`ticket_key(token)`)."""
+
+    token: str
+    ticket: TicketRecord
+
+    @property
+    def key(self) -> str:
+        return self.ticket.token
+
+    @property
+    def exam_id(self) -> str:
+        return self.ticket.exam_id
+
+    @property
+    def candidate_code(self) -> str:
+        return self.ticket.candidate_code
+
+    @property
+    def name(self) -> str:
+        return self.ticket.name
+
+    @property
+    def reference_photo(self) -> str | None:
+        return self.ticket.reference_photo
+
+
 async def issue_ticket(
     store: Store,
     exam_id: str,
@@ -110,7 +140,7 @@ async def issue_ticket(
     phone: str | None = None,
     photo: bytes | None = None,
     candidate_code: str | None = None,
-) -> TicketRecord:
+) -> Issued:
     (ticket,) = await issue_tickets(
         store, exam_id, [TicketRequest(name, email, phone, photo, candidate_code)]
     )
@@ -119,7 +149,7 @@ async def issue_ticket(
 
 async def issue_tickets(
     store: Store, exam_id: str, requests: Sequence[TicketRequest]
-) -> list[TicketRecord]:
+) -> list[Issued]:
     """Admission tickets for many candidates at once, in order: all of them or none. Every
     request is checked before anything is written; reference photos are written before the
     rows (and removed again if the rows are refused)."""
@@ -131,25 +161,26 @@ async def issue_tickets(
         if request.photo is not None and decode_jpeg(request.photo) is None:
             raise ConfigError(f"{where}the reference photo is not a readable JPEG")
     first = await store.count_tickets(exam_id) + 1
-    tickets: list[TicketRecord] = []
+    issued: list[Issued] = []
     photos: list[tuple[str, bytes]] = []
     for n, request in enumerate(requests):
         token = new_ticket_token()
+        key = ticket_key(token)
         reference = None
-        if request.photo is not None:
-            reference = f"references/{exam_id}/{token[:12]}.jpg"
+        if request.photo is not None:  # named after the key: no ticket in a file name
+            reference = f"references/{exam_id}/{key[:16]}.jpg"
             photos.append((reference, request.photo))
-        tickets.append(
-            TicketRecord(
-                token=token,
-                exam_id=exam_id,
-                candidate_code=request.candidate_code or f"C{first + n:05d}",
-                name=request.name.strip(),
-                email=request.email or None,
-                phone=request.phone or None,
-                reference_photo=reference,
-            )
+        ticket = TicketRecord(
+            token=key,
+            exam_id=exam_id,
+            candidate_code=request.candidate_code or f"C{first + n:05d}",
+            name=request.name.strip(),
+            email=request.email or None,
+            phone=request.phone or None,
+            reference_photo=reference,
         )
+        issued.append(Issued(token, ticket))
+    tickets = [i.ticket for i in issued]
     if photos:
         await asyncio.to_thread(_write_all, store, photos)
     try:
@@ -164,7 +195,7 @@ async def issue_tickets(
     )
     action = "ticket_issue" if len(tickets) == 1 else "tickets_issue"
     await store.audit("staff", action, detail, datetime.now(UTC))
-    return tickets
+    return issued
 
 
 def new_ticket_token() -> str:

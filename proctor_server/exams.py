@@ -37,6 +37,12 @@ from shared.vocabulary import FinishReason, Mode
 log = logging.getLogger(__name__)
 
 
+# How often each exam runtime looks for its tickets revoked by a staff command (run in another
+# process: the store is the only thing both share), so a revoked candidate is closed within
+# this long even when idle. One indexed read per exam with candidates connected.
+REVOCATION_SWEEP_S = 2.0
+
+
 class LiveSession(Protocol):
     """A candidate's live connection to one attempt, as the runtime drives it."""
 
@@ -48,12 +54,21 @@ class LiveSession(Protocol):
     def peer(self) -> str: ...
     @property
     def code(self) -> str: ...
+    @property
+    def ticket_key(self) -> str:
+        """The key of the ticket it entered with (what the store keeps of it)."""
+        ...
+
     async def release_paper(self) -> None: ...
     async def rotate_nonce(self) -> None: ...
     async def on_finished(
         self, attempt: AttemptRecord, reason: FinishReason, note: str
     ) -> None: ...
     async def replaced(self) -> None: ...
+    async def revoked(self) -> None:
+        """Its ticket was revoked: tell the candidate (`bad_ticket`) and close (4401)."""
+        ...
+
     async def notify(self, message: p.ProctorWarning | p.Notice) -> None:
         """Send the candidate a warning or a proctor's notice."""
         ...
@@ -76,6 +91,7 @@ class RuntimeDeps:
     identity: IdentityChecker
     nonce_rotation_s: float
     media: MediaGateway = NO_MEDIA  # its live streams close when an attempt finishes
+    revocation_sweep_s: float = REVOCATION_SWEEP_S
 
 
 class ExamRuntime:
@@ -115,6 +131,7 @@ class ExamRuntime:
         self._tasks.spawn(self._release_at_start(), f"release-{self.exam.id}")
         self._tasks.spawn(self._finalize_exam(), f"deadline-{self.exam.id}")
         self._tasks.spawn(self._rotate_nonces(), f"nonces-{self.exam.id}")
+        self._tasks.spawn(self._sweep_revoked(), f"revocations-{self.exam.id}")
         for attempt in await self.deps.store.unfinished_attempts(self.exam.id):
             self.schedule_deadline(attempt)
 
@@ -227,6 +244,22 @@ class ExamRuntime:
             await self._all(
                 "watermark rotation", [s.rotate_nonce() for s in self.sessions.values()]
             )
+
+    async def _sweep_revoked(self) -> None:
+        """Every `revocation_sweep_s`, close the connected candidates whose ticket was revoked
+        (`proctor-server ticket revoke`, a refund): their answers so far stay stored, and a
+        revoked ticket cannot enter again (`check_ticket`)."""
+        clock = self.deps.clock
+        period = timedelta(seconds=self.deps.revocation_sweep_s)
+        while True:
+            await clock.sleep_until(clock.now() + period)
+            if not self.sessions:
+                continue
+            revoked = await self.deps.store.revoked_tickets(self.exam.id)
+            ended = [s for s in self.sessions.values() if s.ticket_key in revoked]
+            for session in ended:
+                log.info("attempt %s: its ticket was revoked, closing", session.attempt_id)
+            await self._all("revocation", [s.revoked() for s in ended])
 
     # ------------------------------------------------------------ what proctors and rules do
 

@@ -11,7 +11,7 @@ import signal
 import sys
 import threading
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -119,10 +119,23 @@ def register(sub: Any) -> None:
     )
     create.set_defaults(run=run_exam_create)
 
-    ticket = sub.add_parser("ticket", help="issue an admission ticket; prints its token")
+    ticket = sub.add_parser(
+        "ticket",
+        help="issue an admission ticket (prints its token, shown this once), or revoke one",
+        usage="%(prog)s [revoke] --db PATH --exam ID (--candidate NAME | --code CODE) ...",
+    )
+    ticket.add_argument(
+        "action",
+        nargs="?",
+        choices=["revoke"],
+        help="revoke: the candidate's ticket admits nobody from now on, and a live session "
+        "with it is closed within seconds (its answers stay stored)",
+    )
     ticket.add_argument("--db", required=True, type=Path)
     ticket.add_argument("--exam", required=True)
-    ticket.add_argument("--candidate", required=True, help="the candidate's real name")
+    ticket.add_argument("--candidate", help="the candidate's real name (to issue)")
+    ticket.add_argument("--code", help="the candidate code, e.g. C00001 (to revoke)")
+    ticket.add_argument("--reason", default="", help="why (revoke; kept in the audit log)")
     ticket.add_argument("--email")
     ticket.add_argument("--phone")
     ticket.add_argument("--photo", type=Path, help="reference face photo (JPEG)")
@@ -215,6 +228,10 @@ def run_exam_create(args: argparse.Namespace) -> int:
 
 
 def run_ticket(args: argparse.Namespace) -> int:
+    if args.action == "revoke":
+        return run_ticket_revoke(args)
+    if not args.candidate:
+        raise ConfigError("give --candidate NAME to issue a ticket (or `ticket revoke --code`)")
     photo = None
     if args.photo is not None:
         try:
@@ -229,6 +246,21 @@ def run_ticket(args: argparse.Namespace) -> int:
         args.data_dir,
     )
     print(ticket.token)
+    return 0
+
+
+def run_ticket_revoke(args: argparse.Namespace) -> int:
+    """`ticket revoke`: by candidate code (the store holds no raw ticket to name it by)."""
+    if not args.code:
+        raise ConfigError("give --code CODE: the candidate code of the ticket to revoke")
+    ticket = with_store(
+        args.db,
+        lambda store: store.revoke_ticket(
+            args.exam, args.code, datetime.now(UTC), actor="staff", reason=args.reason
+        ),
+        args.data_dir,
+    )
+    print(f"revoked the ticket of {ticket.candidate_code} for {ticket.exam_id}")
     return 0
 
 

@@ -37,6 +37,9 @@ class ExamRecord:
 
 @dataclass(frozen=True, slots=True)
 class TicketRecord:
+    """An admission ticket, or a trial pass. `token` is the ticket's key (`ticket_key`, its
+    SHA-256): the store never holds the raw ticket."""
+
     token: str
     exam_id: str
     candidate_code: str
@@ -45,6 +48,7 @@ class TicketRecord:
     phone: str | None = None
     reference_photo: str | None = None  # path under the data dir
     revoked: bool = False
+    trial_only: bool = False  # a trial pass (R12): the trial, never the exam
 
 
 @dataclass(slots=True)

@@ -5,6 +5,7 @@ functions (the store inside its write transaction), so each rule is written once
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -72,12 +73,28 @@ def decide_entry(
     return found if found is not None else new_attempt(exam, ticket, mode, now, fresh)
 
 
-def check_ticket(ticket: TicketRecord | None, expected_exam: str | None) -> TicketRecord:
-    """The ticket when it admits to `expected_exam` (any exam when None); RuleError if not."""
+def ticket_key(token: str) -> str:
+    """What the store keeps of an admission ticket or a trial pass, and looks it up by: the
+    token's SHA-256, in hex. Tokens carry 144 random bits, so a plain hash is enough (no salt,
+    no slow hash: nothing to guess); the raw token exists only in what was handed out."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def check_ticket(
+    ticket: TicketRecord | None, expected_exam: str | None, mode: Mode = Mode.EXAM
+) -> TicketRecord:
+    """The ticket when it admits to `expected_exam` (any exam when None) in `mode`; RuleError
+    if not. A trial pass (R12) opens the trial only."""
     if ticket is None or ticket.revoked:
         raise RuleError("this admission ticket is not valid", code=ErrorCode.BAD_TICKET)
     if expected_exam is not None and expected_exam != ticket.exam_id:
         raise RuleError("this admission ticket is for another exam", code=ErrorCode.BAD_TICKET)
+    if ticket.trial_only and mode is not Mode.TRIAL:
+        raise RuleError(
+            "this is a trial pass: it opens the trial exam only; the exam needs the admission "
+            "ticket, sent before the sitting",
+            code=ErrorCode.BAD_TICKET,
+        )
     return ticket
 
 

@@ -12,9 +12,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from proctor_server.admin import new_ticket_token
+from proctor_server.core.session import ticket_key
 from proctor_server.programme.notify import enqueue
 from proctor_server.programme.ports import Certificate, ProgrammeTx, Registration
 from proctor_server.programme.service import Programme
+from proctor_server.programme.trial import registration_code
 from proctor_server.store import Store
 from proctor_server.store.base import AttemptRecord, ExamRecord, TicketRecord
 from shared.calendar import Sitting, certificate_expires, local_date
@@ -56,7 +58,7 @@ class ResultReport:
 
 
 def candidate_code(reg: Registration) -> str:
-    return f"R{reg.id:06d}"
+    return registration_code(reg.id)
 
 
 async def issue_tickets(
@@ -90,7 +92,7 @@ async def issue_tickets(
     report = TicketReport(target.key, exam_id, late=late, ticket_by=target.ticket_by)
     paid = await ports.programme_read(lambda rows: rows.registrations_in(target.key, RegState.PAID))
     for reg in paid:
-        token = await _issue(prog, store, reg, target, exam, now, entry, late)
+        token = await _issue(prog, reg, target, exam, now, entry, late)
         if token is not None:
             report.issued.append((reg.id, token))
     return report
@@ -98,7 +100,6 @@ async def issue_tickets(
 
 async def _issue(
     prog: Programme,
-    store: Store,
     reg: Registration,
     target: Sitting,
     exam: ExamRecord,
@@ -106,37 +107,24 @@ async def _issue(
     entry: str,
     late: bool,
 ) -> str | None:
-    """One registration's ticket: the store's ticket row, then (one transaction) the
-    registration ticketed, its history and its notice. None when it was refunded or moved
-    meanwhile (the ticket is revoked)."""
-    ports = prog.store
+    """One registration's ticket, in one transaction: the exam server's ticket row (its key
+    only), the registration ticketed, its history and its notice, which carries the raw
+    ticket to the candidate (the outbox holds it until the notice is sent). None when it was
+    refunded, moved or ticketed by another run meanwhile."""
     code = candidate_code(reg)
-    cand, token = await ports.programme_read(
-        lambda rows: (
-            rows.candidate(reg.candidate_id),
-            rows.ticket_token(exam.id, code),  # left by an interrupted run: reused
-        )
-    )
-    if token is None:
-        token = new_ticket_token()
-        try:
-            await store.create_ticket(
-                TicketRecord(token, exam.id, code, cand.name, email=cand.email, phone=cand.phone)
-            )
-        except Exception:  # another run issued it meanwhile: use that one
-            other = await ports.programme_read(lambda rows: rows.ticket_token(exam.id, code))
-            if other is None:
-                raise
-            token = other
-    issued = token
+    token = new_ticket_token()
     starts = exam.starts_at.astimezone(target.tz)
 
     def work(tx: ProgrammeTx) -> str | None:
         fresh = tx.registration(reg.id)
         if fresh.state is not RegState.PAID or fresh.sitting != target.key:
-            tx.revoke_ticket(issued)
-            return None  # refunded or moved meanwhile
-        tx.record_ticket(reg.id, transition(fresh.state, Action.TICKET), exam.id, issued, code)
+            return None  # refunded, moved or ticketed meanwhile: no ticket was written
+        cand = tx.candidate(reg.candidate_id)
+        key = ticket_key(token)
+        tx.issue_ticket(
+            TicketRecord(key, exam.id, code, cand.name, email=cand.email, phone=cand.phone), now
+        )
+        tx.record_ticket(reg.id, transition(fresh.state, Action.TICKET), exam.id, key, code)
         tx.log(reg.candidate_id, reg.id, now, "ticket_issued", exam_id=exam.id, late=late)
         enqueue(
             tx,
@@ -145,12 +133,12 @@ async def _issue(
             reg.id,
             "ticket",
             f"Admission ticket: {exam.title} on {starts.date().isoformat()}",
-            _ticket_text(cand.name, exam.title, starts, issued, entry),
+            _ticket_text(cand.name, exam.title, starts, token, entry),
             now,
         )
-        return issued
+        return token
 
-    return await ports.programme_transaction(work)
+    return await prog.store.programme_transaction(work)
 
 
 def _ticket_text(name: str, title: str, starts: datetime, token: str, entry: str) -> str:

@@ -28,6 +28,7 @@ from proctor_server.core.programme_records import (
     Notice,
     Registration,
 )
+from proctor_server.core.records import ExamRecord, TicketRecord
 from shared.calendar import Sitting
 from shared.programme_rules import Kind, RegState
 
@@ -75,7 +76,8 @@ class ProgrammeReads(Protocol):
         ...
 
     def ticket_token(self, exam_id: str, candidate_code: str) -> str | None:
-        """The exam server's ticket of that candidate code, issued or not revoked alike."""
+        """The key (`ticket_key`, never the raw ticket) of the exam server's ticket of that
+        candidate code, revoked or not alike."""
         ...
 
     def certificate(self, number: str) -> Certificate | None: ...
@@ -149,7 +151,22 @@ class ProgrammeTx(ProgrammeReads, Protocol):
         ...
 
     def revoke_ticket(self, token: str) -> None:
-        """The exam server's ticket no longer admits anyone."""
+        """The exam server's ticket (by its key) no longer admits anyone."""
+        ...
+
+    def issue_ticket(self, ticket: TicketRecord, now: datetime) -> None:
+        """Add the exam server's ticket (`ticket.token` is its key). A ticket of the same exam
+        and candidate code left by an interrupted run of an earlier version, never sent, is
+        replaced: its raw token was lost, this one is the ticket from now on."""
+        ...
+
+    def add_trial_pass(self, exam: ExamRecord, ticket: TicketRecord, now: datetime) -> None:
+        """A trial pass (R12): the sitting's trial exam (added when missing) and a ticket on it
+        that opens the trial only; a pass given again to the same candidate replaces the last."""
+        ...
+
+    def revoke_trial_passes(self, candidate_code: str) -> None:
+        """Every trial pass of that candidate code no longer opens anything."""
         ...
 
     def add_certificate(self, certificate: Certificate) -> None: ...

@@ -21,6 +21,7 @@ from proctor_server.programme.ports import (
     ProgrammeTx,
     Registration,
 )
+from proctor_server.programme.trial import give_trial_pass, registration_code
 from shared.calendar import Sitting, month_key, next_month, parse_month, sitting_of
 from shared.errors import ConfigError
 from shared.holidays import NO_HOLIDAYS, Holidays
@@ -135,6 +136,7 @@ class Programme:
                 city=city.strip(),
                 registration_closes=when(target.registration_closes),
             )
+            give_trial_pass(tx, candidate, reg_id, target, now)  # R12, from today
             return tx.registration(reg_id)
 
         return await self.store.programme_transaction(work)
@@ -160,6 +162,7 @@ class Programme:
             tx.record_refund(reg.id, transition(reg.state, Action.REFUND), now)
             if reg.ticket_token:  # the admission ticket no longer admits anyone
                 tx.revoke_ticket(reg.ticket_token)
+            tx.revoke_trial_passes(registration_code(reg.id))
             tx.log(reg.candidate_id, reg.id, now, "refunded", ticket_revoked=bool(reg.ticket_token))
             cand = tx.candidate(reg.candidate_id)
             enqueue(
@@ -188,6 +191,8 @@ class Programme:
             transition(reg.state, Action.DEFER)
             tx.store_sitting(target)
             tx.record_deferral(reg.id, target.key, current.key, now)
+            tx.revoke_trial_passes(registration_code(reg.id))  # a pass for the new sitting
+            give_trial_pass(tx, tx.candidate(reg.candidate_id), reg.id, target, now)
             tx.log(
                 reg.candidate_id,
                 reg.id,
@@ -247,6 +252,7 @@ class Programme:
                 exam_date=target.exam_date.isoformat(),
             )
             tx.log(failed.candidate_id, failed.id, now, "retake_requested", retake=reg_id)
+            give_trial_pass(tx, tx.candidate(failed.candidate_id), reg_id, target, now)
             return tx.registration(reg_id)
 
         return await self.store.programme_transaction(work)

@@ -19,6 +19,7 @@ from proctor_server.core.session import (
     check_ticket,
     decide_entry,
     finish_reason,
+    ticket_key,
     warning_limit_for,
 )
 from proctor_server.session.deps import SessionDeps
@@ -54,6 +55,7 @@ async def enter(
             code=ErrorCode.UNSUPPORTED_PROTOCOL,
         )
     now = deps.clock.now()
+    key = ticket_key(hello.ticket)  # the raw ticket goes no further than this line
     nonce = new_nonce()
     fresh = Fresh(
         attempt_id_prefix(hello.mode) + uuid.uuid4().hex[:16], secrets.token_hex(SEED_BYTES)
@@ -63,7 +65,7 @@ async def enter(
         ticket: TicketRecord | None, found: AttemptRecord | None, admitted: bool
     ) -> AttemptRecord:
         """Inside the store's transaction: pure but for looking up the loaded exam."""
-        valid = check_ticket(ticket, hello.exam)
+        valid = check_ticket(ticket, hello.exam, hello.mode)
         runtime = deps.exams.loaded(valid.exam_id)
         if runtime is None:
             raise ExamNotLoaded(valid.exam_id)
@@ -71,25 +73,21 @@ async def enter(
 
     try:
         try:  # one write transaction: read the ticket and attempt, decide, write
-            ticket, attempt, resumed = await deps.store.enter(
-                hello.ticket, hello.mode, nonce, now, decide
-            )
+            ticket, attempt, resumed = await deps.store.enter(key, hello.mode, nonce, now, decide)
         except ExamNotLoaded as missing:  # first entry to an exam created meanwhile
             if await deps.exams.load(missing.exam_id) is None:
                 raise RuleError(
                     "this admission ticket's exam does not exist", code=ErrorCode.BAD_TICKET
                 ) from None
-            ticket, attempt, resumed = await deps.store.enter(
-                hello.ticket, hello.mode, nonce, now, decide
-            )
+            ticket, attempt, resumed = await deps.store.enter(key, hello.mode, nonce, now, decide)
     except AttemptFinished as finished:
         # The candidate missed the result (offline at the deadline, or the link dropped
         # after submitting): show it again before refusing entry (R17).
         await send(result_message(finished.attempt, finish_reason(finished.attempt.state)))
-        await _audit_refusal(deps, hello, finished, now)
+        await _audit_refusal(deps, hello, key, finished, now)
         raise
     except RuleError as refused:
-        await _audit_refusal(deps, hello, refused, now)
+        await _audit_refusal(deps, hello, key, refused, now)
         raise
     runtime = deps.exams.loaded(ticket.exam_id)
     assert runtime is not None
@@ -119,11 +117,11 @@ async def enter(
 
 
 async def _audit_refusal(
-    deps: SessionDeps, hello: p.Hello, refused: RuleError, at: datetime
+    deps: SessionDeps, hello: p.Hello, key: str, refused: RuleError, at: datetime
 ) -> None:
     """A refused entry is a decision too: audited in its exam's chain when the ticket is
     known (an unknown ticket names no exam, and is not worth a line per guess)."""
-    ticket = await deps.store.get_ticket(hello.ticket)
+    ticket = await deps.store.get_ticket(key)
     if ticket is None:
         return
     await deps.store.audit(

@@ -14,6 +14,7 @@ from proctor_server.exams import ExamRuntime
 from proctor_server.session.deps import SessionDeps
 from shared import proctor_protocol as pp
 from shared import protocol as p
+from shared.errors import ErrorCode
 from shared.rules import ExamWindow
 from shared.states import AttemptState, Effect, Trigger
 from shared.timeutil import to_wire
@@ -88,6 +89,10 @@ class LiveAttempt:
     @property
     def code(self) -> str:
         return self.ticket.candidate_code
+
+    @property
+    def ticket_key(self) -> str:
+        return self.ticket.token
 
     @property
     def window(self) -> ExamWindow:
@@ -178,3 +183,11 @@ class LiveAttempt:
     async def replaced(self) -> None:
         """A newer connection took over this attempt: close this one."""
         await self._close(CloseCode.REPLACED, "replaced by a newer connection")
+
+    async def revoked(self) -> None:
+        """Its ticket was revoked: `bad_ticket`, then close 4401 (entering again is refused)."""
+        message = "this admission ticket was revoked"
+        try:
+            await self.send(p.Error(code=ErrorCode.BAD_TICKET.value, message=message))
+        finally:
+            await self._close(CloseCode.BAD_TOKEN, message)

@@ -17,6 +17,7 @@ import sqlite3
 from collections.abc import Mapping, Sequence
 
 from proctor_server.core.console import token_hash
+from proctor_server.core.session import ticket_key
 
 CORE: list[str] = [
     # 1: the exam day
@@ -234,6 +235,34 @@ CORE: list[str] = [
     ALTER TABLE attempts ADD COLUMN consent_version TEXT;
     ALTER TABLE attempts ADD COLUMN consented_at TEXT;
     """,
+    # admission tickets kept as hashes: `tickets.token` and every column naming a ticket hold
+    # `ticket_key(token)` (SHA-256, hex) from here on, never the raw ticket (the calibrations'
+    # and the programme's registrations' too, when those tables exist: OPTIONAL_TABLES, so the
+    # step is whole whichever command opens the database first). Reference photos
+    # were named after the token's first 12 characters: renamed after the key, the renames
+    # queued in `blob_renames` for the store to carry out when it opens (files are not SQL).
+    # Trial passes (R12) are tickets that open the trial only. The partial index serves the
+    # exam runtimes' sweep of revoked tickets.
+    """
+    PRAGMA defer_foreign_keys = ON;
+    CREATE TABLE blob_renames (old TEXT PRIMARY KEY, new TEXT NOT NULL);
+    INSERT INTO blob_renames (old, new)
+        SELECT reference_photo,
+               'references/' || exam_id || '/' || substr(ticket_key(token), 1, 16) || '.jpg'
+        FROM tickets WHERE reference_photo IS NOT NULL;
+    UPDATE tickets SET reference_photo =
+        'references/' || exam_id || '/' || substr(ticket_key(token), 1, 16) || '.jpg'
+        WHERE reference_photo IS NOT NULL;
+    UPDATE attempts SET ticket = ticket_key(ticket);
+    UPDATE admissions SET ticket = ticket_key(ticket);
+    UPDATE vision_calibrations SET ticket = ticket_key(ticket) WHERE ticket IS NOT NULL;
+    UPDATE programme_registrations SET ticket_token = ticket_key(ticket_token)
+        WHERE ticket_token IS NOT NULL;
+    UPDATE tickets SET token = ticket_key(token);
+    ALTER TABLE tickets ADD COLUMN trial_only INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE tickets ADD COLUMN revoked_at TEXT;
+    CREATE INDEX tickets_revoked ON tickets(exam_id) WHERE revoked = 1;
+    """,
 ]
 
 # Face analysis: each candidate's neutral head pose and lighting (from the identity photo or the
@@ -265,6 +294,14 @@ LOOKUPS: list[str] = [
     """,
 ]
 
+# Tables of other components that name tickets and that core step 5 rekeys when they exist
+# (an older database has them; a new one gets them empty, after it): one step hashes every
+# ticket column at once, whichever command opens the database first.
+OPTIONAL_TABLES = {
+    ("core", 5): ("vision_calibrations", "programme_registrations"),
+}
+
+
 # The store's own components and their steps; features pass theirs in.
 STORE_COMPONENTS: dict[str, Sequence[str]] = {
     "core": CORE,
@@ -281,6 +318,8 @@ def migrate(
     components = STORE_COMPONENTS if components is None else components
     # core step 2 keeps only the hashes of the plain proctor tokens it replaces
     conn.create_function("proctor_token_hash", 1, token_hash, deterministic=True)
+    # core step 5 (and the steps that follow it in other components) keep tickets' keys only
+    conn.create_function("ticket_key", 1, ticket_key, deterministic=True)
     conn.execute(
         "CREATE TABLE IF NOT EXISTS schema_versions "
         "(component TEXT PRIMARY KEY, version INTEGER NOT NULL)"
@@ -298,7 +337,14 @@ def migrate(
         for version in range(current + 1, len(steps) + 1):
             conn.execute("BEGIN IMMEDIATE")
             try:
+                optional = OPTIONAL_TABLES.get((component, version), ())
+                present = {
+                    r[0]
+                    for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+                }
                 for statement in _statements(steps[version - 1]):
+                    if _names_missing(statement, optional, present):
+                        continue
                     conn.execute(statement)
                 conn.execute(
                     "INSERT INTO schema_versions (component, version) VALUES (?, ?) "
@@ -309,6 +355,16 @@ def migrate(
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
+
+
+def _names_missing(statement: str, optional: Sequence[str], present: set[str]) -> bool:
+    """Whether this statement of a step works on one of its optional tables, absent here."""
+    words = statement.split()
+    return (
+        len(words) > 1
+        and words[0].upper() == "UPDATE"
+        and (words[1] in optional and words[1] not in present)
+    )
 
 
 def _statements(script: str) -> list[str]:

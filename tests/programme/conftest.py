@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from proctor_server.core.session import ticket_key
 from proctor_server.programme.schema import MIGRATIONS
 from proctor_server.programme.service import Programme, Settings
 from proctor_server.store.base import AttemptRecord, ExamRecord
@@ -123,7 +124,8 @@ async def sit_exam(
     starts_at: str,
     state: AttemptState = AttemptState.SUBMITTED,
 ) -> None:
-    """An attempt as the exam server leaves it (finished and scored, or still open)."""
+    """An attempt as the exam server leaves it (finished and scored, or still open), entered
+    with the raw `ticket`."""
     store = SqliteStore(db_path)
     await store.open()
     try:
@@ -132,7 +134,7 @@ async def sit_exam(
             AttemptRecord(
                 id=uuid.uuid4().hex,
                 exam_id=exam_id,
-                ticket=ticket,
+                ticket=ticket_key(ticket),  # the raw ticket, as handed out
                 mode=Mode.EXAM,
                 state=state,
                 seed="s",

@@ -296,6 +296,7 @@ def test_the_whole_path_on_one_database(
     assert status["state"] == "failed" and status["no_show"] is True
     assert [h["action"] for h in status["history"]] == [
         "registered",
+        "trial_pass_given",
         "paid",
         "ticket_issued",
         "result",
@@ -343,7 +344,8 @@ def test_the_whole_path_on_one_database(
         cli("mail-certificate", "--db", db, "--number", "202607000001"), "no certificate"
     )
 
-    # notices: ticket, result and retake offer for #1, the deferral for #2
+    # notices: ticket, result and retake offer for #1, the deferral for #2, and the trial
+    # passes (R12): #1 and #2 at registration, #2 again for its new sitting, #3 for August
     spool = tmp_path / "spool"
     code, out, err = cli(
         "notices",
@@ -359,16 +361,18 @@ def test_the_whole_path_on_one_database(
         "--now",
         "2026-07-28T00:00:00+08:00",
     )
-    assert (code, out) == (0, "sent 16, retrying 0, failed 0, uncertain 0\n"), err
+    assert (code, out) == (0, "sent 32, retrying 0, failed 0, uncertain 0\n"), err
     assert sorted(m["Subject"] for m in inbox.messages) == sorted(
         [
             "Exam deferred to 2026-08-29",
             "Admission ticket: Cloud Practitioner on 2026-07-25",
             "Exam result, 2026-07 sitting",
             "Your free retake",
+            *["Your trial exam pass, 2026-07 sitting"] * 2,
+            *["Your trial exam pass, 2026-08 sitting"] * 2,
         ]
     )
-    assert len((spool / "sms.jsonl").read_text().splitlines()) == 4
+    assert len((spool / "sms.jsonl").read_text().splitlines()) == 8
     code, out, _ = cli(
         "notices",
         "send",
@@ -383,7 +387,7 @@ def test_the_whole_path_on_one_database(
     )
     assert out == "sent 0, retrying 0, failed 0, uncertain 0\n"
     code, out, _ = cli("notices", "list", "--db", db, "--state", "sent")
-    assert len(out.splitlines()) == 16
+    assert len(out.splitlines()) == 32
     one_line_error(cli("notices", "retry", "--db", db, "--notice", "1"), "no uncertain")
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from proctor_server.core.session import ticket_key
 from proctor_server.programme.exams import (
     ResultReport,
     TicketReport,
@@ -63,7 +64,7 @@ async def test_r8_tickets_are_real_store_tickets_one_per_paid_registration(
     store = await open_store(db_path)
     try:
         for reg_id, token in report.issued:
-            ticket = await store.get_ticket(token)
+            ticket = await store.get_ticket(ticket_key(token))
             assert ticket is not None and not ticket.revoked
             assert ticket.exam_id == exam_id
             assert ticket.candidate_code == f"R{reg_id:06d}"
@@ -74,7 +75,13 @@ async def test_r8_tickets_are_real_store_tickets_one_per_paid_registration(
     assert len(report.issued[0][1]) == 24  # secrets.token_urlsafe(18)
     for reg_id, token in report.issued:
         reg = await prog.registration(reg_id)
-        assert reg.state is RegState.TICKETED and reg.ticket_token == token
+        assert reg.state is RegState.TICKETED and reg.ticket_token == ticket_key(token)
+    # the raw tickets are in the notices only (until sent): no table of the store holds them
+    raw = {token for _, token in report.issued}
+    stored = query(prog, "SELECT token FROM tickets") + query(
+        prog, "SELECT ticket_token FROM programme_registrations"
+    )
+    assert not raw & {value for row in stored for value in row}
     ticket_notices = notices(prog, "ticket")
     assert [r for r, _ in ticket_notices] == [a, b]
     body = ticket_notices[0][1]
@@ -114,19 +121,33 @@ async def test_r8_on_the_monday_is_on_time(prog: Programme, db_path: Path) -> No
     assert not report.late and len(report.issued) == 1
 
 
-async def test_a_ticket_left_by_an_interrupted_run_is_reused(
+async def test_a_ticket_left_by_an_interrupted_run_is_replaced_by_a_fresh_one(
     prog: Programme, db_path: Path
 ) -> None:
+    """An earlier version wrote the store's ticket row and the registration apart; a run
+    interrupted between them left a ticket whose raw token was never sent (and is not stored):
+    the next run issues a fresh ticket in its place, and the old one admits nobody."""
     reg_id = await enrol(prog, 0)
     exam_id = await make_exam(db_path, STARTS)
     store = await open_store(db_path)
     try:  # the store row was written, the registration update was not
         code = candidate_code(await prog.registration(reg_id))
-        await store.create_ticket(TicketRecord("left-over-token", exam_id, code, "Candidate 0"))
+        left = TicketRecord(ticket_key("left-over-token"), exam_id, code, "Candidate 0")
+        await store.create_ticket(left)
     finally:
         await store.close()
     report = await tickets(prog, db_path, exam_id, "2026-07-16T00:00:00+08:00")
-    assert report.issued == [(reg_id, "left-over-token")]
+    ((issued_to, token),) = report.issued
+    assert issued_to == reg_id and token != "left-over-token"
+    store = await open_store(db_path)
+    try:
+        assert await store.get_ticket(ticket_key("left-over-token")) is None
+        fresh = await store.get_ticket(ticket_key(token))
+        assert fresh is not None and fresh.candidate_code == code and not fresh.revoked
+        assert await store.count_tickets(exam_id) == 1
+    finally:
+        await store.close()
+    assert token in notices(prog, "ticket")[0][1]
 
 
 async def test_r5_refund_after_the_ticket_revokes_it(prog: Programme, db_path: Path) -> None:
@@ -136,7 +157,7 @@ async def test_r5_refund_after_the_ticket_revokes_it(prog: Programme, db_path: P
     await prog.refund(reg_id, at("2026-07-16T00:00:00+08:00"))
     store = await open_store(db_path)
     try:
-        ticket = await store.get_ticket(report.issued[0][1])
+        ticket = await store.get_ticket(ticket_key(report.issued[0][1]))
         assert ticket is not None and ticket.revoked
     finally:
         await store.close()

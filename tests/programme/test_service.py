@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from proctor_server.programme.schema import PROGRAMME_STEPS
 from proctor_server.programme.service import Programme, Settings
 from shared.errors import ConfigError
 from shared.programme_rules import RegState, RuleBroken
@@ -115,9 +116,16 @@ async def test_r5_refund_within_five_days_and_its_notice(prog: Programme) -> Non
     assert (await prog.registration(reg_id)).state is RegState.PAID
     reg = await prog.refund(reg_id, at("2026-07-06T09:04:59+08:00"))
     assert reg.state is RegState.REFUNDED
-    assert [h["action"] for h in await prog.history(reg_id)] == ["registered", "paid", "refunded"]
+    assert [h["action"] for h in await prog.history(reg_id)] == [
+        "registered",
+        "trial_pass_given",
+        "paid",
+        "refunded",
+    ]
     channels = query(
-        prog, "SELECT channel, address, state FROM programme_deliveries ORDER BY channel"
+        prog,
+        "SELECT channel, address, state FROM programme_deliveries d "
+        "JOIN programme_notices n ON n.id = d.notice_id WHERE n.kind = 'refund' ORDER BY channel",
     )
     assert channels == [
         ("chat", "13800138000", "pending"),
@@ -180,7 +188,7 @@ async def test_database_survives_reopen_and_migrates_once(db_path: Path) -> None
     prog = await open_programme(db_path)
     try:
         versions = dict(query(prog, "SELECT component, version FROM schema_versions"))
-        assert versions["programme"] == 1 and versions["core"] >= 1
+        assert versions["programme"] == len(PROGRAMME_STEPS) and versions["core"] >= 1
         assert query(prog, "PRAGMA journal_mode")[0][0] == "wal"
         assert (await prog.registration(1)).state is RegState.PAID
     finally:

@@ -12,7 +12,7 @@ from websockets.exceptions import ConnectionClosed
 
 from proctor_server.app import Server
 from proctor_server.candidate import MAX_PROTOCOL_ERRORS
-from proctor_server.store import SqliteStore
+from proctor_server.core.session import ticket_key
 from shared import protocol as p
 from tests.server.conftest import MakeExam, ticket_for
 from tests.server.scripted import Candidate, new_id
@@ -61,10 +61,8 @@ async def test_a_ticket_for_another_exam_is_refused(server: Server, make_exam: M
 async def test_a_revoked_ticket_is_refused(server: Server, make_exam: MakeExam) -> None:
     exam = await make_exam()
     token = await ticket_for(server, exam)
-    assert isinstance(server.store, SqliteStore)  # no product path revokes a ticket yet
-    await server.store._write(
-        lambda conn: conn.execute("UPDATE tickets SET revoked = 1 WHERE token = ?", (token,))
-    )
+    code = (await server.store.get_ticket(ticket_key(token)) or pytest.fail()).candidate_code
+    await server.store.revoke_ticket(exam.id, code, exam.starts_at, actor="staff", reason="test")
     c = await Candidate.connect(server.ws_url)
     assert isinstance(err := await c.hello(token), p.Error) and err.code == "bad_ticket"
 

@@ -17,6 +17,7 @@ import pytest
 
 from proctor_server import admin
 from proctor_server.cli import main
+from proctor_server.core.session import ticket_key
 from proctor_server.store import SqliteStore, TicketRecord
 from shared.questions import parse_bank
 
@@ -43,7 +44,7 @@ def stored(db: Path, tokens: list[str]) -> list[TicketRecord | None]:
         store = SqliteStore(db)
         await store.open()
         try:
-            return [await store.get_ticket(t) for t in tokens]
+            return [await store.get_ticket(ticket_key(t)) for t in tokens]
         finally:
             await store.close()
 

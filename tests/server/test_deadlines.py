@@ -27,14 +27,15 @@ def config(tmp_path: Path) -> ServerConfig:
     return ServerConfig(db=tmp_path / "exam.db", port=0, nonce_rotation_s=3600)
 
 
-async def extended_attempt(store: Store, exam: ExamRecord, name: str) -> AttemptRecord:
-    """An attempt whose own deadline is later than the exam's (an extension of 10 minutes)."""
+async def extended_attempt(store: Store, exam: ExamRecord, name: str) -> tuple[AttemptRecord, str]:
+    """An attempt whose own deadline is later than the exam's (an extension of 10 minutes),
+    and the raw ticket it is entered with."""
     ticket = await admin.issue_ticket(store, exam.id, name=name)
     seed = secrets.token_hex(SEED_BYTES)
     attempt = AttemptRecord(
         id="a-extended",
         exam_id=exam.id,
-        ticket=ticket.token,
+        ticket=ticket.key,
         mode=Mode.EXAM,
         state=AttemptState.WAITING,
         seed=seed,
@@ -43,7 +44,7 @@ async def extended_attempt(store: Store, exam: ExamRecord, name: str) -> Attempt
         ends_at=exam.window.ends_at + EXTRA,
     )
     await store.create_attempt(attempt)
-    return attempt
+    return attempt, ticket.token
 
 
 async def test_deadlines_are_rebuilt_after_a_restart_and_extra_time_is_kept(
@@ -60,7 +61,7 @@ async def test_deadlines_are_rebuilt_after_a_restart_and_extra_time_is_kept(
         token = (await admin.issue_ticket(server.store, exam.id, name="Alice")).token
         c = await Candidate.connect(server.ws_url)
         welcome, _ = await c.enter(token)
-        extended = await extended_attempt(server.store, exam, "Bob")
+        extended, bob_ticket = await extended_attempt(server.store, exam, "Bob")
         await c.close()
 
     # A new server process on the same database: the timers come from the store.
@@ -79,9 +80,7 @@ async def test_deadlines_are_rebuilt_after_a_restart_and_extra_time_is_kept(
         assert later is not None and later.state is AttemptState.WAITING  # still has 10 min
 
         bob = await Candidate.connect(server.ws_url)
-        ticket = await server.store.get_ticket(extended.ticket)
-        assert ticket is not None
-        assert isinstance(await bob.hello(ticket.token), p.Welcome)
+        assert isinstance(await bob.hello(bob_ticket), p.Welcome)
         await clock.run_until(extended.ends_at + WRITE_GRACE)
         await bob.expect(p.TimeUp)
         finished = await server.store.get_attempt(extended.id)
@@ -100,11 +99,9 @@ async def test_an_extended_attempt_takes_writes_until_its_own_deadline(
             duration=timedelta(minutes=90),
             questions=QUESTIONS,
         )
-        extended = await extended_attempt(server.store, exam, "Carol")
-        ticket = await server.store.get_ticket(extended.ticket)
-        assert ticket is not None
+        extended, carol_ticket = await extended_attempt(server.store, exam, "Carol")
         c = await Candidate.connect(server.ws_url)
-        welcome, paper = await c.enter(ticket.token)
+        welcome, paper = await c.enter(carol_ticket)
         assert welcome.session == extended.id
         assert from_wire(paper.ends_at) == extended.ends_at
         await clock.run_until(exam.window.ends_at + WRITE_GRACE)

@@ -13,6 +13,7 @@ from websockets.asyncio.client import connect
 
 from proctor_server import admin
 from proctor_server.app import Server, ServerConfig, run_server
+from proctor_server.core.session import ticket_key
 from shared import protocol as p
 from shared.questions import TRIAL_QUESTIONS
 from shared.timeutil import from_wire
@@ -55,7 +56,7 @@ async def test_a_trial_runs_before_the_exam_as_often_as_wanted(
     for session in sessions:  # nothing in a trial counts: no violation recorded
         assert await server.store.violations(session) == []
     # the real exam is untouched: not open yet, no attempt
-    assert await server.store.find_attempt(token, "exam") is None
+    assert await server.store.find_attempt(ticket_key(token), "exam") is None
     c = await Candidate.connect(server.ws_url)
     err = await c.hello(token)
     assert isinstance(err, p.Error) and err.code == "entry_not_open"
@@ -90,9 +91,10 @@ async def test_the_watermark_nonce_rotates_and_dates_a_screenshot(
     c = await Candidate.connect(server.ws_url)
     welcome, _ = await c.enter(token)
     first = welcome.watermark.nonce
-    clock.set(await clock.next_wake())  # a minute later
+    # a minute later (the runtime's 2-second sweep of revoked tickets wakes in between)
+    clock.set(await clock.next_wake(clock.now() + timedelta(seconds=30)))
     rotated = await c.expect(p.Watermark)
-    clock.set(await clock.next_wake())
+    clock.set(await clock.next_wake(clock.now() + timedelta(seconds=30)))
     second = await c.expect(p.Watermark)
     assert len({first, rotated.nonce, second.nonce}) == 3
     assert (

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from proctor_server.store import PhotoRecord, SqliteStore
-from proctor_server.store.migrations import CORE, migrate
+from proctor_server.store.migrations import CORE, VISION, migrate
 from proctor_server.store.sqlite import connect
 from shared.errors import RuleError
 from shared.states import Trigger
@@ -145,7 +145,7 @@ async def test_features_pass_their_migration_steps_in(tmp_path: Path) -> None:
 
         assert await store._read(versions) == {
             "core": len(CORE),
-            "vision": 1,
+            "vision": len(VISION),
             "lookups": 1,
             "feature": 1,
         }

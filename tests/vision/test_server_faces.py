@@ -65,7 +65,7 @@ async def test_faces_in_a_running_server(tmp_path: Path) -> None:
             await asyncio.wait_for(flag("multiple_faces"), 30)
         finally:
             await candidate.close()
-        attempt = await server.store.find_attempt(ticket.token, "exam")
+        attempt = await server.store.find_attempt(ticket.key, "exam")
         assert attempt is not None
         kinds = {(v.kind, v.source) for v in await server.store.violations(attempt.id)}
         assert ("virtual_camera", "server") in kinds

@@ -138,7 +138,19 @@ class Database:
         conn = connect(self.path, self._components)
         conn.row_factory = sqlite3.Row  # rows are read by column name
         self.blobs.prepare()
+        self._rename_blobs(conn)
         self._conn = conn
+
+    def _rename_blobs(self, conn: sqlite3.Connection) -> None:
+        """Carry out the file renames a migration queued (reference photos once named after
+        the raw ticket): each file rewritten under its new name, then the old one removed and
+        the rename forgotten, so a crash midway is finished at the next start."""
+        for row in conn.execute("SELECT old, new FROM blob_renames").fetchall():
+            data = self.blobs.read(row["old"])
+            if data is not None:
+                self.blobs.write(row["new"], data)
+                self.blobs.remove(row["old"])
+            conn.execute("DELETE FROM blob_renames WHERE old = ?", (row["old"],))
 
     async def open(self) -> None:
         self._loop = asyncio.get_running_loop()

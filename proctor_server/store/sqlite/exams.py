@@ -8,7 +8,9 @@ from datetime import datetime
 
 from proctor_server.core.records import ExamRecord, TicketRecord
 from proctor_server.store.sqlite import rows
+from proctor_server.store.sqlite.audit import append_audit
 from proctor_server.store.sqlite.database import Database
+from shared.errors import ConfigError
 from shared.questions import encode_bank
 from shared.timeutil import to_wire
 
@@ -17,31 +19,54 @@ TICKET_SQL = f"SELECT {rows.columns(rows.TICKET)} FROM tickets"
 FINISHED_STATES = "('submitted','timed_out','terminated')"
 
 
+TICKET_COLUMNS = (*rows.TICKET, "created_at")
+INSERT_TICKET = (
+    f"INSERT INTO tickets ({rows.columns(TICKET_COLUMNS)}) VALUES ({rows.marks(TICKET_COLUMNS)})"
+)
+
+
+def insert_exam(c: sqlite3.Connection, exam: ExamRecord, *, or_ignore: bool = False) -> None:
+    """An exam's row (`or_ignore`: keep the one already stored under that id)."""
+    created = exam.created_at or datetime.now().astimezone()
+    verb = "INSERT OR IGNORE" if or_ignore else "INSERT"
+    c.execute(
+        f"{verb} INTO exams ({rows.columns(rows.EXAM)}) VALUES ({rows.marks(rows.EXAM)})",
+        (
+            exam.id,
+            exam.title,
+            to_wire(exam.starts_at),
+            exam.duration.total_seconds(),
+            encode_bank(exam.questions).decode(),
+            encode_bank(exam.trial_questions).decode(),
+            exam.pass_score,
+            exam.snapshot_interval_s,
+            exam.warning_limit,
+            to_wire(created),
+            exam.on_warning_limit.value,
+            exam.retention_days,
+        ),
+    )
+
+
+def ticket_values(t: TicketRecord, created: str) -> tuple[object, ...]:
+    """A ticket's row; `t.token` is its key (the store never sees a raw ticket)."""
+    return (
+        t.token,
+        t.exam_id,
+        t.candidate_code,
+        t.name,
+        t.email,
+        t.phone,
+        t.reference_photo,
+        int(t.revoked),
+        int(t.trial_only),
+        created,
+    )
+
+
 class ExamTables(Database):
     async def create_exam(self, exam: ExamRecord) -> None:
-        created = exam.created_at or datetime.now().astimezone()
-        sql = f"INSERT INTO exams ({rows.columns(rows.EXAM)}) VALUES ({rows.marks(rows.EXAM)})"
-
-        def op(c: sqlite3.Connection) -> None:
-            c.execute(
-                sql,
-                (
-                    exam.id,
-                    exam.title,
-                    to_wire(exam.starts_at),
-                    exam.duration.total_seconds(),
-                    encode_bank(exam.questions).decode(),
-                    encode_bank(exam.trial_questions).decode(),
-                    exam.pass_score,
-                    exam.snapshot_interval_s,
-                    exam.warning_limit,
-                    to_wire(created),
-                    exam.on_warning_limit.value,
-                    exam.retention_days,
-                ),
-            )
-
-        await self._write(op)
+        await self._write(lambda c: insert_exam(c, exam))
 
     async def get_exam(self, exam_id: str) -> ExamRecord | None:
         row = await self._read(
@@ -50,7 +75,15 @@ class ExamTables(Database):
         return None if row is None else rows.exam(row)
 
     async def list_live_exams(self, now: datetime) -> list[ExamRecord]:
-        found = await self._read(lambda c: c.execute(EXAM_SQL).fetchall())
+        """Exams not over yet, and exams over that still hold unfinished attempts. A sitting's
+        trial exam (it holds trial passes, R12) counts only while a trial in it is unfinished:
+        it is loaded when a pass enters, and is no exam for a proctor to follow."""
+        found = await self._read(
+            lambda c: c.execute(
+                EXAM_SQL + " WHERE NOT EXISTS (SELECT 1 FROM tickets t "
+                "WHERE t.exam_id = exams.id AND t.trial_only = 1)"
+            ).fetchall()
+        )
         exams = [rows.exam(r) for r in found]
         # exams not yet over, and exams over that still hold unfinished attempts
         unfinished = set(
@@ -64,37 +97,62 @@ class ExamTables(Database):
                 ]
             )
         )
-        return [e for e in exams if not e.window.over(now) or e.id in unfinished]
+        live = [e for e in exams if not e.window.over(now) or e.id in unfinished]
+        known = {e.id for e in live}
+        for exam_id in sorted(unfinished - known):  # a trial exam with a trial going on
+            exam = await self.get_exam(exam_id)
+            if exam is not None:
+                live.append(exam)
+        return live
 
     async def create_ticket(self, ticket: TicketRecord) -> None:
         await self.create_tickets([ticket])
 
     async def create_tickets(self, tickets: Sequence[TicketRecord]) -> None:
-        """All of them in one write, or none (a duplicate code or token refuses the batch)."""
+        """All of them in one write, or none (a duplicate code or key refuses the batch)."""
         now = to_wire(datetime.now().astimezone())
-        names = (*rows.TICKET, "created_at")
-        sql = f"INSERT INTO tickets ({rows.columns(names)}) VALUES ({rows.marks(names)})"
-        values = [
-            (
-                t.token,
-                t.exam_id,
-                t.candidate_code,
-                t.name,
-                t.email,
-                t.phone,
-                t.reference_photo,
-                int(t.revoked),
-                now,
-            )
-            for t in tickets
-        ]
-        await self._write(lambda c: c.executemany(sql, values))
+        values = [ticket_values(t, now) for t in tickets]
+        await self._write(lambda c: c.executemany(INSERT_TICKET, values))
 
     async def get_ticket(self, token: str) -> TicketRecord | None:
+        """The ticket with this key (`core.session.ticket_key` of the raw ticket)."""
         row = await self._read(
             lambda c: c.execute(TICKET_SQL + " WHERE token = ?", (token,)).fetchone()
         )
         return None if row is None else rows.ticket(row)
+
+    async def revoke_ticket(
+        self, exam_id: str, candidate_code: str, at: datetime, *, actor: str, reason: str
+    ) -> TicketRecord:
+        """Revoke the admission ticket (and trial pass) of a candidate of the exam, with its
+        audit entry in the exam's chain; returns the ticket. ConfigError when the exam has no
+        such candidate; revoking twice changes nothing but the audit entry."""
+
+        def op(c: sqlite3.Connection) -> TicketRecord:
+            row = c.execute(
+                TICKET_SQL + " WHERE exam_id = ? AND candidate_code = ?", (exam_id, candidate_code)
+            ).fetchone()
+            if row is None:
+                raise ConfigError(f"exam {exam_id} has no candidate {candidate_code}")
+            c.execute(
+                "UPDATE tickets SET revoked = 1, revoked_at = coalesce(revoked_at, ?) "
+                "WHERE token = ?",
+                (to_wire(at), row["token"]),
+            )
+            detail = {"candidate": candidate_code, "reason": reason, "was_revoked": row["revoked"]}
+            append_audit(c, exam_id, actor, "ticket_revoke", detail, at)
+            return rows.ticket(row)
+
+        return await self._write(op)
+
+    async def revoked_tickets(self, exam_id: str) -> set[str]:
+        """The keys of the exam's revoked tickets (the runtime's sweep: few, and indexed)."""
+        found = await self._read(
+            lambda c: c.execute(
+                "SELECT token FROM tickets WHERE exam_id = ? AND revoked = 1", (exam_id,)
+            ).fetchall()
+        )
+        return {str(r["token"]) for r in found}
 
     async def count_tickets(self, exam_id: str) -> int:
         return int(

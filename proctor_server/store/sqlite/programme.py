@@ -18,9 +18,11 @@ from datetime import date, datetime
 from typing import TypeVar
 
 from proctor_server.core.programme_records import Candidate, Certificate, Registration
+from proctor_server.core.records import ExamRecord, TicketRecord
 from proctor_server.store.sqlite import programme_rows as pr
 from proctor_server.store.sqlite import rows
 from proctor_server.store.sqlite.database import Database
+from proctor_server.store.sqlite.exams import INSERT_TICKET, insert_exam, ticket_values
 from shared.calendar import Sitting, exam_zone
 from shared.programme_rules import Kind, RegState
 from shared.timeutil import to_wire
@@ -253,7 +255,28 @@ class ProgrammeRows:
         return None if row is None else row["token"]
 
     def revoke_ticket(self, token: str) -> None:
-        self.c.execute("UPDATE tickets SET revoked = 1 WHERE token = ?", (token,))
+        self.c.execute(
+            "UPDATE tickets SET revoked = 1, revoked_at = coalesce(revoked_at, ?) WHERE token = ?",
+            (to_wire(datetime.now().astimezone()), token),
+        )
+
+    def issue_ticket(self, ticket: TicketRecord, now: datetime) -> None:
+        self.c.execute(
+            INSERT_TICKET + " ON CONFLICT (exam_id, candidate_code) DO UPDATE SET "
+            "token = excluded.token, revoked = 0, revoked_at = NULL",
+            ticket_values(ticket, to_wire(now)),
+        )
+
+    def add_trial_pass(self, exam: ExamRecord, ticket: TicketRecord, now: datetime) -> None:
+        insert_exam(self.c, exam, or_ignore=True)
+        self.issue_ticket(ticket, now)
+
+    def revoke_trial_passes(self, candidate_code: str) -> None:
+        self.c.execute(
+            "UPDATE tickets SET revoked = 1, revoked_at = coalesce(revoked_at, ?) "
+            "WHERE trial_only = 1 AND candidate_code = ?",
+            (to_wire(datetime.now().astimezone()), candidate_code),
+        )
 
     # ------------------------------------------------------------ certificates
 

@@ -93,6 +93,7 @@ TICKET = (
     "phone",
     "reference_photo",
     "revoked",
+    "trial_only",
 )
 
 
@@ -106,6 +107,7 @@ def ticket(r: Row) -> TicketRecord:
         phone=r["phone"],
         reference_photo=r["reference_photo"],
         revoked=bool(r["revoked"]),
+        trial_only=bool(r["trial_only"]),
     )
 
 

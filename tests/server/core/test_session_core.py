@@ -20,6 +20,7 @@ from proctor_server.core.session import (
     missing_before_paper,
     paper_due,
     pass_score_for,
+    ticket_key,
     warning_limit_for,
 )
 from shared.errors import RuleError
@@ -72,25 +73,46 @@ def attempt(
 # ---------------------------------------------------------------- tickets
 
 
+PASS = replace(TICKET, trial_only=True)
+
+
 @pytest.mark.parametrize(
-    ("ticket", "expected_exam", "refused"),
+    ("ticket", "expected_exam", "mode", "refused"),
     [
-        (TICKET, None, None),
-        (TICKET, "e1", None),
-        (TICKET, "e2", "bad_ticket"),
-        (None, None, "bad_ticket"),
-        (replace(TICKET, revoked=True), None, "bad_ticket"),
+        (TICKET, None, Mode.EXAM, None),
+        (TICKET, "e1", Mode.EXAM, None),
+        (TICKET, None, Mode.TRIAL, None),
+        (TICKET, "e2", Mode.EXAM, "bad_ticket"),
+        (None, None, Mode.EXAM, "bad_ticket"),
+        (replace(TICKET, revoked=True), None, Mode.EXAM, "bad_ticket"),
+        (replace(TICKET, revoked=True), None, Mode.TRIAL, "bad_ticket"),
+        # a trial pass (R12) opens the trial, never the exam
+        (PASS, None, Mode.TRIAL, None),
+        (PASS, "e1", Mode.TRIAL, None),
+        (PASS, None, Mode.EXAM, "bad_ticket"),
+        (replace(PASS, revoked=True), None, Mode.TRIAL, "bad_ticket"),
     ],
 )
 def test_check_ticket(
-    ticket: TicketRecord | None, expected_exam: str | None, refused: str | None
+    ticket: TicketRecord | None, expected_exam: str | None, mode: Mode, refused: str | None
 ) -> None:
     if refused is None:
-        assert check_ticket(ticket, expected_exam) is ticket
+        assert check_ticket(ticket, expected_exam, mode) is ticket
     else:
         with pytest.raises(RuleError) as err:
-            check_ticket(ticket, expected_exam)
+            check_ticket(ticket, expected_exam, mode)
         assert err.value.code.value == refused
+
+
+@pytest.mark.parametrize(
+    ("token", "key"),
+    [
+        ("", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
+        ("abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
+    ],
+)
+def test_a_ticket_is_kept_as_its_sha256(token: str, key: str) -> None:
+    assert ticket_key(token) == key
 
 
 # ---------------------------------------------------------------- entry
