@@ -68,6 +68,14 @@ def register(sub: Any) -> None:
         "--no-media", action="store_true", help="take no live audio and video from candidates"
     )
     serve.add_argument(
+        "--live-analysis-interval",
+        type=float,
+        default=10.0,
+        metavar="S",
+        help="analyse a frame of each candidate's live video every S seconds, like a snapshot "
+        "(default 10; 0: off)",
+    )
+    serve.add_argument(
         "--backlog",
         type=int,
         default=4096,
@@ -349,10 +357,13 @@ def run_serve(args: argparse.Namespace) -> int:
         allowed_origins=tuple(args.allowed_origin),
         media=not args.no_media,
         ice_servers=[parse_ice_server(url) for url in args.ice_server],
+        live_analysis_interval_s=args.live_analysis_interval,
         backlog=args.backlog,
         commit_window_ms=args.commit_window_ms,
         commit_max=args.commit_max,
     )
+    if args.live_analysis_interval < 0:
+        raise ConfigError("--live-analysis-interval must be 0 (off) or a number of seconds")
     if args.backlog < 1 or args.commit_window_ms < 0 or args.commit_max < 1:
         raise ConfigError("--backlog and --commit-max must be at least 1, --commit-window-ms >= 0")
     asyncio.run(
