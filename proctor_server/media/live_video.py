@@ -3,8 +3,8 @@ its exam's analysis queue (`AnalysisQueue.submit_live`), the same line, analyzer
 pool as the stored snapshots, so what it finds becomes the same flags and violations (raised
 by the server; their evidence names the `live-...` frames instead of stored snapshots).
 
-The gateway calls `on_frame` on the event loop for every decoded frame; this hook keeps the
-chosen frame (a reference, no copy) and encodes it as a JPEG in a worker thread.
+The gateway calls `on_frame` on the event loop for every decoded frame; this hook copies the
+chosen frame's planes there and encodes them as a JPEG in a worker thread.
 Back-pressure, per attempt: a sample that falls due while the previous one is still being
 encoded is dropped (`dropped`), and the queue keeps at most one frame waiting per attempt
 (`AnalysisQueue.live_dropped`). Nothing grows with a slow analysis."""
@@ -29,14 +29,34 @@ DEFAULT_INTERVAL_S = 10.0
 JPEG_QUALITY = 90
 
 
-def encode_jpeg(frame: VideoFrame) -> bytes:
-    """A decoded video frame as JPEG bytes (runs in a worker thread)."""
+def copy_picture(frame: VideoFrame) -> np.ndarray:
+    """The frame's pixels, copied on the event loop (a fraction of a millisecond): I420
+    planes stacked (height * 3/2, width) when the frame is yuv420p of even size, as decoded
+    video is, else BGR. Never convert a received frame in a worker thread: the relay shares
+    it with the watchers' encoders, and PyAV's converter of one frame is not thread safe."""
+    width, height = frame.width, frame.height
+    if frame.format.name != "yuv420p" or width % 2 or height % 2:
+        return np.ascontiguousarray(frame.to_ndarray(format="bgr24"), dtype=np.uint8)
+    parts = []
+    for plane, (w, h) in zip(
+        frame.planes,
+        ((width, height), (width // 2, height // 2), (width // 2, height // 2)),
+        strict=True,
+    ):
+        rows = np.frombuffer(memoryview(plane), dtype=np.uint8).reshape(-1, plane.line_size)
+        parts.append(rows[:h, :w].reshape(-1))
+    return np.concatenate(parts).reshape(height * 3 // 2, width)
+
+
+def encode_jpeg(picture: np.ndarray, quality: int = JPEG_QUALITY) -> bytes:
+    """A picture from `copy_picture` as JPEG bytes (runs in a worker thread)."""
     import cv2
 
-    image = np.ascontiguousarray(frame.to_ndarray(format="bgr24"), dtype=np.uint8)
-    ok, data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
+    if picture.ndim == 2:  # I420
+        picture = cv2.cvtColor(picture, cv2.COLOR_YUV2BGR_I420)
+    ok, data = cv2.imencode(".jpg", picture, [cv2.IMWRITE_JPEG_QUALITY, quality])
     if not ok:
-        raise ValueError("the frame could not be encoded")
+        raise ValueError("the picture could not be encoded")
     return bytes(data)
 
 
@@ -80,16 +100,17 @@ class LiveVideo:
             return
         self._encoding.add(key.attempt)
         task = asyncio.create_task(
-            self._submit(key, session.code, frame, now), name=f"live-video-{key.attempt}"
+            self._submit(key, session.code, copy_picture(frame), now),
+            name=f"live-video-{key.attempt}",
         )
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
     async def _submit(
-        self, key: StreamKey, candidate: str, frame: VideoFrame, at: datetime
+        self, key: StreamKey, candidate: str, picture: np.ndarray, at: datetime
     ) -> None:
         try:
-            jpeg = await asyncio.to_thread(encode_jpeg, frame)
+            jpeg = await asyncio.to_thread(encode_jpeg, picture)
         except Exception:
             log.exception("a live frame of %s could not be encoded", key.attempt)
             return
