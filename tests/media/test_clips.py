@@ -1,12 +1,14 @@
 """Evidence clips: a violation opens while a candidate publishes (a palette camera and a
 tone over a real aiortc peer); the server writes the seconds before and after it as a WebM
 file linked to that violation, sealed under the data key, which PyAV decodes with the right
-length, the palette's colours and the tone."""
+length, the palette's colours and the tone; the console serves it behind the proctor's
+session and the evidence export includes it."""
 
 from __future__ import annotations
 
 import asyncio
 import io
+import json
 from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
@@ -15,12 +17,15 @@ import av
 import numpy as np
 import pytest
 
+from proctor_server import admin
 from proctor_server.analysis import ViolationDraft
 from proctor_server.app import Server, ServerConfig, run_server
+from proctor_server.commands.evidence import export_evidence
 from proctor_server.store.sealing import Key, is_sealed, write_key_file
 from shared.vocabulary import Source, ViolationKind
 from tests.media.fakes import audio_samples, dominant_frequency, palette_index
 from tests.media.peers import TONE_HZ, palette_sources, poll
+from tests.server.test_console_signin import fetch, sign_in_cookie
 from tests.support.exam_env import Env
 
 SIDE_S = 3.0  # seconds kept before and after the violation
@@ -124,3 +129,21 @@ async def test_a_violation_gets_a_playable_clip_of_the_seconds_around_it(
     assert np.abs(samples).max() > 0.1  # the tone (float samples, full scale 1), not silence
     # bounded memory: the ring held a few seconds of 320x240 pictures and sound
     assert clips.peak_bytes < 2_000_000
+
+    # the proctor's console: linked from the violation, served behind the session only
+    cookie = await sign_in_cookie(server, await admin.proctor_token(server.store, exam_id))
+    response, body = await fetch(server, f"/api/attempt/{attempt}", cookie)
+    assert response.status == 200
+    [shown] = [v for v in json.loads(body)["violations"] if v["id"] == analyzer.violation]
+    assert shown["clip"] == clip.id
+    response, body = await fetch(server, f"/evidence/{attempt}/clip/{clip.id}", cookie)
+    assert (response.status, response.getheader("Content-Type")) == (200, "video/webm")
+    assert body == data
+    response, _ = await fetch(server, f"/evidence/{attempt}/clip/{clip.id}")
+    assert response.status == 401
+    # the evidence export: the file as stored, checked against its hash
+    manifest = await export_evidence(server.store, exam_id, tmp_path / "export")
+    [exported] = [f for f in manifest["files"] if clip.id in f["path"]]
+    assert exported["kind"] == "clip" and exported["verified"]
+    assert exported["violations"] == [analyzer.violation]
+    assert (tmp_path / "export" / exported["path"]).read_bytes() == data
