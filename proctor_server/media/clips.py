@@ -185,8 +185,8 @@ class ClipRecorder:
         else:
             return
         ring = self._rings.get(event.attempt)
-        if kind is None or ring is None:
-            return
+        if kind is None or ring is None or self.settings.before_s + self.settings.after_s <= 0:
+            return  # no live stream, or only whole recordings are kept
         at = from_wire(event.at).timestamp()
         s = self.settings
         pending = ring.pending

@@ -147,3 +147,48 @@ async def test_a_violation_gets_a_playable_clip_of_the_seconds_around_it(
     assert exported["kind"] == "clip" and exported["verified"]
     assert exported["violations"] == [analyzer.violation]
     assert (tmp_path / "export" / exported["path"]).read_bytes() == data
+
+
+async def test_full_session_recording_keeps_the_whole_stream(tmp_path: Path) -> None:
+    config = ServerConfig(
+        db=tmp_path / "exam.db",
+        port=0,
+        nonce_rotation_s=3600,
+        clip_seconds=0,
+        record_sessions=True,
+        live_analysis_interval_s=0,
+    )
+    async with run_server(config) as server:
+        clips = server.clips
+        assert clips is not None
+        env = Env(server, tmp_path)
+        _, ticket = await env.exam()
+        candidate = env.runtime(ticket, media=palette_sources(), photos=False)
+        candidate.start()
+        try:
+            async with asyncio.timeout(TIMEOUT_S):
+                await candidate.wait_for(lambda s: s.media == "live")
+                attempt = candidate.state.session
+                assert attempt is not None
+                await poll(
+                    lambda: (
+                        (stats := server.media.stats(attempt)) is not None
+                        and stats.video_frames >= 15 * 5
+                    )
+                )  # five seconds of stream
+        finally:
+            await candidate.close()
+        async with asyncio.timeout(TIMEOUT_S):
+            await poll(lambda: bool(clips.written))
+            await clips.settle()
+        [recording] = await server.store.clips(attempt)
+        assert recording.kind == "session" and recording.violations == ()
+        data = server.store.blobs.read(recording.path)
+        assert data is not None
+    container = av.open(io.BytesIO(data), mode="r")
+    frames = list(container.decode(video=0))
+    first, last = frames[0].time, frames[-1].time
+    assert first is not None and last is not None
+    assert last - first >= 4.0  # the whole stream, from its first picture to its end
+    assert len({palette_index(f) for f in frames} - {None}) >= 4
+    assert not list((tmp_path / "exam-files" / "recording").glob("*"))  # no file left behind
