@@ -16,13 +16,14 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from proctor_client.check.capture_software import read_capture_software
-from proctor_client.check.model import CheckReport
+from proctor_client.check.model import CheckId, CheckReport
 from proctor_client.check.runner import CheckSettings, run_environment_check
 from proctor_client.check.system import gather_device_signals
 from proctor_client.devices.camera_reader import CameraReader
 from proctor_client.devices.cameras import open_camera
 from proctor_client.devices.microphones import SharedMicrophone, open_shared_microphone
 from proctor_client.media.publisher import MediaSources
+from proctor_client.media.quality import quality_for
 from proctor_client.runtime.model import ExamRuntimeAPI, Mode
 from proctor_client.runtime.runtime import ExamRuntime
 from proctor_client.runtime.snapshots import CameraPhotos
@@ -45,21 +46,42 @@ class GuiOptions:
     smoke_exit_after_ready: bool = False
 
 
+@dataclass
+class Uplink:
+    """The upload speed the last environment check measured (Mb/s; None: not measured):
+    the live video's size, rate and bitrate follow it (media/quality.py)."""
+
+    mbps: float | None = None
+
+    def read(self, report: CheckReport) -> None:
+        result = report.get(CheckId.UPLOAD)
+        figure = result.figure if result is not None else None
+        if isinstance(figure, int | float):
+            self.mbps = float(figure)
+
+
 def make_runtime_factory(
     camera: CameraReader | None,
     figures: Callable[[], dict[str, Any]] = dict,
     microphone: SharedMicrophone | None = None,
-    media: MediaSources | None = None,
+    uplink: Uplink | None = None,
 ) -> RuntimeFactory:
     """Runtimes that take their exam snapshots from `camera` (the preview's reader too),
-    publish it and `microphone` live (exam and trial alike; `media` overrides the sources'
-    settings, tests use it), and say in their hello the device figures last read
-    (`figures()`)."""
+    publish it and `microphone` live (exam and trial alike) at the quality the measured
+    `uplink` carries (the floor until a check measured it), and say in their hello the
+    device figures last read (`figures()`)."""
     photos = CameraPhotos(camera) if camera is not None else None
-    if media is None and (camera is not None or microphone is not None):
-        media = MediaSources(camera=camera, microphone=microphone)
 
     def factory(server: str, ticket: str, mode: Mode) -> ExamRuntimeAPI:
+        media = None
+        if camera is not None or microphone is not None:
+            quality = quality_for(uplink.mbps if uplink is not None else None)
+            media = MediaSources(
+                camera=camera,
+                microphone=microphone,
+                video=quality.video,
+                max_bitrate=quality.max_bitrate,
+            )
         return ExamRuntime(
             server,
             ticket,
@@ -101,6 +123,7 @@ def run_gui(options: GuiOptions, argv: Sequence[str] | None = None) -> int:
     if microphone is None:  # the exam goes on without live sound; the check says why
         log.warning("no live audio: %s", microphone_problem)
     screens = QtScreens()
+    uplink = Uplink()
 
     async def check_runner(server: str, progress: ProgressCallback) -> CheckReport:
         # The check listens through a subscription of its own to the app's one microphone
@@ -114,7 +137,9 @@ def run_gui(options: GuiOptions, argv: Sequence[str] | None = None) -> int:
             screens=screens,
         )
         try:
-            return await run_environment_check(settings, progress)
+            report = await run_environment_check(settings, progress)
+            uplink.read(report)  # the next exam or trial publishes at what the line carries
+            return report
         finally:
             if listening is not None:
                 listening.close()
@@ -131,7 +156,7 @@ def run_gui(options: GuiOptions, argv: Sequence[str] | None = None) -> int:
 
     window = MainWindow(
         runtime_factory=make_runtime_factory(
-            camera, lambda: window.device_figures, microphone=microphone
+            camera, lambda: window.device_figures, microphone=microphone, uplink=uplink
         ),
         device_signals=device_signals,
         check_runner=check_runner,
