@@ -13,7 +13,7 @@ data key when one is set) and linked to its violations.
 
 Memory per stream, bounded: the ring holds `before_s` seconds, a pending clip at most `max_s`
 seconds (5 pictures a second of 3-12 KB at 320x240, 32 KB of sound a second: about 1.5 MB for
-the default 10 + 10 s, at most 4 MB for a 60 s clip).
+the default 10 + 10 s, at most 4.5 MB for a 60 s clip).
 
 Full-session recording (`record_sessions`, off by default) encodes the same pictures and
 sound into a file as the stream goes (one worker thread at a time per stream, at most
