@@ -120,7 +120,8 @@ async def test_a_violation_gets_a_playable_clip_of_the_seconds_around_it(
     assert first is not None and last is not None
     length = last - first
     assert 2 * SIDE_S - 1.5 <= length <= 2 * SIDE_S + 1.0, length
-    assert 3.5 * 2 * SIDE_S <= len(frames) <= 5.5 * 2 * SIDE_S  # about 5 pictures a second
+    # 5 pictures a second at most (fewer when the machine is too busy to encode them all)
+    assert 2.5 * 2 * SIDE_S <= len(frames) <= 5.5 * 2 * SIDE_S
     colours = {palette_index(f) for f in frames}
     assert len(colours - {None}) >= 3, colours  # a palette colour a second: the picture moves
     samples, rate = audio_samples(sound[len(sound) // 4 :])

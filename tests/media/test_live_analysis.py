@@ -114,7 +114,7 @@ async def test_live_frames_are_analysed_at_the_configured_rate_and_flag(
     assert len(set(colours)) >= 2  # the picture advanced between samples
     gaps = [(b[2] - a[2]).total_seconds() for a, b in itertools.pairwise(live)]
     assert min(gaps) >= INTERVAL_S * 0.9, gaps  # never faster than the configured rate
-    assert np.median(gaps) < INTERVAL_S * 3, gaps
+    assert np.median(gaps) < INTERVAL_S * 5, gaps  # and near it (a busy machine skips some)
     assert runtime.analysis.live_dropped == 0
 
 
