@@ -1,5 +1,5 @@
-"""Live media on the exam server: CPU per received stream, answer-ack latency with streams on
-and off, and memory over time, measured in the same run.
+"""Live media on the exam server: CPU per received stream against a bare aiortc receiver,
+answer-ack latency with streams on and off, and memory over time, measured in the same run.
 
 The server runs as its own process (`proctor-server serve`, live media on, in its event loop).
 A second process publishes N candidates' camera (the synthetic camera, 320x240 at 15 fps, VP8)
@@ -7,10 +7,18 @@ and a tone (Opus) through the app's own runtime. This process is one more candid
 answers questions one at a time and times each acknowledgement, first with no stream, then
 with the N streams live.
 
+Then, in the same run, the baseline: a bare aiortc receiver process (peer connections that
+read every frame of every track and nothing else) gets N streams of the same tracks from a
+bare aiortc publisher; its CPU per stream is the denominator of the server's.
+
     python bench/media.py [--streams 5] [--answers 300] [--window 10] [--hold 0]
+                          [--serve-arg=--clip-seconds=0 ...]
+
+    python bench/media.py recording [SECONDS]   # full-session recording's storage
 
 `--hold S` keeps the streams up S seconds more and prints the server's memory every 10 %
-of it (the 10-minute unwatched-memory figure: --hold 600).
+of it (the 10-minute unwatched-memory figure: --hold 600). `--serve-arg` passes an option to
+`proctor-server serve` (to see what clips or live analysis cost).
 """
 
 from __future__ import annotations
@@ -77,6 +85,10 @@ def rss_mib(pid: int) -> float:
 async def enter(url: str, ticket: str) -> tuple[ClientConnection, p.Paper]:
     ws = await connect(url, compression=None, max_size=None)
     await ws.send(hello(ticket))
+    # the rules accepted and the address given, as the app does: no paper without them
+    mail = p.MailTo(name="Bench", phone="13800000000", address="1 Road", postcode="100000")
+    await ws.send(p.encode(p.Consent(id="c-1", version="bench")))
+    await ws.send(p.encode(p.Profile(id="m-1", mail_to=mail)))
     await ws.send(p.encode_image(p.ImageHeader(type="identity_photo", id="id-1"), identity_photo()))
     while True:
         m = p.decode_server(await ws.recv())
@@ -124,6 +136,124 @@ async def publish(server: str, tickets: list[str]) -> None:
     await asyncio.Future()
 
 
+async def bare_receive() -> None:
+    """The baseline receiver: one peer connection per offer (sent as text on a WebSocket),
+    every received track read frame by frame, nothing else. Prints its address."""
+    from aiortc import MediaStreamTrack, RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+    from aiortc.mediastreams import MediaStreamError
+    from websockets.asyncio.server import ServerConnection, serve
+
+    peers: list[RTCPeerConnection] = []
+    tasks: set[asyncio.Task[None]] = set()
+
+    async def drain(track: MediaStreamTrack) -> None:
+        try:
+            while True:
+                await track.recv()
+        except MediaStreamError:
+            return
+
+    async def offer(ws: ServerConnection) -> None:
+        sdp = str(await ws.recv())
+        pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        peers.append(pc)
+
+        @pc.on("track")
+        def on_track(track: MediaStreamTrack) -> None:
+            task = asyncio.create_task(drain(track))
+            tasks.add(task)
+
+        await pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
+        await pc.setLocalDescription(await pc.createAnswer())
+        assert pc.localDescription is not None
+        await ws.send(pc.localDescription.sdp)
+        await ws.wait_closed()
+
+    async with serve(offer, "127.0.0.1", 0) as server:
+        port = next(iter(server.sockets)).getsockname()[1]
+        print(f"listening ws://127.0.0.1:{port}", flush=True)
+        await asyncio.Future()
+
+
+async def bare_publish(url: str, count: int) -> None:
+    """N aiortc publishers of the app's own tracks (camera reader, VP8 capped as the app caps
+    it, a tone in Opus), signalled to the bare receiver; prints `live N`."""
+    from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+
+    from proctor_client.devices.camera_reader import CameraReader
+    from proctor_client.devices.fake_cameras import SyntheticCamera
+    from proctor_client.devices.microphones import ToneMicrophone
+    from proctor_client.media.publisher import DEFAULT_MAX_BITRATE, cap_bitrate
+    from proctor_client.media.tracks import CameraTrack, MicrophoneTrack
+
+    peers = []
+    sockets = []
+    connected: list[asyncio.Event] = []
+    for _ in range(count):
+        pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        up = asyncio.Event()
+        connected.append(up)
+        pc.on(
+            "connectionstatechange",
+            lambda pc=pc, up=up: up.set() if pc.connectionState == "connected" else None,
+        )
+        pc.addTransceiver(CameraTrack(CameraReader(SyntheticCamera())), direction="sendonly")
+        pc.addTransceiver(MicrophoneTrack(ToneMicrophone()), direction="sendonly")
+        await pc.setLocalDescription(await pc.createOffer())
+        assert pc.localDescription is not None
+        ws = await connect(url)
+        await ws.send(pc.localDescription.sdp)
+        answer = str(await ws.recv())
+        await pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
+        peers.append(pc)
+        sockets.append(ws)
+    await asyncio.gather(*(up.wait() for up in connected))
+    print(f"live {count}", flush=True)
+    while True:
+        for pc in peers:
+            cap_bitrate(pc, DEFAULT_MAX_BITRATE)
+        await asyncio.sleep(1.0)
+
+
+def started(args: list[str], first: str) -> tuple[subprocess.Popen[str], str]:
+    """A helper process of this script, and the first line it printed (checked)."""
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    assert line.startswith(first), line
+    return proc, line
+
+
+async def bare_baseline(streams: int, window: float) -> float:
+    """CPU of a bare aiortc receiver per stream, in cores (idle subtracted)."""
+    receiver, line = started([sys.executable, __file__, "bare-receive"], "listening")
+    try:
+        url = line.split()[-1]
+        await asyncio.sleep(1)
+        cpu0, t0 = cpu_seconds(receiver.pid), time.monotonic()
+        await asyncio.sleep(window / 2)
+        idle = (cpu_seconds(receiver.pid) - cpu0) / (time.monotonic() - t0)
+        publisher, _ = started(
+            [sys.executable, __file__, "bare-publish", url, str(streams)], "live"
+        )
+        try:
+            await asyncio.sleep(2)
+            cpu0, t0 = cpu_seconds(receiver.pid), time.monotonic()
+            await asyncio.sleep(window)
+            busy = (cpu_seconds(receiver.pid) - cpu0) / (time.monotonic() - t0)
+        finally:
+            publisher.terminate()
+            publisher.wait(timeout=30)
+    finally:
+        receiver.terminate()
+        receiver.wait(timeout=30)
+    return (busy - idle) / streams
+
+
+def load_average() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
 async def run(args: argparse.Namespace) -> None:
     work = Path(tempfile.mkdtemp(prefix="proctor-bench-media-"))
     tickets = await sitting(work / "bench.db", args.streams + 1, starts_in=-timedelta(minutes=1))
@@ -139,6 +269,7 @@ async def run(args: argparse.Namespace) -> None:
             "0",
             "--analysis",
             "basic",
+            *args.serve_arg,
         ]
     )
     http = server.ws.removesuffix("/ws/candidate").replace("ws://", "http://")
@@ -176,8 +307,13 @@ async def run(args: argparse.Namespace) -> None:
         await ws.close()
     finally:
         server.stop()
+    loads = [load_average()]
+    bare = await bare_baseline(args.streams, args.window)
+    loads.append(load_average())
     per_stream = (busy_cpu - idle_cpu) / args.streams * 100
     print(f"streams: {args.streams} (320x240@15 VP8 + Opus), window {args.window:g} s")
+    print(f"serve options: {' '.join(args.serve_arg) or '(defaults)'}")
+    print(f"load average (1, 5, 15 min) after the server's part / after the baseline: {loads}")
     print(
         f"server CPU idle: {idle_cpu * 100:.1f}% of a core; with streams: "
         f"{busy_cpu * 100:.1f}%; per stream: {per_stream:.2f}% of a core"
@@ -189,19 +325,78 @@ async def run(args: argparse.Namespace) -> None:
         f"ack latency with {args.streams} streams: p50 {statistics.median(on):.2f} ms, "
         f"p99 {p99(on):.2f} ms (ratio p99 {p99(on) / p99(off):.2f}x)"
     )
+    print(
+        f"bare aiortc receiver per stream: {bare * 100:.2f}% of a core; "
+        f"server / bare: {per_stream / (bare * 100):.2f}x"
+        if bare > 0
+        else f"bare aiortc receiver per stream: {bare * 100:.2f}% (below the noise)"
+    )
     print(f"publisher process CPU so far: {pub_cpu:.1f} s")
     print("server RSS (MiB): " + ", ".join(f"{m:.0f}" for m in memory))
+
+
+async def recording(seconds: float) -> None:
+    """Full-session recording's storage: one candidate publishes for `seconds` to a server
+    started with --record-sessions; the stored file's size per hour of stream."""
+    import av
+
+    work = Path(tempfile.mkdtemp(prefix="proctor-bench-rec-"))
+    [ticket] = await sitting(work / "bench.db", 1, starts_in=-timedelta(minutes=1))
+    server = Proc(
+        [
+            sys.executable,
+            "-m",
+            "proctor_server.cli",
+            "serve",
+            "--db",
+            str(work / "bench.db"),
+            "--port",
+            "0",
+            "--analysis",
+            "basic",
+            "--record-sessions",
+            "--clip-seconds",
+            "0",
+        ]
+    )
+    http = server.ws.removesuffix("/ws/candidate").replace("ws://", "http://")
+    try:
+        publisher, _ = started([sys.executable, __file__, "publish", http, ticket], "live")
+        await asyncio.sleep(seconds)
+        publisher.terminate()
+        publisher.wait(timeout=30)
+        await asyncio.sleep(3)  # the server sees the connection end and stores the file
+    finally:
+        server.stop()  # a clean stop finishes a recording still being written
+    for path in sorted((work / "bench-files" / "clips").rglob("*.webm")):
+        with av.open(str(path)) as container:
+            duration = (container.duration or 0) / 1_000_000
+        size = path.stat().st_size
+        print(
+            f"recording {path.name}: {duration:.1f} s, {size / 1e6:.2f} MB, "
+            f"{size / duration * 3600 / 1e6:.0f} MB per candidate-hour"
+        )
 
 
 def main() -> None:
     if len(sys.argv) > 2 and sys.argv[1] == "publish":
         asyncio.run(publish(sys.argv[2], sys.argv[3:]))
         return
+    if len(sys.argv) > 1 and sys.argv[1] == "bare-receive":
+        asyncio.run(bare_receive())
+        return
+    if len(sys.argv) > 1 and sys.argv[1] == "recording":
+        asyncio.run(recording(float(sys.argv[2]) if len(sys.argv) > 2 else 60.0))
+        return
+    if len(sys.argv) > 3 and sys.argv[1] == "bare-publish":
+        asyncio.run(bare_publish(sys.argv[2], int(sys.argv[3])))
+        return
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--streams", type=int, default=5)
     parser.add_argument("--answers", type=int, default=300)
     parser.add_argument("--window", type=float, default=10.0)
     parser.add_argument("--hold", type=float, default=0.0)
+    parser.add_argument("--serve-arg", action="append", default=[], metavar="OPTION")
     asyncio.run(run(parser.parse_args()))
 
 

@@ -7,6 +7,10 @@ a fixed number of consumer tasks in the runtime's task set.
   place in the line), and one attempt's snapshots are analysed one at a time, in order.
 - The queue is bounded: past `capacity` attempts waiting, the snapshot that waited longest is
   dropped. Memory holds at most `capacity` JPEGs, whatever the load.
+- Frames sampled from the live video (`submit_live`, media/live_video.py) go through the same
+  analysis, after the stored snapshots: at most one waits per attempt (a newer one replaces
+  it and `live_dropped` counts it), and past `capacity` attempts the oldest is dropped. Their
+  flags carry no snapshot (the frame is not stored; the evidence clip shows it).
 - When an attempt finishes, its queued snapshot is dropped, the one being analysed is waited
   for, the analyzer is told (`SnapshotAnalyzer.finish`), every violation still open is ended
   at the finish time, and proctors get a `violation_ended` per violation ended. Its risk score
@@ -59,6 +63,7 @@ class _Snapshot:
     photo_id: str
     jpeg: bytes
     at: datetime
+    live: bool = False  # a frame sampled from the live video, not a stored snapshot
 
 
 @dataclass(slots=True)
@@ -94,6 +99,7 @@ class AnalysisQueue:
         self._now = now
         self._identity: deque[_IdentityCheck] = deque()
         self._snapshots: OrderedDict[str, _Snapshot] = OrderedDict()  # attempt -> latest
+        self._live: OrderedDict[str, _Snapshot] = OrderedDict()  # attempt -> latest live frame
         self._busy: dict[str, asyncio.Future[None]] = {}  # attempts being analysed
         self._finished: set[str] = set()
         self._wake = asyncio.Event()
@@ -102,10 +108,11 @@ class AnalysisQueue:
         self.replaced = 0
         self.overflowed = 0
         self.dropped_finished = 0
+        self.live_dropped = 0  # live frames replaced by a newer one or pushed out
 
     @property
     def waiting(self) -> int:
-        return len(self._identity) + len(self._snapshots)
+        return len(self._identity) + len(self._snapshots) + len(self._live)
 
     def start(self, tasks: TaskSet, workers: int = WORKERS) -> None:
         for n in range(workers):
@@ -130,6 +137,21 @@ class AnalysisQueue:
         self._snapshots[attempt_id] = job  # a replacement keeps its place in the line
         self._wake.set()
 
+    def submit_live(
+        self, attempt_id: str, candidate: str, frame_id: str, jpeg: bytes, at: datetime
+    ) -> None:
+        """Queue a frame of the live video; at most one waits per attempt (back-pressure)."""
+        if self._closed or attempt_id in self._finished:
+            self.dropped_finished += 1
+            return
+        if attempt_id in self._live:
+            self.live_dropped += 1
+        elif len(self._live) >= self.capacity:
+            self._live.popitem(last=False)
+            self.live_dropped += 1
+        self._live[attempt_id] = _Snapshot(attempt_id, candidate, frame_id, jpeg, at, live=True)
+        self._wake.set()
+
     def check_identity(
         self, attempt_id: str, photo: bytes, reference: bytes | None
     ) -> asyncio.Future[IdentityVerdict]:
@@ -147,11 +169,12 @@ class AnalysisQueue:
     def _take(self) -> _IdentityCheck | _Snapshot | None:
         if self._identity:
             return self._identity.popleft()
-        for attempt_id in self._snapshots:
-            if attempt_id not in self._busy:  # one analysis per attempt at a time
-                job = self._snapshots.pop(attempt_id)
-                self._busy[attempt_id] = asyncio.get_running_loop().create_future()
-                return job
+        for line in (self._snapshots, self._live):  # stored snapshots before live frames
+            for attempt_id in line:
+                if attempt_id not in self._busy:  # one analysis per attempt at a time
+                    job = line.pop(attempt_id)
+                    self._busy[attempt_id] = asyncio.get_running_loop().create_future()
+                    return job
         return None
 
     async def _consume(self) -> None:
@@ -204,7 +227,7 @@ class AnalysisQueue:
                     candidate=job.candidate,
                     kind=ViolationKind(draft.kind),
                     confidence=draft.confidence,
-                    snapshot=job.photo_id,
+                    snapshot=None if job.live else job.photo_id,
                 )
             )
 
@@ -215,8 +238,9 @@ class AnalysisQueue:
         ones are refused. Then, in the coroutine returned: the running analysis ends, the
         analyzer is told, the open violations end at `at` and the proctors are told."""
         self._finished.add(attempt_id)
-        if self._snapshots.pop(attempt_id, None) is not None:
-            self.dropped_finished += 1
+        for line in (self._snapshots, self._live):
+            if line.pop(attempt_id, None) is not None:
+                self.dropped_finished += 1
         return self._end(attempt_id, candidate, at)
 
     async def _end(self, attempt_id: str, candidate: str, at: datetime) -> None:
@@ -257,3 +281,4 @@ class AnalysisQueue:
             if not job.verdict.done():
                 job.verdict.set_exception(AnalysisClosed("analysis stopped"))
         self._snapshots.clear()
+        self._live.clear()

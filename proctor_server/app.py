@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from websockets.asyncio.server import Server as WsServer
 from websockets.asyncio.server import ServerConnection, serve
@@ -45,6 +45,10 @@ from proctor_server.store.sqlite.database import MAX_GROUP, CommitPolicy
 from proctor_server.tasks import TaskSet
 from shared import protocol as p
 
+if TYPE_CHECKING:  # aiortc and PyAV load only with live media
+    from proctor_server.media.clips import ClipRecorder
+    from proctor_server.media.live_video import LiveVideo
+
 log = logging.getLogger(__name__)
 
 # After an exam's start, its first minutes stay free of full garbage collections too.
@@ -65,6 +69,9 @@ class ServerConfig:
     allowed_origins: tuple[str, ...] = ()  # browser pages of other sites that may connect
     media: bool = True  # live audio and video (aiortc, in this process)
     speech: bool = True  # voice activity on the live audio -> `speaking` violations
+    live_analysis_interval_s: float = 10.0  # a live video frame to analysis this often; 0: off
+    clip_seconds: float = 10.0  # evidence clips: this long before and after a violation; 0: off
+    record_sessions: bool = False  # also keep every live stream whole (docs/benchmarks.md: cost)
     ice_servers: list[p.IceServer] = field(default_factory=list)  # STUN/TURN for the clients
     backlog: int = 4096  # the listen queue: connections the kernel holds until accepted
     commit_window_ms: float = 0.0  # the store waits this long for more writes per transaction
@@ -98,8 +105,10 @@ class Server:
         self.signals: ClientSignals = _device_signals()
         self.media: MediaGateway = _media_gateway(config)
         self._probes = MediaProbes(self.media)
+        self.clips = self._record_clips()
         self._assemble()
         self._listen_for_speech()
+        self.live_video = self._analyse_live_video()
 
     def _assemble(self) -> None:
         """Hand each part what it uses (again once face analysis is loaded at start)."""
@@ -116,6 +125,7 @@ class Server:
             identity=self.identity,
             nonce_rotation_s=self.config.nonce_rotation_s,
             media=self.media,
+            observers=(self.clips.on_event,) if self.clips is not None else (),
         )
 
     def _build_feed_deps(self) -> FeedDeps:
@@ -170,6 +180,37 @@ class Server:
         )
         self.media.add_hook(speech)
 
+    def _record_clips(self) -> ClipRecorder | None:
+        """The seconds of live media around each violation, kept as evidence."""
+        config = self.config
+        if not (self.media.enabled and (config.clip_seconds > 0 or config.record_sessions)):
+            return None
+        from proctor_server.media.clips import ClipRecorder, ClipSettings
+
+        settings = ClipSettings(
+            before_s=config.clip_seconds,
+            after_s=config.clip_seconds,
+            record_sessions=config.record_sessions,
+        )
+        clips = ClipRecorder(self.store, self.clock, settings, skip_exams=frozenset({PROBE_EXAM}))
+        self.media.add_hook(clips)
+        return clips
+
+    def _analyse_live_video(self) -> LiveVideo | None:
+        """Frames of every exam's live video go to its analysis queue, like snapshots."""
+        if not (self.media.enabled and self.config.live_analysis_interval_s > 0):
+            return None
+        from proctor_server.media.live_video import LiveVideo
+
+        live = LiveVideo(
+            self.clock,
+            lambda: self.exams,
+            interval_s=self.config.live_analysis_interval_s,
+            skip_exams=frozenset({PROBE_EXAM}),
+        )
+        self.media.add_hook(live)
+        return live
+
     async def start(self) -> None:
         await self.store.open()
         if self._sealer is None:
@@ -214,6 +255,10 @@ class Server:
             self._ws.close(close_connections=True)
             await self._ws.wait_closed()
         await self.media.close()
+        if self.live_video is not None:
+            await self.live_video.close()
+        if self.clips is not None:
+            await self.clips.close()  # the clips of the streams just ended are written
         await self.heap.close()
         await self.exams.close()
         await self._tasks.close()

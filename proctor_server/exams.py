@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Protocol
@@ -92,6 +92,8 @@ class RuntimeDeps:
     nonce_rotation_s: float
     media: MediaGateway = NO_MEDIA  # its live streams close when an attempt finishes
     revocation_sweep_s: float = REVOCATION_SWEEP_S
+    # told of every event published (the evidence clips start at violations); quick, no I/O
+    observers: tuple[Callable[[pp.AttemptEvent], None], ...] = ()
 
 
 class ExamRuntime:
@@ -174,6 +176,11 @@ class ExamRuntime:
 
     def publish(self, event: pp.AttemptEvent) -> None:
         self.deps.bus.publish(self.exam.id, event)
+        for observe in self.deps.observers:
+            try:
+                observe(event)
+            except Exception:
+                log.exception("an observer of exam %s failed", self.exam.id)
 
     def wire_now(self) -> str:
         """The server time as events carry it."""

@@ -1,12 +1,14 @@
 """Microphones: a real input through the ``sounddevice`` package (PortAudio), and fakes that
 ship — silence, a tone, a WAV file read with the standard ``wave`` module, played in a loop.
-``open_microphone`` turns the ``--mic DEVICE|silence|tone|FILE`` option into one of them."""
+``open_microphone`` turns the ``--mic DEVICE|silence|tone|FILE`` option into one of them;
+``SharedMicrophone`` lets several readers (the check, live audio) hear one device."""
 
 from __future__ import annotations
 
 import math
 import threading
 import wave
+from collections import deque
 from pathlib import Path
 from typing import Any
 
@@ -254,3 +256,179 @@ def open_microphone(spec: str, *, realtime: bool = True) -> Microphone:
     if text.isdigit():
         return SoundDeviceMicrophone(int(text))
     return SoundDeviceMicrophone(text)
+
+
+# ---------------------------------------------------------------------------- one device, many readers
+
+SHARED_CHUNK_S = 0.02  # the reader thread reads the device in 20 ms buffers
+SHARED_BACKLOG_S = 2.0  # a subscriber that does not read keeps at most this much, the newest
+
+
+class MicrophoneSubscription:
+    """One reader's view of a `SharedMicrophone`; it is itself a `Microphone` (``name``,
+    ``sample_rate``, a blocking ``read``), so the environment check and the live audio track
+    take it as they take a device. ``close`` ends only this subscription."""
+
+    def __init__(self, shared: SharedMicrophone) -> None:
+        self._shared: SharedMicrophone | None = shared
+        self._name = shared.name
+        self._rate = shared.sample_rate
+        self._chunks: deque[Samples] = deque()
+        self._buffered = 0
+        self._error: DeviceError | None = None
+        self.dropped = 0  # samples dropped because this subscriber fell behind
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def sample_rate(self) -> int:
+        return self._rate
+
+    @property
+    def ended(self) -> bool:
+        return self._shared is None or self._error is not None
+
+    def read(self, count: int) -> Samples:
+        """Block until ``count`` samples arrived for this subscriber; DeviceError when the
+        device failed or the subscription (or the shared microphone) closed."""
+        shared = self._shared
+        if shared is None:
+            raise DeviceError(f"the subscription to microphone {self._name!r} is closed")
+        with shared._ready:
+            while self._buffered < count and self._error is None:
+                shared._ready.wait()
+            if self._buffered < count:
+                assert self._error is not None
+                raise DeviceError(self._error.message)
+            parts: list[Samples] = []
+            wanted = count
+            while wanted:
+                head = self._chunks[0]
+                if head.size <= wanted:
+                    parts.append(self._chunks.popleft())
+                    wanted -= head.size
+                else:
+                    parts.append(head[:wanted])
+                    self._chunks[0] = head[wanted:]
+                    wanted = 0
+            self._buffered -= count
+        return np.concatenate(parts) if len(parts) > 1 else parts[0]
+
+    def close(self) -> None:
+        shared, self._shared = self._shared, None
+        if shared is not None:
+            shared._unsubscribe(self)
+
+    # ------------------------------------------------------------ called by the reader
+
+    def _deliver(self, samples: Samples, limit: int) -> None:  # holds the shared lock
+        self._chunks.append(samples)
+        self._buffered += samples.size
+        while self._buffered - self._chunks[0].size >= limit:
+            self._buffered -= self._chunks.popleft().size
+            self.dropped += 1
+
+    def _end(self, error: DeviceError) -> None:  # holds the shared lock
+        if self._error is None:
+            self._error = error
+
+
+class SharedMicrophone:
+    """One microphone, any number of readers (the environment check, the live audio track):
+    a thread of its own reads the device in 20 ms buffers while someone is subscribed and
+    hands each buffer to every subscription, which keeps at most `backlog_s` of it. The
+    device is read by one thread only, so two readers never split its samples between them.
+    A device failure ends the current subscriptions; the next subscription reads it again."""
+
+    def __init__(self, microphone: Microphone, *, backlog_s: float = SHARED_BACKLOG_S) -> None:
+        self.microphone = microphone
+        self._chunk = max(1, round(microphone.sample_rate * SHARED_CHUNK_S))
+        self._limit = max(self._chunk, round(microphone.sample_rate * backlog_s))
+        self._ready = threading.Condition()
+        self._subscriptions: list[MicrophoneSubscription] = []
+        self._thread: threading.Thread | None = None
+        self._closed = False
+
+    @property
+    def name(self) -> str:
+        return self.microphone.name
+
+    @property
+    def sample_rate(self) -> int:
+        return self.microphone.sample_rate
+
+    @property
+    def reading(self) -> bool:
+        return self._thread is not None
+
+    def subscribe(self) -> MicrophoneSubscription:
+        subscription = MicrophoneSubscription(self)
+        with self._ready:
+            if self._closed:
+                subscription._end(DeviceError(f"microphone {self.name!r} is closed"))
+                return subscription
+            self._subscriptions.append(subscription)
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="proctor-microphone", daemon=True
+                )
+                self._thread.start()
+        return subscription
+
+    def _unsubscribe(self, subscription: MicrophoneSubscription) -> None:
+        with self._ready:
+            if subscription in self._subscriptions:
+                self._subscriptions.remove(subscription)
+            subscription._end(DeviceError(f"the subscription to {self.name!r} is closed"))
+            self._ready.notify_all()
+
+    def _run(self) -> None:
+        error: DeviceError | None = None
+        while True:
+            with self._ready:
+                if not self._subscriptions or self._closed:
+                    self._thread = None
+                    return
+            try:
+                samples = self.microphone.read(self._chunk)
+            except DeviceError as exc:
+                error = exc
+            except Exception as exc:  # a driver's own error: the device is gone
+                error = DeviceError(f"microphone {self.name!r} stopped: {exc}")
+            with self._ready:
+                if error is not None:
+                    for subscription in self._subscriptions:
+                        subscription._end(error)
+                    self._subscriptions.clear()
+                    self._thread = None
+                    self._ready.notify_all()
+                    return
+                for subscription in self._subscriptions:
+                    subscription._deliver(samples, self._limit)
+                self._ready.notify_all()
+
+    def close(self) -> None:
+        """End every subscription, stop reading (within one buffer) and close the device."""
+        with self._ready:
+            self._closed = True
+            for subscription in self._subscriptions:
+                subscription._end(DeviceError(f"microphone {self.name!r} is closed"))
+            self._subscriptions.clear()
+            thread = self._thread
+            self._ready.notify_all()
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=2.0)
+        self.microphone.close()
+
+
+def open_shared_microphone(spec: str) -> tuple[SharedMicrophone | None, str]:
+    """The app's microphone, shared by the check and live audio: None and the reason when
+    the device cannot be opened now (no PortAudio, unplugged); a malformed ``--mic`` or a
+    missing file raises ConfigError (a mistake in the command line)."""
+    check_microphone_spec(spec)
+    try:
+        return SharedMicrophone(open_microphone(spec)), ""
+    except ConfigError as exc:
+        return None, exc.message

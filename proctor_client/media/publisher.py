@@ -27,6 +27,7 @@ from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSession
 
 from proctor_client.devices.base import Microphone
 from proctor_client.devices.camera_reader import CameraReader
+from proctor_client.devices.microphones import SharedMicrophone
 from proctor_client.media.tracks import CameraTrack, MicrophoneTrack, VideoSettings
 from shared import protocol as p
 
@@ -47,7 +48,7 @@ class MediaSources:
     missing), at `video` size and rate, video capped at `max_bitrate`."""
 
     camera: CameraReader | None = None
-    microphone: Microphone | None = None
+    microphone: Microphone | SharedMicrophone | None = None
     video: VideoSettings = field(default_factory=VideoSettings)
     max_bitrate: int = DEFAULT_MAX_BITRATE
     answer_timeout_s: float = 15.0

@@ -3,8 +3,9 @@
 `CameraTrack` is one more subscriber of the camera's one reader (beside the preview and the
 snapshots): each `recv()` waits for the next frame slot at the publishing rate, takes the
 latest frame of its subscription, scales it with PyAV and stamps it on a 90 kHz clock.
-`MicrophoneTrack` reads the microphone (a real one or a fake: silence, tone, WAV file) in
-20 ms buffers in a worker thread, stamped in samples. Stopping a track closes its camera
+`MicrophoneTrack` reads the microphone (a real one or a fake: silence, tone, WAV file; the
+app's `SharedMicrophone` through a subscription of its own) in 20 ms buffers in a worker
+thread, stamped in samples. Stopping a track closes its camera
 subscription, so the camera is read only while someone needs it."""
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from av import AudioFrame, VideoFrame
 
 from proctor_client.devices.base import DeviceError, Microphone
 from proctor_client.devices.camera_reader import CameraReader, FrameSubscription
+from proctor_client.devices.microphones import MicrophoneSubscription, SharedMicrophone
 
 VIDEO_CLOCK = 90_000
 VIDEO_TIME_BASE = fractions.Fraction(1, VIDEO_CLOCK)
@@ -90,9 +92,13 @@ def _video_frame(image: np.ndarray, settings: VideoSettings) -> VideoFrame:
 class MicrophoneTrack(MediaStreamTrack):
     kind = "audio"
 
-    def __init__(self, microphone: Microphone) -> None:
+    def __init__(self, microphone: Microphone | SharedMicrophone) -> None:
         super().__init__()
-        self._microphone = microphone
+        # A shared microphone (the app's) is subscribed to for this track's life only.
+        self._subscription: MicrophoneSubscription | None = None
+        if isinstance(microphone, SharedMicrophone):
+            microphone = self._subscription = microphone.subscribe()
+        self._microphone: Microphone = microphone
         self._rate = microphone.sample_rate
         self._chunk = max(1, round(self._rate * AUDIO_PTIME_S))
         self._time_base = fractions.Fraction(1, self._rate)
@@ -113,3 +119,8 @@ class MicrophoneTrack(MediaStreamTrack):
         frame.time_base = self._time_base
         self._pts += data.shape[1]
         return frame
+
+    def stop(self) -> None:
+        super().stop()
+        if self._subscription is not None:
+            self._subscription.close()  # wakes a read waiting in its worker thread

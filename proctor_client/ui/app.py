@@ -1,10 +1,11 @@
 """The one place where the app is wired: the QApplication, asyncio inside Qt's loop (qasync),
-the devices (the camera's one reader, shared by the preview, the snapshots and the check),
-the runtime factory, the environment check, and an orderly shutdown."""
+the devices (the camera's one reader, shared by the preview, the snapshots, live video and the
+check; the microphone's one reader, shared by live audio and the check), the runtime factory, the environment check, and an orderly shutdown."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import signal
 import sys
 from collections.abc import Callable, Sequence
@@ -15,12 +16,14 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from proctor_client.check.capture_software import read_capture_software
-from proctor_client.check.model import CheckReport
+from proctor_client.check.model import CheckId, CheckReport
 from proctor_client.check.runner import CheckSettings, run_environment_check
 from proctor_client.check.system import gather_device_signals
 from proctor_client.devices.camera_reader import CameraReader
 from proctor_client.devices.cameras import open_camera
+from proctor_client.devices.microphones import SharedMicrophone, open_shared_microphone
 from proctor_client.media.publisher import MediaSources
+from proctor_client.media.quality import quality_for
 from proctor_client.runtime.model import ExamRuntimeAPI, Mode
 from proctor_client.runtime.runtime import ExamRuntime
 from proctor_client.runtime.snapshots import CameraPhotos
@@ -29,6 +32,8 @@ from proctor_client.ui.i18n import LanguageManager, system_language
 from proctor_client.ui.main_window import MainWindow, ProgressCallback, RuntimeFactory
 from proctor_client.ui.screens_qt import QtScreens
 from shared.errors import ConfigError
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -41,16 +46,42 @@ class GuiOptions:
     smoke_exit_after_ready: bool = False
 
 
+@dataclass
+class Uplink:
+    """The upload speed the last environment check measured (Mb/s; None: not measured):
+    the live video's size, rate and bitrate follow it (media/quality.py)."""
+
+    mbps: float | None = None
+
+    def read(self, report: CheckReport) -> None:
+        result = report.get(CheckId.UPLOAD)
+        figure = result.figure if result is not None else None
+        if isinstance(figure, int | float):
+            self.mbps = float(figure)
+
+
 def make_runtime_factory(
-    camera: CameraReader | None, figures: Callable[[], dict[str, Any]] = dict
+    camera: CameraReader | None,
+    figures: Callable[[], dict[str, Any]] = dict,
+    microphone: SharedMicrophone | None = None,
+    uplink: Uplink | None = None,
 ) -> RuntimeFactory:
-    """Runtimes that take their exam snapshots from `camera` (the preview's reader too) and
-    say in their hello the device figures last read (`figures()`)."""
+    """Runtimes that take their exam snapshots from `camera` (the preview's reader too),
+    publish it and `microphone` live (exam and trial alike) at the quality the measured
+    `uplink` carries (the floor until a check measured it), and say in their hello the
+    device figures last read (`figures()`)."""
     photos = CameraPhotos(camera) if camera is not None else None
-    # Live video from the same reader; the microphone stays with the environment check for now.
-    media = MediaSources(camera=camera) if camera is not None else None
 
     def factory(server: str, ticket: str, mode: Mode) -> ExamRuntimeAPI:
+        media = None
+        if camera is not None or microphone is not None:
+            quality = quality_for(uplink.mbps if uplink is not None else None)
+            media = MediaSources(
+                camera=camera,
+                microphone=microphone,
+                video=quality.video,
+                max_bitrate=quality.max_bitrate,
+            )
         return ExamRuntime(
             server,
             ticket,
@@ -88,16 +119,30 @@ def run_gui(options: GuiOptions, argv: Sequence[str] | None = None) -> int:
     languages = LanguageManager(app)
     languages.set_language(options.lang or system_language())
     camera, camera_problem = open_camera_or_problem(options.camera)
+    microphone, microphone_problem = open_shared_microphone(options.mic)
+    if microphone is None:  # the exam goes on without live sound; the check says why
+        log.warning("no live audio: %s", microphone_problem)
     screens = QtScreens()
+    uplink = Uplink()
 
     async def check_runner(server: str, progress: ProgressCallback) -> CheckReport:
+        # The check listens through a subscription of its own to the app's one microphone
+        # (live audio may be reading it at the same time); without one, it tries the option
+        # again and reports what goes wrong.
+        listening = microphone.subscribe() if microphone is not None else None
         settings = CheckSettings(
             server=server,
             camera=camera if camera is not None else options.camera,  # tried again, reported
-            microphone=options.mic,
+            microphone=listening if listening is not None else options.mic,
             screens=screens,
         )
-        return await run_environment_check(settings, progress)
+        try:
+            report = await run_environment_check(settings, progress)
+            uplink.read(report)  # the next exam or trial publishes at what the line carries
+            return report
+        finally:
+            if listening is not None:
+                listening.close()
 
     async def device_signals() -> dict[str, Any]:
         """What the app's own check sees (cameras, virtual machine and camera signs, screens),
@@ -110,7 +155,9 @@ def run_gui(options: GuiOptions, argv: Sequence[str] | None = None) -> int:
         return data
 
     window = MainWindow(
-        runtime_factory=make_runtime_factory(camera, lambda: window.device_figures),
+        runtime_factory=make_runtime_factory(
+            camera, lambda: window.device_figures, microphone=microphone, uplink=uplink
+        ),
         device_signals=device_signals,
         check_runner=check_runner,
         camera=camera,
@@ -151,6 +198,8 @@ def run_gui(options: GuiOptions, argv: Sequence[str] | None = None) -> int:
             await window.aclose()
             if camera is not None:
                 await camera.aclose()
+            if microphone is not None:
+                await asyncio.to_thread(microphone.close)
 
     def ready_now(w: MainWindow) -> None:
         print(f"ready {w.current_screen}", flush=True)

@@ -154,8 +154,9 @@ def run_export(args: argparse.Namespace) -> int:
 async def export_evidence(
     store: Store, exam_id: str, out: Path, attempt_id: str | None = None
 ) -> dict[str, Any]:
-    """Every photo and snapshot of the exam's attempts (or of one), as stored, each checked
-    against the SHA-256 kept with its row; the reference photos of their tickets too."""
+    """Every photo, snapshot and live-media clip of the exam's attempts (or of one), as
+    stored, each checked against the SHA-256 kept with its row; the reference photos of their
+    tickets too."""
     exam = await store.get_exam(exam_id)
     if exam is None:
         raise ConfigError(f"no exam with id {exam_id!r}")
@@ -195,6 +196,19 @@ async def export_evidence(
                 client_id=photo.client_id,
                 time=to_wire(photo.received_at),
                 accepted=photo.accepted,
+            )
+            files.append(entry)
+        for clip in await store.clips(attempt.id):  # live media around violations, recordings
+            data = await asyncio.to_thread(store.blobs.read, clip.path)
+            name = f"clips/{to_wire(clip.started_at).replace(':', '')}-{clip.id}.webm"
+            entry = await asyncio.to_thread(_write, folder, name, data, clip.sha256)
+            entry.update(
+                attempt=attempt.id,
+                candidate=code,
+                kind="clip" if clip.kind == "violation" else "recording",
+                time=to_wire(clip.started_at),
+                ended_at=to_wire(clip.ended_at),
+                violations=list(clip.violations),
             )
             files.append(entry)
         if ticket is not None and ticket.reference_photo:

@@ -68,6 +68,27 @@ def register(sub: Any) -> None:
         "--no-media", action="store_true", help="take no live audio and video from candidates"
     )
     serve.add_argument(
+        "--live-analysis-interval",
+        type=float,
+        default=10.0,
+        metavar="S",
+        help="analyse a frame of each candidate's live video every S seconds, like a snapshot "
+        "(default 10; 0: off)",
+    )
+    serve.add_argument(
+        "--clip-seconds",
+        type=float,
+        default=10.0,
+        metavar="S",
+        help="keep S seconds of live audio and video before and after each violation as a "
+        "clip linked to it (default 10; 0: no clips)",
+    )
+    serve.add_argument(
+        "--record-sessions",
+        action="store_true",
+        help="also keep each candidate's live stream whole (docs/benchmarks.md: the storage)",
+    )
+    serve.add_argument(
         "--backlog",
         type=int,
         default=4096,
@@ -381,10 +402,15 @@ def run_serve(args: argparse.Namespace) -> int:
         allowed_origins=tuple(args.allowed_origin),
         media=not args.no_media,
         ice_servers=[parse_ice_server(url) for url in args.ice_server],
+        live_analysis_interval_s=args.live_analysis_interval,
+        clip_seconds=args.clip_seconds,
+        record_sessions=args.record_sessions,
         backlog=args.backlog,
         commit_window_ms=args.commit_window_ms,
         commit_max=args.commit_max,
     )
+    if args.live_analysis_interval < 0 or args.clip_seconds < 0:
+        raise ConfigError("--live-analysis-interval and --clip-seconds: 0 (off) or seconds")
     if args.backlog < 1 or args.commit_window_ms < 0 or args.commit_max < 1:
         raise ConfigError("--backlog and --commit-max must be at least 1, --commit-window-ms >= 0")
     asyncio.run(

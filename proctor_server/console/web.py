@@ -120,7 +120,8 @@ class ConsoleWeb:
         return _redirect("/", auth.set_cookie(session, secure))
 
     async def _evidence(self, proctor: ProctorRecord, path: str) -> Response:
-        """/evidence/ATTEMPT/identity | reference | snapshot/latest | snapshot/PHOTO_ID"""
+        """/evidence/ATTEMPT/identity | reference | snapshot/latest | snapshot/PHOTO_ID |
+        clip/CLIP_ID (a WebM of live media around violations)"""
         parts = path.split("/")[2:]
         if not 2 <= len(parts) <= 3 or not all(SAFE_ID.match(p) for p in parts):
             return _text(404, "no such evidence")
@@ -128,6 +129,13 @@ class ConsoleWeb:
         if attempt is None or not proctor.sees(attempt.exam_id):
             return _text(404, "no such attempt in your exams")
         data: bytes | None = None
+        if parts[1] == "clip" and len(parts) == 3:
+            found = [c for c in await self.store.clips(attempt.id) if c.id == parts[2]]
+            if found:
+                data = await asyncio.to_thread(self.store.blobs.read, found[0].path)
+            if data is None:
+                return _text(404, "no such evidence")
+            return _response(200, data, "video/webm")
         if parts[1:] == ["reference"]:
             ticket = await self.store.get_ticket(attempt.ticket)
             if ticket is not None and ticket.reference_photo:
@@ -192,6 +200,8 @@ class ConsoleWeb:
         photos = await self.store.photos(a.id)
         answered = await self.store.answers(a.id)
         chain = await self.store.audit_chain(a.exam_id)
+        clips = await self.store.clips(a.id)
+        clip_of = {v: c.id for c in clips for v in c.violations}  # /evidence/ATTEMPT/clip/ID
         code = ticket.candidate_code if ticket else ""
         mine = [
             e
@@ -243,6 +253,7 @@ class ConsoleWeb:
                     "confidence": v.confidence,
                     "evidence": v.evidence,
                     "review": _review(reviews.get(v.id)),
+                    "clip": clip_of.get(v.id),
                 }
                 for v in await self.store.violations(a.id)
             ],

@@ -123,6 +123,24 @@ class SavedEvent:
 
 
 @dataclass(frozen=True, slots=True)
+class ClipRecord:
+    """A stretch of a candidate's live audio and video kept as evidence (a WebM file): the
+    seconds around violations (`kind` "violation", linked to them) or a whole stream
+    (`kind` "session", when full recording is on)."""
+
+    id: str
+    attempt_id: str
+    kind: str  # violation | session
+    started_at: datetime
+    ended_at: datetime
+    path: str
+    sha256: str
+    size: int
+    created_at: datetime
+    violations: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class CalibrationRecord:
     """A candidate's neutral head pose and lighting, as face analysis measured them (stored
     per attempt, findable by ticket)."""

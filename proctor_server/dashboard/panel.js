@@ -227,6 +227,11 @@ export class Panel {
       li.dataset.violation = String(v.id);
       const shot = (v.evidence && (v.evidence.snapshot || v.evidence.photo)) ? { id: v.evidence.snapshot || v.evidence.photo } : this.nearest(d, v.at);
       if (shot) li.append(img(`/evidence/${d.attempt}/snapshot/${shot.id}`));
+      if (v.clip) {  // the live audio and video around it
+        const clip = el("video", "clip");
+        Object.assign(clip, { controls: true, preload: "none", src: `/evidence/${d.attempt}/clip/${v.clip}` });
+        li.append(clip);
+      }
       const text = el("div", "v-text");
       text.append(el("b", null, `#${v.id} ${term("kind", v.kind)}`));
       const facts = [time(v.at), t(`panel.source.${v.source}`)];

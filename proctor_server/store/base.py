@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from proctor_server.core.audit import AuditEntry
 from proctor_server.core.records import (
     AttemptRecord,
+    ClipRecord,
     ExamRecord,
     PhotoRecord,
     ProctorRecord,
@@ -28,6 +29,7 @@ from shared.states import Effect, Trigger
 __all__ = [
     "AttemptRecord",
     "Blobs",
+    "ClipRecord",
     "DuplicateCommand",
     "ExamRecord",
     "PhotoRecord",
@@ -155,6 +157,11 @@ class Store(Protocol):
 
     async def photo_bytes(self, photo_id: str) -> bytes | None: ...
     async def photos(self, attempt_id: str, kind: str | None = None) -> list[PhotoRecord]: ...
+    async def save_clip(self, clip: ClipRecord, data: bytes) -> None:
+        """A live-media clip: its file written whole, then its row and violation links."""
+        ...
+
+    async def clips(self, attempt_id: str) -> list[ClipRecord]: ...
     async def add_violation(
         self,
         attempt_id: str,

@@ -285,6 +285,31 @@ VISION: list[str] = [
     """,
 ]
 
+# Live media's evidence: clips around violations (and whole streams when recording is on),
+# each a file under the data folder, linked to the violations it shows.
+MEDIA: list[str] = [
+    """
+    CREATE TABLE media_clips (
+        id TEXT PRIMARY KEY,
+        attempt_id TEXT NOT NULL REFERENCES attempts(id),
+        kind TEXT NOT NULL CHECK (kind IN ('violation', 'session')),
+        started_at TEXT NOT NULL,
+        ended_at TEXT NOT NULL,
+        path TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX media_clips_by_attempt ON media_clips(attempt_id, started_at);
+    CREATE TABLE media_clip_violations (
+        clip_id TEXT NOT NULL REFERENCES media_clips(id),
+        violation_id INTEGER NOT NULL REFERENCES violations(id),
+        PRIMARY KEY (clip_id, violation_id)
+    );
+    CREATE INDEX media_clip_violations_by_violation ON media_clip_violations(violation_id);
+    """,
+]
+
 # Indexes for the hot paths, kept apart from the tables' own steps. 1: a candidate's entry
 # looks up the ticket's latest attempt in a mode; without this index every join read the whole
 # attempts table (10,000 joins: 50 million rows read).
@@ -307,6 +332,7 @@ STORE_COMPONENTS: dict[str, Sequence[str]] = {
     "core": CORE,
     "vision": VISION,
     "lookups": LOOKUPS,
+    "media": MEDIA,
 }
 
 

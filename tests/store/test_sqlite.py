@@ -147,6 +147,7 @@ async def test_features_pass_their_migration_steps_in(tmp_path: Path) -> None:
             "core": len(CORE),
             "vision": len(VISION),
             "lookups": 1,
+            "media": 1,
             "feature": 1,
         }
     finally:

@@ -10,6 +10,7 @@ from proctor_server.store.sealing import Sealer
 from proctor_server.store.sqlite.attempts import AttemptTables
 from proctor_server.store.sqlite.audit import AuditTables
 from proctor_server.store.sqlite.calibrations import CalibrationTables
+from proctor_server.store.sqlite.clips import ClipTables
 from proctor_server.store.sqlite.exams import ExamTables
 from proctor_server.store.sqlite.proctors import ProctorTables
 from proctor_server.store.sqlite.programme import ProgrammeTables
@@ -30,6 +31,7 @@ class SqliteStore(
     ProgrammeTables,
     ProgrammeOutbox,
     RetentionTables,
+    ClipTables,
 ):
     """The default `Store` (and `CalibrationStore`, and the programme's `ProgrammeStore`).
     Open with `await store.open()`; `close()` is idempotent. `components`: features' migration

@@ -1,0 +1,171 @@
+"""A clip's file: JPEG frames and mono PCM with their times, written as one WebM (VP8 video,
+Opus audio) with PyAV, which aiortc brings. Blocking and CPU-bound (about 10 ms a frame on
+this project's 2-core machine): run it in a worker thread.
+
+`SessionFile` is the same encoding done as the stream goes, into a file on disk, for full
+session recording."""
+
+from __future__ import annotations
+
+import fractions
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import av
+import numpy as np
+
+VIDEO_TIME_BASE = fractions.Fraction(1, 1000)  # milliseconds
+VIDEO_BITRATE = 250_000
+AUDIO_CHUNK_S = 0.02
+# libvpx's fastest settings: clips are evidence, written as the exam goes on
+VP8_OPTIONS = {"deadline": "realtime", "cpu-used": "8", "lag-in-frames": "0"}
+
+
+@dataclass(frozen=True, slots=True)
+class Picture:
+    at: float  # seconds (server time, POSIX)
+    jpeg: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Sound:
+    at: float  # when its first sample was received (server time, POSIX)
+    samples: np.ndarray  # int16 mono
+
+
+def decode_picture(jpeg: bytes) -> np.ndarray | None:
+    import cv2
+
+    image = cv2.imdecode(np.frombuffer(jpeg, dtype=np.uint8), cv2.IMREAD_COLOR)
+    return image if image is not None and image.size else None
+
+
+class _Encoder:
+    """One WebM container being written from `start`: a VP8 stream of `size` (width,
+    height; None: no video) and an Opus stream when `audio`. Both streams exist before the
+    first packet is written, as the container's header needs."""
+
+    def __init__(
+        self,
+        target: IO[bytes] | str,
+        start: float,
+        *,
+        size: tuple[int, int] | None,
+        audio: bool,
+        fps: float,
+        rate: int,
+    ) -> None:
+        self.start = start
+        self.rate = rate
+        self.out: Any = av.open(target, mode="w", format="webm")
+        self.video: Any = None
+        self.audio: Any = None
+        if size is not None:
+            stream = self.out.add_stream("libvpx", rate=max(1, round(fps)))
+            stream.width, stream.height = size
+            stream.pix_fmt = "yuv420p"
+            stream.bit_rate = VIDEO_BITRATE
+            stream.options = dict(VP8_OPTIONS)
+            stream.codec_context.time_base = VIDEO_TIME_BASE
+            self.video = stream
+        if audio:
+            self.audio = self.out.add_stream("libopus", rate=rate, layout="mono")
+        self.last_pts = -1
+        self.audio_pts: int | None = None
+        self.pictures = 0
+        self.sound_s = 0.0
+
+    def picture(self, item: Picture) -> None:
+        image = decode_picture(item.jpeg)
+        if image is None or self.video is None:
+            return
+        if image.shape[:2] != (self.video.height, self.video.width):  # the sender changed size
+            import cv2
+
+            image = cv2.resize(image, (self.video.width, self.video.height))
+        pts = max(self.last_pts + 1, round((item.at - self.start) * 1000))
+        pixels = np.ascontiguousarray(image, dtype=np.uint8)
+        frame = av.VideoFrame.from_ndarray(pixels, format="bgr24").reformat(format="yuv420p")
+        frame.pts, frame.time_base = pts, VIDEO_TIME_BASE
+        self.last_pts = pts
+        for packet in self.video.encode(frame):
+            self.out.mux(packet)
+        self.pictures += 1
+
+    def sound(self, item: Sound) -> None:
+        if self.audio is None:
+            return
+        start = round((item.at - self.start) * self.rate)
+        if self.audio_pts is None or start > self.audio_pts + self.rate // 5:
+            self.audio_pts = max(start, 0 if self.audio_pts is None else self.audio_pts)
+        chunk = max(1, round(self.rate * AUDIO_CHUNK_S))
+        data = np.ascontiguousarray(item.samples, dtype=np.int16)
+        for k in range(0, data.size, chunk):
+            part = data[k : k + chunk].reshape(1, -1)
+            frame = av.AudioFrame.from_ndarray(part, format="s16", layout="mono")
+            frame.sample_rate = self.rate
+            frame.pts, frame.time_base = self.audio_pts, fractions.Fraction(1, self.rate)
+            self.audio_pts += part.shape[1]
+            for packet in self.audio.encode(frame):
+                self.out.mux(packet)
+        self.sound_s += data.size / self.rate
+
+    def close(self) -> None:
+        for stream in (self.video, self.audio):
+            if stream is not None:
+                for packet in stream.encode():
+                    self.out.mux(packet)
+        self.out.close()
+
+
+def picture_size(item: Picture) -> tuple[int, int] | None:
+    image = decode_picture(item.jpeg)
+    return None if image is None else (image.shape[1], image.shape[0])
+
+
+def encode_clip(
+    pictures: Sequence[Picture], sounds: Sequence[Sound], start: float, *, fps: float, rate: int
+) -> bytes:
+    """The pictures and sounds from `start` on as one WebM file's bytes; ValueError when
+    there is nothing to write."""
+    size = picture_size(pictures[0]) if pictures else None
+    if size is None and not sounds:
+        raise ValueError("a clip needs pictures or sound")
+    buffer = io.BytesIO()
+    encoder = _Encoder(buffer, start, size=size, audio=bool(sounds), fps=fps, rate=rate)
+    try:
+        for picture in pictures:
+            encoder.picture(picture)
+        for sound in sounds:
+            encoder.sound(sound)
+    finally:
+        encoder.close()
+    return buffer.getvalue()
+
+
+class SessionFile:
+    """A whole stream recorded as it goes (full-session recording) into `path`, sized by
+    its first picture. Not thread safe: one writer thread feeds it."""
+
+    def __init__(self, path: Path, first: Picture, *, fps: float, rate: int) -> None:
+        size = picture_size(first)
+        if size is None:
+            raise ValueError("the first picture of a recording must decode")
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.path = path
+        self._encoder = _Encoder(str(path), first.at, size=size, audio=True, fps=fps, rate=rate)
+        self._encoder.picture(first)
+
+    def add(self, item: Picture | Sound) -> None:
+        if isinstance(item, Picture):
+            self._encoder.picture(item)
+        else:
+            self._encoder.sound(item)
+
+    def close(self) -> tuple[int, float]:
+        """Finish the file; returns (pictures, seconds of sound)."""
+        self._encoder.close()
+        return self._encoder.pictures, self._encoder.sound_s
