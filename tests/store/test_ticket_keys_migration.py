@@ -11,7 +11,7 @@ from pathlib import Path
 from proctor_server.core.session import ticket_key
 from proctor_server.programme.schema import MIGRATIONS, PROGRAMME_STEPS
 from proctor_server.store import SqliteStore
-from proctor_server.store.migrations import CORE, LOOKUPS, VISION, migrate
+from proctor_server.store.migrations import CORE, LOOKUPS, MEDIA, VISION, migrate
 
 RAW = "Sx0-rawTicketToken_abcd"
 PHOTO = b"\xff\xd8 a reference face \xff\xd9"
@@ -117,6 +117,7 @@ async def test_a_new_database_gets_the_step_without_the_optional_tables(tmp_path
             "core": len(CORE),
             "vision": len(VISION),
             "lookups": len(LOOKUPS),
+            "media": len(MEDIA),
             "programme": len(PROGRAMME_STEPS),
         }
     finally:
