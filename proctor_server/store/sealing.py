@@ -9,14 +9,22 @@ as they are.
 
 The key file holds one key a line, `ID:BASE64` (32 random bytes), the current key first; older
 keys below it still open what they sealed. Rotation: put a new key on top, run
-`proctor-server reseal` (every file is opened and sealed again under the new key), then remove
-the old lines. `proctor-server key new` writes a fresh key file with mode 0600.
+`proctor-server reseal` (every file and every personal field is opened and sealed again under
+the new key), then remove the old lines. `proctor-server key new` writes a fresh key file with
+mode 0600.
+
+Personal fields in the database (`Fields`) are sealed the same way and kept as text:
+`pse1:` + base64 of the key's id, the nonce, the ciphertext and tag. The associated data names
+the table, the column and the row's own key (`place`), so a value copied into another row or
+column does not open. Empty values and NULL stay as they are (nothing personal in them); a
+value written before a key was configured stays readable until `reseal` seals it.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import json
 import os
 import secrets
 from dataclasses import dataclass
@@ -28,6 +36,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from shared.errors import ConfigError
 
 MAGIC = b"PSE1"
+FIELD_MAGIC = "pse1:"
 KEY_ID_BYTES = 8
 NONCE_BYTES = 12
 KEY_ENV = "PROCTOR_DATA_KEY_FILE"
@@ -131,3 +140,68 @@ def write_key_file(path: Path, keys: list[Key]) -> None:
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)
+
+
+def field_place(table: str, column: str, row: tuple[object, ...]) -> str:
+    """The associated data of a sealed field: its table, column and row key, unambiguously."""
+    return json.dumps([table, column, *row], ensure_ascii=False, separators=(",", ":"))
+
+
+class Fields:
+    """Personal fields of the database, sealed under the data key when one is configured.
+
+    Without a `Sealer` values are stored and read as they are (today's behaviour), except that
+    a sealed value then refuses to open with `SealBroken` rather than showing its ciphertext."""
+
+    def __init__(self, sealer: Sealer | None):
+        self.sealer = sealer
+
+    def seal(
+        self, value: str | None, table: str, column: str, row: tuple[object, ...]
+    ) -> str | None:
+        if value is None or value == "" or self.sealer is None:
+            return value
+        sealed = self.sealer.seal(value.encode(), field_place(table, column, row))
+        return FIELD_MAGIC + base64.b64encode(sealed[len(MAGIC) :]).decode("ascii")
+
+    def open(
+        self, value: str | None, table: str, column: str, row: tuple[object, ...]
+    ) -> str | None:
+        if value is None or not is_sealed_field(value):
+            return value  # empty, or written before a key was configured
+        where = f"{table}.{column} of row {list(row)}"
+        if self.sealer is None:
+            raise SealBroken(f"{where}: the field is sealed and no data key is configured")
+        try:
+            raw = MAGIC + base64.b64decode(value[len(FIELD_MAGIC) :], validate=True)
+        except (ValueError, binascii.Error):
+            raise SealBroken(f"{where}: the sealed field is damaged") from None
+        try:
+            return self.sealer.open(raw, field_place(table, column, row)).decode()
+        except SealBroken as exc:
+            reason = str(exc).split(": ", 1)[-1]
+            if "does not open" in reason:
+                reason = "the sealed field does not open (altered, or copied from another row)"
+            raise SealBroken(f"{where}: {reason}") from None
+
+    def text(self, value: str, table: str, column: str, row: tuple[object, ...]) -> str:
+        """`open` for a NOT NULL column."""
+        opened = self.open(value, table, column, row)
+        assert opened is not None
+        return opened
+
+    def current(self, value: str | None) -> bool:
+        """Nothing to reseal: empty, or sealed under the current key."""
+        if value is None or value == "":
+            return True
+        if not is_sealed_field(value) or self.sealer is None:
+            return self.sealer is None
+        try:
+            head = base64.b64decode(value[len(FIELD_MAGIC) :][:16])
+        except (ValueError, binascii.Error):
+            return False
+        return head[:KEY_ID_BYTES] == self.sealer.current.id
+
+
+def is_sealed_field(value: str) -> bool:
+    return value.startswith(FIELD_MAGIC)

@@ -177,9 +177,19 @@ async def test_purge_removes_evidence_and_names_and_keeps_scores_and_the_audit_c
 
 
 async def test_the_addresses_given_are_exported_for_the_certificate_mailing(
-    tmp_path: Path, key_file: Path, clock: FakeClock, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    key_file: Path,
+    clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     exam_id, _, _ = await sitting(tmp_path, key_file, clock)
+    db = str(tmp_path / "exam.db")
+    # names and addresses are sealed under the data key: without it they do not open
+    monkeypatch.delenv("PROCTOR_DATA_KEY_FILE", raising=False)
+    assert await cli("addresses", "--db", db, "--exam", exam_id) == 2
+    assert "sealed and no data key is configured" in capsys.readouterr().err
+    monkeypatch.setenv("PROCTOR_DATA_KEY_FILE", str(key_file))
     assert await cli("addresses", "--db", str(tmp_path / "exam.db"), "--exam", exam_id) == 0
     rows = list(csv.reader(io.StringIO(capsys.readouterr().out)))
     assert rows[0][:6] == ["candidate", "ticket_name", "name", "phone", "address", "postcode"]

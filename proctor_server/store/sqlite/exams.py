@@ -74,14 +74,15 @@ class ExamTables(Database):
         now = to_wire(datetime.now().astimezone())
         names = (*rows.TICKET, "created_at")
         sql = f"INSERT INTO tickets ({rows.columns(names)}) VALUES ({rows.marks(names)})"
+        seal = self.fields.seal
         values = [
             (
                 t.token,
                 t.exam_id,
                 t.candidate_code,
-                t.name,
-                t.email,
-                t.phone,
+                seal(t.name, "tickets", "name", (t.exam_id, t.candidate_code)),
+                seal(t.email, "tickets", "email", (t.exam_id, t.candidate_code)),
+                seal(t.phone, "tickets", "phone", (t.exam_id, t.candidate_code)),
                 t.reference_photo,
                 int(t.revoked),
                 now,
@@ -94,7 +95,7 @@ class ExamTables(Database):
         row = await self._read(
             lambda c: c.execute(TICKET_SQL + " WHERE token = ?", (token,)).fetchone()
         )
-        return None if row is None else rows.ticket(row)
+        return None if row is None else rows.ticket(row, self.fields)
 
     async def count_tickets(self, exam_id: str) -> int:
         return int(
@@ -112,4 +113,4 @@ class ExamTables(Database):
                 TICKET_SQL + " WHERE exam_id = ? ORDER BY candidate_code", (exam_id,)
             ).fetchall()
         )
-        return [rows.ticket(r) for r in found]
+        return [rows.ticket(r, self.fields) for r in found]
