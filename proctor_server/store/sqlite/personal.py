@@ -21,13 +21,14 @@ class PersonalColumns:
     table: str
     columns: tuple[str, ...]
     row_key: tuple[str, ...]
+    blank: str = ""  # what an empty or purged value is: nothing personal, never sealed
 
 
 PERSONAL: tuple[PersonalColumns, ...] = (
     # the candidate's name and contacts on the admission ticket
     PersonalColumns("tickets", ("name", "email", "phone"), ("exam_id", "candidate_code")),
     # the postal address typed by the candidate before the paper (R14)
-    PersonalColumns("profiles", ("mail_to",), ("attempt_id", "client_id")),
+    PersonalColumns("profiles", ("mail_to",), ("attempt_id", "client_id"), blank="{}"),
     # a face's embedding: biometric
     PersonalColumns("vision_calibrations", ("embedding",), ("attempt_id",)),
     # the programme's register: name, phone and e-mail (the identity number stays the key)
@@ -54,7 +55,7 @@ def reseal_table(c: sqlite3.Connection, fields: Fields, spec: PersonalColumns) -
         key = tuple(r[k] for k in spec.row_key)
         for column in spec.columns:
             value = r[column]
-            if fields.current(value):
+            if value == spec.blank or fields.current(value):
                 continue
             plain = fields.open(value, spec.table, column, key)
             c.execute(
