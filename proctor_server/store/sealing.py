@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import os
 import secrets
 from dataclasses import dataclass
@@ -90,6 +89,10 @@ class Sealer:
         except InvalidTag:
             raise SealBroken(f"{place}: the sealed file does not open (altered or moved)") from None
 
+    def cipher(self, key_id: bytes) -> AESGCM | None:
+        """The cipher of a key of the ring by its id (None: not in the key file)."""
+        return self._ring.get(key_id)
+
     def sealed_with_current(self, data: bytes) -> bool:
         return is_sealed(data) and data[len(MAGIC) : len(MAGIC) + KEY_ID_BYTES] == self.current.id
 
@@ -143,8 +146,13 @@ def write_key_file(path: Path, keys: list[Key]) -> None:
 
 
 def field_place(table: str, column: str, row: tuple[object, ...]) -> str:
-    """The associated data of a sealed field: its table, column and row key, unambiguously."""
-    return json.dumps([table, column, *row], ensure_ascii=False, separators=(",", ":"))
+    """The associated data of a sealed field: its table, column and row key, each part
+    prefixed by its length so that no two rows give the same text."""
+    text = f"{len(table)}:{table}{len(column)}:{column}"
+    for v in row:
+        part = str(v)
+        text += f"{len(part)}:{part}"
+    return text
 
 
 class Fields:
@@ -167,22 +175,29 @@ class Fields:
     def open(
         self, value: str | None, table: str, column: str, row: tuple[object, ...]
     ) -> str | None:
-        if value is None or not is_sealed_field(value):
+        if value is None or not value.startswith(FIELD_MAGIC):
             return value  # empty, or written before a key was configured
-        where = f"{table}.{column} of row {list(row)}"
         if self.sealer is None:
-            raise SealBroken(f"{where}: the field is sealed and no data key is configured")
+            raise SealBroken(
+                _where(table, column, row, "the field is sealed and no data key is configured")
+            )
         try:
-            raw = MAGIC + base64.b64decode(value[len(FIELD_MAGIC) :], validate=True)
+            raw = base64.b64decode(value[len(FIELD_MAGIC) :], validate=True)
         except (ValueError, binascii.Error):
-            raise SealBroken(f"{where}: the sealed field is damaged") from None
+            raise SealBroken(_where(table, column, row, "the sealed field is damaged")) from None
+        aead = self.sealer.cipher(raw[:KEY_ID_BYTES])
+        if aead is None:
+            reason = f"sealed with key {raw[:KEY_ID_BYTES].hex()}, which is not in the key file"
+            raise SealBroken(_where(table, column, row, reason))
+        nonce = raw[KEY_ID_BYTES : KEY_ID_BYTES + NONCE_BYTES]
         try:
-            return self.sealer.open(raw, field_place(table, column, row)).decode()
-        except SealBroken as exc:
-            reason = str(exc).split(": ", 1)[-1]
-            if "does not open" in reason:
-                reason = "the sealed field does not open (altered, or copied from another row)"
-            raise SealBroken(f"{where}: {reason}") from None
+            plain = aead.decrypt(
+                nonce, raw[KEY_ID_BYTES + NONCE_BYTES :], field_place(table, column, row).encode()
+            )
+        except InvalidTag:
+            reason = "the sealed field does not open (altered, or copied from another row)"
+            raise SealBroken(_where(table, column, row, reason)) from None
+        return plain.decode()
 
     def text(self, value: str, table: str, column: str, row: tuple[object, ...]) -> str:
         """`open` for a NOT NULL column."""
@@ -201,6 +216,10 @@ class Fields:
         except (ValueError, binascii.Error):
             return False
         return head[:KEY_ID_BYTES] == self.sealer.current.id
+
+
+def _where(table: str, column: str, row: tuple[object, ...], reason: str) -> str:
+    return f"{table}.{column} of row {list(row)}: {reason}"
 
 
 def is_sealed_field(value: str) -> bool:
