@@ -374,7 +374,7 @@ async def hostile_process(job: dict[str, Any]) -> dict[str, Any]:
         hostile = Hostile(
             job["url"],
             ticket,
-            BEHAVIOURS[k % len(BEHAVIOURS)],
+            job["behaviours"][k % len(job["behaviours"])],
             stats,
             random.Random(job["seed"] + k),
             until=until,
