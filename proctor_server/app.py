@@ -214,7 +214,7 @@ class Server:
     async def start(self) -> None:
         await self.store.open()
         if self._sealer is None:
-            log.warning("no data key: photos and snapshots are stored unencrypted")
+            log.warning("no data key: photos, snapshots and personal fields are stored unencrypted")
         if self.config.analysis == "faces":
             self._load_face_analysis()
             self._assemble()

@@ -1,5 +1,5 @@
-"""`key new`, `key rotate`, `reseal`, `export`: the data key that encrypts evidence at rest, and
-the evidence of an exam written out for an appeal or an offline review."""
+"""`key new`, `key rotate`, `reseal`, `export`: the data key that encrypts evidence and personal
+fields at rest, and the evidence of an exam written out for an appeal or an offline review."""
 
 from __future__ import annotations
 
@@ -21,7 +21,9 @@ from shared.timeutil import to_wire
 
 
 def register(sub: Any) -> None:
-    key = sub.add_parser("key", help="the data key that encrypts photos and snapshots at rest")
+    key = sub.add_parser(
+        "key", help="the data key that encrypts photos, snapshots and personal fields at rest"
+    )
     key_sub = key.add_subparsers(dest="key_command", required=True, metavar="ACTION")
     new = key_sub.add_parser("new", help="write a new key file (mode 0600)")
     new.add_argument("--out", required=True, type=Path)
@@ -33,7 +35,8 @@ def register(sub: Any) -> None:
     rotate.set_defaults(run=run_key_rotate)
 
     reseal = sub.add_parser(
-        "reseal", help="encrypt every evidence file again under the key file's first key"
+        "reseal",
+        help="encrypt every evidence file and personal field again under the key file's first key",
     )
     reseal.add_argument("--db", required=True, type=Path)
     reseal.add_argument("--data-dir", type=Path)
@@ -86,16 +89,16 @@ def run_reseal(args: argparse.Namespace) -> int:
     if sealer_from(None) is None:
         raise ConfigError("no data key: set PROCTOR_DATA_KEY_FILE to the key file")
 
-    async def reseal(store: Store) -> tuple[int, int]:
+    async def reseal(store: Store) -> tuple[int, int, int]:
         paths = await asyncio.to_thread(store.blobs.files)
         done = 0
         for path in paths:
             if await asyncio.to_thread(store.blobs.reseal, path):
                 done += 1
-        return done, len(paths)
+        return done, len(paths), await store.reseal_fields()
 
-    done, total = with_store(args.db, reseal, args.data_dir)
-    print(f"resealed {done} of {total} files under the current key")
+    done, total, fields = with_store(args.db, reseal, args.data_dir)
+    print(f"resealed {done} of {total} files and {fields} personal fields under the current key")
     return 0
 
 

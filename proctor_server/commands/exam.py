@@ -53,7 +53,7 @@ def register(sub: Any) -> None:
     serve.add_argument(
         "--data-key-file",
         type=Path,
-        help="the key that encrypts photos and snapshots at rest "
+        help="the key that encrypts photos, snapshots and personal fields at rest "
         "(default: $PROCTOR_DATA_KEY_FILE; `proctor-server key new` makes one)",
     )
     serve.add_argument(

@@ -9,8 +9,15 @@ as they are.
 
 The key file holds one key a line, `ID:BASE64` (32 random bytes), the current key first; older
 keys below it still open what they sealed. Rotation: put a new key on top, run
-`proctor-server reseal` (every file is opened and sealed again under the new key), then remove
-the old lines. `proctor-server key new` writes a fresh key file with mode 0600.
+`proctor-server reseal` (every file and every personal field is opened and sealed again under
+the new key), then remove the old lines. `proctor-server key new` writes a fresh key file with
+mode 0600.
+
+Personal fields in the database (`Fields`) are sealed the same way and kept as text:
+`pse1:` + base64 of the key's id, the nonce, the ciphertext and tag. The associated data names
+the table, the column and the row's own key (`place`), so a value copied into another row or
+column does not open. Empty values and NULL stay as they are (nothing personal in them); a
+value written before a key was configured stays readable until `reseal` seals it.
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from shared.errors import ConfigError
 
 MAGIC = b"PSE1"
+FIELD_MAGIC = "pse1:"
 KEY_ID_BYTES = 8
 NONCE_BYTES = 12
 KEY_ENV = "PROCTOR_DATA_KEY_FILE"
@@ -81,6 +89,10 @@ class Sealer:
         except InvalidTag:
             raise SealBroken(f"{place}: the sealed file does not open (altered or moved)") from None
 
+    def cipher(self, key_id: bytes) -> AESGCM | None:
+        """The cipher of a key of the ring by its id (None: not in the key file)."""
+        return self._ring.get(key_id)
+
     def sealed_with_current(self, data: bytes) -> bool:
         return is_sealed(data) and data[len(MAGIC) : len(MAGIC) + KEY_ID_BYTES] == self.current.id
 
@@ -131,3 +143,84 @@ def write_key_file(path: Path, keys: list[Key]) -> None:
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)
+
+
+def field_place(table: str, column: str, row: tuple[object, ...]) -> str:
+    """The associated data of a sealed field: its table, column and row key, each part
+    prefixed by its length so that no two rows give the same text."""
+    text = f"{len(table)}:{table}{len(column)}:{column}"
+    for v in row:
+        part = str(v)
+        text += f"{len(part)}:{part}"
+    return text
+
+
+class Fields:
+    """Personal fields of the database, sealed under the data key when one is configured.
+
+    Without a `Sealer` values are stored and read as they are (today's behaviour), except that
+    a sealed value then refuses to open with `SealBroken` rather than showing its ciphertext."""
+
+    def __init__(self, sealer: Sealer | None):
+        self.sealer = sealer
+
+    def seal(
+        self, value: str | None, table: str, column: str, row: tuple[object, ...]
+    ) -> str | None:
+        if value is None or value == "" or self.sealer is None:
+            return value
+        sealed = self.sealer.seal(value.encode(), field_place(table, column, row))
+        return FIELD_MAGIC + base64.b64encode(sealed[len(MAGIC) :]).decode("ascii")
+
+    def open(
+        self, value: str | None, table: str, column: str, row: tuple[object, ...]
+    ) -> str | None:
+        if value is None or not value.startswith(FIELD_MAGIC):
+            return value  # empty, or written before a key was configured
+        if self.sealer is None:
+            raise SealBroken(
+                _where(table, column, row, "the field is sealed and no data key is configured")
+            )
+        try:
+            raw = base64.b64decode(value[len(FIELD_MAGIC) :], validate=True)
+        except (ValueError, binascii.Error):
+            raise SealBroken(_where(table, column, row, "the sealed field is damaged")) from None
+        aead = self.sealer.cipher(raw[:KEY_ID_BYTES])
+        if aead is None:
+            reason = f"sealed with key {raw[:KEY_ID_BYTES].hex()}, which is not in the key file"
+            raise SealBroken(_where(table, column, row, reason))
+        nonce = raw[KEY_ID_BYTES : KEY_ID_BYTES + NONCE_BYTES]
+        try:
+            plain = aead.decrypt(
+                nonce, raw[KEY_ID_BYTES + NONCE_BYTES :], field_place(table, column, row).encode()
+            )
+        except InvalidTag:
+            reason = "the sealed field does not open (altered, or copied from another row)"
+            raise SealBroken(_where(table, column, row, reason)) from None
+        return plain.decode()
+
+    def text(self, value: str, table: str, column: str, row: tuple[object, ...]) -> str:
+        """`open` for a NOT NULL column."""
+        opened = self.open(value, table, column, row)
+        assert opened is not None
+        return opened
+
+    def current(self, value: str | None) -> bool:
+        """Nothing to reseal: empty, or sealed under the current key."""
+        if value is None or value == "":
+            return True
+        if not is_sealed_field(value) or self.sealer is None:
+            return self.sealer is None
+        try:
+            head = base64.b64decode(value[len(FIELD_MAGIC) :][:16])
+        except (ValueError, binascii.Error):
+            return False
+        return head[:KEY_ID_BYTES] == self.sealer.current.id
+
+
+def _where(table: str, column: str, row: tuple[object, ...], reason: str) -> str:
+    return f"{table}.{column} of row {list(row)}: {reason}"
+
+
+def is_sealed_field(value: str) -> bool:
+    return value.startswith(FIELD_MAGIC)

@@ -109,7 +109,8 @@ async def test_a_rotated_key_reseals_every_file(
     assert await cli("key", "rotate", "--file", str(key_file)) == 0
     monkeypatch.setenv("PROCTOR_DATA_KEY_FILE", str(key_file))
     assert await cli("reseal", "--db", db) == 0
-    assert "resealed 2 of 2 files" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "resealed 2 of 2 files and" in printed and "0 personal fields" not in printed
     new = read_key_file(key_file).current
     assert new.id != old.id
     for f in (tmp_path / "exam-files").rglob("*.jpg"):
@@ -122,6 +123,10 @@ async def test_a_rotated_key_reseals_every_file(
     manifest = json.loads((out / "manifest.json").read_text())
     identity = next(f for f in manifest["files"] if f["kind"] == "identity_photo")
     assert (out / identity["path"]).read_bytes() == face
+    # the names and addresses moved to the new key too
+    capsys.readouterr()
+    assert await cli("addresses", "--db", db, "--exam", exam_id) == 0
+    assert "1 Road" in capsys.readouterr().out and b"1 Road" not in Path(db).read_bytes()
 
 
 async def test_purge_removes_evidence_and_names_and_keeps_scores_and_the_audit_chain(
@@ -177,9 +182,19 @@ async def test_purge_removes_evidence_and_names_and_keeps_scores_and_the_audit_c
 
 
 async def test_the_addresses_given_are_exported_for_the_certificate_mailing(
-    tmp_path: Path, key_file: Path, clock: FakeClock, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    key_file: Path,
+    clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     exam_id, _, _ = await sitting(tmp_path, key_file, clock)
+    db = str(tmp_path / "exam.db")
+    # names and addresses are sealed under the data key: without it they do not open
+    monkeypatch.delenv("PROCTOR_DATA_KEY_FILE", raising=False)
+    assert await cli("addresses", "--db", db, "--exam", exam_id) == 2
+    assert "sealed and no data key is configured" in capsys.readouterr().err
+    monkeypatch.setenv("PROCTOR_DATA_KEY_FILE", str(key_file))
     assert await cli("addresses", "--db", str(tmp_path / "exam.db"), "--exam", exam_id) == 0
     rows = list(csv.reader(io.StringIO(capsys.readouterr().out)))
     assert rows[0][:6] == ["candidate", "ticket_name", "name", "phone", "address", "postcode"]

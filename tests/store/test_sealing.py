@@ -11,9 +11,11 @@ import pytest
 
 from proctor_server.store.files import BlobDir
 from proctor_server.store.sealing import (
+    Fields,
     Key,
     SealBroken,
     Sealer,
+    field_place,
     read_key_file,
     sealer_from,
     write_key_file,
@@ -101,3 +103,58 @@ def test_the_key_file_comes_from_the_environment(
     assert sealer is not None and sealer.current == read_key_file(path).current
     with pytest.raises(ConfigError, match="no such key file"):
         sealer_from(tmp_path / "missing")
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        (("tickets", "name", ("e1", "C2")), ("tickets", "name", ("e1C", "2"))),
+        (("tickets", "name", ("e", "C1")), ("tickets", "email", ("e", "C1"))),
+        (("profiles", "mail_to", ("a", "m")), ("tickets", "mail_to", ("a", "m"))),
+        (("t", "c", (1, "x")), ("t", "c", ("1x",))),
+        (("t", "c", ("1:a",)), ("t", "c", ("1", "a"))),
+    ],
+)
+def test_no_two_places_of_personal_fields_are_the_same(
+    first: tuple[str, str, tuple[object, ...]], second: tuple[str, str, tuple[object, ...]]
+) -> None:
+    assert field_place(*first) != field_place(*second)
+    fields = Fields(Sealer([Key.new()]))
+    sealed = fields.seal("Ada", *first)
+    assert fields.open(sealed, *first) == "Ada"
+    with pytest.raises(SealBroken, match="does not open"):
+        fields.open(sealed, *second)
+
+
+@pytest.mark.parametrize(
+    ("value", "keyed", "opened", "error"),
+    [
+        (None, True, None, None),
+        ("", True, "", None),
+        ("Ada", False, "Ada", None),  # no key: stored as it is
+        ("Ada", True, "Ada", None),
+        ("pse1:!!notbase64", True, None, "damaged"),
+    ],
+)
+def test_fields_seal_and_open(
+    value: str | None, keyed: bool, opened: str | None, error: str | None
+) -> None:
+    fields = Fields(Sealer([Key.new()]) if keyed else None)
+    place = ("tickets", "name", ("e", "C1"))
+    if error is not None:
+        with pytest.raises(SealBroken, match=error):
+            fields.open(value, *place)
+        return
+    stored = fields.seal(value, *place)
+    if keyed and value:
+        assert stored is not None and stored.startswith("pse1:") and value not in stored
+    else:
+        assert stored == value
+    assert fields.open(stored, *place) == opened
+    assert fields.current(stored)
+
+
+def test_a_sealed_field_without_the_key_is_a_clear_error() -> None:
+    sealed = Fields(Sealer([Key.new()])).seal("Ada", "tickets", "name", ("e", "C1"))
+    with pytest.raises(SealBroken, match=r"tickets\.name of row \['e', 'C1'\]: .*no data key"):
+        Fields(None).open(sealed, "tickets", "name", ("e", "C1"))

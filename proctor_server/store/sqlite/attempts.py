@@ -76,7 +76,7 @@ class AttemptTables(Database):
 
         def op(c: sqlite3.Connection) -> tuple[TicketRecord, AttemptRecord, bool]:
             row = c.execute(TICKET_SQL + " WHERE token = ?", (token,)).fetchone()
-            ticket = None if row is None else rows.ticket(row)
+            ticket = None if row is None else rows.ticket(row, self.fields)
             found_row = (
                 c.execute(f"{ATTEMPT_SQL} WHERE {LATEST}", (token, mode)).fetchone()
                 if ticket

@@ -14,7 +14,7 @@ from proctor_server.store.sqlite.database import Database
 from shared.timeutil import to_wire
 
 CALIBRATION_SQL = f"SELECT {rows.columns(rows.CALIBRATION)} FROM vision_calibrations"
-_NAMES = ("attempt_id", "ticket", *rows.CALIBRATION, "updated_at")
+_NAMES = ("ticket", *rows.CALIBRATION, "updated_at")
 _UPSERT = (
     f"INSERT INTO vision_calibrations ({rows.columns(_NAMES)}) VALUES ({rows.marks(_NAMES)}) "
     "ON CONFLICT (attempt_id) DO UPDATE SET ticket=excluded.ticket, "
@@ -29,15 +29,16 @@ class CalibrationTables(Database):
     async def put_calibration(
         self, attempt_id: str, ticket: str | None, cal: CalibrationRecord, at: datetime
     ) -> None:
+        embedding = None if cal.embedding is None else json.dumps(cal.embedding)
         values = (
-            attempt_id,
             ticket,
+            attempt_id,
             cal.source,
             cal.yaw,
             cal.pitch,
             cal.brightness,
             cal.sharpness,
-            None if cal.embedding is None else json.dumps(cal.embedding),
+            self.fields.seal(embedding, "vision_calibrations", "embedding", (attempt_id,)),
             cal.samples,
             to_wire(at),
         )
@@ -51,7 +52,7 @@ class CalibrationTables(Database):
             return row
 
         row = await self._read(op)
-        return None if row is None else rows.calibration(row)
+        return None if row is None else rows.calibration(row, self.fields)
 
     async def calibration(self, attempt_id: str) -> CalibrationRecord | None:
         return await self._newest("attempt_id = ?", attempt_id)

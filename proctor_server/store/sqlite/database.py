@@ -30,7 +30,7 @@ from typing import Any, TypeVar
 
 from proctor_server.store.files import BlobDir
 from proctor_server.store.migrations import STORE_COMPONENTS, migrate
-from proctor_server.store.sealing import Sealer
+from proctor_server.store.sealing import Fields, Sealer
 from shared.errors import ConfigError
 
 T = TypeVar("T")
@@ -121,6 +121,7 @@ class Database:
             else self.path.with_name(self.path.stem + "-files")
         )
         self.blobs = BlobDir(root, sealer)
+        self.fields = Fields(sealer)  # personal fields sealed under the same key
         self._components = dict(components or {})
         self.policy = commits or CommitPolicy()
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from proctor_server.core.records import ExamRecord, TicketRecord
+from proctor_server.store.sealing import Fields
 from proctor_server.store.sqlite import rows
 from proctor_server.store.sqlite.audit import append_audit
 from proctor_server.store.sqlite.database import Database
@@ -48,15 +49,17 @@ def insert_exam(c: sqlite3.Connection, exam: ExamRecord, *, or_ignore: bool = Fa
     )
 
 
-def ticket_values(t: TicketRecord, created: str) -> tuple[object, ...]:
-    """A ticket's row; `t.token` is its key (the store never sees a raw ticket)."""
+def ticket_values(t: TicketRecord, created: str, fields: Fields) -> tuple[object, ...]:
+    """A ticket's row; `t.token` is its key (the store never sees a raw ticket); the name and
+    contacts sealed under the data key when there is one (`personal.py`)."""
+    key = (t.exam_id, t.candidate_code)
     return (
         t.token,
         t.exam_id,
         t.candidate_code,
-        t.name,
-        t.email,
-        t.phone,
+        fields.seal(t.name, "tickets", "name", key),
+        fields.seal(t.email, "tickets", "email", key),
+        fields.seal(t.phone, "tickets", "phone", key),
         t.reference_photo,
         int(t.revoked),
         int(t.trial_only),
@@ -111,7 +114,7 @@ class ExamTables(Database):
     async def create_tickets(self, tickets: Sequence[TicketRecord]) -> None:
         """All of them in one write, or none (a duplicate code or key refuses the batch)."""
         now = to_wire(datetime.now().astimezone())
-        values = [ticket_values(t, now) for t in tickets]
+        values = [ticket_values(t, now, self.fields) for t in tickets]
         await self._write(lambda c: c.executemany(INSERT_TICKET, values))
 
     async def get_ticket(self, token: str) -> TicketRecord | None:
@@ -119,7 +122,7 @@ class ExamTables(Database):
         row = await self._read(
             lambda c: c.execute(TICKET_SQL + " WHERE token = ?", (token,)).fetchone()
         )
-        return None if row is None else rows.ticket(row)
+        return None if row is None else rows.ticket(row, self.fields)
 
     async def revoke_ticket(
         self, exam_id: str, candidate_code: str, at: datetime, *, actor: str, reason: str
@@ -141,7 +144,7 @@ class ExamTables(Database):
             )
             detail = {"candidate": candidate_code, "reason": reason, "was_revoked": row["revoked"]}
             append_audit(c, exam_id, actor, "ticket_revoke", detail, at)
-            return rows.ticket(row)
+            return rows.ticket(row, self.fields)
 
         return await self._write(op)
 
@@ -170,4 +173,4 @@ class ExamTables(Database):
                 TICKET_SQL + " WHERE exam_id = ? ORDER BY candidate_code", (exam_id,)
             ).fetchall()
         )
-        return [rows.ticket(r) for r in found]
+        return [rows.ticket(r, self.fields) for r in found]

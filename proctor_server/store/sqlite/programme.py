@@ -19,6 +19,7 @@ from typing import TypeVar
 
 from proctor_server.core.programme_records import Candidate, Certificate, Registration
 from proctor_server.core.records import ExamRecord, TicketRecord
+from proctor_server.store.sealing import Fields
 from proctor_server.store.sqlite import programme_rows as pr
 from proctor_server.store.sqlite import rows
 from proctor_server.store.sqlite.database import Database
@@ -34,8 +35,9 @@ class ProgrammeRows:
     """The programme's reads and writes over one connection (`ProgrammeTx`); the store hands
     one to a staff action's work, inside the action's transaction."""
 
-    def __init__(self, conn: sqlite3.Connection):
+    def __init__(self, conn: sqlite3.Connection, fields: Fields):
         self.c = conn
+        self.fields = fields
 
     def _one(self, sql: str, args: tuple[object, ...]) -> rows.Row | None:
         row: rows.Row | None = self.c.execute(sql, args).fetchone()
@@ -51,23 +53,28 @@ class ProgrammeRows:
         row = self._one(f"{pr.CANDIDATE_SQL} WHERE id = ?", (candidate_id,))
         if row is None:
             raise LookupError(f"no candidate {candidate_id}")
-        return pr.candidate(row)
+        return pr.candidate(row, self.fields)
 
     def candidate_by_id_number(self, id_number: str) -> Candidate | None:
         row = self._one(f"{pr.CANDIDATE_SQL} WHERE id_number = ?", (id_number,))
-        return None if row is None else pr.candidate(row)
+        return None if row is None else pr.candidate(row, self.fields)
 
     def upsert_candidate(
         self, name: str, id_number: str, phone: str, email: str, now: datetime
     ) -> Candidate:
         at = to_wire(now)
+        key = (id_number,)
+        sealed = [
+            self.fields.seal(v, "programme_candidates", c, key)
+            for c, v in (("name", name), ("phone", phone), ("email", email))
+        ]
         self.c.execute(
             "INSERT INTO programme_candidates "
             "(name, id_number, phone, email, identity_verified_at, created_at, updated_at) "
             "VALUES (?,?,?,?,?,?,?) ON CONFLICT (id_number) DO UPDATE SET "
             "name = excluded.name, phone = excluded.phone, email = excluded.email, "
             "updated_at = excluded.updated_at",
-            (name, id_number, phone, email, at, at, at),
+            (sealed[0], id_number, sealed[1], sealed[2], at, at, at),
         )
         found = self.candidate_by_id_number(id_number)
         assert found is not None
@@ -264,7 +271,7 @@ class ProgrammeRows:
         self.c.execute(
             INSERT_TICKET + " ON CONFLICT (exam_id, candidate_code) DO UPDATE SET "
             "token = excluded.token, revoked = 0, revoked_at = NULL",
-            ticket_values(ticket, to_wire(now)),
+            ticket_values(ticket, to_wire(now), self.fields),
         )
 
     def add_trial_pass(self, exam: ExamRecord, ticket: TicketRecord, now: datetime) -> None:
@@ -317,7 +324,9 @@ class ProgrammeRows:
         found = self.c.execute(
             f"{pr.HELD_SQL} WHERE {where} ORDER BY c.published_at DESC, c.number DESC", (arg,)
         )
-        return [(pr.certificate(r), pr.candidate(r, "holder_id")) for r in found.fetchall()]
+        return [
+            (pr.certificate(r), pr.candidate(r, self.fields, "holder_id")) for r in found.fetchall()
+        ]
 
     def mark_paper_mailed(self, number: str, at: datetime) -> None:
         self.c.execute(
@@ -342,7 +351,15 @@ class ProgrammeRows:
             "INSERT INTO programme_notices "
             "(key, candidate_id, registration_id, kind, subject, body, created_at) "
             "VALUES (?,?,?,?,?,?,?) ON CONFLICT (key) DO NOTHING",
-            (key, candidate_id, registration_id, kind, subject, body, to_wire(now)),
+            (
+                key,
+                candidate_id,
+                registration_id,
+                kind,
+                self.fields.seal(subject, "programme_notices", "subject", (key,)),
+                self.fields.seal(body, "programme_notices", "body", (key,)),
+                to_wire(now),
+            ),
         )
         if cur.rowcount == 0:
             return None
@@ -352,7 +369,14 @@ class ProgrammeRows:
             self.c.execute(
                 "INSERT INTO programme_deliveries (notice_id, channel, address, state, next_at) "
                 "VALUES (?,?,?,'pending',?)",
-                (notice_id, channel, address, to_wire(now)),
+                (
+                    notice_id,
+                    channel,
+                    self.fields.seal(
+                        address, "programme_deliveries", "address", (notice_id, channel)
+                    ),
+                    to_wire(now),
+                ),
             )
         return notice_id
 
@@ -361,7 +385,7 @@ class ProgrammeTables(Database):
     """`ProgrammeStore`'s transactions over the store's own connection and group writer."""
 
     async def programme_transaction(self, work: Callable[[ProgrammeRows], T]) -> T:
-        return await self._write(lambda conn: work(ProgrammeRows(conn)))
+        return await self._write(lambda conn: work(ProgrammeRows(conn, self.fields)))
 
     async def programme_read(self, work: Callable[[ProgrammeRows], T]) -> T:
-        return await self._read(lambda conn: work(ProgrammeRows(conn)))
+        return await self._read(lambda conn: work(ProgrammeRows(conn, self.fields)))

@@ -15,12 +15,14 @@ from proctor_server.core.programme_records import (
     DueDelivery,
     Notice,
 )
+from proctor_server.store.sealing import Fields
 from proctor_server.store.sqlite import rows
 from proctor_server.store.sqlite.database import Database
 from shared.timeutil import from_wire, to_wire
 
 _DUE_SQL = (
-    "SELECT n.id, n.candidate_id, n.kind, n.subject, n.body, d.channel, d.address, d.attempts "
+    "SELECT n.id, n.key, n.candidate_id, n.kind, n.subject, n.body, d.channel, d.address, "
+    "d.attempts "
     "FROM programme_deliveries d JOIN programme_notices n ON n.id = d.notice_id "
     "WHERE d.state = 'pending' AND d.next_at <= ? ORDER BY n.id, d.channel"
 )
@@ -31,18 +33,28 @@ _LIST_SQL = (
 )
 
 
-def _due(r: rows.Row) -> DueDelivery:
-    notice = Notice(r["id"], r["candidate_id"], r["kind"], r["subject"], r["body"])
-    return DueDelivery(notice, r["channel"], r["address"], r["attempts"])
+def _due(r: rows.Row, fields: Fields) -> DueDelivery:
+    """Subject and body opened (sealed by the notice's key), the address by notice and
+    channel (`personal.py`)."""
+    key = (r["key"],)
+    subject = fields.text(r["subject"], "programme_notices", "subject", key)
+    body = fields.text(r["body"], "programme_notices", "body", key)
+    notice = Notice(r["id"], r["candidate_id"], r["kind"], subject, body)
+    return DueDelivery(notice, r["channel"], _address(r, fields, "id"), r["attempts"])
 
 
-def _delivery(r: rows.Row) -> Delivery:
+def _address(r: rows.Row, fields: Fields, notice_column: str) -> str:
+    key = (r[notice_column], r["channel"])
+    return fields.text(r["address"], "programme_deliveries", "address", key)
+
+
+def _delivery(r: rows.Row, fields: Fields) -> Delivery:
     return Delivery(
         notice=r["notice_id"],
         kind=r["kind"],
         registration=r["registration_id"],
         channel=r["channel"],
-        address=r["address"],
+        address=_address(r, fields, "notice_id"),
         state=DeliveryState(r["state"]),
         attempts=r["attempts"],
         next_at=from_wire(r["next_at"]),
@@ -75,7 +87,7 @@ class ProgrammeOutbox(Database):
 
     async def due_deliveries(self, now: datetime) -> list[DueDelivery]:
         def op(c: sqlite3.Connection) -> list[DueDelivery]:
-            return [_due(r) for r in c.execute(_DUE_SQL, (to_wire(now),)).fetchall()]
+            return [_due(r, self.fields) for r in c.execute(_DUE_SQL, (to_wire(now),)).fetchall()]
 
         return await self._read(op)
 
@@ -126,7 +138,7 @@ class ProgrammeOutbox(Database):
 
         def op(c: sqlite3.Connection) -> list[Delivery]:
             found = c.execute(f"{sql} ORDER BY d.notice_id, d.channel", args)
-            return [_delivery(r) for r in found.fetchall()]
+            return [_delivery(r, self.fields) for r in found.fetchall()]
 
         return await self._read(op)
 
@@ -152,7 +164,14 @@ class ProgrammeOutbox(Database):
         return None if due is None else from_wire(due)
 
     async def put_site_message(self, notice: Notice, candidate_id: int, at: datetime) -> None:
-        values = (notice.id, candidate_id, notice.subject, notice.body, to_wire(at))
+        seal = self.fields.seal
+        values = (
+            notice.id,
+            candidate_id,
+            seal(notice.subject, "programme_site_messages", "subject", (notice.id,)),
+            seal(notice.body, "programme_site_messages", "body", (notice.id,)),
+            to_wire(at),
+        )
         await self._write(
             lambda c: c.execute(
                 "INSERT INTO programme_site_messages "

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from proctor_server.core.programme_records import Candidate, Certificate, Registration
+from proctor_server.store.sealing import Fields
 from proctor_server.store.sqlite import rows
 from shared.programme_rules import Kind, RegState
 from shared.timeutil import from_wire
@@ -52,8 +53,13 @@ HELD_SQL = (
 )
 
 
-def candidate(r: rows.Row, id_column: str = "id") -> Candidate:
-    return Candidate(r[id_column], r["name"], r["id_number"], r["phone"], r["email"])
+def candidate(r: rows.Row, fields: Fields, id_column: str = "id") -> Candidate:
+    """A candidate, name and contacts opened (sealed by identity number: `personal.py`)."""
+    key = (r["id_number"],)
+    name, phone, email = (
+        fields.text(r[c], "programme_candidates", c, key) for c in ("name", "phone", "email")
+    )
+    return Candidate(r[id_column], name, r["id_number"], phone, email)
 
 
 def registration(r: rows.Row) -> Registration:

@@ -108,7 +108,7 @@ class RecordTables(Database):
             )
 
         attempt_rows, ticket_rows, violation_rows = await self._read(op)
-        tickets = {row["token"]: rows.ticket(row) for row in ticket_rows}
+        tickets = {row["token"]: rows.ticket(row, self.fields) for row in ticket_rows}
         by_attempt: dict[str, list[ViolationRecord]] = {}
         for row in violation_rows:
             by_attempt.setdefault(row["attempt_id"], []).append(rows.violation(row))

@@ -20,6 +20,7 @@ from proctor_server.core.records import (
     TicketRecord,
     ViolationRecord,
 )
+from proctor_server.store.sealing import Fields
 from shared.protocol import WarningLimitAction
 from shared.questions import Question, parse_bank
 from shared.shuffle import PaperOrder, compact
@@ -97,14 +98,16 @@ TICKET = (
 )
 
 
-def ticket(r: Row) -> TicketRecord:
+def ticket(r: Row, fields: Fields) -> TicketRecord:
+    """A ticket, its name and contacts opened (`personal.py`: sealed by exam and code)."""
+    key = (r["exam_id"], r["candidate_code"])
     return TicketRecord(
         token=r["token"],
         exam_id=r["exam_id"],
         candidate_code=r["candidate_code"],
-        name=r["name"],
-        email=r["email"],
-        phone=r["phone"],
+        name=fields.text(r["name"], "tickets", "name", key),
+        email=fields.open(r["email"], "tickets", "email", key),
+        phone=fields.open(r["phone"], "tickets", "phone", key),
         reference_photo=r["reference_photo"],
         revoked=bool(r["revoked"]),
         trial_only=bool(r["trial_only"]),
@@ -240,17 +243,27 @@ def violation(r: Row) -> ViolationRecord:
     )
 
 
-CALIBRATION = ("source", "yaw", "pitch", "brightness", "sharpness", "embedding", "samples")
+CALIBRATION = (
+    "attempt_id",
+    "source",
+    "yaw",
+    "pitch",
+    "brightness",
+    "sharpness",
+    "embedding",
+    "samples",
+)
 
 
-def calibration(r: Row) -> CalibrationRecord:
+def calibration(r: Row, fields: Fields) -> CalibrationRecord:
+    embedding = fields.open(r["embedding"], "vision_calibrations", "embedding", (r["attempt_id"],))
     return CalibrationRecord(
         source=r["source"],
         yaw=r["yaw"],
         pitch=r["pitch"],
         brightness=r["brightness"],
         sharpness=r["sharpness"],
-        embedding=None if r["embedding"] is None else list(json.loads(r["embedding"])),
+        embedding=None if embedding is None else list(json.loads(embedding)),
         samples=r["samples"],
     )
 

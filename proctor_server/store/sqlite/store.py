@@ -12,6 +12,7 @@ from proctor_server.store.sqlite.audit import AuditTables
 from proctor_server.store.sqlite.calibrations import CalibrationTables
 from proctor_server.store.sqlite.clips import ClipTables
 from proctor_server.store.sqlite.exams import ExamTables
+from proctor_server.store.sqlite.personal import PersonalTables
 from proctor_server.store.sqlite.proctors import ProctorTables
 from proctor_server.store.sqlite.programme import ProgrammeTables
 from proctor_server.store.sqlite.programme_outbox import ProgrammeOutbox
@@ -32,6 +33,7 @@ class SqliteStore(
     ProgrammeOutbox,
     RetentionTables,
     ClipTables,
+    PersonalTables,
 ):
     """The default `Store` (and `CalibrationStore`, and the programme's `ProgrammeStore`).
     Open with `await store.open()`; `close()` is idempotent. `components`: features' migration

@@ -25,6 +25,7 @@ from shared.states import AttemptState
 from shared.timeutil import from_wire, to_wire
 from shared.vocabulary import Source
 
+_MAIL_TO = ("profiles", "mail_to")  # sealed by attempt and client id (`personal.py`)
 PHOTO_SQL = f"SELECT {rows.columns(rows.PHOTO_READ)} FROM photos"
 VIOLATION_INSERT = (
     "INSERT INTO violations (attempt_id, kind, source, server_at, client_at, ended_at, "
@@ -186,13 +187,16 @@ class ClientWrites(Database):
         self, attempt_id: str, client_id: str, mail_to: dict[str, str], at: datetime
     ) -> bool:
         when = to_wire(at)
+        text = json.dumps(mail_to, ensure_ascii=False)
+        # an empty address ('{}', as purge leaves it) is nothing personal: kept as it is
+        mail = text if not mail_to else self.fields.seal(text, *_MAIL_TO, (attempt_id, client_id))
 
         def op(c: sqlite3.Connection) -> bool:
             if not self._claim(c, attempt_id, client_id, "profile", when):
                 return False
             c.execute(
                 "INSERT INTO profiles (attempt_id, client_id, mail_to, saved_at) VALUES (?,?,?,?)",
-                (attempt_id, client_id, json.dumps(mail_to, ensure_ascii=False), when),
+                (attempt_id, client_id, mail, when),
             )
             c.execute("UPDATE attempts SET profile_saved = 1 WHERE id = ?", (attempt_id,))
             return True
@@ -221,11 +225,16 @@ class ClientWrites(Database):
     async def profile(self, attempt_id: str) -> dict[str, str] | None:
         row = await self._read(
             lambda c: c.execute(
-                "SELECT mail_to FROM profiles WHERE attempt_id = ? ORDER BY rowid DESC LIMIT 1",
+                "SELECT client_id, mail_to FROM profiles WHERE attempt_id = ? "
+                "ORDER BY rowid DESC LIMIT 1",
                 (attempt_id,),
             ).fetchone()
         )
-        return None if row is None else dict(json.loads(row["mail_to"]))
+        if row is None:
+            return None
+        return dict(
+            json.loads(self.fields.text(row["mail_to"], *_MAIL_TO, (attempt_id, row["client_id"])))
+        )
 
     # ------------------------------------------------------------ photos
 
