@@ -12,6 +12,7 @@ from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
 from proctor_server.clock import Clock
+from proctor_server.heap import release_frames
 from shared import protocol as p
 from shared.errors import ProtocolError
 from shared.timeutil import to_wire
@@ -57,8 +58,8 @@ class BandwidthTests:
                     await ws.send(p.encode(p.error(exc.code, exc.message)))
                     continue
                 await self._download(ws, min(request.bytes, MAX_DOWNLOAD))
-        except ConnectionClosed:
-            pass
+        except ConnectionClosed as closed:
+            release_frames(closed)
         finally:
             self.running -= 1
 

@@ -11,6 +11,7 @@ from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
 from proctor_server.core.quota import WriteKind
+from proctor_server.heap import release_frames
 from proctor_server.session import images, media, writes
 from proctor_server.session.deps import SessionDeps
 from proctor_server.session.entry import enter
@@ -60,8 +61,8 @@ class CandidateSession:
             self.live = await self._hello()
             if self.live is not None:
                 await self._serve(self.live)
-        except ConnectionClosed:
-            pass
+        except ConnectionClosed as closed:
+            release_frames(closed)
         finally:
             if self.live is not None:
                 await media.ended(self.live)

@@ -30,6 +30,7 @@ from proctor_server.console.commands import Console, ConsoleCommand
 from proctor_server.core.console import feed_exam
 from proctor_server.core.records import AttemptRecord, ProctorRecord, ViolationRecord
 from proctor_server.exams import ExamRuntime
+from proctor_server.heap import release_frames
 from proctor_server.media import watching
 from proctor_server.media.gateway import NO_MEDIA, MediaGateway, Watcher
 from proctor_server.store import Store
@@ -125,7 +126,10 @@ async def _sign_in(deps: FeedDeps, ws: ServerConnection) -> tuple[ProctorRecord 
             first = await ws.recv()
         hello = pp.decode_command(first)
         token = hello.token if isinstance(hello, pp.Hello) else ""
-    except (TimeoutError, ProtocolError, ConnectionClosed):
+    except ConnectionClosed as closed:
+        release_frames(closed)
+        token = ""
+    except (TimeoutError, ProtocolError):
         token = ""
     return await auth.proctor_by_token(deps.store, token), ""
 
@@ -240,8 +244,8 @@ async def _read_commands(feed: Feed) -> None:
                     return
                 continue
             await HANDLERS[type(command)](feed, command)
-    except ConnectionClosed:
-        return
+    except ConnectionClosed as closed:
+        release_frames(closed)
 
 
 # ---------------------------------------------------------------- the snapshot

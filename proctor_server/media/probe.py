@@ -14,6 +14,7 @@ import logging
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
+from proctor_server.heap import release_frames
 from proctor_server.media.gateway import MediaError, MediaGateway, StreamKey
 from shared import protocol as p
 from shared.errors import ErrorCode, ProtocolError
@@ -46,8 +47,8 @@ class MediaProbes:
         key = StreamKey(exam=PROBE_EXAM, attempt=f"probe-{next(self._ids)}")
         try:
             await self._probe(ws, key)
-        except ConnectionClosed:
-            pass
+        except ConnectionClosed as closed:
+            release_frames(closed)
         finally:
             self.running -= 1
             await self.gateway.finish(key.attempt)
