@@ -1,5 +1,5 @@
-"""Everything the analysis sees in one image: faces, head pose, identity descriptor, quality,
-and the change since the previous frame. Pure (no I/O, no clock besides timings)."""
+"""Everything the analysis sees in one image: faces, head pose, gaze, identity descriptor,
+quality, and the change since the previous frame. Pure (no I/O, no clock besides timings)."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from shared.vision.faces import (
     landmarks68,
     prepare,
 )
+from shared.vision.gaze import Gaze, gaze_direction
 from shared.vision.image_header import check_image
 from shared.vision.models import FaceModels, load_models
 from shared.vision.pose import HeadPose, head_pose
@@ -44,6 +45,7 @@ class FrameAnalysis:
     embedding: list[float] | None  # of the candidate's face, when large and sharp enough
     signature: np.ndarray  # a small grey copy, to compare with the next frame
     change: FrameChange | None  # against the previous frame, when one was given
+    gaze: Gaze | None = None  # where the candidate's eyes look (head pose + iris)
     timings: dict[str, float] = field(default_factory=dict)  # milliseconds per step
 
     @property
@@ -69,6 +71,7 @@ class FrameAnalysis:
             "pose": None
             if self.pose is None
             else {"yaw": self.pose.yaw, "pitch": self.pose.pitch, "roll": self.pose.roll},
+            "gaze": None if self.gaze is None else self.gaze.as_dict(),
             "quality": self.quality.as_dict(),
             "change": None if self.change is None else self.change.as_dict(),
         }
@@ -81,6 +84,12 @@ def decode_image(data: bytes) -> np.ndarray | None:
         return None
     image = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_COLOR)
     return image if image is not None and image.size else None
+
+
+def eye_angle(points: np.ndarray) -> float:
+    """The slope (radians) of the line through the outer eye corners of 68 landmarks."""
+    dx, dy = points[45] - points[36]
+    return float(np.arctan2(dy, dx))
 
 
 def analyze_image(
@@ -104,6 +113,7 @@ def analyze_image(
     timings["prepare"] = (t1 - t0) * 1000
     timings["detect"] = (t2 - t1) * 1000
     pose: HeadPose | None = None
+    seen: Gaze | None = None
     work_box: tuple[int, int, int, int] | None = None
     descriptor: list[float] | None = None
     if rects:
@@ -114,6 +124,13 @@ def analyze_image(
         t3 = time.perf_counter()
         timings["pose"] = (t3 - t2) * 1000
         t2 = t3
+        if pose is not None and len(rects) == 1:
+            # with two faces, whose gaze it is is unclear: not judged (see rules.conditions)
+            eyes = models.mesh.eyes(image.rgb, work_box, eye_angle(points))
+            seen = gaze_direction(pose, eyes)
+            t3 = time.perf_counter()
+            timings["gaze"] = (t3 - t2) * 1000
+            t2 = t3
     quality = measure_quality(image.gray, work_box, thresholds)
     sig = signature(image.gray)
     change = frame_change(previous, sig) if previous is not None else None
@@ -132,5 +149,6 @@ def analyze_image(
         embedding=descriptor,
         signature=sig,
         change=change,
+        gaze=seen,
         timings=timings,
     )

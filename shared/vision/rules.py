@@ -19,9 +19,12 @@ from shared.vision.faces import (
     face_distance,
 )
 from shared.vision.frame import FrameAnalysis
+from shared.vision.gaze import away_excess
 
-YAW_AWAY = 30.0  # degrees from the candidate's neutral pose: beyond, the head is turned away
-PITCH_AWAY = 25.0  # degrees up or down from neutral
+# head pose alone (when the eyes cannot be measured): degrees from the candidate's neutral pose;
+# with the eyes measured, gaze.SIDE_AWAY, UP_AWAY and DOWN_BAND apply to where they look
+YAW_AWAY = 30.0
+PITCH_AWAY = 25.0
 MISMATCH_DISTANCE = MATCH_DISTANCE  # descriptor distance above which it is another person
 SURE_MISMATCH = 0.75  # ... and at this distance the frame is as sure as it gets
 STATIC_OVERLAP = 0.85  # a face whose box overlaps the previous frame's this much did not move...
@@ -30,7 +33,9 @@ STATIC_CHANGE = 1.0  # ... and whose 24×24 thumbnail changed by less than this 
 
 @dataclass(frozen=True, slots=True)
 class Neutral:
-    """A candidate's calibrated neutral head pose (degrees, from the generic face model)."""
+    """A candidate's calibrated neutral direction (degrees, from the generic face model): where
+    they look when they look at the screen (head pose plus eyes, `gaze.Gaze`; the head pose
+    alone when the eyes were not measured)."""
 
     yaw: float = 0.0
     pitch: float = 0.0
@@ -172,18 +177,38 @@ def conditions(
 
     if "looking_away" not in unknown:
         if frame.pose is not None and len(counted) == 1:
-            dyaw = frame.pose.yaw - neutral.yaw
-            dpitch = frame.pose.pitch - neutral.pitch
-            excess = max(abs(dyaw) / YAW_AWAY, abs(dpitch) / PITCH_AWAY)
-            if excess > 1.0:
-                active["looking_away"] = (
-                    round(min(1.0, 0.5 + (excess - 1.0)), 3),
-                    {
-                        "yaw": frame.pose.yaw,
-                        "pitch": frame.pose.pitch,
-                        "neutral": [neutral.yaw, neutral.pitch],
-                    },
-                )
+            away = looking_away(frame, neutral)
+            if away is not None:
+                active["looking_away"] = away
         else:
             unknown.add("looking_away")
     return active, unknown
+
+
+def looking_away(frame: FrameAnalysis, neutral: Neutral) -> tuple[float, dict[str, Any]] | None:
+    """(confidence, figures) when the candidate looks away from the screen, else None. With the
+    eyes measured (`frame.gaze`), where they look is judged: sideways beyond `SIDE_AWAY`, up
+    beyond `UP_AWAY`, down beyond the desk's band `DOWN_BAND`, from the calibrated neutral
+    direction. Without (eyes closed, too small, cut by the frame), the head pose alone, with the
+    head's limits."""
+    assert frame.pose is not None
+    seen = frame.gaze
+    if seen is not None and seen.eyes > 0:
+        dyaw, dpitch = seen.yaw - neutral.yaw, seen.pitch - neutral.pitch
+        excess = away_excess(dyaw, dpitch)
+        figures: dict[str, Any] = {"gaze": seen.as_dict()}
+    else:
+        dyaw, dpitch = frame.pose.yaw - neutral.yaw, frame.pose.pitch - neutral.pitch
+        excess = max(abs(dyaw) / YAW_AWAY, abs(dpitch) / PITCH_AWAY)
+        figures = {}
+    if excess <= 1.0:
+        return None
+    return (
+        round(min(1.0, 0.5 + (excess - 1.0)), 3),
+        {
+            "yaw": frame.pose.yaw,
+            "pitch": frame.pose.pitch,
+            **figures,
+            "neutral": [neutral.yaw, neutral.pitch],
+        },
+    )
