@@ -7,8 +7,7 @@ are level, goes to the mesh (192×192, values 0–1); each eye's corners from th
 knows one eye). The iris model returns its own eye contour (corners, lids) and the iris, which
 is what `gaze.eye_offset` measures.
 
-`FaceMesh.eyes(..., eye_corners=...)` may skip the mesh: the eye corners then come from the
-caller (dlib's 68 landmarks, already computed for the head pose), which saves the mesh's pass.
+The mesh's points also give the head pose (`pose.MESH_INDEX`): one pass serves both.
 
 The model files ship in `shared/vision/data/` (Apache-2.0, see LICENSE-MODELS.txt). A net is not
 safe to share between threads, hence the lock.
@@ -82,20 +81,25 @@ class FaceMesh:
         self._mesh = cv2.dnn.readNetFromTFLite(str(DATA / "face_landmark.tflite"), engine=engine)
         self._iris = cv2.dnn.readNetFromTFLite(str(DATA / "iris_landmark.tflite"), engine=engine)
 
-    def landmarks(
+    def run(
         self, image_rgb: np.ndarray, box: tuple[int, int, int, int], angle: float = 0.0
-    ) -> np.ndarray | None:
-        """468 mesh points (x, y) in image pixels for the face in `box` (x, y, w, h), with the
-        eyes' slope `angle` (radians); None when the mesh does not see a face there."""
+    ) -> tuple[float, np.ndarray]:
+        """The mesh's own face score (0–1) for the face in `box` (x, y, w, h), with the eyes'
+        slope `angle` (radians), and its 468 points (x, y) in image pixels."""
         x, y, w, h = box
         matrix = _crop_matrix((x + w / 2, y + h / 2), FACE_SCALE * max(w, h), angle, MESH_SIZE)
         with self._lock:
             self._mesh.setInput(_blob(_crop(image_rgb, matrix, MESH_SIZE)))
             flag, points = self._mesh.forward(["conv2d_30", "conv2d_20"])
         score = 1.0 / (1.0 + math.exp(-max(-80.0, min(80.0, float(flag.ravel()[-1])))))
-        if score < MESH_PRESENCE:
-            return None
-        return _to_image(points.reshape(-1, 3)[:, :2].astype(np.float64), matrix)
+        return score, _to_image(points.reshape(-1, 3)[:, :2].astype(np.float64), matrix)
+
+    def landmarks(
+        self, image_rgb: np.ndarray, box: tuple[int, int, int, int], angle: float = 0.0
+    ) -> np.ndarray | None:
+        """The mesh's 468 points, or None when the mesh does not see a face there."""
+        score, points = self.run(image_rgb, box, angle)
+        return points if score >= MESH_PRESENCE else None
 
     def eye(
         self, image_rgb: np.ndarray, left: Point, right: Point, mirrored: bool = False
@@ -137,22 +141,22 @@ class FaceMesh:
         image_rgb: np.ndarray,
         box: tuple[int, int, int, int],
         angle: float = 0.0,
-        eye_corners: tuple[tuple[Point, Point], tuple[Point, Point]] | None = None,
+        mesh: np.ndarray | None = None,
     ) -> list[EyePoints]:
-        """Both eyes of the face in `box`: corners from the mesh, or `eye_corners` when given
-        ((image-left eye's left, right), (image-right eye's left, right))."""
-        if eye_corners is None:
-            points = self.landmarks(image_rgb, box, angle)
-            if points is None:
-                return []
-            eye_corners = (
-                _ordered(points[LEFT_EYE[0]], points[LEFT_EYE[1]]),
-                _ordered(points[RIGHT_EYE[0]], points[RIGHT_EYE[1]]),
-            )
+        """Both eyes of the face in `box` (the image-left one first), their corners from the
+        face mesh (`mesh`, when the caller already ran it); an eye cut by the frame's edge is
+        left out."""
+        points = mesh if mesh is not None else self.landmarks(image_rgb, box, angle)
+        if points is None:
+            return []
+        corners = (
+            _ordered(points[LEFT_EYE[0]], points[LEFT_EYE[1]]),
+            _ordered(points[RIGHT_EYE[0]], points[RIGHT_EYE[1]]),
+        )
         height, width = image_rgb.shape[:2]
         return [
             self.eye(image_rgb, left, right, mirrored=index == 1)
-            for index, (left, right) in enumerate(eye_corners)
+            for index, (left, right) in enumerate(corners)
             if _inside(left, right, width, height)
         ]
 

@@ -29,6 +29,10 @@ MISMATCH_DISTANCE = MATCH_DISTANCE  # descriptor distance above which it is anot
 SURE_MISMATCH = 0.75  # ... and at this distance the frame is as sure as it gets
 STATIC_OVERLAP = 0.85  # a face whose box overlaps the previous frame's this much did not move...
 STATIC_CHANGE = 1.0  # ... and whose 24×24 thumbnail changed by less than this (mean grey levels)
+# a second face whose descriptor is this near the candidate's own in the same frame is their
+# reflection: stricter than MATCH_DISTANCE, since taking another person for a reflection would
+# hide them (see docs/detection.md)
+REFLECTION_DISTANCE = 0.45
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +96,22 @@ def static_faces(frame: FrameAnalysis, before: Before | None) -> set[int]:
     return static
 
 
+def reflections(frame: FrameAnalysis) -> set[int]:
+    """Indexes (among counted faces, never the first: the candidate's own) of faces that are
+    the candidate's own reflection (a mirror, a window, a glass door at an angle): the same
+    face as the candidate's in this frame, by their descriptors. Faces too small to be
+    described (`REFLECTION_MIN_PIXELS`) cannot be told apart this way and stay counted; so do
+    all when the candidate's own descriptor is missing (face under 90 px, poor picture)."""
+    if frame.embedding is None:
+        return set()
+    own = frame.embedding
+    return {
+        i
+        for i, descriptor in enumerate(frame.others, start=1)
+        if descriptor is not None and face_distance(descriptor, own) < REFLECTION_DISTANCE
+    }
+
+
 def conditions(
     frame: FrameAnalysis,
     neutral: Neutral,
@@ -127,7 +147,10 @@ def conditions(
         pictures = [list(counted[i].box) for i in sorted(static)]
         if 0 in static:  # the descriptor and pose are the picture's, not the candidate's
             unknown.update({"identity_mismatch", "looking_away"})
-        counted = [f for i, f in enumerate(counted) if i not in static]
+    mirrored = reflections(frame) - static if len(counted) >= 2 else set()
+    own_reflections = [list(counted[i].box) for i in sorted(mirrored)]
+    removed = (static if pictures else set()) | mirrored
+    counted = [f for i, f in enumerate(counted) if i not in removed]
     if len(counted) >= 2:
         # two confident, large detections are evidence even in a dim image
         second = counted[1]
@@ -138,6 +161,7 @@ def conditions(
                 "faces": len(counted),
                 "boxes": [list(f.box) for f in counted],
                 **({"pictures": pictures} if pictures else {}),
+                **({"reflections": own_reflections} if own_reflections else {}),
             },
         )
     elif not quality.ok:

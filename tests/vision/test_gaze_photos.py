@@ -55,7 +55,7 @@ def test_eyes_turned_further_than_the_head() -> None:
     assert mirrored.gaze is not None and mirrored.gaze.eye_yaw > 10
 
 
-def test_eyes_turned_aside_with_the_head_nearly_straight() -> None:
+def test_eyes_turned_hard_aside() -> None:
     # one of the group, looking hard to the image's left
     frame = seen(photo("t1.jpg", (797, 5, 268, 291)))
     assert frame.gaze is not None and frame.gaze.eye_yaw < -15
