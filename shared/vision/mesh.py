@@ -22,7 +22,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from shared.vision.gaze import EyePoints
+from shared.vision.gaze import MIN_EYE_PIXELS, EyePoints
 
 DATA = Path(__file__).resolve().parent / "data"
 MESH_SIZE = 192
@@ -145,7 +145,7 @@ class FaceMesh:
     ) -> list[EyePoints]:
         """Both eyes of the face in `box` (the image-left one first), their corners from the
         face mesh (`mesh`, when the caller already ran it); an eye cut by the frame's edge is
-        left out."""
+        left out, and so is an eye too small to measure (the iris model is not run for it)."""
         points = mesh if mesh is not None else self.landmarks(image_rgb, box, angle)
         if points is None:
             return []
@@ -158,6 +158,7 @@ class FaceMesh:
             self.eye(image_rgb, left, right, mirrored=index == 1)
             for index, (left, right) in enumerate(corners)
             if _inside(left, right, width, height)
+            and math.hypot(right[0] - left[0], right[1] - left[1]) >= MIN_EYE_PIXELS
         ]
 
 
