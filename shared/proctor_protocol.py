@@ -217,8 +217,6 @@ class Judged(_AttemptEvent, tag="judged"):
     verdict: AttemptVerdict
     note: str
     by: str
-
-
 class MediaStatus(StrEnum):
     LIVE = "live"
     NO_LIVE_VIDEO = "no_live_video"
