@@ -7,7 +7,12 @@ tracker's persistence rules); the false flags per hour on a clean simulated exam
 every 30 s, through the tracker, including brief harmless moments); and how each detector
 behaves on dark, blurred and masked faces.
 
-    python bench/vision_eval.py [--frames 100] [--hours 2] [--parts frames sequences exam degraded]
+    python bench/vision_eval.py [--frames 100] [--hours 2]
+        [--parts real scenes gaze frames sequences exam degraded]
+
+`real`: the hand-labelled real photographs (per-condition precision and recall, identity);
+`scenes`: another person, badges and reflections composed from them (`vision_scenes.py`);
+`gaze`: the eyes' rotation measured on each real portrait.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from vision_scenes import gaze_on_portraits, scenes
 from vision_set import load_set, score_detection, score_identity
 
 from shared.vision.faces import MATCH_DISTANCE, face_distance
@@ -308,7 +314,7 @@ def main() -> int:
     parser.add_argument(
         "--parts",
         nargs="+",
-        default=["real", "frames", "sequences", "exam", "degraded"],
+        default=["real", "scenes", "gaze", "frames", "sequences", "exam", "degraded"],
         help="what to run",
     )
     parser.add_argument("--sequences", type=int, default=30, help="poster and helper sequences")
@@ -317,6 +323,12 @@ def main() -> int:
     load_models()
     if "real" in args.parts:
         real_set()
+    if "scenes" in args.parts:
+        for line in scenes():
+            print(line, flush=True)
+    if "gaze" in args.parts:
+        for line in gaze_on_portraits():
+            print(line, flush=True)
     if "frames" in args.parts:
         per_frame(args.frames, rng)
         lfw_pairs(rng)

@@ -1,5 +1,5 @@
 """`proctor-server analyze IMAGE [--reference IMAGE] [--json]`: what the analysis sees in one
-photo (faces, identity against a reference, head pose, quality)."""
+photo (faces, identity against a reference, head pose, gaze, quality)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ def register(sub: Any) -> None:
     parser = sub.add_parser(
         "analyze",
         help="show what the face analysis sees in one photo",
-        description="Analyse one photo: faces, head pose, image quality, and (with "
+        description="Analyse one photo: faces, head pose, gaze, image quality, and (with "
         "--reference) whether it shows the same person.",
     )
     parser.add_argument("image", help="a JPEG or PNG file")
@@ -75,6 +75,18 @@ def _text(data: dict[str, Any]) -> str:
     lines.append(
         "pose: none" if pose is None else f"pose: yaw {pose['yaw']}°, pitch {pose['pitch']}°"
     )
+    seen = data["gaze"]
+    if seen is None:
+        lines.append("gaze: none")
+    elif seen["eyes"] == 0:
+        lines.append(
+            f"gaze: yaw {seen['yaw']}°, pitch {seen['pitch']}° (head only: eyes not measured)"
+        )
+    else:
+        lines.append(
+            f"gaze: yaw {seen['yaw']}°, pitch {seen['pitch']}° (eyes {seen['eye_yaw']}°, "
+            f"{seen['eye_pitch']}° in the head; {seen['eyes']} eye(s) measured)"
+        )
     q = data["quality"]
     verdict = "ok" if q["ok"] else "poor (" + ", ".join(q["reasons"]) + ")"
     lines.append(

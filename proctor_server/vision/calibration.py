@@ -1,4 +1,4 @@
-"""Each candidate's neutral head pose and lighting, measured on the identity photo and during
+"""Each candidate's neutral direction of gaze (head pose plus eyes) and lighting, measured on the identity photo and during
 the trial exam; that candidate's thresholds start from them. Kept by the store behind the
 `CalibrationStore` port (keyed by attempt id, findable by ticket)."""
 
@@ -28,11 +28,24 @@ class Calibration(CalibrationRecord):
         return DEFAULT_THRESHOLDS.calibrated(self.brightness, self.sharpness)
 
 
+def direction(frame: FrameAnalysis) -> tuple[float, float] | None:
+    """Where the candidate looks in a frame (yaw, pitch): the gaze when the eyes were measured,
+    else the head pose. The neutral direction is calibrated on this, so that a candidate whose
+    camera sits beside or below the screen, and whose eyes rest a little up or down, is judged
+    from their own way of looking at the screen."""
+    if frame.gaze is not None and frame.gaze.eyes > 0:
+        return frame.gaze.yaw, frame.gaze.pitch
+    if frame.pose is not None:
+        return frame.pose.yaw, frame.pose.pitch
+    return None
+
+
 def from_frame(frame: FrameAnalysis, source: str) -> Calibration:
+    looks = direction(frame)
     return Calibration(
         source=source,
-        yaw=None if frame.pose is None else frame.pose.yaw,
-        pitch=None if frame.pose is None else frame.pose.pitch,
+        yaw=None if looks is None else looks[0],
+        pitch=None if looks is None else looks[1],
         brightness=frame.quality.brightness,
         sharpness=frame.quality.sharpness,
         embedding=frame.embedding,
@@ -49,11 +62,12 @@ class TrialSamples:
     sharpness: list[float] = field(default_factory=list)
 
     def add(self, frame: FrameAnalysis) -> None:
-        if frame.pose is None or not frame.quality.ok or frame.face_count != 1:
+        looks = direction(frame)
+        if looks is None or not frame.quality.ok or frame.face_count != 1:
             return
         for values, value in (
-            (self.yaw, frame.pose.yaw),
-            (self.pitch, frame.pose.pitch),
+            (self.yaw, looks[0]),
+            (self.pitch, looks[1]),
             (self.brightness, frame.quality.brightness),
             (self.sharpness, frame.quality.sharpness),
         ):

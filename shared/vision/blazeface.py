@@ -22,6 +22,10 @@ import numpy as np
 
 DATA = Path(__file__).resolve().parent / "data"
 NMS_OVERLAP = 0.3  # boxes overlapping more than this (IoU) are one face
+# The short-range model only adds faces that fill much of the frame, which the full range misses:
+# it is not run when the full range already found a sure face at least this wide (of the square)
+SURE = 0.5
+SHORT_SKIP_FRACTION = 0.1
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +61,8 @@ def _load(name: str, size: int, anchors: np.ndarray, outputs: tuple[str, str]) -
 class BlazeFace:
     """Both BlazeFace models, loaded once (`shared.vision.models.load_models`)."""
 
-    def __init__(self) -> None:
+    def __init__(self, skip_short: bool = True) -> None:
+        self.skip_short = skip_short
         self._lock = threading.Lock()
         self._full = _load(
             "face_detection_full_range.tflite",
@@ -78,10 +83,13 @@ class BlazeFace:
         side = max(height, width)
         square = np.zeros((side, side, 3), dtype=np.uint8)
         square[:height, :width] = image_rgb
-        boxes: list[list[float]] = []
-        scores: list[float] = []
-        for model in (self._full, self._short):
-            found_boxes, found_scores = self._run(model, square, threshold)
+        boxes, scores = self._run(self._full, square, threshold)
+        seen = any(
+            score >= SURE and box[2] >= SHORT_SKIP_FRACTION * side
+            for box, score in zip(boxes, scores, strict=True)
+        )
+        if not (self.skip_short and seen):
+            found_boxes, found_scores = self._run(self._short, square, threshold)
             boxes.extend(found_boxes)
             scores.extend(found_scores)
         if not boxes:

@@ -10,6 +10,7 @@ descriptor models then work on the candidate's face.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import cv2
@@ -25,10 +26,14 @@ PERSON_RELATIVE = 0.25  # ... at least this wide relative to the candidate's fac
 # metre or two behind them shows at about a third of their face width; a badge photo or a
 # photo on a card held at the chest is a fifth or less)
 PERSON_MIN_FRACTION = 0.035  # ... and at least this wide relative to the frame (≈ 22 px)
+# ... or, scoring SCAN_THRESHOLD to PERSON_SCORE (a real face at 50-60 px often scores 0.4-0.5),
+# confirmed by the face mesh's own face score: real faces 0.97-1.0, textures 0-0.42
+MESH_CONFIRM = 0.9
 ON_BODY_RELATIVE = 0.6  # a face below the candidate's chin narrower than this: on their body
 FAINT_MIN_FRACTION = 0.14  # a faint candidate this wide stops "face absent" (a mask, a turn)
 IDENTITY_MIN_PIXELS = 90  # face width (working pixels) below which an embedding is not trusted
 MATCH_DISTANCE = 0.6  # dlib's usual threshold: below it, the same person
+REFLECTION_MIN_PIXELS = 60  # a second face this wide is described, to tell a reflection apart
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,24 +93,25 @@ def detect_faces(models: FaceModels, image: Prepared) -> tuple[list[Face], list[
         if right - left < 4 or bottom - top < 4:
             continue
         work.append(((left, top, right - left, bottom - top), detection.score))
-    confident = [i for i, (_, score) in enumerate(work) if score >= PRESENCE_SCORE]
-    first = max(confident, key=lambda i: work[i][0][2]) if confident else -1
-    own_width = work[first][0][2] if first >= 0 else 0
-    order = ([first] if first >= 0 else []) + [i for i in range(len(work)) if i != first]
+    boxes, scores = [box for box, _ in work], [score for _, score in work]
+    order = classify(boxes, scores)
+    # a faint face of a person's size gets a second opinion: the face mesh's own face score
+    doubtful = [
+        i
+        for i, note in order
+        if note == WEAK_NOTE
+        and _person_sized(i, boxes, order)
+        and not _centre_inside(boxes[i], boxes[order[0][0]])
+    ]
+    confirmed = {i for i in doubtful if models.mesh.run(image.rgb, boxes[i])[0] >= MESH_CONFIRM}
+    if confirmed:
+        order = classify(boxes, scores, confirmed)
     counted: list[Face] = []
     noted: list[Face] = []
     kept: list[object] = []
-    for i in order:
+    for i, note in order:
         box, score = work[i]
         fraction = box[2] / WORK_WIDTH
-        note = ""
-        if i != first:
-            if score < PERSON_SCORE or first < 0:
-                note = "weak detection"
-            elif box[2] < PERSON_RELATIVE * own_width or fraction < PERSON_MIN_FRACTION:
-                note = "too small to be a person"
-            elif _on_body(box, work[first][0]):
-                note = "on the candidate (a badge or a photo held up)"
         original = (
             round(box[0] / image.scale),
             round(box[1] / image.scale),
@@ -118,6 +124,57 @@ def detect_faces(models: FaceModels, image: Prepared) -> tuple[list[Face], list[
             counted.append(Face(original, score, fraction, True))
             kept.append(rectangle(box))
     return counted + noted, kept
+
+
+Box = tuple[int, int, int, int]
+
+
+def _person_sized(i: int, boxes: list[Box], order: list[tuple[int, str]]) -> bool:
+    if not order or order[0][0] == i or order[0][1]:
+        return False  # no candidate's face (nothing confident), or it is the first
+    own = boxes[order[0][0]][2]
+    width = boxes[i][2]
+    return width >= PERSON_RELATIVE * own and width >= PERSON_MIN_FRACTION * WORK_WIDTH
+
+
+def classify(
+    boxes: list[Box], scores: list[float], confirmed: Collection[int] = ()
+) -> list[tuple[int, str]]:
+    """Pure: (index, note) of every face, the candidate's own first; an empty note means the
+    face counts as a person. Boxes in working pixels (the frame is `WORK_WIDTH` wide);
+    `confirmed`: faint faces (below `PERSON_SCORE`) that the face mesh confirmed."""
+    confident = [i for i, score in enumerate(scores) if score >= PRESENCE_SCORE]
+    first = max(confident, key=lambda i: boxes[i][2]) if confident else -1
+    own_width = boxes[first][2] if first >= 0 else 0
+    order = ([first] if first >= 0 else []) + [i for i in range(len(boxes)) if i != first]
+    out: list[tuple[int, str]] = []
+    for i in order:
+        box, score = boxes[i], scores[i]
+        note = ""
+        if i != first:
+            if first < 0 or (score < PERSON_SCORE and i not in confirmed):
+                note = WEAK_NOTE
+            elif _centre_inside(box, boxes[first]):
+                note = SAME_FACE_NOTE
+            elif box[2] < PERSON_RELATIVE * own_width or box[2] < PERSON_MIN_FRACTION * WORK_WIDTH:
+                note = "too small to be a person"
+            elif _on_body(box, boxes[first]):
+                note = ON_BODY_NOTE
+        out.append((i, note))
+    return out
+
+
+ON_BODY_NOTE = "on the candidate (a badge or a photo held up)"
+WEAK_NOTE = "weak detection"
+SAME_FACE_NOTE = "a second box on the candidate's face"
+
+
+def _centre_inside(box: Box, own: Box) -> bool:
+    """A box centred within the candidate's face box is that face again (a looser box the
+    merging left: a person behind would be hidden by the candidate's head)."""
+    x, y, w, h = box
+    ox, oy, ow, oh = own
+    return ox <= x + w / 2 <= ox + ow and oy <= y + h / 2 <= oy + oh
 
 
 def _on_body(box: tuple[int, int, int, int], own: tuple[int, int, int, int]) -> bool:

@@ -1,18 +1,19 @@
-"""Everything the analysis sees in one image: faces, head pose, identity descriptor, quality,
-and the change since the previous frame. Pure (no I/O, no clock besides timings)."""
+"""Everything the analysis sees in one image: faces, head pose, gaze, identity descriptor,
+quality, and the change since the previous frame. Pure (no I/O, no clock besides timings)."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import cv2
 import numpy as np
 
 from shared.vision.faces import (
     IDENTITY_MIN_PIXELS,
+    REFLECTION_MIN_PIXELS,
     Face,
     Prepared,
     detect_faces,
@@ -20,9 +21,11 @@ from shared.vision.faces import (
     landmarks68,
     prepare,
 )
+from shared.vision.gaze import Gaze, gaze_direction
 from shared.vision.image_header import check_image
+from shared.vision.mesh import LEFT_EYE, MESH_PRESENCE, RIGHT_EYE
 from shared.vision.models import FaceModels, load_models
-from shared.vision.pose import HeadPose, head_pose
+from shared.vision.pose import MESH_INDEX, HeadPose, head_pose
 from shared.vision.quality import (
     DEFAULT_THRESHOLDS,
     FrameChange,
@@ -44,6 +47,10 @@ class FrameAnalysis:
     embedding: list[float] | None  # of the candidate's face, when large and sharp enough
     signature: np.ndarray  # a small grey copy, to compare with the next frame
     change: FrameChange | None  # against the previous frame, when one was given
+    gaze: Gaze | None = None  # where the candidate's eyes look (head pose + iris)
+    # descriptors of the other counted faces (same order), when large enough: a face that is the
+    # candidate's own (a reflection) is told apart by it (rules.reflections)
+    others: list[list[float] | None] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)  # milliseconds per step
 
     @property
@@ -69,6 +76,7 @@ class FrameAnalysis:
             "pose": None
             if self.pose is None
             else {"yaw": self.pose.yaw, "pitch": self.pose.pitch, "roll": self.pose.roll},
+            "gaze": None if self.gaze is None else self.gaze.as_dict(),
             "quality": self.quality.as_dict(),
             "change": None if self.change is None else self.change.as_dict(),
         }
@@ -81,6 +89,31 @@ def decode_image(data: bytes) -> np.ndarray | None:
         return None
     image = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_COLOR)
     return image if image is not None and image.size else None
+
+
+TILTED = 0.15  # radians (≈ 9°): a head tilted more gets a second mesh pass, levelled
+
+
+def face_mesh(
+    models: FaceModels, image: Prepared, box: tuple[int, int, int, int]
+) -> np.ndarray | None:
+    """The face mesh's 468 points for the face in `box`, or None when the mesh does not take
+    it for a face. The mesh wants the eyes level: a tilted head is measured again, turned."""
+    score, points = models.mesh.run(image.rgb, box)
+    if score < MESH_PRESENCE:
+        return None
+    angle = eye_angle(points)
+    if abs(angle) > TILTED:
+        score, points = models.mesh.run(image.rgb, box, angle)
+        if score < MESH_PRESENCE:
+            return None
+    return points
+
+
+def eye_angle(points: np.ndarray) -> float:
+    """The slope (radians) of the line through the outer eye corners of the face mesh."""
+    dx, dy = points[RIGHT_EYE[1]] - points[LEFT_EYE[0]]
+    return float(np.arctan2(dy, dx))
 
 
 def analyze_image(
@@ -104,25 +137,47 @@ def analyze_image(
     timings["prepare"] = (t1 - t0) * 1000
     timings["detect"] = (t2 - t1) * 1000
     pose: HeadPose | None = None
+    seen: Gaze | None = None
     work_box: tuple[int, int, int, int] | None = None
     descriptor: list[float] | None = None
     if rects:
         rect: Any = rects[0]
         work_box = (rect.left(), rect.top(), rect.width(), rect.height())
-        points = landmarks68(models, image, rect)
-        pose = head_pose(points, image.gray.shape[1], image.gray.shape[0])
+        size = (image.gray.shape[1], image.gray.shape[0])
+        mesh = face_mesh(models, image, work_box)
+        if mesh is not None:
+            pose = head_pose(mesh, *size, index=MESH_INDEX)
+        else:  # the mesh does not take it for a face (a mask, a hand): dlib's landmarks
+            pose = head_pose(landmarks68(models, image, rect), *size)
         t3 = time.perf_counter()
         timings["pose"] = (t3 - t2) * 1000
         t2 = t3
+        if mesh is not None and pose is not None and len(rects) == 1:
+            # with two faces, whose gaze it is is unclear: not judged (see rules.conditions)
+            seen = gaze_direction(pose, models.mesh.eyes(image.rgb, work_box, mesh=mesh))
+            t3 = time.perf_counter()
+            timings["gaze"] = (t3 - t2) * 1000
+            t2 = t3
     quality = measure_quality(image.gray, work_box, thresholds)
     sig = signature(image.gray)
     change = frame_change(previous, sig) if previous is not None else None
     t3 = time.perf_counter()
     timings["quality"] = (t3 - t2) * 1000
     if rects and work_box is not None and work_box[2] >= IDENTITY_MIN_PIXELS and quality.ok:
-        if embed is True or (callable(embed) and embed(faces)):
+        # with two faces, the candidate's descriptor is needed to tell a reflection apart
+        two = len(rects) >= 2 and embed is not False
+        if embed is True or two or (callable(embed) and embed(faces)):
             descriptor = [float(v) for v in embedding(models, image, rects[0])]
             timings["embed"] = (time.perf_counter() - t3) * 1000
+    others: list[list[float] | None] = []
+    if len(rects) >= 2 and embed is not False and quality.ok:
+        # rare (two faces in view) and needed on every such frame: a reflection of the
+        # candidate must not count as another person on the frames that skip their descriptor
+        t4 = time.perf_counter()
+        for rect in rects[1:]:
+            wide = cast(Any, rect).width() >= REFLECTION_MIN_PIXELS
+            others.append([float(v) for v in embedding(models, image, rect)] if wide else None)
+        timings["others"] = (time.perf_counter() - t4) * 1000
     return FrameAnalysis(
         width=image.width,
         height=image.height,
@@ -132,5 +187,7 @@ def analyze_image(
         embedding=descriptor,
         signature=sig,
         change=change,
+        gaze=seen,
+        others=others,
         timings=timings,
     )

@@ -1,7 +1,7 @@
 """The dlib models, loaded once per process on first use (thread-safe).
 
-Everything ships inside installed packages: the face detectors are MediaPipe's BlazeFace models
-shipped in this package (`shared/vision/data/`, run by OpenCV), the landmark and embedding
+Everything ships inside installed packages: the face detectors, face mesh and iris models are
+MediaPipe's, shipped in this package (`shared/vision/data/`, run by OpenCV), the landmark and embedding
 networks come from the `face-recognition-models` package (run by dlib), and dlib's HOG detector
 stays available for comparison (`bench/vision_speed.py`). Nothing is downloaded at run time.
 """
@@ -16,6 +16,7 @@ import cv2
 
 from shared.errors import ProctorError
 from shared.vision.blazeface import BlazeFace
+from shared.vision.mesh import FaceMesh
 
 
 class ModelsUnavailable(ProctorError):
@@ -29,6 +30,7 @@ class FaceModels:
     landmarks5: Any  # dlib.shape_predictor
     landmarks68: Any  # dlib.shape_predictor
     encoder: Any  # dlib.face_recognition_model_v1
+    mesh: FaceMesh  # MediaPipe's face mesh and iris models (gaze)
 
 
 _lock = threading.Lock()
@@ -62,6 +64,7 @@ def _load() -> FaceModels:
             landmarks5=dlib.shape_predictor(frm.pose_predictor_five_point_model_location()),
             landmarks68=dlib.shape_predictor(frm.pose_predictor_model_location()),
             encoder=dlib.face_recognition_model_v1(frm.face_recognition_model_location()),
+            mesh=FaceMesh(),
         )
     except (RuntimeError, cv2.error) as exc:  # pragma: no cover - a damaged installation
         raise ModelsUnavailable(f"the face model files could not be loaded: {exc}") from exc

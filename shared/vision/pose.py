@@ -28,7 +28,8 @@ MODEL_POINTS = np.array(
     ],
     dtype=np.float64,
 )
-LANDMARK_INDEX = (30, 8, 36, 45, 48, 54)
+LANDMARK_INDEX = (30, 8, 36, 45, 48, 54)  # in dlib's 68 landmarks
+MESH_INDEX = (1, 152, 33, 263, 61, 291)  # the same points in MediaPipe's 468-point face mesh
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,9 +39,12 @@ class HeadPose:
     roll: float
 
 
-def head_pose(points: np.ndarray, width: int, height: int) -> HeadPose | None:
-    """The head pose from 68 landmarks in an image of the given size; None when it fails."""
-    image_points = np.ascontiguousarray(points[list(LANDMARK_INDEX)], dtype=np.float64)
+def head_pose(
+    points: np.ndarray, width: int, height: int, index: tuple[int, ...] = LANDMARK_INDEX
+) -> HeadPose | None:
+    """The head pose from 68 landmarks (or the face mesh's 468 with `index=MESH_INDEX`) in an
+    image of the given size; None when it fails."""
+    image_points = np.ascontiguousarray(points[list(index)], dtype=np.float64)
     focal = float(width)  # a typical webcam's field of view (about 53° across)
     camera = np.array([[focal, 0, width / 2], [0, focal, height / 2], [0, 0, 1]], dtype=np.float64)
     ok, rvec, _ = cv2.solvePnP(

@@ -19,18 +19,27 @@ from shared.vision.faces import (
     face_distance,
 )
 from shared.vision.frame import FrameAnalysis
+from shared.vision.gaze import away_excess
 
-YAW_AWAY = 30.0  # degrees from the candidate's neutral pose: beyond, the head is turned away
-PITCH_AWAY = 25.0  # degrees up or down from neutral
+# head pose alone (when the eyes cannot be measured): degrees from the candidate's neutral pose;
+# with the eyes measured, gaze.SIDE_AWAY, UP_AWAY and DOWN_BAND apply to where they look
+YAW_AWAY = 30.0
+PITCH_AWAY = 25.0
 MISMATCH_DISTANCE = MATCH_DISTANCE  # descriptor distance above which it is another person
 SURE_MISMATCH = 0.75  # ... and at this distance the frame is as sure as it gets
 STATIC_OVERLAP = 0.85  # a face whose box overlaps the previous frame's this much did not move...
 STATIC_CHANGE = 1.0  # ... and whose 24×24 thumbnail changed by less than this (mean grey levels)
+# a second face whose descriptor is this near the candidate's own in the same frame is their
+# reflection: stricter than MATCH_DISTANCE, since taking another person for a reflection would
+# hide them (see docs/detection.md)
+REFLECTION_DISTANCE = 0.45
 
 
 @dataclass(frozen=True, slots=True)
 class Neutral:
-    """A candidate's calibrated neutral head pose (degrees, from the generic face model)."""
+    """A candidate's calibrated neutral direction (degrees, from the generic face model): where
+    they look when they look at the screen (head pose plus eyes, `gaze.Gaze`; the head pose
+    alone when the eyes were not measured)."""
 
     yaw: float = 0.0
     pitch: float = 0.0
@@ -87,6 +96,22 @@ def static_faces(frame: FrameAnalysis, before: Before | None) -> set[int]:
     return static
 
 
+def reflections(frame: FrameAnalysis) -> set[int]:
+    """Indexes (among counted faces, never the first: the candidate's own) of faces that are
+    the candidate's own reflection (a mirror, a window, a glass door at an angle): the same
+    face as the candidate's in this frame, by their descriptors. Faces too small to be
+    described (`REFLECTION_MIN_PIXELS`) cannot be told apart this way and stay counted; so do
+    all when the candidate's own descriptor is missing (face under 90 px, poor picture)."""
+    if frame.embedding is None:
+        return set()
+    own = frame.embedding
+    return {
+        i
+        for i, descriptor in enumerate(frame.others, start=1)
+        if descriptor is not None and face_distance(descriptor, own) < REFLECTION_DISTANCE
+    }
+
+
 def conditions(
     frame: FrameAnalysis,
     neutral: Neutral,
@@ -122,7 +147,10 @@ def conditions(
         pictures = [list(counted[i].box) for i in sorted(static)]
         if 0 in static:  # the descriptor and pose are the picture's, not the candidate's
             unknown.update({"identity_mismatch", "looking_away"})
-        counted = [f for i, f in enumerate(counted) if i not in static]
+    mirrored = reflections(frame) - static if len(counted) >= 2 else set()
+    own_reflections = [list(counted[i].box) for i in sorted(mirrored)]
+    removed = (static if pictures else set()) | mirrored
+    counted = [f for i, f in enumerate(counted) if i not in removed]
     if len(counted) >= 2:
         # two confident, large detections are evidence even in a dim image
         second = counted[1]
@@ -133,6 +161,7 @@ def conditions(
                 "faces": len(counted),
                 "boxes": [list(f.box) for f in counted],
                 **({"pictures": pictures} if pictures else {}),
+                **({"reflections": own_reflections} if own_reflections else {}),
             },
         )
     elif not quality.ok:
@@ -172,18 +201,38 @@ def conditions(
 
     if "looking_away" not in unknown:
         if frame.pose is not None and len(counted) == 1:
-            dyaw = frame.pose.yaw - neutral.yaw
-            dpitch = frame.pose.pitch - neutral.pitch
-            excess = max(abs(dyaw) / YAW_AWAY, abs(dpitch) / PITCH_AWAY)
-            if excess > 1.0:
-                active["looking_away"] = (
-                    round(min(1.0, 0.5 + (excess - 1.0)), 3),
-                    {
-                        "yaw": frame.pose.yaw,
-                        "pitch": frame.pose.pitch,
-                        "neutral": [neutral.yaw, neutral.pitch],
-                    },
-                )
+            away = looking_away(frame, neutral)
+            if away is not None:
+                active["looking_away"] = away
         else:
             unknown.add("looking_away")
     return active, unknown
+
+
+def looking_away(frame: FrameAnalysis, neutral: Neutral) -> tuple[float, dict[str, Any]] | None:
+    """(confidence, figures) when the candidate looks away from the screen, else None. With the
+    eyes measured (`frame.gaze`), where they look is judged: sideways beyond `SIDE_AWAY`, up
+    beyond `UP_AWAY`, down beyond the desk's band `DOWN_BAND`, from the calibrated neutral
+    direction. Without (eyes closed, too small, cut by the frame), the head pose alone, with the
+    head's limits."""
+    assert frame.pose is not None
+    seen = frame.gaze
+    if seen is not None and seen.eyes > 0:
+        dyaw, dpitch = seen.yaw - neutral.yaw, seen.pitch - neutral.pitch
+        excess = away_excess(dyaw, dpitch)
+        figures: dict[str, Any] = {"gaze": seen.as_dict()}
+    else:
+        dyaw, dpitch = frame.pose.yaw - neutral.yaw, frame.pose.pitch - neutral.pitch
+        excess = max(abs(dyaw) / YAW_AWAY, abs(dpitch) / PITCH_AWAY)
+        figures = {}
+    if excess <= 1.0:
+        return None
+    return (
+        round(min(1.0, 0.5 + (excess - 1.0)), 3),
+        {
+            "yaw": frame.pose.yaw,
+            "pitch": frame.pose.pitch,
+            **figures,
+            "neutral": [neutral.yaw, neutral.pitch],
+        },
+    )

@@ -49,6 +49,10 @@ def test_json_for_one_face_and_the_same_person(
     quality = data["quality"]
     assert isinstance(quality, dict) and quality["ok"] is True
     assert {"brightness", "contrast", "sharpness"} <= set(quality)
+    seen = data["gaze"]
+    assert isinstance(seen, dict) and seen["eyes"] == 2
+    assert set(seen) == {"yaw", "pitch", "eye_yaw", "eye_pitch", "eyes"}
+    assert abs(seen["eye_yaw"]) < 10  # the astronaut looks at the camera
 
 
 def test_json_for_a_different_person(
@@ -63,12 +67,14 @@ def test_json_for_a_different_person(
 def test_json_without_a_face(photos: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
     data = run_json(capsys, str(photos["room"]))
     assert data["faces"] == 0 and data["pose"] is None and "identity" not in data
+    assert data["gaze"] is None
 
 
 def test_text_output(photos: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["analyze", str(photos["portrait"]), "--reference", str(photos["stranger"])]) == 0
     out = capsys.readouterr().out
     assert "faces: 1" in out and "different person" in out and "quality: ok" in out
+    assert "gaze: yaw" in out and "2 eye(s) measured" in out
 
 
 @pytest.mark.parametrize(

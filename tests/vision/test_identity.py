@@ -74,7 +74,8 @@ async def test_an_accepted_photo_becomes_the_calibration(world: World) -> None:
     calibration = await world.analyzer.calibrations.get(attempt)
     assert calibration is not None and calibration.source == "identity"
     assert calibration.embedding is not None and len(calibration.embedding) == 128
-    assert calibration.yaw == pytest.approx(verdict.details["pose"]["yaw"])
+    # the neutral direction is where the eyes look (head pose plus eyes)
+    assert calibration.yaw == pytest.approx(verdict.details["gaze"]["yaw"])
     assert calibration.brightness == pytest.approx(
         verdict.details["quality"]["brightness"], abs=0.1
     )
