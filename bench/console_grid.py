@@ -33,8 +33,17 @@ from shared.vocabulary import EventKind
 from tests.browser.sitting import open_sitting
 from tests.server.scripted import new_id
 
+PHASES = """(() => {
+  const nav = performance.getEntriesByType("navigation")[0];
+  const out = [`doc ${nav.name.slice(-12)} resp ${nav.responseEnd.toFixed(0)} dcl ${nav.domContentLoadedEventEnd.toFixed(0)}`];
+  for (const r of performance.getEntriesByType("resource"))
+    out.push(`  ${r.name.replace(location.origin, "")} ${r.startTime.toFixed(0)}-${r.responseEnd.toFixed(0)} ${r.encodedBodySize}B`);
+  for (const m of performance.getEntriesByType("mark")) out.push(`  mark ${m.name} ${m.startTime.toFixed(0)}`);
+  return out.join("\\n");
+})()"""
 
-async def measure(tickets: int, seated: int, runs: int, chromium: str) -> None:
+
+async def measure(tickets: int, seated: int, runs: int, chromium: str, verbose: bool) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         config = ServerConfig(db=Path(tmp) / "exam.db", port=0, nonce_rotation_s=3600)
         async with run_server(config) as server:
@@ -77,6 +86,8 @@ async def measure(tickets: int, seated: int, runs: int, chromium: str) -> None:
                     await page.goto(f"{server.url}/login?token={sitting.token}")
                     await page.wait_for_selector('body[data-ready="true"]')
                     loaded = await page.evaluate("window.__console.loaded")
+                    if verbose:
+                        print(await page.evaluate(PHASES))
                     rows = await page.locator("#grid .row:not([hidden])").count()
                     await page.wait_for_timeout(300)
                     times.append(loaded)
@@ -103,8 +114,9 @@ def main() -> None:
     parser.add_argument("--seated", type=int, default=600)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--chromium", default="/usr/bin/chromium")
+    parser.add_argument("--phases", action="store_true", help="print each run's timeline")
     args = parser.parse_args()
-    asyncio.run(measure(args.tickets, args.seated, args.runs, args.chromium))
+    asyncio.run(measure(args.tickets, args.seated, args.runs, args.chromium, args.phases))
 
 
 if __name__ == "__main__":

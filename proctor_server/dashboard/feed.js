@@ -24,11 +24,13 @@ export class Feed {
     const ws = new WebSocket(`${scheme}://${location.host}/ws/proctor${location.search}`);
     this.ws = ws;
     this.handlers.onStatus(this.retries ? "reconnecting" : "connecting", this.retries);
+    ws.onopen = () => performance.mark("feed:open");
     ws.onmessage = (msg) => this.receive(msg.data);
     ws.onclose = (ev) => this.closed(ev);
   }
 
   receive(data) {
+    if (!this.bytes) performance.mark("feed:first-frame");
     let m;
     try { m = JSON.parse(data); } catch { return; }
     this.bytes = (this.bytes || 0) + data.length;
