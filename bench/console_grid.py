@@ -7,9 +7,13 @@ Chromium signs in with the session cookie and opens `/`; measured, per run:
 
 - first grid: from the navigation's start to the moment the feed's snapshot is applied and
   the first rows are drawn (`window.__console.loaded`, on the page's own clock);
-- bytes: every HTTP response body the page fetched before that moment (page, modules,
-  `/api/exam`) plus the feed's frames, without the thumbnails (images load lazily, only for
-  the rows on screen, and are reported apart).
+- bytes: every HTTP response the page fetched by then, as sent (headers and bodies, gzipped
+  where they were: page, modules, `/api/exam`), plus the feed's frames (the snapshot, and the
+  events that came in meanwhile), without the thumbnails (images load lazily, only for the
+  rows on screen, and are reported apart).
+
+`--phases` prints each run's timeline: the page's requests, the feed's socket open, its first
+frame (the snapshot) received, parsed, and the grid drawn.
 
     python bench/console_grid.py [--tickets 1000] [--seated 600] [--runs 5]
 """
@@ -68,12 +72,12 @@ async def measure(tickets: int, seated: int, runs: int, chromium: str, verbose: 
                     counted = {"http": 0, "ws": 0, "img": 0}
 
                     async def on_response(r: Response, counted: dict[str, int] = counted) -> None:
-                        try:
-                            body = await r.body()
+                        try:  # as sent: compressed where it was, headers included
+                            sizes = await r.request.sizes()
                         except Exception:
                             return
                         key = "img" if "/evidence/" in r.url else "http"
-                        counted[key] += len(body)
+                        counted[key] += sizes["responseBodySize"] + sizes["responseHeadersSize"]
 
                     def on_ws(ws: WebSocket, counted: dict[str, int] = counted) -> None:
                         def frame(data: str | bytes) -> None:

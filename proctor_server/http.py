@@ -22,8 +22,6 @@ MAX_DOWNLOAD = 256 * 1024
 _BLOCK = os.urandom(MAX_DOWNLOAD)  # incompressible filler
 
 STATIC = {
-    "/dashboard.js": ("dashboard.js", "text/javascript; charset=utf-8"),
-    "/dashboard.css": ("dashboard.css", "text/css; charset=utf-8"),
     "/media-test": ("watch.html", "text/html; charset=utf-8"),  # live video, bare
 }
 

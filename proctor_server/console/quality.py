@@ -88,11 +88,18 @@ class Quality:
         return max(1, round(seat.socket.latency * 1000))
 
     def row(self, attempt: str) -> tuple[int | None, int, pp.MediaStatus | None, str | None]:
-        """(rtt_ms, reconnects, media, media_reason) for a grid row."""
+        """(rtt_ms, reconnects, media, media_reason) for a grid row. A round trip a snapshot
+        carries counts as told (no `connection` event follows for it unless it changes)."""
         seat = self._seats.get(attempt)
         if seat is None:
             return None, 0, None, None
-        return self.rtt_ms(attempt), seat.reconnects, seat.media, seat.media_reason
+        socket = seat.socket
+        rtt = None
+        if socket is not None and socket.latency > 0:
+            rtt = max(1, round(socket.latency * 1000))
+            if seat.reported_rtt is None:
+                seat.reported_rtt = rtt
+        return rtt, seat.reconnects, seat.media, seat.media_reason
 
     def sample(self) -> list[tuple[str, int, int]]:
         """(attempt, rtt_ms, reconnects) for each connected attempt whose round trip changed

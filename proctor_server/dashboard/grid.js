@@ -50,6 +50,7 @@ export class Grid {
     this.listVersion = -1;
     this.frame = 0;
     this.unavailable = new Map(); // attempt -> message shown where its video would be
+    this.moved = []; // rows that took another seat in this render
     viewport.addEventListener("scroll", () => this.schedule(), { passive: true });
     window.addEventListener("resize", () => this.schedule());
     viewport.addEventListener("click", (ev) => {
@@ -95,6 +96,8 @@ export class Grid {
       row.style.transform = `translateY(${(first + i) * ROW_HEIGHT}px)`;
       this.fill(row, seat);
     }
+    // a recycled row starts unscrolled; done after every write, so the layout runs once
+    for (const row of this.moved.splice(0)) if (row.scrollLeft) row.scrollLeft = 0;
   }
 
   renderSummary() {
@@ -151,6 +154,7 @@ export class Grid {
 
   fill(row, seat) {
     const changed = row.seat !== seat;
+    if (changed && row.seat) this.moved.push(row); // recycled from another seat
     row.seat = seat;
     const attempt = seat.attempt;
     if (row.dataset.candidate !== seat.candidate) row.dataset.candidate = seat.candidate;
@@ -213,7 +217,6 @@ export class Grid {
       const label = a === "watch" && stream ? t("action.unwatch") : t(`action.${a}`);
       setText(b, label);
     }
-    if (changed) row.scrollLeft = 0;
   }
 
   // Connection quality: connected or not with the round trip, reconnects, live media.
