@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from collections.abc import Awaitable
 from typing import Protocol
 
 from shared import proctor_protocol as pp
@@ -31,6 +32,8 @@ class Pinged(Protocol):
 
     @property
     def latency(self) -> float: ...
+
+    async def ping(self) -> Awaitable[float]: ...
 
 
 @dataclass(slots=True)
@@ -72,6 +75,16 @@ class Quality:
         if seat is not None and seat.socket is socket:
             seat.socket = None
 
+    async def measure(self, attempt: str) -> int | None:
+        """Measure the attempt's round trip now (a ping, waiting for its pong), rather than at
+        the next keepalive; None when it is not connected."""
+        seat = self._seats.get(attempt)
+        if seat is None or seat.socket is None:
+            return None
+        pong = await seat.socket.ping()
+        await pong
+        return self.rtt_ms(attempt)
+
     def observe(self, event: pp.AttemptEvent) -> None:
         """Every event the runtime publishes goes by here (the media status is kept)."""
         if isinstance(event, pp.Media):
@@ -112,9 +125,6 @@ class Quality:
             seat.reported_rtt = rtt
             changed.append((attempt, rtt, seat.reconnects))
         return changed
-
-    def forget(self, attempt: str) -> None:
-        self._seats.pop(attempt, None)
 
 
 def noticeable(before: int | None, now: int) -> bool:
