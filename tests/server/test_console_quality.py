@@ -4,6 +4,7 @@ sockets; the snapshot's compact rows; the console's files gzipped and revalidate
 from __future__ import annotations
 
 import gzip
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -47,7 +48,7 @@ def test_which_round_trip_changes_are_news(before: int | None, now: int, news: b
 class Socket:
     latency: float = 0.0
 
-    async def ping(self) -> object:  # pragma: no cover - the feed tests ping real sockets
+    async def ping(self) -> Awaitable[float]:  # pragma: no cover - real sockets elsewhere
         raise NotImplementedError
 
 
