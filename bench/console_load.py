@@ -74,7 +74,9 @@ class Sitting:
     exam: str
     proctor_token: str
     tickets: list[str]
+    codes: dict[str, str]  # ticket -> candidate code (what the feed names)
     candidates: list[ClientConnection] = field(default_factory=list)
+    seated: list[tuple[str, ClientConnection]] = field(default_factory=list)  # (code, socket)
 
     async def close(self) -> None:
         await asyncio.gather(*(ws.close() for ws in self.candidates), return_exceptions=True)
@@ -92,9 +94,10 @@ async def prepare(db: Path, count: int) -> Sitting:
         ticket = await store.get_ticket(tickets[0])
         assert ticket is not None
         _, token = await staff.add_proctor(store, name="Bench", exam_id=ticket.exam_id)
+        codes = {t.token: t.candidate_code for t in await store.tickets_of_exam(ticket.exam_id)}
     finally:
         await store.close()
-    return Sitting(ticket.exam_id, token, tickets)
+    return Sitting(ticket.exam_id, token, tickets, codes)
 
 
 async def seat(url: str, ticket: str) -> ClientConnection:
@@ -117,7 +120,10 @@ async def seat_all(url: str, s: Sitting, concurrency: int = 40) -> None:
 
     async def worker() -> None:
         while queue:
-            s.candidates.append(await seat(url, queue.pop()))
+            ticket = queue.pop()
+            ws = await seat(url, ticket)
+            s.candidates.append(ws)
+            s.seated.append((s.codes[ticket], ws))
 
     await asyncio.gather(*(worker() for _ in range(concurrency)))
 
