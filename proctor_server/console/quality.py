@@ -15,9 +15,9 @@ changes of round trip into `connection` events, which the runtime publishes ever
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import timedelta
-from collections.abc import Awaitable
 from typing import Protocol
 
 from shared import proctor_protocol as pp
