@@ -6,7 +6,8 @@ wire carries (`shared.proctor_protocol.seat_row`), then one encode. No record is
 ticket or an attempt, and the risk is scored only for attempts with violations. What only the
 process knows (connected or not, round trip, reconnects, media) comes from the exam's runtime.
 
-Rows are in candidate-code order; the page sorts them (by risk first)."""
+Rows come most suspicious first, then in candidate-code order (the page sorts them again as
+its proctor chooses)."""
 
 from __future__ import annotations
 
@@ -31,7 +32,8 @@ def snapshot_frame(
     now: datetime,
 ) -> pp.SnapshotFrame:
     """The snapshot of `exam` at `now`; `connected` holds the attempts with a live socket."""
-    rows: list[list[Any]] = []
+    rows: list[list[Any]] = []  # rows without risk, in candidate-code order
+    risky: list[tuple[float, list[Any]]] = []  # rows with risk, sorted below
     append = rows.append
     seat_row = pp.seat_row
     for s in grid.seats:
@@ -48,10 +50,15 @@ def snapshot_frame(
             score, reasons, count = 0.0, [], 0
         rtt, reconnects, media, media_reason = quality.row(s.attempt)
         passed = None if s.passed is None else bool(s.passed)
-        append(seat_row([s.candidate, s.name, s.state, s.attempt, s.mode,
-                         s.attempt in connected, s.ends_at, s.warnings or 0, count, score,
-                         reasons, rtt, reconnects, media, media_reason, bool(s.admitted),
-                         s.verdict, s.score, s.max_score, passed]))  # fmt: skip
+        row = seat_row([s.candidate, s.name, s.state, s.attempt, s.mode,
+                        s.attempt in connected, s.ends_at, s.warnings or 0, count, score,
+                        reasons, rtt, reconnects, media, media_reason, bool(s.admitted),
+                        s.verdict, s.score, s.max_score, passed])  # fmt: skip
+        if score > 0:
+            risky.append((score, row))
+        else:
+            append(row)
+    risky.sort(key=lambda pair: -pair[0])  # the most suspicious first (stable: by code)
     return pp.SnapshotFrame(
         server_time=to_wire(now),
         exam=pp.ExamSummary(
@@ -60,5 +67,5 @@ def snapshot_frame(
             starts_at=to_wire(exam.starts_at),
             ends_at=to_wire(exam.window.ends_at),
         ),
-        attempts=rows,
+        attempts=[row for _, row in risky] + rows,
     )
