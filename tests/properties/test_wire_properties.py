@@ -23,11 +23,7 @@ SMALL = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCh
 text = st.text(max_size=40)
 ids = st.text(min_size=1, max_size=36)
 json_values = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers()
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | text,
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | text,
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(text, inner, max_size=4),
     max_leaves=8,
 )

@@ -101,9 +101,7 @@ class Candidate:
 
     async def profile(self) -> str:
         ident = new_id()
-        mail = p.MailTo(
-            name="A Candidate", phone="13800000000", address="1 Road", postcode="100000"
-        )
+        mail = p.MailTo(name="A Candidate", phone="13800000000", address="1 Road", postcode="100000")
         await self.send(p.Profile(id=ident, mail_to=mail))
         return ident
 
