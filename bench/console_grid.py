@@ -7,9 +7,13 @@ Chromium signs in with the session cookie and opens `/`; measured, per run:
 
 - first grid: from the navigation's start to the moment the feed's snapshot is applied and
   the first rows are drawn (`window.__console.loaded`, on the page's own clock);
-- bytes: every HTTP response body the page fetched before that moment (page, modules,
-  `/api/exam`) plus the feed's frames, without the thumbnails (images load lazily, only for
-  the rows on screen, and are reported apart).
+- bytes: every HTTP response the page fetched by then, as sent (headers and bodies, gzipped
+  where they were: page, modules, `/api/exam`), plus the feed's frames (the snapshot, and the
+  events that came in meanwhile), without the thumbnails (images load lazily, only for the
+  rows on screen, and are reported apart).
+
+`--phases` prints each run's timeline: the page's requests, the feed's socket open, its first
+frame (the snapshot) received, parsed, and the grid drawn.
 
     python bench/console_grid.py [--tickets 1000] [--seated 600] [--runs 5]
 """
@@ -33,8 +37,17 @@ from shared.vocabulary import EventKind
 from tests.browser.sitting import open_sitting
 from tests.server.scripted import new_id
 
+PHASES = """(() => {
+  const nav = performance.getEntriesByType("navigation")[0];
+  const out = [`doc ${nav.name.slice(-12)} resp ${nav.responseEnd.toFixed(0)} dcl ${nav.domContentLoadedEventEnd.toFixed(0)}`];
+  for (const r of performance.getEntriesByType("resource"))
+    out.push(`  ${r.name.replace(location.origin, "")} ${r.startTime.toFixed(0)}-${r.responseEnd.toFixed(0)} ${r.encodedBodySize}B`);
+  for (const m of performance.getEntriesByType("mark")) out.push(`  mark ${m.name} ${m.startTime.toFixed(0)}`);
+  return out.join("\\n");
+})()"""
 
-async def measure(tickets: int, seated: int, runs: int, chromium: str) -> None:
+
+async def measure(tickets: int, seated: int, runs: int, chromium: str, verbose: bool) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         config = ServerConfig(db=Path(tmp) / "exam.db", port=0, nonce_rotation_s=3600)
         async with run_server(config) as server:
@@ -59,12 +72,12 @@ async def measure(tickets: int, seated: int, runs: int, chromium: str) -> None:
                     counted = {"http": 0, "ws": 0, "img": 0}
 
                     async def on_response(r: Response, counted: dict[str, int] = counted) -> None:
-                        try:
-                            body = await r.body()
+                        try:  # as sent: compressed where it was, headers included
+                            sizes = await r.request.sizes()
                         except Exception:
                             return
                         key = "img" if "/evidence/" in r.url else "http"
-                        counted[key] += len(body)
+                        counted[key] += sizes["responseBodySize"] + sizes["responseHeadersSize"]
 
                     def on_ws(ws: WebSocket, counted: dict[str, int] = counted) -> None:
                         def frame(data: str | bytes) -> None:
@@ -77,6 +90,8 @@ async def measure(tickets: int, seated: int, runs: int, chromium: str) -> None:
                     await page.goto(f"{server.url}/login?token={sitting.token}")
                     await page.wait_for_selector('body[data-ready="true"]')
                     loaded = await page.evaluate("window.__console.loaded")
+                    if verbose:
+                        print(await page.evaluate(PHASES))
                     rows = await page.locator("#grid .row:not([hidden])").count()
                     await page.wait_for_timeout(300)
                     times.append(loaded)
@@ -103,8 +118,9 @@ def main() -> None:
     parser.add_argument("--seated", type=int, default=600)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--chromium", default="/usr/bin/chromium")
+    parser.add_argument("--phases", action="store_true", help="print each run's timeline")
     args = parser.parse_args()
-    asyncio.run(measure(args.tickets, args.seated, args.runs, args.chromium))
+    asyncio.run(measure(args.tickets, args.seated, args.runs, args.chromium, args.phases))
 
 
 if __name__ == "__main__":

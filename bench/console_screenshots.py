@@ -19,6 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from proctor_server.app import ServerConfig, run_server
 from tests.browser.sitting import mixed, open_sitting
+from tests.server.scripted import Candidate
 from tests.server.scripted_proctor import Proctor
 
 
@@ -35,6 +36,18 @@ async def shoot(out: Path, chromium: str) -> None:
             await proctor.ok("terminate", attempt=rows[codes[9]].attempt, reason="phone in hand")
             await proctor.ok("extend", attempt=rows[codes[2]].attempt, minutes=10, reason="outage")
             await proctor.close()
+            # a candidate whose network dropped once, and each live socket's round trip
+            # measured now (a ping and its pong) rather than at the next keepalive
+            again_code = codes[4]
+            first, welcome = sitting.seated.pop(again_code)
+            first.vanish()
+            again = await Candidate.connect(server.ws_url)
+            await again.enter(sitting.tickets[again_code])
+            sitting.seated[again_code] = (again, welcome)
+            runtime = await server.runtime_for(sitting.exam.id)
+            assert runtime is not None
+            for attempt in list(runtime.sessions):
+                await runtime.quality.measure(attempt)
             async with async_playwright() as pw:
                 browser = await pw.chromium.launch(executable_path=chromium)
                 context = await browser.new_context(viewport={"width": 1600, "height": 1000})

@@ -60,6 +60,7 @@ class CandidateSession:
         try:
             self.live = await self._hello()
             if self.live is not None:
+                self.live.runtime.quality.linked(self.live.attempt_id, self.ws)
                 await self._serve(self.live)
         except ConnectionClosed as closed:
             release_frames(closed)
@@ -67,6 +68,7 @@ class CandidateSession:
             if self.live is not None:
                 await media.ended(self.live)
                 self.live.runtime.detach(self.live)
+                self.live.runtime.quality.unlinked(self.live.attempt_id, self.ws)
                 runtime = self.live.runtime
                 if runtime.deps.bus.watched(runtime.exam.id):  # built only when followed
                     runtime.publish(

@@ -17,6 +17,7 @@ from proctor_server.analysis import IdentityChecker, SnapshotAnalyzer
 from proctor_server.analysis_queue import AnalysisQueue
 from proctor_server.bus import EventBus
 from proctor_server.clock import Clock
+from proctor_server.console.quality import SAMPLE_EVERY, Quality
 from proctor_server.core.console import limit_reached
 from proctor_server.core.quota import AttemptQuota, Limits
 from proctor_server.core.records import AttemptRecord, ExamRecord
@@ -107,6 +108,7 @@ class ExamRuntime:
         self._limits = Limits.for_exam(exam.snapshot_interval_s)
         self._closed = False
         self.pacer = Pacer()  # papers built a few per event-loop turn at the release
+        self.quality = Quality()  # round trips, reconnects, media status (the grid's)
         self.analysis = AnalysisQueue(
             exam.id,
             deps.analyzer,
@@ -134,6 +136,7 @@ class ExamRuntime:
         self._tasks.spawn(self._finalize_exam(), f"deadline-{self.exam.id}")
         self._tasks.spawn(self._rotate_nonces(), f"nonces-{self.exam.id}")
         self._tasks.spawn(self._sweep_revoked(), f"revocations-{self.exam.id}")
+        self._tasks.spawn(self._follow_round_trips(), f"round-trips-{self.exam.id}")
         for attempt in await self.deps.store.unfinished_attempts(self.exam.id):
             self.schedule_deadline(attempt)
 
@@ -175,12 +178,37 @@ class ExamRuntime:
         return quota
 
     def publish(self, event: pp.AttemptEvent) -> None:
+        self.quality.observe(event)
         self.deps.bus.publish(self.exam.id, event)
         for observe in self.deps.observers:
             try:
                 observe(event)
             except Exception:
                 log.exception("an observer of exam %s failed", self.exam.id)
+
+    def report_round_trips(self) -> None:
+        """A `connection` event for each connected attempt whose round trip changed."""
+        for attempt, rtt, reconnects in self.quality.sample():
+            session = self.sessions.get(attempt)
+            if session is not None:
+                self.publish(
+                    pp.Connection(
+                        exam=self.exam.id,
+                        at=self.wire_now(),
+                        attempt=attempt,
+                        candidate=session.code,
+                        rtt_ms=rtt,
+                        reconnects=reconnects,
+                    )
+                )
+
+    async def _follow_round_trips(self) -> None:
+        """Round trips are network time, measured by the sockets in real time: this one
+        timer sleeps in real seconds, not on the exam's clock."""
+        while not self.exam.window.over(self.deps.clock.now()):
+            await asyncio.sleep(SAMPLE_EVERY.total_seconds())
+            if self.deps.bus.watched(self.exam.id):  # nobody follows: nothing to tell
+                self.report_round_trips()
 
     def wire_now(self) -> str:
         """The server time as events carry it."""

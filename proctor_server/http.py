@@ -21,8 +21,6 @@ WS_PATHS = frozenset({"/ws/candidate", "/ws/proctor", "/ws/bandwidth", "/ws/medi
 MAX_DOWNLOAD = CHUNK
 
 STATIC = {
-    "/dashboard.js": ("dashboard.js", "text/javascript; charset=utf-8"),
-    "/dashboard.css": ("dashboard.css", "text/css; charset=utf-8"),
     "/media-test": ("watch.html", "text/html; charset=utf-8"),  # live video, bare
 }
 

@@ -27,19 +27,18 @@ from proctor_server.bus import EventBus, Subscription
 from proctor_server.clock import Clock
 from proctor_server.console import auth
 from proctor_server.console.commands import Console, ConsoleCommand
+from proctor_server.console.snapshot import snapshot_frame
 from proctor_server.core.console import feed_exam
-from proctor_server.core.records import AttemptRecord, ProctorRecord, ViolationRecord
+from proctor_server.core.records import ProctorRecord
 from proctor_server.exams import ExamRuntime
 from proctor_server.heap import release_frames
 from proctor_server.media import watching
 from proctor_server.media.gateway import NO_MEDIA, MediaGateway, Watcher
 from proctor_server.store import Store
-from proctor_server.vision.risk import risk_score
 from shared import proctor_protocol as pp
 from shared import protocol as p
 from shared.errors import ErrorCode, ProtocolError, RuleError
-from shared.timeutil import to_wire
-from shared.vocabulary import CloseCode, Mode
+from shared.vocabulary import CloseCode
 
 
 class Exams(Protocol):
@@ -144,7 +143,7 @@ async def _choose_exam(deps: FeedDeps, ws: ServerConnection, proctor: ProctorRec
     return exam_id
 
 
-async def _send(ws: ServerConnection, message: pp.FeedMessage) -> bool:
+async def _send(ws: ServerConnection, message: pp.FeedMessage | pp.SnapshotFrame) -> bool:
     """Send one message; False when the socket is closed."""
     try:
         await ws.send(pp.encode(message), text=True)
@@ -251,82 +250,9 @@ async def _read_commands(feed: Feed) -> None:
 # ---------------------------------------------------------------- the snapshot
 
 
-def _shown(attempts: list[AttemptRecord]) -> AttemptRecord | None:
-    """The attempt a ticket's row shows: its exam attempt, else its latest trial."""
-    exam = [a for a in attempts if a.mode is Mode.EXAM]
-    if exam:
-        return exam[0]
-    return max(attempts, key=lambda a: a.created_at, default=None)
-
-
-async def exam_snapshot(deps: FeedDeps, exam_id: str) -> pp.Snapshot:
+async def exam_snapshot(deps: FeedDeps, exam_id: str) -> pp.SnapshotFrame:
     """Every ticket of the exam: its attempt (exam, else latest trial) or an absentee."""
     runtime = await deps.exams.load(exam_id)
     assert runtime is not None
-    exam = runtime.exam
-    now = deps.clock.now()
-    by_ticket: dict[str, list[AttemptRecord]] = {}
-    violations: dict[str, list[ViolationRecord]] = {}
-    for a, _, found in await deps.store.exam_overview(exam_id):
-        by_ticket.setdefault(a.ticket, []).append(a)
-        violations[a.id] = found
-    admitted = await deps.store.admitted_tickets(exam_id)
-    verdicts = await deps.store.attempt_verdicts(exam_id)
-    rows: list[pp.AttemptSummary] = []
-    for ticket in await deps.store.tickets_of_exam(exam_id):
-        shown = _shown(by_ticket.get(ticket.token, []))
-        if shown is None:
-            rows.append(
-                pp.AttemptSummary(
-                    attempt="",
-                    candidate=ticket.candidate_code,
-                    name=ticket.name,
-                    mode=Mode.EXAM,
-                    state=pp.SeatState.NOT_ENTERED,
-                    connected=False,
-                    score=None,
-                    max_score=None,
-                    passed=None,
-                    warnings=0,
-                    violations=0,
-                    risk=0.0,
-                    risk_reasons=[],
-                    admitted=ticket.token in admitted,
-                )
-            )
-            continue
-        a = shown
-        found = violations.get(a.id, [])
-        # A finished attempt's risk is the one it had when it finished, however late it is read.
-        risk = risk_score(found, a.finished_at or now)
-        rows.append(
-            pp.AttemptSummary(
-                attempt=a.id,
-                candidate=ticket.candidate_code,
-                name=ticket.name,
-                mode=a.mode,
-                state=pp.SeatState(a.state.value),
-                connected=a.id in runtime.sessions,
-                ends_at=to_wire(a.ends_at),
-                score=a.score,
-                max_score=a.max_score,
-                passed=a.passed,
-                warnings=a.warnings_used,
-                violations=len(found),
-                risk=risk.score,
-                risk_reasons=risk.reasons,
-                admitted=ticket.token in admitted,
-                verdict=verdicts.get(a.id),
-            )
-        )
-    rows.sort(key=lambda entry: -entry.risk)  # the most suspicious first
-    return pp.Snapshot(
-        server_time=to_wire(now),
-        exam=pp.ExamSummary(
-            id=exam.id,
-            title=exam.title,
-            starts_at=to_wire(exam.starts_at),
-            ends_at=to_wire(exam.window.ends_at),
-        ),
-        attempts=rows,
-    )
+    grid = await deps.store.exam_grid(exam_id)
+    return snapshot_frame(runtime.exam, grid, runtime.sessions, runtime.quality, deps.clock.now())

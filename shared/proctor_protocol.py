@@ -13,7 +13,7 @@ proctor who follows the exam (send them as a text frame).
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
 
@@ -72,34 +72,93 @@ class SeatState(StrEnum):
     TERMINATED = AttemptState.TERMINATED.value
 
 
-class AttemptSummary(msgspec.Struct, kw_only=True):
-    """One ticket of the exam: its exam attempt, or an absentee (`attempt` is "", `state`
-    is not_entered). A trial attempt is listed too while there is no exam attempt."""
+class MediaStatus(StrEnum):
+    LIVE = "live"
+    NO_LIVE_VIDEO = "no_live_video"
 
-    attempt: str
+
+class AttemptSummary(msgspec.Struct, kw_only=True, array_like=True, omit_defaults=True):
+    """One ticket of the exam: its exam attempt, or an absentee (`attempt` is "", `state`
+    is not_entered). A trial attempt is listed too while there is no exam attempt.
+
+    On the wire a row is a JSON array in this field order (`Snapshot.fields` names them),
+    and the trailing values equal to their defaults are left out: an absentee is
+    `["C00042", "Name", "not_entered"]`."""
+
     candidate: str
     name: str  # the real name: proctors may see it (the watermark masks it)
-    mode: Mode
     state: SeatState
-    connected: bool
+    attempt: str = ""
+    mode: Mode = Mode.EXAM
+    connected: bool = False
     ends_at: str | None = None  # this attempt's own deadline (extra time moves it)
+    warnings: int = 0
+    violations: int = 0
+    risk: float = 0.0  # 0-100, higher is more suspicious
+    risk_reasons: list[str] = []
+    # connection quality: the candidate socket's round trip (keepalive ping to pong, in
+    # milliseconds; None before the first pong or while offline), how many times the attempt
+    # came back on a new connection, and its live media (None: no stream offered yet)
+    rtt_ms: int | None = None
+    reconnects: int = 0
+    media: MediaStatus | None = None
+    media_reason: str | None = None
     admitted: bool = False  # a proctor admitted this candidate after the entry window
     verdict: str | None = None  # the staff's verdict on a finished attempt
-    score: int | None
-    max_score: int | None
-    passed: bool | None
-    warnings: int
-    violations: int
-    risk: float  # 0-100, higher is more suspicious
-    risk_reasons: list[str]
+    score: int | None = None
+    max_score: int | None = None
+    passed: bool | None = None
 
 
-class Snapshot(_Msg, tag="snapshot"):
-    """The exam as it stands, sent once after sign-in; attempts most suspicious first."""
+SNAPSHOT_FIELDS: list[str] = list(AttemptSummary.__struct_fields__)
+
+
+class Snapshot(_Msg, tag="snapshot", kw_only=True):
+    """The exam as it stands, sent once after sign-in; one row per ticket, in ticket order
+    (the page sorts). `fields` names the positions of each row's array."""
 
     server_time: str
     exam: ExamSummary
+    fields: list[str] = msgspec.field(default_factory=lambda: list(SNAPSHOT_FIELDS))
     attempts: list[AttemptSummary]
+
+
+_ROW_DEFAULTS: tuple[object, ...] = tuple(
+    f.default_factory() if f.default_factory is not msgspec.NODEFAULT else f.default
+    for f in msgspec.structs.fields(AttemptSummary)
+)
+_ROW_REQUIRED = sum(1 for f in msgspec.structs.fields(AttemptSummary) if f.required)
+
+
+def seat_row(values: list[Any]) -> list[Any]:
+    """A grid row as the wire carries it: `values` in `SNAPSHOT_FIELDS` order (all of them),
+    its trailing defaults removed (in place)."""
+    n = len(values)
+    while n > _ROW_REQUIRED and values[n - 1] == _ROW_DEFAULTS[n - 1]:
+        n -= 1
+    del values[n:]
+    return values
+
+
+class SnapshotFrame(_Msg, tag="snapshot", kw_only=True):
+    """The `snapshot` as the server encodes it: the same document, its rows already arrays
+    (`seat_row`), so that a thousand rows are written without a struct each. Decoding gives
+    a `Snapshot`."""
+
+    server_time: str
+    exam: ExamSummary
+    fields: list[str] = msgspec.field(default_factory=lambda: list(SNAPSHOT_FIELDS))
+    attempts: list[list[Any]]
+
+
+def snapshot_frame(snapshot: Snapshot) -> SnapshotFrame:
+    """A typed snapshot as the server sends it."""
+    return SnapshotFrame(
+        server_time=snapshot.server_time,
+        exam=snapshot.exam,
+        fields=snapshot.fields,
+        attempts=[seat_row(list(msgspec.structs.astuple(a))) for a in snapshot.attempts],
+    )
 
 
 class Joined(_AttemptEvent, tag="joined"):
@@ -107,6 +166,7 @@ class Joined(_AttemptEvent, tag="joined"):
     mode: Mode
     state: AttemptState
     resumed: bool
+    reconnects: int = 0  # how many times this attempt came back on a new connection
 
 
 class Left(_AttemptEvent, tag="left"):
@@ -217,9 +277,6 @@ class Judged(_AttemptEvent, tag="judged"):
     verdict: AttemptVerdict
     note: str
     by: str
-class MediaStatus(StrEnum):
-    LIVE = "live"
-    NO_LIVE_VIDEO = "no_live_video"
 
 
 class Media(_AttemptEvent, tag="media"):
@@ -245,6 +302,13 @@ class RtcIce(_Msg, tag="rtc_ice"):
     sdp_mline_index: int | None = None
 
 
+class Connection(_AttemptEvent, tag="connection"):
+    """The candidate socket's round trip changed noticeably (keepalive ping to pong)."""
+
+    rtt_ms: int
+    reconnects: int
+
+
 # What the event bus carries: one attempt's events, published to every proctor of its exam.
 AttemptEvent = (
     Joined
@@ -264,6 +328,7 @@ AttemptEvent = (
     | IdentityOverridden
     | Judged
     | Media
+    | Connection
 )
 FeedMessage = (
     Snapshot
@@ -284,6 +349,7 @@ FeedMessage = (
     | IdentityOverridden
     | Judged
     | Media
+    | Connection
     | Error
     | Ack
     | RtcOffer
@@ -419,7 +485,10 @@ _feed_decoder = msgspec.json.Decoder(FeedMessage)
 
 
 def encode(message: _Msg | Error | Ack) -> bytes:
-    """Encode any message as the UTF-8 JSON of one text frame (`ws.send(frame, text=True)`)."""
+    """Encode any message as the UTF-8 JSON of one text frame (`ws.send(frame, text=True)`);
+    a `Snapshot`'s rows as trimmed arrays (`seat_row`)."""
+    if isinstance(message, Snapshot):
+        message = snapshot_frame(message)
     return _encoder.encode(message)
 
 

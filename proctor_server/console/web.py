@@ -7,11 +7,18 @@ violations by kind, the warning limit) and `/api/attempt/ATTEMPT` (the candidate
 address given, progress, photos, violations with their reviews, events, audit entries).
 
 Evidence is found through the store by ids checked against a strict pattern, never by a path
-taken from the address; every answer is `Cache-Control: private, no-store`."""
+taken from the address; every answer about an exam is `Cache-Control: private, no-store`. The
+page's own files (`/dashboard.js|css`, `/console/NAME.js|css`) are the same for everyone: read
+once, gzipped once, sent gzipped to a browser that accepts it, and revalidated by their ETag
+(`no-cache`: a reload costs a 304, an upgrade of the server is seen at once). JSON reads are
+gzipped too where the browser accepts it."""
 
 from __future__ import annotations
 
 import asyncio
+import functools
+import gzip
+import hashlib
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -35,16 +42,23 @@ PRIVATE = "private, no-store"
 PAGES = frozenset({"/", "/login", "/logout"})
 MODULE = re.compile(r"^/console/([a-z0-9_]{1,40})\.(js|css)$")
 MODULE_TYPES = {"js": "text/javascript; charset=utf-8", "css": "text/css; charset=utf-8"}
+ROOT_FILES = {"/dashboard.js": "dashboard.js", "/dashboard.css": "dashboard.css"}
+ASSET_CACHE = "no-cache"  # kept, and revalidated by ETag before each use
+GZIP_FROM = 1024  # bytes: smaller bodies are sent as they are
 
 
 def _response(
-    status: int, body: bytes, content_type: str, extra: list[tuple[str, str]] | None = None
+    status: int,
+    body: bytes,
+    content_type: str,
+    extra: list[tuple[str, str]] | None = None,
+    cache: str = PRIVATE,
 ) -> Response:
     headers = Headers(
         [
             ("Content-Type", content_type),
             ("Content-Length", str(len(body))),
-            ("Cache-Control", PRIVATE),
+            ("Cache-Control", cache),
             ("Connection", "close"),
             ("X-Content-Type-Options", "nosniff"),
             ("Referrer-Policy", "no-referrer"),
@@ -54,8 +68,68 @@ def _response(
     return Response(status, REASONS.get(status, ""), headers, body)
 
 
+def accepts_gzip(headers: Headers) -> bool:
+    """Whether the request's Accept-Encoding allows gzip (and does not refuse it: q=0)."""
+    for part in headers.get("Accept-Encoding", "").split(","):
+        coding, _, params = part.strip().partition(";")
+        if coding.strip().lower() in ("gzip", "*"):
+            q = 1.0
+            for param in params.split(";"):
+                key, _, value = param.strip().partition("=")
+                if key.strip().lower() == "q":
+                    try:
+                        q = float(value)
+                    except ValueError:
+                        q = 0.0
+            return q > 0
+    return False
+
+
+def _maybe_gzip(
+    status: int, body: bytes, content_type: str, request: Request, cache: str = PRIVATE
+) -> Response:
+    """`body` gzipped when the browser accepts it and it is worth it (JSON reads)."""
+    if len(body) >= GZIP_FROM and accepts_gzip(request.headers):
+        zipped = gzip.compress(body, compresslevel=5, mtime=0)
+        extra = [("Content-Encoding", "gzip"), ("Vary", "Accept-Encoding")]
+        return _response(status, zipped, content_type, extra, cache)
+    return _response(status, body, content_type, [("Vary", "Accept-Encoding")], cache)
+
+
+@dataclass(frozen=True, slots=True)
+class Asset:
+    """One of the page's files, read and compressed once."""
+
+    body: bytes
+    gzipped: bytes
+    etag: str
+    content_type: str
+
+
+@functools.cache
+def _asset(name: str, content_type: str) -> Asset:
+    body = _page(name)
+    etag = '"' + hashlib.sha256(body).hexdigest()[:20] + '"'
+    return Asset(body, gzip.compress(body, compresslevel=9, mtime=0), etag, content_type)
+
+
+def _serve_asset(name: str, content_type: str, request: Request) -> Response:
+    try:
+        asset = _asset(name, content_type)
+    except (FileNotFoundError, IsADirectoryError):
+        return _text(404, "no such file")
+    extra = [("ETag", asset.etag), ("Vary", "Accept-Encoding")]
+    if asset.etag in request.headers.get("If-None-Match", ""):
+        return _response(304, b"", content_type, extra, ASSET_CACHE)
+    if accepts_gzip(request.headers):
+        extra.append(("Content-Encoding", "gzip"))
+        return _response(200, asset.gzipped, content_type, extra, ASSET_CACHE)
+    return _response(200, asset.body, content_type, extra, ASSET_CACHE)
+
+
 REASONS = {
     200: "OK",
+    304: "Not Modified",
     303: "See Other",
     401: "Unauthorized",
     403: "Forbidden",
@@ -83,7 +157,11 @@ class ConsoleWeb:
     clock: Clock
 
     def handles(self, path: str) -> bool:
-        return path in PAGES or path.startswith(("/evidence/", "/api/", "/console/"))
+        return (
+            path in PAGES
+            or path in ROOT_FILES
+            or path.startswith(("/evidence/", "/api/", "/console/"))
+        )
 
     async def route(self, request: Request) -> Response | None:
         """The console's answer to `request`, or None for a path that is not the console's."""
@@ -95,7 +173,10 @@ class ConsoleWeb:
             # `/?token=` (older links, the demo) signs in the same way
             return await self._login(request, now)
         if path.startswith("/console/"):
-            return _module(path)
+            return _module(path, request)
+        if path in ROOT_FILES:
+            name = ROOT_FILES[path]
+            return _serve_asset(name, MODULE_TYPES[name.rsplit(".", 1)[1]], request)
         if path == "/logout":
             await auth.close_session(self.store, auth.session_cookie(request.headers))
             return _redirect("/", auth.clear_cookie(auth.behind_tls(request.headers)))
@@ -104,11 +185,11 @@ class ConsoleWeb:
         )
         if path == "/":
             page = "index.html" if proctor is not None else "signin.html"
-            return _response(200, _page(page), "text/html; charset=utf-8")
+            return _maybe_gzip(200, _page(page), "text/html; charset=utf-8", request)
         if proctor is None:
             return _text(401, "sign in first")
         if path.startswith("/api/"):
-            return await self._api(proctor, path)
+            return await self._api(proctor, path, request)
         return await self._evidence(proctor, path)
 
     async def _login(self, request: Request, now: datetime) -> Response:
@@ -154,17 +235,17 @@ class ConsoleWeb:
 
     # ------------------------------------------------------------ JSON reads for the page
 
-    async def _api(self, proctor: ProctorRecord, path: str) -> Response:
+    async def _api(self, proctor: ProctorRecord, path: str, request: Request) -> Response:
         """/api/exam/EXAM | /api/attempt/ATTEMPT"""
         parts = path.split("/")[2:]
         if len(parts) != 2 or not SAFE_ID.match(parts[1]):
             return _json(404, {"error": "no such path"})
         if parts[0] == "exam" and proctor.sees(parts[1]):
-            return _json(200, await self._exam(parts[1]))
+            return _json(200, await self._exam(parts[1]), request)
         if parts[0] == "attempt":
             attempt = await self.store.get_attempt(parts[1])
             if attempt is not None and proctor.sees(attempt.exam_id):
-                return _json(200, await self._attempt(attempt))
+                return _json(200, await self._attempt(attempt), request)
         return _json(404, {"error": "not in your exams"})
 
     async def _exam(self, exam_id: str) -> dict[str, Any]:
@@ -275,18 +356,16 @@ def _review(found: tuple[str, str, str] | None) -> dict[str, str] | None:
     return {"verdict": verdict, "note": note, "by": by}
 
 
-def _json(status: int, payload: dict[str, Any]) -> Response:
-    return _response(status, msgspec.json.encode(payload), "application/json")
+def _json(status: int, payload: dict[str, Any], request: Request | None = None) -> Response:
+    body = msgspec.json.encode(payload)
+    if request is None:
+        return _response(status, body, "application/json")
+    return _maybe_gzip(status, body, "application/json", request)
 
 
-def _module(path: str) -> Response:
+def _module(path: str, request: Request) -> Response:
     """One of the console page's own modules, from the package (never a path from outside)."""
     found = MODULE.match(path)
     if found is None:
         return _text(404, "no such file")
-    name = f"{found.group(1)}.{found.group(2)}"
-    try:
-        body = _page(name)
-    except (FileNotFoundError, IsADirectoryError):
-        return _text(404, "no such file")
-    return _response(200, body, MODULE_TYPES[found.group(2)])
+    return _serve_asset(f"{found.group(1)}.{found.group(2)}", MODULE_TYPES[found.group(2)], request)

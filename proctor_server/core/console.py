@@ -7,8 +7,15 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
-from proctor_server.core.records import AttemptRecord, ExamRecord, ProctorRecord, ProctorRole
+from proctor_server.core.records import (
+    AttemptRecord,
+    ExamRecord,
+    ProctorRecord,
+    ProctorRole,
+    ViolationRecord,
+)
 from shared.errors import ErrorCode, RuleError
 from shared.rules import WRITE_GRACE
 from shared.vocabulary import WarningLimitAction
@@ -94,3 +101,31 @@ def limit_reached(used: int, limit: int | None) -> bool:
 def limit_action(exam: ExamRecord, limit: int | None) -> WarningLimitAction | None:
     """What reaching the limit does for this attempt (None: no limit applies)."""
     return exam.on_warning_limit if limit is not None else None
+
+
+class GridSeat(NamedTuple):
+    """One ticket of an exam and the attempt its row in the proctor's grid shows (its exam
+    attempt, else its latest trial; all None for an absentee), as the store reads them in one
+    pass. Times are wire strings, as stored."""
+
+    candidate: str
+    name: str
+    admitted: bool
+    attempt: str | None
+    mode: str | None
+    state: str | None
+    ends_at: str | None
+    finished_at: str | None
+    score: int | None
+    max_score: int | None
+    passed: bool | None
+    warnings: int | None
+    verdict: str | None
+
+
+class ExamGrid(NamedTuple):
+    """Every ticket of an exam, by candidate code, and the violations of the attempts shown
+    that have any (for their risk)."""
+
+    seats: list[GridSeat]
+    violations: dict[str, list[ViolationRecord]]

@@ -20,10 +20,13 @@ let frame = 0;
 
 const feed = new Feed({
   onSnapshot(snapshot) {
+    performance.mark("snapshot:parsed");
     model.load(snapshot);
     $("title").textContent = snapshot.exam.title;
     $("console").hidden = false;
     grid.refresh();
+    grid.render(); // the first rows now, not on the next frame
+    performance.mark("grid:drawn");
     if (panel.seat) { const s = model.seats.get(panel.seat.candidate); if (s) panel.open(s); else panel.close(); }
     loadDetails();
     window.__console = { loaded: performance.now(), seats: model.seats.size };

@@ -20,15 +20,31 @@ export class Feed {
 
   connect() {
     if (this.stopped) return;
+    const early = window.__earlyFeed;
+    window.__earlyFeed = null;
+    if (early && !this.retries) { this.adopt(early); return; }
     const scheme = location.protocol === "https:" ? "wss" : "ws";
     const ws = new WebSocket(`${scheme}://${location.host}/ws/proctor${location.search}`);
     this.ws = ws;
     this.handlers.onStatus(this.retries ? "reconnecting" : "connecting", this.retries);
+    ws.onopen = () => performance.mark("feed:open");
     ws.onmessage = (msg) => this.receive(msg.data);
     ws.onclose = (ev) => this.closed(ev);
   }
 
+  // The socket index.html opened before the modules loaded: take it over, with what it got.
+  adopt(early) {
+    const ws = early.ws;
+    this.ws = ws;
+    this.handlers.onStatus("connecting", 0);
+    ws.onmessage = (msg) => this.receive(msg.data);
+    ws.onclose = (ev) => this.closed(ev);
+    for (const m of early.messages) this.receive(m.data);
+    if (early.closed) this.closed(early.closed);
+  }
+
   receive(data) {
+    if (!this.bytes) performance.mark("feed:first-frame");
     let m;
     try { m = JSON.parse(data); } catch { return; }
     this.bytes = (this.bytes || 0) + data.length;

@@ -50,6 +50,7 @@ export class Grid {
     this.listVersion = -1;
     this.frame = 0;
     this.unavailable = new Map(); // attempt -> message shown where its video would be
+    this.moved = []; // rows that took another seat in this render
     viewport.addEventListener("scroll", () => this.schedule(), { passive: true });
     window.addEventListener("resize", () => this.schedule());
     viewport.addEventListener("click", (ev) => {
@@ -95,6 +96,8 @@ export class Grid {
       row.style.transform = `translateY(${(first + i) * ROW_HEIGHT}px)`;
       this.fill(row, seat);
     }
+    // a recycled row starts unscrolled; done after every write, so the layout runs once
+    for (const row of this.moved.splice(0)) if (row.scrollLeft) row.scrollLeft = 0;
   }
 
   renderSummary() {
@@ -124,7 +127,10 @@ export class Grid {
     who.append(row.open, row.badges);
     row.state = el("span", "state-badge"); cell("state").append(row.state);
     row.time = el("span", "time"); cell("time").append(row.time);
-    row.conn = el("span", "conn"); cell("conn").append(row.conn);
+    row.conn = el("span", "conn");
+    row.cx = {};
+    for (const part of ["status", "rtt", "reconnects", "media"]) { row.cx[part] = el("span", `conn-${part}`); row.conn.append(row.cx[part]); }
+    cell("conn").append(row.conn);
     row.warn = el("span", "warnings"); cell("warnings").append(row.warn);
     row.kinds = el("span", "kinds"); cell("violations").append(row.kinds);
     const risk = cell("risk");
@@ -148,6 +154,7 @@ export class Grid {
 
   fill(row, seat) {
     const changed = row.seat !== seat;
+    if (changed && row.seat) this.moved.push(row); // recycled from another seat
     row.seat = seat;
     const attempt = seat.attempt;
     if (row.dataset.candidate !== seat.candidate) row.dataset.candidate = seat.candidate;
@@ -183,7 +190,7 @@ export class Grid {
     const left = this.model.secondsLeft(seat);
     setText(row.time, clock(left));
     row.time.classList.toggle("low", left !== null && left < 300);
-    setText(row.conn, seat.state === "not_entered" || FINISHED.has(seat.state) ? t("conn.never") : t(seat.connected ? "conn.connected" : "conn.offline"));
+    this.fillConnection(row, seat);
     const limit = this.model.warningLimit;
     setText(row.warn, !attempt ? t("conn.never") : (limit ? t("warnings.of", { n: seat.warnings || 0, limit }) : t("warnings.none", { n: seat.warnings || 0 })) +
       (seat.limitReached ? ` · ${t("warnings.limit")}` : ""));
@@ -210,7 +217,28 @@ export class Grid {
       const label = a === "watch" && stream ? t("action.unwatch") : t(`action.${a}`);
       setText(b, label);
     }
-    if (changed) row.scrollLeft = 0;
+  }
+
+  // Connection quality: connected or not with the round trip, reconnects, live media.
+  fillConnection(row, seat) {
+    const never = seat.state === "not_entered" || FINISHED.has(seat.state);
+    const c = row.cx;
+    const rtt = seat.connected && seat.rtt_ms !== null && seat.rtt_ms !== undefined ? seat.rtt_ms : null;
+    setText(c.status, never ? t("conn.never") : t(seat.connected ? "conn.connected" : "conn.offline"));
+    setText(c.rtt, never || !seat.connected ? "" : rtt === null ? "…" : t("conn.rtt", { ms: rtt }));
+    c.rtt.title = rtt === null ? t("conn.rtt_none") : "";
+    c.rtt.classList.toggle("slow", rtt !== null && rtt >= 300);
+    const n = seat.reconnects || 0;
+    setText(c.reconnects, never || !n ? "" : n === 1 ? t("conn.reconnects1") : t("conn.reconnects", { n }));
+    const media = never ? "" : seat.media === "live" ? t("conn.media.live")
+      : seat.media === "no_live_video" ? (seat.media_reason ? t("conn.media.why", { reason: seat.media_reason }) : t("conn.media.no_live_video"))
+        : "";
+    setText(c.media, media);
+    if (c.media.title !== media) c.media.title = media;
+    c.media.classList.toggle("bad", seat.media === "no_live_video");
+    const data = row.conn.dataset;
+    const want = { rtt: rtt === null ? "" : String(rtt), reconnects: String(n), media: seat.media || "" };
+    for (const [k, v] of Object.entries(want)) if (data[k] !== v) data[k] = v;
   }
 
   // Nothing of the exam stays in the page (a refused sign-in).

@@ -3,6 +3,25 @@
 
 export const FINISHED = new Set(["submitted", "timed_out", "terminated"]);
 
+// A snapshot row is an array in the order of `snapshot.fields`; trailing values equal to these
+// defaults are left out (docs/protocol.md).
+const ROW_DEFAULTS = {
+  attempt: "", mode: "exam", connected: false, ends_at: null, warnings: 0, violations: 0, risk: 0,
+  risk_reasons: [], rtt_ms: null, reconnects: 0, media: null, media_reason: null, admitted: false,
+  verdict: null, score: null, max_score: null, passed: null,
+};
+
+export function seatRow(fields, row) {
+  if (!Array.isArray(row)) return row; // an object row, as older servers sent
+  const a = {};
+  for (let i = 0; i < fields.length; i++) {
+    const name = fields[i];
+    const d = ROW_DEFAULTS[name];
+    a[name] = i < row.length ? row[i] : Array.isArray(d) ? [] : d;
+  }
+  return a;
+}
+
 export class Model {
   constructor() {
     this.exam = null;
@@ -22,7 +41,9 @@ export class Model {
     const previous = this.seats;
     this.seats = new Map();
     this.byAttempt = new Map();
-    for (const a of snapshot.attempts) {
+    const fields = snapshot.fields || [];
+    for (const row of snapshot.attempts) {
+      const a = seatRow(fields, row);
       const old = previous.get(a.candidate);
       const seat = {
         ...a,
@@ -77,9 +98,12 @@ export class Model {
     seat.touched = Date.now();
     switch (e.type) {
       case "joined":
-        Object.assign(seat, { connected: true, mode: e.mode, state: e.state });
+        Object.assign(seat, { connected: true, mode: e.mode, state: e.state, rtt_ms: null });
+        if (e.reconnects !== undefined) seat.reconnects = e.reconnects;
         break;
-      case "left": seat.connected = false; break;
+      case "left": seat.connected = false; seat.rtt_ms = null; break;
+      case "connection": seat.rtt_ms = e.rtt_ms; seat.reconnects = e.reconnects; break;
+      case "media": seat.media = e.status; seat.media_reason = e.reason || null; break;
       case "started": seat.state = "in_progress"; break;
       case "identity":
         seat.identityRefused = !e.accepted;

@@ -99,6 +99,7 @@ async def enter(
         await old.replaced()
     await record_signals(live, hello.client)
     await send(_welcome(live, resumed, now))
+    reconnects = runtime.quality.entered(attempt.id, resumed)
     if runtime.deps.bus.watched(runtime.exam.id):  # built only when a proctor follows
         runtime.publish(
             pp.Joined(
@@ -110,6 +111,7 @@ async def enter(
                 mode=attempt.mode,
                 state=attempt.state,
                 resumed=resumed,
+                reconnects=reconnects,
             )
         )
     await live.release_paper()

@@ -11,11 +11,12 @@ from playwright.async_api import Page, expect
 
 from proctor_server.app import Server
 from proctor_server.console import staff
+from shared import proctor_protocol as pp
 from shared import protocol as p
 from shared.vocabulary import EventKind
 from tests.browser.console import act, row, seat, sign_in
 from tests.browser.sitting import Sitting, open_sitting, portrait
-from tests.server.scripted import new_id
+from tests.server.scripted import Candidate, new_id
 from tests.support.clock import FakeClock
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -149,3 +150,44 @@ async def test_a_session_revoked_under_an_open_page_ends_in_a_message(
     await expect(page.locator("#fatal")).to_be_visible()
     await expect(page.locator("#status")).to_have_text("signed out")
     assert await page.locator("#grid [data-candidate]").count() == 0
+
+
+async def test_the_grid_shows_round_trip_reconnects_and_media_status(
+    server: Server, page: Page
+) -> None:
+    sitting = await three(server)
+    code = "C00002"
+    candidate, welcome = sitting.seated[code]
+    attempt = welcome.session
+    await sign_in(page, server, sitting.token)
+    conn = row(page, attempt).locator(".conn")
+    await expect(conn).to_contain_text("connected")
+    runtime = await server.runtime_for(sitting.exam.id)
+    assert runtime is not None
+    # the server pings the candidate's socket and reports the round trip it measured
+    rtt = await runtime.quality.measure(attempt)
+    assert rtt is not None
+    runtime.report_round_trips()
+    await expect(conn).to_have_attribute("data-rtt", str(rtt))
+    await expect(conn).to_contain_text(f"{rtt} ms")
+    # the network drops and the candidate comes back: one reconnect
+    candidate.vanish()
+    await expect(conn).to_contain_text("offline")
+    again = await Candidate.connect(server.ws_url)
+    await again.enter(sitting.tickets[code])
+    await expect(conn).to_contain_text("1 reconnect")
+    await expect(conn).to_have_attribute("data-reconnects", "1")
+    # the media gateway's word on the stream (the callback session/media.py hands it)
+    runtime.publish(
+        pp.Media(exam=sitting.exam.id, at=runtime.wire_now(), attempt=attempt, candidate=code,
+                 status=pp.MediaStatus.NO_LIVE_VIDEO, reason="camera in use by another app")
+    )  # fmt: skip
+    await expect(conn).to_contain_text("no live video: camera in use by another app")
+    await expect(conn).to_have_attribute("data-media", "no_live_video")
+    # a reload reads all of it back from the server
+    await page.reload()
+    await page.wait_for_selector('body[data-ready="true"]')
+    await expect(conn).to_have_attribute("data-reconnects", "1")
+    await expect(conn).to_have_attribute("data-media", "no_live_video")
+    await expect(conn).to_contain_text("camera in use by another app")
+    await again.close()

@@ -14,6 +14,7 @@ from websockets.asyncio.client import connect
 from proctor_server import admin
 from proctor_server.app import Server, ServerConfig, run_server
 from proctor_server.core.session import ticket_key
+from shared import proctor_protocol as pp
 from shared import protocol as p
 from shared.questions import TRIAL_QUESTIONS
 from shared.timeutil import from_wire
@@ -176,11 +177,11 @@ async def test_the_feed_lists_the_most_suspicious_attempt_first(
         await restless.expect_ack(event)
     token = await admin.proctor_token(server.store, exam.id)
     async with connect(f"{server.ws_url}/ws/proctor?token={token}") as ws:
-        snapshot = json.loads(await ws.recv())
-    first, second = snapshot["attempts"]
-    assert first["attempt"] == welcome.session and first["violations"] == 3
-    assert first["risk"] > second["risk"] == 0
+        snapshot = pp.decode_feed(await ws.recv())  # rows are arrays on the wire
+    assert isinstance(snapshot, pp.Snapshot)
+    first, second = snapshot.attempts
+    assert first.attempt == welcome.session and first.violations == 3
+    assert first.risk > second.risk == 0
     assert any(
-        "left" in reason.lower() or "exam window" in reason.lower()
-        for reason in first["risk_reasons"]
+        "left" in reason.lower() or "exam window" in reason.lower() for reason in first.risk_reasons
     )

@@ -3,6 +3,8 @@ a round trip, and anything malformed is one ProtocolError."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from shared import proctor_protocol as pp
@@ -75,7 +77,7 @@ def test_malformed_commands_are_protocol_errors(raw: str) -> None:
 
 
 AT = "2026-07-25T06:00:00.000Z"
-ABOUT = {"exam": "E", "at": AT, "attempt": "A", "candidate": "C1"}
+ABOUT: dict[str, Any] = {"exam": "E", "at": AT, "attempt": "A", "candidate": "C1"}
 MESSAGES: list[pp.FeedMessage] = [
     pp.Snapshot(
         server_time=AT,

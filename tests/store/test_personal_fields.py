@@ -57,6 +57,8 @@ async def fill(store: SqliteStore) -> tuple[str, str]:
 async def check_readable(store: SqliteStore, exam_id: str, attempt_id: str) -> None:
     grace = next(t for t in await store.tickets_of_exam(exam_id) if t.candidate_code == "C00002")
     assert (grace.name, grace.email, grace.phone) == (NAME, EMAIL, PHONE)
+    grid = await store.exam_grid(exam_id)  # the proctor's grid reads names in one pass
+    assert {seat.candidate: seat.name for seat in grid.seats}["C00002"] == NAME
     assert await store.profile(attempt_id) == ADDRESS
     cal = await store.calibration(attempt_id)
     assert cal is not None and cal.embedding == EMBEDDING

@@ -8,6 +8,7 @@ import sqlite3
 from datetime import datetime
 from typing import Any
 
+from proctor_server.core.console import ExamGrid, GridSeat
 from proctor_server.core.records import AttemptRecord, TicketRecord, ViolationRecord
 from proctor_server.store.sqlite import rows
 from proctor_server.store.sqlite.attempts import ATTEMPT_SQL, insert_nonce
@@ -18,6 +19,22 @@ from proctor_server.store.sqlite.writes import VIOLATION_INSERT
 from shared.timeutil import from_wire, to_wire
 
 VIOLATION_SQL = f"SELECT {rows.columns(rows.VIOLATION)} FROM violations"
+# The proctor's grid: each ticket with the attempt its row shows (the exam attempt, else the
+# latest trial), in one statement; columns in `GridSeat`'s order.
+GRID_SQL = """
+SELECT t.candidate_code, t.name, ad.ticket IS NOT NULL,
+       a.id, a.mode, a.state, a.ends_at, a.finished_at, a.score, a.max_score, a.passed,
+       a.warnings_used, v.verdict
+FROM tickets t
+LEFT JOIN attempts a ON a.id = coalesce(
+    (SELECT x.id FROM attempts x WHERE x.ticket = t.token AND x.mode = 'exam'),
+    (SELECT x.id FROM attempts x WHERE x.ticket = t.token AND x.mode = 'trial'
+     ORDER BY x.created_at DESC LIMIT 1))
+LEFT JOIN admissions ad ON ad.ticket = t.token
+LEFT JOIN attempt_verdicts v ON v.attempt_id = a.id
+WHERE t.exam_id = ?
+ORDER BY t.candidate_code
+"""
 
 
 class RecordTables(Database):
@@ -114,6 +131,29 @@ class RecordTables(Database):
             by_attempt.setdefault(row["attempt_id"], []).append(rows.violation(row))
         attempts = [rows.attempt(row) for row in attempt_rows]
         return [(a, tickets[a.ticket], by_attempt.get(a.id, [])) for a in attempts]
+
+    async def exam_grid(self, exam_id: str) -> ExamGrid:
+        """Every ticket of an exam with the attempt its grid row shows, and those attempts'
+        violations: one read, no record built for what the grid does not show."""
+        violation_sql = (
+            VIOLATION_SQL
+            + " WHERE attempt_id IN (SELECT id FROM attempts WHERE exam_id = ?) ORDER BY id"
+        )
+
+        def op(c: sqlite3.Connection) -> ExamGrid:
+            cursor = c.cursor()
+            cursor.row_factory = None  # plain tuples: read by position, in GridSeat's order
+            text = self.fields.text  # names are sealed by exam and candidate code (`personal.py`)
+            seats = [
+                GridSeat._make((r[0], text(r[1], "tickets", "name", (exam_id, r[0])), *r[2:]))
+                for r in cursor.execute(GRID_SQL, (exam_id,))
+            ]
+            by_attempt: dict[str, list[ViolationRecord]] = {}
+            for row in c.execute(violation_sql, (exam_id,)):
+                by_attempt.setdefault(row["attempt_id"], []).append(rows.violation(row))
+            return ExamGrid(seats, by_attempt)
+
+        return await self._read(op)
 
     # ------------------------------------------------------------ watermark nonces
 

@@ -1,0 +1,112 @@
+"""The proctor's first snapshot of an exam of 1,000 attempts, against a bare `websockets`
+server sending the same bytes (aim: at most 3x). Figures, not a test.
+
+The exam server (`proctor-server serve`, its own process) holds 1,000 candidates in the exam,
+a third of them with a violation; a bare server (its own process) answers every connection
+with one text frame, the very bytes the exam server's snapshot was. This process opens
+`/ws/proctor?token=T` on each, `--runs` times, alternating, and times each from the start of
+the connection to the whole snapshot received; the servers' CPU (user + system, /proc) is read
+around the runs.
+
+    python bench/console_snapshot.py [--candidates 1000] [--runs 30]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's code
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from console_load import Proc, drain, exam_server, load_average, prepare, seat_all
+from websockets.asyncio.client import connect
+
+from shared import protocol as p
+from shared.vocabulary import EventKind
+
+BARE_SERVER = r"""
+import asyncio, sys
+from websockets.asyncio.server import serve
+FRAME = open(sys.argv[1], "rb").read()
+async def handler(ws):
+    await ws.send(FRAME, text=True)
+    async for _ in ws:
+        pass
+async def main():
+    async with serve(handler, "127.0.0.1", 0, compression=None, max_size=None) as server:
+        print("listening on http://127.0.0.1:%d" % server.sockets[0].getsockname()[1], flush=True)
+        await asyncio.Future()
+asyncio.run(main())
+"""
+
+
+async def first_frame(url: str) -> tuple[float, bytes]:
+    """Seconds from the connection's start to its first whole frame, and the frame."""
+    start = time.perf_counter()
+    async with connect(url, compression=None, max_size=None) as ws:
+        frame = await ws.recv(decode=False)
+        took = time.perf_counter() - start
+    return took, frame
+
+
+async def run(args: argparse.Namespace) -> None:
+    with tempfile.TemporaryDirectory(prefix="proctor-bench-") as tmp:
+        db = Path(tmp) / "bench.db"
+        s = await prepare(db, args.candidates)
+        ours = exam_server(db)
+        try:
+            await seat_all(ours.ws, s)
+            readers = [asyncio.create_task(drain(ws)) for ws in s.candidates]
+            # a third with a violation, so that the risk is scored for them
+            for ws in s.candidates[: len(s.candidates) // 3]:
+                await ws.send(p.encode(p.Event(id=uuid.uuid4().hex, kind=EventKind.FOCUS_LOST)))
+            await asyncio.sleep(1)  # their acks and violations stored
+            url = f"{ours.ws}/ws/proctor?token={s.proctor_token}"
+            _, frame = await first_frame(url)
+            snapshot = Path(tmp) / "snapshot.json"
+            snapshot.write_bytes(frame)
+            bare = Proc([sys.executable, "-c", BARE_SERVER, str(snapshot)])
+            times: dict[str, list[float]] = {"ours": [], "bare": []}
+            cpu = {"ours": 0.0, "bare": 0.0}
+            try:
+                for _ in range(args.runs):
+                    for name, proc, where in (("ours", ours, url), ("bare", bare, bare.ws)):
+                        before = proc.cpu()
+                        took, got = await first_frame(where)
+                        cpu[name] += proc.cpu() - before
+                        assert len(got) > 0.9 * len(frame)
+                        times[name].append(took)
+            finally:
+                bare.stop()
+            for task in readers:
+                task.cancel()
+            await s.close()
+        finally:
+            ours.stop()
+    o, b = (statistics.median(times[k]) * 1000 for k in ("ours", "bare"))
+    print(f"{args.candidates} attempts in the exam; snapshot {len(frame) / 1024:.0f} KB; "
+          f"{args.runs} runs each; load average {load_average()}")  # fmt: skip
+    for name in ("ours", "bare"):
+        t = sorted(x * 1000 for x in times[name])
+        print(f"  {name}: first snapshot min {t[0]:.1f} / median {statistics.median(t):.1f} / "
+              f"max {t[-1]:.1f} ms; server CPU {cpu[name] / args.runs * 1000:.1f} ms a snapshot "
+              "(clock ticks of 10 ms, averaged)")  # fmt: skip
+    print(f"  ratio (median): {o / b:.1f}x the bare server")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--candidates", type=int, default=1000)
+    parser.add_argument("--runs", type=int, default=30)
+    asyncio.run(run(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()
