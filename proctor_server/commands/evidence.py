@@ -127,7 +127,8 @@ def run_purge(args: argparse.Namespace) -> int:
     for r in reports:
         print(
             f"{r.exam_id}: {verb} {r.photos} photos and snapshots, {r.reference_photos} reference "
-            f"photos, the names and contacts of {r.tickets} tickets, {r.addresses} addresses"
+            f"photos, {r.clips} clips, the names and contacts of {r.tickets} tickets, "
+            f"{r.addresses} addresses, {r.embeddings} face descriptors"
         )
     if not reports:
         print("nothing is past its retention")

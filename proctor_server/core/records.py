@@ -98,6 +98,8 @@ class PurgeReport:
     tickets: int  # names and contact details blanked
     addresses: int  # mailing addresses removed
     dry_run: bool
+    clips: int = 0  # evidence clips of live media removed
+    embeddings: int = 0  # face descriptors (biometric) removed from the calibrations
 
 
 @dataclass(frozen=True, slots=True)

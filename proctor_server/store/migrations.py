@@ -286,7 +286,8 @@ VISION: list[str] = [
 ]
 
 # Live media's evidence: clips around violations (and whole streams when recording is on),
-# each a file under the data folder, linked to the violations it shows.
+# each a file under the data folder, linked to the violations it shows; `purge` removes the file
+# and sets `purged_at`, the row and its hash stay.
 MEDIA: list[str] = [
     """
     CREATE TABLE media_clips (
@@ -298,7 +299,8 @@ MEDIA: list[str] = [
         path TEXT NOT NULL,
         sha256 TEXT NOT NULL,
         size INTEGER NOT NULL,
-        created_at TEXT NOT NULL
+        created_at TEXT NOT NULL,
+        purged_at TEXT
     );
     CREATE INDEX media_clips_by_attempt ON media_clips(attempt_id, started_at);
     CREATE TABLE media_clip_violations (

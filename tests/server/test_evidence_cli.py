@@ -18,6 +18,7 @@ import pytest
 from proctor_server import admin
 from proctor_server.app import ServerConfig, run_server
 from proctor_server.cli import main
+from proctor_server.core.records import CalibrationRecord, ClipRecord
 from proctor_server.store import SqliteStore
 from proctor_server.store.sealing import read_key_file
 from shared import protocol as p
@@ -129,6 +130,34 @@ async def test_a_rotated_key_reseals_every_file(
     assert "1 Road" in capsys.readouterr().out and b"1 Road" not in Path(db).read_bytes()
 
 
+async def with_clip_and_descriptor(tmp_path: Path, key_file: Path, exam_id: str) -> ClipRecord:
+    """A clip of live media around a violation, and the face descriptor of the identity check,
+    as the server stores them for the exam's one attempt."""
+    store = SqliteStore(tmp_path / "exam.db", sealer=read_key_file(key_file))
+    await store.open()
+    try:
+        (attempt,) = await store.attempts_of_exam(exam_id)
+        now = attempt.created_at
+        data = b"webm bytes"
+        clip = ClipRecord(
+            id="clip-1",
+            attempt_id=attempt.id,
+            kind="violation",
+            started_at=now,
+            ended_at=now + timedelta(seconds=20),
+            path=f"clips/{attempt.id}/clip-1.webm",
+            sha256=hashlib.sha256(data).hexdigest(),
+            size=len(data),
+            created_at=now,
+        )
+        await store.save_clip(clip, data)
+        calibration = CalibrationRecord(source="identity", yaw=1.0, embedding=[0.5] * 128)
+        await store.put_calibration(attempt.id, attempt.ticket, calibration, now)
+    finally:
+        await store.close()
+    return clip
+
+
 async def test_purge_removes_evidence_and_names_and_keeps_scores_and_the_audit_chain(
     tmp_path: Path,
     key_file: Path,
@@ -141,6 +170,8 @@ async def test_purge_removes_evidence_and_names_and_keeps_scores_and_the_audit_c
     monkeypatch.setenv("PROCTOR_DATA_KEY_FILE", str(key_file))
     files = tmp_path / "exam-files"
     assert len(list(files.rglob("*.jpg"))) == 2
+    clip = await with_clip_and_descriptor(tmp_path, key_file, exam_id)
+    assert (files / clip.path).is_file()
 
     # within its retention (365 days by default), nothing goes
     assert await cli("purge", "--db", db) == 0
@@ -151,10 +182,10 @@ async def test_purge_removes_evidence_and_names_and_keeps_scores_and_the_audit_c
 
     assert await cli("purge", "--db", db, "--exam", exam_id) == 0
     assert (
-        "removed 2 photos and snapshots, 0 reference photos, the names and contacts of 1 tickets"
-        in capsys.readouterr().out
+        "removed 2 photos and snapshots, 0 reference photos, 1 clips, the names and contacts of "
+        "1 tickets, 1 addresses, 1 face descriptors" in capsys.readouterr().out
     )
-    assert list(files.rglob("*.jpg")) == []
+    assert list(files.rglob("*.jpg")) == [] and not (files / clip.path).exists()
     assert await cli("audit", "--db", db, "--exam", exam_id, "--verify") == 0
     trail = capsys.readouterr().out
     assert "evidence_purged" in trail
@@ -169,6 +200,10 @@ async def test_purge_removes_evidence_and_names_and_keeps_scores_and_the_audit_c
         assert len(photos) == 2 and all(ph.purged_at is not None for ph in photos)
         assert all(len(ph.sha256) == 64 for ph in photos)  # what existed stays provable
         assert attempt.state is not None  # the attempt and its record stay
+        assert await store.clips(attempt.id) == []  # the clip's row keeps its hash, unserved
+        calibration = await store.calibration(attempt.id)
+        assert calibration is not None and calibration.embedding is None
+        assert calibration.yaw == 1.0  # the neutral pose is no personal datum: it stays
     finally:
         await store.close()
     # an export after the purge lists the purged files with their hashes and writes none

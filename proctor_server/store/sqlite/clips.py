@@ -30,7 +30,7 @@ _SELECT = (
     f"SELECT {', '.join('c.' + n for n in _COLUMNS)}, "
     "group_concat(v.violation_id) AS violations FROM media_clips c "
     "LEFT JOIN media_clip_violations v ON v.clip_id = c.id "
-    "WHERE c.attempt_id = ? GROUP BY c.id ORDER BY c.started_at, c.id"
+    "WHERE c.attempt_id = ? AND c.purged_at IS NULL GROUP BY c.id ORDER BY c.started_at, c.id"
 )
 
 
@@ -57,7 +57,8 @@ class ClipTables(Database):
         await self._write(op)
 
     async def clips(self, attempt_id: str) -> list[ClipRecord]:
-        """The attempt's clips in time order, each with the violations it shows."""
+        """The attempt's clips in time order, each with the violations it shows (a clip
+        `purge` removed is not among them; its row keeps the file's hash)."""
 
         def op(c: sqlite3.Connection) -> list[sqlite3.Row]:
             return c.execute(_SELECT, (attempt_id,)).fetchall()

@@ -1,5 +1,6 @@
-"""Retention in SQLite: an exam's evidence (photo files) and personal fields (names, contact
-details, mailing addresses) are removed; scores, states, violations and the audit chain stay.
+"""Retention in SQLite: an exam's evidence (photo files and clips of live media) and personal
+fields (names, contact details, mailing addresses, face descriptors) are removed; scores,
+states, violations and the audit chain stay.
 
 One transaction per exam marks what goes (the rows keep each file's SHA-256, so an appeal can
 still show what existed) and appends an `evidence_purged` entry to the exam's audit chain with
@@ -13,7 +14,7 @@ import hashlib
 import json
 import sqlite3
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from proctor_server.core.records import ExamRecord, PurgeReport
 from proctor_server.store.files import BlobDir
@@ -24,6 +25,17 @@ from shared.timeutil import to_wire
 
 EXAM_SQL = f"SELECT {rows.columns(rows.EXAM)} FROM exams"
 PURGED_NAME = ""  # what a purged ticket's name becomes (the candidate code stays)
+
+
+class Plan(NamedTuple):
+    """What one exam's purge removes: files as (row id, path, SHA-256), and counts."""
+
+    photos: list[tuple[str, str, str]]
+    references: list[str]
+    tickets: int
+    profiles: int
+    clips: list[tuple[str, str, str]]
+    embeddings: int
 
 
 def _remove_all(blobs: BlobDir, paths: list[str]) -> None:
@@ -42,7 +54,7 @@ class RetentionTables(Database):
         """Remove the exam's evidence files and personal fields (see the module's docstring)."""
         when = to_wire(at)
 
-        def plan(c: sqlite3.Connection) -> tuple[list[tuple[str, str, str]], list[str], int, int]:
+        def plan(c: sqlite3.Connection) -> Plan:
             photos = [
                 (str(r["id"]), str(r["path"]), str(r["sha256"]))
                 for r in c.execute(
@@ -73,15 +85,35 @@ class RetentionTables(Database):
                     (exam_id,),
                 ).fetchone()[0]
             )
-            return photos, references, tickets, profiles
+            clips = [
+                (str(r["id"]), str(r["path"]), str(r["sha256"]))
+                for r in c.execute(
+                    "SELECT m.id, m.path, m.sha256 FROM media_clips m "
+                    "JOIN attempts a ON a.id = m.attempt_id "
+                    "WHERE a.exam_id = ? AND m.purged_at IS NULL ORDER BY m.started_at, m.id",
+                    (exam_id,),
+                )
+            ]
+            embeddings = int(
+                c.execute(
+                    "SELECT COUNT(*) FROM vision_calibrations v JOIN attempts a "
+                    "ON a.id = v.attempt_id WHERE a.exam_id = ? AND v.embedding IS NOT NULL",
+                    (exam_id,),
+                ).fetchone()[0]
+            )
+            return Plan(photos, references, tickets, profiles, clips, embeddings)
 
-        def purge(c: sqlite3.Connection) -> tuple[list[tuple[str, str, str]], list[str], int, int]:
-            photos, references, tickets, profiles = plan(c)
-            if not photos and not references and not tickets and not profiles:
-                return photos, references, tickets, profiles
+        def purge(c: sqlite3.Connection) -> Plan:
+            found = plan(c)
+            if not any(found):
+                return found
             c.executemany(
                 "UPDATE photos SET purged_at = ? WHERE id = ?",
-                [(when, pid) for pid, _, _ in photos],
+                [(when, pid) for pid, _, _ in found.photos],
+            )
+            c.executemany(
+                "UPDATE media_clips SET purged_at = ? WHERE id = ?",
+                [(when, cid) for cid, _, _ in found.clips],
             )
             c.execute(
                 "UPDATE tickets SET name = ?, email = NULL, phone = NULL, reference_photo = NULL, "
@@ -93,31 +125,38 @@ class RetentionTables(Database):
                 "(SELECT id FROM attempts WHERE exam_id = ?)",
                 (exam_id,),
             )
+            c.execute(
+                "UPDATE vision_calibrations SET embedding = NULL WHERE attempt_id IN "
+                "(SELECT id FROM attempts WHERE exam_id = ?)",
+                (exam_id,),
+            )
             detail: dict[str, Any] = {
                 "exam": exam_id,
-                "photos": len(photos),
-                "reference_photos": len(references),
-                "tickets": tickets,
-                "addresses": profiles,
+                "photos": len(found.photos),
+                "reference_photos": len(found.references),
+                "clips": len(found.clips),
+                "tickets": found.tickets,
+                "addresses": found.profiles,
+                "embeddings": found.embeddings,
                 # the hash of every purged file, in order: what existed stays provable
                 "files_sha256": hashlib.sha256(
-                    "\n".join(sha for _, _, sha in photos).encode()
+                    "\n".join(sha for _, _, sha in found.photos + found.clips).encode()
                 ).hexdigest(),
             }
             append_audit(c, exam_id, actor, "evidence_purged", json.loads(json.dumps(detail)), at)
-            return photos, references, tickets, profiles
+            return found
 
-        photos, references, tickets, profiles = await (
-            self._read(plan) if dry_run else self._write(purge)
-        )
-        files = [path for _, path, _ in photos] + references
+        found = await (self._read(plan) if dry_run else self._write(purge))
+        files = [path for _, path, _ in found.photos + found.clips] + found.references
         if not dry_run:
             await asyncio.to_thread(_remove_all, self.blobs, files)
         return PurgeReport(
             exam_id=exam_id,
-            photos=len(photos),
-            reference_photos=len(references),
-            tickets=tickets,
-            addresses=profiles,
+            photos=len(found.photos),
+            reference_photos=len(found.references),
+            tickets=found.tickets,
+            addresses=found.profiles,
             dry_run=dry_run,
+            clips=len(found.clips),
+            embeddings=found.embeddings,
         )
