@@ -38,6 +38,7 @@ async def offer(live: LiveAttempt, m: p.RtcOffer) -> None:
         sdp = await live.deps.media.publish(key, m.sdp, on_status)
     except MediaError as exc:
         log.info("%s: live media refused: %s", live.peer, exc.message)
+        on_status(pp.MediaStatus.NO_LIVE_VIDEO, exc.message)  # the proctors see why
         await live.send(p.error(exc.code, exc.message, p.MEDIA_REF))
         return
     await live.send(p.RtcAnswer(sdp=sdp))

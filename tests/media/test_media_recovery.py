@@ -10,6 +10,7 @@ from proctor_client.core.state import ClientState, Phase
 from proctor_client.runtime.runtime import ExamRuntime
 from proctor_server.app import Server
 from proctor_server.media.gateway import MediaError, StatusCallback, StreamKey
+from shared import proctor_protocol as pp
 from shared import protocol as p
 from shared.vocabulary import Mode
 from tests.media.peers import palette_sources, poll
@@ -92,6 +93,11 @@ async def test_a_refused_offer_is_reported_and_the_exam_goes_on(server: Server, 
     assert "no room for more streams" in down.media
     assert state.error is None and state.phase is Phase.EXAM
     assert refusals
+    # the proctors' grid says so, with the reason
+    assert state.session is not None
+    (runtime_of_exam,) = [r for r in server.exams if state.session in r.sessions]
+    _, _, media, reason = runtime_of_exam.quality.row(state.session)
+    assert (media, reason) == (pp.MediaStatus.NO_LIVE_VIDEO, "no room for more streams")
     assert p.MEDIA_REF == "rtc_offer"
 
 
