@@ -23,7 +23,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
+from aiortc import (
+    RTCConfiguration,
+    RTCIceServer,
+    RTCIceTransportPolicy,
+    RTCPeerConnection,
+    RTCSessionDescription,
+)
 
 from proctor_client.devices.base import Microphone
 from proctor_client.devices.camera_reader import CameraReader
@@ -55,15 +61,19 @@ class MediaSources:
     connect_timeout_s: float = 20.0
     retry_base_s: float = 1.0  # a new offer after a failure: back-off from this
     retry_cap_s: float = 30.0  # to at most this
+    relay_only: bool = False  # through the TURN relay alone (networks where nothing else passes)
 
 
-def ice_configuration(servers: list[p.IceServer]) -> RTCConfiguration:
+def ice_configuration(servers: list[p.IceServer], *, relay_only: bool = False) -> RTCConfiguration:
     # An explicit list, even empty: aiortc's default would ask a public STUN server.
     return RTCConfiguration(
         iceServers=[
             RTCIceServer(urls=list(s.urls), username=s.username, credential=s.credential)
             for s in servers
-        ]
+        ],
+        iceTransportPolicy=(
+            RTCIceTransportPolicy.RELAY if relay_only else RTCIceTransportPolicy.ALL
+        ),
     )
 
 
@@ -173,7 +183,7 @@ class Publisher:
 
     async def _publish_once(self, ice_servers: list[p.IceServer]) -> str:
         """One offer and its connection, until it ends; returns why it ended."""
-        pc = RTCPeerConnection(ice_configuration(ice_servers))
+        pc = RTCPeerConnection(ice_configuration(ice_servers, relay_only=self.sources.relay_only))
         self.pc = pc
         tracks = add_tracks(pc, self.sources)
         changed = asyncio.Event()
