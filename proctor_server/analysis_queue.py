@@ -28,6 +28,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from proctor_server.analysis import IdentityChecker, IdentityVerdict, SnapshotAnalyzer
+from proctor_server.core.conduct import violation_ended
 from proctor_server.core.records import ViolationRecord
 from proctor_server.tasks import TaskSet
 from shared import proctor_protocol as pp
@@ -258,20 +259,7 @@ class AnalysisQueue:
             if ended is None:  # raised by the client or a device signal: ends with the attempt
                 ended = max(at, v.server_at)
                 await self.store.end_violation(v.id, ended)
-            self.publish(
-                pp.ViolationEnded(
-                    exam=self.exam_id,
-                    at=to_wire(self._now()),
-                    attempt=attempt_id,
-                    candidate=candidate,
-                    violation=v.id,
-                    kind=v.kind,
-                    source=v.source,
-                    started_at=to_wire(v.server_at),
-                    ended_at=to_wire(ended),
-                    duration_s=round((ended - v.server_at).total_seconds(), 3),
-                )
-            )
+            self.publish(violation_ended(self.exam_id, to_wire(self._now()), candidate, v, ended))
 
     def close(self) -> None:
         """Stop taking work (the consumers are cancelled with the runtime's task set)."""

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
+from proctor_server.core.records import ViolationRecord
+from shared import proctor_protocol as pp
+from shared.timeutil import to_wire
 from shared.vocabulary import LEAVING_EVENTS, RETURNING_EVENTS, EventKind, ViolationKind
 
 # Events that are violations, and the violation each one records. Leaving the exam screen and
@@ -47,4 +51,22 @@ def warning_text(kind: EventKind, used: int, limit: int | None) -> str:
     return (
         f"{what}. This has been recorded for the proctor: warning {used} of {limit}, "
         f"{left} left. Stay on the exam screen."
+    )
+
+
+def violation_ended(
+    exam: str, at: str, candidate: str, v: ViolationRecord, ended: datetime
+) -> pp.ViolationEnded:
+    """The proctors' word that violation `v` ended at `ended`, with its duration."""
+    return pp.ViolationEnded(
+        exam=exam,
+        at=at,
+        attempt=v.attempt_id,
+        candidate=candidate,
+        violation=v.id,
+        kind=v.kind,
+        source=v.source,
+        started_at=to_wire(v.server_at),
+        ended_at=to_wire(ended),
+        duration_s=round((ended - v.server_at).total_seconds(), 3),
     )

@@ -4,7 +4,7 @@ then acknowledged."""
 
 from __future__ import annotations
 
-from proctor_server.core.conduct import classify, warning_text
+from proctor_server.core.conduct import classify, violation_ended, warning_text
 from proctor_server.core.session import check_write, event_counts, warning_limit_for
 from proctor_server.session.entry import record_signals
 from proctor_server.session.live import LiveAttempt, result_message
@@ -12,7 +12,6 @@ from shared import proctor_protocol as pp
 from shared import protocol as p
 from shared.errors import ErrorCode, RuleError
 from shared.states import AttemptState, Trigger
-from shared.timeutil import to_wire
 from shared.vocabulary import EventKind, FinishReason
 
 
@@ -67,17 +66,8 @@ async def event(live: LiveAttempt, m: p.Event) -> None:
     for ended in saved.ended:  # the leave is over: the proctors see how long it lasted
         assert ended.ended_at is not None
         live.runtime.publish(
-            pp.ViolationEnded(
-                exam=live.runtime.exam.id,
-                at=live.runtime.wire_now(),
-                attempt=attempt.id,
-                candidate=live.code,
-                violation=ended.id,
-                kind=ended.kind,
-                source=ended.source,
-                started_at=to_wire(ended.server_at),
-                ended_at=to_wire(ended.ended_at),
-                duration_s=round((ended.ended_at - ended.server_at).total_seconds(), 3),
+            violation_ended(
+                live.runtime.exam.id, live.runtime.wire_now(), live.code, ended, ended.ended_at
             )
         )
     if m.kind is EventKind.DEVICE_SIGNAL:
