@@ -7,7 +7,6 @@ import argparse
 import asyncio
 import hashlib
 import json
-import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ from typing import Any
 from proctor_server.commands.exam import with_store
 from proctor_server.core.records import ExamRecord, PurgeReport
 from proctor_server.store import Store
+from proctor_server.store.private_files import write_private
 from proctor_server.store.sealing import Key, read_key_file, sealer_from, write_key_file
 from shared.errors import ConfigError
 from shared.timeutil import to_wire
@@ -233,12 +233,9 @@ async def export_evidence(
 
 def _write(folder: Path, name: str, data: bytes | None, stored_sha: str | None) -> dict[str, Any]:
     path = folder / name
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     if data is None:
         return {"path": str(path.relative_to(folder.parent)), "missing": True, "verified": False}
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
+    write_private(path, data, exclusive=True)
     digest = hashlib.sha256(data).hexdigest()
     return {
         "path": str(path.relative_to(folder.parent)),
@@ -249,6 +246,4 @@ def _write(folder: Path, name: str, data: bytes | None, stored_sha: str | None) 
 
 
 def _write_text(path: Path, text: str) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text + "\n")
+    write_private(path, (text + "\n").encode("utf-8"), exclusive=True)

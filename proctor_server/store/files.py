@@ -7,9 +7,9 @@ key is configured: `sealing.py`) every file is encrypted at rest and opened on r
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
+from proctor_server.store.private_files import write_private
 from proctor_server.store.sealing import SealBroken, Sealer, is_sealed
 
 
@@ -24,27 +24,9 @@ class BlobDir:
             stale.unlink(missing_ok=True)
 
     def write(self, relative: str, data: bytes) -> Path:
-        final = self.root / relative
-        final.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        tmp = final.with_name(final.name + ".tmp")
         if self.sealer is not None:
             data = self.sealer.seal(data, relative)
-        try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, final)
-        except BaseException:
-            tmp.unlink(missing_ok=True)  # a full disk leaves no half-written file behind
-            raise
-        fd = os.open(final.parent, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        return final
+        return write_private(self.root / relative, data)
 
     def read(self, relative: str) -> bytes | None:
         """The file's bytes as written (opened when sealed); None when it is missing."""

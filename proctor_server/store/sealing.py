@@ -32,6 +32,7 @@ from pathlib import Path
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from proctor_server.store.private_files import write_private
 from shared.errors import ConfigError
 
 MAGIC = b"PSE1"
@@ -135,14 +136,9 @@ def sealer_from(path: Path | None) -> Sealer | None:
 
 def write_key_file(path: Path, keys: list[Key]) -> None:
     """A key file with mode 0600, written whole (a new file, or the old one replaced)."""
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="ascii") as f:
-        f.write("# proctor data key: the first line seals, every line opens. Keep a copy apart.\n")
-        f.writelines(k.line() + "\n" for k in keys)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    text = "# proctor data key: the first line seals, every line opens. Keep a copy apart.\n"
+    text += "".join(k.line() + "\n" for k in keys)
+    write_private(path, text.encode("ascii"))
 
 
 def field_place(table: str, column: str, row: tuple[object, ...]) -> str:
