@@ -22,7 +22,7 @@ from shared.vocabulary import LEAVING_EVENTS, RETURNING_EVENTS, EventKind
 
 # The version of the rules of conduct and the recording notice that the app shows before
 # entry (proctor_client/ui/rules_screen.py); the candidate's consent names it.
-RULES_VERSION = "2026-11"
+RULES_VERSION = "2026-11-28"
 
 # Events that use one warning each (the server's rules of conduct count them the same way).
 COUNTED_EVENTS: frozenset[EventKind] = LEAVING_EVENTS | {EventKind.SCREEN_ADDED}

@@ -106,7 +106,10 @@ class RulesScreen(Screen):
                 self.tr("What is recorded"),
                 self.tr(
                     "• Your identity photo, and photos from your camera during the exam.\n"
-                    "• Your camera and microphone, which the proctors can watch and hear live.\n"
+                    "• Your camera and microphone, which the proctors can watch and hear live; "
+                    "the video and sound of the seconds around each possible breach of these "
+                    "rules are kept as evidence (the whole session too, where the exam body "
+                    "records it).\n"
                     "• Screen signals: leaving the exam window, a screen connected, a virtual "
                     "machine or camera, screen-recording or remote-desktop programs running. "
                     "The contents of your screen are not recorded.\n"

@@ -507,63 +507,63 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../main_window.py" line="193"/>
+        <location filename="../main_window.py" line="202"/>
         <source>Online exam</source>
         <translation>在线考试</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="195"/>
-        <location filename="../main_window.py" line="526"/>
+        <location filename="../main_window.py" line="204"/>
+        <location filename="../main_window.py" line="564"/>
         <source>OK</source>
         <translation>确定</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="316"/>
+        <location filename="../main_window.py" line="330"/>
         <source>This build has no exam runtime.</source>
         <translation>此版本不含考试运行模块。</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="450"/>
+        <location filename="../main_window.py" line="487"/>
         <source>Trial exam — nothing counts</source>
         <translation>模拟考试——不计成绩</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="483"/>
+        <location filename="../main_window.py" line="549"/>
         <source>A screen was connected</source>
         <translation>连接了一台显示器</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="496"/>
+        <location filename="../main_window.py" line="554"/>
         <source>You left the exam screen</source>
         <translation>您离开了考试界面</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="505"/>
+        <location filename="../main_window.py" line="551"/>
         <source>Message from the proctor</source>
         <translation>监考老师的消息</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="507"/>
+        <location filename="../main_window.py" line="553"/>
         <source>Warning from the proctor</source>
         <translation>监考老师的警告</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="554"/>
+        <location filename="../main_window.py" line="594"/>
         <source>The camera cannot be used: {error}</source>
         <translation>无法使用摄像头：{error}</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="556"/>
+        <location filename="../main_window.py" line="596"/>
         <source>No camera was given to the app.</source>
         <translation>未检测到摄像头。</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="594"/>
+        <location filename="../main_window.py" line="634"/>
         <source>The camera stopped: {error}</source>
         <translation>摄像头已停止工作：{error}</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="598"/>
+        <location filename="../main_window.py" line="638"/>
         <source>Camera stopped</source>
         <translation>摄像头已停止</translation>
     </message>
@@ -755,51 +755,51 @@
     <message>
         <location filename="../rules_screen.py" line="108"/>
         <source>• Your identity photo, and photos from your camera during the exam.
-• Your camera and microphone, which the proctors can watch and hear live.
+• Your camera and microphone, which the proctors can watch and hear live; the video and sound of the seconds around each possible breach of these rules are kept as evidence (the whole session too, where the exam body records it).
 • Screen signals: leaving the exam window, a screen connected, a virtual machine or camera, screen-recording or remote-desktop programs running. The contents of your screen are not recorded.
 • Your answers and the time of each of your actions.</source>
         <translation>• 您的身份照片，以及考试期间摄像头拍摄的照片。
-• 您的摄像头和麦克风，监考老师可以实时观看和收听。
+• 您的摄像头和麦克风，监考老师可以实时观看和收听；每次可能违规前后数秒的视频和声音会作为证据保存（如考试机构录制整场考试，则保存整场录像）。
 • 屏幕信号：离开考试窗口、连接显示器、虚拟机或虚拟摄像头、正在运行的录屏或远程桌面程序。不录制您的屏幕内容。
 • 您的答案以及每次操作的时间。</translation>
     </message>
     <message>
-        <location filename="../rules_screen.py" line="117"/>
+        <location filename="../rules_screen.py" line="120"/>
         <source>How long it is kept</source>
         <translation>保存期限</translation>
     </message>
     <message>
-        <location filename="../rules_screen.py" line="119"/>
+        <location filename="../rules_screen.py" line="122"/>
         <source>The recordings are kept for {months} months after the exam, so that results can be checked and appeals decided, and then deleted.</source>
         <translation>录制内容在考后保存 {months} 个月，用于核查成绩和处理申诉，之后删除。</translation>
     </message>
     <message>
-        <location filename="../rules_screen.py" line="124"/>
+        <location filename="../rules_screen.py" line="127"/>
         <source>Who sees it</source>
         <translation>谁可以查看</translation>
     </message>
     <message>
-        <location filename="../rules_screen.py" line="126"/>
+        <location filename="../rules_screen.py" line="129"/>
         <source>The proctors of your exam, during and after it, and the exam staff who check results and decide appeals. It is not given to anyone else.</source>
         <translation>您所在考场的监考老师（考试期间及考后），以及负责核查成绩和处理申诉的考务人员。不会提供给其他任何人。</translation>
     </message>
     <message>
-        <location filename="../rules_screen.py" line="134"/>
+        <location filename="../rules_screen.py" line="137"/>
         <source>Rules version {version}</source>
         <translation>规则版本 {version}</translation>
     </message>
     <message>
-        <location filename="../rules_screen.py" line="137"/>
+        <location filename="../rules_screen.py" line="140"/>
         <source>I have read the rules of conduct and I agree that my camera, microphone and screen signals are recorded as described.</source>
         <translation>我已阅读考试规则，并同意按上述说明录制我的摄像头、麦克风和屏幕信号。</translation>
     </message>
     <message>
-        <location filename="../rules_screen.py" line="141"/>
+        <location filename="../rules_screen.py" line="144"/>
         <source>Accept and continue</source>
         <translation>同意并继续</translation>
     </message>
     <message>
-        <location filename="../rules_screen.py" line="142"/>
+        <location filename="../rules_screen.py" line="145"/>
         <source>Back</source>
         <translation>返回</translation>
     </message>
