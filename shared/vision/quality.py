@@ -105,7 +105,7 @@ def measure_quality(
 def _black(gray: np.ndarray, level: float) -> bool:
     """The frame's 99th-percentile grey level is below `level`: at least 99 % of its pixels
     are (the same test as the percentile, without sorting or a histogram)."""
-    return np.count_nonzero(gray < level) >= 0.99 * gray.size
+    return bool(np.count_nonzero(gray < level) >= 0.99 * gray.size)
 
 
 def measure_sharpness(gray: np.ndarray) -> float:
