@@ -8,11 +8,13 @@ every 30 s, through the tracker, including brief harmless moments); and how each
 behaves on dark, blurred and masked faces.
 
     python bench/vision_eval.py [--frames 100] [--hours 2]
-        [--parts real scenes gaze frames sequences exam degraded]
+        [--parts real scenes gaze frames sequences exam degraded] [--runtime litert|opencv]
 
 `real`: the hand-labelled real photographs (per-condition precision and recall, identity);
 `scenes`: another person, badges and reflections composed from them (`vision_scenes.py`);
-`gaze`: the eyes' rotation measured on each real portrait.
+`gaze`: the eyes' rotation measured on each real portrait. `--runtime opencv` runs those three
+parts with OpenCV's DNN module instead of LiteRT (`shared/vision/runtime.py`): the figures
+must not change.
 """
 
 from __future__ import annotations
@@ -33,8 +35,9 @@ from vision_set import load_set, score_detection, score_identity
 
 from shared.vision.faces import MATCH_DISTANCE, face_distance
 from shared.vision.frame import FrameAnalysis, analyze_image, decode_image
-from shared.vision.models import load_models
+from shared.vision.models import FaceModels, load_models, with_runtime
 from shared.vision.rules import Before, Neutral, conditions
+from shared.vision.runtime import available_runtimes
 from shared.vision.tracker import AttemptTracker, Open
 from tests.shared.vision import frames as F
 
@@ -284,10 +287,9 @@ def degradations() -> None:
         )
 
 
-def real_set() -> None:
+def real_set(models: FaceModels) -> None:
     """The hand-labelled real photographs (bench/vision_real_set.toml)."""
     images = load_set()
-    models = load_models()
 
     def count(image: Frame) -> int:
         return analyze_image(image, models, embed=False).face_count
@@ -318,16 +320,22 @@ def main() -> int:
         help="what to run",
     )
     parser.add_argument("--sequences", type=int, default=30, help="poster and helper sequences")
+    parser.add_argument(
+        "--runtime", choices=available_runtimes(), help="of the TFLite models (default: LiteRT)"
+    )
     args = parser.parse_args()
     rng = np.random.default_rng(args.seed)
-    load_models()
+    models = load_models()
+    if args.runtime:
+        models = with_runtime(models, args.runtime)
+    print(f"TFLite runtime: {models.blazeface.runtime}")
     if "real" in args.parts:
-        real_set()
+        real_set(models)
     if "scenes" in args.parts:
-        for line in scenes():
+        for line in scenes(models):
             print(line, flush=True)
     if "gaze" in args.parts:
-        for line in gaze_on_portraits():
+        for line in gaze_on_portraits(models=models):
             print(line, flush=True)
     if "frames" in args.parts:
         per_frame(args.frames, rng)

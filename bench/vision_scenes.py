@@ -114,10 +114,12 @@ def scenes(models: FaceModels | None = None) -> Iterator[str]:
         yield f"  {case:<38} another person {flagged:3d}/{total:<3d} ({what} {rate:.1%})"
 
 
-def gaze_on_portraits(items: list[Labelled] | None = None) -> Iterator[str]:
+def gaze_on_portraits(
+    items: list[Labelled] | None = None, models: FaceModels | None = None
+) -> Iterator[str]:
     """The eyes' rotation on each single-face photograph (no gaze labels in the set: this
     lists what is measured, for reading against the pictures)."""
-    models = load_models()
+    models = models or load_models()
     yield "Gaze on the real photographs (head yaw/pitch, eyes in the head, eyes measured):"
     for item in items if items is not None else load_set():
         if item.faces != 1:

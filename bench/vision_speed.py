@@ -2,10 +2,12 @@
 same run), its stages (detection, head pose from the face mesh, gaze from the iris model,
 quality), and the identity embedding time per face.
 
-    python bench/vision_speed.py [--repeat 30] [--threads 1]
+    python bench/vision_speed.py [--repeat 30] [--threads 1] [--runtime litert opencv]
 
-`--threads` is OpenCV's thread count (the DNN models use it): 1 measures one core, which is
-what one worker process of the pool gets when the machine is busy.
+Every installed runtime of the TFLite models (`shared/vision/runtime.py`: LiteRT, OpenCV's DNN
+module) is measured in the same run: each model's forward pass alone (interleaved), then the
+snapshots. `--threads` is OpenCV's thread count: 1 measures one core, which is what one worker
+process of the pool gets when the machine is busy (LiteRT always runs one thread).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import argparse
 import statistics
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
 
@@ -26,7 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from proctor_server.vision.analyzer import IDENTITY_EVERY
 from shared.vision.faces import detect_faces, embedding, prepare
 from shared.vision.frame import analyze_image, decode_image
-from shared.vision.models import FaceModels, load_models
+from shared.vision.models import FaceModels, load_models, with_runtime
+from shared.vision.runtime import Runtime, TFLiteModel, available_runtimes, model_path
 from tests.shared.vision import frames as F
 
 
@@ -45,74 +48,125 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--threads", type=int, default=1, help="OpenCV threads (1 = one core)")
+    parser.add_argument(
+        "--runtime",
+        nargs="+",
+        choices=available_runtimes(),
+        default=available_runtimes(),
+        help="TFLite runtimes to measure, in the same run (default: every one installed)",
+    )
     args = parser.parse_args()
     cv2.setNumThreads(args.threads)
-    print(f"OpenCV threads: {cv2.getNumThreads()}; load average {_load()}")
+    print(f"OpenCV threads: {cv2.getNumThreads()}; LiteRT threads: 1; load average {_load()}")
     started = time.perf_counter()
-    models = load_models()
-    load_ms = (time.perf_counter() - started) * 1000
+    base = load_models()
+    print(f"model load (once per process): {(time.perf_counter() - started) * 1000:.0f} ms")
     rng = np.random.default_rng(0)
-    plain_one = decode_one = 1.0
+    jpegs = {name: F.camera(scene, rng) for name, scene in SCENES.items()}
+    for line in forward_passes(args.runtime, args.repeat):
+        print(line)
+    for runtime in args.runtime:
+        print(f"\n{runtime}:")
+        for line in snapshots(with_runtime(base, runtime), jpegs, args.repeat):
+            print(line)
+    image = decode_image(jpegs["one face"])
+    assert image is not None
+    prepared = prepare(image)
+    rect = detect_faces(base, prepared)[1][0]
+    embed_ms = timed(lambda: embedding(base, prepared, rect), max(5, args.repeat // 3))
+    hog_ms = timed(lambda: base.detector.run(prepared.gray, 0, -1.0), args.repeat)
+    print(f"\nidentity embedding per face (5-point alignment + ResNet): {embed_ms:.1f} ms")
+    print(f"dlib HOG (one scale, the former detector), 640×480: {hog_ms:.1f} ms")
+    for runtime, (plain, decode) in ONE_FACE.items():
+        amortised = plain + embed_ms / IDENTITY_EVERY
+        print(
+            f"{runtime}: per snapshot with the server's identity policy (a descriptor every "
+            f"{IDENTITY_EVERY}th snapshot while the face stays put): {amortised:.1f} ms "
+            f"= {amortised / decode:.0f}× decode; one worker core at a snapshot every 30 s: "
+            f"about {30_000 / amortised:.0f} candidates"
+        )
+    print(f"load average at the end: {_load()}")
+    return 0
+
+
+SCENES = {"one face": F.candidate(), "two faces": F.two_people(), "empty room": F.empty_room(1)}
+ONE_FACE: dict[str, tuple[float, float]] = {}  # runtime: (analysis, decode) of the one-face row
+MODEL_FILES = {
+    "BlazeFace full range": ("face_detection_full_range.tflite", 192),
+    "BlazeFace short range": ("face_detection_short_range.tflite", 128),
+    "face mesh": ("face_landmark.tflite", 192),
+    "iris (one eye)": ("iris_landmark.tflite", 64),
+}
+OUTPUTS = {
+    "face_detection_full_range.tflite": ("reshaped_regressor_face_4", "reshaped_classifier_face_4"),
+    "face_detection_short_range.tflite": ("regressors", "classificators"),
+    "face_landmark.tflite": ("conv2d_30", "conv2d_20"),
+    "iris_landmark.tflite": ("output_eyes_contours_and_brows", "output_iris"),
+}
+
+
+def forward_passes(runtimes: list[Runtime], repeat: int) -> Iterator[str]:
+    """Each model's forward pass alone on each runtime (interleaved, same input), and the
+    largest difference between the runtimes' outputs."""
+    yield "forward pass (median ms)  " + "".join(f"{r:>9}" for r in runtimes) + "  max |diff|"
+    crop = F.candidate()[100:400, 170:470]  # a real face, as the models see it
+    for title, (name, size) in MODEL_FILES.items():
+        nets = [TFLiteModel(model_path(name), OUTPUTS[name], r) for r in runtimes]
+        batch = (cv2.resize(crop, (size, size)).astype(np.float32) / 255.0)[None]
+        samples: list[list[float]] = [[] for _ in nets]
+        for net in nets:
+            net.run(batch)  # warm-up
+        for _ in range(repeat * 2):
+            for i, net in enumerate(nets):
+                start = time.perf_counter()
+                net.run(batch)
+                samples[i].append((time.perf_counter() - start) * 1000)
+        outputs = [net.run(batch) for net in nets]
+        diff = (
+            max(
+                float(np.abs(a - b).max())
+                for out in outputs[1:]
+                for a, b in zip(outputs[0], out, strict=True)
+            )
+            if len(nets) > 1
+            else 0.0
+        )
+        times = "".join(f"{statistics.median(t):9.2f}" for t in samples)
+        yield f"{title:<26}{times}  {diff:.1e}"
+
+
+def snapshots(models: FaceModels, jpegs: dict[str, bytes], repeat: int) -> Iterator[str]:
+    """Decode and analysis of each 640×480 snapshot, its stages and face detection alone."""
+    runtime = models.blazeface.runtime
+    yield f"{'snapshot (640×480)':<20} {'decode':>8} {'analysis':>9} {'ratio':>6} {'+identity':>10} {'ratio':>6}"
     stages: dict[str, float] = {}
-    scenes = {
-        "one face": F.candidate(),
-        "two faces": F.two_people(),
-        "empty room": F.empty_room(1),
-    }
-    print(f"model load (once per process): {load_ms:.0f} ms")
-    print(
-        f"{'snapshot (640×480)':<20} {'decode':>8} {'analysis':>9} {'ratio':>6} {'+identity':>10} {'ratio':>6}"
-    )
-    for name, scene in scenes.items():
-        jpeg = F.camera(scene, rng)
+    for name, jpeg in jpegs.items():
         image = decode_image(jpeg)
         assert image is not None
-        decode_ms = timed(partial(decode_image, jpeg), args.repeat * 5)
+        decode_ms = timed(partial(decode_image, jpeg), repeat * 5)
         previous = analyze_image(image, models, embed=False).signature
-        plain = timed(
-            partial(analyze_image, image, models, embed=False, previous=previous), args.repeat
-        )
+        plain = timed(partial(analyze_image, image, models, embed=False, previous=previous), repeat)
         full = timed(
             partial(analyze_image, image, models, embed=True, previous=previous),
-            max(5, args.repeat // 3),
+            max(5, repeat // 3),
         )
         if name == "one face":
-            plain_one, decode_one = plain, decode_ms
-            stages = _stages(image, models, previous, args.repeat)
-        print(
+            ONE_FACE[runtime] = (plain, decode_ms)
+            stages = _stages(image, models, previous, repeat)
+            prepared = prepare(image)
+        yield (
             f"{name:<20} {decode_ms:7.2f}ms {plain:8.1f}ms {plain / decode_ms:5.0f}× "
             f"{full:9.1f}ms {full / decode_ms:5.0f}×"
         )
-    print("one face, stages (median ms): " + ", ".join(f"{k} {v:.1f}" for k, v in stages.items()))
-    image = decode_image(F.camera(F.candidate(), rng))
-    assert image is not None
-    prepared = prepare(image)
-    _, rects = detect_faces(models, prepared)
-    rect = rects[0]
-    embed_ms = timed(lambda: embedding(models, prepared, rect), max(5, args.repeat // 3))
-    hog_ms = timed(lambda: models.detector.run(prepared.gray, 0, -1.0), args.repeat)
-    blaze_ms = timed(lambda: detect_faces(models, prepared), args.repeat)
+    yield "one face, stages (median ms): " + ", ".join(f"{k} {v:.1f}" for k, v in stages.items())
+    blaze_ms = timed(lambda: detect_faces(models, prepared), repeat)
     models.blazeface.skip_short = False
-    both_ms = timed(lambda: detect_faces(models, prepared), args.repeat)
+    both_ms = timed(lambda: detect_faces(models, prepared), repeat)
     models.blazeface.skip_short = True
-    amortised = plain_one + embed_ms / IDENTITY_EVERY
-    print(
-        f"face detection, 640×480: BlazeFace full range, short range only without a sure face "
-        f"{blaze_ms:.1f} ms; both always {both_ms:.1f} ms; "
-        f"dlib HOG (one scale, the former detector) {hog_ms:.1f} ms"
+    yield (
+        f"face detection, 640×480: full range, short range only without a sure face "
+        f"{blaze_ms:.1f} ms; both always {both_ms:.1f} ms"
     )
-    print(
-        f"per snapshot with the server's identity policy (a descriptor every "
-        f"{IDENTITY_EVERY}th snapshot while the face stays put): {amortised:.1f} ms "
-        f"= {amortised / decode_one:.0f}× decode"
-    )
-    print(f"identity embedding per face (5-point alignment + ResNet): {embed_ms:.1f} ms")
-    print(
-        f"one worker core at a snapshot every 30 s: about {30_000 / amortised:.0f} candidates "
-        f"({amortised:.1f} ms of analysis per snapshot)"
-    )
-    print(f"load average at the end: {_load()}")
-    return 0
 
 
 def _load() -> str:

@@ -7,20 +7,18 @@ short-range model (128×128, 896 anchors) is better at a face that fills most of
 their boxes are merged (non-maximum suppression). Scores are probabilities (0–1).
 
 The model files ship inside this package (`shared/vision/data/`, Apache-2.0, see
-LICENSE-MODELS.txt). OpenCV's classic DNN engine runs them (the new engine of OpenCV 5 returns
-only the first output); a net is not safe to share between threads, hence the lock.
+LICENSE-MODELS.txt); `runtime.py` runs them (LiteRT when installed, else OpenCV's DNN module).
 """
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
-from pathlib import Path
 
 import cv2
 import numpy as np
 
-DATA = Path(__file__).resolve().parent / "data"
+from shared.vision.runtime import Runtime, TFLiteModel, model_path
+
 NMS_OVERLAP = 0.3  # boxes overlapping more than this (IoU) are one face
 # The short-range model only adds faces that fill much of the frame, which the full range misses:
 # it is not run when the full range already found a sure face at least this wide (of the square)
@@ -47,49 +45,48 @@ def _anchors(size: int, strides: tuple[int, ...], per_cell: tuple[int, ...]) -> 
 
 @dataclass(frozen=True, slots=True)
 class _Model:
-    net: cv2.dnn.Net
+    net: TFLiteModel  # outputs: regressors, classifiers
     size: int
     anchors: np.ndarray
-    outputs: tuple[str, str]  # regressors, classifiers
 
 
-def _load(name: str, size: int, anchors: np.ndarray, outputs: tuple[str, str]) -> _Model:
-    net = cv2.dnn.readNetFromTFLite(str(DATA / name), engine=cv2.dnn.ENGINE_CLASSIC)
-    return _Model(net, size, anchors, outputs)
+def _load(
+    name: str, size: int, anchors: np.ndarray, outputs: tuple[str, str], runtime: Runtime | None
+) -> _Model:
+    return _Model(TFLiteModel(model_path(name), outputs, runtime), size, anchors)
 
 
 class BlazeFace:
     """Both BlazeFace models, loaded once (`shared.vision.models.load_models`)."""
 
-    def __init__(self, skip_short: bool = True) -> None:
+    def __init__(self, skip_short: bool = True, runtime: Runtime | None = None) -> None:
         self.skip_short = skip_short
-        self._lock = threading.Lock()
         self._full = _load(
             "face_detection_full_range.tflite",
             192,
             _anchors(192, (4,), (1,)),
             ("reshaped_regressor_face_4", "reshaped_classifier_face_4"),
+            runtime,
         )
         self._short = _load(
             "face_detection_short_range.tflite",
             128,
             _anchors(128, (8, 16), (2, 6)),
             ("regressors", "classificators"),
+            runtime,
         )
+        self.runtime = self._full.net.runtime
 
     def detect(self, image_rgb: np.ndarray, threshold: float) -> list[Detection]:
         """Faces scoring at least `threshold`, strongest first."""
-        height, width = image_rgb.shape[:2]
-        side = max(height, width)
-        square = np.zeros((side, side, 3), dtype=np.uint8)
-        square[:height, :width] = image_rgb
-        boxes, scores = self._run(self._full, square, threshold)
+        side = max(image_rgb.shape[:2])
+        boxes, scores = self._run(self._full, image_rgb, threshold)
         seen = any(
             score >= SURE and box[2] >= SHORT_SKIP_FRACTION * side
             for box, score in zip(boxes, scores, strict=True)
         )
         if not (self.skip_short and seen):
-            found_boxes, found_scores = self._run(self._short, square, threshold)
+            found_boxes, found_scores = self._run(self._short, image_rgb, threshold)
             boxes.extend(found_boxes)
             scores.extend(found_scores)
         if not boxes:
@@ -99,16 +96,10 @@ class BlazeFace:
         return sorted(found, key=lambda d: -d.score)
 
     def _run(
-        self, model: _Model, square: np.ndarray, threshold: float
+        self, model: _Model, image_rgb: np.ndarray, threshold: float
     ) -> tuple[list[list[float]], list[float]]:
-        side = square.shape[0]
-        interpolation = cv2.INTER_AREA if side > model.size else cv2.INTER_LINEAR
-        small = cv2.resize(square, (model.size, model.size), interpolation=interpolation)
-        rgb = small.astype(np.float32) / 127.5 - 1.0
-        blob = np.ascontiguousarray(rgb.transpose(2, 0, 1)[None])
-        with self._lock:
-            model.net.setInput(blob)
-            regressors, classifiers = model.net.forward(list(model.outputs))
+        regressors, classifiers = model.net.run(_square(image_rgb, model.size))
+        side = max(image_rgb.shape[:2])
         logits = np.clip(classifiers.reshape(-1), -80.0, 80.0)
         probability = 1.0 / (1.0 + np.exp(-logits))
         chosen = np.nonzero(probability >= threshold)[0]
@@ -121,3 +112,17 @@ class BlazeFace:
             for (x, y), (w, h) in zip(corner, size * side, strict=True)
         ]
         return boxes, [float(p) for p in probability[chosen]]
+
+
+def _square(image_rgb: np.ndarray, size: int) -> np.ndarray:
+    """The model's input (1 × size × size × 3, values -1 to 1): the image scaled so that its
+    longer side is `size`, at the top left of a black square (the boxes then scale back by one
+    factor). Scaled before it is padded: the padding is never resampled."""
+    height, width = image_rgb.shape[:2]
+    side = max(height, width)
+    scaled = (max(1, round(width * size / side)), max(1, round(height * size / side)))
+    interpolation = cv2.INTER_AREA if side > size else cv2.INTER_LINEAR
+    small = cv2.resize(image_rgb, scaled, interpolation=interpolation)
+    out = np.full((1, size, size, 3), -1.0, dtype=np.float32)
+    out[0, : scaled[1], : scaled[0]] = small.astype(np.float32) / 127.5 - 1.0
+    return out

@@ -1,5 +1,5 @@
-"""MediaPipe's Face Mesh (468 landmarks) and Iris (eye contour and iris) models, run by OpenCV's
-DNN module on the candidate's face only, for gaze (`gaze.py`).
+"""MediaPipe's Face Mesh (468 landmarks) and Iris (eye contour and iris) models, run on the
+candidate's face only, for gaze (`gaze.py`).
 
 The pipeline is MediaPipe's: the face's box, enlarged 1.5× into a square turned so that the eyes
 are level, goes to the mesh (192×192, values 0–1); each eye's corners from the mesh, enlarged
@@ -9,22 +9,20 @@ is what `gaze.eye_offset` measures.
 
 The mesh's points also give the head pose (`pose.MESH_INDEX`): one pass serves both.
 
-The model files ship in `shared/vision/data/` (Apache-2.0, see LICENSE-MODELS.txt). A net is not
-safe to share between threads, hence the lock.
+The model files ship in `shared/vision/data/` (Apache-2.0, see LICENSE-MODELS.txt); `runtime.py`
+runs them (LiteRT when installed, else OpenCV's DNN module).
 """
 
 from __future__ import annotations
 
 import math
-import threading
-from pathlib import Path
 
 import cv2
 import numpy as np
 
 from shared.vision.gaze import MIN_EYE_PIXELS, EyePoints
+from shared.vision.runtime import Runtime, TFLiteModel, model_path
 
-DATA = Path(__file__).resolve().parent / "data"
 MESH_SIZE = 192
 IRIS_SIZE = 64
 FACE_SCALE = 1.5  # the face box, enlarged, is the mesh's input (MediaPipe's ROI)
@@ -68,18 +66,24 @@ def _to_image(points: np.ndarray, matrix: np.ndarray) -> np.ndarray:
     return out
 
 
-def _blob(crop: np.ndarray) -> np.ndarray:
-    return np.ascontiguousarray((crop.astype(np.float32) / 255.0).transpose(2, 0, 1)[None])
+def _batch(crop: np.ndarray) -> np.ndarray:
+    """A crop as the models' input: 1 × size × size × 3, values 0–1."""
+    return (crop.astype(np.float32) * (1 / 255.0))[None]
 
 
 class FaceMesh:
     """The two models, loaded once (`shared.vision.models.load_models`)."""
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        engine = cv2.dnn.ENGINE_CLASSIC
-        self._mesh = cv2.dnn.readNetFromTFLite(str(DATA / "face_landmark.tflite"), engine=engine)
-        self._iris = cv2.dnn.readNetFromTFLite(str(DATA / "iris_landmark.tflite"), engine=engine)
+    def __init__(self, runtime: Runtime | None = None) -> None:
+        self._mesh = TFLiteModel(
+            model_path("face_landmark.tflite"), ("conv2d_30", "conv2d_20"), runtime
+        )
+        self._iris = TFLiteModel(
+            model_path("iris_landmark.tflite"),
+            ("output_eyes_contours_and_brows", "output_iris"),
+            runtime,
+        )
+        self.runtime = self._mesh.runtime
 
     def run(
         self, image_rgb: np.ndarray, box: tuple[int, int, int, int], angle: float = 0.0
@@ -88,9 +92,7 @@ class FaceMesh:
         slope `angle` (radians), and its 468 points (x, y) in image pixels."""
         x, y, w, h = box
         matrix = _crop_matrix((x + w / 2, y + h / 2), FACE_SCALE * max(w, h), angle, MESH_SIZE)
-        with self._lock:
-            self._mesh.setInput(_blob(_crop(image_rgb, matrix, MESH_SIZE)))
-            flag, points = self._mesh.forward(["conv2d_30", "conv2d_20"])
+        flag, points = self._mesh.run(_batch(_crop(image_rgb, matrix, MESH_SIZE)))
         score = 1.0 / (1.0 + math.exp(-max(-80.0, min(80.0, float(flag.ravel()[-1])))))
         return score, _to_image(points.reshape(-1, 3)[:, :2].astype(np.float64), matrix)
 
@@ -114,9 +116,7 @@ class FaceMesh:
         crop = _crop(image_rgb, matrix, IRIS_SIZE)
         if mirrored:
             crop = np.ascontiguousarray(crop[:, ::-1])
-        with self._lock:
-            self._iris.setInput(_blob(crop))
-            contour, iris = self._iris.forward(["output_eyes_contours_and_brows", "output_iris"])
+        contour, iris = self._iris.run(_batch(crop))
         contour = contour.reshape(-1, 3)[:, :2].astype(np.float64)
         iris = iris.reshape(-1, 3)[:, :2].astype(np.float64)
         if mirrored:

@@ -1,15 +1,16 @@
 """The dlib models, loaded once per process on first use (thread-safe).
 
 Everything ships inside installed packages: the face detectors, face mesh and iris models are
-MediaPipe's, shipped in this package (`shared/vision/data/`, run by OpenCV), the landmark and embedding
-networks come from the `face-recognition-models` package (run by dlib), and dlib's HOG detector
-stays available for comparison (`bench/vision_speed.py`). Nothing is downloaded at run time.
+MediaPipe's, shipped in this package (`shared/vision/data/`, run by LiteRT or OpenCV:
+`runtime.py`), the landmark and embedding networks come from the `face-recognition-models`
+package (run by dlib), and dlib's HOG detector stays available for comparison
+(`bench/vision_speed.py`). Nothing is downloaded at run time.
 """
 
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import cv2
@@ -17,6 +18,7 @@ import cv2
 from shared.errors import ProctorError
 from shared.vision.blazeface import BlazeFace
 from shared.vision.mesh import FaceMesh
+from shared.vision.runtime import Runtime
 
 
 class ModelsUnavailable(ProctorError):
@@ -68,6 +70,12 @@ def _load() -> FaceModels:
         )
     except (RuntimeError, cv2.error) as exc:  # pragma: no cover - a damaged installation
         raise ModelsUnavailable(f"the face model files could not be loaded: {exc}") from exc
+
+
+def with_runtime(models: FaceModels, runtime: Runtime) -> FaceModels:
+    """The same models with the TFLite ones (BlazeFace, mesh, iris) run by `runtime` (to
+    compare the runtimes: `bench/vision_speed.py`, `bench/vision_eval.py`)."""
+    return replace(models, blazeface=BlazeFace(runtime=runtime), mesh=FaceMesh(runtime=runtime))
 
 
 def rectangle(box: tuple[int, int, int, int]) -> Any:

@@ -10,7 +10,13 @@ import pytest
 from shared.vision.frame import analyze_image, decode_image
 from shared.vision.models import FaceModels
 from shared.vision.pose import LANDMARK_INDEX, MODEL_POINTS, head_pose
-from shared.vision.quality import DEFAULT_THRESHOLDS, frame_change, measure_quality, signature
+from shared.vision.quality import (
+    DEFAULT_THRESHOLDS,
+    QualityThresholds,
+    frame_change,
+    measure_quality,
+    signature,
+)
 from tests.shared.vision import frames as F
 
 
@@ -101,3 +107,32 @@ def test_analysis_reports_freezing_against_the_previous_frame(models: FaceModels
     second = analyze_image(image, models, embed=False, previous=first.signature)
     assert first.change is None
     assert second.change is not None and second.change.frozen
+
+
+def _percentile_99(gray: np.ndarray) -> float:
+    """The 99th-percentile grey level, the way the black test used to compute it."""
+    counts = np.cumsum(np.bincount(gray.ravel(), minlength=256))
+    return float(np.searchsorted(counts, 0.99 * counts[-1]))
+
+
+@pytest.mark.parametrize(
+    ("dark_level", "bright_rows", "black"),
+    [
+        (0, 0, 8.0),  # all black
+        (7, 0, 8.0),  # at most level 7 everywhere: below 8
+        (8, 0, 8.0),  # level 8 appears: may reach the percentile
+        (7, 4, 8.0),  # 1 % of bright rows (4 of 480 rows is 0.8 %): still black
+        (7, 6, 8.0),  # 1.25 % bright: not black
+        (3, 0, 3.5),  # fractional limits
+        (4, 0, 3.5),
+        (30, 0, 40.0),
+    ],
+)
+def test_black_is_the_99th_percentile_below_the_limit(
+    dark_level: int, bright_rows: int, black: float
+) -> None:
+    rng = np.random.default_rng(dark_level)
+    gray = rng.integers(0, dark_level + 1, (480, 640)).astype(np.uint8)
+    gray[:bright_rows] = 200
+    expected = _percentile_99(gray) < black
+    assert measure_quality(gray, None, QualityThresholds(black=black)).black is expected
