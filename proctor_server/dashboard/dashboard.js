@@ -22,6 +22,7 @@ const feed = new Feed({
   onSnapshot(snapshot) {
     performance.mark("snapshot:parsed");
     model.load(snapshot);
+    performance.mark("model:loaded");
     $("title").textContent = snapshot.exam.title;
     $("console").hidden = false;
     grid.refresh();
