@@ -48,17 +48,16 @@ export class Model {
     const previous = this.seats;
     this.seats = new Map();
     this.byAttempt = new Map();
-    for (const a of snapshotRows(snapshot)) {
+    for (const seat of snapshotRows(snapshot)) {
+      // the row's object becomes the seat (one object per ticket, no copy)
+      const a = seat;
       const old = previous.get(a.candidate);
-      const seat = {
-        ...a,
-        kinds: old && old.attempt === a.attempt ? old.kinds : {},
-        reasons: old && old.attempt === a.attempt ? old.reasons : null,
-        identityRefused: old ? old.identityRefused : false,
-        limitReached: old ? old.limitReached : false,
-        snapSeq: old ? old.snapSeq : 0,
-        touched: 0,
-      };
+      seat.kinds = old && old.attempt === a.attempt ? old.kinds : {};
+      seat.reasons = old && old.attempt === a.attempt ? old.reasons : null;
+      seat.identityRefused = old ? old.identityRefused : false;
+      seat.limitReached = old ? old.limitReached : false;
+      seat.snapSeq = old ? old.snapSeq : 0;
+      seat.touched = 0;
       this.seats.set(a.candidate, seat);
       if (a.attempt) this.byAttempt.set(a.attempt, a.candidate);
     }
