@@ -7,9 +7,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from typing import Any, NamedTuple
-
-import msgspec
+from typing import NamedTuple
 
 from proctor_server.core.records import (
     AttemptRecord,
@@ -123,8 +121,3 @@ class ExamGrid(NamedTuple):
     columns: dict[str, bytes]
     attempts: list[str]
     risks: dict[str, tuple[int, float, list[str]]]
-
-    def values(self, field: str) -> list[Any]:
-        """One column as Python values (for tests and scripts; the snapshot splices the JSON)."""
-        values: list[Any] = msgspec.json.decode(self.columns[field])
-        return values

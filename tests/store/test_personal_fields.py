@@ -9,6 +9,7 @@ import sqlite3
 from datetime import timedelta
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from proctor_server.console.snapshot import grid_risk
@@ -61,7 +62,8 @@ async def check_readable(store: SqliteStore, exam_id: str, attempt_id: str) -> N
     grid = await store.exam_grid(
         exam_id, grid_risk(NOW)
     )  # the proctor's grid reads names in one pass
-    assert dict(zip(grid.values("candidate"), grid.values("name"), strict=True))["C00002"] == NAME
+    codes, names = (msgspec.json.decode(grid.columns[f]) for f in ("candidate", "name"))
+    assert dict(zip(codes, names, strict=True))["C00002"] == NAME
     assert await store.profile(attempt_id) == ADDRESS
     cal = await store.calibration(attempt_id)
     assert cal is not None and cal.embedding == EMBEDDING

@@ -27,10 +27,10 @@ SOURCES = {s.value: s for s in Source}
 VIOLATION_SQL = f"SELECT {rows.columns(rows.VIOLATION)} FROM violations"
 # The proctor's grid: each ticket with the attempt its row shows (the exam attempt, else the
 # latest trial), the riskiest first (?2: a JSON object of the attempts' risks), then in
-# candidate-code order, read as the snapshot's columns: SQLite writes each
-# column as one JSON array (`json_group_array`), in the wire's words (an absentee's state is
-# `not_entered`, its attempt "", `admitted` and `passed` JSON booleans or null). `sealed`: whether a
-# name is sealed under the data key (those are opened in Python, `ExamGrid.columns["name"]`).
+# candidate-code order, read as the snapshot's columns: SQLite writes each column as one JSON
+# array (`json_group_array`), in the wire's words (an absentee's state is `not_entered`, its
+# attempt ""; `admitted` and `passed` JSON booleans or null). The last value says whether a
+# name is sealed under the data key (those are opened in Python, `exam_grid`).
 GRID_FIELDS = (
     "candidate", "name", "state", "attempt", "mode", "ends_at", "warnings", "admitted",
     "verdict", "score", "max_score", "passed",
