@@ -1,41 +1,57 @@
 """Time to the first full grid, and the bytes sent, for a proctor joining an exam of 1,000
 candidates (aim: under 300 ms, under 300 KB). Figures, not a test.
 
-A real server on loopback (SQLite file, real clock), 1,000 tickets of which `--seated` are in
-the exam (identity photo, a snapshot, a third with a violation), the rest absent. A real
-Chromium signs in with the session cookie and opens `/`; measured, per run:
+1,000 tickets (`bench/sitting.py`), of which `--seated` are in the exam (identity photo, a
+snapshot, a third with a violation), the rest absent; real SQLite file, real clock. Where the
+server runs is the layout (`--layout`, several may be compared in the same run):
+
+- `separate` (as in production): the exam server in its own process (`proctor-server
+  serve`), the candidates in another, Chromium in its own;
+- `in-process`: the server in this process, beside the candidates and Playwright's driver
+  (how this benchmark measured before).
+
+A real Chromium signs in with the session cookie and opens `/`, once unmeasured (the
+browser's and the server's first time), then `--runs` times; measured, per run:
 
 - first grid: from the navigation's start to the moment the feed's snapshot is applied and
   the first rows are drawn (`window.__console.loaded`, on the page's own clock);
 - bytes: every HTTP response the page fetched by then, as sent (headers and bodies, gzipped
-  where they were: page, modules, `/api/exam`), plus the feed's frames (the snapshot, and the
-  events that came in meanwhile), without the thumbnails (images load lazily, only for the
-  rows on screen, and are reported apart).
+  where they were), plus the feed's frames (the snapshot, and the events that came in
+  meanwhile), without the thumbnails (images load lazily, only for the rows on screen, and
+  are reported apart).
 
 `--phases` prints each run's timeline: the page's requests, the feed's socket open, its first
 frame (the snapshot) received, parsed, and the grid drawn.
 
     python bench/console_grid.py [--tickets 1000] [--seated 600] [--runs 5]
+        [--layout separate --layout in-process]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import statistics
+import subprocess
 import sys
 import tempfile
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
-from playwright.async_api import Response, WebSocket, async_playwright
+from playwright.async_api import Browser, Response, WebSocket, async_playwright
+from websockets.asyncio.client import ClientConnection
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's code
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from proctor_server.app import ServerConfig, run_server
+from console_load import ROOT, Sitting, drain, exam_server, load_average, prepare, seat
+from sitting import identity_photo
+
 from shared import protocol as p
 from shared.vocabulary import EventKind
-from tests.browser.sitting import open_sitting
-from tests.server.scripted import new_id
 
 PHASES = """(() => {
   const nav = performance.getEntriesByType("navigation")[0];
@@ -47,80 +63,171 @@ PHASES = """(() => {
 })()"""
 
 
-async def measure(tickets: int, seated: int, runs: int, chromium: str, verbose: bool) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        config = ServerConfig(db=Path(tmp) / "exam.db", port=0, nonce_rotation_s=3600)
-        async with run_server(config) as server:
-            sitting = await open_sitting(server)
-            for n in range(tickets):
-                await sitting.ticket(f"Candidate {n:04d}")
-            codes = list(sitting.tickets)
-            for n, code in enumerate(codes[:seated]):
-                candidate, _ = await sitting.seat(code, seed=n % 50)
-                if n % 3 == 0:
-                    ident = new_id()
-                    await candidate.send(p.Event(id=ident, kind=EventKind.FOCUS_LOST))
-                    await candidate.expect_ack(ident)
-            print(f"{tickets} tickets, {seated} in the exam; {runs} runs")
-            async with async_playwright() as pw:
-                browser = await pw.chromium.launch(executable_path=chromium)
-                times, sizes, images = [], [], []
-                for _ in range(runs):
-                    context = await browser.new_context(viewport={"width": 1600, "height": 1000})
-                    page = await context.new_page()
-                    # a first visit in a fresh browser context, counting what it receives
-                    counted = {"http": 0, "ws": 0, "img": 0}
+# ---------------------------------------------------------------- the candidates
 
-                    async def on_response(r: Response, counted: dict[str, int] = counted) -> None:
-                        try:  # as sent: compressed where it was, headers included
-                            sizes = await r.request.sizes()
-                        except Exception:
-                            return
-                        key = "img" if "/evidence/" in r.url else "http"
-                        counted[key] += sizes["responseBodySize"] + sizes["responseHeadersSize"]
 
-                    def on_ws(ws: WebSocket, counted: dict[str, int] = counted) -> None:
-                        def frame(data: str | bytes) -> None:
-                            counted["ws"] += len(data.encode() if isinstance(data, str) else data)
+async def seat_candidates(
+    url: str, tickets: list[str], concurrency: int = 40
+) -> list[ClientConnection]:
+    """Each ticket's candidate through entry, with a snapshot; a third report a violation.
+    What the server pushes to them is read and dropped."""
+    queue = list(enumerate(tickets))
+    sockets: list[ClientConnection] = []
+    readers: list[asyncio.Task[None]] = []
 
-                        ws.on("framereceived", frame)
+    async def worker() -> None:
+        while queue:
+            n, ticket = queue.pop()
+            ws = await seat(url, ticket)
+            snap = p.ImageHeader(type="snapshot", id=uuid.uuid4().hex)
+            await ws.send(p.encode_image(snap, identity_photo()))
+            if n % 3 == 0:
+                await ws.send(p.encode(p.Event(id=uuid.uuid4().hex, kind=EventKind.FOCUS_LOST)))
+            sockets.append(ws)
+            readers.append(asyncio.create_task(drain(ws)))
 
-                    page.on("response", on_response)
-                    page.on("websocket", on_ws)
-                    await page.goto(f"{server.url}/login?token={sitting.token}")
-                    await page.wait_for_selector('body[data-ready="true"]')
-                    loaded = await page.evaluate("window.__console.loaded")
-                    if verbose:
-                        print(await page.evaluate(PHASES))
-                    rows = await page.locator("#grid .row:not([hidden])").count()
-                    await page.wait_for_timeout(300)
-                    times.append(loaded)
-                    sizes.append(counted["http"] + counted["ws"])
-                    images.append(counted["img"])
-                    print(
-                        f"  first grid {loaded:6.0f} ms; {counted['http'] / 1024:6.1f} KB HTTP +"
-                        f" {counted['ws'] / 1024:6.1f} KB feed; {rows} rows drawn;"
-                        f" thumbnails {counted['img'] / 1024:.0f} KB"
-                    )
-                    await context.close()
-                await browser.close()
-            print(
-                f"median: first grid {statistics.median(times):.0f} ms, "
-                f"{statistics.median(sizes) / 1024:.0f} KB (thumbnails apart: "
-                f"{statistics.median(images) / 1024:.0f} KB)"
-            )
-            await sitting.close()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    await asyncio.sleep(1)  # their acks and violations stored
+    return sockets
+
+
+async def candidates_main(url: str, tickets: list[str]) -> None:
+    """`--candidates`: this process holds the candidates until its stdin closes."""
+    await seat_candidates(url, tickets)
+    print("seated", flush=True)
+    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
+
+
+@asynccontextmanager
+async def candidates_elsewhere(url: str, tickets: list[str], tmp: Path) -> AsyncIterator[None]:
+    listed = tmp / "tickets.json"
+    listed.write_text(json.dumps(tickets))
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, __file__, "--candidates", url, str(listed),
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=ROOT,
+    )  # fmt: skip
+    assert child.stdout is not None and child.stdin is not None
+    line = await child.stdout.readline()
+    assert line.strip() == b"seated", line
+    try:
+        yield
+    finally:
+        child.stdin.close()
+        await asyncio.wait_for(child.wait(), 60)
+
+
+@asynccontextmanager
+async def server_for(layout: str, db: Path, s: Sitting, seated: int) -> AsyncIterator[str]:
+    """The exam server's base URL, its candidates seated, in the layout asked for."""
+    tickets = s.tickets[:seated]
+    if layout == "separate":
+        server = exam_server(db)
+        try:
+            async with candidates_elsewhere(server.ws, tickets, db.parent):
+                yield server.http
+        finally:
+            server.stop()
+        return
+    from proctor_server.app import ServerConfig, run_server
+
+    config = ServerConfig(db=db, port=0, analysis="basic")
+    async with run_server(config) as running:
+        sockets = await seat_candidates(running.ws_url, tickets)
+        try:
+            yield running.url
+        finally:
+            await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
+
+
+# ---------------------------------------------------------------- the proctor's page
+
+
+async def measure(args: argparse.Namespace) -> None:
+    results: dict[str, tuple[list[float], list[int], list[int]]] = {}
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=args.chromium)
+        for layout in args.layout:
+            with tempfile.TemporaryDirectory(prefix="proctor-grid-") as tmp:
+                db = Path(tmp) / "exam.db"
+                s = await prepare(db, args.tickets)
+                async with server_for(layout, db, s, args.seated) as url:
+                    print(f"{layout}: {args.tickets} tickets, {args.seated} in the exam; "
+                          f"load average {load_average()}")  # fmt: skip
+                    results[layout] = await runs(browser, url, s.proctor_token, args)
+        await browser.close()
+    print(f"load average at the end {load_average()}")
+    for layout, (times, sizes, images) in results.items():
+        t = sorted(times)
+        print(
+            f"{layout}: first grid min {t[0]:.0f} / median {statistics.median(t):.0f} / "
+            f"max {t[-1]:.0f} ms; {statistics.median(sizes) / 1024:.0f} KB "
+            f"(thumbnails apart: {statistics.median(images) / 1024:.0f} KB)"
+        )
+
+
+async def runs(
+    browser: Browser, url: str, token: str, args: argparse.Namespace
+) -> tuple[list[float], list[int], list[int]]:
+    times: list[float] = []
+    sizes: list[int] = []
+    images: list[int] = []
+    for n in range(args.runs + 1):  # the first warms the browser and the server, not counted
+        # a first visit in a fresh browser context, counting what it receives
+        context = await browser.new_context(viewport={"width": 1600, "height": 1000})
+        page = await context.new_page()
+        counted = {"http": 0, "ws": 0, "img": 0}
+
+        async def on_response(r: Response, counted: dict[str, int] = counted) -> None:
+            try:  # as sent: compressed where it was, headers included
+                sizes = await r.request.sizes()
+            except Exception:
+                return
+            key = "img" if "/evidence/" in r.url else "http"
+            counted[key] += sizes["responseBodySize"] + sizes["responseHeadersSize"]
+
+        def on_ws(ws: WebSocket, counted: dict[str, int] = counted) -> None:
+            def frame(data: str | bytes) -> None:
+                counted["ws"] += len(data.encode() if isinstance(data, str) else data)
+
+            ws.on("framereceived", frame)
+
+        page.on("response", on_response)
+        page.on("websocket", on_ws)
+        await page.goto(f"{url}/login?token={token}")
+        await page.wait_for_selector('body[data-ready="true"]')
+        loaded = await page.evaluate("window.__console.loaded")
+        if args.phases:
+            print(await page.evaluate(PHASES))
+        rows = await page.locator("#grid .row:not([hidden])").count()
+        await page.wait_for_timeout(300)
+        await context.close()
+        if n == 0:
+            continue
+        times.append(loaded)
+        sizes.append(counted["http"] + counted["ws"])
+        images.append(counted["img"])
+        print(
+            f"  first grid {loaded:6.0f} ms; {counted['http'] / 1024:6.1f} KB HTTP +"
+            f" {counted['ws'] / 1024:6.1f} KB feed; {rows} rows drawn;"
+            f" thumbnails {counted['img'] / 1024:.0f} KB"
+        )
+    return times, sizes, images
 
 
 def main() -> None:
+    if len(sys.argv) == 4 and sys.argv[1] == "--candidates":
+        asyncio.run(candidates_main(sys.argv[2], json.loads(Path(sys.argv[3]).read_text())))
+        return
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--tickets", type=int, default=1000)
     parser.add_argument("--seated", type=int, default=600)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--layout", action="append", choices=["separate", "in-process"])
     parser.add_argument("--chromium", default="/usr/bin/chromium")
     parser.add_argument("--phases", action="store_true", help="print each run's timeline")
     args = parser.parse_args()
-    asyncio.run(measure(args.tickets, args.seated, args.runs, args.chromium, args.phases))
+    args.layout = args.layout or ["separate"]
+    asyncio.run(measure(args))
 
 
 if __name__ == "__main__":

@@ -85,16 +85,18 @@ class Sitting:
 async def prepare(db: Path, count: int) -> Sitting:
     """An exam that started 5 minutes ago, `count` tickets and a proctor (before the server)."""
     from proctor_server.console import staff
+    from proctor_server.core.session import ticket_key
     from proctor_server.store import SqliteStore
 
     tickets = await sitting(db, count, starts_in=timedelta(minutes=-5), title="Console bench")
     store = SqliteStore(db)
     await store.open()
     try:
-        ticket = await store.get_ticket(tickets[0])
+        ticket = await store.get_ticket(ticket_key(tickets[0]))  # the store keeps keys
         assert ticket is not None
         _, token = await staff.add_proctor(store, name="Bench", exam_id=ticket.exam_id)
-        codes = {t.token: t.candidate_code for t in await store.tickets_of_exam(ticket.exam_id)}
+        by_key = {t.token: t.candidate_code for t in await store.tickets_of_exam(ticket.exam_id)}
+        codes = {raw: by_key[ticket_key(raw)] for raw in tickets}
     finally:
         await store.close()
     return Sitting(ticket.exam_id, token, tickets, codes)

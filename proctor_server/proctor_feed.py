@@ -27,7 +27,7 @@ from proctor_server.bus import EventBus, Subscription
 from proctor_server.clock import Clock
 from proctor_server.console import auth
 from proctor_server.console.commands import Console, ConsoleCommand
-from proctor_server.console.snapshot import snapshot_frame
+from proctor_server.console.snapshot import grid_risk, snapshot_frame
 from proctor_server.core.console import feed_exam
 from proctor_server.core.records import ProctorRecord
 from proctor_server.exams import ExamRuntime
@@ -254,5 +254,6 @@ async def exam_snapshot(deps: FeedDeps, exam_id: str) -> pp.SnapshotFrame:
     """Every ticket of the exam: its attempt (exam, else latest trial) or an absentee."""
     runtime = await deps.exams.load(exam_id)
     assert runtime is not None
-    grid = await deps.store.exam_grid(exam_id)
-    return snapshot_frame(runtime.exam, grid, runtime.sessions, runtime.quality, deps.clock.now())
+    now = deps.clock.now()
+    grid = await deps.store.exam_grid(exam_id, grid_risk(now))
+    return snapshot_frame(runtime.exam, grid, runtime.sessions, runtime.quality, now)

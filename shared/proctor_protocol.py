@@ -13,10 +13,11 @@ proctor who follows the exam (send them as a text frame).
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Union, get_args
 
 import msgspec
 
+from shared.errors import ProtocolError
 from shared.protocol import Ack, Error, decode_frame
 from shared.states import AttemptState
 from shared.vocabulary import (
@@ -30,6 +31,7 @@ from shared.vocabulary import (
 )
 
 MAX_COMMAND_FRAME = 64 * 1024  # bytes; a session description (SDP) is the largest command
+MAX_FEED_FRAME = 16 * 1024 * 1024  # bytes; the snapshot of a large exam is the largest
 MAX_PROTOCOL_ERRORS = 50  # malformed messages on one connection before it is closed (1008)
 
 Id = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
@@ -114,8 +116,9 @@ SNAPSHOT_FIELDS: list[str] = list(AttemptSummary.__struct_fields__)
 
 
 class Snapshot(_Msg, tag="snapshot", kw_only=True):
-    """The exam as it stands, sent once after sign-in; one row per ticket, in ticket order
-    (the page sorts). `fields` names the positions of each row's array."""
+    """The exam as it stands, sent once after sign-in; one row per ticket, in candidate-code
+    order (the page sorts). This is the typed form `decode_feed` gives; the wire carries it
+    by columns (`SnapshotFrame`)."""
 
     server_time: str
     exam: ExamSummary
@@ -123,42 +126,72 @@ class Snapshot(_Msg, tag="snapshot", kw_only=True):
     attempts: list[AttemptSummary]
 
 
-_ROW_DEFAULTS: tuple[object, ...] = tuple(
-    f.default_factory() if f.default_factory is not msgspec.NODEFAULT else f.default
+ROW_DEFAULTS: dict[str, Any] = {
+    f.name: f.default_factory() if f.default_factory is not msgspec.NODEFAULT else f.default
     for f in msgspec.structs.fields(AttemptSummary)
-)
-_ROW_REQUIRED = sum(1 for f in msgspec.structs.fields(AttemptSummary) if f.required)
+    if not f.required
+}
 
 
-def seat_row(values: list[Any]) -> list[Any]:
-    """A grid row as the wire carries it: `values` in `SNAPSHOT_FIELDS` order (all of them),
-    its trailing defaults removed (in place)."""
+def trim_column(values: list[Any], default: Any) -> list[Any]:
+    """A column as the wire carries it: its trailing values equal to `default` removed (in
+    place; a column of nothing but defaults is `[]`)."""
     n = len(values)
-    while n > _ROW_REQUIRED and values[n - 1] == _ROW_DEFAULTS[n - 1]:
+    while n and values[n - 1] == default:
         n -= 1
     del values[n:]
     return values
 
 
 class SnapshotFrame(_Msg, tag="snapshot", kw_only=True):
-    """The `snapshot` as the server encodes it: the same document, its rows already arrays
-    (`seat_row`), so that a thousand rows are written without a struct each. Decoding gives
-    a `Snapshot`."""
+    """The `snapshot` on the wire: by columns. `columns[i]` holds the values of `fields[i]`,
+    one per row in row order; the first (`candidate`) has every row, any other column may be
+    shorter, its missing values being that field's default (`ROW_DEFAULTS`; a column of
+    defaults is `[]`). A column may be a `msgspec.Raw` JSON array, as the store wrote it."""
 
     server_time: str
     exam: ExamSummary
     fields: list[str] = msgspec.field(default_factory=lambda: list(SNAPSHOT_FIELDS))
-    attempts: list[list[Any]]
+    columns: list[Any]
 
 
 def snapshot_frame(snapshot: Snapshot) -> SnapshotFrame:
-    """A typed snapshot as the server sends it."""
+    """A typed snapshot as the server sends it (by columns, trimmed)."""
+    rows = snapshot.attempts
+    columns = [
+        trim_column([getattr(a, f) for a in rows], ROW_DEFAULTS.get(f, msgspec.NODEFAULT))
+        for f in SNAPSHOT_FIELDS
+    ]
     return SnapshotFrame(
-        server_time=snapshot.server_time,
-        exam=snapshot.exam,
-        fields=snapshot.fields,
-        attempts=[seat_row(list(msgspec.structs.astuple(a))) for a in snapshot.attempts],
-    )
+        server_time=snapshot.server_time, exam=snapshot.exam, fields=list(SNAPSHOT_FIELDS),
+        columns=columns,
+    )  # fmt: skip
+
+
+def typed_snapshot(frame: SnapshotFrame) -> Snapshot:
+    """The rows of a snapshot received by columns, as `AttemptSummary` structs (fields the
+    frame does not name take their defaults; fields this code does not know are dropped).
+    ProtocolError when the columns do not fit the fields or the rows' types."""
+    if len(frame.columns) != len(frame.fields) or not frame.columns:
+        raise ProtocolError("a snapshot has one column per field")
+    by_name = dict(zip(frame.fields, frame.columns, strict=True))
+    rows = len(by_name.get("candidate", []))
+    full: list[list[Any]] = []
+    for name in SNAPSHOT_FIELDS:
+        column = by_name.get(name, [])
+        if not isinstance(column, list) or len(column) > rows:
+            raise ProtocolError(f"the snapshot's column {name} is not a list of its rows")
+        default = ROW_DEFAULTS.get(name)
+        pad = [list(default) if isinstance(default, list) else default] * (rows - len(column))
+        full.append(column + pad)
+    try:
+        attempts = msgspec.convert(list(zip(*full, strict=True)), list[AttemptSummary])
+    except msgspec.ValidationError as exc:
+        raise ProtocolError(f"invalid snapshot row: {exc}") from None
+    return Snapshot(
+        server_time=frame.server_time, exam=frame.exam, fields=list(SNAPSHOT_FIELDS),
+        attempts=attempts,
+    )  # fmt: skip
 
 
 class Joined(_AttemptEvent, tag="joined"):
@@ -481,12 +514,15 @@ def command_id(command: Command) -> str | None:
 
 _encoder = msgspec.json.Encoder()
 _command_decoder = msgspec.json.Decoder(Command)
-_feed_decoder = msgspec.json.Decoder(FeedMessage)
+# the feed as it travels: the snapshot by columns (`decode_feed` gives it typed)
+_feed_decoder = msgspec.json.Decoder(
+    Union[tuple(SnapshotFrame if t is Snapshot else t for t in get_args(FeedMessage))]  # noqa: UP007
+)
 
 
 def encode(message: _Msg | Error | Ack) -> bytes:
     """Encode any message as the UTF-8 JSON of one text frame (`ws.send(frame, text=True)`);
-    a `Snapshot`'s rows as trimmed arrays (`seat_row`)."""
+    a `Snapshot` by columns (`snapshot_frame`)."""
     if isinstance(message, Snapshot):
         message = snapshot_frame(message)
     return _encoder.encode(message)
@@ -500,5 +536,8 @@ def decode_command(data: str | bytes) -> Command:
 
 def decode_feed(data: str | bytes) -> FeedMessage:
     """Decode a text frame sent by the server to a proctor (a console's or a test's side)."""
-    message: FeedMessage = decode_frame(_feed_decoder, data, MAX_COMMAND_FRAME)
-    return message
+    message = decode_frame(_feed_decoder, data, MAX_FEED_FRAME)
+    if isinstance(message, SnapshotFrame):
+        return typed_snapshot(message)
+    feed: FeedMessage = message
+    return feed

@@ -114,6 +114,10 @@ class Quality:
                 seat.reported_rtt = rtt
         return rtt, seat.reconnects, seat.media, seat.media_reason
 
+    def rows(self) -> list[tuple[str, tuple[int | None, int, pp.MediaStatus | None, str | None]]]:
+        """`row` for every attempt this process has seen (the others have the defaults)."""
+        return [(attempt, self.row(attempt)) for attempt in list(self._seats)]
+
     def sample(self) -> list[tuple[str, int, int]]:
         """(attempt, rtt_ms, reconnects) for each connected attempt whose round trip changed
         noticeably since the proctors were last told; remembers it as told."""

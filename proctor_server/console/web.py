@@ -32,6 +32,7 @@ from websockets.http11 import Request, Response
 
 from proctor_server.clock import Clock
 from proctor_server.console import auth
+from proctor_server.console.bundle import console_page
 from proctor_server.core.records import AttemptRecord, ProctorRecord
 from proctor_server.store import Store
 from proctor_server.vision.risk import risk_score
@@ -184,8 +185,9 @@ class ConsoleWeb:
             self.store, auth.session_cookie(request.headers), now
         )
         if path == "/":
-            page = "index.html" if proctor is not None else "signin.html"
-            return _maybe_gzip(200, _page(page), "text/html; charset=utf-8", request)
+            if proctor is not None:  # the console, its style and modules inline
+                return _console_page(request)
+            return _maybe_gzip(200, _page("signin.html"), "text/html; charset=utf-8", request)
         if proctor is None:
             return _text(401, "sign in first")
         if path.startswith("/api/"):
@@ -361,6 +363,20 @@ def _json(status: int, payload: dict[str, Any], request: Request | None = None) 
     if request is None:
         return _response(status, body, "application/json")
     return _maybe_gzip(status, body, "application/json", request)
+
+
+@functools.cache
+def _console_gzipped() -> bytes:
+    return gzip.compress(console_page(), compresslevel=9, mtime=0)
+
+
+def _console_page(request: Request) -> Response:
+    """The console page (`bundle.console_page`), built and gzipped once."""
+    html = "text/html; charset=utf-8"
+    if accepts_gzip(request.headers):
+        extra = [("Content-Encoding", "gzip"), ("Vary", "Accept-Encoding")]
+        return _response(200, _console_gzipped(), html, extra, PRIVATE)
+    return _response(200, console_page(), html, [("Vary", "Accept-Encoding")], PRIVATE)
 
 
 def _module(path: str, request: Request) -> Response:

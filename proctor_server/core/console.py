@@ -5,7 +5,7 @@ reaching the warning limit does."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
@@ -103,29 +103,21 @@ def limit_action(exam: ExamRecord, limit: int | None) -> WarningLimitAction | No
     return exam.on_warning_limit if limit is not None else None
 
 
-class GridSeat(NamedTuple):
-    """One ticket of an exam and the attempt its row in the proctor's grid shows (its exam
-    attempt, else its latest trial; all None for an absentee), as the store reads them in one
-    pass. Times are wire strings, as stored."""
-
-    candidate: str
-    name: str
-    admitted: bool
-    attempt: str | None
-    mode: str | None
-    state: str | None
-    ends_at: str | None
-    finished_at: str | None
-    score: int | None
-    max_score: int | None
-    passed: bool | None
-    warnings: int | None
-    verdict: str | None
+# How the grid's read scores an attempt: (attempt id, its violations, when it finished or
+# None) -> (risk 0-100, the reasons). The read orders the rows by it.
+GridRisk = Callable[[str, list[ViolationRecord], datetime | None], tuple[float, list[str]]]
 
 
 class ExamGrid(NamedTuple):
-    """Every ticket of an exam, by candidate code, and the violations of the attempts shown
-    that have any (for their risk)."""
+    """Every ticket of an exam as the store reads it for the proctor's grid in one pass, the
+    most suspicious first, then in candidate-code order.
 
-    seats: list[GridSeat]
-    violations: dict[str, list[ViolationRecord]]
+    `columns`: the snapshot's columns the store knows (`candidate`, `name`, `state`,
+    `attempt`, `mode`, `ends_at`, `warnings`, `admitted`, `verdict`, `score`, `max_score`,
+    `passed`), each one JSON array in the wire's words with one value per ticket (written
+    by the database; names opened). `attempts`: the attempt each row shows ("" for an
+    absentee). `risks`: for the attempts with violations, (how many, risk, reasons)."""
+
+    columns: dict[str, bytes]
+    attempts: list[str]
+    risks: dict[str, tuple[int, float, list[str]]]

@@ -22,8 +22,10 @@ const feed = new Feed({
   onSnapshot(snapshot) {
     performance.mark("snapshot:parsed");
     model.load(snapshot);
+    performance.mark("model:loaded");
     $("title").textContent = snapshot.exam.title;
     $("console").hidden = false;
+    $("console").classList.remove("waiting");
     grid.refresh();
     grid.render(); // the first rows now, not on the next frame
     performance.mark("grid:drawn");
@@ -48,6 +50,7 @@ const feed = new Feed({
     model.seats.clear();
     grid.clear();
     $("console").hidden = true;
+    $("console").classList.remove("waiting");
     panel.close();
     if (dialogs.dialog.open) dialogs.dialog.close();
     $("title").textContent = "";
@@ -190,4 +193,11 @@ onLangChange(() => {
 setInterval(() => { grid.tick(); panel.tick(); }, 1000);
 
 applyStatic();
+// While the snapshot is on its way: the console's first layout, and the rows the screen holds
+// made (still empty), out of sight, so that the first grid only fills them.
+if (window.__earlyFeed && !window.__earlyFeed.messages.length) {
+  $("console").classList.add("waiting");
+  $("console").hidden = false;
+  grid.prepare();
+}
 feed.connect();

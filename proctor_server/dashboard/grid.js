@@ -74,6 +74,19 @@ export class Grid {
 
   refresh() { this.listVersion = -1; this.schedule(); }
 
+  // The rows the viewport holds, made before there is anything to show (hidden); reading the
+  // viewport's height lays the page out once, now rather than with the first grid.
+  prepare() {
+    const height = this.viewport.clientHeight || window.innerHeight;
+    const needed = Math.ceil(height / ROW_HEIGHT) + OVERSCAN;
+    while (this.rows.length < needed) {
+      const r = this.makeRow();
+      r.hidden = true;
+      this.rows.push(r);
+      this.space.append(r);
+    }
+  }
+
   render() {
     const model = this.model;
     if (this.listVersion !== model.version) {

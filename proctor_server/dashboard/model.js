@@ -3,23 +3,30 @@
 
 export const FINISHED = new Set(["submitted", "timed_out", "terminated"]);
 
-// A snapshot row is an array in the order of `snapshot.fields`; trailing values equal to these
-// defaults are left out (docs/protocol.md).
+// The snapshot travels by columns: `columns[i]` holds `fields[i]` for every row, in row order;
+// a column shorter than the rows (an all-default one is []) ends with these defaults
+// (docs/protocol.md).
 const ROW_DEFAULTS = {
   attempt: "", mode: "exam", connected: false, ends_at: null, warnings: 0, violations: 0, risk: 0,
   risk_reasons: [], rtt_ms: null, reconnects: 0, media: null, media_reason: null, admitted: false,
   verdict: null, score: null, max_score: null, passed: null,
 };
 
-export function seatRow(fields, row) {
-  if (!Array.isArray(row)) return row; // an object row, as older servers sent
-  const a = {};
+// The snapshot's rows as objects keyed by field name.
+export function snapshotRows(snapshot) {
+  const fields = snapshot.fields || [];
+  const columns = snapshot.columns || [];
+  const count = columns.length ? columns[0].length : 0;
+  const rows = new Array(count);
+  for (let r = 0; r < count; r++) rows[r] = {};
   for (let i = 0; i < fields.length; i++) {
     const name = fields[i];
+    const column = columns[i] || [];
     const d = ROW_DEFAULTS[name];
-    a[name] = i < row.length ? row[i] : Array.isArray(d) ? [] : d;
+    const n = column.length;
+    for (let r = 0; r < count; r++) rows[r][name] = r < n ? column[r] : Array.isArray(d) ? [] : d;
   }
-  return a;
+  return rows;
 }
 
 export class Model {
@@ -41,19 +48,16 @@ export class Model {
     const previous = this.seats;
     this.seats = new Map();
     this.byAttempt = new Map();
-    const fields = snapshot.fields || [];
-    for (const row of snapshot.attempts) {
-      const a = seatRow(fields, row);
+    for (const seat of snapshotRows(snapshot)) {
+      // the row's object becomes the seat (one object per ticket, no copy)
+      const a = seat;
       const old = previous.get(a.candidate);
-      const seat = {
-        ...a,
-        kinds: old && old.attempt === a.attempt ? old.kinds : {},
-        reasons: old && old.attempt === a.attempt ? old.reasons : null,
-        identityRefused: old ? old.identityRefused : false,
-        limitReached: old ? old.limitReached : false,
-        snapSeq: old ? old.snapSeq : 0,
-        touched: 0,
-      };
+      seat.kinds = old && old.attempt === a.attempt ? old.kinds : {};
+      seat.reasons = old && old.attempt === a.attempt ? old.reasons : null;
+      seat.identityRefused = old ? old.identityRefused : false;
+      seat.limitReached = old ? old.limitReached : false;
+      seat.snapSeq = old ? old.snapSeq : 0;
+      seat.touched = 0;
       this.seats.set(a.candidate, seat);
       if (a.attempt) this.byAttempt.set(a.attempt, a.candidate);
     }

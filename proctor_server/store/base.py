@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from proctor_server.core.audit import AuditEntry
-from proctor_server.core.console import ExamGrid
+from proctor_server.core.console import ExamGrid, GridRisk
 from proctor_server.core.records import (
     AttemptRecord,
     ClipRecord,
@@ -179,8 +179,9 @@ class Store(Protocol):
     async def exam_overview(
         self, exam_id: str
     ) -> list[tuple[AttemptRecord, TicketRecord, list[ViolationRecord]]]: ...
-    async def exam_grid(self, exam_id: str) -> ExamGrid:
-        """Every ticket of the exam with the attempt its grid row shows, in one read."""
+    async def exam_grid(self, exam_id: str, risk: GridRisk) -> ExamGrid:
+        """Every ticket of the exam with the attempt its grid row shows, by columns, the
+        riskiest first: one read."""
         ...
 
     async def events(self, attempt_id: str) -> list[dict[str, Any]]: ...

@@ -34,6 +34,11 @@ async def seated(server: Server, exam: ExamRecord, name: str) -> tuple[Candidate
     return candidate, welcome
 
 
+async def proctor_token(server: Server, exam: ExamRecord) -> str:
+    """A second proctor of the exam, as a reload would see it."""
+    return (await staff.add_proctor(server.store, name="Li Na", exam_id=exam.id))[1]
+
+
 async def signed_in(server: Server, exam: ExamRecord, name: str = "Wang Li") -> Proctor:
     _, token = await staff.add_proctor(server.store, name=name, exam_id=exam.id)
     proctor, _ = await Proctor.sign_in(server, token)
@@ -152,6 +157,9 @@ async def test_admit_lets_a_late_candidate_in(server: Server, make_exam: MakeExa
     await proctor.ok("admit", candidate=ticket.candidate_code, reason="train delayed")
     admitted = await proctor.expect(pp.Admitted)
     assert (admitted.candidate, admitted.by) == (ticket.candidate_code, "proctor:Wang Li")
+    _, snapshot = await Proctor.sign_in(server, await proctor_token(server, exam))
+    (row,) = snapshot.attempts  # a reload shows the admission (SQLite writes that column)
+    assert (row.state, row.attempt, row.admitted) == (pp.SeatState.NOT_ENTERED, "", True)
     late = await Candidate.connect(server.ws_url)
     welcome, paper = await late.enter(ticket.token)
     assert paper.questions and welcome.session.startswith("a-")
@@ -212,6 +220,10 @@ async def test_review_a_violation_and_give_a_verdict_after_the_attempt(
     await proctor.ok("verdict", attempt=welcome.session, verdict="invalidated", note="notes")
     judged = await proctor.expect(pp.Judged)
     assert judged.verdict is pp.AttemptVerdict.INVALIDATED
+    _, snapshot = await Proctor.sign_in(server, await proctor_token(server, exam))
+    (row,) = snapshot.attempts  # a reload shows the verdict, the score and the pass
+    assert (row.state, row.verdict, row.violations) == (pp.SeatState.SUBMITTED, "invalidated", 1)
+    assert row.risk > 0 and row.max_score is not None and row.passed is False
     assert await server.store.attempt_verdicts(exam.id) == {welcome.session: "invalidated"}
 
 

@@ -8,6 +8,7 @@ from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import timedelta
 
+import msgspec
 import pytest
 
 from proctor_server import admin
@@ -17,6 +18,7 @@ from proctor_server.console.quality import Quality, noticeable
 from proctor_server.console.web import accepts_gzip
 from shared import proctor_protocol as pp
 from shared import protocol as p
+from shared.errors import ProtocolError
 from shared.vocabulary import Mode
 from tests.server.conftest import MakeExam
 from tests.server.scripted import Candidate
@@ -81,27 +83,55 @@ def test_a_round_trip_in_a_snapshot_counts_as_told() -> None:
     assert quality.sample() == []
 
 
-ROWS = [
-    (pp.AttemptSummary(candidate="C1", name="N", state=pp.SeatState.NOT_ENTERED),
-     ["C1", "N", "not_entered"]),
-    (pp.AttemptSummary(candidate="C1", name="N", state=pp.SeatState.NOT_ENTERED, admitted=True),
-     ["C1", "N", "not_entered", "", "exam", False, None, 0, 0, 0.0, [], None, 0, None, None,
-      True]),
-    (pp.AttemptSummary(candidate="C2", name="N", state=pp.SeatState.IN_PROGRESS, attempt="A",
-                       mode=Mode.TRIAL, connected=True, rtt_ms=12),
-     ["C2", "N", "in_progress", "A", "trial", True, None, 0, 0, 0.0, [], 12]),
+ABSENT = pp.AttemptSummary(candidate="C1", name="N", state=pp.SeatState.NOT_ENTERED)
+ADMITTED = pp.AttemptSummary(
+    candidate="C1", name="N", state=pp.SeatState.NOT_ENTERED, admitted=True
+)
+TRIAL = pp.AttemptSummary(candidate="C2", name="M", state=pp.SeatState.IN_PROGRESS,
+                          attempt="A", mode=Mode.TRIAL, connected=True, rtt_ms=12)  # fmt: skip
+# rows -> the columns on the wire, in SNAPSHOT_FIELDS order: trailing defaults left out
+COLUMNS = [
+    ([ABSENT], [["C1"], ["N"], ["not_entered"]] + [[]] * 17),
+    ([ADMITTED], [["C1"], ["N"], ["not_entered"]] + [[]] * 12 + [[True]] + [[]] * 4),
+    ([TRIAL, ABSENT],
+     [["C2", "C1"], ["M", "N"], ["in_progress", "not_entered"], ["A"], ["trial"], [True], [],
+      [], [], [], [], [12]] + [[]] * 8),
+    ([ABSENT, TRIAL],
+     [["C1", "C2"], ["N", "M"], ["not_entered", "in_progress"], ["", "A"], ["exam", "trial"],
+      [False, True], [], [], [], [], [], [None, 12]] + [[]] * 8),
+    ([], [[]] * 20),
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize(("summary", "wire"), ROWS)
-def test_snapshot_rows_are_arrays_without_their_trailing_defaults(
-    summary: pp.AttemptSummary, wire: list[object]
+@pytest.mark.parametrize(("rows", "columns"), COLUMNS)
+def test_the_snapshot_travels_by_columns_without_their_trailing_defaults(
+    rows: list[pp.AttemptSummary], columns: list[list[object]]
 ) -> None:
     exam = pp.ExamSummary(id="E", title="T", starts_at="s", ends_at="e")
-    snapshot = pp.Snapshot(server_time="t", exam=exam, attempts=[summary])
+    snapshot = pp.Snapshot(server_time="t", exam=exam, attempts=rows)
     frame = pp.encode(snapshot)
-    assert pp.snapshot_frame(snapshot).attempts == [wire]
+    assert pp.snapshot_frame(snapshot).columns == columns
+    assert msgspec.json.decode(frame)["columns"] == columns
     assert pp.decode_feed(frame) == snapshot
+
+
+@pytest.mark.parametrize(
+    "columns",
+    [
+        [["C1"]],  # fewer columns than fields
+        [["C1"], ["N"], ["not_entered", "in_progress"]] + [[]] * 17,  # longer than the rows
+        [["C1"], ["N"], ["asleep"]] + [[]] * 17,  # not a state
+        [["C1"], ["N"], "not_entered"] + [[]] * 17,  # not a list
+    ],
+)
+def test_a_snapshot_whose_columns_do_not_fit_is_a_protocol_error(columns: list[object]) -> None:
+    frame = msgspec.json.encode(
+        {"type": "snapshot", "server_time": "t",
+         "exam": {"id": "E", "title": "T", "starts_at": "s", "ends_at": "e"},
+         "fields": pp.SNAPSHOT_FIELDS, "columns": columns}
+    )  # fmt: skip
+    with pytest.raises(ProtocolError):
+        pp.decode_feed(frame)
 
 
 @pytest.mark.parametrize(
@@ -199,8 +229,11 @@ async def test_the_pages_files_are_gzipped_and_revalidated(
         assert etag and zipped.getheader("Cache-Control") == "no-cache"
         again, empty = await fetch(server, path, If_None_Match=etag)
         assert (again.status, empty) == (304, b"")
-    _, html = await fetch(server, "/", cookie, Accept_Encoding="gzip")
-    assert b"modulepreload" in gzip.decompress(html)
+    sent, html = await fetch(server, "/", cookie, Accept_Encoding="gzip")
+    page = gzip.decompress(html)  # the style and every module inline: no request for them
+    assert sent.getheader("Cache-Control") == "private, no-store"
+    assert b"const __console_grid = " in page and b"<style>" in page
+    assert b'src="/dashboard.js"' not in page and b"modulepreload" not in page
     api, data = await fetch(server, f"/api/exam/{exam.id}", cookie, Accept_Encoding="gzip")
     assert api.getheader("Cache-Control") == "private, no-store"
     assert b"warning_limit" in (

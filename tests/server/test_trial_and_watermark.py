@@ -152,7 +152,7 @@ async def test_the_proctor_feed_needs_a_token_and_streams_events(
         await ws.send(json.dumps({"type": "hello", "token": token}))
         snapshot = json.loads(await ws.recv())
         assert snapshot["type"] == "snapshot" and snapshot["exam"]["id"] == exam.id
-        assert snapshot["attempts"] == []
+        assert snapshot["columns"][0] == []  # no ticket: no row
         c = await Candidate.connect(server.ws_url)
         welcome, _ = await c.enter(await ticket_for(server, exam, "李四"))
         kinds = []

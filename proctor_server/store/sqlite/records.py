@@ -8,8 +8,11 @@ import sqlite3
 from datetime import datetime
 from typing import Any
 
-from proctor_server.core.console import ExamGrid, GridSeat
+import msgspec
+
+from proctor_server.core.console import ExamGrid, GridRisk
 from proctor_server.core.records import AttemptRecord, TicketRecord, ViolationRecord
+from proctor_server.store.sealing import FIELD_MAGIC
 from proctor_server.store.sqlite import rows
 from proctor_server.store.sqlite.attempts import ATTEMPT_SQL, insert_nonce
 from proctor_server.store.sqlite.audit import audit_attempt
@@ -17,24 +20,64 @@ from proctor_server.store.sqlite.database import Database
 from proctor_server.store.sqlite.exams import TICKET_SQL
 from proctor_server.store.sqlite.writes import VIOLATION_INSERT
 from shared.timeutil import from_wire, to_wire
+from shared.vocabulary import Source, ViolationKind
 
+KINDS = {k.value: k for k in ViolationKind}
+SOURCES = {s.value: s for s in Source}
 VIOLATION_SQL = f"SELECT {rows.columns(rows.VIOLATION)} FROM violations"
 # The proctor's grid: each ticket with the attempt its row shows (the exam attempt, else the
-# latest trial), in one statement; columns in `GridSeat`'s order.
-GRID_SQL = """
-SELECT t.candidate_code, t.name, ad.ticket IS NOT NULL,
-       a.id, a.mode, a.state, a.ends_at, a.finished_at, a.score, a.max_score, a.passed,
-       a.warnings_used, v.verdict
-FROM tickets t
-LEFT JOIN attempts a ON a.id = coalesce(
-    (SELECT x.id FROM attempts x WHERE x.ticket = t.token AND x.mode = 'exam'),
-    (SELECT x.id FROM attempts x WHERE x.ticket = t.token AND x.mode = 'trial'
-     ORDER BY x.created_at DESC LIMIT 1))
-LEFT JOIN admissions ad ON ad.ticket = t.token
-LEFT JOIN attempt_verdicts v ON v.attempt_id = a.id
-WHERE t.exam_id = ?
-ORDER BY t.candidate_code
+# latest trial), the riskiest first (?2: a JSON object of the attempts' risks), then in
+# candidate-code order, read as the snapshot's columns: SQLite writes each column as one JSON
+# array (`json_group_array`), in the wire's words (an absentee's state is `not_entered`, its
+# attempt ""; `admitted` and `passed` JSON booleans or null). The last value says whether a
+# name is sealed under the data key (those are opened in Python, `exam_grid`).
+GRID_FIELDS = (
+    "candidate", "name", "state", "attempt", "mode", "ends_at", "warnings", "admitted",
+    "verdict", "score", "max_score", "passed",
+)  # fmt: skip
+
+
+def _booleans(column: str) -> str:
+    """A JSON array of a 0/1/NULL column as true/false/null (a subquery's column loses the
+    JSON subtype `json('true')` would have)."""
+    words = f"CASE {column} WHEN 1 THEN 'true' WHEN 0 THEN 'false' ELSE 'null' END"
+    return f"'[' || coalesce(group_concat({words}, ','), '') || ']'"
+
+
+GRID_SQL = f"""
+WITH ranks(attempt, risk) AS MATERIALIZED (SELECT key, value FROM json_each(?2))
+SELECT json_group_array(code), json_group_array(name), json_group_array(state),
+       json_group_array(attempt), json_group_array(mode), json_group_array(ends_at),
+       json_group_array(warnings), {_booleans("admitted")}, json_group_array(verdict),
+       json_group_array(score), json_group_array(max_score), {_booleans("passed")},
+       coalesce(max(substr(name, 1, {len(FIELD_MAGIC)}) = '{FIELD_MAGIC}'), 0)
+FROM (
+  SELECT t.candidate_code AS code, t.name AS name,
+         coalesce(a.state, 'not_entered') AS state, coalesce(a.id, '') AS attempt,
+         coalesce(a.mode, 'exam') AS mode, a.ends_at AS ends_at,
+         coalesce(a.warnings_used, 0) AS warnings,
+         ad.ticket IS NOT NULL AS admitted,
+         v.verdict AS verdict, a.score AS score, a.max_score AS max_score,
+         a.passed AS passed
+  FROM tickets t
+  LEFT JOIN attempts e ON e.ticket = t.token AND e.mode = 'exam'
+  LEFT JOIN attempts a ON a.rowid = coalesce(e.rowid, (
+      SELECT x.rowid FROM attempts x WHERE e.rowid IS NULL AND x.ticket = t.token
+      AND x.mode = 'trial' ORDER BY x.created_at DESC LIMIT 1))
+  LEFT JOIN admissions ad ON ad.ticket = t.token
+  LEFT JOIN attempt_verdicts v ON v.attempt_id = a.id
+  LEFT JOIN ranks r ON r.attempt = a.id
+  WHERE t.exam_id = ?1
+  ORDER BY coalesce(r.risk, 0) DESC, t.candidate_code)
 """
+# What the risk of a grid row needs of the exam's violations (not their evidence), with the
+# finish of their attempt (a finished attempt's risk is the one it had when it finished).
+GRID_VIOLATION_SQL = """
+SELECT v.id, v.attempt_id, v.kind, v.source, v.server_at, v.client_at, v.ended_at,
+       v.confidence, a.finished_at
+FROM attempts a JOIN violations v ON v.attempt_id = a.id
+WHERE a.exam_id = ?
+"""  # each attempt's violations come in id order (the index on attempt_id ends with the id)
 
 
 class RecordTables(Database):
@@ -132,26 +175,52 @@ class RecordTables(Database):
         attempts = [rows.attempt(row) for row in attempt_rows]
         return [(a, tickets[a.ticket], by_attempt.get(a.id, [])) for a in attempts]
 
-    async def exam_grid(self, exam_id: str) -> ExamGrid:
-        """Every ticket of an exam with the attempt its grid row shows, and those attempts'
-        violations: one read, no record built for what the grid does not show."""
-        violation_sql = (
-            VIOLATION_SQL
-            + " WHERE attempt_id IN (SELECT id FROM attempts WHERE exam_id = ?) ORDER BY id"
-        )
+    async def exam_grid(self, exam_id: str, risk: GridRisk) -> ExamGrid:
+        """Every ticket of an exam as the grid's columns, SQLite writing their JSON in the
+        order of the attempts' `risk` (scored here on the exam's violations, their evidence
+        left out): one read, no record built for a ticket or an attempt."""
 
         def op(c: sqlite3.Connection) -> ExamGrid:
             cursor = c.cursor()
-            cursor.row_factory = None  # plain tuples: read by position, in GridSeat's order
-            text = self.fields.text  # names are sealed by exam and candidate code (`personal.py`)
-            seats = [
-                GridSeat._make((r[0], text(r[1], "tickets", "name", (exam_id, r[0])), *r[2:]))
-                for r in cursor.execute(GRID_SQL, (exam_id,))
-            ]
-            by_attempt: dict[str, list[ViolationRecord]] = {}
-            for row in c.execute(violation_sql, (exam_id,)):
-                by_attempt.setdefault(row["attempt_id"], []).append(rows.violation(row))
-            return ExamGrid(seats, by_attempt)
+            cursor.row_factory = None  # plain tuples, read by position
+            violations: dict[str, list[ViolationRecord]] = {}
+            finished: dict[str, str | None] = {}
+            for r in cursor.execute(GRID_VIOLATION_SQL, (exam_id,)):
+                found = violations.get(r[1])
+                if found is None:
+                    found = violations[r[1]] = []
+                    finished[r[1]] = r[8]
+                found.append(
+                    ViolationRecord(
+                        id=r[0],
+                        attempt_id=r[1],
+                        kind=KINDS[r[2]],
+                        source=SOURCES[r[3]],
+                        server_at=from_wire(r[4]),
+                        client_at=r[5],
+                        ended_at=None if r[6] is None else from_wire(r[6]),
+                        confidence=r[7],
+                        evidence={},  # not read: the risk does not use it
+                    )
+                )
+            risks: dict[str, tuple[int, float, list[str]]] = {}
+            for attempt, found in violations.items():
+                end = finished[attempt]
+                score, reasons = risk(attempt, found, None if end is None else from_wire(end))
+                risks[attempt] = (len(found), score, reasons)
+            ranks = msgspec.json.encode({a: r[1] for a, r in risks.items() if r[1] > 0})
+            *arrays, sealed = cursor.execute(GRID_SQL, (exam_id, ranks)).fetchone()
+            columns = {f: a.encode() for f, a in zip(GRID_FIELDS, arrays, strict=True)}
+            if sealed:  # names sealed by exam and candidate code (`personal.py`): opened here
+                text = self.fields.text
+                codes = msgspec.json.decode(columns["candidate"])
+                names = msgspec.json.decode(columns["name"])
+                opened = [
+                    text(n, "tickets", "name", (exam_id, code))
+                    for code, n in zip(codes, names, strict=True)
+                ]
+                columns["name"] = msgspec.json.encode(opened)
+            return ExamGrid(columns, msgspec.json.decode(columns["attempt"]), risks)
 
         return await self._read(op)
 
