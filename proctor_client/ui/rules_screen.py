@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 from proctor_client.core.conduct import RULES_VERSION
 from proctor_client.ui.base import Screen, body_label, title_label
 
-RETENTION_MONTHS = 12  # how long the exam body keeps the recordings (stated in these rules)
+RETENTION_MONTHS = 12  # the server's default retention (`exam create --retention-days`, 365)
 
 
 class RulesScreen(Screen):
@@ -119,8 +119,9 @@ class RulesScreen(Screen):
             (
                 self.tr("How long it is kept"),
                 self.tr(
-                    "The recordings are kept for {months} months after the exam, so that "
-                    "results can be checked and appeals decided, and then deleted."
+                    "The recordings are kept for the period your exam body has set for the "
+                    "exam ({months} months unless it has set another), so that results can be "
+                    "checked and appeals decided, and then deleted."
                 ).format(months=RETENTION_MONTHS),
             ),
             (

@@ -770,36 +770,36 @@
     </message>
     <message>
         <location filename="../rules_screen.py" line="122"/>
-        <source>The recordings are kept for {months} months after the exam, so that results can be checked and appeals decided, and then deleted.</source>
-        <translation>录制内容在考后保存 {months} 个月，用于核查成绩和处理申诉，之后删除。</translation>
+        <source>The recordings are kept for the period your exam body has set for the exam ({months} months unless it has set another), so that results can be checked and appeals decided, and then deleted.</source>
+        <translation>录制内容按考试机构为本场考试设定的期限保存（未另行设定时为 {months} 个月），用于核查成绩和处理申诉，之后删除。</translation>
     </message>
     <message>
-        <location filename="../rules_screen.py" line="127"/>
+        <location filename="../rules_screen.py" line="128"/>
         <source>Who sees it</source>
         <translation>谁可以查看</translation>
     </message>
     <message>
-        <location filename="../rules_screen.py" line="129"/>
+        <location filename="../rules_screen.py" line="130"/>
         <source>The proctors of your exam, during and after it, and the exam staff who check results and decide appeals. It is not given to anyone else.</source>
         <translation>您所在考场的监考老师（考试期间及考后），以及负责核查成绩和处理申诉的考务人员。不会提供给其他任何人。</translation>
     </message>
     <message>
-        <location filename="../rules_screen.py" line="137"/>
+        <location filename="../rules_screen.py" line="138"/>
         <source>Rules version {version}</source>
         <translation>规则版本 {version}</translation>
     </message>
     <message>
-        <location filename="../rules_screen.py" line="140"/>
+        <location filename="../rules_screen.py" line="141"/>
         <source>I have read the rules of conduct and I agree that my camera, microphone and screen signals are recorded as described.</source>
         <translation>我已阅读考试规则，并同意按上述说明录制我的摄像头、麦克风和屏幕信号。</translation>
     </message>
     <message>
-        <location filename="../rules_screen.py" line="144"/>
+        <location filename="../rules_screen.py" line="145"/>
         <source>Accept and continue</source>
         <translation>同意并继续</translation>
     </message>
     <message>
-        <location filename="../rules_screen.py" line="145"/>
+        <location filename="../rules_screen.py" line="146"/>
         <source>Back</source>
         <translation>返回</translation>
     </message>
