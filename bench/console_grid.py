@@ -47,8 +47,8 @@ from websockets.asyncio.client import ClientConnection
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's code
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from console_load import ROOT, Sitting, drain, exam_server, load_average, prepare, seat
-from sitting import identity_photo
+from console_load import Sitting, drain, exam_server, prepare, seat
+from sitting import ROOT, identity_photo, load_average
 
 from shared import protocol as p
 from shared.vocabulary import EventKind

@@ -5,51 +5,16 @@ proctor's token, and a bare `websockets` server to compare with."""
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
 import sys
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
-from sitting import identity_photo, sitting
+from sitting import Proc, identity_photo, sitting
 from websockets.asyncio.client import ClientConnection, connect
 
 from shared import protocol as p
-
-ROOT = Path(__file__).resolve().parent.parent
-TICK = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICK
-
-
-def load_average() -> str:
-    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
-
-
-class Proc:
-    """A server process that prints "listening on http://HOST:PORT" once it accepts."""
-
-    def __init__(self, args: list[str]):
-        self.proc = subprocess.Popen(
-            args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=ROOT
-        )
-        assert self.proc.stdout is not None
-        line = self.proc.stdout.readline()
-        assert line.startswith("listening on"), line
-        self.http = line.split()[-1]
-        self.ws = self.http.replace("http://", "ws://")
-
-    def cpu(self) -> float:
-        return cpu_seconds(self.proc.pid)
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(timeout=30)
 
 
 def exam_server(db: Path) -> Proc:

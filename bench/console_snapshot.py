@@ -25,7 +25,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's code
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from console_load import Proc, drain, exam_server, load_average, prepare, seat_all
+from console_load import drain, exam_server, prepare, seat_all
+from sitting import Proc, load_average
 from websockets.asyncio.client import connect
 
 from shared import protocol as p

@@ -39,40 +39,9 @@ from websockets.asyncio.client import ClientConnection, connect
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sitting import identity_photo, sitting
+from sitting import Proc, cpu_seconds, hello, identity_photo, load_average, sitting
 
 from shared import protocol as p
-
-TICK = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICK
-
-
-class Proc:
-    """A server process; `ws` is its candidate socket's address once it listens."""
-
-    def __init__(self, args: list[str]):
-        self.proc = subprocess.Popen(
-            args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
-        )
-        assert self.proc.stdout is not None
-        line = self.proc.stdout.readline()
-        assert line.startswith("listening on"), line
-        self.ws = line.split()[-1].replace("http://", "ws://") + "/ws/candidate"
-
-    def cpu(self) -> float:
-        return cpu_seconds(self.proc.pid)
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(timeout=30)
-
-
-def hello(ticket: str) -> str:
-    return p.encode(p.Hello(protocol=p.PROTOCOL_VERSION, ticket=ticket))
 
 
 def rss_mib(pid: int) -> float:
@@ -250,10 +219,6 @@ async def bare_baseline(streams: int, window: float) -> float:
     return (busy - idle) / streams
 
 
-def load_average() -> str:
-    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
-
-
 async def run(args: argparse.Namespace) -> None:
     work = Path(tempfile.mkdtemp(prefix="proctor-bench-media-"))
     tickets = await sitting(work / "bench.db", args.streams + 1, starts_in=-timedelta(minutes=1))
@@ -272,9 +237,9 @@ async def run(args: argparse.Namespace) -> None:
             *args.serve_arg,
         ]
     )
-    http = server.ws.removesuffix("/ws/candidate").replace("ws://", "http://")
+    http = server.http
     try:
-        ws, paper = await enter(server.ws, tickets[0])
+        ws, paper = await enter(server.candidate, tickets[0])
         await ack_latencies(ws, paper, 50)  # warm up
         idle_cpu0, t0 = server.cpu(), time.monotonic()
         await asyncio.sleep(args.window)
@@ -359,7 +324,7 @@ async def recording(seconds: float) -> None:
             "0",
         ]
     )
-    http = server.ws.removesuffix("/ws/candidate").replace("ws://", "http://")
+    http = server.http
     try:
         publisher, _ = started([sys.executable, __file__, "publish", http, ticket], "live")
         await asyncio.sleep(seconds)

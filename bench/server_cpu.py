@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -27,12 +25,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's code
 
-from sitting import identity_photo, sitting
+from sitting import Proc, hello, identity_photo, sitting
 from websockets.asyncio.client import connect
 
 from shared import protocol as p
-
-TICK = os.sysconf("SC_CLK_TCK")
 
 BARE_SERVER = r"""
 import asyncio, json, sys
@@ -53,37 +49,6 @@ async def main():
         await asyncio.Future()
 asyncio.run(main())
 """
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICK
-
-
-class Proc:
-    def __init__(self, args: list[str]):
-        self.proc = subprocess.Popen(
-            args,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-            cwd=Path(__file__).resolve().parent.parent,  # this checkout's server
-        )
-        assert self.proc.stdout is not None
-        line = self.proc.stdout.readline()
-        assert line.startswith("listening on"), line
-        self.ws = line.split()[-1].replace("http://", "ws://") + "/ws/candidate"
-
-    def cpu(self) -> float:
-        return cpu_seconds(self.proc.pid)
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(timeout=30)
-
-
-def hello(ticket: str) -> str:
-    return p.encode(p.Hello(protocol=p.PROTOCOL_VERSION, ticket=ticket))
 
 
 async def joins(url: str, tickets: list[str], concurrency: int = 20) -> None:
@@ -177,7 +142,7 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
             *(args.serve_arg or []),
         ]
     )
-    bare.ws += "?bare"
+    bare.candidate += "?bare"
     spent: dict[str, float] = {
         "bare_join": 0.0,
         "ours_join": 0.0,
@@ -191,11 +156,11 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
             mine = tickets[r * per_round : (r + 1) * per_round]
             for name, server in (("bare", bare), ("ours", ours)):
                 before = server.cpu()
-                await joins(server.ws, mine[: args.joins])
+                await joins(server.candidate, mine[: args.joins])
                 spent[f"{name}_join"] += server.cpu() - before
             for name, server in (("bare", bare), ("ours", ours)):
                 cpu, count = await answer_load(
-                    server.ws, mine[args.joins :], args.answers, server, acks[name]
+                    server.candidate, mine[args.joins :], args.answers, server, acks[name]
                 )
                 spent[f"{name}_answer"] += cpu
             answers += count

@@ -1,10 +1,12 @@
-"""What the server benchmarks set up before they measure: an exam with a 40-question bank and
-its tickets, written in-process in one transaction, and the identity photo their candidates
-send."""
+"""What the server benchmarks share: an exam with a 40-question bank and its tickets, written
+in-process in one transaction, the identity photo their candidates send, their `hello`, and
+the server processes they start and measure (CPU time from /proc, the load average)."""
 
 from __future__ import annotations
 
 import functools
+import os
+import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -47,3 +49,45 @@ def identity_photo() -> bytes:
     ok, data = cv2.imencode(".jpg", np.full((240, 320, 3), 120, np.uint8))
     assert ok
     return bytes(data)
+
+
+ROOT = Path(__file__).resolve().parent.parent  # this checkout: its server is the one started
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def load_average() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+class Proc:
+    """A server process that prints "listening on http://HOST:PORT" once it accepts: `http`
+    and `ws` are its addresses, `candidate` its candidate socket's."""
+
+    def __init__(self, args: list[str]):
+        self.proc = subprocess.Popen(
+            args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=ROOT
+        )
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        assert line.startswith("listening on"), line
+        self.http = line.split()[-1]
+        self.ws = self.http.replace("http://", "ws://")
+        self.candidate = self.ws + "/ws/candidate"
+
+    def cpu(self) -> float:
+        return cpu_seconds(self.proc.pid)
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
+
+
+def hello(ticket: str) -> str:
+    from shared import protocol as p
+
+    return p.encode(p.Hello(protocol=p.PROTOCOL_VERSION, ticket=ticket))
