@@ -26,6 +26,25 @@ Command = tuple[str, str, str]
 Entry = tuple[str, str, dict[str, Any]]
 
 
+def _judge(
+    c: sqlite3.Connection,
+    table: str,
+    key_column: str,
+    key: object,
+    verdict: str,
+    note: str,
+    by: str,
+    at: datetime,
+) -> None:
+    """A review of a violation or a verdict on an attempt: the latest one stands."""
+    c.execute(
+        f"INSERT INTO {table} ({key_column}, verdict, note, by_proctor, at) VALUES (?,?,?,?,?) "
+        f"ON CONFLICT ({key_column}) DO UPDATE SET verdict = excluded.verdict, "
+        "note = excluded.note, by_proctor = excluded.by_proctor, at = excluded.at",
+        (key, verdict, note, by, to_wire(at)),
+    )
+
+
 def _audited(
     c: sqlite3.Connection, chain: str, command: Command | None, entry: Entry, at: datetime
 ) -> AuditEntry:
@@ -204,12 +223,8 @@ class ProctorTables(Database):
         """A proctor's review of a violation (the latest review stands; each is audited)."""
 
         def op(c: sqlite3.Connection) -> None:
-            c.execute(
-                "INSERT INTO violation_reviews (violation_id, verdict, note, by_proctor, at) "
-                "VALUES (?,?,?,?,?) ON CONFLICT (violation_id) DO UPDATE SET "
-                "verdict = excluded.verdict, note = excluded.note, "
-                "by_proctor = excluded.by_proctor, at = excluded.at",
-                (violation_id, verdict, note, entry[0], to_wire(at)),
+            _judge(
+                c, "violation_reviews", "violation_id", violation_id, verdict, note, entry[0], at
             )
             _audited(c, exam_id, command, entry, at)
 
@@ -239,13 +254,7 @@ class ProctorTables(Database):
         """The staff's verdict on a finished attempt (clean, suspicious, invalidated)."""
 
         def op(c: sqlite3.Connection) -> None:
-            c.execute(
-                "INSERT INTO attempt_verdicts (attempt_id, verdict, note, by_proctor, at) "
-                "VALUES (?,?,?,?,?) ON CONFLICT (attempt_id) DO UPDATE SET "
-                "verdict = excluded.verdict, note = excluded.note, "
-                "by_proctor = excluded.by_proctor, at = excluded.at",
-                (attempt_id, verdict, note, entry[0], to_wire(at)),
-            )
+            _judge(c, "attempt_verdicts", "attempt_id", attempt_id, verdict, note, entry[0], at)
             _audited(c, exam_id, command, entry, at)
 
         await self._write(op)
