@@ -30,6 +30,8 @@ from proctor_server.bandwidth import BandwidthTests
 from proctor_server.bus import EventBus
 from proctor_server.candidate import CandidateSession
 from proctor_server.clock import SYSTEM_CLOCK, Clock
+from proctor_server.cluster import signals as cs
+from proctor_server.cluster.base import LOCAL, Cluster
 from proctor_server.console.commands import Console
 from proctor_server.console.web import ConsoleWeb
 from proctor_server.exams import ExamRegistry, ExamRuntime, RuntimeDeps
@@ -96,7 +98,8 @@ class Server:
         self.heap = HeapKeeper(self._sitting_busy, reclaim_s=config.heap_reclaim_s)
         self._tasks = TaskSet("server")
         self._speed_tests = BandwidthTests(clock)
-        self.bus = EventBus()
+        self.cluster = _cluster(config)
+        self.bus = EventBus(self.cluster)
         self._ws: WsServer | None = None
         self._ready = False
         self._closed = False
@@ -126,6 +129,7 @@ class Server:
             nonce_rotation_s=self.config.nonce_rotation_s,
             media=self.media,
             observers=(self.clips.on_event,) if self.clips is not None else (),
+            cluster=self.cluster,
         )
 
     def _build_feed_deps(self) -> FeedDeps:
@@ -218,6 +222,7 @@ class Server:
         if self.config.analysis == "faces":
             self._load_face_analysis()
             self._assemble()
+        await self.cluster.start(self)
         for exam in await self.store.list_live_exams(self.clock.now()):
             await self.exams.load(exam.id)
         self._ws = await serve(
@@ -261,10 +266,20 @@ class Server:
             await self.clips.close()  # the clips of the streams just ended are written
         await self.heap.close()
         await self.exams.close()
+        await self.cluster.close()  # after the exams: their timers' leads are given up first
         await self._tasks.close()
         await self.analyzer.close()
         self.bus.close()
         await self.store.close()
+
+    # ------------------------------------------------------------ from the other processes
+
+    def on_event(self, exam: str, frame: str) -> None:
+        self.bus.deliver(exam, frame)
+
+    async def on_signal(self, signal: cs.AttemptSignal) -> bool:
+        runtime = self.exams.loaded(signal.exam)
+        return runtime is not None and await runtime.signalled(signal)
 
     async def runtime_for(self, exam_id: str) -> ExamRuntime | None:
         """The runtime of an exam, loading it on first use (None: no such exam)."""
@@ -314,6 +329,15 @@ class Server:
 
     async def _bandwidth(self, ws: ServerConnection) -> None:
         await self._speed_tests.serve(ws)
+
+
+def _cluster(config: ServerConfig) -> Cluster:
+    """The other processes on the same database: PostgreSQL's; none with SQLite."""
+    if not str(config.db).startswith(("postgresql://", "postgres://")):
+        return LOCAL
+    from proctor_server.cluster.postgres import PostgresCluster
+
+    return PostgresCluster(str(config.db))
 
 
 def _media_gateway(config: ServerConfig) -> MediaGateway:

@@ -1,8 +1,10 @@
-"""The event bus that feeds proctors' live views. In-process today; a Redis or PostgreSQL
-LISTEN/NOTIFY bus implements the same methods when several server processes share exams.
+"""The event bus that feeds proctors' live views.
 
 It carries typed events (`shared.proctor_protocol.AttemptEvent`). Each event is encoded once,
-when it is published, and every subscriber gets the same bytes to send."""
+when it is published, and every subscriber gets the same bytes to send. When several server
+processes share exams (`proctor_server.cluster`), an event is also handed to the cluster if
+proctors on another process follow its exam, and the events of the other processes arrive
+through `deliver` for this process's proctors."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass
 
+from proctor_server.cluster.base import LOCAL, Cluster
 from shared import proctor_protocol as pp
 
 log = logging.getLogger(__name__)
@@ -39,13 +42,17 @@ class Subscription:
 
 
 class EventBus:
-    def __init__(self) -> None:
+    def __init__(self, cluster: Cluster = LOCAL) -> None:
         self._subs: dict[str, set[Subscription]] = defaultdict(set)
+        self._cluster = cluster
         self.encoded = 0  # events encoded (once each, whatever the number of subscribers)
 
     def subscribe(self, exam_id: str) -> Subscription:
         sub = Subscription(self, exam_id)
+        first = exam_id not in self._subs
         self._subs[exam_id].add(sub)
+        if first:
+            self._cluster.watching(list(self._subs))
         return sub
 
     def _unsubscribe(self, sub: Subscription) -> None:
@@ -54,17 +61,37 @@ class EventBus:
             subs.discard(sub)
             if not subs:
                 del self._subs[sub.exam_id]
+                self._cluster.watching(list(self._subs))
 
     def watched(self, exam_id: str) -> bool:
-        """Whether anyone follows this exam (so that events nobody reads are not built)."""
-        return bool(self._subs.get(exam_id))
+        """Whether anyone follows this exam, here or on another process (so that events
+        nobody reads are not built)."""
+        return bool(self._subs.get(exam_id)) or self._cluster.remote_watched(exam_id)
 
     def publish(self, exam_id: str, event: pp.AttemptEvent) -> None:
         subs = self._subs.get(exam_id)
-        if not subs:
+        remote = self._cluster.remote_watched(exam_id)
+        if not subs and not remote:
             return  # nobody follows this exam: not even encoded
         published = Published(event, pp.encode(event))
         self.encoded += 1
+        if remote:
+            self._cluster.publish(exam_id, published.frame)
+        if subs:
+            self._fan_out(exam_id, subs, published)
+
+    def deliver(self, exam_id: str, frame: str) -> None:
+        """An event another process published, for the proctors connected here."""
+        subs = self._subs.get(exam_id)
+        if not subs:
+            return
+        event = pp.decode_feed(frame)
+        if not isinstance(event, pp.AttemptEvent):
+            log.error("the cluster carried a message that is not an event: %.80s", frame)
+            return
+        self._fan_out(exam_id, subs, Published(event, frame.encode()))
+
+    def _fan_out(self, exam_id: str, subs: set[Subscription], published: Published) -> None:
         for sub in list(subs):
             try:
                 sub.queue.put_nowait(published)

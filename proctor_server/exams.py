@@ -17,6 +17,8 @@ from proctor_server.analysis import IdentityChecker, SnapshotAnalyzer
 from proctor_server.analysis_queue import AnalysisQueue
 from proctor_server.bus import EventBus
 from proctor_server.clock import Clock
+from proctor_server.cluster import signals as cs
+from proctor_server.cluster.base import LOCAL, Cluster
 from proctor_server.console.quality import SAMPLE_EVERY, Quality
 from proctor_server.core.console import limit_reached
 from proctor_server.core.quota import AttemptQuota, Limits
@@ -95,6 +97,8 @@ class RuntimeDeps:
     revocation_sweep_s: float = REVOCATION_SWEEP_S
     # told of every event published (the evidence clips start at violations); quick, no I/O
     observers: tuple[Callable[[pp.AttemptEvent], None], ...] = ()
+    # the other server processes on the same database (none with SQLite)
+    cluster: Cluster = LOCAL
 
 
 class ExamRuntime:
@@ -133,12 +137,27 @@ class ExamRuntime:
         deadlines of unfinished attempts that have their own (after a restart, from the store)."""
         self.analysis.start(self._tasks)
         self._tasks.spawn(self._release_at_start(), f"release-{self.exam.id}")
-        self._tasks.spawn(self._finalize_exam(), f"deadline-{self.exam.id}")
         self._tasks.spawn(self._rotate_nonces(), f"nonces-{self.exam.id}")
         self._tasks.spawn(self._sweep_revoked(), f"revocations-{self.exam.id}")
         self._tasks.spawn(self._follow_round_trips(), f"round-trips-{self.exam.id}")
+        if self.deps.cluster.alone:
+            await self._take_timers()
+        else:  # the process that leads the exam's timers has them; another takes over at its end
+            self._tasks.spawn(self._lead_timers(), f"lead-{self.exam.id}")
+
+    async def _take_timers(self) -> None:
+        """The exam's deadline, and the deadlines of its attempts that have their own."""
+        self._tasks.spawn(self._finalize_exam(), f"deadline-{self.exam.id}")
         for attempt in await self.deps.store.unfinished_attempts(self.exam.id):
             self.schedule_deadline(attempt)
+
+    async def _lead_timers(self) -> None:
+        """Wait to lead this exam's timers among the processes, then hold them until closed.
+        The other processes still time the attempts connected to them; a deadline counts
+        once whoever reaches it first (the store's transition decides)."""
+        async with self.deps.cluster.leading(f"exam-timers:{self.exam.id}"):
+            await self._take_timers()
+            await asyncio.Event().wait()  # held until the runtime closes (cancelled)
 
     def schedule_deadline(self, attempt: AttemptRecord) -> None:
         """A trial's deadline, or an exam attempt's own later one (extra time), is its own
@@ -160,10 +179,18 @@ class ExamRuntime:
     # ------------------------------------------------------------ sessions
 
     def attach(self, session: LiveSession) -> LiveSession | None:
-        """Register a live connection for an attempt; return the one it replaces."""
+        """Register a live connection for an attempt; return the one it replaces (a
+        connection to another process is told to close by the cluster)."""
         old = self.sessions.get(session.attempt_id)
         self.sessions[session.attempt_id] = session
+        self._tell(cs.Entered, session.attempt_id)
         return old if old is not session else None
+
+    def _tell(
+        self, kind: type[cs.Entered | cs.IdentityAccepted | cs.DeadlineMoved], attempt: str
+    ) -> None:
+        if not self.deps.cluster.alone:
+            self.deps.cluster.tell(kind(origin="", exam=self.exam.id, attempt=attempt))
 
     def detach(self, session: LiveSession) -> None:
         if self.sessions.get(session.attempt_id) is session:
@@ -356,6 +383,8 @@ class ExamRuntime:
         session = self.sessions.get(attempt.id)
         if session is not None:
             await session.deadline_moved(attempt)
+        else:
+            self._tell(cs.DeadlineMoved, attempt.id)
 
     async def accept_identity(self, attempt: AttemptRecord, reason: str) -> AttemptRecord:
         """A proctor accepted the identity photo the automatic check refused: the attempt is
@@ -371,13 +400,18 @@ class ExamRuntime:
         session = self.sessions.get(attempt.id)
         if session is not None:
             await session.identity_accepted(updated)
+        else:
+            self._tell(cs.IdentityAccepted, attempt.id)
         return updated
 
     async def notify(self, attempt_id: str, message: p.ProctorWarning | p.Notice) -> bool:
-        """Send a connected candidate a message; False when the candidate is not connected."""
+        """Send a connected candidate a message; False when the candidate is not connected
+        (here, or to another process that says it delivered it)."""
         session = self.sessions.get(attempt_id)
         if session is None:
-            return False
+            if self.deps.cluster.alone:
+                return False
+            return await self.deps.cluster.deliver(self.exam.id, attempt_id, p.encode(message))
         await session.notify(message)
         return True
 
@@ -428,12 +462,55 @@ class ExamRuntime:
         session = self.sessions.get(updated.id)
         if session is not None and Effect.SCORE in effects:
             await session.on_finished(updated, reason, note)
+        elif session is None and not self.deps.cluster.alone:
+            self.deps.cluster.tell(
+                cs.Finished(
+                    origin="", exam=self.exam.id, attempt=updated.id, reason=reason, note=note
+                )
+            )
         await self.deps.media.finish(updated.id)  # its live media and watchers end with it
         # Its analysis ends too: open violations close, so its risk stops growing.
         self._tasks.spawn(
             self.analysis.finish(updated.id, candidate, finished_at), f"finish-{updated.id}"
         )
         return updated
+
+    # ------------------------------------------------------------ told by another process
+
+    async def signalled(self, signal: cs.AttemptSignal) -> bool:
+        """Act on another process's signal if the attempt's candidate is connected here."""
+        if isinstance(signal, cs.DeadlineMoved):  # every process times it from now on
+            attempt = await self.deps.store.get_attempt(signal.attempt)
+            if attempt is not None:
+                self.schedule_deadline(attempt)
+        session = self.sessions.get(signal.attempt)
+        if session is None:
+            return False
+        if isinstance(signal, cs.Entered):
+            log.info(
+                "attempt %s: a newer connection to another server replaces this one", signal.attempt
+            )
+            self.detach(session)
+            await session.replaced()
+            return True
+        if isinstance(signal, cs.Deliver):
+            message = p.decode_server(signal.message)
+            if not isinstance(message, p.ProctorWarning | p.Notice):
+                return False
+            await session.notify(message)
+            return True
+        attempt = await self.deps.store.get_attempt(signal.attempt)
+        if attempt is None:
+            return False
+        if isinstance(signal, cs.Finished):
+            self._quotas.pop(attempt.id, None)
+            await session.on_finished(attempt, signal.reason, signal.note)
+            await self.deps.media.finish(attempt.id)
+        elif isinstance(signal, cs.IdentityAccepted):
+            await session.identity_accepted(attempt)
+        else:
+            await session.deadline_moved(attempt)
+        return True
 
 
 class ExamRegistry:

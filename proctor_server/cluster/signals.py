@@ -1,0 +1,81 @@
+"""What one exam-server process tells the others (pure: the messages and their encoding).
+
+`Event`: a proctors' event, encoded once by the process where it happened; every other process
+hands the same bytes to its own proctors. `Watching`: the exams whose events a process's proctors
+follow (sent when that changes and every few seconds, so that nobody builds events nobody reads).
+The rest concern one attempt and are acted on by the process holding its candidate's connection:
+`Entered` (a newer connection elsewhere replaces it), `Finished`, `IdentityAccepted`,
+`DeadlineMoved` (read the attempt again from the store), `Deliver` (a proctor's warning or
+notice for the candidate; answered with `Delivered` by the process that sent it)."""
+
+from __future__ import annotations
+
+import msgspec
+
+from shared.vocabulary import FinishReason
+
+# PostgreSQL refuses a NOTIFY payload of 8,000 bytes or more; what is longer travels by a row.
+MAX_PAYLOAD = 7900
+
+
+class _Signal(msgspec.Struct, tag_field="t", frozen=True, kw_only=True):
+    origin: str  # the sending process's id
+    # the sender's count: PostgreSQL folds identical payloads sent in one transaction into one
+    n: int = 0
+
+
+class Event(_Signal, tag="event", frozen=True, kw_only=True):
+    exam: str
+    frame: str  # the event as proctors receive it (JSON text)
+
+
+class Watching(_Signal, tag="watching", frozen=True, kw_only=True):
+    exams: list[str]
+
+
+class _AttemptSignal(_Signal, frozen=True, kw_only=True):
+    exam: str
+    attempt: str
+
+
+class Entered(_AttemptSignal, tag="entered", frozen=True, kw_only=True):
+    pass
+
+
+class Finished(_AttemptSignal, tag="finished", frozen=True, kw_only=True):
+    reason: FinishReason
+    note: str = ""
+
+
+class IdentityAccepted(_AttemptSignal, tag="identity_accepted", frozen=True, kw_only=True):
+    pass
+
+
+class DeadlineMoved(_AttemptSignal, tag="deadline_moved", frozen=True, kw_only=True):
+    pass
+
+
+class Deliver(_AttemptSignal, tag="deliver", frozen=True, kw_only=True):
+    ref: str  # answered by `Delivered` with the same ref
+    message: str  # the candidate's message (shared.protocol's JSON text)
+
+
+class Delivered(_Signal, tag="delivered", frozen=True, kw_only=True):
+    ref: str
+
+
+AttemptSignal = Entered | Finished | IdentityAccepted | DeadlineMoved | Deliver
+Signal = Event | Watching | Delivered | AttemptSignal
+
+_encoder = msgspec.json.Encoder()
+_decoder = msgspec.json.Decoder(Signal)
+
+
+def encode(signal: Signal) -> str:
+    return _encoder.encode(signal).decode()
+
+
+def decode(payload: str | bytes) -> Signal:
+    """A signal from another process (msgspec.ValidationError / DecodeError when malformed)."""
+    signal: Signal = _decoder.decode(payload)
+    return signal
