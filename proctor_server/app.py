@@ -67,6 +67,8 @@ class ServerConfig:
     hello_timeout_s: float = 15.0
     ping_interval_s: float | None = 20.0
     analysis: str = "basic"  # basic: decodable-JPEG checks only; faces: the face stack
+    # local: this server's own worker process; queue: analysis workers through PostgreSQL
+    analysis_workers: str = "local"
     data_key_file: Path | None = None  # encrypts evidence at rest (else $PROCTOR_DATA_KEY_FILE)
     allowed_origins: tuple[str, ...] = ()  # browser pages of other sites that may connect
     media: bool = True  # live audio and video (aiortc, in this process)
@@ -247,7 +249,12 @@ class Server:
             return
         from proctor_server.vision import build_analysis
 
-        self.identity, self.analyzer, self.signals = build_analysis(self.store)
+        pool = None
+        if self.config.analysis_workers == "queue":  # analysis workers take the jobs
+            from proctor_server.vision.queue_pool import QueuePool
+
+            pool = QueuePool(str(self.config.db))
+        self.identity, self.analyzer, self.signals = build_analysis(self.store, pool=pool)
 
     async def close(self) -> None:
         """Stop accepting, close sessions, close live media, stop timers and analysis, flush

@@ -21,6 +21,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "proctor_server.commands.analyze",
     "proctor_server.commands.evidence",
     "proctor_server.commands.mailing",
+    "proctor_server.commands.workers",
 )
 
 

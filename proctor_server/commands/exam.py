@@ -42,6 +42,14 @@ def register(sub: Any) -> None:
         default="faces",
         help="identity and snapshot analysis (default: faces)",
     )
+    serve.add_argument(
+        "--analysis-workers",
+        choices=("local", "queue"),
+        default="local",
+        help="where face analysis runs: a worker process of this server (local, the default), "
+        "or analysis workers anywhere that take jobs from the PostgreSQL queue "
+        "(queue: needs --db postgresql://...; start them with `proctor-server analysis-worker`)",
+    )
     serve.add_argument("--nonce-rotation", type=float, default=60.0, metavar="SECONDS")
     serve.add_argument(
         "--allowed-origin",
@@ -397,6 +405,7 @@ def run_serve(args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
         analysis=args.analysis,
+        analysis_workers=args.analysis_workers,
         nonce_rotation_s=args.nonce_rotation,
         data_key_file=args.data_key_file,
         allowed_origins=tuple(args.allowed_origin),
@@ -409,6 +418,10 @@ def run_serve(args: argparse.Namespace) -> int:
         commit_window_ms=args.commit_window_ms,
         commit_max=args.commit_max,
     )
+    if args.analysis_workers == "queue" and not str(args.db).startswith("postgres"):
+        raise ConfigError(
+            "--analysis-workers queue needs the PostgreSQL store (--db postgresql://...)"
+        )
     if args.live_analysis_interval < 0 or args.clip_seconds < 0:
         raise ConfigError("--live-analysis-interval and --clip-seconds: 0 (off) or seconds")
     if args.backlog < 1 or args.commit_window_ms < 0 or args.commit_max < 1:

@@ -12,6 +12,7 @@ from proctor_server.store import Store
 from proctor_server.vision.analyzer import VisionAnalyzer
 from proctor_server.vision.calibration import CalibrationStore, CalibrationTable
 from proctor_server.vision.identity import FaceIdentityChecker
+from proctor_server.vision.pools import JobPool
 from proctor_server.vision.risk import Risk, risk_score
 from proctor_server.vision.signals import DeviceSignals
 from proctor_server.vision.speech import SpeechRecorder
@@ -21,12 +22,13 @@ from proctor_server.vision.worker import VisionPool
 def build_analysis(
     store: Store,
     *,
-    pool: VisionPool | None = None,
+    pool: JobPool | None = None,
     calibrations: CalibrationStore | None = None,
 ) -> tuple[IdentityChecker, SnapshotAnalyzer, ClientSignals]:
     """The identity checker, snapshot analyzer and device-signal judge for a server. They share
-    one worker process (models loaded once there) and the calibration table; `analyzer.close()`
-    stops both. Calibrations are kept by `calibrations`, by default the store itself (every
+    one pool (by default one worker process of this server, models loaded once there; the
+    PostgreSQL queue's `QueuePool` for analysis workers elsewhere) and the calibration table;
+    `analyzer.close()` stops both. Calibrations are kept by `calibrations`, by default the store itself (every
     store of this project implements `CalibrationStore`)."""
     if calibrations is None:
         if not isinstance(store, CalibrationStore):

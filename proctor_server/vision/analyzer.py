@@ -21,7 +21,8 @@ from proctor_server.vision.calibration import (
     TrialSamples,
     merge,
 )
-from proctor_server.vision.worker import EmbedWhen, VisionPool, analyze_job, embed_job
+from proctor_server.vision.pools import JobPool
+from proctor_server.vision.worker import EmbedWhen, analyze_job, embed_job
 from shared.vision.frame import FrameAnalysis
 from shared.vision.quality import DEFAULT_THRESHOLDS
 from shared.vision.rules import Before, Neutral, conditions
@@ -54,7 +55,7 @@ class _Attempt:
 class VisionAnalyzer:
     """`SnapshotAnalyzer` with faces. Snapshots of one attempt are analysed in order."""
 
-    def __init__(self, store: Store, pool: VisionPool, calibrations: CalibrationTable):
+    def __init__(self, store: Store, pool: JobPool, calibrations: CalibrationTable):
         self.store = store
         self.pool = pool
         self.calibrations = calibrations

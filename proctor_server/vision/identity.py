@@ -10,7 +10,8 @@ from typing import Any
 from proctor_server.analysis import MIN_SIDE, IdentityVerdict
 from proctor_server.store import Store
 from proctor_server.vision.calibration import CalibrationTable, from_frame
-from proctor_server.vision.worker import IdentityFigures, VisionPool, identity_job
+from proctor_server.vision.pools import JobPool
+from proctor_server.vision.worker import IdentityFigures, identity_job
 from shared.vision.faces import MATCH_DISTANCE
 from shared.vision.image_header import MAX_SIDE
 
@@ -83,7 +84,7 @@ def verdict(figures: IdentityFigures) -> IdentityVerdict:
 class FaceIdentityChecker:
     """`IdentityChecker` with faces; an accepted photo becomes the attempt's calibration."""
 
-    def __init__(self, store: Store, pool: VisionPool, calibrations: CalibrationTable):
+    def __init__(self, store: Store, pool: JobPool, calibrations: CalibrationTable):
         self.store = store
         self.pool = pool
         self.calibrations = calibrations
