@@ -2,9 +2,13 @@
 
 It carries typed events (`shared.proctor_protocol.AttemptEvent`). Each event is encoded once,
 when it is published, and every subscriber gets the same bytes to send. When several server
-processes share exams (`proctor_server.cluster`), an event is also handed to the cluster if
-proctors on another process follow its exam, and the events of the other processes arrive
-through `deliver` for this process's proctors."""
+processes share exams (`proctor_server.cluster`), every event is also handed to the cluster,
+and the events of the other processes arrive through `deliver` for this process's proctors.
+Every event, not only those of exams known to be followed elsewhere: a proctor who has just
+opened an exam on another process could otherwise miss an event published before that process
+heard of them, after their snapshot was read. The one exception is the periodic round-trip
+sample (`Connection`), superseded by the next: it goes out only while proctors follow the exam
+(`followed`)."""
 
 from __future__ import annotations
 
@@ -64,13 +68,21 @@ class EventBus:
                 self._cluster.watching(list(self._subs))
 
     def watched(self, exam_id: str) -> bool:
-        """Whether anyone follows this exam, here or on another process (so that events
-        nobody reads are not built)."""
+        """Whether anyone may follow this exam: a proctor here, or another process (so that
+        events nobody reads are not built)."""
+        return bool(self._subs.get(exam_id)) or not self._cluster.alone
+
+    def followed(self, exam_id: str) -> bool:
+        """Whether a proctor follows this exam now, here or on another process (for periodic
+        samples, which nobody misses if one is not sent)."""
         return bool(self._subs.get(exam_id)) or self._cluster.remote_watched(exam_id)
 
     def publish(self, exam_id: str, event: pp.AttemptEvent) -> None:
         subs = self._subs.get(exam_id)
-        remote = self._cluster.remote_watched(exam_id)
+        if isinstance(event, pp.Connection):
+            remote = self._cluster.remote_watched(exam_id)
+        else:
+            remote = not self._cluster.alone
         if not subs and not remote:
             return  # nobody follows this exam: not even encoded
         published = Published(event, pp.encode(event))

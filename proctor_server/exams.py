@@ -234,7 +234,7 @@ class ExamRuntime:
         timer sleeps in real seconds, not on the exam's clock."""
         while not self.exam.window.over(self.deps.clock.now()):
             await asyncio.sleep(SAMPLE_EVERY.total_seconds())
-            if self.deps.bus.watched(self.exam.id):  # nobody follows: nothing to tell
+            if self.deps.bus.followed(self.exam.id):  # nobody follows: nothing to tell
                 self.report_round_trips()
 
     def wire_now(self) -> str:

@@ -6,16 +6,22 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from websockets.asyncio.client import ClientConnection, connect
 
-from proctor_server.app import Server
 from shared import proctor_protocol as pp
 from shared import protocol as p
 from tests.server.scripted import WAIT
 
 M = TypeVar("M")
+
+
+class Reachable(Protocol):
+    """A server in this process (`Server`) or in another (`ws_url` is all a proctor needs)."""
+
+    @property
+    def ws_url(self) -> str: ...
 
 
 class Proctor:
@@ -26,7 +32,7 @@ class Proctor:
     @classmethod
     async def sign_in(
         cls,
-        server: Server,
+        server: Reachable,
         token: str | None = None,
         *,
         exam: str | None = None,
@@ -41,7 +47,7 @@ class Proctor:
     @classmethod
     async def open(
         cls,
-        server: Server,
+        server: Reachable,
         token: str | None = None,
         *,
         exam: str | None = None,

@@ -1,0 +1,175 @@
+"""Two exam-server processes on one PostgreSQL database, as behind a load balancer: candidates
+on both, a proctor on one who sees the other's candidates and reaches them, then one process
+killed with SIGKILL mid-exam. Its candidates come back through the other; every acknowledged
+answer is there once; the deadline, now led by the survivor, finishes every attempt once
+(the one whose candidate never came back too)."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from shared import proctor_protocol as pp
+from shared import protocol as p
+from tests.server.conftest import QUESTIONS
+from tests.server.scripted import Candidate
+from tests.server.scripted_proctor import Proctor
+from tests.support.postgres import Cluster
+
+CLI = [sys.executable, "-m", "proctor_server.cli"]
+ENDS_IN = timedelta(seconds=25)  # the exam's deadline, from the start of the test
+
+
+def cli(*args: str) -> str:
+    done = subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+class ServerProcess:
+    def __init__(self, dsn: str, data: Path):
+        self.proc = subprocess.Popen(
+            [
+                *CLI,
+                "serve",
+                "--db",
+                dsn,
+                "--data-dir",
+                str(data),
+                "--port",
+                "0",
+                "--analysis",
+                "basic",
+                "--no-media",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()  # blocks until the server accepts connections
+        assert line.startswith("listening on http://"), line
+        self.ws_url = line.split()[-1].replace("http://", "ws://")
+
+    def kill(self) -> None:
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=20)
+
+
+@pytest.fixture
+def sitting(postgres: Cluster, tmp_path: Path) -> Iterator[tuple[str, str, list[str], str]]:
+    """A database with an exam that started a minute ago and ends in `ENDS_IN`, three
+    tickets and a proctor's token."""
+    dsn = postgres.create("two")
+    bank = tmp_path / "bank.json"
+    bank.write_text(
+        json.dumps(
+            {
+                "questions": [
+                    {"id": q.id, "text": q.text, "options": q.options, "answer": q.answer}
+                    | {"points": q.points}
+                    for q in QUESTIONS
+                ]
+            }
+        )
+    )
+    started = timedelta(minutes=1)
+    exam = cli(
+        "exam", "create", "--db", dsn, "--title", "Two servers",
+        "--starts-at", (datetime.now(UTC) - started).isoformat(),
+        "--duration-min", str((started + ENDS_IN).total_seconds() / 60),
+        "--questions", str(bank),
+    )  # fmt: skip
+    tickets = [cli("ticket", "--db", dsn, "--exam", exam, "--candidate", c) for c in "ABC"]
+    token = cli("proctor", "add", "--db", dsn, "--exam", exam, "--name", "Wang").split()[-1]
+    yield dsn, exam, tickets, token
+
+
+async def _event_of(proctor: Proctor, kind: type[pp.AttemptEvent], attempt: str) -> None:
+    """Read the proctor's feed up to this kind of event of this attempt."""
+    while (await proctor.expect(kind)).attempt != attempt:
+        pass
+
+
+async def test_two_servers_share_an_exam_and_survive_one_killed(
+    sitting: tuple[str, str, list[str], str], tmp_path: Path
+) -> None:
+    dsn, exam, (t1, t2, t3), token = sitting
+    a = ServerProcess(dsn, tmp_path / "files")
+    b = ServerProcess(dsn, tmp_path / "files")
+    try:
+        proctor, _ = await Proctor.sign_in(b, token)
+        c1 = await Candidate.connect(a.ws_url)
+        w1, paper = await c1.enter(t1)
+        c2 = await Candidate.connect(b.ws_url)
+        w2, _ = await c2.enter(t2)
+        c3 = await Candidate.connect(a.ws_url)
+        w3, _ = await c3.enter(t3)
+        # the proctor on B sees the candidates of A as they join
+        await _event_of(proctor, pp.Joined, w1.session or "")
+        await _event_of(proctor, pp.Joined, w3.session or "")
+
+        acknowledged: dict[str, list[str]] = {}
+        for q in paper.questions[:2]:
+            choice = [q.options[0].id]
+            await c1.expect_ack(await c1.answer(q.id, choice))
+            acknowledged[q.id] = choice
+        # and reaches a candidate of A: the message is delivered there, and said to be
+        await proctor.ok("message", attempt=w1.session, text="Please face the camera")
+        notice = await c1.expect(p.Notice)
+        assert notice.text == "Please face the camera"
+        messaged = await proctor.expect(pp.Messaged)
+        assert messaged.attempt == w1.session and messaged.delivered
+
+        a.kill()  # mid-exam; C3 never comes back
+        c1 = await Candidate.connect(b.ws_url)
+        resumed = await c1.hello(t1)
+        assert isinstance(resumed, p.Welcome) and resumed.resumed
+        paper2 = await c1.expect(p.Paper)
+        assert paper2.saved == acknowledged
+        for q in paper.questions[2:]:
+            choice = [q.options[-1].id]
+            await c1.expect_ack(await c1.answer(q.id, choice))
+            acknowledged[q.id] = choice
+
+        # the deadline: B leads the exam's timers now, and the candidates on B hear of it
+        wait = ENDS_IN.total_seconds() + 30
+        result1 = await c1.expect(p.Result, timeout=wait)
+        result2 = await c2.expect(p.Result, timeout=wait)
+        assert result1.score is not None and result2.score is not None
+        await _event_of(proctor, pp.AttemptFinished, w3.session or "")
+    finally:
+        a.stop()
+        b.stop()
+
+    with psycopg.connect(dsn) as conn:
+        finished = conn.execute(
+            "SELECT attempt_id, count(*) FROM attempt_states s JOIN attempts a"
+            " ON a.id = s.attempt_id WHERE a.exam_id = %s AND s.state = 'finished'"
+            " GROUP BY attempt_id",
+            (exam,),
+        ).fetchall()
+        logged = conn.execute(
+            "SELECT client_id, count(*) FROM answer_log WHERE attempt_id = %s GROUP BY client_id",
+            (w1.session,),
+        ).fetchall()
+        answers = conn.execute(
+            "SELECT count(*) FROM answer_log WHERE attempt_id = %s", (w1.session,)
+        ).fetchone()
+    assert sorted(count for _, count in finished) == [1, 1, 1]
+    assert {w1.session, w2.session, w3.session} == {attempt for attempt, _ in finished}
+    assert all(count == 1 for _, count in logged)
+    assert answers is not None and answers[0] == len(acknowledged)
