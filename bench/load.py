@@ -1,7 +1,10 @@
 """Exam-day load: many candidates enter in a short window on flaky links, answer, and submit.
 
 The real exam server runs as a subprocess (`proctor-server serve --analysis basic`) on a fresh
-SQLite file; every candidate is driven from this one process over loopback. Each candidate:
+SQLite file, or (`--store postgres`) on a fresh database in a throwaway PostgreSQL cluster with
+fsync on, and then as several processes if asked (`--servers N`: candidates spread over them
+in turn, as a load balancer would); every candidate is driven from this one process over
+loopback. With PostgreSQL the database's own CPU is counted apart from the servers'. Each candidate:
 hello -> identity photo (a small real JPEG) -> consent -> profile -> waits for the paper -> answers every
 question, each acknowledged, with a think time between answers -> submit -> result. A fraction
 drop their connection mid-exam without a closing handshake (the TCP connection is aborted right
@@ -18,12 +21,14 @@ answering the same questions: latencies under load are printed as ratios to it.
 
     python bench/load.py [--candidates 1000] [--window 60] [--think 0.2 1.0] [--drop 0.1]
     python bench/load.py --candidates 200 --window 10      # a quick run
+    python bench/load.py --store postgres --servers 2      # two processes on PostgreSQL
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import random
 import resource
@@ -39,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from load_report import (
+    TICK,
     Stats,
     machine_busy,
     modified,
@@ -141,6 +147,8 @@ class Candidate:
         if isinstance(welcome, p.Error):
             raise GaveUp(welcome.code)
         (self.stats.rejoin if rejoin else self.stats.join).append(time.perf_counter() - started)
+        if not rejoin:
+            self.stats.joined_at.append(time.perf_counter() - self.stats.t0)
 
     async def _send(self, data: str | bytes) -> None:
         assert self.ws is not None
@@ -321,15 +329,14 @@ def question_bank(count: int) -> bytes:
 
 
 async def create_exam(
-    db: Path, bank: bytes, starts_at: datetime, count: int
+    db: Path | str, bank: bytes, starts_at: datetime, count: int, data_dir: Path
 ) -> tuple[str, list[str]]:
     """The exam and count+2 tickets (the last two: the baseline's, the probe's), in one transaction."""
     from proctor_server import admin
-    from proctor_server.store import SqliteStore
+    from proctor_server.store import open_store
     from shared.questions import parse_bank
 
-    store = SqliteStore(db)
-    await store.open()
+    store = await open_store(db, data_dir)
     try:
         questions = parse_bank(bank)
         exam = await admin.create_exam(
@@ -355,9 +362,9 @@ async def create_exam(
 
 
 class Server:
-    def __init__(self, db: Path, work: Path):
-        self.log = work / "server.log"
-        out = work / "server.out"
+    def __init__(self, db: Path | str, work: Path, n: int = 0):
+        self.log = work / f"server-{n}.log"
+        out = work / f"server-{n}.out"
         with out.open("w") as stdout, self.log.open("w") as stderr:
             self.proc = subprocess.Popen(
                 [
@@ -367,6 +374,8 @@ class Server:
                     "serve",
                     "--db",
                     str(db),
+                    "--data-dir",
+                    str(work / "files"),
                     "--port",
                     "0",
                     "--analysis",
@@ -427,12 +436,22 @@ def stop_probe(child: Child, t0: float, stats: Stats) -> None:
     child.wait()
 
 
-async def sample(stats: Stats, pid: int, db: Path, stop: asyncio.Event) -> None:
-    """Each second: server CPU, the whole machine's busy CPU (others share it), and how late
+def servers_cpu(pids: list[int]) -> float:
+    return sum(server_cpu(pid) for pid in pids)
+
+
+async def sample(
+    stats: Stats,
+    pids: list[int],
+    db: Path | None,
+    stop: asyncio.Event,
+    db_cpu: Callable[[], float],
+) -> None:
+    """Each second: servers' CPU, the whole machine's busy CPU (others share it), and how late
     this loop's 100 ms sleeps woke (the load generator's own delay). Every 100 ms: whether the
-    database file itself was written (a WAL checkpoint; commits only append to the WAL)."""
-    mtime = modified(db)
-    last_cpu, last_busy, last_t = server_cpu(pid), machine_busy(), time.perf_counter()
+    SQLite file itself was written (a WAL checkpoint; commits only append to the WAL)."""
+    mtime = modified(db) if db else 0
+    last_cpu, last_busy, last_t = servers_cpu(pids), machine_busy(), time.perf_counter()
     worst = 0.0
     while not stop.is_set():
         planned = time.perf_counter()
@@ -440,27 +459,50 @@ async def sample(stats: Stats, pid: int, db: Path, stop: asyncio.Event) -> None:
         now = time.perf_counter()
         late = now - planned - 0.1
         stats.loop_lag.append(late)
-        if (m := modified(db)) != mtime:
+        if db and (m := modified(db)) != mtime:
             stats.checkpoints.append(now - stats.t0)
             mtime = m
         worst = max(worst, late)
+        if stats.cpu_at_start is None and now - stats.t0 >= stats.start_s:
+            stats.cpu_at_start = (servers_cpu(pids), db_cpu())
         if now - last_t >= 1.0:
-            cpu, busy = server_cpu(pid), machine_busy()
+            cpu, busy = servers_cpu(pids), machine_busy()
             span = now - last_t
             stats.series.append(
                 (last_t - stats.t0, (cpu - last_cpu) / span, (busy - last_busy) / span, worst)
             )
             stats.cpu_peak = max(stats.cpu_peak, (cpu - last_cpu) / span)
             last_cpu, last_busy, last_t, worst = cpu, busy, now, 0.0
-            stats.rss_peak = max(stats.rss_peak, server_peak_rss(pid))
+            stats.rss_peak = max(stats.rss_peak, *(server_peak_rss(pid) for pid in pids))
+
+
+def database_cpu(data: Path) -> float:
+    """CPU seconds of a PostgreSQL cluster: its postmaster, the backends that ended (counted in
+    the postmaster's children's time) and those still running."""
+    postmaster = int((data / "postmaster.pid").read_text().split()[0])
+    fields = Path(f"/proc/{postmaster}/stat").read_text().rsplit(")", 1)[1].split()
+    total = sum(int(v) for v in fields[11:15]) / TICK
+    for child in Path(f"/proc/{postmaster}/task/{postmaster}/children").read_text().split():
+        with contextlib.suppress(OSError):
+            total += server_cpu(int(child))
+    return total
 
 
 async def run(args: argparse.Namespace) -> int:
+    if args.store == "postgres":
+        from tests.support.postgres import running_cluster
+
+        for cluster in running_cluster(durable=True):
+            return await run_on(args, cluster.create("load"), cluster.data)
+    return await run_on(args, None, None)
+
+
+async def run_on(args: argparse.Namespace, dsn: str | None, pg_data: Path | None) -> int:
     limit = raise_open_files(2 * args.candidates + 256)  # the server inherits it
     if limit < args.candidates + 64:
         raise SystemExit(f"load: only {limit} open files allowed; lower --candidates")
     work = Path(tempfile.mkdtemp(prefix="proctor-load-"))
-    db = work / "load.db"
+    db: Path | str = dsn or work / "load.db"
     photo = photo_jpeg()
     rng = random.Random(args.seed)
     stats = Stats()
@@ -474,10 +516,11 @@ async def run(args: argparse.Namespace) -> int:
         question_bank(args.questions),
         entry_begins + timedelta(seconds=start_offset),
         args.candidates,
+        work / "files",
     )
     tickets_s = time.perf_counter() - setup_started
-    server = Server(db, work)
-    pid = server.proc.pid
+    servers = [Server(db, work, n) for n in range(args.servers)]
+    server, pids = servers[0], [s.proc.pid for s in servers]
     try:
         # the baseline: one candidate alone, in a trial of the same questions
         lone = Candidate(
@@ -500,18 +543,24 @@ async def run(args: argparse.Namespace) -> int:
         offsets = sorted(rng.uniform(0, args.window) for _ in range(args.candidates))
         droppers = set(rng.sample(range(args.candidates), round(args.candidates * args.drop)))
         stop = asyncio.Event()
-        sampler = asyncio.create_task(sample(stats, pid, db, stop))
+
+        def db_cpu() -> float:
+            return database_cpu(pg_data) if pg_data else 0.0
+
         prober, probe_t0 = start_probe(server.url, tokens[-1])
-        cpu_before, usage_before = server_cpu(pid), resource.getrusage(resource.RUSAGE_SELF)
+        cpu_before, usage_before = servers_cpu(pids), resource.getrusage(resource.RUSAGE_SELF)
+        db_cpu_before = db_cpu()
+        stats.cpu_at_begin = (cpu_before, db_cpu_before)
         t0 = stats.t0 = time.perf_counter()
         stats.t0_epoch = time.time()
         stats.start_s = start_offset
+        sampler = asyncio.create_task(sample(stats, pids, None if dsn else Path(db), stop, db_cpu))
 
         async def one(i: int) -> None:
             await asyncio.sleep(max(0.0, offsets[i] - (time.perf_counter() - t0)))
             c_rng = random.Random(rng.random() + i)
             candidate = Candidate(
-                server.url,
+                servers[i % len(servers)].url,  # in turn, as a load balancer would
                 tokens[i],
                 stats,
                 c_rng,
@@ -531,12 +580,13 @@ async def run(args: argparse.Namespace) -> int:
             stats.errors["still_running_at_budget"] += len(pending)
         await asyncio.gather(*pending, return_exceptions=True)
         wall = time.perf_counter() - t0
-        stats.server_cpu_s = server_cpu(pid) - cpu_before
+        stats.server_cpu_s = servers_cpu(pids) - cpu_before
+        stats.db_cpu_s = database_cpu(pg_data) - db_cpu_before if pg_data else 0.0
         usage = resource.getrusage(resource.RUSAGE_SELF)
         stats.client_cpu_s = (
             usage.ru_utime + usage.ru_stime - usage_before.ru_utime - usage_before.ru_stime
         )
-        stats.rss_peak = max(stats.rss_peak, server_peak_rss(pid))
+        stats.rss_peak = max(stats.rss_peak, *(server_peak_rss(pid) for pid in pids))
         stop.set()
         await sampler
         try:
@@ -544,8 +594,9 @@ async def run(args: argparse.Namespace) -> int:
         except (ValueError, OSError) as exc:  # the probe lost its connection: no report
             stats.errors[f"probe_{type(exc).__name__}"] += 1
     finally:
-        code = server.stop()
-    log_text = server.log.read_text(errors="replace")
+        codes = [s.stop() for s in servers]
+        code = next((c for c in codes if c != 0), 0)
+    log_text = "".join(s.log.read_text(errors="replace") for s in servers)
     verdict = verify_store(db, exam_id, stats.acked, exclude=tokens[-1])
     keep = args.keep or not verdict.complete(args.candidates)
     settings: dict[str, Any] = vars(args) | {
@@ -581,6 +632,13 @@ def main() -> None:
     )
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument(
+        "--store",
+        choices=("sqlite", "postgres"),
+        default="sqlite",
+        help="the servers' database (postgres: a throwaway cluster, fsync on)",
+    )
+    parser.add_argument("--servers", type=int, default=1, help="exam-server processes")
+    parser.add_argument(
         "--keep",
         action="store_true",
         help="keep the database and server log (kept anyway on a failed check)",
@@ -595,6 +653,8 @@ def main() -> None:
     args = parser.parse_args()
     problems = [
         args.candidates < 1 and "--candidates must be at least 1",
+        args.servers < 1 and "--servers must be at least 1",
+        args.servers > 1 and args.store == "sqlite" and "--servers > 1 needs --store postgres",
         args.window <= 0 and "--window must be positive",
         not 0 <= args.start <= 2 and "--start must be between 0 and 2",
         args.questions < 2 and "--questions must be at least 2",

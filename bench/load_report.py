@@ -18,6 +18,10 @@ class Stats:
     connect: list[float] = field(default_factory=list)  # TCP + WebSocket handshake
     join: list[float] = field(default_factory=list)  # hello -> welcome, first entry
     rejoin: list[float] = field(default_factory=list)  # hello -> welcome after a drop
+    joined_at: list[float] = field(default_factory=list)  # when each first entry completed
+    # servers' and database's CPU seconds at the exam's start (the entry phase ends there)
+    cpu_at_start: tuple[float, float] | None = None
+    cpu_at_begin: tuple[float, float] = (0.0, 0.0)
     photo: list[float] = field(default_factory=list)  # identity photo -> identity_result
     paper_wait: list[float] = field(default_factory=list)  # profile acked -> paper
     paper_after_start: list[float] = field(default_factory=list)  # exam start -> paper pushed
@@ -33,6 +37,7 @@ class Stats:
     loop_lag: list[float] = field(default_factory=list)
     cpu_peak: float = 0.0  # server CPU over the busiest second, in cores
     server_cpu_s: float = 0.0
+    db_cpu_s: float = 0.0  # PostgreSQL's own processes (0 with SQLite: inside the server)
     client_cpu_s: float = 0.0
     rss_peak: int = 0  # bytes
     t0: float = 0.0  # perf_counter at the start of the entry window
@@ -92,10 +97,29 @@ class Verdict:
         )
 
 
-def verify_store(db: Path, exam_id: str, acked: set[str], *, exclude: str) -> Verdict:
+class _Postgres:
+    """The few reads below on PostgreSQL (its placeholders are %s)."""
+
+    def __init__(self, dsn: str) -> None:
+        import psycopg
+
+        self.conn = psycopg.connect(dsn)
+
+    def execute(self, sql: str, params: tuple[Any, ...] = ()) -> Any:
+        return self.conn.execute(sql.replace("?", "%s"), params)
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def verify_store(db: Path | str, exam_id: str, acked: set[str], *, exclude: str) -> Verdict:
     """Read-only: every acknowledged answer id stored once, every exam attempt scored (but
     the `exclude` ticket's: the probe's, who never answers)."""
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    conn: Any = (
+        _Postgres(db)
+        if isinstance(db, str) and db.startswith("postgres")
+        else sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    )
     try:
         exam_attempts = (
             "SELECT id FROM attempts WHERE exam_id = ? AND mode = 'exam' AND ticket != ?"
@@ -195,6 +219,22 @@ def print_report(
         f"server CPU: {stats.server_cpu_s:.1f} s over {wall:.1f} s ({stats.server_cpu_s / wall:.0%} of one core), "
         f"busiest second {stats.cpu_peak:.0%}; peak RSS (VmHWM) {stats.rss_peak / 2**20:.0f} MiB"
     )
+    if stats.db_cpu_s:
+        print(f"database (PostgreSQL) CPU: {stats.db_cpu_s:.1f} s")
+    in_window = sum(1 for t in stats.joined_at if t <= s["window"])
+    print(
+        f"joined within the entry window ({s['window']:g} s): {in_window}/{n} ({in_window / n:.0%})"
+    )
+    if stats.cpu_at_start is not None and stats.join and stats.ack:
+        (srv0, db0), (srv1, db1) = stats.cpu_at_begin, stats.cpu_at_start
+        srv2, db2 = srv0 + stats.server_cpu_s, db0 + stats.db_cpu_s
+        joins, acks = len(stats.join), len(stats.ack)
+        print(
+            f"CPU per join (entry phase: hello, photo, consent, profile): servers "
+            f"{(srv1 - srv0) / joins * 1000:.2f} ms, database {(db1 - db0) / joins * 1000:.2f} ms; "
+            f"per answer (after the start, submit included): servers "
+            f"{(srv2 - srv1) / acks * 1000:.2f} ms, database {(db2 - db1) / acks * 1000:.2f} ms"
+        )
     busy = [b for _, _, b, _ in stats.series] or [0.0]
     print(
         f"machine (all processes, {os.cpu_count()} cores): busy {sum(busy) / len(busy):.2f} cores "
