@@ -69,6 +69,7 @@ Signal = Event | Watching | Delivered | AttemptSignal
 
 _encoder = msgspec.json.Encoder()
 _decoder = msgspec.json.Decoder(Signal)
+_many = msgspec.json.Decoder(list[Signal])
 
 
 def encode(signal: Signal) -> str:
@@ -79,3 +80,9 @@ def decode(payload: str | bytes) -> Signal:
     """A signal from another process (msgspec.ValidationError / DecodeError when malformed)."""
     signal: Signal = _decoder.decode(payload)
     return signal
+
+
+def decode_many(payload: str | bytes) -> list[Signal]:
+    """Signals sent together (a JSON array, in the order sent)."""
+    signals: list[Signal] = _many.decode(payload)
+    return signals
