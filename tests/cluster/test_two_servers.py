@@ -19,6 +19,7 @@ import pytest
 
 from shared import proctor_protocol as pp
 from shared import protocol as p
+from shared.states import FINISHED
 from tests.server.conftest import QUESTIONS
 from tests.server.scripted import Candidate
 from tests.server.scripted_proctor import Proctor
@@ -158,9 +159,9 @@ async def test_two_servers_share_an_exam_and_survive_one_killed(
     with psycopg.connect(dsn) as conn:
         finished = conn.execute(
             "SELECT attempt_id, count(*) FROM attempt_states s JOIN attempts a"
-            " ON a.id = s.attempt_id WHERE a.exam_id = %s AND s.state = 'finished'"
+            " ON a.id = s.attempt_id WHERE a.exam_id = %s AND s.state = ANY(%s)"
             " GROUP BY attempt_id",
-            (exam,),
+            (exam, [state.value for state in FINISHED]),
         ).fetchall()
         logged = conn.execute(
             "SELECT client_id, count(*) FROM answer_log WHERE attempt_id = %s GROUP BY client_id",
