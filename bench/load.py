@@ -417,7 +417,7 @@ def raise_open_files(needed: int) -> int:
 
 
 def start_probe(url: str, ticket: str) -> tuple[Child, float]:
-    """A connected candidate who only sends heartbeats, 10 a second, from a process of its own
+    """A connected candidate who only sends WebSocket pings, 10 a second, from a process of its own
     (so the load generator's busy loop does not delay it): the server answers them without the
     database, so their round trip is the server's event-loop delay. Returns the probe and its
     time origin (epoch seconds: the samples are seconds after it)."""

@@ -207,7 +207,7 @@ def print_report(
     print(line("paper pushed after the start", stats.paper_after_start))
     print(line("ack: answer -> ack", stats.ack, base_ack))
     print(line("profile, submit -> ack", stats.other_ack))
-    print(line("probe: heartbeat -> heartbeat_ack", [h for _, h in stats.heartbeat_at]))
+    print(line("probe: ping -> pong", [h for _, h in stats.heartbeat_at]))
     print(line("replayed after a drop -> ack", stats.replay_ack))
     errors = ", ".join(f"{k} {v}" for k, v in stats.errors.most_common()) or "none"
     print(f"errors by code: {errors}")

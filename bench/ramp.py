@@ -10,9 +10,10 @@ the rounds, so the machine's noise hits both alike. Both servers get the same li
 Per round and server it prints: the share of candidates welcomed within W seconds of the ramp's
 start, the join time (from the candidate's planned moment to its welcome, so a connection
 waiting in the kernel's queue counts) p50/p99/max, the kernel's listen-queue overflows during
-the ramp (`netstat -s` counters from /proc/net/netstat), the longest gap seen by a heartbeat
-probe (one more connection, in its own process, sending a heartbeat every 100 ms: the longest
-the server's event loop did not answer), and the server's resident memory per idle candidate
+the ramp (`netstat -s` counters from /proc/net/netstat), the longest gap seen by a probe (one
+more connection, in its own process, sending a WebSocket ping every 100 ms: the longest the
+server's event loop did not answer; a ping, not the app's heartbeat, which the server rate-limits
+as a client's message), and the server's resident memory per idle candidate
 once everyone is in (VmRSS after minus before, over N).
 
 The load comes from worker processes (default 2), so the generator is not one busy event loop.
@@ -135,7 +136,9 @@ async def _worker(job: dict[str, Any]) -> None:
 
 
 async def _probe(job: dict[str, Any]) -> None:
-    """One connection sending a heartbeat every 100 ms until told to stop; reports the gaps."""
+    """One connection sending a WebSocket ping every 100 ms until told to stop; reports the gaps.
+    A ping is answered by the server's event loop like any message, but is not one of the app's
+    messages, whose rate the server limits (10 heartbeats a second would be refused)."""
     samples: list[tuple[float, float]] = []
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -144,14 +147,18 @@ async def _probe(job: dict[str, Any]) -> None:
         await ws.send(p.encode(p.Hello(protocol=p.PROTOCOL_VERSION, ticket=job["ticket"])))
         await ws.recv()
         print("ready", flush=True)
-        beat = p.encode(p.Heartbeat())
+
+        async def drain() -> None:  # read what the server sends, so its pongs are read too
+            async for _ in ws:
+                pass
+
+        reader = asyncio.create_task(drain())
         while not stop.is_set():
             sent = time.perf_counter()
-            await ws.send(beat)
-            while '"heartbeat_ack"' not in str(await ws.recv()):
-                pass
+            await (await ws.ping())
             samples.append((time.time() - job["t0"], time.perf_counter() - sent))
             await asyncio.sleep(0.1)
+        reader.cancel()
     print(json.dumps(samples), flush=True)
 
 
