@@ -73,8 +73,11 @@ def write_config(folder: Path, port: int, admin_key: str, nat: dict[str, str]) -
         "debug_level": "4",
     }.items():
         core = set_value(core, key, value)
+    for key in [k for k in nat if re.search(rf"(?m)^\s*{k} = ", core)]:
+        core = set_value(core, key, nat.pop(key))
     extra = "".join(f"\t{key} = {value}\n" for key, value in nat.items())
     core = core.replace("nat: {\n", "nat: {\n" + extra, 1)
+    core = core.replace("general: {\n", "general: {\n\tdebug_timestamps = true\n", 1)
     (folder / "janus.jcfg").write_text(core)
     room = set_value(
         (EXAMPLES / "janus.plugin.videoroom.jcfg").read_text(), "admin_key", f'"{admin_key}"'

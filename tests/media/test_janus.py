@@ -10,9 +10,11 @@ Skipped where Debian's `janus` is not installed (tools/system-deps installs it).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import itertools
 import shutil
 import subprocess
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -22,10 +24,14 @@ from websockets.asyncio.client import connect
 from proctor_server import admin
 from proctor_server.app import Server, ServerConfig, run_server
 from proctor_server.media.gateway import MediaError, StreamKey
+from proctor_server.media.ice import parse_ice_server
 from proctor_server.media.janus_api import JanusClient, JanusError
 from proctor_server.media.janus_gateway import VIDEOROOM, JanusGateway, JanusSettings
 from shared import proctor_protocol as pp
 from shared import protocol as p
+from tests.media.coturn_process import PASSWORD as TURN_PASSWORD
+from tests.media.coturn_process import TURNSERVER, running_coturn
+from tests.media.coturn_process import USER as TURN_USER
 from tests.media.fakes import audio_samples, dominant_frequency, palette_index
 from tests.media.janus_process import JANUS, RunningJanus, running_janus
 from tests.media.peers import TONE_HZ, ProctorPeer, palette_sources, proctor
@@ -197,6 +203,112 @@ async def test_an_unusable_offer_is_refused_with_the_reason(
         await janus_server.media.publish(
             StreamKey("e", "a"), "v=0\r\nm=video 9 X 96\r\nm=video 9 X 96\r\n", _ignore
         )
+
+
+async def test_the_serve_command_sends_live_media_to_janus(
+    janus: RunningJanus, tmp_path: Path
+) -> None:
+    """`proctor-server serve --media janus --janus-url ... --janus-admin-key-file ...` as a
+    process: the environment check's probe gets Janus's answer to a real aiortc offer."""
+    key_file = tmp_path / "janus-admin-key"
+    key_file.write_text(janus.admin_key + "\n")
+    process = await asyncio.create_subprocess_exec(
+        *(sys.executable, "-m", "proctor_server.cli", "serve", "--db", str(tmp_path / "x.db")),
+        *("--port", "0", "--analysis", "basic", "--media", "janus", "--janus-url", janus.url),
+        *("--janus-admin-key-file", str(key_file)),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        assert process.stdout is not None
+        async with asyncio.timeout(30):
+            line = (await process.stdout.readline()).decode()
+        assert line.startswith("listening on http://"), line
+        answer = await _probe_answer(line.split()[-1].replace("http://", "ws://"))
+        assert "s=VideoRoom" in answer  # Janus's own answer, passed on unchanged
+    finally:
+        process.terminate()
+        await process.wait()
+
+
+async def _probe_answer(ws_url: str) -> str:
+    """The answer to an aiortc offer (a video and an audio track) on the media probe."""
+    from aiortc import RTCPeerConnection
+    from aiortc.mediastreams import AudioStreamTrack, VideoStreamTrack
+
+    pc = RTCPeerConnection()
+    try:
+        for track in (VideoStreamTrack(), AudioStreamTrack()):
+            pc.addTransceiver(track, direction="sendonly")
+        await pc.setLocalDescription(await pc.createOffer())
+        assert pc.localDescription is not None
+        async with connect(f"{ws_url}/ws/media-probe") as ws:
+            assert isinstance(p.decode_server(await ws.recv()), p.MediaReport)
+            await ws.send(p.encode(p.RtcOffer(sdp=pc.localDescription.sdp)))
+            reply = p.decode_server(await ws.recv())
+        assert isinstance(reply, p.RtcAnswer), reply
+        return reply.sdp
+    finally:
+        await pc.close()
+
+
+@pytest.mark.skipif(TURNSERVER is None, reason="coturn is not installed (tools/system-deps)")
+async def test_janus_and_the_candidate_share_the_turn_relay(tmp_path: Path) -> None:
+    """coturn: Janus configured with the TURN server and credentials the clients get
+    (`--ice-server turn:USER:PASSWORD@...`), a candidate allowed the relay alone; a proctor
+    watching through the server still gets the frames, and coturn served both. coturn listens
+    on this machine's own address, not loopback: Janus drops loopback candidates."""
+    from aioice.ice import get_host_addresses
+
+    addresses = get_host_addresses(use_ipv4=True, use_ipv6=False)
+    if not addresses:
+        pytest.skip("no IPv4 address besides loopback for coturn")
+    async with running_coturn(tmp_path / "turn", addresses[0]) as (port, turn_log):
+        await _watch_through_turn(tmp_path, addresses[0], port)
+    text = turn_log.read_text()
+    assert "ALLOCATE processed, success" in text, text[-3000:]
+    assert f"user <{TURN_USER}>" in text
+
+
+async def _watch_through_turn(tmp_path: Path, ip: str, port: int) -> None:
+    relay = parse_ice_server(f"turn:{TURN_USER}:{TURN_PASSWORD}@{ip}:{port}")
+    nat = {
+        "turn_server": f'"{ip}"',
+        "turn_port": str(port),
+        "turn_type": '"udp"',
+        "turn_user": f'"{TURN_USER}"',
+        "turn_pwd": f'"{TURN_PASSWORD}"',
+    }
+    async with running_janus(tmp_path / "janus", nat=nat) as janus:
+        config = ServerConfig(
+            db=tmp_path / "exam.db",
+            port=0,
+            media_gateway="janus",
+            janus_url=janus.url,
+            janus_admin_key=janus.admin_key,
+            ice_servers=[relay],
+        )
+        async with run_server(config) as server:
+            # Janus's own relay candidate, from coturn, is in its answers.
+            answer = await _probe_answer(server.ws_url)
+            assert any("typ relay" in line and ip in line for line in answer.splitlines())
+            env = Env(server, tmp_path)
+            try:
+                exam_id, ticket = await env.exam()
+                sources = dataclasses.replace(palette_sources(), relay_only=True)
+                runtime = env.runtime(ticket, media=sources)
+                runtime.start()
+                async with asyncio.timeout(LIVE_TIMEOUT_S):
+                    state = await runtime.wait_for(lambda s: s.media == "live")
+                assert state.session is not None
+                token = await admin.proctor_token(server.store, exam_id)
+                async with proctor(f"{server.ws_url}/ws/proctor?token={token}") as watcher:
+                    await watcher.command(pp.Watch(id="w1", attempt=state.session))
+                    async with asyncio.timeout(LIVE_TIMEOUT_S):
+                        await watcher.until(lambda: len(watcher.video) >= 20)
+            finally:
+                for runtime in env.runtimes:
+                    await runtime.close()
 
 
 async def test_an_unreachable_janus_is_a_clear_media_error() -> None:
