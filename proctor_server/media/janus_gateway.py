@@ -13,8 +13,9 @@ A subscriber exists only while its proctor watches and the candidate's stream is
 Recording: with `rec_dir`, every room records (Janus's own recorder, one `.mjr` file per
 track) under `rec_dir/<exam>/`, named `<attempt>-<n>-video` / `-audio`; `janus-pp-rec` turns
 them into WebM and Opus files (docs/operations.md). Janus sees RTP, not frames: the analysis
-hooks (voice activity, live frames, clips) get nothing from this gateway, and `stats` knows the
-connection's state but counts no frames."""
+hooks (voice activity, live frames, clips) get nothing from this gateway, and `stats` knows an
+exam stream's connection state but counts no frames; only the environment check's probes are
+decoded here, by a subscriber of the server's own (janus_counter.py), to say what arrived."""
 
 from __future__ import annotations
 
@@ -39,6 +40,8 @@ from proctor_server.media.gateway import (
     check_offer,
 )
 from proctor_server.media.janus_api import JanusClient, JanusError, JanusHandle, Json
+from proctor_server.media.janus_counter import FrameCounter
+from proctor_server.media.probe import PROBE_EXAM
 from shared import protocol as p
 from shared.proctor_protocol import MediaStatus
 
@@ -57,6 +60,9 @@ class JanusSettings:
     admin_key: str | None = None  # the video room plugin's `admin_key`, when it has one
     rec_dir: Path | None = None  # record every stream under rec_dir/<exam>/ (None: no recording)
     ice_servers: list[p.IceServer] = field(default_factory=list)  # given to the clients
+    # The environment check's probes: not recorded, and the server subscribes to their streams
+    # itself and decodes them to count what arrives (janus_counter.py); exam streams never are.
+    probe_exams: frozenset[str] = frozenset()
 
 
 def folder_name(exam: str) -> str:
@@ -81,6 +87,8 @@ class _Publisher:
     state: str = "new"  # new -> connected -> closed
     live: bool = False
     ended: bool = False
+    counter: FrameCounter | None = None  # the server's own subscriber (probe_exams only)
+    counter_handle: JanusHandle | None = None
 
 
 @dataclass(eq=False)
@@ -151,7 +159,7 @@ class JanusGateway:
         }
         if self.settings.admin_key:
             body["admin_key"] = self.settings.admin_key
-        if self.settings.rec_dir is not None:
+        if self.settings.rec_dir is not None and exam not in self.settings.probe_exams:
             body["record"] = True
             body["rec_dir"] = str(self.settings.rec_dir / folder_name(exam))
         handle = await client.attach(VIDEOROOM, _ignore_event)
@@ -194,7 +202,7 @@ class JanusGateway:
             "audio": True,
             "video": True,
         }
-        if self.settings.rec_dir is not None:
+        if self.settings.rec_dir is not None and key.exam not in self.settings.probe_exams:
             body["filename"] = f"{folder_name(key.attempt)}-{next(self._serial)}"
         try:
             stream.handle = await client.attach(
@@ -217,6 +225,8 @@ class JanusGateway:
         if kind == "webrtcup":
             stream.state = "connected"
             self._spawn(self._offer_all(stream), f"janus-offers-{stream.key.attempt}")
+            if stream.key.exam in self.settings.probe_exams:
+                self._spawn(self._count(stream), f"janus-count-{stream.key.attempt}")
         elif kind == "media" and event.get("receiving") and not stream.live:
             stream.live = True
             stream.on_status(MediaStatus.LIVE, None)
@@ -225,6 +235,34 @@ class JanusGateway:
             if reason in ("ICE failed", "DTLS alert"):
                 reason = f"the connection failed ({reason})"
             self._spawn(self._end_stream(stream, reason), f"janus-end-{stream.key.attempt}")
+
+    async def _count(self, stream: _Publisher) -> None:
+        """Subscribe the server's own decoding peer to the stream (see janus_counter.py)."""
+        client = self._client
+        if client is None or client.closed or stream.ended:
+            return
+        counter = stream.counter = FrameCounter()
+        try:
+            handle = stream.counter_handle = await client.attach(VIDEOROOM, _ignore_event)
+            _, jsep = await handle.message(self._subscribe_body(stream))
+            if jsep is None or stream.ended:
+                return
+            answer = await counter.answer(str(jsep["sdp"]))
+            await handle.message(
+                {"request": "start", "room": stream.room.id}, {"type": "answer", "sdp": answer}
+            )
+        except (JanusError, ValueError) as exc:
+            log.info("attempt %s: cannot count its frames: %s", stream.key.attempt, exc)
+
+    @staticmethod
+    def _subscribe_body(stream: _Publisher) -> Json:
+        return {
+            "request": "join",
+            "ptype": "subscriber",
+            "room": stream.room.id,
+            "pin": stream.room.pin,
+            "streams": [{"feed": stream.feed}],
+        }
 
     async def add_ice(
         self, attempt: str, candidate: str | None, sdp_mid: str | None, index: int | None
@@ -260,6 +298,10 @@ class JanusGateway:
         stream.state = "closed"
         for link in self._links.get(stream.key.attempt, {}).values():
             await _close_link(link)
+        if stream.counter_handle is not None:
+            await stream.counter_handle.detach()
+        if stream.counter is not None:
+            await stream.counter.close()
         if stream.handle is not None:
             await stream.handle.detach()
         if reason is not None:
@@ -292,15 +334,7 @@ class JanusGateway:
                 VIDEOROOM, lambda event: self._subscriber_event(link, event)
             )
             link.handle, link.answered = handle, False
-            _, jsep = await handle.message(
-                {
-                    "request": "join",
-                    "ptype": "subscriber",
-                    "room": stream.room.id,
-                    "pin": stream.room.pin,
-                    "streams": [{"feed": stream.feed}],
-                }
-            )
+            _, jsep = await handle.message(self._subscribe_body(stream))
         except JanusError as exc:
             log.info("attempt %s: no subscription: %s", stream.key.attempt, exc.reason)
             await _close_link(link)
@@ -367,16 +401,18 @@ class JanusGateway:
     # ------------------------------------------------------------ figures and shutdown
 
     def stats(self, attempt: str) -> StreamStats | None:
-        """The connection's state and the watchers; Janus counts the frames, not us (0)."""
+        """The connection's state and the watchers; the frames and the size only for streams
+        the server decodes itself (`probe_exams`), 0 for the others."""
         stream = self._streams.get(attempt)
         if stream is None:
             return None
         links = self._links.get(attempt, {}).values()
+        counter = stream.counter
         return StreamStats(
-            video_frames=0,
-            audio_frames=0,
-            width=0,
-            height=0,
+            video_frames=counter.video_frames if counter else 0,
+            audio_frames=counter.audio_frames if counter else 0,
+            width=counter.width if counter else 0,
+            height=counter.height if counter else 0,
             state=stream.state,
             watchers=sum(1 for link in links if link.handle is not None),
         )
@@ -440,5 +476,6 @@ def janus_gateway(config: ServerConfig) -> JanusGateway:
             admin_key=config.janus_admin_key,
             rec_dir=(data / "janus").resolve() if record else None,
             ice_servers=list(config.ice_servers),
+            probe_exams=frozenset({PROBE_EXAM}),
         )
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import importlib.util
 import itertools
 import shutil
 import subprocess
@@ -21,6 +22,9 @@ from pathlib import Path
 import pytest
 from websockets.asyncio.client import connect
 
+from proctor_client.check.live_media import evaluate_live_media, probe_live_media
+from proctor_client.check.model import Status
+from proctor_client.check.network import ServerAddress
 from proctor_server import admin
 from proctor_server.app import Server, ServerConfig, run_server
 from proctor_server.media.gateway import MediaError, StreamKey
@@ -33,8 +37,9 @@ from tests.media.coturn_process import PASSWORD as TURN_PASSWORD
 from tests.media.coturn_process import TURNSERVER, running_coturn
 from tests.media.coturn_process import USER as TURN_USER
 from tests.media.fakes import audio_samples, dominant_frequency, palette_index
-from tests.media.janus_process import JANUS, RunningJanus, running_janus
-from tests.media.peers import TONE_HZ, ProctorPeer, palette_sources, proctor
+from tests.media.janus_process import JANUS, RunningJanus, free_tcp_port, running_janus
+from tests.media.peers import TONE_HZ, ProctorPeer, palette_sources, poll, proctor
+from tests.media.test_browser_watch import CHROMIUM, CHROMIUM_ARGS
 from tests.support.exam_env import Env
 
 pytestmark = pytest.mark.skipif(
@@ -128,6 +133,40 @@ async def test_a_proctor_watches_a_candidate_through_janus(
     _check_playable(folder, tmp_path)
 
 
+@pytest.mark.skipif(
+    importlib.util.find_spec("playwright") is None or not CHROMIUM.exists(),
+    reason="needs Playwright for Python and Debian's chromium",
+)
+async def test_chromium_watches_a_candidate_through_janus(
+    janus_server: Server, janus_env: Env
+) -> None:
+    """A real Chromium on the live-video test page: Janus's offer, relayed by the server,
+    decodes in its <video> with frames that advance."""
+    from playwright.async_api import async_playwright
+
+    _, attempt, token = await _live_candidate(janus_env)
+    frames = (
+        f"document.querySelector('[data-attempt=\"{attempt}\"] video')"
+        ".getVideoPlaybackQuality().totalVideoFrames"
+    )
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            page = await browser.new_page()
+            await page.goto(f"{janus_server.url}/media-test?token={token}")
+            card = page.locator(f'[data-attempt="{attempt}"]')
+            await card.locator('[data-action="watch"]').click(timeout=10_000)
+            await page.wait_for_function(f"{frames} > 5", timeout=20_000)
+            first = await page.evaluate(frames)
+            await page.wait_for_function(f"{frames} > {first + 10}", timeout=10_000)
+            stats = janus_server.media.stats(attempt)
+            assert stats is not None and stats.watchers == 1
+        finally:
+            await browser.close()
+
+
 def _shown_live(watcher: ProctorPeer, attempt: str) -> bool:
     """The proctor's feed shows the attempt live: in its snapshot, or in a `media` event."""
     rows = [r for s in watcher.of_type(pp.Snapshot) for r in s.attempts if r.attempt == attempt]
@@ -150,6 +189,21 @@ def _check_playable(folder: Path, tmp_path: Path) -> None:
     with av.open(str(out)) as container:
         frames = sum(1 for _ in container.decode(video=0))
     assert frames > 20
+
+
+async def test_the_environment_check_sees_frames_arrive_through_janus(
+    janus_server: Server, tmp_path: Path
+) -> None:
+    """The probe's stream goes to Janus like an exam's; the server decodes that one itself
+    (a subscriber of its own) to count the frames, and keeps no recording of it."""
+    result = await probe_live_media(ServerAddress.parse(janus_server.url), palette_sources())
+    assert result.error is None
+    assert result.video_frames >= 10 and result.audio_frames >= 10
+    assert (result.width, result.height) == (320, 240)
+    assert evaluate_live_media(result).status is Status.PASS
+    async with asyncio.timeout(10):  # the server closes the probe's stream once it hangs up
+        await poll(lambda: janus_server.media.stats("probe-1") is None)
+    assert not list((tmp_path / "data").glob("janus/**/*.mjr"))
 
 
 async def test_the_proctor_of_another_exam_cannot_subscribe(
@@ -312,8 +366,6 @@ async def _watch_through_turn(tmp_path: Path, ip: str, port: int) -> None:
 
 
 async def test_an_unreachable_janus_is_a_clear_media_error() -> None:
-    from tests.media.janus_process import free_tcp_port
-
     gateway = JanusGateway(JanusSettings(url=f"ws://127.0.0.1:{free_tcp_port()}"))
     try:
         with pytest.raises(MediaError, match="media server is unavailable"):
