@@ -27,9 +27,16 @@ class RunningJanus:
     url: str
     admin_key: str
     log: Path
+    process: asyncio.subprocess.Process
 
     def text(self) -> str:
         return self.log.read_text(errors="replace")
+
+    async def stop(self) -> None:
+        """Stop Janus now (SIGTERM), as a crash or a restart would."""
+        if self.process.returncode is None:
+            self.process.terminate()
+        await self.process.wait()
 
 
 def free_tcp_port() -> int:
@@ -123,7 +130,7 @@ async def running_janus(
         async with asyncio.timeout(START_TIMEOUT_S):
             await read_until(READY)
         reader = asyncio.create_task(read_until(None))  # the rest of its log, to the end
-        yield RunningJanus(f"ws://127.0.0.1:{port}", admin_key, log)
+        yield RunningJanus(f"ws://127.0.0.1:{port}", admin_key, log, process)
     finally:
         if process.returncode is None:
             process.terminate()

@@ -167,6 +167,33 @@ async def test_chromium_watches_a_candidate_through_janus(
             await browser.close()
 
 
+async def test_when_janus_goes_away_the_exam_goes_on_and_proctors_see_why(
+    janus_server: Server, janus_env: Env, janus: RunningJanus
+) -> None:
+    _, attempt, token = await _live_candidate(janus_env)
+    runtime = janus_env.runtimes[0]
+    async with proctor(f"{janus_server.ws_url}/ws/proctor?token={token}") as watcher:
+        await watcher.command(pp.Watch(id="w1", attempt=attempt))
+        async with asyncio.timeout(LIVE_TIMEOUT_S):
+            await watcher.until(lambda: len(watcher.video) >= 5)
+        await janus.stop()
+
+        def reasons() -> list[str | None]:
+            return [m.reason for m in watcher.of_type(pp.Media) if m.attempt == attempt]
+
+        async with asyncio.timeout(LIVE_TIMEOUT_S):
+            await watcher.until(lambda: "the media server went away" in reasons())
+            # The app offers again; the server cannot reach Janus and says so.
+            await watcher.until(
+                lambda: any(
+                    (r or "").startswith("the media server is unavailable") for r in reasons()
+                )
+            )
+            state = await runtime.wait_for(lambda s: s.media.startswith("no live video"))
+        assert janus_server.media.stats(attempt) is None
+        assert state.connected and state.session == attempt  # the exam itself goes on
+
+
 def _shown_live(watcher: ProctorPeer, attempt: str) -> bool:
     """The proctor's feed shows the attempt live: in its snapshot, or in a `media` event."""
     rows = [r for s in watcher.of_type(pp.Snapshot) for r in s.attempts if r.attempt == attempt]
