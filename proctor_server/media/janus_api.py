@@ -80,7 +80,11 @@ class JanusClient:
         except (OSError, TimeoutError, InvalidHandshake, InvalidURI) as exc:
             raise JanusError(f"Janus is unreachable at {self.url}: {exc}") from None
         self._tasks.append(asyncio.create_task(self._read(), name="janus-reader"))
-        reply = await self._request({"janus": "create"})
+        try:
+            reply = await self._request({"janus": "create"})
+        except JanusError:
+            await self.close()
+            raise
         self.session_id = int(reply["data"]["id"])
         self._tasks.append(asyncio.create_task(self._keepalive(), name="janus-keepalive"))
 
@@ -154,13 +158,16 @@ class JanusClient:
             if kind != "ack" or transaction in self._settle_on_ack:
                 future.set_result(message)
             return  # an `ack` before the event that answers
+        if kind == "timeout" and self._ws is not None:  # Janus dropped the session: start over
+            self._tasks.append(asyncio.create_task(self._ws.close(), name="janus-timeout"))
+            return
         sender = message.get("sender")
         handle = self._handles.get(sender) if isinstance(sender, int) else None
         if handle is not None:
             if kind == "detached":
                 self._handles.pop(handle.id, None)
             handle.deliver(message)
-        elif kind not in ("ack", "timeout"):
+        elif kind != "ack":
             log.debug("Janus event for no handle: %s", kind)
 
     async def _keepalive(self) -> None:

@@ -109,6 +109,7 @@ class JanusGateway:
         self.settings = settings
         self._client: JanusClient | None = None
         self._connecting = asyncio.Lock()
+        self._creating = asyncio.Lock()  # one room per exam, even for offers that come together
         self._rooms: dict[str, _Room] = {}
         self._streams: dict[str, _Publisher] = {}
         self._links: dict[str, dict[str, _Link]] = {}  # attempt -> watcher id -> link
@@ -145,6 +146,10 @@ class JanusGateway:
         room = self._rooms.get(exam)
         if room is not None:
             return room
+        async with self._creating:
+            return self._rooms.get(exam) or await self._create_room(client, exam)
+
+    async def _create_room(self, client: JanusClient, exam: str) -> _Room:
         secret, pin = secrets.token_urlsafe(24), secrets.token_urlsafe(12)
         body: Json = {
             "request": "create",
@@ -167,7 +172,7 @@ class JanusGateway:
             data, _ = await handle.message(body)
         finally:
             await handle.detach()
-        room = self._rooms.setdefault(exam, _Room(int(data["room"]), secret, pin))
+        room = self._rooms[exam] = _Room(int(data["room"]), secret, pin)
         log.info("exam %s: Janus room %s", exam, room.id)
         return room
 
@@ -440,14 +445,15 @@ class JanusGateway:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         client = self._client
-        if client is not None and not client.closed:
-            for room in self._rooms.values():
-                with contextlib.suppress(JanusError):
-                    handle = await client.attach(VIDEOROOM, _ignore_event)
-                    await handle.message(
-                        {"request": "destroy", "room": room.id, "secret": room.secret}
-                    )
-                    await handle.detach()
+        if client is not None and not client.closed and self._rooms:
+            with contextlib.suppress(JanusError):
+                handle = await client.attach(VIDEOROOM, _ignore_event)
+                for room in self._rooms.values():
+                    with contextlib.suppress(JanusError):
+                        await handle.message(
+                            {"request": "destroy", "room": room.id, "secret": room.secret}
+                        )
+                await handle.detach()
         self._rooms.clear()
         if client is not None:
             await client.close()
