@@ -72,6 +72,9 @@ class ServerConfig:
     data_key_file: Path | None = None  # encrypts evidence at rest (else $PROCTOR_DATA_KEY_FILE)
     allowed_origins: tuple[str, ...] = ()  # browser pages of other sites that may connect
     media: bool = True  # live audio and video (aiortc, in this process)
+    media_gateway: str = "aiortc"  # or "janus": candidates publish to a Janus video room
+    janus_url: str = "ws://127.0.0.1:8188"  # Janus's WebSocket API (with media_gateway janus)
+    janus_admin_key: str | None = None  # the video room plugin's admin_key, if it has one
     speech: bool = True  # voice activity on the live audio -> `speaking` violations
     live_analysis_interval_s: float = 10.0  # a live video frame to analysis this often; 0: off
     clip_seconds: float = 10.0  # evidence clips: this long before and after a violation; 0: off
@@ -348,7 +351,12 @@ def _cluster(config: ServerConfig) -> Cluster:
 
 
 def _media_gateway(config: ServerConfig) -> MediaGateway:
-    """aiortc in this process when live media is on and installed; otherwise none."""
+    """aiortc in this process when live media is on and installed, or Janus when chosen;
+    otherwise none."""
+    if config.media and config.media_gateway == "janus":
+        from proctor_server.media.janus_gateway import janus_gateway
+
+        return janus_gateway(config)
     if not config.media or importlib.util.find_spec("aiortc") is None:
         return NoMedia()
     from proctor_server.media.aiortc_gateway import AiortcGateway

@@ -76,6 +76,24 @@ def register(sub: Any) -> None:
         "--no-media", action="store_true", help="take no live audio and video from candidates"
     )
     serve.add_argument(
+        "--media",
+        choices=("aiortc", "janus"),
+        default="aiortc",
+        help="where live media goes: aiortc in this process (default) or a Janus video room",
+    )
+    serve.add_argument(
+        "--janus-url",
+        default="ws://127.0.0.1:8188",
+        metavar="URL",
+        help="Janus's WebSocket API, with --media janus (default ws://127.0.0.1:8188)",
+    )
+    serve.add_argument(
+        "--janus-admin-key-file",
+        type=Path,
+        metavar="FILE",
+        help="a file holding the video room plugin's admin_key, if Janus has one",
+    )
+    serve.add_argument(
         "--live-analysis-interval",
         type=float,
         default=10.0,
@@ -396,6 +414,18 @@ async def serve_until_stopped(
             print("stopped", flush=True)
 
 
+def _read_key(path: Path | None) -> str | None:
+    if path is None:
+        return None
+    try:
+        key = path.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise ConfigError(f"{path}: {exc.strerror}") from None
+    if not key:
+        raise ConfigError(f"{path} is empty")
+    return key
+
+
 def run_serve(args: argparse.Namespace) -> int:
     if not args.db.parent.exists():
         raise ConfigError(f"{args.db.parent}: no such folder for the database")
@@ -410,6 +440,9 @@ def run_serve(args: argparse.Namespace) -> int:
         data_key_file=args.data_key_file,
         allowed_origins=tuple(args.allowed_origin),
         media=not args.no_media,
+        media_gateway=args.media,
+        janus_url=args.janus_url,
+        janus_admin_key=_read_key(args.janus_admin_key_file),
         ice_servers=[parse_ice_server(url) for url in args.ice_server],
         live_analysis_interval_s=args.live_analysis_interval,
         clip_seconds=args.clip_seconds,

@@ -37,6 +37,7 @@ from proctor_server.media.gateway import (
     StreamKey,
     StreamStats,
     Watcher,
+    check_offer,
 )
 from shared import protocol as p
 from shared.proctor_protocol import MediaStatus
@@ -51,19 +52,6 @@ def to_aiortc(servers: list[p.IceServer]) -> list[RTCIceServer]:
         RTCIceServer(urls=list(s.urls), username=s.username, credential=s.credential)
         for s in servers
     ]
-
-
-def check_offer(sdp: str) -> None:
-    """At most one video and one audio section, at least one of them; MediaError otherwise."""
-    lines = sdp.splitlines()
-    video = sum(1 for line in lines if line.startswith("m=video"))
-    audio = sum(1 for line in lines if line.startswith("m=audio"))
-    other = sum(1 for line in lines if line.startswith("m=")) - video - audio
-    if video > 1 or audio > 1 or other or video + audio == 0:
-        raise MediaError(
-            f"the offer must carry one video and one audio track "
-            f"(it has {video} video, {audio} audio, {other} other)"
-        )
 
 
 @dataclass(eq=False)

@@ -32,6 +32,19 @@ class MediaError(ProctorError):
     code = ErrorCode.NOT_ALLOWED
 
 
+def check_offer(sdp: str) -> None:
+    """At most one video and one audio section, at least one of them; MediaError otherwise."""
+    lines = sdp.splitlines()
+    video = sum(1 for line in lines if line.startswith("m=video"))
+    audio = sum(1 for line in lines if line.startswith("m=audio"))
+    other = sum(1 for line in lines if line.startswith("m=")) - video - audio
+    if video > 1 or audio > 1 or other or video + audio == 0:
+        raise MediaError(
+            f"the offer must carry one video and one audio track "
+            f"(it has {video} video, {audio} audio, {other} other)"
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class StreamKey:
     exam: str

@@ -111,6 +111,8 @@ MSGSPEC_DECODERS = {
     "shared.proctor_protocol": "the proctor channel's wire: every feed event and command",
     "shared.questions": "question bank files",
     "proctor_server.store": "the store's own columns",
+    "proctor_server.media.janus_api": "Janus's API replies (the server's own link to its SFU, "
+    "not a client's wire)",
     "proctor_client.check.command": "the probe inputs file of the environment check",
     "proctor_client.check.network": "the server's /healthz and /ws/bandwidth replies (HTTP "
     "and the bandwidth probe, outside the candidate protocol)",
