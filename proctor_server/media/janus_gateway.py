@@ -20,7 +20,10 @@ decoded here, by a subscriber of the server's own (janus_counter.py), to say wha
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
+import hashlib
+import hmac
 import itertools
 import logging
 import re
@@ -150,7 +153,12 @@ class JanusGateway:
             return self._rooms.get(exam) or await self._create_room(client, exam)
 
     async def _create_room(self, client: JanusClient, exam: str) -> _Room:
-        secret, pin = secrets.token_urlsafe(24), secrets.token_urlsafe(12)
+        shared = shared_room(self.settings.admin_key, exam)
+        secret, pin = (
+            (shared.secret, shared.pin)
+            if shared is not None
+            else (secrets.token_urlsafe(24), secrets.token_urlsafe(12))
+        )
         body: Json = {
             "request": "create",
             "description": f"exam {exam}",
@@ -167,14 +175,69 @@ class JanusGateway:
         if self.settings.rec_dir is not None and exam not in self.settings.probe_exams:
             body["record"] = True
             body["rec_dir"] = str(self.settings.rec_dir / folder_name(exam))
+        if shared is not None:
+            body["room"] = shared.id
         handle = await client.attach(VIDEOROOM, _ignore_event)
         try:
             data, _ = await handle.message(body)
+        except JanusError as exc:
+            if shared is None or exc.code != ROOM_EXISTS:
+                raise
+            data = {"room": shared.id}  # another exam server of the deployment made it
         finally:
             await handle.detach()
         room = self._rooms[exam] = _Room(int(data["room"]), secret, pin)
         log.info("exam %s: Janus room %s", exam, room.id)
         return room
+
+    async def _feed_elsewhere(self, exam: str, attempt: str) -> _Publisher | None:
+        """An attempt publishing through another exam server of the deployment (rooms shared
+        by their admin key): its feed, found among the room's publishers by its display name."""
+        if shared_room(self.settings.admin_key, exam) is None:
+            return None
+        try:
+            client = await self._janus()
+            room = await self._room(client, exam)
+            handle = await client.attach(VIDEOROOM, _ignore_event)
+            try:
+                data, _ = await handle.message(
+                    {"request": "listparticipants", "room": room.id, "secret": room.secret}
+                )
+            finally:
+                await handle.detach()
+        except JanusError as exc:
+            log.info("attempt %s: its feed could not be looked up: %s", attempt, exc.reason)
+            return None
+        feeds = [
+            int(person["id"])
+            for person in data.get("participants", [])
+            if person.get("display") == attempt and person.get("publisher")
+        ]
+        if not feeds:
+            return None
+        # one feed per attempt: a newer one pushes an older out (`_push_out_older`)
+        remote = _Publisher(StreamKey(exam, attempt), room, _no_status, feed=feeds[-1])
+        remote.state = "connected"
+        return remote
+
+    async def _push_out_older(self, client: JanusClient, room: _Room, attempt: str) -> None:
+        """Before an attempt publishes: its feeds still in the shared room (published through a
+        server that died, whose Janus session has not timed out yet) are kicked, so that a
+        proctor on any server finds the one feed that is live."""
+        handle = await client.attach(VIDEOROOM, _ignore_event)
+        try:
+            data, _ = await handle.message(
+                {"request": "listparticipants", "room": room.id, "secret": room.secret}
+            )
+            for person in data.get("participants", []):
+                if person.get("display") == attempt:
+                    with contextlib.suppress(JanusError):
+                        await handle.message(
+                            {"request": "kick", "room": room.id, "secret": room.secret}
+                            | {"id": person["id"]}
+                        )
+        finally:
+            await handle.detach()
 
     def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
         task = asyncio.create_task(coro, name=name)
@@ -193,6 +256,8 @@ class JanusGateway:
         try:
             client = await self._janus()
             room = await self._room(client, key.exam)
+            if shared_room(self.settings.admin_key, key.exam) is not None:
+                await self._push_out_older(client, room, key.attempt)
         except JanusError as exc:
             log.warning("live media: %s", exc.reason)
             raise MediaError(f"the media server is unavailable: {exc.reason}") from None
@@ -322,6 +387,8 @@ class JanusGateway:
         else:
             await _close_link(link)  # a second `watch`: a fresh offer
         stream = self._streams.get(attempt)
+        if stream is None:  # perhaps connected to another exam server of the deployment
+            stream = await self._feed_elsewhere(watcher.exam, attempt)
         if stream is not None and stream.state == "connected":
             await self._offer(link, stream)
 
@@ -445,7 +512,8 @@ class JanusGateway:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         client = self._client
-        if client is not None and not client.closed and self._rooms:
+        shared = self.settings.admin_key is not None  # other exam servers may use the rooms
+        if client is not None and not client.closed and self._rooms and not shared:
             with contextlib.suppress(JanusError):
                 handle = await client.attach(VIDEOROOM, _ignore_event)
                 for room in self._rooms.values():
@@ -457,6 +525,27 @@ class JanusGateway:
         self._rooms.clear()
         if client is not None:
             await client.close()
+
+
+ROOM_EXISTS = 427  # Janus's video room: "room already exists"
+
+
+def shared_room(admin_key: str | None, exam: str) -> _Room | None:
+    """With an admin key (every exam server of a deployment holds the same), an exam's room,
+    secret and pin are derived from it, so that every server finds the same room: a proctor on
+    one server watches a candidate publishing through another. Without one, None (each room
+    is this server's own, with random secrets)."""
+    if not admin_key:
+        return None
+    digest = hmac.new(admin_key.encode(), f"proctor-room:{exam}".encode(), hashlib.sha256).digest()
+    room = int.from_bytes(digest[:6], "big") or 1  # under 2**53: exact in JSON
+    secret = base64.urlsafe_b64encode(digest[6:24]).decode()
+    pin = base64.urlsafe_b64encode(digest[24:32]).decode().rstrip("=")
+    return _Room(room, secret, pin)
+
+
+def _no_status(status: MediaStatus, reason: str | None) -> None:
+    """A feed published through another server: that server reports its status."""
 
 
 async def _close_link(link: _Link) -> None:
