@@ -14,6 +14,8 @@ quiet machine. An interpreter (or a net) is not safe to share between threads, h
 
 from __future__ import annotations
 
+import os
+import tempfile
 import threading
 from pathlib import Path
 from typing import Any, Literal
@@ -46,21 +48,44 @@ def available_runtimes() -> list[Runtime]:
 
 
 class TFLiteModel:
-    """One model file, run by `runtime` (the default: `default_runtime()`)."""
+    """One model file, run by `runtime` (the default: `default_runtime()`). `content`: the
+    model's bytes, when they differ from the file's (`blazeface.full_range_rows`), and `shape`
+    the input's shape (1, height, width, 3) when it is not the file's."""
 
-    def __init__(self, path: str, outputs: tuple[str, ...], runtime: Runtime | None = None):
+    def __init__(
+        self,
+        path: str,
+        outputs: tuple[str, ...],
+        runtime: Runtime | None = None,
+        *,
+        content: bytes | None = None,
+        shape: tuple[int, int, int, int] | None = None,
+    ):
         self.runtime: Runtime = runtime or default_runtime()
         self.outputs = outputs
         self._lock = threading.Lock()
         if self.runtime == "litert":
             if _Interpreter is None:
                 raise ImportError("the LiteRT runtime needs the ai-edge-litert package")
-            self._interpreter: Any = _Interpreter(model_path=path, num_threads=1)
-            self._interpreter.allocate_tensors()
+            source: dict[str, Any] = {"model_content": content} if content else {"model_path": path}
+            self._interpreter: Any = _Interpreter(**source, num_threads=1)
             self._input = self._interpreter.get_input_details()[0]["index"]
+            if shape is not None:
+                self._interpreter.resize_tensor_input(self._input, list(shape))
+            self._interpreter.allocate_tensors()
             by_name = {d["name"]: d["index"] for d in self._interpreter.get_output_details()}
             self._indexes = [by_name[name] for name in outputs]
             self._batch = 1
+        elif content:
+            # OpenCV reads a model from memory only with its new engine (which returns the
+            # first output alone): the bytes go through a private temporary file, read once
+            handle, name = tempfile.mkstemp(suffix=".tflite")
+            try:
+                with os.fdopen(handle, "wb") as file:
+                    file.write(content)
+                self._net = cv2.dnn.readNetFromTFLite(name, engine=cv2.dnn.ENGINE_CLASSIC)
+            finally:
+                os.unlink(name)
         else:
             self._net = cv2.dnn.readNetFromTFLite(path, engine=cv2.dnn.ENGINE_CLASSIC)
 

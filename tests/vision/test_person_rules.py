@@ -188,3 +188,19 @@ def test_composed_scenes(
     if not another:
         assert "identity_mismatch" not in active, case
     assert len(faces) >= 2, case  # the second face was seen, and then counted or set aside
+
+
+def test_descriptors_on_two_faces_only_where_a_reflection_can_be_told() -> None:
+    """With two faces identity is not judged: the candidate's descriptor (the slowest step) is
+    computed only when the other face is wide enough to be compared with it, whatever the
+    identity policy says (here: no descriptor this snapshot)."""
+    never = analyze_image(
+        scene(mirrored(head("astronaut")), 0.6, (500, 130)), embed=lambda _: False
+    )
+    assert never.embedding is not None and len(never.others) == 1 and never.others[0] is not None
+    active, _ = conditions(never, Neutral(), registered())
+    assert "multiple_faces" not in active  # her reflection, told apart
+    small = analyze_image(scene(head("obama.jpg"), 1 / 3, (500, 130)), embed=lambda _: False)
+    assert small.face_count == 2 and small.others == [None]
+    assert small.embedding is None  # nothing to compare it with: not described
+    assert "others" not in small.timings
