@@ -79,6 +79,13 @@ def main() -> int:
     print(f"\nidentity embedding per face (5-point alignment + ResNet): {embed_ms:.1f} ms")
     print(f"dlib HOG (one scale, the former detector), 640×480: {hog_ms:.1f} ms")
     for runtime, (plain, decode) in ONE_FACE.items():
+        passes = FORWARD[runtime]
+        floor = passes["full range, 192×160"] + passes["face mesh"] + 2 * passes["iris (one eye)"]
+        print(
+            f"{runtime}: the models alone for a one-face snapshot (full range on 192×160, face "
+            f"mesh, iris twice): {floor:.1f} ms = {floor / decode:.1f}× decode; analysis "
+            f"{plain:.1f} ms = {plain / decode:.1f}×"
+        )
         amortised = plain + embed_ms / IDENTITY_EVERY
         print(
             f"{runtime}: per snapshot with the server's identity policy (a descriptor every "
@@ -92,6 +99,7 @@ def main() -> int:
 
 SCENES = {"one face": F.candidate(), "two faces": F.two_people(), "empty room": F.empty_room(1)}
 ONE_FACE: dict[str, tuple[float, float]] = {}  # runtime: (analysis, decode) of the one-face row
+FORWARD: dict[str, dict[str, float]] = {}  # runtime: model: median forward pass (ms)
 MODEL_FILES = {
     "BlazeFace full range": ("face_detection_full_range.tflite", 192),
     "full range, 192×160": ("face_detection_full_range.tflite", 192),  # a 4:3 frame's rows
@@ -141,6 +149,8 @@ def forward_passes(runtimes: list[Runtime], repeat: int) -> Iterator[str]:
             if len(nets) > 1
             else 0.0
         )
+        for runtime, t in zip(runtimes, samples, strict=True):
+            FORWARD.setdefault(runtime, {})[title] = statistics.median(t)
         times = "".join(f"{statistics.median(t):9.2f}" for t in samples)
         yield f"{title:<26}{times}  {diff:.1e}"
 
