@@ -37,6 +37,7 @@ FULL_RANGE = "face_detection_full_range.tflite"
 FULL_SIZE = 192
 FULL_OUTPUTS = ("reshaped_regressor_face_4", "reshaped_classifier_face_4")
 STRIDE = 32  # the full-range model's coarsest stride: its input's rows are a multiple of it
+SNAPSHOT = (480, 640)  # height, width of the client's snapshots (4:3)
 UPSAMPLED = (12, 24, 48)  # the rows (and columns) of its upsampling steps' outputs at 192 rows
 
 
@@ -117,6 +118,8 @@ class BlazeFace:
             runtime,
         )
         self.runtime = self._full.net.runtime
+        if fit_rows:
+            self._full_for(*SNAPSHOT)  # made now: the first snapshot does not wait for it
 
     def detect(self, image_rgb: np.ndarray, threshold: float) -> list[Detection]:
         """Faces scoring at least `threshold`, strongest first."""
