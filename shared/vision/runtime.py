@@ -2,7 +2,7 @@
 
 LiteRT (`ai-edge-litert`, Google's own small TFLite runtime) with its XNNPACK delegate and one
 thread runs these model files 1.3–1.5× faster than OpenCV's DNN module on the same machine, with
-the same outputs (within 1e-4, `bench/vision_speed.py --models`); it is used when installed (the
+the same outputs (within 3e-4, `bench/vision_speed.py`); it is used when installed (the
 `server` extra installs it). Without it, OpenCV's DNN module runs them (its classic engine: the
 new engine of OpenCV 5 returns only the first output), so a client or a plain OpenCV install
 still analyses.
