@@ -34,7 +34,13 @@ from shared.vision.blazeface import FULL_RANGE, BlazeFace, full_range_rows
 from shared.vision.faces import detect_faces, embedding, prepare
 from shared.vision.frame import analyze_image, decode_image
 from shared.vision.models import FaceModels, load_models, with_runtime
-from shared.vision.runtime import Runtime, TFLiteModel, available_runtimes, model_path
+from shared.vision.runtime import (
+    Runtime,
+    TFLiteModel,
+    available_runtimes,
+    model_bytes,
+    model_path,
+)
 from tests.shared.vision import frames as F
 
 
@@ -103,10 +109,12 @@ def main() -> int:
     print(f"dlib HOG (one scale, the former detector), 640×480: {hog_ms:.1f} ms")
     for runtime, (plain, decode) in ONE_FACE.items():
         passes = FORWARD[runtime]
-        floor = passes["full range, 192×160"] + passes["face mesh"] + 2 * passes["iris (one eye)"]
+        full = passes.get("full range, 192×160", passes["BlazeFace full range"])  # OpenCV: square
+        floor = full + passes["face mesh"] + 2 * passes["iris (one eye)"]
         print(
-            f"{runtime}: the models alone for a one-face snapshot (full range on 192×160, face "
-            f"mesh, iris twice): {floor:.1f} ms = {floor / decode:.1f}× decode; analysis "
+            f"{runtime}: the models alone for a one-face snapshot (full range on "
+            f"{'192×160' if 'full range, 192×160' in passes else 'the square'}, face mesh, "
+            f"iris twice): {floor:.1f} ms = {floor / decode:.1f}× decode; analysis "
             f"{plain:.1f} ms = {plain / decode:.1f}×"
         )
         amortised = plain + embed_ms / IDENTITY_EVERY
@@ -152,15 +160,18 @@ def forward_passes(runtimes: list[Runtime], repeat: int) -> Iterator[str]:
     largest difference between the runtimes' outputs."""
     yield "forward pass (median ms)  " + "".join(f"{r:>9}" for r in runtimes) + "  max |diff|"
     crop = F.candidate()[100:400, 170:470]  # a real face, as the models see it
-    fitted = full_range_rows(Path(model_path(FULL_RANGE)).read_bytes(), 160)
+    fitted = full_range_rows(model_bytes(FULL_RANGE), 160)
     for title, (name, size) in MODEL_FILES.items():
         rows = 160 if "160" in title else size
         content = fitted if rows != size else None
+        here = [r for r in runtimes if r == "litert"] if content else runtimes  # LiteRT only
+        if not here:
+            continue
         nets = [
             TFLiteModel(
                 model_path(name), OUTPUTS[name], r, content=content, shape=(1, rows, size, 3)
             )
-            for r in runtimes
+            for r in here
         ]
         batch = (cv2.resize(crop, (size, rows)).astype(np.float32) / 255.0)[None]
         samples: list[list[float]] = [[] for _ in nets]
@@ -181,7 +192,7 @@ def forward_passes(runtimes: list[Runtime], repeat: int) -> Iterator[str]:
             if len(nets) > 1
             else 0.0
         )
-        for runtime, t in zip(runtimes, samples, strict=True):
+        for runtime, t in zip(here, samples, strict=True):
             FORWARD.setdefault(runtime, {})[title] = statistics.median(t)
         times = "".join(f"{statistics.median(t):9.2f}" for t in samples)
         yield f"{title:<26}{times}  {diff:.1e}"

@@ -10,7 +10,8 @@ The full-range model is fully convolutional but for the sizes of its three upsam
 which its file holds as constants: with those set for fewer rows (`full_range_rows`), it runs
 on 192 × 160 for a 4:3 frame (144 rows of picture) instead of 192 × 192 with 48 rows of black,
 17 % less work (a 16:9 frame: 192 × 128, a third less). Its anchors are then the square's first
-rows. A portrait image still gets the square.
+rows. A portrait image still gets the square, and so does every image on OpenCV's DNN module
+(the fallback runtime reads only model files as shipped).
 
 The model files ship inside this package (`shared/vision/data/`, Apache-2.0, see
 LICENSE-MODELS.txt); `runtime.py` runs them (LiteRT when installed, else OpenCV's DNN module).
@@ -19,14 +20,12 @@ LICENSE-MODELS.txt); `runtime.py` runs them (LiteRT when installed, else OpenCV'
 from __future__ import annotations
 
 import struct
-import threading
 from dataclasses import dataclass
-from pathlib import Path
 
 import cv2
 import numpy as np
 
-from shared.vision.runtime import Runtime, TFLiteModel, model_path
+from shared.vision.runtime import Runtime, TFLiteModel, model_bytes, model_path
 
 NMS_OVERLAP = 0.3  # boxes overlapping more than this (IoU) are one face
 # The short-range model only adds faces that fill much of the frame, which the full range misses:
@@ -96,8 +95,8 @@ def input_rows(height: int, width: int, size: int = FULL_SIZE) -> int:
 
 class BlazeFace:
     """Both BlazeFace models, loaded once (`shared.vision.models.load_models`). `fit_rows`:
-    the full-range model runs on as many rows as the picture needs (False: always the square,
-    for comparison in `bench/vision_speed.py`)."""
+    the full-range model runs on as many rows as the picture needs, on LiteRT (False: always
+    the square, for comparison in `bench/vision_speed.py`)."""
 
     def __init__(
         self, skip_short: bool = True, runtime: Runtime | None = None, fit_rows: bool = True
@@ -109,7 +108,6 @@ class BlazeFace:
         self._full = _load(FULL_RANGE, FULL_SIZE, self._anchors_full, FULL_OUTPUTS, runtime)
         self._by_rows: dict[int, _Model] = {FULL_SIZE: self._full}
         self._content: bytes | None = None
-        self._lock = threading.Lock()
         self._short = _load(
             "face_detection_short_range.tflite",
             128,
@@ -140,29 +138,27 @@ class BlazeFace:
         return sorted(found, key=lambda d: -d.score)
 
     def _full_for(self, height: int, width: int) -> _Model:
-        """The full-range model for an image of this size (made on first use, then kept)."""
-        rows = input_rows(height, width) if self.fit_rows else FULL_SIZE
+        """The full-range model for an image of this size (made on first use, then kept; two
+        threads making it at once make two, and one is kept)."""
+        fit = self.fit_rows and self.runtime == "litert"
+        rows = input_rows(height, width) if fit else FULL_SIZE
         model = self._by_rows.get(rows)
         if model is not None:
             return model
-        with self._lock:
-            if rows not in self._by_rows:
-                if self._content is None:
-                    self._content = Path(model_path(FULL_RANGE)).read_bytes()
-                content = full_range_rows(self._content, rows)
-                if content is None:  # another model file: the square
-                    self._by_rows[rows] = self._full
-                else:
-                    net = TFLiteModel(
-                        model_path(FULL_RANGE),
-                        FULL_OUTPUTS,
-                        self._runtime,
-                        content=content,
-                        shape=(1, rows, FULL_SIZE, 3),
-                    )
-                    anchors = self._anchors_full[: (rows // 4) * (FULL_SIZE // 4)]
-                    self._by_rows[rows] = _Model(net, FULL_SIZE, anchors, rows)
-            return self._by_rows[rows]
+        if self._content is None:
+            self._content = model_bytes(FULL_RANGE)
+        content = full_range_rows(self._content, rows)
+        if content is None:  # another model file: the square
+            return self._by_rows.setdefault(rows, self._full)
+        net = TFLiteModel(
+            model_path(FULL_RANGE),
+            FULL_OUTPUTS,
+            self._runtime,
+            content=content,
+            shape=(1, rows, FULL_SIZE, 3),
+        )
+        anchors = self._anchors_full[: (rows // 4) * (FULL_SIZE // 4)]
+        return self._by_rows.setdefault(rows, _Model(net, FULL_SIZE, anchors, rows))
 
     def _run(
         self, model: _Model, image_rgb: np.ndarray, threshold: float

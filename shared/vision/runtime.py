@@ -14,8 +14,6 @@ quiet machine. An interpreter (or a net) is not safe to share between threads, h
 
 from __future__ import annotations
 
-import os
-import tempfile
 import threading
 from pathlib import Path
 from typing import Any, Literal
@@ -37,6 +35,11 @@ def model_path(name: str) -> str:
     return str(DATA / name)
 
 
+def model_bytes(name: str) -> bytes:
+    """The bytes of a model file shipped in `shared/vision/data/`."""
+    return (DATA / name).read_bytes()
+
+
 def default_runtime() -> Runtime:
     """LiteRT when `ai-edge-litert` is installed, else OpenCV."""
     return "litert" if _Interpreter is not None else "opencv"
@@ -48,9 +51,9 @@ def available_runtimes() -> list[Runtime]:
 
 
 class TFLiteModel:
-    """One model file, run by `runtime` (the default: `default_runtime()`). `content`: the
-    model's bytes, when they differ from the file's (`blazeface.full_range_rows`), and `shape`
-    the input's shape (1, height, width, 3) when it is not the file's."""
+    """One model file, run by `runtime` (the default: `default_runtime()`). With LiteRT only:
+    `content`, the model's bytes when they differ from the file's (`blazeface.full_range_rows`),
+    and `shape`, the input's shape (1, height, width, 3) when it is not the file's."""
 
     def __init__(
         self,
@@ -77,15 +80,9 @@ class TFLiteModel:
             self._indexes = [by_name[name] for name in outputs]
             self._batch = 1
         elif content:
-            # OpenCV reads a model from memory only with its new engine (which returns the
-            # first output alone): the bytes go through a private temporary file, read once
-            handle, name = tempfile.mkstemp(suffix=".tflite")
-            try:
-                with os.fdopen(handle, "wb") as file:
-                    file.write(content)
-                self._net = cv2.dnn.readNetFromTFLite(name, engine=cv2.dnn.ENGINE_CLASSIC)
-            finally:
-                os.unlink(name)
+            # OpenCV reads a model from memory only with its new engine, which returns the
+            # first output alone: the changed bytes are for LiteRT only
+            raise ValueError("OpenCV's DNN module runs model files as shipped")
         else:
             self._net = cv2.dnn.readNetFromTFLite(path, engine=cv2.dnn.ENGINE_CLASSIC)
 
