@@ -8,11 +8,11 @@ candidate (face 170 px wide in a 640×480 room); each other person is placed
 - *behind*: at head height beside them, at a third of their face width (and at a half): must
   count as another person;
 - *on a badge*: below their chin, at 0.3 of their face width: must not;
-- as a *mirrored, dimmer* face where a reflection would be: must count (a stranger is not a
-  reflection);
+- as a *mirrored, dimmer* face where a reflection would be, at 0.35 and 0.5 of their face width:
+  must count (a stranger is not a reflection);
 
 and the candidate's own face, mirrored and dimmed ×0.75, is placed there as *their reflection* at
-0.35, 0.5 and 0.7 of their face width: must not count. Decisions are `rules.conditions` on one
+0.25, 0.3, 0.35, 0.5 and 0.7 of their face width (43 to 119 px): must not count. Decisions are `rules.conditions` on one
 frame with the candidate's reference descriptor (the identity photo's role).
 """
 
@@ -91,7 +91,7 @@ def scenes(models: FaceModels | None = None) -> Iterator[str]:
         tally[case][1] += 1
 
     for own in cast:
-        for ratio in (0.35, 0.5, 0.7):
+        for ratio in (0.25, 0.3, 0.35, 0.5, 0.7):
             image = compose(own, mirrored(own.head), ratio, BEHIND)
             note(
                 f"own reflection at {ratio:.2f} of the face",
@@ -105,8 +105,12 @@ def scenes(models: FaceModels | None = None) -> Iterator[str]:
                 note(f"person behind at {ratio:.2f}", flags_another_person(models, image, own))
             image = compose(own, other.head, 0.3, BADGE)
             note("badge below the chin at 0.30", flags_another_person(models, image, own))
-            image = compose(own, mirrored(other.head), 0.5, BEHIND)
-            note("stranger, mirrored and dim, at 0.50", flags_another_person(models, image, own))
+            for ratio in (0.35, 0.5):
+                image = compose(own, mirrored(other.head), ratio, BEHIND)
+                note(
+                    f"stranger, mirrored and dim, at {ratio:.2f}",
+                    flags_another_person(models, image, own),
+                )
     for case, (flagged, total) in tally.items():
         should = case.startswith(("person", "stranger"))
         rate = flagged / total if total else 0.0

@@ -6,7 +6,10 @@ quality), and the identity embedding time per face.
 
 Every installed runtime of the TFLite models (`shared/vision/runtime.py`: LiteRT, OpenCV's DNN
 module) is measured in the same run: each model's forward pass alone (interleaved), then the
-snapshots. `--threads` is OpenCV's thread count: 1 measures one core, which is what one worker
+snapshots. On a shared machine wall-clock medians swing by ±30 % and more; the one-face
+snapshot is also measured in CPU time (`time.thread_time`: waiting for a core is not counted),
+decode, analysis and analysis with the previous code's 192×192 detector input interleaved, so
+that their ratios hold however busy the machine is. `--threads` is OpenCV's thread count: 1 measures one core, which is what one worker
 process of the pool gets when the machine is busy (LiteRT always runs one thread).
 """
 
@@ -17,6 +20,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
@@ -26,10 +30,17 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from proctor_server.vision.analyzer import IDENTITY_EVERY
+from shared.vision.blazeface import FULL_RANGE, BlazeFace, full_range_rows
 from shared.vision.faces import detect_faces, embedding, prepare
 from shared.vision.frame import analyze_image, decode_image
 from shared.vision.models import FaceModels, load_models, with_runtime
-from shared.vision.runtime import Runtime, TFLiteModel, available_runtimes, model_path
+from shared.vision.runtime import (
+    Runtime,
+    TFLiteModel,
+    available_runtimes,
+    model_bytes,
+    model_path,
+)
 from tests.shared.vision import frames as F
 
 
@@ -42,6 +53,19 @@ def timed(fn: Callable[[], object], repeat: int) -> float:
         fn()
         samples.append((time.perf_counter() - start) * 1000)
     return statistics.median(samples)
+
+
+def cpu_interleaved(calls: dict[str, Callable[[], object]], repeat: int) -> dict[str, float]:
+    """Median CPU milliseconds (this thread's CPU time: waiting for a core on a busy machine is
+    not counted) of each call, run in turn `repeat` times (after one warm-up round)."""
+    samples: dict[str, list[float]] = {name: [] for name in calls}
+    for round_ in range(repeat + 1):
+        for name, fn in calls.items():
+            start = time.thread_time()
+            fn()
+            if round_:
+                samples[name].append((time.thread_time() - start) * 1000)
+    return {name: statistics.median(values) for name, values in samples.items()}
 
 
 def main() -> int:
@@ -74,10 +98,25 @@ def main() -> int:
     prepared = prepare(image)
     rect = detect_faces(base, prepared)[1][0]
     embed_ms = timed(lambda: embedding(base, prepared, rect), max(5, args.repeat // 3))
+    embed_cpu = cpu_interleaved(
+        {"embed": lambda: embedding(base, prepared, rect)}, max(5, args.repeat // 3)
+    )["embed"]
     hog_ms = timed(lambda: base.detector.run(prepared.gray, 0, -1.0), args.repeat)
-    print(f"\nidentity embedding per face (5-point alignment + ResNet): {embed_ms:.1f} ms")
+    print(
+        f"\nidentity embedding per face (5-point alignment + ResNet): {embed_ms:.1f} ms "
+        f"({embed_cpu:.1f} ms of CPU)"
+    )
     print(f"dlib HOG (one scale, the former detector), 640×480: {hog_ms:.1f} ms")
     for runtime, (plain, decode) in ONE_FACE.items():
+        passes = FORWARD[runtime]
+        full = passes.get("full range, 192×160", passes["BlazeFace full range"])  # OpenCV: square
+        floor = full + passes["face mesh"] + 2 * passes["iris (one eye)"]
+        print(
+            f"{runtime}: the models alone for a one-face snapshot (full range on "
+            f"{'192×160' if 'full range, 192×160' in passes else 'the square'}, face mesh, "
+            f"iris twice): {floor:.1f} ms = {floor / decode:.1f}× decode; analysis "
+            f"{plain:.1f} ms = {plain / decode:.1f}×"
+        )
         amortised = plain + embed_ms / IDENTITY_EVERY
         print(
             f"{runtime}: per snapshot with the server's identity policy (a descriptor every "
@@ -85,14 +124,25 @@ def main() -> int:
             f"= {amortised / decode:.0f}× decode; one worker core at a snapshot every 30 s: "
             f"about {30_000 / amortised:.0f} candidates"
         )
+        cpu = ONE_FACE_CPU[runtime]
+        for label, key in (("this code", "analysis"), ("the square detector", "square")):
+            per = cpu[key] + embed_cpu / IDENTITY_EVERY
+            print(
+                f"{runtime}, CPU time, {label}: {per:.1f} ms per snapshot with the identity "
+                f"policy; one worker core at a snapshot every 30 s: about {30_000 / per:.0f} "
+                f"candidates"
+            )
     print(f"load average at the end: {_load()}")
     return 0
 
 
 SCENES = {"one face": F.candidate(), "two faces": F.two_people(), "empty room": F.empty_room(1)}
 ONE_FACE: dict[str, tuple[float, float]] = {}  # runtime: (analysis, decode) of the one-face row
+ONE_FACE_CPU: dict[str, dict[str, float]] = {}  # runtime: CPU ms of decode, analysis, square
+FORWARD: dict[str, dict[str, float]] = {}  # runtime: model: median forward pass (ms)
 MODEL_FILES = {
     "BlazeFace full range": ("face_detection_full_range.tflite", 192),
+    "full range, 192×160": ("face_detection_full_range.tflite", 192),  # a 4:3 frame's rows
     "BlazeFace short range": ("face_detection_short_range.tflite", 128),
     "face mesh": ("face_landmark.tflite", 192),
     "iris (one eye)": ("iris_landmark.tflite", 64),
@@ -110,9 +160,20 @@ def forward_passes(runtimes: list[Runtime], repeat: int) -> Iterator[str]:
     largest difference between the runtimes' outputs."""
     yield "forward pass (median ms)  " + "".join(f"{r:>9}" for r in runtimes) + "  max |diff|"
     crop = F.candidate()[100:400, 170:470]  # a real face, as the models see it
+    fitted = full_range_rows(model_bytes(FULL_RANGE), 160)
     for title, (name, size) in MODEL_FILES.items():
-        nets = [TFLiteModel(model_path(name), OUTPUTS[name], r) for r in runtimes]
-        batch = (cv2.resize(crop, (size, size)).astype(np.float32) / 255.0)[None]
+        rows = 160 if "160" in title else size
+        content = fitted if rows != size else None
+        here = [r for r in runtimes if r == "litert"] if content else runtimes  # LiteRT only
+        if not here:
+            continue
+        nets = [
+            TFLiteModel(
+                model_path(name), OUTPUTS[name], r, content=content, shape=(1, rows, size, 3)
+            )
+            for r in here
+        ]
+        batch = (cv2.resize(crop, (size, rows)).astype(np.float32) / 255.0)[None]
         samples: list[list[float]] = [[] for _ in nets]
         for net in nets:
             net.run(batch)  # warm-up
@@ -131,6 +192,8 @@ def forward_passes(runtimes: list[Runtime], repeat: int) -> Iterator[str]:
             if len(nets) > 1
             else 0.0
         )
+        for runtime, t in zip(here, samples, strict=True):
+            FORWARD.setdefault(runtime, {})[title] = statistics.median(t)
         times = "".join(f"{statistics.median(t):9.2f}" for t in samples)
         yield f"{title:<26}{times}  {diff:.1e}"
 
@@ -154,18 +217,43 @@ def snapshots(models: FaceModels, jpegs: dict[str, bytes], repeat: int) -> Itera
             ONE_FACE[runtime] = (plain, decode_ms)
             stages = _stages(image, models, previous, repeat)
             prepared = prepare(image)
+            cpu = _cpu_one_face(jpeg, image, models, previous, repeat)
         yield (
             f"{name:<20} {decode_ms:7.2f}ms {plain:8.1f}ms {plain / decode_ms:5.0f}× "
             f"{full:9.1f}ms {full / decode_ms:5.0f}×"
         )
     yield "one face, stages (median ms): " + ", ".join(f"{k} {v:.1f}" for k, v in stages.items())
+    yield (
+        f"one face, CPU time (interleaved, {repeat * 3} rounds): decode {cpu['decode']:.2f} ms, "
+        f"analysis {cpu['analysis']:.1f} ms = {cpu['analysis'] / cpu['decode']:.1f}× decode; "
+        f"with the 192×192 square detector (the previous code's) {cpu['square']:.1f} ms = "
+        f"{cpu['square'] / cpu['decode']:.1f}×"
+    )
+    ONE_FACE_CPU[runtime] = cpu
     blaze_ms = timed(lambda: detect_faces(models, prepared), repeat)
+    models.blazeface.fit_rows = False
+    square_ms = timed(lambda: detect_faces(models, prepared), repeat)
     models.blazeface.skip_short = False
     both_ms = timed(lambda: detect_faces(models, prepared), repeat)
-    models.blazeface.skip_short = True
+    models.blazeface.skip_short = models.blazeface.fit_rows = True
     yield (
-        f"face detection, 640×480: full range, short range only without a sure face "
-        f"{blaze_ms:.1f} ms; both always {both_ms:.1f} ms"
+        f"face detection, 640×480: full range on 192×160, short range only without a sure face "
+        f"{blaze_ms:.1f} ms; full range on the 192×192 square {square_ms:.1f} ms; "
+        f"square and short range always {both_ms:.1f} ms"
+    )
+
+
+def _cpu_one_face(
+    jpeg: bytes, image: np.ndarray, models: FaceModels, previous: np.ndarray, repeat: int
+) -> dict[str, float]:
+    square = replace(models, blazeface=BlazeFace(runtime=models.blazeface.runtime, fit_rows=False))
+    return cpu_interleaved(
+        {
+            "decode": partial(decode_image, jpeg),
+            "analysis": partial(analyze_image, image, models, embed=False, previous=previous),
+            "square": partial(analyze_image, image, square, embed=False, previous=previous),
+        },
+        repeat * 3,
     )
 
 

@@ -28,16 +28,20 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True, slots=True)
 class EmbedWhen:
     """When a snapshot gets an identity descriptor (the slowest step, 120–250 ms): `always`,
-    or when the candidate's face is not where it was at the last descriptor (`box`), or when
-    the frame does not show exactly one face."""
+    before the first one (`box` None), or when the candidate's face is alone and not where it
+    was at the last descriptor (`box`). With two faces identity is not judged (whose face is
+    whose is unclear): the analysis describes the candidate's face only when another face is
+    wide enough to be compared with it (a reflection: `frame.analyze_image`)."""
 
     always: bool = True
     box: tuple[int, int, int, int] | None = None
 
     def __call__(self, faces: list[Face]) -> bool:
         counted = [f for f in faces if f.counted]
-        if self.always or self.box is None or len(counted) != 1:
+        if self.always or self.box is None:
             return True
+        if len(counted) != 1:
+            return False
         return overlap(self.box, counted[0].box) < SAME_PLACE
 
 

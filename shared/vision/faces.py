@@ -33,7 +33,10 @@ ON_BODY_RELATIVE = 0.6  # a face below the candidate's chin narrower than this: 
 FAINT_MIN_FRACTION = 0.14  # a faint candidate this wide stops "face absent" (a mask, a turn)
 IDENTITY_MIN_PIXELS = 90  # face width (working pixels) below which an embedding is not trusted
 MATCH_DISTANCE = 0.6  # dlib's usual threshold: below it, the same person
-REFLECTION_MIN_PIXELS = 60  # a second face this wide is described, to tell a reflection apart
+# a second face this wide is described, to tell the candidate's reflection apart: on the
+# composed scenes, reflections of 43-60 px are then all set aside, and no stranger mirrored at
+# 60 px is taken for one (docs/detection.md, "Reflections under 60 px")
+REFLECTION_MIN_PIXELS = 40
 
 
 @dataclass(frozen=True, slots=True)

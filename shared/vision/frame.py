@@ -91,6 +91,11 @@ def decode_image(data: bytes) -> np.ndarray | None:
     return image if image is not None and image.size else None
 
 
+def _wide(rect: object) -> bool:
+    """A face wide enough for its descriptor to tell the candidate's reflection apart."""
+    return bool(cast(Any, rect).width() >= REFLECTION_MIN_PIXELS)
+
+
 TILTED = 0.15  # radians (≈ 9°): a head tilted more gets a second mesh pass, levelled
 
 
@@ -143,30 +148,34 @@ def analyze_image(
     if rects:
         rect: Any = rects[0]
         work_box = (rect.left(), rect.top(), rect.width(), rect.height())
-        size = (image.gray.shape[1], image.gray.shape[0])
-        mesh = face_mesh(models, image, work_box)
-        if mesh is not None:
-            pose = head_pose(mesh, *size, index=MESH_INDEX)
-        else:  # the mesh does not take it for a face (a mask, a hand): dlib's landmarks
-            pose = head_pose(landmarks68(models, image, rect), *size)
-        t3 = time.perf_counter()
-        timings["pose"] = (t3 - t2) * 1000
-        t2 = t3
-        if mesh is not None and pose is not None and len(rects) == 1:
-            # with two faces, whose gaze it is is unclear: not judged (see rules.conditions)
-            seen = gaze_direction(pose, models.mesh.eyes(image.rgb, work_box, mesh=mesh))
-            t3 = time.perf_counter()
-            timings["gaze"] = (t3 - t2) * 1000
-            t2 = t3
     quality = measure_quality(image.gray, work_box, thresholds)
     sig = signature(image.gray)
     change = frame_change(previous, sig) if previous is not None else None
     t3 = time.perf_counter()
     timings["quality"] = (t3 - t2) * 1000
+    t2 = t3
+    if rects and work_box is not None:
+        size = (image.gray.shape[1], image.gray.shape[0])
+        mesh = face_mesh(models, image, work_box)
+        if mesh is not None:
+            pose = head_pose(mesh, *size, index=MESH_INDEX)
+        else:  # the mesh does not take it for a face (a mask, a hand): dlib's landmarks
+            pose = head_pose(landmarks68(models, image, rects[0]), *size)
+        t3 = time.perf_counter()
+        timings["pose"] = (t3 - t2) * 1000
+        t2 = t3
+        # the eyes only where their direction is judged (rules.conditions): one face (with
+        # two, whose gaze it is is unclear) in a good picture (a poor one judges no gaze)
+        if mesh is not None and pose is not None and len(rects) == 1 and quality.ok:
+            seen = gaze_direction(pose, models.mesh.eyes(image.rgb, work_box, mesh=mesh))
+            t3 = time.perf_counter()
+            timings["gaze"] = (t3 - t2) * 1000
+            t2 = t3
+    # another face wide enough to be described: the candidate's descriptor is needed too, to
+    # tell a reflection apart (rules.reflections); a narrower one is not compared
+    mirror = embed is not False and quality.ok and any(_wide(r) for r in rects[1:])
     if rects and work_box is not None and work_box[2] >= IDENTITY_MIN_PIXELS and quality.ok:
-        # with two faces, the candidate's descriptor is needed to tell a reflection apart
-        two = len(rects) >= 2 and embed is not False
-        if embed is True or two or (callable(embed) and embed(faces)):
+        if embed is True or mirror or (callable(embed) and embed(faces)):
             descriptor = [float(v) for v in embedding(models, image, rects[0])]
             timings["embed"] = (time.perf_counter() - t3) * 1000
     others: list[list[float] | None] = []
@@ -175,9 +184,11 @@ def analyze_image(
         # candidate must not count as another person on the frames that skip their descriptor
         t4 = time.perf_counter()
         for rect in rects[1:]:
-            wide = cast(Any, rect).width() >= REFLECTION_MIN_PIXELS
-            others.append([float(v) for v in embedding(models, image, rect)] if wide else None)
-        timings["others"] = (time.perf_counter() - t4) * 1000
+            others.append(
+                [float(v) for v in embedding(models, image, rect)] if _wide(rect) else None
+            )
+        if mirror:
+            timings["others"] = (time.perf_counter() - t4) * 1000
     return FrameAnalysis(
         width=image.width,
         height=image.height,

@@ -2,7 +2,7 @@
 
 LiteRT (`ai-edge-litert`, Google's own small TFLite runtime) with its XNNPACK delegate and one
 thread runs these model files 1.3–1.5× faster than OpenCV's DNN module on the same machine, with
-the same outputs (within 1e-4, `bench/vision_speed.py --models`); it is used when installed (the
+the same outputs (within 3e-4, `bench/vision_speed.py`); it is used when installed (the
 `server` extra installs it). Without it, OpenCV's DNN module runs them (its classic engine: the
 new engine of OpenCV 5 returns only the first output), so a client or a plain OpenCV install
 still analyses.
@@ -35,6 +35,11 @@ def model_path(name: str) -> str:
     return str(DATA / name)
 
 
+def model_bytes(name: str) -> bytes:
+    """The bytes of a model file shipped in `shared/vision/data/`."""
+    return (DATA / name).read_bytes()
+
+
 def default_runtime() -> Runtime:
     """LiteRT when `ai-edge-litert` is installed, else OpenCV."""
     return "litert" if _Interpreter is not None else "opencv"
@@ -46,21 +51,38 @@ def available_runtimes() -> list[Runtime]:
 
 
 class TFLiteModel:
-    """One model file, run by `runtime` (the default: `default_runtime()`)."""
+    """One model file, run by `runtime` (the default: `default_runtime()`). With LiteRT only:
+    `content`, the model's bytes when they differ from the file's (`blazeface.full_range_rows`),
+    and `shape`, the input's shape (1, height, width, 3) when it is not the file's."""
 
-    def __init__(self, path: str, outputs: tuple[str, ...], runtime: Runtime | None = None):
+    def __init__(
+        self,
+        path: str,
+        outputs: tuple[str, ...],
+        runtime: Runtime | None = None,
+        *,
+        content: bytes | None = None,
+        shape: tuple[int, int, int, int] | None = None,
+    ):
         self.runtime: Runtime = runtime or default_runtime()
         self.outputs = outputs
         self._lock = threading.Lock()
         if self.runtime == "litert":
             if _Interpreter is None:
                 raise ImportError("the LiteRT runtime needs the ai-edge-litert package")
-            self._interpreter: Any = _Interpreter(model_path=path, num_threads=1)
-            self._interpreter.allocate_tensors()
+            source: dict[str, Any] = {"model_content": content} if content else {"model_path": path}
+            self._interpreter: Any = _Interpreter(**source, num_threads=1)
             self._input = self._interpreter.get_input_details()[0]["index"]
+            if shape is not None:
+                self._interpreter.resize_tensor_input(self._input, list(shape))
+            self._interpreter.allocate_tensors()
             by_name = {d["name"]: d["index"] for d in self._interpreter.get_output_details()}
             self._indexes = [by_name[name] for name in outputs]
             self._batch = 1
+        elif content:
+            # OpenCV reads a model from memory only with its new engine, which returns the
+            # first output alone: the changed bytes are for LiteRT only
+            raise ValueError("OpenCV's DNN module runs model files as shipped")
         else:
             self._net = cv2.dnn.readNetFromTFLite(path, engine=cv2.dnn.ENGINE_CLASSIC)
 

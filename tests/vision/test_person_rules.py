@@ -12,6 +12,7 @@ import cv2
 import numpy as np
 import pytest
 
+from shared.vision import frame as frame_module
 from shared.vision.faces import ON_BODY_NOTE, SAME_FACE_NOTE, WEAK_NOTE, Face, classify
 from shared.vision.frame import FrameAnalysis, analyze_image
 from shared.vision.rules import REFLECTION_DISTANCE, Neutral, conditions, reflections
@@ -188,3 +189,22 @@ def test_composed_scenes(
     if not another:
         assert "identity_mismatch" not in active, case
     assert len(faces) >= 2, case  # the second face was seen, and then counted or set aside
+
+
+def test_descriptors_on_two_faces_only_where_a_reflection_can_be_told(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With two faces identity is not judged: the candidate's descriptor (the slowest step) is
+    computed only when the other face is wide enough to be compared with it, whatever the
+    identity policy says (here: no descriptor this snapshot)."""
+    reflection = scene(mirrored(head("astronaut")), 0.32, (500, 130))  # 51 px: under 60
+    never = analyze_image(reflection, embed=lambda _: False)
+    assert never.face_count == 2
+    assert never.embedding is not None and len(never.others) == 1 and never.others[0] is not None
+    active, _ = conditions(never, Neutral(), registered())
+    assert "multiple_faces" not in active  # her reflection, told apart
+    # were the second face narrower than the descriptor's limit, nothing would be described
+    monkeypatch.setattr(frame_module, "REFLECTION_MIN_PIXELS", 1000)
+    small = analyze_image(reflection, embed=lambda _: False)
+    assert small.face_count == 2 and small.others == [None]
+    assert small.embedding is None and "others" not in small.timings

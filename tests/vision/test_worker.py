@@ -36,7 +36,10 @@ def test_overlap(
         (EmbedWhen(always=False, box=None), [face(100, 100)], True),  # no descriptor yet
         (EmbedWhen(always=False, box=(100, 100, 120, 120)), [face(105, 102)], False),  # still
         (EmbedWhen(always=False, box=(100, 100, 120, 120)), [face(300, 100)], True),  # moved
-        (EmbedWhen(always=False, box=(100, 100, 120, 120)), [face(100, 100), face(400, 90)], True),
+        # two faces: identity is not judged; the analysis describes the candidate's face itself
+        # when the other is wide enough to be a reflection
+        (EmbedWhen(always=False, box=(100, 100, 120, 120)), [face(100, 100), face(400, 90)], False),
+        (EmbedWhen(always=False, box=None), [face(100, 100), face(400, 90)], True),
         (
             EmbedWhen(always=False, box=(100, 100, 120, 120)),
             [face(100, 100), face(400, 90, 60, False)],
