@@ -22,11 +22,13 @@ from proctor_server.store import (
     Store,
     TicketRecord,
 )
+from proctor_server.store.postgres.store import PostgresStore
 from proctor_server.vision.calibration import CalibrationStore
 from shared.questions import Question
 from shared.shuffle import order_for
 from shared.states import AttemptState, Trigger
 from shared.vocabulary import Mode
+from tests.support.postgres import Cluster, postgres  # noqa: F401 (the session's cluster)
 
 NOW = datetime(2026, 7, 25, 6, 0, tzinfo=UTC)
 HOUR = timedelta(hours=1)
@@ -52,14 +54,24 @@ async def _sqlite(tmp_path: Path) -> ContractStore:
     return store
 
 
-OPENERS: dict[str, Callable[[Path], Awaitable[ContractStore]]] = {
-    "sqlite": _sqlite,
+async def _postgres(tmp_path: Path, cluster: Cluster | None) -> ContractStore:
+    assert cluster is not None
+    store = PostgresStore(cluster.create(), tmp_path / "files")
+    await store.open()
+    return store
+
+
+OPENERS: dict[str, Callable[[Path, Cluster | None], Awaitable[ContractStore]]] = {
+    "sqlite": lambda tmp_path, _: _sqlite(tmp_path),
+    "postgres": _postgres,
 }
 
 
 @pytest.fixture(params=sorted(OPENERS))
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[ContractStore]:
-    opened = await OPENERS[request.param](tmp_path)
+    # the session's PostgreSQL cluster, started only when a PostgreSQL store is asked for
+    cluster = request.getfixturevalue("postgres") if request.param == "postgres" else None
+    opened = await OPENERS[request.param](tmp_path, cluster)
     try:
         yield opened
     finally:

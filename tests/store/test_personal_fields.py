@@ -17,9 +17,9 @@ from proctor_server.core.records import CalibrationRecord, TicketRecord
 from proctor_server.programme.schema import MIGRATIONS
 from proctor_server.store import SqliteStore
 from proctor_server.store.sealing import FIELD_MAGIC, Key, SealBroken, Sealer
-from proctor_server.store.sqlite.personal import PERSONAL
-from proctor_server.store.sqlite.programme import ProgrammeRows
-from proctor_server.store.sqlite.retention import PURGED_NAME
+from proctor_server.store.sql.personal import PERSONAL
+from proctor_server.store.sql.programme import ProgrammeRows
+from proctor_server.store.sql.retention import PURGED_NAME
 from tests.store.conftest import NOW, exam_record, seat
 
 NAME, EMAIL, PHONE = "Grace Hopper-Zanzibar", "grace.zz@example.org", "+86 13912345678"
