@@ -16,10 +16,11 @@ imports no feature.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from proctor_server.core.console import token_hash
 from proctor_server.core.session import ticket_key
-from proctor_server.store.sql.connection import SQLITE, Connection, Dialect
+from proctor_server.store.sql.connection import SQLITE, Dialect
 
 CORE: list[str] = [
     # 1: the exam day
@@ -341,7 +342,7 @@ STORE_COMPONENTS: dict[str, Sequence[str]] = {
 
 
 def migrate(
-    conn: Connection,
+    conn: Any,
     components: Mapping[str, Sequence[str]] | None = None,
     dialect: Dialect = SQLITE,
 ) -> None:

@@ -1,8 +1,8 @@
 """The store contract's fixtures: one `store` per implementation.
 
-Every test in tests/store/ that takes `store` runs once per entry of `OPENERS`; a PostgreSQL
-store adds one entry (an opener that gives a fresh, empty, open store) and runs the same
-contract. The records built here go straight to the store, not through the server."""
+Every test in tests/store/ that takes `store` runs once per entry of `OPENERS`: SQLite, and
+PostgreSQL (a fresh database of the session's cluster, `tests.support.postgres`; skipped with
+the reason where PostgreSQL is not installed). The records built here go straight to the store, not through the server."""
 
 from __future__ import annotations
 

@@ -12,6 +12,7 @@ from typing import Any
 import psycopg
 from psycopg.pq import TransactionStatus
 
+from proctor_server.store.postgres.dialect import POSTGRES
 from proctor_server.store.sql.connection import IntegrityError
 
 
@@ -74,6 +75,8 @@ def _params(params: Sequence[Any]) -> Sequence[Any]:
 class PgConnection:
     """One psycopg connection in autocommit mode: transactions are explicit (`BEGIN`,
     `SAVEPOINT`, `COMMIT` run as statements, as on SQLite)."""
+
+    dialect = POSTGRES
 
     def __init__(self, conn: psycopg.Connection[Any]):
         self._conn = conn

@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from proctor_server.store.sql.connection import Connection, Dialect
+from proctor_server.store.sql.connection import Dialect
 
 _TYPES = (
     (re.compile(r"\bINTEGER PRIMARY KEY AUTOINCREMENT\b"),
@@ -52,7 +52,7 @@ class PostgresDialect(Dialect):
     begin = "BEGIN"  # READ COMMITTED; what reads then writes locks the rows first
     for_update = " FOR UPDATE"
 
-    def lock(self, c: Connection, key: str) -> None:
+    def lock(self, c: Any, key: str) -> None:
         c.execute("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", (f"proctor:{key}",))
 
     def prepare_migrations(self, c: Any, functions: dict[str, Callable[[str], str]]) -> None:
@@ -78,7 +78,11 @@ class PostgresDialect(Dialect):
         translated = [translate_statement(s) for s in statements]
         return ";\n".join(s for s in translated if s is not None)
 
-    def tables(self, c: Connection) -> set[str]:
+    def retryable(self, exc: BaseException) -> bool:
+        # deadlock_detected, serialization_failure, lock_not_available
+        return getattr(exc, "sqlstate", None) in {"40P01", "40001", "55P03"}
+
+    def tables(self, c: Any) -> set[str]:
         found = c.execute(
             "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
         ).fetchall()

@@ -75,7 +75,9 @@ class AttemptTables(Database):
         the watermark nonce. Returns the ticket, the attempt and whether it was resumed."""
 
         def op(c: Connection) -> tuple[TicketRecord, AttemptRecord, bool]:
-            row = c.execute(TICKET_SQL + " WHERE token = ?", (token,)).fetchone()
+            # the ticket's row locked first: entries of one ticket on two processes take turns
+            row = c.execute(TICKET_SQL + " WHERE token = ?" + c.dialect.for_update, (token,))
+            row = row.fetchone()
             ticket = None if row is None else rows.ticket(row, self.fields)
             found_row = (
                 c.execute(f"{ATTEMPT_SQL} WHERE {LATEST}", (token, mode)).fetchone()
@@ -127,13 +129,16 @@ class AttemptTables(Database):
     ) -> tuple[AttemptRecord, tuple[Effect, ...]]:
         """Change an attempt's state through the transition table, inside one transaction.
 
-        The current state is read in the same transaction as the change, so a deadline and a
-        submit racing each other cannot both win. Scoring (Effect.SCORE) reads the answers
+        The current state is read in the same transaction as the change, its row locked
+        (another process's transition or write on it waits), so a deadline and a submit racing
+        each other cannot both win, on whichever processes they run. Scoring (Effect.SCORE) reads the answers
         committed before this transaction: every acknowledged answer counts.
         """
 
         def op(c: Connection) -> tuple[AttemptRecord, tuple[Effect, ...]]:
-            row = c.execute(f"{ATTEMPT_SQL} WHERE id = ?", (attempt_id,)).fetchone()
+            row = c.execute(
+                f"{ATTEMPT_SQL} WHERE id = ?{c.dialect.for_update}", (attempt_id,)
+            ).fetchone()
             if row is None:
                 raise KeyError(attempt_id)
             a = rows.attempt(row)

@@ -34,7 +34,9 @@ def append_audit(
     detail: dict[str, Any],
     at: datetime,
 ) -> AuditEntry:
-    """Append one entry to `chain` and move its head, inside the current transaction."""
+    """Append one entry to `chain` and move its head, inside the current transaction (which
+    holds the chain until it ends: another process's entries wait, PostgreSQL)."""
+    c.dialect.lock(c, f"audit:{chain}")
     head = c.execute("SELECT seq, hash FROM audit_heads WHERE chain = ?", (chain,)).fetchone()
     seq, prev = (head["seq"] + 1, head["hash"]) if head is not None else (1, GENESIS)
     # the detail as stored, read back: the hash covers exactly what a later reader sees

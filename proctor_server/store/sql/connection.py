@@ -41,7 +41,11 @@ class Cursor(Protocol):
 
 
 class Connection(Protocol):
-    """The part of `sqlite3.Connection` the table modules use."""
+    """The part of `sqlite3.Connection` the table modules use, and the engine's `Dialect`
+    (`sqlite.database.SqliteConnection`, `postgres.adapter.PgConnection`)."""
+
+    @property
+    def dialect(self) -> Dialect: ...
 
     def execute(self, sql: str, parameters: Sequence[Any] = ..., /) -> Cursor: ...
 
@@ -57,7 +61,7 @@ class Dialect:
     # alone (BEGIN IMMEDIATE), PostgreSQL's are not
     for_update = ""
 
-    def lock(self, c: Connection, key: str) -> None:
+    def lock(self, c: Any, key: str) -> None:
         """Serialise the transactions that take `key` until they end (an audit chain's head:
         SQLite's one writer already does)."""
 
@@ -70,7 +74,12 @@ class Dialect:
         """A migration step (SQLite's SQL) in this engine's SQL."""
         return step
 
-    def tables(self, c: Connection) -> set[str]:
+    def retryable(self, exc: BaseException) -> bool:
+        """Whether a write failed only because another transaction won a lock (it may run
+        again): never on SQLite, whose writer is alone."""
+        return False
+
+    def tables(self, c: Any) -> set[str]:
         return {r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
 
     def tuples(self, c: Any) -> Any:

@@ -33,6 +33,9 @@ T = TypeVar("T")
 Op = Callable[[Any], Any]
 
 MAX_GROUP = 512  # writes per transaction at most (the default)
+# Times a write that lost to another process's transaction (PostgreSQL chose it to break a
+# deadlock) runs again, in a transaction of its own after the group's, before it fails.
+RETRIES = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,14 +197,20 @@ class Database:
     def _work(self, batch: list[_Job]) -> list[tuple[asyncio.Future[Any], bool, Any]]:
         outcomes: list[tuple[asyncio.Future[Any], bool, Any]] = []
         group = [job for job in batch if job[2]]
-        if group:
+        for tries in range(RETRIES + 1):
+            if not group:
+                break
             try:
                 results = self._commit_group(group)
             except Exception as exc:  # the whole transaction failed: nothing is acknowledged
                 results = [(False, exc)] * len(group)
-            outcomes.extend(
-                (fut, ok, value) for (_, fut, _), (ok, value) in zip(group, results, strict=True)
-            )
+            again: list[_Job] = []
+            for job, (ok, value) in zip(group, results, strict=True):
+                if not ok and tries < RETRIES and self.dialect.retryable(value):
+                    again.append(job)  # lost a deadlock to another process: run it again
+                else:
+                    outcomes.append((job[1], ok, value))
+            group = again
         for op, fut, write in batch:
             if write:
                 continue

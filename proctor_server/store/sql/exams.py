@@ -133,7 +133,8 @@ class ExamTables(Database):
 
         def op(c: Connection) -> TicketRecord:
             row = c.execute(
-                TICKET_SQL + " WHERE exam_id = ? AND candidate_code = ?", (exam_id, candidate_code)
+                TICKET_SQL + " WHERE exam_id = ? AND candidate_code = ?" + c.dialect.for_update,
+                (exam_id, candidate_code),
             ).fetchone()
             if row is None:
                 raise ConfigError(f"exam {exam_id} has no candidate {candidate_code}")

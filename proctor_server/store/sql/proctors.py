@@ -110,6 +110,7 @@ class ProctorTables(Database):
             if exam_id is not None:
                 sql += " AND exam_id = ?"
                 args = (name, exam_id)
+            sql += c.dialect.for_update
             found = [rows.proctor(r) for r in c.execute(sql, args).fetchall()]
             for p in found:
                 c.execute("UPDATE proctors SET revoked_at = ? WHERE id = ?", (to_wire(at), p.id))
@@ -166,7 +167,7 @@ class ProctorTables(Database):
         def op(c: Connection) -> str:
             row = c.execute(
                 "SELECT token FROM tickets WHERE exam_id = ? AND candidate_code = ? "
-                "AND revoked = 0",
+                "AND revoked = 0" + c.dialect.for_update,  # the candidate's entry waits
                 (exam_id, candidate_code),
             ).fetchone()
             if row is None:

@@ -385,7 +385,14 @@ class ProgrammeTables(Database):
     """`ProgrammeStore`'s transactions over the store's own connection and group writer."""
 
     async def programme_transaction(self, work: Callable[[ProgrammeRows], T]) -> T:
-        return await self._write(lambda conn: work(ProgrammeRows(conn, self.fields)))
+        """One staff action, in one transaction; the programme's actions take turns across
+        processes (they read then write: a registration's state, a sitting's tickets)."""
+
+        def op(conn: Connection) -> T:
+            conn.dialect.lock(conn, "programme")
+            return work(ProgrammeRows(conn, self.fields))
+
+        return await self._write(op)
 
     async def programme_read(self, work: Callable[[ProgrammeRows], T]) -> T:
         return await self._read(lambda conn: work(ProgrammeRows(conn, self.fields)))

@@ -40,9 +40,12 @@ class ClientWrites(Database):
     @staticmethod
     def _require_open(c: Connection, attempt_id: str, at: datetime, *, paper: bool) -> None:
         """Refuse a write the attempt no longer takes, checked in the write's own transaction
-        by the same rule the session applies (`core.session.check_write`)."""
+        by the same rule the session applies (`core.session.check_write`). The attempt's row
+        is locked until the write commits: a transition elsewhere (a submit, the deadline)
+        waits for it and scores it, or goes first and the write is refused."""
         row = c.execute(
-            "SELECT state, ends_at FROM attempts WHERE id = ?", (attempt_id,)
+            "SELECT state, ends_at FROM attempts WHERE id = ?" + c.dialect.for_update,
+            (attempt_id,),
         ).fetchone()
         if row is None:
             raise KeyError(attempt_id)

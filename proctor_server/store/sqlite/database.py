@@ -50,6 +50,7 @@ def _connect(
         isolation_level=None,
         timeout=busy_timeout_ms / 1000,
         check_same_thread=check_same_thread,
+        factory=SqliteConnection,
     )
     try:
         conn.execute("PRAGMA journal_mode=WAL")
@@ -61,6 +62,13 @@ def _connect(
         conn.close()
         raise
     return conn
+
+
+class SqliteConnection(sqlite3.Connection):
+    """A SQLite connection that names its dialect (the table modules ask it for row locks:
+    none, SQLite's writer is alone)."""
+
+    dialect = SQLITE
 
 
 class SqliteDatabase(Database):
