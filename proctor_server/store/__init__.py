@@ -13,7 +13,14 @@ from proctor_server.store.base import (
     TicketRecord,
     ViolationRecord,
 )
-from proctor_server.store.open import database_arg, is_postgres, make_store, open_store
+from proctor_server.store.open import (
+    check_target,
+    database_arg,
+    files_beside,
+    is_postgres,
+    make_store,
+    open_store,
+)
 from proctor_server.store.sqlite import SqliteStore
 
 __all__ = [
@@ -26,7 +33,9 @@ __all__ = [
     "Store",
     "TicketRecord",
     "ViolationRecord",
+    "check_target",
     "database_arg",
+    "files_beside",
     "is_postgres",
     "make_store",
     "open_store",

@@ -9,6 +9,7 @@ from pathlib import Path
 from proctor_server.store.sealing import Sealer
 from proctor_server.store.sql.database import CommitPolicy
 from proctor_server.store.sql.tables import Tables
+from shared.errors import ConfigError
 
 SCHEMES = ("postgresql://", "postgres://")
 Target = Path | str
@@ -21,6 +22,25 @@ def database_arg(text: str) -> Target:
 
 def is_postgres(db: Target) -> bool:
     return isinstance(db, str) and db.startswith(SCHEMES)
+
+
+def files_beside(db: Target, suffix: str) -> Path:
+    """A folder that goes with the database (photos: "-files"): beside a SQLite file, named
+    after a PostgreSQL database in the working directory (give a shared one explicitly when
+    several machines serve it)."""
+    if is_postgres(db):
+        from psycopg.conninfo import conninfo_to_dict
+
+        name = str(conninfo_to_dict(str(db)).get("dbname") or "proctor")
+        return Path.cwd() / f"{name}{suffix}"
+    path = Path(db)
+    return path.with_name(path.stem + suffix)
+
+
+def check_target(db: Target) -> None:
+    """ConfigError when a SQLite file's folder is missing (a typo would make a new one)."""
+    if not is_postgres(db) and not Path(db).parent.exists():
+        raise ConfigError(f"{Path(db).parent}: no such folder for the database")
 
 
 def make_store(

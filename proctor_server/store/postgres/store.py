@@ -37,10 +37,9 @@ class PostgresDatabase(Database):
         super().__init__(dsn, data_dir, components=components, sealer=sealer, commits=commits)
 
     def _default_blob_root(self) -> Path:
-        from psycopg.conninfo import conninfo_to_dict
+        from proctor_server.store.open import files_beside
 
-        name = str(conninfo_to_dict(self.dsn).get("dbname") or "proctor")
-        return Path.cwd() / f"{name}-files"
+        return files_beside(self.dsn, "-files")
 
     def _open_connection(self) -> object:
         import psycopg
