@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 from proctor_server import admin
 from proctor_server.app import Server, ServerConfig
 from proctor_server.media.ice import parse_ice_server
-from proctor_server.store import Store, check_target, database_arg, make_store
+from proctor_server.store import Store, check_target, database_arg, is_postgres, make_store
 from proctor_server.store.sealing import sealer_from
 from shared.errors import ConfigError
 from shared.protocol import WarningLimitAction
@@ -396,6 +396,11 @@ async def serve_until_stopped(
 
 def run_serve(args: argparse.Namespace) -> int:
     check_target(args.db)
+    if is_postgres(args.db) and args.data_dir is None:
+        raise ConfigError(
+            "serving a PostgreSQL database needs --data-dir: the folder of photos and clips, "
+            "one folder shared by every server of the database"
+        )
     config = ServerConfig(
         db=args.db,
         data_dir=args.data_dir,

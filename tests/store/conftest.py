@@ -78,6 +78,20 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
         await opened.close()
 
 
+@pytest.fixture(params=["postgres", "sqlite"])
+def database(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Path | str:
+    """One empty database per test for tests that open (and reopen) stores on it themselves:
+    a SQLite file's path, or a PostgreSQL URL (`proctor_server.store.make_store` takes both;
+    a PostgreSQL store's files default to a folder in the working directory: the test's)."""
+    monkeypatch.chdir(tmp_path)
+    if request.param == "postgres":
+        cluster: Cluster = request.getfixturevalue("postgres")
+        return cluster.create()
+    return tmp_path / "exam.db"
+
+
 _ids = itertools.count(1)
 
 

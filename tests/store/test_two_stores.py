@@ -267,3 +267,28 @@ async def test_a_write_that_loses_a_deadlock_runs_again(postgres: Cluster, tmp_p
         assert [w.warnings_used for w in await store.attempts_of_exam(x.exam.id)] == [1, 1]
     finally:
         await store.close()
+
+
+async def test_processes_starting_at_once_run_each_migration_step_once(
+    postgres: Cluster, tmp_path: Path
+) -> None:
+    """Four stores open one empty PostgreSQL database at once: each step runs once, under the
+    migration lock, and each component ends at its newest version."""
+    import psycopg
+
+    from proctor_server.programme.schema import MIGRATIONS
+    from proctor_server.store.migrations import STORE_COMPONENTS
+
+    dsn = postgres.create("migrate")
+    stores = [make_store(dsn, tmp_path / "files", components=MIGRATIONS) for _ in range(4)]
+    try:
+        await asyncio.gather(*(s.open() for s in stores))
+    finally:
+        for s in stores:
+            await s.close()
+    with psycopg.connect(dsn) as conn:
+        versions: dict[str, int] = dict(
+            conn.execute("SELECT component, version FROM schema_versions").fetchall()
+        )
+    expected = {name: len(steps) for name, steps in {**STORE_COMPONENTS, **MIGRATIONS}.items()}
+    assert versions == expected
