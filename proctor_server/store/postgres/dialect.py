@@ -51,6 +51,12 @@ class PostgresDialect(Dialect):
     name = "postgresql"
     begin = "BEGIN"  # READ COMMITTED; what reads then writes locks the rows first
     for_update = " FOR UPDATE"
+    # A savepoint left unreleased nests under the next one of the same name, and ROLLBACK TO
+    # finds the newest: one round trip fewer per write.
+    release_savepoints = False
+    # Each write's savepoint is a subtransaction: past 64 in one transaction PostgreSQL's
+    # snapshots of every other session overflow to pg_subtrans lookups.
+    max_group = 64
 
     def lock(self, c: Any, key: str) -> None:
         c.execute("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", (f"proctor:{key}",))

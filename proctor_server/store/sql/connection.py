@@ -60,6 +60,8 @@ class Dialect:
     # appended to a SELECT that reads a row the transaction then changes: SQLite's writer is
     # alone (BEGIN IMMEDIATE), PostgreSQL's are not
     for_update = ""
+    release_savepoints = True  # RELEASE each write's savepoint (SQLite: cheap, in-process)
+    max_group: int | None = None  # a cap on writes per transaction, whatever the operator's
 
     def lock(self, c: Any, key: str) -> None:
         """Serialise the transactions that take `key` until they end (an audit chain's head:

@@ -77,7 +77,11 @@ class Database:
         self.blobs = BlobDir(root, sealer)
         self.fields = Fields(sealer)  # personal fields sealed under the same key
         self._components = dict(components or {})
-        self.policy = commits or CommitPolicy()
+        policy = commits or CommitPolicy()
+        most = self.dialect.max_group
+        if most is not None and policy.max_group > most:
+            policy = CommitPolicy(policy.window_ms, most)
+        self.policy = policy
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -234,15 +238,18 @@ class Database:
         conn.execute(self.dialect.begin)
         if len(group) == 1:  # a lone write needs no savepoint: its transaction is its own
             return self._commit_one(conn, group[0][0])
+        release = self.dialect.release_savepoints
         try:
             for op, _, _ in group:
                 conn.execute("SAVEPOINT w")
                 try:
                     results.append((True, op(conn)))
-                    conn.execute("RELEASE w")
+                    if release:
+                        conn.execute("RELEASE w")
                 except Exception as exc:
-                    conn.execute("ROLLBACK TO w")
-                    conn.execute("RELEASE w")
+                    conn.execute("ROLLBACK TO w")  # the newest savepoint of that name
+                    if release:
+                        conn.execute("RELEASE w")
                     results.append((False, exc))
             conn.execute("COMMIT")
         except BaseException:
