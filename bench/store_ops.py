@@ -96,17 +96,23 @@ def main() -> None:
             asyncio.run(measure(lambda: SqliteStore(Path(tmp) / f"s{next(counter)}.db"), args)),
         )
     if args.postgres:
-        from proctor_server.store import make_store
-        from tests.support.postgres import running_cluster
+        postgres(args)
 
-        for cluster in running_cluster(durable=True):
-            with tempfile.TemporaryDirectory(prefix="store-ops-") as tmp:
-                show(
-                    "postgresql",
-                    asyncio.run(
-                        measure(lambda: make_store(cluster.create("bench"), Path(tmp)), args)
-                    ),
-                )
+
+def postgres(args: argparse.Namespace) -> None:
+    from proctor_server.store import make_store
+    from tests.support.postgres import running_cluster
+
+    clusters = running_cluster(durable=True)
+    cluster = next(clusters)
+    try:
+        with tempfile.TemporaryDirectory(prefix="store-ops-") as tmp:
+            figures = asyncio.run(
+                measure(lambda: make_store(cluster.create("bench"), Path(tmp)), args)
+            )
+        show("postgresql", figures)
+    finally:
+        clusters.close()  # stops the cluster and removes its folder
 
 
 if __name__ == "__main__":
