@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import statistics
 import sys
 import tempfile
@@ -103,16 +104,12 @@ def postgres(args: argparse.Namespace) -> None:
     from proctor_server.store import make_store
     from tests.support.postgres import running_cluster
 
-    clusters = running_cluster(durable=True)
-    cluster = next(clusters)
-    try:
+    with contextlib.contextmanager(running_cluster)(durable=True) as cluster:
         with tempfile.TemporaryDirectory(prefix="store-ops-") as tmp:
             figures = asyncio.run(
                 measure(lambda: make_store(cluster.create("bench"), Path(tmp)), args)
             )
         show("postgresql", figures)
-    finally:
-        clusters.close()  # stops the cluster and removes its folder
 
 
 if __name__ == "__main__":
