@@ -292,3 +292,26 @@ async def test_processes_starting_at_once_run_each_migration_step_once(
         )
     expected = {name: len(steps) for name, steps in {**STORE_COMPONENTS, **MIGRATIONS}.items()}
     assert versions == expected
+
+
+async def test_a_store_whose_session_is_ended_connects_again(
+    postgres: Cluster, tmp_path: Path
+) -> None:
+    """PostgreSQL ends the store's session (a restart, an operator's pg_terminate_backend):
+    the write in flight fails unacknowledged, and the store connects again for the next."""
+    import psycopg
+
+    dsn = postgres.create("reconnect")
+    store = make_store(dsn, tmp_path / "files")
+    await store.open()
+    try:
+        seated = await seat(store)
+        pid = await store._read(lambda c: c.execute("SELECT pg_backend_pid()").fetchone()[0])
+        with psycopg.connect(dsn, autocommit=True) as other:
+            other.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        with pytest.raises(psycopg.OperationalError):
+            await store.save_answer(seated.attempt.id, "lost", 0, [1], NOW)
+        assert await store.save_answer(seated.attempt.id, "again", 0, [1], NOW)
+        assert await store.answers(seated.attempt.id) == {0: [1]}
+    finally:
+        await store.close()

@@ -86,6 +86,11 @@ class PgConnection:
         return cls(psycopg.connect(dsn, autocommit=True, row_factory=_rows))
 
     @property
+    def broken(self) -> bool:
+        """The server dropped the connection (the store opens another)."""
+        return self._conn.broken or self._conn.closed
+
+    @property
     def in_transaction(self) -> bool:
         return self._conn.info.transaction_status != TransactionStatus.IDLE
 

@@ -17,6 +17,7 @@ thread: connect and migrate) and `_default_blob_root`: `sqlite.database`, `postg
 from __future__ import annotations
 
 import asyncio
+import logging
 import queue
 import threading
 import time
@@ -30,6 +31,7 @@ from proctor_server.store.sealing import Fields, Sealer
 from proctor_server.store.sql.connection import SQLITE, Connection, Dialect
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 Op = Callable[[Any], Any]
 
 MAX_GROUP = 512  # writes per transaction at most (the default)
@@ -194,9 +196,26 @@ class Database:
                 if deadline and time.monotonic() >= deadline:
                     deadline = 0.0  # the window is over: take only what is already queued
             self._hand_back(self._work(batch))
+            if getattr(self._conn, "broken", False):
+                self._reconnect()
         conn, self._conn = self._conn, None
         if conn is not None:
             conn.close()
+
+    def _reconnect(self) -> None:
+        """A new connection in place of one the database server dropped (PostgreSQL restarted,
+        or ended this session): the writes that failed with it were not acknowledged, their
+        clients send them again. While the server is away the next batch tries again."""
+        try:
+            conn = self._open_connection()
+        except Exception as exc:
+            log.warning("the database is unreachable: %s", exc)
+            return
+        old, self._conn = self._conn, conn
+        try:
+            old.close()
+        except Exception:
+            pass
 
     def _work(self, batch: list[_Job]) -> list[tuple[asyncio.Future[Any], bool, Any]]:
         outcomes: list[tuple[asyncio.Future[Any], bool, Any]] = []
