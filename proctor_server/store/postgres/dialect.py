@@ -43,7 +43,7 @@ def translate_statement(statement: str) -> str | None:
     for pattern, replacement in _TYPES:
         statement = pattern.sub(replacement, statement)
     if _CREATE.match(statement) and "AS IDENTITY PRIMARY KEY" not in statement:
-        statement = _CREATE.sub(r"\1 rowid BIGINT GENERATED ALWAYS AS IDENTITY,", statement)
+        statement = _CREATE.sub(r"\1rowid BIGINT GENERATED ALWAYS AS IDENTITY, ", statement)
     return statement
 
 
