@@ -41,9 +41,9 @@ from proctor_server.media.probe import PROBE_EXAM, MediaProbes
 from proctor_server.origin import origin_allowed
 from proctor_server.proctor_feed import FeedDeps, serve_proctor
 from proctor_server.session.deps import SessionDeps
-from proctor_server.store import SqliteStore, Store
+from proctor_server.store import Store, make_store
 from proctor_server.store.sealing import sealer_from
-from proctor_server.store.sqlite.database import MAX_GROUP, CommitPolicy
+from proctor_server.store.sql.database import MAX_GROUP, CommitPolicy
 from proctor_server.tasks import TaskSet
 from shared import protocol as p
 
@@ -59,7 +59,7 @@ QUIET_AFTER_START = timedelta(minutes=5)
 
 @dataclass(slots=True)
 class ServerConfig:
-    db: Path
+    db: Path | str  # a SQLite file, or a postgresql:// URL
     data_dir: Path | None = None
     host: str = "127.0.0.1"
     port: int = 8765
@@ -94,7 +94,7 @@ class Server:
         self.config = config
         self.clock = clock
         self._sealer = sealer_from(config.data_key_file)
-        self.store: Store = SqliteStore(
+        self.store: Store = make_store(
             config.db,
             config.data_dir,
             sealer=self._sealer,

@@ -171,8 +171,9 @@ async def run_candidates(server: Server, tickets: list[str], args: argparse.Name
 def run_demo(args: argparse.Namespace) -> int:
     args.dir.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    db = args.dir / f"demo-{stamp}.db"
     config = ServerConfig(
-        db=args.dir / f"demo-{stamp}.db",
+        db=db,
         host=args.host,
         port=args.port,
         analysis=args.analysis,
@@ -198,8 +199,8 @@ def run_demo(args: argparse.Namespace) -> int:
     except OSError as exc:
         # The demo could not start (the port is taken, say): its fresh database goes too.
         for suffix in ("", "-wal", "-shm", "-journal"):
-            Path(f"{config.db}{suffix}").unlink(missing_ok=True)
-        shutil.rmtree(config.db.with_name(config.db.stem + "-files"), ignore_errors=True)
+            Path(f"{db}{suffix}").unlink(missing_ok=True)
+        shutil.rmtree(db.with_name(db.stem + "-files"), ignore_errors=True)
         raise ConfigError(
             f"the demo could not start on {args.host}:{args.port}: {exc.strerror or exc} "
             "(choose another port with --port)"

@@ -13,7 +13,7 @@ from typing import Any
 
 from proctor_server.commands.exam import with_store
 from proctor_server.core.records import ExamRecord, PurgeReport
-from proctor_server.store import Store
+from proctor_server.store import Store, database_arg
 from proctor_server.store.private_files import write_private
 from proctor_server.store.sealing import Key, read_key_file, sealer_from, write_key_file
 from shared.errors import ConfigError
@@ -38,7 +38,7 @@ def register(sub: Any) -> None:
         "reseal",
         help="encrypt every evidence file and personal field again under the key file's first key",
     )
-    reseal.add_argument("--db", required=True, type=Path)
+    reseal.add_argument("--db", required=True, type=database_arg)
     reseal.add_argument("--data-dir", type=Path)
     reseal.set_defaults(run=run_reseal)
 
@@ -46,7 +46,7 @@ def register(sub: Any) -> None:
         "purge",
         help="remove evidence and personal fields past retention (scores and the audit stay)",
     )
-    purge.add_argument("--db", required=True, type=Path)
+    purge.add_argument("--db", required=True, type=database_arg)
     purge.add_argument("--exam", help="this exam's evidence now, whatever its age or state")
     purge.add_argument(
         "--older-than",
@@ -61,7 +61,7 @@ def register(sub: Any) -> None:
     export = sub.add_parser(
         "export", help="write an exam's evidence, decrypted, with a manifest of SHA-256 hashes"
     )
-    export.add_argument("--db", required=True, type=Path)
+    export.add_argument("--db", required=True, type=database_arg)
     export.add_argument("--exam", required=True)
     export.add_argument("--out", required=True, type=Path, help="a new or empty folder")
     export.add_argument("--attempt", help="only this attempt")

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 from proctor_server import admin
 from proctor_server.app import Server, ServerConfig
 from proctor_server.media.ice import parse_ice_server
-from proctor_server.store import SqliteStore, Store
+from proctor_server.store import Store, check_target, database_arg, is_postgres, make_store
 from proctor_server.store.sealing import sealer_from
 from shared.errors import ConfigError
 from shared.protocol import WarningLimitAction
@@ -30,11 +30,19 @@ T = TypeVar("T")
 
 def register(sub: Any) -> None:
     serve = sub.add_parser("serve", help="run the exam server")
-    serve.add_argument("--db", required=True, type=Path, help="SQLite database file")
+    serve.add_argument(
+        "--db",
+        required=True,
+        type=database_arg,
+        help="a SQLite database file, or a postgresql:// URL",
+    )
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8765)
     serve.add_argument(
-        "--data-dir", type=Path, help="photos and snapshots (default: beside the db)"
+        "--data-dir",
+        type=Path,
+        help="photos and snapshots (default: beside the db; one shared folder for every "
+        "server of a PostgreSQL database)",
     )
     serve.add_argument(
         "--analysis",
@@ -140,7 +148,7 @@ def register(sub: Any) -> None:
     exam = sub.add_parser("exam", help="create and inspect exams")
     exam_sub = exam.add_subparsers(dest="exam_command", required=True, metavar="ACTION")
     create = exam_sub.add_parser("create", help="create an exam; prints its id")
-    create.add_argument("--db", required=True, type=Path)
+    create.add_argument("--db", required=True, type=database_arg)
     create.add_argument("--title", required=True)
     create.add_argument(
         "--starts-at", required=True, help="ISO 8601 with offset, e.g. 2026-07-25T14:00:00+08:00"
@@ -178,7 +186,7 @@ def register(sub: Any) -> None:
         help="revoke: the candidate's ticket admits nobody from now on, and a live session "
         "with it is closed within seconds (its answers stay stored)",
     )
-    ticket.add_argument("--db", required=True, type=Path)
+    ticket.add_argument("--db", required=True, type=database_arg)
     ticket.add_argument("--exam", required=True)
     ticket.add_argument("--candidate", help="the candidate's real name (to issue)")
     ticket.add_argument("--code", help="the candidate code, e.g. C00001 (to revoke)")
@@ -193,7 +201,7 @@ def register(sub: Any) -> None:
         "tickets",
         help="issue tickets from a CSV file (header: name[,email,phone,photo]); prints name,token",
     )
-    bulk.add_argument("--db", required=True, type=Path)
+    bulk.add_argument("--db", required=True, type=database_arg)
     bulk.add_argument("--exam", required=True)
     bulk.add_argument(
         "--csv",
@@ -208,13 +216,13 @@ def register(sub: Any) -> None:
         "proctor-token",
         help="add a proctor named 'proctor' to an exam; prints its sign-in token (see proctor add)",
     )
-    token.add_argument("--db", required=True, type=Path)
+    token.add_argument("--db", required=True, type=database_arg)
     token.add_argument("--exam", required=True)
     token.set_defaults(run=run_proctor_token)
 
 
 def with_store(
-    db: Path,
+    db: Path | str,
     work: Callable[[Store], Awaitable[T]],
     data_dir: Path | None = None,
     *,
@@ -222,13 +230,11 @@ def with_store(
 ) -> T:
     """Run one staff operation on the store and close it. `components`: the migration steps
     of the features the operation uses (the programme's tables)."""
-    if not db.parent.exists():
-        raise ConfigError(f"{db.parent}: no such folder for the database")
-
+    check_target(db)
     sealer = sealer_from(None)  # the data key named by $PROCTOR_DATA_KEY_FILE, if any
 
     async def go() -> T:
-        store = SqliteStore(db, data_dir, components=components, sealer=sealer)
+        store = make_store(db, data_dir, components=components, sealer=sealer)
         await store.open()
         try:
             return await work(store)
@@ -427,8 +433,12 @@ def _read_key(path: Path | None) -> str | None:
 
 
 def run_serve(args: argparse.Namespace) -> int:
-    if not args.db.parent.exists():
-        raise ConfigError(f"{args.db.parent}: no such folder for the database")
+    check_target(args.db)
+    if is_postgres(args.db) and args.data_dir is None:
+        raise ConfigError(
+            "serving a PostgreSQL database needs --data-dir: the folder of photos and clips, "
+            "one folder shared by every server of the database"
+        )
     config = ServerConfig(
         db=args.db,
         data_dir=args.data_dir,

@@ -6,11 +6,10 @@ from __future__ import annotations
 import argparse
 import csv
 import sys
-from pathlib import Path
 from typing import Any
 
 from proctor_server.commands.exam import with_store
-from proctor_server.store import Store
+from proctor_server.store import Store, database_arg
 from shared.errors import ConfigError
 from shared.vocabulary import Mode
 
@@ -21,7 +20,7 @@ def register(sub: Any) -> None:
     addresses = sub.add_parser(
         "addresses", help="the postal addresses of an exam's candidates, as CSV (R14, R19)"
     )
-    addresses.add_argument("--db", required=True, type=Path)
+    addresses.add_argument("--db", required=True, type=database_arg)
     addresses.add_argument("--exam", required=True)
     addresses.add_argument(
         "--passed", action="store_true", help="only candidates who passed (a certificate is due)"

@@ -6,14 +6,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
 from proctor_server.commands.exam import with_store
 from proctor_server.console import staff
 from proctor_server.core.audit import AuditEntry, ChainBreak, verify_chain
 from proctor_server.core.records import ProctorRecord, ProctorRole
-from proctor_server.store import Store
+from proctor_server.store import Store, database_arg
 from shared.timeutil import to_wire
 
 
@@ -21,7 +20,7 @@ def register(sub: Any) -> None:
     proctor = sub.add_parser("proctor", help="add, list and revoke proctors")
     actions = proctor.add_subparsers(dest="proctor_command", required=True, metavar="ACTION")
     add = actions.add_parser("add", help="add a proctor; prints the sign-in token once")
-    add.add_argument("--db", required=True, type=Path)
+    add.add_argument("--db", required=True, type=database_arg)
     add.add_argument("--exam", help="the exam this proctor follows (a chief follows all)")
     add.add_argument("--name", required=True)
     add.add_argument(
@@ -29,11 +28,11 @@ def register(sub: Any) -> None:
     )
     add.set_defaults(run=run_add)
     listing = actions.add_parser("list", help="the proctors (of one exam, with the chiefs)")
-    listing.add_argument("--db", required=True, type=Path)
+    listing.add_argument("--db", required=True, type=database_arg)
     listing.add_argument("--exam")
     listing.set_defaults(run=run_list)
     revoke = actions.add_parser("revoke", help="revoke a proctor's token and sessions")
-    revoke.add_argument("--db", required=True, type=Path)
+    revoke.add_argument("--db", required=True, type=database_arg)
     revoke.add_argument("--name", required=True)
     revoke.add_argument("--exam", help="only the proctor of this exam")
     revoke.set_defaults(run=run_revoke)
@@ -41,7 +40,7 @@ def register(sub: Any) -> None:
     audit = sub.add_parser(
         "audit", help="an exam's audit log, oldest first; --verify checks its hash chain"
     )
-    audit.add_argument("--db", required=True, type=Path)
+    audit.add_argument("--db", required=True, type=database_arg)
     audit.add_argument("--exam", required=True)
     audit.add_argument("--json", action="store_true", help="one JSON object per line")
     audit.add_argument(

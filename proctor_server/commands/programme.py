@@ -22,7 +22,7 @@ from proctor_server.programme.files import read_holidays, zone
 from proctor_server.programme.ports import ProgrammeStore, Registration
 from proctor_server.programme.schema import MIGRATIONS
 from proctor_server.programme.service import Programme, Settings
-from proctor_server.store import Store
+from proctor_server.store import Store, database_arg, files_beside
 from shared.errors import ConfigError
 from shared.programme_rules import when
 from shared.timeutil import parse_with_offset
@@ -31,7 +31,9 @@ T = TypeVar("T")
 
 
 def _common(parser: argparse.ArgumentParser, *, calendar: bool = True) -> None:
-    parser.add_argument("--db", required=True, type=Path, help="the server's SQLite database")
+    parser.add_argument(
+        "--db", required=True, type=database_arg, help="the server's SQLite database"
+    )
     parser.add_argument(
         "--now", help="staff override of the clock, ISO 8601 with an offset (default: real clock)"
     )
@@ -312,7 +314,7 @@ def run_notices_send(args: argparse.Namespace) -> int:
     from proctor_server.programme.notify import Dispatcher
 
     now = _now(args)
-    spool = args.spool_dir or args.db.with_name(args.db.stem + "-notices")
+    spool = args.spool_dir or files_beside(args.db, "-notices")
 
     def dispatcher(store: ProgrammeStore) -> Dispatcher:
         channels = default_channels(

@@ -8,7 +8,7 @@
 - `ProgrammeStore.programme_read(work)`: the same reads outside a write transaction.
 - `Outbox`: the notices' deliveries, one small durable step each, for the dispatcher.
 
-`SqliteStore` implements them (`proctor_server.store.sqlite.programme`); the programme's
+Both stores implement them (`proctor_server.store.sql.programme`); the programme's
 tables are its migration component "programme" (`schema.MIGRATIONS`), passed to the store
 when it is opened. tests/store/test_programme_port.py is the contract.
 """

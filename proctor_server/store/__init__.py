@@ -1,5 +1,7 @@
-"""Persistence behind one small interface (`Store`); SQLite in WAL mode is the default
-(`store.sqlite`). The store imports no feature: features pass their migration steps in."""
+"""Persistence behind one small interface (`Store`): the table modules written once
+(`store.sql`) over SQLite in WAL mode, the default (`store.sqlite`), or PostgreSQL
+(`store.postgres`); `open_store` picks by the `--db` given. The store imports no feature:
+features pass their migration steps in."""
 
 from proctor_server.store.base import (
     AttemptRecord,
@@ -11,7 +13,15 @@ from proctor_server.store.base import (
     TicketRecord,
     ViolationRecord,
 )
-from proctor_server.store.sqlite import SqliteStore, open_store
+from proctor_server.store.open import (
+    check_target,
+    database_arg,
+    files_beside,
+    is_postgres,
+    make_store,
+    open_store,
+)
+from proctor_server.store.sqlite import SqliteStore
 
 __all__ = [
     "AttemptRecord",
@@ -23,5 +33,10 @@ __all__ = [
     "Store",
     "TicketRecord",
     "ViolationRecord",
+    "check_target",
+    "database_arg",
+    "files_beside",
+    "is_postgres",
+    "make_store",
     "open_store",
 ]

@@ -6,6 +6,8 @@ Never edit a released step: add one.
 
 The store's own components are here: "core" (exams, tickets, attempts and what they record)
 and "vision" (face analysis's calibrations, which the store keeps behind `CalibrationStore`).
+The steps are written in SQLite's SQL; PostgreSQL runs the same steps translated
+(`postgres.schema`) and records them in the same `schema_versions`.
 A feature that keeps tables of its own declares its steps in its own package and passes them
 to the store when it opens it (`SqliteStore(path, components={"programme": STEPS})`); this module
 imports no feature.
@@ -13,11 +15,12 @@ imports no feature.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from proctor_server.core.console import token_hash
 from proctor_server.core.session import ticket_key
+from proctor_server.store.sql.connection import SQLITE, Dialect
 
 CORE: list[str] = [
     # 1: the exam day
@@ -339,38 +342,48 @@ STORE_COMPONENTS: dict[str, Sequence[str]] = {
 
 
 def migrate(
-    conn: sqlite3.Connection, components: Mapping[str, Sequence[str]] | None = None
+    conn: Any,
+    components: Mapping[str, Sequence[str]] | None = None,
+    dialect: Dialect = SQLITE,
 ) -> None:
     """Bring each component's tables (the store's own when None) to its newest version, each
-    step in a transaction."""
+    step in a transaction. The steps are SQLite's text; `dialect.translate` makes them
+    another engine's. Each step's transaction takes the migration lock first and reads the
+    version again under it, so two processes starting at once run every step once."""
     components = STORE_COMPONENTS if components is None else components
-    # core step 2 keeps only the hashes of the plain proctor tokens it replaces
-    conn.create_function("proctor_token_hash", 1, token_hash, deterministic=True)
-    # core step 5 (and the steps that follow it in other components) keep tickets' keys only
-    conn.create_function("ticket_key", 1, ticket_key, deterministic=True)
-    conn.execute(
-        "CREATE TABLE IF NOT EXISTS schema_versions "
-        "(component TEXT PRIMARY KEY, version INTEGER NOT NULL)"
-    )
+    dialect.prepare_migrations(conn, {"proctor_token_hash": token_hash, "ticket_key": ticket_key})
+    conn.execute(dialect.begin)
+    try:
+        dialect.lock(conn, "schema_versions")
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_versions "
+            "(component TEXT PRIMARY KEY, version INTEGER NOT NULL)"
+        )
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
     for component, steps in components.items():
-        row = conn.execute(
-            "SELECT version FROM schema_versions WHERE component = ?", (component,)
-        ).fetchone()
-        current = row[0] if row else 0
-        if current > len(steps):
-            raise RuntimeError(
-                f"the database's {component} schema is version {current}, newer than this "
-                f"server ({len(steps)}): upgrade the server"
-            )
-        for version in range(current + 1, len(steps) + 1):
-            conn.execute("BEGIN IMMEDIATE")
+        while True:
+            conn.execute(dialect.begin)
             try:
+                dialect.lock(conn, "schema_versions")
+                row = conn.execute(
+                    "SELECT version FROM schema_versions WHERE component = ?", (component,)
+                ).fetchone()
+                current = row[0] if row else 0
+                if current > len(steps):
+                    raise RuntimeError(
+                        f"the database's {component} schema is version {current}, newer than "
+                        f"this server ({len(steps)}): upgrade the server"
+                    )
+                if current == len(steps):
+                    conn.execute("COMMIT")
+                    break
+                version = current + 1
                 optional = OPTIONAL_TABLES.get((component, version), ())
-                present = {
-                    r[0]
-                    for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-                }
-                for statement in _statements(steps[version - 1]):
+                present = dialect.tables(conn)
+                for statement in _statements(dialect.translate(steps[version - 1])):
                     if _names_missing(statement, optional, present):
                         continue
                     conn.execute(statement)

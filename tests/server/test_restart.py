@@ -30,9 +30,9 @@ def cli(*args: str) -> str:
 
 
 class ServerProcess:
-    def __init__(self, db: Path):
+    def __init__(self, db: Path | str, *extra: str):
         self.proc = subprocess.Popen(
-            [*CLI, "serve", "--db", str(db), "--port", "0", "--analysis", "basic"],
+            [*CLI, "serve", "--db", str(db), "--port", "0", "--analysis", "basic", *extra],
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             text=True,

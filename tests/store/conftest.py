@@ -1,8 +1,8 @@
 """The store contract's fixtures: one `store` per implementation.
 
-Every test in tests/store/ that takes `store` runs once per entry of `OPENERS`; a PostgreSQL
-store adds one entry (an opener that gives a fresh, empty, open store) and runs the same
-contract. The records built here go straight to the store, not through the server."""
+Every test in tests/store/ that takes `store` runs once per entry of `OPENERS`: SQLite, and
+PostgreSQL (a fresh database of the session's cluster, `tests.support.postgres`; skipped with
+the reason where PostgreSQL is not installed). The records built here go straight to the store, not through the server."""
 
 from __future__ import annotations
 
@@ -22,11 +22,13 @@ from proctor_server.store import (
     Store,
     TicketRecord,
 )
+from proctor_server.store.postgres.store import PostgresStore
 from proctor_server.vision.calibration import CalibrationStore
 from shared.questions import Question
 from shared.shuffle import order_for
 from shared.states import AttemptState, Trigger
 from shared.vocabulary import Mode
+from tests.support.postgres import Cluster, postgres  # noqa: F401 (the session's cluster)
 
 NOW = datetime(2026, 7, 25, 6, 0, tzinfo=UTC)
 HOUR = timedelta(hours=1)
@@ -52,18 +54,42 @@ async def _sqlite(tmp_path: Path) -> ContractStore:
     return store
 
 
-OPENERS: dict[str, Callable[[Path], Awaitable[ContractStore]]] = {
-    "sqlite": _sqlite,
+async def _postgres(tmp_path: Path, cluster: Cluster | None) -> ContractStore:
+    assert cluster is not None
+    store = PostgresStore(cluster.create(), tmp_path / "files")
+    await store.open()
+    return store
+
+
+OPENERS: dict[str, Callable[[Path, Cluster | None], Awaitable[ContractStore]]] = {
+    "sqlite": lambda tmp_path, _: _sqlite(tmp_path),
+    "postgres": _postgres,
 }
 
 
 @pytest.fixture(params=sorted(OPENERS))
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[ContractStore]:
-    opened = await OPENERS[request.param](tmp_path)
+    # the session's PostgreSQL cluster, started only when a PostgreSQL store is asked for
+    cluster = request.getfixturevalue("postgres") if request.param == "postgres" else None
+    opened = await OPENERS[request.param](tmp_path, cluster)
     try:
         yield opened
     finally:
         await opened.close()
+
+
+@pytest.fixture(params=["postgres", "sqlite"])
+def database(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Path | str:
+    """One empty database per test for tests that open (and reopen) stores on it themselves:
+    a SQLite file's path, or a PostgreSQL URL (`proctor_server.store.make_store` takes both;
+    a PostgreSQL store's files default to a folder in the working directory: the test's)."""
+    monkeypatch.chdir(tmp_path)
+    if request.param == "postgres":
+        cluster: Cluster = request.getfixturevalue("postgres")
+        return cluster.create()
+    return tmp_path / "exam.db"
 
 
 _ids = itertools.count(1)

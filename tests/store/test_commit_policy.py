@@ -1,23 +1,23 @@
 """The store's commit grouping as the operator sets it (`serve --commit-window-ms`,
 `--commit-max`): how many writes share a transaction, and that a lone failing write is
-refused alone."""
+refused alone; on both engines (`database`: a SQLite file or a PostgreSQL database)."""
 
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from proctor_server.store import SqliteStore
-from proctor_server.store.sqlite.database import CommitPolicy
+from proctor_server.store import make_store
+from proctor_server.store.sql.database import CommitPolicy
 from tests.store.conftest import NOW, seat
 
 
-async def grouped(tmp_path: Path, policy: CommitPolicy, count: int) -> tuple[int, int]:
+async def grouped(database: Path | str, policy: CommitPolicy, count: int) -> tuple[int, int]:
     """(transactions, writes) for `count` answers sent at once on a store with `policy`."""
-    store = SqliteStore(tmp_path / "s.db", commits=policy)
+    store = make_store(database, commits=policy)
     await store.open()
     try:
         attempt = (await seat(store)).attempt.id
@@ -41,15 +41,15 @@ async def grouped(tmp_path: Path, policy: CommitPolicy, count: int) -> tuple[int
     ],
 )
 async def test_the_commit_policy_sets_how_writes_share_transactions(
-    tmp_path: Path, policy: CommitPolicy, count: int, most_commits: int, least_commits: int
+    database: Path | str, policy: CommitPolicy, count: int, most_commits: int, least_commits: int
 ) -> None:
-    commits, writes = await grouped(tmp_path, policy, count)
+    commits, writes = await grouped(database, policy, count)
     assert writes == count
     assert least_commits <= commits <= most_commits
 
 
-async def test_a_commit_window_gathers_writes_sent_apart(tmp_path: Path) -> None:
-    store = SqliteStore(tmp_path / "s.db", commits=CommitPolicy(window_ms=300.0))
+async def test_a_commit_window_gathers_writes_sent_apart(database: Path | str) -> None:
+    store = make_store(database, commits=CommitPolicy(window_ms=300.0))
     await store.open()
     try:
         attempt = (await seat(store)).attempt.id
@@ -65,12 +65,12 @@ async def test_a_commit_window_gathers_writes_sent_apart(tmp_path: Path) -> None
         await store.close()
 
 
-async def test_a_lone_failing_write_is_refused_and_leaves_nothing(tmp_path: Path) -> None:
-    store = SqliteStore(tmp_path / "s.db")
+async def test_a_lone_failing_write_is_refused_and_leaves_nothing(database: Path | str) -> None:
+    store = make_store(database)
     await store.open()
     try:
 
-        def boom(c: sqlite3.Connection) -> None:
+        def boom(c: Any) -> None:
             c.execute("INSERT INTO audit (at, actor, action, detail) VALUES ('x', 'y', 'z', '{}')")
             raise ValueError("refused")
 
@@ -91,8 +91,8 @@ def test_a_commit_policy_out_of_range_is_refused(window_ms: float, max_group: in
         CommitPolicy(window_ms, max_group)
 
 
-async def test_writes_queued_at_close_are_committed_first(tmp_path: Path) -> None:
-    store = SqliteStore(tmp_path / "s.db")
+async def test_writes_queued_at_close_are_committed_first(database: Path | str) -> None:
+    store = make_store(database)
     await store.open()
     attempt = (await seat(store)).attempt.id
     pending = [
@@ -102,7 +102,7 @@ async def test_writes_queued_at_close_are_committed_first(tmp_path: Path) -> Non
     await asyncio.sleep(0)  # queued, not yet committed
     await store.close()
     assert all(await asyncio.gather(*pending))
-    reopened = SqliteStore(tmp_path / "s.db")
+    reopened = make_store(database)
     await reopened.open()
     try:
         assert len(await reopened.answers(attempt)) == 4

@@ -1,7 +1,8 @@
-"""Personal fields at rest (SQLite): with a data key, names, contacts, postal addresses, face
+"""Personal fields at rest: with a data key, names, contacts, postal addresses, face
 embeddings and the programme's register and notices are sealed in their columns, so the
 database file holds none of them; rotation and `reseal` keep them readable; a value copied to
-another row does not open; without a key nothing changes."""
+another row does not open; without a key nothing changes. What reads the SQLite file's bytes
+runs on SQLite; sealing, rotation and reseal run on both engines (`database`)."""
 
 from __future__ import annotations
 
@@ -15,12 +16,14 @@ import pytest
 from proctor_server.console.snapshot import grid_risk
 from proctor_server.core.records import CalibrationRecord, TicketRecord
 from proctor_server.programme.schema import MIGRATIONS
-from proctor_server.store import SqliteStore
+from proctor_server.store import make_store
 from proctor_server.store.sealing import FIELD_MAGIC, Key, SealBroken, Sealer
-from proctor_server.store.sqlite.personal import PERSONAL
-from proctor_server.store.sqlite.programme import ProgrammeRows
-from proctor_server.store.sqlite.retention import PURGED_NAME
+from proctor_server.store.sql.personal import PERSONAL
+from proctor_server.store.sql.programme import ProgrammeRows
+from proctor_server.store.sql.retention import PURGED_NAME
+from proctor_server.store.sql.tables import Tables
 from tests.store.conftest import NOW, exam_record, seat
+from tests.support.postgres import Cluster
 
 NAME, EMAIL, PHONE = "Grace Hopper-Zanzibar", "grace.zz@example.org", "+86 13912345678"
 ADDRESS = {"name": "G Hopper", "address": "42 Quillfeather Lane", "postcode": "9Q7 ZX1"}
@@ -29,13 +32,13 @@ ID_NUMBER = "110101199001011234"
 PERSONAL_VALUES = [NAME, EMAIL, PHONE, ADDRESS["address"], "Quillfeather", "123456789"]
 
 
-async def open_store(path: Path, sealer: Sealer | None) -> SqliteStore:
-    store = SqliteStore(path, components=MIGRATIONS, sealer=sealer)
+async def open_store(db: Path | str, sealer: Sealer | None) -> Tables:
+    store = make_store(db, components=MIGRATIONS, sealer=sealer)
     await store.open()
     return store
 
 
-async def fill(store: SqliteStore) -> tuple[str, str]:
+async def fill(store: Tables) -> tuple[str, str]:
     """One of each personal field; returns the exam id and the attempt id."""
     seated = await seat(store)
     exam = seated.exam
@@ -56,7 +59,7 @@ async def fill(store: SqliteStore) -> tuple[str, str]:
     return exam.id, seated.attempt.id
 
 
-async def check_readable(store: SqliteStore, exam_id: str, attempt_id: str) -> None:
+async def check_readable(store: Tables, exam_id: str, attempt_id: str) -> None:
     grace = next(t for t in await store.tickets_of_exam(exam_id) if t.candidate_code == "C00002")
     assert (grace.name, grace.email, grace.phone) == (NAME, EMAIL, PHONE)
     grid = await store.exam_grid(
@@ -111,8 +114,8 @@ async def test_without_a_key_fields_stay_in_clear_until_a_key_and_reseal(tmp_pat
         assert value.encode() not in raw_bytes(db), value
 
 
-async def test_rotation_and_reseal_keep_every_field_readable(tmp_path: Path) -> None:
-    db = tmp_path / "exam.db"
+async def test_rotation_and_reseal_keep_every_field_readable(database: Path | str) -> None:
+    db = database
     old = Key.new()
     store = await open_store(db, Sealer([old]))
     exam_id, attempt_id = await fill(store)
@@ -175,8 +178,8 @@ async def test_a_value_moved_to_another_column_does_not_open(tmp_path: Path) -> 
         await store.close()
 
 
-async def test_purged_fields_stay_purged_through_reseal(tmp_path: Path) -> None:
-    db = tmp_path / "exam.db"
+async def test_purged_fields_stay_purged_through_reseal(database: Path | str) -> None:
+    db = database
     key = Key.new()
     store = await open_store(db, Sealer([key]))
     exam_id, attempt_id = await fill(store)
@@ -205,9 +208,9 @@ def test_every_personal_column_exists_in_the_schema(tmp_path: Path) -> None:
         conn.close()
 
 
-async def test_a_second_exam_keeps_its_own_rows(tmp_path: Path) -> None:
+async def test_a_second_exam_keeps_its_own_rows(database: Path | str) -> None:
     """Two exams with the same candidate code: each ticket's name opens in its own row."""
-    store = await open_store(tmp_path / "exam.db", Sealer([Key.new()]))
+    store = await open_store(database, Sealer([Key.new()]))
     try:
         first, second = exam_record(), exam_record()
         for exam, name in ((first, "Ada"), (second, "Alan")):
@@ -217,3 +220,25 @@ async def test_a_second_exam_keeps_its_own_rows(tmp_path: Path) -> None:
         assert [t.name for t in await store.tickets_of_exam(first.id)] == ["Ada"]
     finally:
         await store.close()
+
+
+async def test_a_clear_value_in_postgresql_is_sealed_by_reseal(postgres: Cluster) -> None:
+    """The data step in Python (`reseal`) on PostgreSQL: fields stored in clear before a key
+    was configured are sealed in place, and no clear value is left in their columns."""
+    import psycopg
+
+    dsn = postgres.create("reseal")
+    store = await open_store(dsn, None)
+    exam_id, attempt_id = await fill(store)
+    await store.close()
+    store = await open_store(dsn, Sealer([Key.new()]))
+    try:
+        assert await store.reseal_fields() >= len(PERSONAL_VALUES)
+        await check_readable(store, exam_id, attempt_id)
+    finally:
+        await store.close()
+    with psycopg.connect(dsn) as conn:
+        for spec in PERSONAL:
+            for column in spec.columns:
+                for (value,) in conn.execute(f"SELECT {column} FROM {spec.table}"):
+                    assert value is None or not any(v in str(value) for v in PERSONAL_VALUES)

@@ -3,8 +3,8 @@ store implementation passes: one staff action is one transaction (all or nothing
 under a race), the programme's records round-trip, and the outbox's steps move a delivery
 through its states exactly as the dispatcher relies on.
 
-Each test runs once per entry of `OPENERS`; a PostgreSQL store adds one entry (an opener that
-gives a fresh, empty, open store with the programme's tables)."""
+Each test runs once per entry of `OPENERS`: SQLite, and PostgreSQL (a fresh database of the
+session's cluster, with the programme's tables)."""
 
 from __future__ import annotations
 
@@ -25,9 +25,11 @@ from proctor_server.programme.ports import (
 )
 from proctor_server.programme.schema import MIGRATIONS
 from proctor_server.store import SqliteStore, Store, TicketRecord
+from proctor_server.store.postgres.store import PostgresStore
 from shared.calendar import sitting_of
 from shared.programme_rules import ACTIVE, Kind, RegState
 from tests.store.conftest import HOUR, NOW, exam_record
+from tests.support.postgres import Cluster
 
 MINUTE = timedelta(minutes=1)
 ADDRESSES = {"sms": "13800138000", "site": "1", "email": "a@example.cn", "chat": "13800138000"}
@@ -43,8 +45,16 @@ async def _sqlite(tmp_path: Path) -> ProgrammeContractStore:
     return store
 
 
-OPENERS: dict[str, Callable[[Path], Awaitable[ProgrammeContractStore]]] = {
-    "sqlite": _sqlite,
+async def _postgres(tmp_path: Path, cluster: Cluster | None) -> ProgrammeContractStore:
+    assert cluster is not None
+    store = PostgresStore(cluster.create(), tmp_path / "files", components=MIGRATIONS)
+    await store.open()
+    return store
+
+
+OPENERS: dict[str, Callable[[Path, Cluster | None], Awaitable[ProgrammeContractStore]]] = {
+    "sqlite": lambda tmp_path, _: _sqlite(tmp_path),
+    "postgres": _postgres,
 }
 
 
@@ -52,7 +62,8 @@ OPENERS: dict[str, Callable[[Path], Awaitable[ProgrammeContractStore]]] = {
 async def store(
     request: pytest.FixtureRequest, tmp_path: Path
 ) -> AsyncIterator[ProgrammeContractStore]:
-    opened = await OPENERS[request.param](tmp_path)
+    cluster = request.getfixturevalue("postgres") if request.param == "postgres" else None
+    opened = await OPENERS[request.param](tmp_path, cluster)
     try:
         yield opened
     finally:

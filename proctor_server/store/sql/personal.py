@@ -9,11 +9,11 @@ with the same names; this list is what `reseal` walks and what docs/security.md 
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 
 from proctor_server.store.sealing import Fields
-from proctor_server.store.sqlite.database import Database
+from proctor_server.store.sql.connection import Connection
+from proctor_server.store.sql.database import Database
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,13 +40,10 @@ PERSONAL: tuple[PersonalColumns, ...] = (
 )
 
 
-def reseal_table(c: sqlite3.Connection, fields: Fields, spec: PersonalColumns) -> int:
+def reseal_table(c: Connection, fields: Fields, spec: PersonalColumns, tables: set[str]) -> int:
     """Seal again under the current key every value of `spec` that is not (clear values
     written before a key was configured included); returns how many values changed."""
-    exists = c.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (spec.table,)
-    ).fetchone()
-    if exists is None:  # a feature whose tables this database does not hold
+    if spec.table not in tables:  # a feature whose tables this database does not hold
         return 0
     names = ", ".join((*spec.row_key, *spec.columns))
     where = " AND ".join(f"{k} = ?" for k in spec.row_key)
@@ -73,8 +70,9 @@ class PersonalTables(Database):
         if self.fields.sealer is None:
             return 0
         total = 0
+        tables = await self._read(self.dialect.tables)
         for spec in PERSONAL:
             total += await self._write(
-                lambda c, spec=spec: reseal_table(c, self.fields, spec)  # type: ignore[misc]
+                lambda c, spec=spec: reseal_table(c, self.fields, spec, tables)  # type: ignore[misc]
             )
         return total

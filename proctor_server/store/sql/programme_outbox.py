@@ -1,11 +1,10 @@
-"""The programme's outbox in SQLite (`programme_notices`, `programme_deliveries`,
+"""The programme's outbox (`programme_notices`, `programme_deliveries`,
 `programme_site_messages`): the `Outbox` half of the `ProgrammeStore` port. Each step is one
 write of the group writer, durable when it returns; notices themselves are added inside the
 staff action that announces them (`ProgrammeRows.add_notice`)."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -16,8 +15,9 @@ from proctor_server.core.programme_records import (
     Notice,
 )
 from proctor_server.store.sealing import Fields
-from proctor_server.store.sqlite import rows
-from proctor_server.store.sqlite.database import Database
+from proctor_server.store.sql import rows
+from proctor_server.store.sql.connection import Connection
+from proctor_server.store.sql.database import Database
 from shared.timeutil import from_wire, to_wire
 
 _DUE_SQL = (
@@ -69,7 +69,7 @@ class ProgrammeOutbox(Database):
         channels = list(retry)
         marks = ",".join("?" * len(channels)) or "''"
 
-        def op(c: sqlite3.Connection) -> int:
+        def op(c: Connection) -> int:
             back = c.execute(
                 "UPDATE programme_deliveries SET state = 'pending', claimed_at = NULL "
                 f"WHERE state = 'sending' AND claimed_at < ? AND channel IN ({marks})",
@@ -86,13 +86,13 @@ class ProgrammeOutbox(Database):
         return await self._write(op)
 
     async def due_deliveries(self, now: datetime) -> list[DueDelivery]:
-        def op(c: sqlite3.Connection) -> list[DueDelivery]:
+        def op(c: Connection) -> list[DueDelivery]:
             return [_due(r, self.fields) for r in c.execute(_DUE_SQL, (to_wire(now),)).fetchall()]
 
         return await self._read(op)
 
     async def claim_delivery(self, notice_id: int, channel: str, now: datetime) -> bool:
-        def op(c: sqlite3.Connection) -> bool:
+        def op(c: Connection) -> bool:
             cur = c.execute(
                 "UPDATE programme_deliveries SET state = 'sending', claimed_at = ? "
                 "WHERE notice_id = ? AND channel = ? AND state = 'pending'",
@@ -136,7 +136,7 @@ class ProgrammeOutbox(Database):
         if state is not None:
             sql, args = f"{sql} WHERE d.state = ?", (DeliveryState(state).value,)
 
-        def op(c: sqlite3.Connection) -> list[Delivery]:
+        def op(c: Connection) -> list[Delivery]:
             found = c.execute(f"{sql} ORDER BY d.notice_id, d.channel", args)
             return [_delivery(r, self.fields) for r in found.fetchall()]
 
@@ -154,7 +154,7 @@ class ProgrammeOutbox(Database):
         return await self._write(lambda c: c.execute(sql, args).rowcount)
 
     async def next_due(self) -> datetime | None:
-        def op(c: sqlite3.Connection) -> str | None:
+        def op(c: Connection) -> str | None:
             row = c.execute(
                 "SELECT min(next_at) AS due FROM programme_deliveries WHERE state = 'pending'"
             ).fetchone()

@@ -1,4 +1,4 @@
-"""The certification programme's tables in SQLite: the `ProgrammeStore` port that
+"""The certification programme's tables: the `ProgrammeStore` port that
 `proctor_server/programme/ports.py` declares. The tables are the programme's own migration
 component ("programme"), whose steps the programme passes in when it opens the store.
 
@@ -12,7 +12,6 @@ groups. Rows are mapped in `programme_rows.py`; the outbox's steps are in
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Callable, Collection, Mapping
 from datetime import date, datetime
 from typing import TypeVar
@@ -20,10 +19,11 @@ from typing import TypeVar
 from proctor_server.core.programme_records import Candidate, Certificate, Registration
 from proctor_server.core.records import ExamRecord, TicketRecord
 from proctor_server.store.sealing import Fields
-from proctor_server.store.sqlite import programme_rows as pr
-from proctor_server.store.sqlite import rows
-from proctor_server.store.sqlite.database import Database
-from proctor_server.store.sqlite.exams import INSERT_TICKET, insert_exam, ticket_values
+from proctor_server.store.sql import programme_rows as pr
+from proctor_server.store.sql import rows
+from proctor_server.store.sql.connection import Connection
+from proctor_server.store.sql.database import Database
+from proctor_server.store.sql.exams import INSERT_TICKET, insert_exam, ticket_values
 from shared.calendar import Sitting, exam_zone
 from shared.programme_rules import Kind, RegState
 from shared.timeutil import to_wire
@@ -35,7 +35,7 @@ class ProgrammeRows:
     """The programme's reads and writes over one connection (`ProgrammeTx`); the store hands
     one to a staff action's work, inside the action's transaction."""
 
-    def __init__(self, conn: sqlite3.Connection, fields: Fields):
+    def __init__(self, conn: Connection, fields: Fields):
         self.c = conn
         self.fields = fields
 
@@ -151,7 +151,7 @@ class ProgrammeRows:
     ) -> int:
         cur = self.c.execute(
             "INSERT INTO programme_registrations (candidate_id, kind, retake_of, city, sitting, "
-            "state, registered_at, paid_at) VALUES (?,?,?,?,?,?,?,?)",
+            "state, registered_at, paid_at) VALUES (?,?,?,?,?,?,?,?) RETURNING id",
             (
                 candidate_id,
                 kind.value,
@@ -163,7 +163,7 @@ class ProgrammeRows:
                 rows.t(paid_at),
             ),
         )
-        return int(cur.lastrowid or 0)
+        return int(cur.fetchone()[0])
 
     def _set(self, registration_id: int, **fields: object) -> None:
         names = ", ".join(f"{name} = ?" for name in fields)
@@ -350,7 +350,7 @@ class ProgrammeRows:
         cur = self.c.execute(
             "INSERT INTO programme_notices "
             "(key, candidate_id, registration_id, kind, subject, body, created_at) "
-            "VALUES (?,?,?,?,?,?,?) ON CONFLICT (key) DO NOTHING",
+            "VALUES (?,?,?,?,?,?,?) ON CONFLICT (key) DO NOTHING RETURNING id",
             (
                 key,
                 candidate_id,
@@ -361,10 +361,10 @@ class ProgrammeRows:
                 to_wire(now),
             ),
         )
-        if cur.rowcount == 0:
+        inserted = cur.fetchone()
+        if inserted is None:
             return None
-        notice_id = cur.lastrowid
-        assert notice_id is not None
+        notice_id = int(inserted[0])
         for channel, address in addresses.items():
             self.c.execute(
                 "INSERT INTO programme_deliveries (notice_id, channel, address, state, next_at) "
@@ -385,7 +385,14 @@ class ProgrammeTables(Database):
     """`ProgrammeStore`'s transactions over the store's own connection and group writer."""
 
     async def programme_transaction(self, work: Callable[[ProgrammeRows], T]) -> T:
-        return await self._write(lambda conn: work(ProgrammeRows(conn, self.fields)))
+        """One staff action, in one transaction; the programme's actions take turns across
+        processes (they read then write: a registration's state, a sitting's tickets)."""
+
+        def op(conn: Connection) -> T:
+            conn.dialect.lock(conn, "programme")
+            return work(ProgrammeRows(conn, self.fields))
+
+        return await self._write(op)
 
     async def programme_read(self, work: Callable[[ProgrammeRows], T]) -> T:
         return await self._read(lambda conn: work(ProgrammeRows(conn, self.fields)))

@@ -1,19 +1,19 @@
-"""Attempts in SQLite: entry (one transaction from ticket to watermark nonce), state
+"""Attempts: entry (one transaction from ticket to watermark nonce), state
 transitions through the table in `shared.states`, warnings, and the reads over attempts."""
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from proctor_server.core.records import AttemptRecord, TicketRecord
-from proctor_server.store.sqlite import rows
-from proctor_server.store.sqlite.audit import audit_attempt, record_command
-from proctor_server.store.sqlite.database import Database
-from proctor_server.store.sqlite.exams import FINISHED_STATES, TICKET_SQL
+from proctor_server.store.sql import rows
+from proctor_server.store.sql.audit import audit_attempt, record_command
+from proctor_server.store.sql.connection import Connection
+from proctor_server.store.sql.database import Database
+from proctor_server.store.sql.exams import FINISHED_STATES, TICKET_SQL
 from shared.questions import Question, max_score, score
 from shared.states import AttemptState, Effect, Trigger, transition
 from shared.timeutil import from_wire, to_wire
@@ -22,7 +22,7 @@ ATTEMPT_SQL = f"SELECT {rows.columns(rows.ATTEMPT)} FROM attempts"
 LATEST = "ticket = ? AND mode = ? ORDER BY created_at DESC LIMIT 1"  # a ticket's latest
 
 
-def insert_attempt(c: sqlite3.Connection, a: AttemptRecord) -> None:
+def insert_attempt(c: Connection, a: AttemptRecord) -> None:
     """An attempt's row and its first state."""
     c.execute(
         f"INSERT INTO attempts ({rows.columns(rows.ATTEMPT)}) VALUES ({rows.marks(rows.ATTEMPT)})",
@@ -34,7 +34,7 @@ def insert_attempt(c: sqlite3.Connection, a: AttemptRecord) -> None:
     )
 
 
-def insert_nonce(c: sqlite3.Connection, attempt_id: str, nonce: str, at: datetime) -> None:
+def insert_nonce(c: Connection, attempt_id: str, nonce: str, at: datetime) -> None:
     c.execute(
         "INSERT INTO nonces (attempt_id, nonce, live_from) VALUES (?,?,?)",
         (attempt_id, nonce, to_wire(at)),
@@ -74,8 +74,10 @@ class AttemptTables(Database):
         pick the attempt to enter (the one found, or a new one to insert) or raise, then record
         the watermark nonce. Returns the ticket, the attempt and whether it was resumed."""
 
-        def op(c: sqlite3.Connection) -> tuple[TicketRecord, AttemptRecord, bool]:
-            row = c.execute(TICKET_SQL + " WHERE token = ?", (token,)).fetchone()
+        def op(c: Connection) -> tuple[TicketRecord, AttemptRecord, bool]:
+            # the ticket's row locked first: entries of one ticket on two processes take turns
+            row = c.execute(TICKET_SQL + " WHERE token = ?" + c.dialect.for_update, (token,))
+            row = row.fetchone()
             ticket = None if row is None else rows.ticket(row, self.fields)
             found_row = (
                 c.execute(f"{ATTEMPT_SQL} WHERE {LATEST}", (token, mode)).fetchone()
@@ -127,13 +129,16 @@ class AttemptTables(Database):
     ) -> tuple[AttemptRecord, tuple[Effect, ...]]:
         """Change an attempt's state through the transition table, inside one transaction.
 
-        The current state is read in the same transaction as the change, so a deadline and a
-        submit racing each other cannot both win. Scoring (Effect.SCORE) reads the answers
+        The current state is read in the same transaction as the change, its row locked
+        (another process's transition or write on it waits), so a deadline and a submit racing
+        each other cannot both win, on whichever processes they run. Scoring (Effect.SCORE) reads the answers
         committed before this transaction: every acknowledged answer counts.
         """
 
-        def op(c: sqlite3.Connection) -> tuple[AttemptRecord, tuple[Effect, ...]]:
-            row = c.execute(f"{ATTEMPT_SQL} WHERE id = ?", (attempt_id,)).fetchone()
+        def op(c: Connection) -> tuple[AttemptRecord, tuple[Effect, ...]]:
+            row = c.execute(
+                f"{ATTEMPT_SQL} WHERE id = ?{c.dialect.for_update}", (attempt_id,)
+            ).fetchone()
             if row is None:
                 raise KeyError(attempt_id)
             a = rows.attempt(row)
@@ -207,7 +212,7 @@ class AttemptTables(Database):
         """Count one warning toward the attempt's limit; its audit entry names who gave it
         (`command`: a proctor's command, recorded with it)."""
 
-        def op(c: sqlite3.Connection) -> int:
+        def op(c: Connection) -> int:
             c.execute(
                 "UPDATE attempts SET warnings_used = warnings_used + 1 WHERE id = ?", (attempt_id,)
             )

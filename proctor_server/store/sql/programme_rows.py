@@ -7,7 +7,7 @@ from datetime import date
 
 from proctor_server.core.programme_records import Candidate, Certificate, Registration
 from proctor_server.store.sealing import Fields
-from proctor_server.store.sqlite import rows
+from proctor_server.store.sql import rows
 from shared.programme_rules import Kind, RegState
 from shared.timeutil import from_wire
 

@@ -1,4 +1,4 @@
-"""A candidate's writes in SQLite: answers, events, the mailing profile and photos.
+"""A candidate's writes: answers, events, the mailing profile and photos.
 
 Each write is idempotent by (attempt, client message id): a resend changes nothing and returns
 False. Each is refused, inside its own transaction, when the attempt no longer takes it, by
@@ -10,16 +10,16 @@ import asyncio
 import hashlib
 import json
 import logging
-import sqlite3
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from proctor_server.core.records import PhotoRecord, SavedEvent, ViolationRecord
 from proctor_server.core.session import check_write
-from proctor_server.store.sqlite import rows
-from proctor_server.store.sqlite.audit import audit_attempt
-from proctor_server.store.sqlite.database import Database
+from proctor_server.store.sql import rows
+from proctor_server.store.sql.audit import audit_attempt
+from proctor_server.store.sql.connection import Connection
+from proctor_server.store.sql.database import Database
 from shared.errors import ErrorCode, RuleError
 from shared.states import AttemptState
 from shared.timeutil import from_wire, to_wire
@@ -38,22 +38,25 @@ log = logging.getLogger(__name__)
 
 class ClientWrites(Database):
     @staticmethod
-    def _require_open(c: sqlite3.Connection, attempt_id: str, at: datetime, *, paper: bool) -> None:
+    def _require_open(c: Connection, attempt_id: str, at: datetime, *, paper: bool) -> None:
         """Refuse a write the attempt no longer takes, checked in the write's own transaction
-        by the same rule the session applies (`core.session.check_write`)."""
+        by the same rule the session applies (`core.session.check_write`). The attempt's row
+        is locked until the write commits: a transition elsewhere (a submit, the deadline)
+        waits for it and scores it, or goes first and the write is refused."""
         row = c.execute(
-            "SELECT state, ends_at FROM attempts WHERE id = ?", (attempt_id,)
+            "SELECT state, ends_at FROM attempts WHERE id = ?" + c.dialect.for_update,
+            (attempt_id,),
         ).fetchone()
         if row is None:
             raise KeyError(attempt_id)
         check_write(AttemptState(row["state"]), from_wire(row["ends_at"]), at, needs_paper=paper)
 
     @staticmethod
-    def _claim(c: sqlite3.Connection, attempt_id: str, client_id: str, kind: str, at: str) -> bool:
+    def _claim(c: Connection, attempt_id: str, client_id: str, kind: str, at: str) -> bool:
         """Record a client message id; False when it was stored before (a resend)."""
         cur = c.execute(
-            "INSERT OR IGNORE INTO client_messages (attempt_id, client_id, kind, received_at) "
-            "VALUES (?,?,?,?)",
+            "INSERT INTO client_messages (attempt_id, client_id, kind, received_at) "
+            "VALUES (?,?,?,?) ON CONFLICT DO NOTHING",
             (attempt_id, client_id, kind, at),
         )
         return cur.rowcount == 1
@@ -66,7 +69,7 @@ class ClientWrites(Database):
         when = to_wire(at)
         text = json.dumps(sorted(choice))
 
-        def op(c: sqlite3.Connection) -> bool:
+        def op(c: Connection) -> bool:
             if not self._claim(c, attempt_id, client_id, "answer", when):
                 return False
             self._require_open(c, attempt_id, at, paper=True)
@@ -111,7 +114,7 @@ class ClientWrites(Database):
         client-raised violation of kind `ends` it ends, at the event's server time."""
         when = to_wire(at)
 
-        def op(c: sqlite3.Connection) -> SavedEvent:
+        def op(c: Connection) -> SavedEvent:
             if not self._claim(c, attempt_id, client_id, "event", when):
                 return SavedEvent(new=False)
             self._require_open(c, attempt_id, at, paper=False)
@@ -148,7 +151,7 @@ class ClientWrites(Database):
 
     @staticmethod
     def _end_open(
-        c: sqlite3.Connection, attempt_id: str, kind: str, when: str
+        c: Connection, attempt_id: str, kind: str, when: str
     ) -> tuple[ViolationRecord, ...]:
         """End the attempt's open client-raised violations of `kind` at `when`."""
         found = c.execute(
@@ -191,7 +194,7 @@ class ClientWrites(Database):
         # an empty address ('{}', as purge leaves it) is nothing personal: kept as it is
         mail = text if not mail_to else self.fields.seal(text, *_MAIL_TO, (attempt_id, client_id))
 
-        def op(c: sqlite3.Connection) -> bool:
+        def op(c: Connection) -> bool:
             if not self._claim(c, attempt_id, client_id, "profile", when):
                 return False
             c.execute(
@@ -209,7 +212,7 @@ class ClientWrites(Database):
         """The candidate accepted the rules of conduct of `version` (R16); audited."""
         when = to_wire(at)
 
-        def op(c: sqlite3.Connection) -> bool:
+        def op(c: Connection) -> bool:
             if not self._claim(c, attempt_id, client_id, "consent", when):
                 return False
             self._require_open(c, attempt_id, at, paper=False)
@@ -260,7 +263,7 @@ class ClientWrites(Database):
         when = to_wire(photo.received_at)
         sql = f"INSERT INTO photos ({rows.columns(rows.PHOTO)}) VALUES ({rows.marks(rows.PHOTO)})"
 
-        def op(c: sqlite3.Connection) -> tuple[bool, tuple[str, str] | None]:
+        def op(c: Connection) -> tuple[bool, tuple[str, str] | None]:
             if not self._claim(c, photo.attempt_id, photo.client_id, photo.kind, when):
                 row = c.execute(
                     "SELECT path, sha256 FROM photos WHERE attempt_id = ? AND client_id = ?",

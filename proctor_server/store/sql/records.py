@@ -1,10 +1,10 @@
-"""What the server records about attempts in SQLite: violations (and an exam's overview of
+"""What the server records about attempts: violations (and an exam's overview of
 them), watermark nonces, and the staff audit trail."""
 
 from __future__ import annotations
 
+import functools
 import json
-import sqlite3
 from datetime import datetime
 from typing import Any
 
@@ -13,12 +13,13 @@ import msgspec
 from proctor_server.core.console import ExamGrid, GridRisk
 from proctor_server.core.records import AttemptRecord, TicketRecord, ViolationRecord
 from proctor_server.store.sealing import FIELD_MAGIC
-from proctor_server.store.sqlite import rows
-from proctor_server.store.sqlite.attempts import ATTEMPT_SQL, insert_nonce
-from proctor_server.store.sqlite.audit import audit_attempt
-from proctor_server.store.sqlite.database import Database
-from proctor_server.store.sqlite.exams import TICKET_SQL
-from proctor_server.store.sqlite.writes import VIOLATION_INSERT
+from proctor_server.store.sql import rows
+from proctor_server.store.sql.attempts import ATTEMPT_SQL, insert_nonce
+from proctor_server.store.sql.audit import audit_attempt
+from proctor_server.store.sql.connection import Connection
+from proctor_server.store.sql.database import Database
+from proctor_server.store.sql.exams import TICKET_SQL
+from proctor_server.store.sql.writes import VIOLATION_INSERT
 from shared.timeutil import from_wire, to_wire
 from shared.vocabulary import Source, ViolationKind
 
@@ -27,8 +28,8 @@ SOURCES = {s.value: s for s in Source}
 VIOLATION_SQL = f"SELECT {rows.columns(rows.VIOLATION)} FROM violations"
 # The proctor's grid: each ticket with the attempt its row shows (the exam attempt, else the
 # latest trial), the riskiest first (?2: a JSON object of the attempts' risks), then in
-# candidate-code order, read as the snapshot's columns: SQLite writes each column as one JSON
-# array (`json_group_array`), in the wire's words (an absentee's state is `not_entered`, its
+# candidate-code order, read as the snapshot's columns: the database writes each column as one
+# JSON array (`Dialect.grid_sql`), in the wire's words (an absentee's state is `not_entered`, its
 # attempt ""; `admitted` and `passed` JSON booleans or null). The last value says whether a
 # name is sealed under the data key (those are opened in Python, `exam_grid`).
 GRID_FIELDS = (
@@ -37,28 +38,15 @@ GRID_FIELDS = (
 )  # fmt: skip
 
 
-def _booleans(column: str) -> str:
-    """A JSON array of a 0/1/NULL column as true/false/null (a subquery's column loses the
-    JSON subtype `json('true')` would have)."""
-    words = f"CASE {column} WHEN 1 THEN 'true' WHEN 0 THEN 'false' ELSE 'null' END"
-    return f"'[' || coalesce(group_concat({words}, ','), '') || ']'"
-
-
-GRID_SQL = f"""
-WITH ranks(attempt, risk) AS MATERIALIZED (SELECT key, value FROM json_each(?2))
-SELECT json_group_array(code), json_group_array(name), json_group_array(state),
-       json_group_array(attempt), json_group_array(mode), json_group_array(ends_at),
-       json_group_array(warnings), {_booleans("admitted")}, json_group_array(verdict),
-       json_group_array(score), json_group_array(max_score), {_booleans("passed")},
-       coalesce(max(substr(name, 1, {len(FIELD_MAGIC)}) = '{FIELD_MAGIC}'), 0)
-FROM (
+GRID_ROWS = f"""
   SELECT t.candidate_code AS code, t.name AS name,
          coalesce(a.state, 'not_entered') AS state, coalesce(a.id, '') AS attempt,
          coalesce(a.mode, 'exam') AS mode, a.ends_at AS ends_at,
          coalesce(a.warnings_used, 0) AS warnings,
          ad.ticket IS NOT NULL AS admitted,
          v.verdict AS verdict, a.score AS score, a.max_score AS max_score,
-         a.passed AS passed
+         a.passed AS passed,
+         substr(t.name, 1, {len(FIELD_MAGIC)}) = '{FIELD_MAGIC}' AS sealed
   FROM tickets t
   LEFT JOIN attempts e ON e.ticket = t.token AND e.mode = 'exam'
   LEFT JOIN attempts a ON a.rowid = coalesce(e.rowid, (
@@ -67,9 +55,9 @@ FROM (
   LEFT JOIN admissions ad ON ad.ticket = t.token
   LEFT JOIN attempt_verdicts v ON v.attempt_id = a.id
   LEFT JOIN ranks r ON r.attempt = a.id
-  WHERE t.exam_id = ?1
-  ORDER BY coalesce(r.risk, 0) DESC, t.candidate_code)
-"""
+  WHERE t.exam_id = {{exam}}
+  ORDER BY coalesce(r.risk, 0) DESC, t.candidate_code
+"""  # the dialect aggregates it (`Dialect.grid_sql`), `{exam}` its placeholder for the exam
 # What the risk of a grid row needs of the exam's violations (not their evidence), with the
 # finish of their attempt (a finished attempt's risk is the one it had when it finished).
 GRID_VIOLATION_SQL = """
@@ -81,6 +69,10 @@ WHERE a.exam_id = ?
 
 
 class RecordTables(Database):
+    @functools.cached_property
+    def _grid_sql(self) -> str:
+        return self.dialect.grid_sql(GRID_ROWS)
+
     # ------------------------------------------------------------ violations
 
     async def add_violation(
@@ -95,9 +87,9 @@ class RecordTables(Database):
         confidence: float = 1.0,
         evidence: dict[str, Any] | None = None,
     ) -> int:
-        def op(c: sqlite3.Connection) -> int:
+        def op(c: Connection) -> int:
             cur = c.execute(
-                VIOLATION_INSERT,
+                VIOLATION_INSERT + " RETURNING id",
                 (
                     attempt_id,
                     kind,
@@ -109,7 +101,7 @@ class RecordTables(Database):
                     json.dumps(evidence or {}, ensure_ascii=False),
                 ),
             )
-            violation_id = int(cur.lastrowid or 0)
+            violation_id = int(cur.fetchone()[0])
             audit_attempt(
                 c,
                 attempt_id,
@@ -129,7 +121,7 @@ class RecordTables(Database):
     async def end_violation(
         self, violation_id: int, ended_at: datetime, evidence: dict[str, Any] | None = None
     ) -> None:
-        def op(c: sqlite3.Connection) -> None:
+        def op(c: Connection) -> None:
             if evidence is None:
                 c.execute(
                     "UPDATE violations SET ended_at = ? WHERE id = ?",
@@ -160,7 +152,7 @@ class RecordTables(Database):
             + " WHERE attempt_id IN (SELECT id FROM attempts WHERE exam_id = ?) ORDER BY id"
         )
 
-        def op(c: sqlite3.Connection) -> tuple[list[rows.Row], list[rows.Row], list[rows.Row]]:
+        def op(c: Connection) -> tuple[list[rows.Row], list[rows.Row], list[rows.Row]]:
             return (
                 c.execute(attempt_sql, (exam_id,)).fetchall(),
                 c.execute(ticket_sql, (exam_id,)).fetchall(),
@@ -176,13 +168,12 @@ class RecordTables(Database):
         return [(a, tickets[a.ticket], by_attempt.get(a.id, [])) for a in attempts]
 
     async def exam_grid(self, exam_id: str, risk: GridRisk) -> ExamGrid:
-        """Every ticket of an exam as the grid's columns, SQLite writing their JSON in the
+        """Every ticket of an exam as the grid's columns, the database writing their JSON in the
         order of the attempts' `risk` (scored here on the exam's violations, their evidence
         left out): one read, no record built for a ticket or an attempt."""
 
-        def op(c: sqlite3.Connection) -> ExamGrid:
-            cursor = c.cursor()
-            cursor.row_factory = None  # plain tuples, read by position
+        def op(c: Connection) -> ExamGrid:
+            cursor = self.dialect.tuples(c)  # plain tuples, read by position
             violations: dict[str, list[ViolationRecord]] = {}
             finished: dict[str, str | None] = {}
             for r in cursor.execute(GRID_VIOLATION_SQL, (exam_id,)):
@@ -209,7 +200,9 @@ class RecordTables(Database):
                 score, reasons = risk(attempt, found, None if end is None else from_wire(end))
                 risks[attempt] = (len(found), score, reasons)
             ranks = msgspec.json.encode({a: r[1] for a, r in risks.items() if r[1] > 0})
-            *arrays, sealed = cursor.execute(GRID_SQL, (exam_id, ranks)).fetchone()
+            *arrays, sealed = cursor.execute(
+                self._grid_sql, self.dialect.grid_params(exam_id, ranks)
+            ).fetchone()
             columns = {f: a.encode() for f, a in zip(GRID_FIELDS, arrays, strict=True)}
             if sealed:  # names sealed by exam and candidate code (`personal.py`): opened here
                 text = self.fields.text

@@ -1,14 +1,14 @@
-"""Live media's evidence clips in SQLite (`media_clips`, `media_clip_violations`: the store's
+"""Live media's evidence clips (`media_clips`, `media_clip_violations`: the store's
 "media" migration component). The file is written whole (sealed when a data key is set)
 before its rows, in one transaction with its links to the violations it shows."""
 
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 
 from proctor_server.core.records import ClipRecord
-from proctor_server.store.sqlite.database import Database
+from proctor_server.store.sql.connection import Connection, Row
+from proctor_server.store.sql.database import Database
 from shared.timeutil import from_wire, to_wire
 
 _COLUMNS = (
@@ -25,7 +25,9 @@ _COLUMNS = (
 _INSERT = (
     f"INSERT INTO media_clips ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})"
 )
-_LINK = "INSERT OR IGNORE INTO media_clip_violations (clip_id, violation_id) VALUES (?, ?)"
+_LINK = (
+    "INSERT INTO media_clip_violations (clip_id, violation_id) VALUES (?, ?) ON CONFLICT DO NOTHING"
+)
 _SELECT = (
     f"SELECT {', '.join('c.' + n for n in _COLUMNS)}, "
     "group_concat(v.violation_id) AS violations FROM media_clips c "
@@ -50,7 +52,7 @@ class ClipTables(Database):
             to_wire(clip.created_at),
         )
 
-        def op(c: sqlite3.Connection) -> None:
+        def op(c: Connection) -> None:
             c.execute(_INSERT, values)
             c.executemany(_LINK, [(clip.id, v) for v in clip.violations])
 
@@ -60,13 +62,13 @@ class ClipTables(Database):
         """The attempt's clips in time order, each with the violations it shows (a clip
         `purge` removed is not among them; its row keeps the file's hash)."""
 
-        def op(c: sqlite3.Connection) -> list[sqlite3.Row]:
+        def op(c: Connection) -> list[Row]:
             return c.execute(_SELECT, (attempt_id,)).fetchall()
 
         return [_clip(r) for r in await self._read(op)]
 
 
-def _clip(row: sqlite3.Row) -> ClipRecord:
+def _clip(row: Row) -> ClipRecord:
     linked = str(row["violations"] or "")
     return ClipRecord(
         id=row["id"],

@@ -1,20 +1,20 @@
-"""The proctor console's tables in SQLite: proctors (tokens as hashes) and their sign-in
+"""The proctor console's tables: proctors (tokens as hashes) and their sign-in
 sessions, late admissions, reviews of violations, verdicts on attempts, and an attempt's own
 deadline moved by extra time. Every staff change is committed with its audit entry."""
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime
 from typing import Any
 
 from proctor_server.core.audit import AuditEntry
 from proctor_server.core.records import AttemptRecord, ProctorRecord
-from proctor_server.store.sqlite import rows
-from proctor_server.store.sqlite.attempts import ATTEMPT_SQL
-from proctor_server.store.sqlite.audit import append_audit, record_command
-from proctor_server.store.sqlite.database import Database
-from proctor_server.store.sqlite.exams import FINISHED_STATES
+from proctor_server.store.sql import rows
+from proctor_server.store.sql.attempts import ATTEMPT_SQL
+from proctor_server.store.sql.audit import append_audit, record_command
+from proctor_server.store.sql.connection import Connection
+from proctor_server.store.sql.database import Database
+from proctor_server.store.sql.exams import FINISHED_STATES
 from shared.errors import ErrorCode, RuleError
 from shared.timeutil import to_wire
 
@@ -27,7 +27,7 @@ Entry = tuple[str, str, dict[str, Any]]
 
 
 def _judge(
-    c: sqlite3.Connection,
+    c: Connection,
     table: str,
     key_column: str,
     key: object,
@@ -46,7 +46,7 @@ def _judge(
 
 
 def _audited(
-    c: sqlite3.Connection, chain: str, command: Command | None, entry: Entry, at: datetime
+    c: Connection, chain: str, command: Command | None, entry: Entry, at: datetime
 ) -> AuditEntry:
     if command is not None:
         record_command(c, *command, at)
@@ -104,12 +104,13 @@ class ProctorTables(Database):
         """Revoke every active proctor of that name (in `exam_id` when given) and end their
         sessions; one audit entry per proctor, in their exam's chain."""
 
-        def op(c: sqlite3.Connection) -> list[ProctorRecord]:
+        def op(c: Connection) -> list[ProctorRecord]:
             sql = PROCTOR_SQL + " WHERE name = ? AND revoked_at IS NULL"
             args: tuple[str, ...] = (name,)
             if exam_id is not None:
                 sql += " AND exam_id = ?"
                 args = (name, exam_id)
+            sql += c.dialect.for_update
             found = [rows.proctor(r) for r in c.execute(sql, args).fetchall()]
             for p in found:
                 c.execute("UPDATE proctors SET revoked_at = ? WHERE id = ?", (to_wire(at), p.id))
@@ -126,7 +127,7 @@ class ProctorTables(Database):
     ) -> None:
         """A new session (sessions expired by `at` are removed on the way)."""
 
-        def op(c: sqlite3.Connection) -> None:
+        def op(c: Connection) -> None:
             c.execute("DELETE FROM proctor_sessions WHERE expires_at <= ?", (to_wire(at),))
             c.execute(
                 "INSERT INTO proctor_sessions (id_hash, proctor_id, created_at, expires_at) "
@@ -163,10 +164,10 @@ class ProctorTables(Database):
         """Let this candidate's first entry through after the entry window (R15); returns the
         ticket. RuleError when the exam has no such candidate."""
 
-        def op(c: sqlite3.Connection) -> str:
+        def op(c: Connection) -> str:
             row = c.execute(
                 "SELECT token FROM tickets WHERE exam_id = ? AND candidate_code = ? "
-                "AND revoked = 0",
+                "AND revoked = 0" + c.dialect.for_update,  # the candidate's entry waits
                 (exam_id, candidate_code),
             ).fetchone()
             if row is None:
@@ -222,7 +223,7 @@ class ProctorTables(Database):
     ) -> None:
         """A proctor's review of a violation (the latest review stands; each is audited)."""
 
-        def op(c: sqlite3.Connection) -> None:
+        def op(c: Connection) -> None:
             _judge(
                 c, "violation_reviews", "violation_id", violation_id, verdict, note, entry[0], at
             )
@@ -253,7 +254,7 @@ class ProctorTables(Database):
     ) -> None:
         """The staff's verdict on a finished attempt (clean, suspicious, invalidated)."""
 
-        def op(c: sqlite3.Connection) -> None:
+        def op(c: Connection) -> None:
             _judge(c, "attempt_verdicts", "attempt_id", attempt_id, verdict, note, entry[0], at)
             _audited(c, exam_id, command, entry, at)
 
@@ -281,7 +282,7 @@ class ProctorTables(Database):
     ) -> AttemptRecord:
         """Move an unfinished attempt's own deadline (extra time); RuleError when it finished."""
 
-        def op(c: sqlite3.Connection) -> AttemptRecord:
+        def op(c: Connection) -> AttemptRecord:
             cur = c.execute(
                 f"UPDATE attempts SET ends_at = ? WHERE id = ? AND state NOT IN {FINISHED_STATES}",
                 (to_wire(ends_at), attempt_id),

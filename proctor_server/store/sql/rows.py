@@ -4,7 +4,6 @@ column name) to its record. Every query names its columns; none selects `*`."""
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import datetime, timedelta
 
 import msgspec
@@ -21,6 +20,7 @@ from proctor_server.core.records import (
     ViolationRecord,
 )
 from proctor_server.store.sealing import Fields
+from proctor_server.store.sql import connection
 from shared.protocol import WarningLimitAction
 from shared.questions import Question, parse_bank
 from shared.shuffle import PaperOrder, compact
@@ -28,7 +28,7 @@ from shared.states import AttemptState
 from shared.timeutil import from_wire, to_wire
 from shared.vocabulary import Mode, Source, ViolationKind
 
-Row = sqlite3.Row
+Row = connection.Row
 
 
 def t(moment: datetime | None) -> str | None:

@@ -1,16 +1,16 @@
-"""Exams and admission tickets in SQLite."""
+"""Exams and admission tickets."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
 
 from proctor_server.core.records import ExamRecord, TicketRecord
 from proctor_server.store.sealing import Fields
-from proctor_server.store.sqlite import rows
-from proctor_server.store.sqlite.audit import append_audit
-from proctor_server.store.sqlite.database import Database
+from proctor_server.store.sql import rows
+from proctor_server.store.sql.audit import append_audit
+from proctor_server.store.sql.connection import Connection
+from proctor_server.store.sql.database import Database
 from shared.errors import ConfigError
 from shared.questions import encode_bank
 from shared.timeutil import to_wire
@@ -26,12 +26,12 @@ INSERT_TICKET = (
 )
 
 
-def insert_exam(c: sqlite3.Connection, exam: ExamRecord, *, or_ignore: bool = False) -> None:
+def insert_exam(c: Connection, exam: ExamRecord, *, or_ignore: bool = False) -> None:
     """An exam's row (`or_ignore`: keep the one already stored under that id)."""
     created = exam.created_at or datetime.now().astimezone()
-    verb = "INSERT OR IGNORE" if or_ignore else "INSERT"
+    keep = " ON CONFLICT DO NOTHING" if or_ignore else ""
     c.execute(
-        f"{verb} INTO exams ({rows.columns(rows.EXAM)}) VALUES ({rows.marks(rows.EXAM)})",
+        f"INSERT INTO exams ({rows.columns(rows.EXAM)}) VALUES ({rows.marks(rows.EXAM)}){keep}",
         (
             exam.id,
             exam.title,
@@ -131,9 +131,10 @@ class ExamTables(Database):
         audit entry in the exam's chain; returns the ticket. ConfigError when the exam has no
         such candidate; revoking twice changes nothing but the audit entry."""
 
-        def op(c: sqlite3.Connection) -> TicketRecord:
+        def op(c: Connection) -> TicketRecord:
             row = c.execute(
-                TICKET_SQL + " WHERE exam_id = ? AND candidate_code = ?", (exam_id, candidate_code)
+                TICKET_SQL + " WHERE exam_id = ? AND candidate_code = ?" + c.dialect.for_update,
+                (exam_id, candidate_code),
             ).fetchone()
             if row is None:
                 raise ConfigError(f"exam {exam_id} has no candidate {candidate_code}")

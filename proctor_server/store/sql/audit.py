@@ -1,18 +1,18 @@
-"""The audit log in SQLite: append-only, one hash chain per exam (`core.audit`), each chain's
+"""The audit log: append-only, one hash chain per exam (`core.audit`), each chain's
 newest hash kept in `audit_heads`. An entry is appended inside the caller's transaction
 (`append_audit`), so an action and its entry are committed together."""
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import datetime
 from typing import Any
 
 from proctor_server.core.audit import GENESIS, AuditEntry, entry_hash
 from proctor_server.store.base import DuplicateCommand
-from proctor_server.store.sqlite import rows
-from proctor_server.store.sqlite.database import Database
+from proctor_server.store.sql import rows
+from proctor_server.store.sql.connection import INTEGRITY_ERRORS, Connection
+from proctor_server.store.sql.database import Database
 from shared.timeutil import to_wire
 
 AUDIT_SQL = f"SELECT {rows.columns(rows.AUDIT)} FROM audit"
@@ -27,14 +27,16 @@ def chain_of(detail: dict[str, Any], exam: str | None) -> str:
 
 
 def append_audit(
-    c: sqlite3.Connection,
+    c: Connection,
     chain: str,
     actor: str,
     action: str,
     detail: dict[str, Any],
     at: datetime,
 ) -> AuditEntry:
-    """Append one entry to `chain` and move its head, inside the current transaction."""
+    """Append one entry to `chain` and move its head, inside the current transaction (which
+    holds the chain until it ends: another process's entries wait, PostgreSQL)."""
+    c.dialect.lock(c, f"audit:{chain}")
     head = c.execute("SELECT seq, hash FROM audit_heads WHERE chain = ?", (chain,)).fetchone()
     seq, prev = (head["seq"] + 1, head["hash"]) if head is not None else (1, GENESIS)
     # the detail as stored, read back: the hash covers exactly what a later reader sees
@@ -59,7 +61,7 @@ SYSTEM = "system"
 
 
 def audit_attempt(
-    c: sqlite3.Connection,
+    c: Connection,
     attempt_id: str,
     action: str,
     detail: dict[str, Any],
@@ -73,9 +75,7 @@ def audit_attempt(
     return append_audit(c, chain, actor, action, {"attempt": attempt_id, **detail}, at)
 
 
-def record_command(
-    c: sqlite3.Connection, proctor_id: str, client_id: str, kind: str, at: datetime
-) -> None:
+def record_command(c: Connection, proctor_id: str, client_id: str, kind: str, at: datetime) -> None:
     """A proctor's command, by its client id: a second insert of the same id fails, and with
     it the transaction's audit entry."""
     try:
@@ -83,7 +83,7 @@ def record_command(
             "INSERT INTO proctor_commands (proctor_id, client_id, kind, at) VALUES (?,?,?,?)",
             (proctor_id, client_id, kind, to_wire(at)),
         )
-    except sqlite3.IntegrityError:
+    except INTEGRITY_ERRORS:
         raise DuplicateCommand(f"command {client_id} of {proctor_id} was stored before") from None
 
 
@@ -101,7 +101,7 @@ class AuditTables(Database):
         """Append an entry to its exam's chain (`exam`, or the detail's "exam", else the
         chain ""). `command`: (proctor id, client id, kind) recorded in the same transaction."""
 
-        def op(c: sqlite3.Connection) -> AuditEntry:
+        def op(c: Connection) -> AuditEntry:
             if command is not None:
                 record_command(c, *command, at)
             return append_audit(c, chain_of(detail, exam), actor, action, detail, at)

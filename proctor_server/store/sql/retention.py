@@ -1,4 +1,4 @@
-"""Retention in SQLite: an exam's evidence (photo files and clips of live media) and personal
+"""Retention: an exam's evidence (photo files and clips of live media) and personal
 fields (names, contact details, mailing addresses, face descriptors) are removed; scores,
 states, violations and the audit chain stay.
 
@@ -12,15 +12,15 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import sqlite3
 from datetime import datetime
 from typing import Any, NamedTuple
 
 from proctor_server.core.records import ExamRecord, PurgeReport
 from proctor_server.store.files import BlobDir
-from proctor_server.store.sqlite import rows
-from proctor_server.store.sqlite.audit import append_audit
-from proctor_server.store.sqlite.database import Database
+from proctor_server.store.sql import rows
+from proctor_server.store.sql.audit import append_audit
+from proctor_server.store.sql.connection import Connection
+from proctor_server.store.sql.database import Database
 from shared.timeutil import to_wire
 
 EXAM_SQL = f"SELECT {rows.columns(rows.EXAM)} FROM exams"
@@ -54,7 +54,7 @@ class RetentionTables(Database):
         """Remove the exam's evidence files and personal fields (see the module's docstring)."""
         when = to_wire(at)
 
-        def plan(c: sqlite3.Connection) -> Plan:
+        def plan(c: Connection) -> Plan:
             photos = [
                 (str(r["id"]), str(r["path"]), str(r["sha256"]))
                 for r in c.execute(
@@ -103,7 +103,7 @@ class RetentionTables(Database):
             )
             return Plan(photos, references, tickets, profiles, clips, embeddings)
 
-        def purge(c: sqlite3.Connection) -> Plan:
+        def purge(c: Connection) -> Plan:
             found = plan(c)
             if not any(found):
                 return found

@@ -1,16 +1,16 @@
-"""Face analysis's calibrations in SQLite (`vision_calibrations`, a table of the store's own
+"""Face analysis's calibrations (`vision_calibrations`, a table of the store's own
 "vision" migration component): the `CalibrationStore` port, keyed by attempt and findable by
 ticket. Writes are rare; they go through the group writer like every other write."""
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import datetime
 
 from proctor_server.core.records import CalibrationRecord
-from proctor_server.store.sqlite import rows
-from proctor_server.store.sqlite.database import Database
+from proctor_server.store.sql import rows
+from proctor_server.store.sql.connection import Connection
+from proctor_server.store.sql.database import Database
 from shared.timeutil import to_wire
 
 CALIBRATION_SQL = f"SELECT {rows.columns(rows.CALIBRATION)} FROM vision_calibrations"
@@ -47,7 +47,7 @@ class CalibrationTables(Database):
     async def _newest(self, where: str, arg: str) -> CalibrationRecord | None:
         sql = f"{CALIBRATION_SQL} WHERE {where} ORDER BY updated_at DESC LIMIT 1"
 
-        def op(c: sqlite3.Connection) -> rows.Row | None:
+        def op(c: Connection) -> rows.Row | None:
             row: rows.Row | None = c.execute(sql, (arg,)).fetchone()
             return row
 
