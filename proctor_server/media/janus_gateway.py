@@ -45,6 +45,7 @@ from proctor_server.media.gateway import (
 from proctor_server.media.janus_api import JanusClient, JanusError, JanusHandle, Json
 from proctor_server.media.janus_counter import FrameCounter
 from proctor_server.media.probe import PROBE_EXAM
+from proctor_server.store.open import files_beside
 from shared import protocol as p
 from shared.proctor_protocol import MediaStatus
 
@@ -564,7 +565,7 @@ def janus_gateway(config: ServerConfig) -> JanusGateway:
     evidence (clips, on by default, or --record-sessions): it cannot cut clips, so it keeps the
     whole streams, under <data dir>/janus/<exam>/."""
     record = config.record_sessions or config.clip_seconds > 0
-    data = config.data_dir or config.db.with_name(config.db.stem + "-files")
+    data = Path(config.data_dir) if config.data_dir else files_beside(config.db, "-files")
     return JanusGateway(
         JanusSettings(
             url=config.janus_url,
