@@ -76,6 +76,11 @@ def register(sub: Any) -> None:
         "--no-media", action="store_true", help="take no live audio and video from candidates"
     )
     serve.add_argument(
+        "--media-process",
+        action="store_true",
+        help="receive live media in a process of its own (`proctor-server media`, supervised)",
+    )
+    serve.add_argument(
         "--live-analysis-interval",
         type=float,
         default=10.0,
@@ -410,6 +415,7 @@ def run_serve(args: argparse.Namespace) -> int:
         data_key_file=args.data_key_file,
         allowed_origins=tuple(args.allowed_origin),
         media=not args.no_media,
+        media_process=args.media_process,
         ice_servers=[parse_ice_server(url) for url in args.ice_server],
         live_analysis_interval_s=args.live_analysis_interval,
         clip_seconds=args.clip_seconds,
