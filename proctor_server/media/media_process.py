@@ -19,6 +19,7 @@ channel ends (the server is gone: nothing is left behind).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib.util
 import itertools
 import logging
@@ -410,6 +411,9 @@ async def serve_channel(fd: int) -> None:
     first = await channel.receive()
     if not isinstance(first, m.Configure):
         raise SystemExit(f"the media channel began with {first!r}, not its configuration")
+    if first.nice:
+        with contextlib.suppress(OSError):
+            os.nice(first.nice)  # decoding waits; the exam server's acks go first
     process = MediaProcess(channel, first)
     await process.run()
     channel.close()

@@ -41,6 +41,7 @@ class Configure(_Msg, tag="configure"):
     record_sessions: bool = False
     blobs_root: str = "."  # where whole-session recordings are spooled
     skip_exams: list[str] = []
+    nice: int = 10  # the media process yields the cores to the exam server (acks first)
 
 
 class Publish(_Msg, tag="publish"):
