@@ -2,7 +2,7 @@
 answer-ack latency with streams on and off, and memory over time, measured in the same run.
 
 The server runs as its own process (`proctor-server serve`, live media on), once with the
-media gateway in its event loop and once in its media process (`--media-process`), whose CPU
+media gateway in its event loop (`--media-in-process`) and once in its media process, whose CPU
 is counted with the server's.
 A second process publishes N candidates' camera (the synthetic camera, 320x240 at 15 fps, VP8)
 and a tone (Opus) through the app's own runtime. This process is one more candidate that
@@ -240,7 +240,7 @@ async def bare_baseline(streams: int, window: float) -> float:
 
 
 def children(pid: int) -> list[int]:
-    """The direct children of a process (the media process of `serve --media-process`)."""
+    """The direct children of a process (the media process of `serve`)."""
     out: list[int] = []
     for task in Path(f"/proc/{pid}/task").iterdir():
         with contextlib.suppress(OSError):
@@ -273,7 +273,7 @@ async def server_part(args: argparse.Namespace, placement: str) -> dict[str, obj
     # two timing candidates: the server allows a burst of 400 answers, then 4 a second
     # (core/quota.py), so each series of acks has a candidate of its own
     tickets = await sitting(work / "bench.db", args.streams + 2, starts_in=-timedelta(minutes=1))
-    extra = ["--media-process"] if placement == "process" else []
+    extra = ["--media-in-process"] if placement == "in-process" else []
     server = Proc(
         [
             sys.executable,

@@ -73,7 +73,9 @@ class ServerConfig:
     data_key_file: Path | None = None  # encrypts evidence at rest (else $PROCTOR_DATA_KEY_FILE)
     allowed_origins: tuple[str, ...] = ()  # browser pages of other sites that may connect
     media: bool = True  # live audio and video (aiortc, in this process)
-    media_process: bool = False  # aiortc and its hooks in `proctor-server media` instead
+    # aiortc and its hooks in `proctor-server media` (`serve`'s default; tests and embedders
+    # keep them in this process unless they ask)
+    media_process: bool = False
     speech: bool = True  # voice activity on the live audio -> `speaking` violations
     live_analysis_interval_s: float = 10.0  # a live video frame to analysis this often; 0: off
     clip_seconds: float = 10.0  # evidence clips: this long before and after a violation; 0: off

@@ -76,9 +76,10 @@ def register(sub: Any) -> None:
         "--no-media", action="store_true", help="take no live audio and video from candidates"
     )
     serve.add_argument(
-        "--media-process",
+        "--media-in-process",
         action="store_true",
-        help="receive live media in a process of its own (`proctor-server media`, supervised)",
+        help="receive live media in this process's event loop, not in the supervised "
+        "`proctor-server media` process (docs/architecture.md: media)",
     )
     serve.add_argument(
         "--live-analysis-interval",
@@ -415,7 +416,7 @@ def run_serve(args: argparse.Namespace) -> int:
         data_key_file=args.data_key_file,
         allowed_origins=tuple(args.allowed_origin),
         media=not args.no_media,
-        media_process=args.media_process,
+        media_process=not args.media_in_process,
         ice_servers=[parse_ice_server(url) for url in args.ice_server],
         live_analysis_interval_s=args.live_analysis_interval,
         clip_seconds=args.clip_seconds,

@@ -1,5 +1,5 @@
-"""`proctor-server media`: the live-media process that `serve --media-process` starts and
-supervises (proctor_server/media/media_process.py). Not for running by hand: it talks to its
+"""`proctor-server media`: the live-media process that `serve` starts and supervises (unless
+`--media-in-process`; proctor_server/media/media_process.py). Not for running by hand: it talks to its
 server over the socket it inherits and stops when that socket closes."""
 
 from __future__ import annotations
@@ -11,9 +11,7 @@ from typing import Any
 
 
 def register(sub: Any) -> None:
-    media = sub.add_parser(
-        "media", help="the live-media process of `serve --media-process` (started by it)"
-    )
+    media = sub.add_parser("media", help="the live-media process of `serve` (started by it)")
     media.add_argument("--fd", type=int, required=True, help="the socket inherited from serve")
     media.set_defaults(run=run_media)
 

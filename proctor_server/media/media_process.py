@@ -1,4 +1,5 @@
-"""The media process (`proctor-server media`, started by `serve --media-process`): the aiortc
+"""The media process (`proctor-server media`, started by `serve` unless
+`--media-in-process`): the aiortc
 gateway and the hooks that need decoded frames, away from the exam server's event loop.
 
 It runs the same `AiortcGateway` and the same hooks as the server does in-process (live video
