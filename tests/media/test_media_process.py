@@ -6,9 +6,11 @@ messages after it still handled."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
+import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -195,3 +197,47 @@ async def test_the_channel_drops_an_unreadable_frame_and_keeps_step() -> None:
     finally:
         a.close()
         b.close()
+
+
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(c) for c in (task / "children").read_text().split()]
+    return found
+
+
+async def test_the_media_process_stops_when_the_server_dies(tmp_path: Path) -> None:
+    out = tmp_path / "serve.out"
+    with out.open("wb") as sink:
+        serve = await asyncio.create_subprocess_exec(  # to a file: no pipe its helpers keep
+            *(sys.executable, "-m", "proctor_server.cli", "serve", "--port", "0"),
+            *("--db", str(tmp_path / "exam.db"), "--analysis", "basic"),
+            stdout=sink,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+    others: list[int] = []
+    try:
+        async with asyncio.timeout(TIMEOUT_S):  # the media process is ready before this line
+            await poll(lambda: out.read_bytes().startswith(b"listening on"), interval=0.1)
+        children = _children(serve.pid)
+        [media] = [c for c in children if b"\0media\0" in Path(f"/proc/{c}/cmdline").read_bytes()]
+        others = [c for c in children if c != media]
+        serve.kill()  # no shutdown at all: the media process sees its socket close
+        await serve.wait()
+        async with asyncio.timeout(TIMEOUT_S):
+            await poll(lambda: not _alive(media) or _zombie(media), interval=0.1)
+    finally:
+        if serve.returncode is None:
+            serve.kill()
+            await serve.wait()
+        for pid in others:  # the server's own helpers (multiprocessing), not the media process
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+
+
+def _zombie(pid: int) -> bool:
+    """Exited, waiting for a parent that is gone to be reaped by init."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
