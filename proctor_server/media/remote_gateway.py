@@ -232,10 +232,12 @@ class RemoteGateway:
             with contextlib.suppress(m.ChannelClosed):
                 self._child.channel.send(message)
 
-    async def _ask(self, request: Any) -> m.Reply:
+    async def _ask(self, request: Any, *, closing: bool = False) -> m.Reply:
         child = self._child
-        if child is None or self._closing:
-            raise MediaError("live media is restarting" if not self._closing else "shutting down")
+        if self._closing and not closing:
+            raise MediaError("the server is shutting down")
+        if child is None:
+            raise MediaError("live media is restarting")
         future: asyncio.Future[m.Reply] = asyncio.get_running_loop().create_future()
         self._waiting[request.req] = future
         try:
@@ -333,11 +335,11 @@ class RemoteGateway:
         """Every peer connection closed and the clips written (by the media process), then it
         exits; killed when it does not within the timeouts."""
         child = self._child
+        self._closing = True  # no new requests; the supervisor lets the process go
         if child is not None:
             with contextlib.suppress(MediaError, TimeoutError):
                 async with asyncio.timeout(CLOSE_TIMEOUT_S):
-                    await self._ask(m.Close(self._number()))
-        self._closing = True
+                    await self._ask(m.Close(self._number()), closing=True)
         if self._supervisor is not None:
             self._supervisor.cancel()
             await asyncio.gather(self._supervisor, return_exceptions=True)
