@@ -47,6 +47,7 @@ from shared.vocabulary import ViolationKind
 log = logging.getLogger(__name__)
 
 FIGURES_EVERY_S = 0.25
+ORPHAN_SHUTDOWN_S = 10.0  # without a server, closing the peer connections may take this long
 
 
 class _Peer:
@@ -56,11 +57,14 @@ class _Peer:
         self.channel = channel
         self._numbers = itertools.count(1)
         self._waiting: dict[int, asyncio.Future[m.Reply]] = {}
+        self.closed = False
 
     def number(self) -> int:
         return next(self._numbers)
 
     async def ask(self, request: Any) -> m.Reply:
+        if self.closed:
+            raise m.ChannelClosed("the server went away")
         future: asyncio.Future[m.Reply] = asyncio.get_running_loop().create_future()
         self._waiting[request.req] = future
         try:
@@ -75,6 +79,8 @@ class _Peer:
             future.set_result(reply)
 
     def fail_all(self) -> None:
+        """The channel ended: every request waiting, and every later one, fails."""
+        self.closed = True
         for future in self._waiting.values():
             if not future.done():
                 future.set_exception(m.ChannelClosed("the server went away"))
@@ -268,7 +274,10 @@ class MediaProcess:
                     message = await self.channel.receive()
                 except m.ChannelClosed:
                     log.info("the exam server went away: closing live media")
-                    await self._shut()
+                    self.peer.fail_all()  # hooks waiting on the server give up
+                    with contextlib.suppress(TimeoutError):
+                        async with asyncio.timeout(ORPHAN_SHUTDOWN_S):
+                            await self._shut()
                     return
                 if isinstance(message, m.Unreadable):
                     log.error("media channel: %s", message.text)
