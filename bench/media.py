@@ -1,7 +1,9 @@
 """Live media on the exam server: CPU per received stream against a bare aiortc receiver,
 answer-ack latency with streams on and off, and memory over time, measured in the same run.
 
-The server runs as its own process (`proctor-server serve`, live media on, in its event loop).
+The server runs as its own process (`proctor-server serve`, live media on), once with the
+media gateway in its event loop (`--media-in-process`) and once in its media process, whose CPU
+is counted with the server's.
 A second process publishes N candidates' camera (the synthetic camera, 320x240 at 15 fps, VP8)
 and a tone (Opus) through the app's own runtime. This process is one more candidate that
 answers questions one at a time and times each acknowledgement, first with no stream, then
@@ -12,7 +14,7 @@ read every frame of every track and nothing else) gets N streams of the same tra
 bare aiortc publisher; its CPU per stream is the denominator of the server's.
 
     python bench/media.py [--streams 5] [--answers 300] [--window 10] [--hold 0]
-                          [--serve-arg=--clip-seconds=0 ...]
+                          [--serve-arg=--clip-seconds=0 ...] [--placement process ...]
 
     python bench/media.py recording [SECONDS]   # full-session recording's storage
 
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import statistics
 import subprocess
@@ -65,17 +68,34 @@ async def enter(url: str, ticket: str) -> tuple[ClientConnection, p.Paper]:
             return ws, m
 
 
+REFUSED: list[str] = []  # answers the server refused (an `error` instead of the ack)
+ACK_TIMEOUT_S = 10.0
+
+
 async def ack_latencies(ws: ClientConnection, paper: p.Paper, answers: int) -> list[float]:
+    """Answers one at a time, each timed to its ack. A refusal (an `error` naming the answer)
+    or no ack within ACK_TIMEOUT_S ends the series early, said on stderr: a run that waited
+    forever on a refused answer printed nothing at all."""
     out = []
     for k in range(answers):
         q = paper.questions[k % len(paper.questions)]
         msg = p.Answer(id=uuid.uuid4().hex, question=q.id, choice=[q.options[k % 4].id])
         started = time.perf_counter()
         await ws.send(p.encode(msg))
-        while True:
-            reply = p.decode_server(await ws.recv())
-            if isinstance(reply, p.Ack) and reply.id == msg.id:
-                break
+        try:
+            async with asyncio.timeout(ACK_TIMEOUT_S):
+                while True:
+                    reply = p.decode_server(await ws.recv())
+                    if isinstance(reply, p.Ack) and reply.id == msg.id:
+                        break
+                    if isinstance(reply, p.Error) and reply.ref == msg.id:
+                        raise ValueError(f"{reply.code}: {reply.message}")
+                    if isinstance(reply, p.Terminated | p.TimeUp | p.Result | p.Error):
+                        say(f"the bench candidate got {reply!r}")
+        except (TimeoutError, ValueError) as exc:
+            REFUSED.append(str(exc) or f"no ack within {ACK_TIMEOUT_S:g} s")
+            say(f"answer {k + 1} of {answers}: {REFUSED[-1]}; the series stops here")
+            break
         out.append((time.perf_counter() - started) * 1000)
     return out
 
@@ -219,9 +239,41 @@ async def bare_baseline(streams: int, window: float) -> float:
     return (busy - idle) / streams
 
 
-async def run(args: argparse.Namespace) -> None:
+def children(pid: int) -> list[int]:
+    """The direct children of a process (the media process of `serve`)."""
+    out: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(OSError):
+            out += [int(c) for c in (task / "children").read_text().split()]
+    return out
+
+
+def family_cpu(pid: int) -> tuple[float, float]:
+    """CPU seconds of the server process and of its children (the media process)."""
+    kids = 0.0
+    for child in children(pid):
+        with contextlib.suppress(OSError):
+            kids += cpu_seconds(child)
+    return cpu_seconds(pid), kids
+
+
+def family_rss(pid: int) -> float:
+    return rss_mib(pid) + sum(rss_mib(c) for c in children(pid))
+
+
+def say(text: str) -> None:
+    """Progress on stderr as it goes (a long run shows where it is)."""
+    print(f"[{time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
+
+
+async def server_part(args: argparse.Namespace, placement: str) -> dict[str, object]:
+    """One placement's figures: ack latency off and on, CPU of the server and its media
+    process, idle and with the streams, and memory while held."""
     work = Path(tempfile.mkdtemp(prefix="proctor-bench-media-"))
-    tickets = await sitting(work / "bench.db", args.streams + 1, starts_in=-timedelta(minutes=1))
+    # two timing candidates: the server allows a burst of 400 answers, then 4 a second
+    # (core/quota.py), so each series of acks has a candidate of its own
+    tickets = await sitting(work / "bench.db", args.streams + 2, starts_in=-timedelta(minutes=1))
+    extra = ["--media-in-process"] if placement == "in-process" else []
     server = Proc(
         [
             sys.executable,
@@ -234,70 +286,105 @@ async def run(args: argparse.Namespace) -> None:
             "0",
             "--analysis",
             "basic",
+            *extra,
             *args.serve_arg,
         ]
     )
     http = server.http
+    pid = server.proc.pid
     try:
         ws, paper = await enter(server.candidate, tickets[0])
         await ack_latencies(ws, paper, 50)  # warm up
-        idle_cpu0, t0 = server.cpu(), time.monotonic()
+        ws_on, paper_on = await enter(server.candidate, tickets[1])
+        await ack_latencies(ws_on, paper_on, 20)
+        idle0, t0 = family_cpu(pid), time.monotonic()
         await asyncio.sleep(args.window)
-        idle_cpu = (server.cpu() - idle_cpu0) / (time.monotonic() - t0)
+        idle1, t1 = family_cpu(pid), time.monotonic()
+        idle = [(b - a) / (t1 - t0) for a, b in zip(idle0, idle1, strict=True)]
         off = await ack_latencies(ws, paper, args.answers)
+        say(f"{placement}: {args.answers} acks without streams; publishing {args.streams}")
+        nice = ["nice", "-n", str(args.publisher_nice)] if args.publisher_nice else []
         publisher = subprocess.Popen(  # noqa: ASYNC220 - once, outside the measured windows
-            [sys.executable, __file__, "publish", http, *tickets[1:]],
+            [*nice, sys.executable, __file__, "publish", http, *tickets[2:]],
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             text=True,
         )
         assert publisher.stdout is not None
-        line = publisher.stdout.readline()
+        line = await asyncio.to_thread(publisher.stdout.readline)
         assert line.startswith("live"), line
+        say(f"{placement}: {line.strip()}")
         try:
             await asyncio.sleep(2)
-            rss0 = rss_mib(server.proc.pid)
-            cpu0, t0 = server.cpu(), time.monotonic()
+            rss0 = family_rss(pid)
+            busy0, t0 = family_cpu(pid), time.monotonic()
             await asyncio.sleep(args.window)
-            busy_cpu = (server.cpu() - cpu0) / (time.monotonic() - t0)
-            on = await ack_latencies(ws, paper, args.answers)
+            busy1, t1 = family_cpu(pid), time.monotonic()
+            busy = [(b - a) / (t1 - t0) for a, b in zip(busy0, busy1, strict=True)]
+            on = await ack_latencies(ws_on, paper_on, args.answers)
+            say(f"{placement}: {args.answers} acks with the streams")
             pub_cpu = cpu_seconds(publisher.pid)
             memory = [rss0]
-            for _ in range(10 if args.hold else 0):
+            for k in range(10 if args.hold else 0):
                 await asyncio.sleep(args.hold / 10)
-                memory.append(rss_mib(server.proc.pid))
+                memory.append(family_rss(pid))
+                say(f"{placement}: held {(k + 1) * args.hold / 10:.0f} s, {memory[-1]:.0f} MiB")
         finally:
             publisher.terminate()
-            publisher.wait(timeout=30)
+            await asyncio.to_thread(publisher.wait, 30)
         await ws.close()
+        await ws_on.close()
     finally:
         server.stop()
-    loads = [load_average()]
+    return {
+        "idle": idle,
+        "busy": busy,
+        "off": off,
+        "on": on,
+        "pub_cpu": pub_cpu,
+        "memory": memory,
+        "load": load_average(),
+    }
+
+
+async def run(args: argparse.Namespace) -> None:
+    results = {}
+    for placement in args.placement:
+        results[placement] = await server_part(args, placement)
+    say("the bare aiortc receiver")
     bare = await bare_baseline(args.streams, args.window)
-    loads.append(load_average())
-    per_stream = (busy_cpu - idle_cpu) / args.streams * 100
     print(f"streams: {args.streams} (320x240@15 VP8 + Opus), window {args.window:g} s")
     print(f"serve options: {' '.join(args.serve_arg) or '(defaults)'}")
-    print(f"load average (1, 5, 15 min) after the server's part / after the baseline: {loads}")
-    print(
-        f"server CPU idle: {idle_cpu * 100:.1f}% of a core; with streams: "
-        f"{busy_cpu * 100:.1f}%; per stream: {per_stream:.2f}% of a core"
-    )
-    print(
-        f"ack latency without streams: p50 {statistics.median(off):.2f} ms, p99 {p99(off):.2f} ms"
-    )
-    print(
-        f"ack latency with {args.streams} streams: p50 {statistics.median(on):.2f} ms, "
-        f"p99 {p99(on):.2f} ms (ratio p99 {p99(on) / p99(off):.2f}x)"
-    )
-    print(
-        f"bare aiortc receiver per stream: {bare * 100:.2f}% of a core; "
-        f"server / bare: {per_stream / (bare * 100):.2f}x"
-        if bare > 0
-        else f"bare aiortc receiver per stream: {bare * 100:.2f}% (below the noise)"
-    )
-    print(f"publisher process CPU so far: {pub_cpu:.1f} s")
-    print("server RSS (MiB): " + ", ".join(f"{m:.0f}" for m in memory))
+    print(f"load average (1, 5, 15 min) after the baseline: {load_average()}")
+    print(f"bare aiortc receiver per stream: {bare * 100:.2f}% of a core")
+    print(f"answers refused or not acked: {REFUSED or 'none'}")
+    for placement, r in results.items():
+        idle, busy = r["idle"], r["busy"]
+        off, on = r["off"], r["on"]
+        assert isinstance(idle, list) and isinstance(busy, list)
+        assert isinstance(off, list) and isinstance(on, list) and isinstance(r["memory"], list)
+        per = [(b - i) / args.streams * 100 for i, b in zip(idle, busy, strict=True)]
+        total = sum(per)
+        print(f"--- media {placement} (load average after it: {r['load']})")
+        print(
+            f"CPU with streams, % of a core: server {busy[0] * 100:.1f}, media process "
+            f"{busy[1] * 100:.1f} (idle {idle[0] * 100:.1f} + {idle[1] * 100:.1f})"
+        )
+        print(
+            f"per stream: server {per[0]:.2f}% + media process {per[1]:.2f}% = {total:.2f}% "
+            f"of a core; / bare: "
+            + (f"{total / (bare * 100):.2f}x" if bare > 0 else "(bare below the noise)")
+        )
+        print(
+            f"ack latency without streams: p50 {statistics.median(off):.2f} ms, "
+            f"p99 {p99(off):.2f} ms"
+        )
+        print(
+            f"ack latency with {args.streams} streams: p50 {statistics.median(on):.2f} ms, "
+            f"p99 {p99(on):.2f} ms (ratio p99 {p99(on) / p99(off):.2f}x)"
+        )
+        print(f"publisher process CPU so far: {r['pub_cpu']:.1f} s")
+        print("server + media process RSS (MiB): " + ", ".join(f"{m:.0f}" for m in r["memory"]))
 
 
 async def recording(seconds: float) -> None:
@@ -362,7 +449,22 @@ def main() -> None:
     parser.add_argument("--window", type=float, default=10.0)
     parser.add_argument("--hold", type=float, default=0.0)
     parser.add_argument("--serve-arg", action="append", default=[], metavar="OPTION")
-    asyncio.run(run(parser.parse_args()))
+    parser.add_argument(
+        "--publisher-nice",
+        type=int,
+        default=0,
+        metavar="N",
+        help="run the publishing process at this niceness (candidates are elsewhere in real use)",
+    )
+    parser.add_argument(
+        "--placement",
+        action="append",
+        choices=("in-process", "process"),
+        help="where the server receives media (repeatable; default: both, in this order)",
+    )
+    args = parser.parse_args()
+    args.placement = args.placement or ["in-process", "process"]
+    asyncio.run(run(args))
 
 
 if __name__ == "__main__":

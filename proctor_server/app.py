@@ -50,6 +50,7 @@ from shared import protocol as p
 if TYPE_CHECKING:  # aiortc and PyAV load only with live media
     from proctor_server.media.clips import ClipRecorder
     from proctor_server.media.live_video import LiveVideo
+    from proctor_server.media.remote_gateway import RemoteClips, RemoteGateway, RemoteLiveVideo
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +76,9 @@ class ServerConfig:
     media_gateway: str = "aiortc"  # or "janus": candidates publish to a Janus video room
     janus_url: str = "ws://127.0.0.1:8188"  # Janus's WebSocket API (with media_gateway janus)
     janus_admin_key: str | None = None  # the video room plugin's admin_key, if it has one
+    # aiortc and its hooks in `proctor-server media` (`serve`'s default; tests and embedders
+    # keep them in this process unless they ask)
+    media_process: bool = False
     speech: bool = True  # voice activity on the live audio -> `speaking` violations
     live_analysis_interval_s: float = 10.0  # a live video frame to analysis this often; 0: off
     clip_seconds: float = 10.0  # evidence clips: this long before and after a violation; 0: off
@@ -112,6 +116,7 @@ class Server:
         self.analyzer: SnapshotAnalyzer = NoAnalysis()
         self.signals: ClientSignals = _device_signals()
         self.media: MediaGateway = _media_gateway(config)
+        self.remote_media = self._remote_media()
         self._probes = MediaProbes(self.media)
         self.clips = self._record_clips()
         self._assemble()
@@ -176,8 +181,35 @@ class Server:
 
     # ------------------------------------------------------------ lifecycle
 
+    def _remote_media(self) -> RemoteGateway | None:
+        """aiortc and the hooks below in a process of their own (remote_gateway.py)."""
+        config = self.config
+        if not (self.media.enabled and config.media_process and config.media_gateway == "aiortc"):
+            return None  # Janus runs apart already
+        from proctor_server.media.remote_gateway import RemoteGateway
+        from proctor_server.media.remote_messages import Configure
+
+        settings = Configure(
+            ice_servers=[
+                {"urls": list(s.urls), "username": s.username, "credential": s.credential}
+                for s in config.ice_servers
+            ],
+            speech=config.speech,
+            live_interval_s=config.live_analysis_interval_s,
+            clip_before_s=config.clip_seconds,
+            clip_after_s=config.clip_seconds,
+            record_sessions=config.record_sessions,
+            blobs_root=str(getattr(self.store.blobs, "root", ".")),
+            skip_exams=[PROBE_EXAM],
+        )
+        remote = RemoteGateway(settings, self.store, self.clock, lambda: self.exams)
+        self.media = remote
+        return remote
+
     def _listen_for_speech(self) -> None:
         """Voice activity on every exam's live audio becomes `speaking` violations."""
+        if self.remote_media is not None:
+            return  # in the media process
         if not (self.media.enabled and self.config.speech):
             return
         if importlib.util.find_spec("proctor_server.vision") is None:
@@ -189,9 +221,12 @@ class Server:
         )
         self.media.add_hook(speech)
 
-    def _record_clips(self) -> ClipRecorder | None:
+    def _record_clips(self) -> ClipRecorder | RemoteClips | None:
         """The seconds of live media around each violation, kept as evidence."""
         config = self.config
+        if self.remote_media is not None:
+            on = config.clip_seconds > 0 or config.record_sessions
+            return self.remote_media.clips if on else None
         if not (self.media.enabled and (config.clip_seconds > 0 or config.record_sessions)):
             return None
         from proctor_server.media.clips import ClipRecorder, ClipSettings
@@ -205,8 +240,11 @@ class Server:
         self.media.add_hook(clips)
         return clips
 
-    def _analyse_live_video(self) -> LiveVideo | None:
+    def _analyse_live_video(self) -> LiveVideo | RemoteLiveVideo | None:
         """Frames of every exam's live video go to its analysis queue, like snapshots."""
+        if self.remote_media is not None:
+            on = self.config.live_analysis_interval_s > 0
+            return self.remote_media.live_video if on else None
         if not (self.media.enabled and self.config.live_analysis_interval_s > 0):
             return None
         from proctor_server.media.live_video import LiveVideo
@@ -228,6 +266,8 @@ class Server:
             self._load_face_analysis()
             self._assemble()
         await self.cluster.start(self)
+        if self.remote_media is not None:
+            await self.remote_media.start()
         for exam in await self.store.list_live_exams(self.clock.now()):
             await self.exams.load(exam.id)
         self._ws = await serve(

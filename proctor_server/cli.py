@@ -22,6 +22,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "proctor_server.commands.evidence",
     "proctor_server.commands.mailing",
     "proctor_server.commands.workers",
+    "proctor_server.commands.media",
 )
 
 

@@ -87,7 +87,8 @@ def register(sub: Any) -> None:
         "--media",
         choices=("aiortc", "janus"),
         default="aiortc",
-        help="where live media goes: aiortc in this process (default) or a Janus video room",
+        help="where live media goes: aiortc (default: in the supervised `proctor-server media` "
+        "process) or a Janus video room",
     )
     serve.add_argument(
         "--janus-url",
@@ -100,6 +101,12 @@ def register(sub: Any) -> None:
         type=Path,
         metavar="FILE",
         help="a file holding the video room plugin's admin_key, if Janus has one",
+    )
+    serve.add_argument(
+        "--media-in-process",
+        action="store_true",
+        help="receive live media in this process's event loop, not in the supervised "
+        "`proctor-server media` process (docs/architecture.md: media)",
     )
     serve.add_argument(
         "--live-analysis-interval",
@@ -453,6 +460,7 @@ def run_serve(args: argparse.Namespace) -> int:
         media_gateway=args.media,
         janus_url=args.janus_url,
         janus_admin_key=_read_key(args.janus_admin_key_file),
+        media_process=not args.media_in_process,
         ice_servers=[parse_ice_server(url) for url in args.ice_server],
         live_analysis_interval_s=args.live_analysis_interval,
         clip_seconds=args.clip_seconds,

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -7,6 +8,22 @@ import pytest
 
 from proctor_server.app import Server, ServerConfig, run_server
 from tests.support.exam_env import Env
+
+# PROCTOR_TEST_MEDIA=process runs every media test with the gateway in its own process.
+IN_PROCESS = os.environ.get("PROCTOR_TEST_MEDIA", "in-process") != "process"
+
+
+@pytest.fixture(autouse=True)
+def media_placement(monkeypatch: pytest.MonkeyPatch) -> None:
+    if IN_PROCESS:
+        return
+    original = Server._remote_media
+
+    def remote(self: Server) -> object:
+        self.config.media_process = True
+        return original(self)
+
+    monkeypatch.setattr(Server, "_remote_media", remote)
 
 
 @pytest.fixture

@@ -1,0 +1,243 @@
+"""The gateway in its own process (`serve --media-process`): the media process killed mid-exam
+costs no answer and comes back with the candidate's next offer; shutdown leaves no process and
+no peer connection behind; an unreadable message on the channel is reported and dropped, the
+messages after it still handled."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import socket
+import sys
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import aioice.ice
+import pytest
+
+from proctor_client.runtime.runtime import ExamRuntime
+from proctor_server import admin
+from proctor_server.app import Server, ServerConfig, run_server
+from proctor_server.media import remote_messages as m
+from proctor_server.media.remote_gateway import LOST, RemoteGateway
+from shared import proctor_protocol as pp
+from tests.media.peers import palette_sources, poll, proctor
+from tests.media.test_media_recovery import _saved, _to_paper
+from tests.support.exam_env import Env
+
+TIMEOUT_S = 30.0
+
+
+@pytest.fixture
+async def remote(tmp_path: Path) -> AsyncIterator[Server]:
+    config = ServerConfig(
+        db=tmp_path / "exam.db", port=0, nonce_rotation_s=3600, media_process=True
+    )
+    async with run_server(config) as s:
+        yield s
+
+
+def _gateway(server: Server) -> RemoteGateway:
+    assert isinstance(server.media, RemoteGateway)
+    return server.media
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+async def test_a_killed_media_process_costs_no_answer_and_media_come_back(
+    remote: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The app notices a dead peer by ICE consent (RFC 7675): checked every 0.2 s here, not 5 s.
+    monkeypatch.setattr(aioice.ice, "CONSENT_INTERVAL", 0.2)
+    gateway = _gateway(remote)
+    env = Env(remote, tmp_path)
+    exam_id, ticket = await env.exam()
+    token = await admin.proctor_token(remote.store, exam_id)
+    runtime = env.runtime(ticket, media=palette_sources())
+    runtime.start()
+    try:
+        async with proctor(f"{remote.ws_url}/ws/proctor?token={token}") as watcher:
+            async with asyncio.timeout(TIMEOUT_S):
+                state = await _to_paper(runtime)
+                await runtime.wait_for(lambda s: s.media == "live")
+            attempt = state.session
+            assert attempt is not None
+            first_pid = gateway.pid
+            assert first_pid is not None
+            connections = runtime.connections
+
+            os.kill(first_pid, signal.SIGKILL)
+            first, second = state.questions[0], state.questions[1]
+            runtime.answer(first.id, [first.options[0].id])
+            async with asyncio.timeout(TIMEOUT_S):
+                await watcher.until(
+                    lambda: any(
+                        isinstance(e, pp.Media) and e.reason == LOST for e in watcher.events
+                    )
+                )
+                runtime.answer(second.id, [second.options[0].id])
+                saved = await runtime.wait_for(_saved)  # acked while media is down
+                assert saved.answered_count == 2
+                await poll(lambda: gateway.restarts == 1)
+                await runtime.wait_for(lambda s: s.media.startswith("no live video"))
+                back = await runtime.wait_for(lambda s: s.media == "live")
+                await poll(lambda: (s := gateway.stats(attempt)) is not None and s.video_frames > 5)
+            assert gateway.pid not in (None, first_pid) and not _alive(first_pid)
+            assert runtime.connections == connections  # the same exam session throughout
+            assert back.answered_count == 2
+    finally:
+        await runtime.close()
+
+
+async def test_shutdown_closes_every_peer_connection_then_the_process(tmp_path: Path) -> None:
+    config = ServerConfig(
+        db=tmp_path / "exam.db", port=0, nonce_rotation_s=3600, media_process=True
+    )
+    server = Server(config)
+    await server.start()
+    env = Env(server, tmp_path)
+    exam_id, ticket = await env.exam()
+    token = await admin.proctor_token(server.store, exam_id)
+    runtime = env.runtime(ticket, media=palette_sources())
+    runtime.start()
+    try:
+        async with proctor(f"{server.ws_url}/ws/proctor?token={token}") as watcher:
+            async with asyncio.timeout(TIMEOUT_S):
+                state = await runtime.wait_for(lambda s: s.media == "live")
+                attempt = state.session
+                assert attempt is not None
+                await watcher.command(pp.Watch(id="w1", attempt=attempt))
+                await watcher.until(lambda: len(watcher.video) >= 5)
+            pid = _gateway(server).pid
+            assert pid is not None and _alive(pid)
+            publisher = runtime.publisher
+            assert publisher is not None and publisher.pc is not None
+            candidate_pc, [proctor_pc] = publisher.pc, watcher.pcs
+
+            await server.close()
+
+            assert not _alive(pid)  # exited and reaped: no orphan
+            async with asyncio.timeout(5):  # the process closed both peers (DTLS close_notify)
+                await poll(lambda: proctor_pc.connectionState == "closed")
+                await poll(lambda: candidate_pc.connectionState in ("closed", "failed"))
+            assert _gateway(server).pid is None
+    finally:
+        await runtime.close()
+        await server.close()
+
+
+async def test_an_unreadable_message_is_reported_and_the_next_ones_handled(
+    remote: Server, tmp_path: Path
+) -> None:
+    gateway = _gateway(remote)
+    env = Env(remote, tmp_path)
+    _, ticket = await env.exam()
+    runtime = env.runtime(ticket, media=palette_sources())
+    runtime.start()
+    try:
+        await _unreadable(gateway, runtime)
+    finally:
+        await runtime.close()
+
+
+async def _unreadable(gateway: RemoteGateway, runtime: ExamRuntime) -> None:
+    async with asyncio.timeout(TIMEOUT_S):
+        state = await runtime.wait_for(lambda s: s.media == "live")
+    attempt = state.session
+    assert attempt is not None and gateway.pid is not None
+    pid = gateway.pid
+
+    channel = gateway._child.channel if gateway._child is not None else None
+    assert channel is not None
+    channel.send_raw(b"\x81\xa1t\xa7unknown")  # a message of a kind nobody knows
+    channel.send_raw(b"\xff\x00 not msgpack")
+    async with asyncio.timeout(TIMEOUT_S):
+        await poll(lambda: len(gateway.problems) == 2)
+        assert all("unreadable message" in text for text in gateway.problems)
+        before = gateway.stats(attempt)
+        assert before is not None
+        await poll(
+            lambda: (
+                (s := gateway.stats(attempt)) is not None and s.video_frames > before.video_frames
+            )
+        )
+        await gateway.end(attempt, "ended by the test")  # requests are still answered
+        assert gateway.stats(attempt) is None
+        await runtime.wait_for(lambda s: s.media.startswith("no live video"))
+    assert gateway.pid == pid and gateway.restarts == 0  # the same process throughout
+
+
+async def test_the_channel_drops_an_unreadable_frame_and_keeps_step() -> None:
+    ours, theirs = socket.socketpair()
+    a, b = await m.Channel.open(ours), await m.Channel.open(theirs)
+    try:
+        a.send_raw(b"\xc1")  # never valid MessagePack
+        a.send(m.Status("a-1", 3, "live", None))
+        a.send(m.EndViolation(7, datetime(2026, 1, 1, tzinfo=UTC), {"duration_s": 3.5}))
+        unreadable = await b.receive()
+        assert isinstance(unreadable, m.Unreadable) and "1 bytes" in unreadable.text
+        assert await b.receive() == m.Status("a-1", 3, "live", None)
+        ended = await b.receive()
+        assert isinstance(ended, m.EndViolation) and ended.evidence == {"duration_s": 3.5}
+        assert b.unreadable == 1
+        a.send_raw(b"")  # an empty frame, then the end
+        a.close()
+        assert isinstance(await b.receive(), m.Unreadable)
+        with pytest.raises(m.ChannelClosed):
+            await b.receive()
+    finally:
+        a.close()
+        b.close()
+
+
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(c) for c in (task / "children").read_text().split()]
+    return found
+
+
+async def test_the_media_process_stops_when_the_server_dies(tmp_path: Path) -> None:
+    out = tmp_path / "serve.out"
+    with out.open("wb") as sink:
+        serve = await asyncio.create_subprocess_exec(  # to a file: no pipe its helpers keep
+            *(sys.executable, "-m", "proctor_server.cli", "serve", "--port", "0"),
+            *("--db", str(tmp_path / "exam.db"), "--analysis", "basic"),
+            stdout=sink,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+    others: list[int] = []
+    try:
+        async with asyncio.timeout(TIMEOUT_S):  # the media process is ready before this line
+            await poll(lambda: out.read_bytes().startswith(b"listening on"), interval=0.1)
+        children = _children(serve.pid)
+        [media] = [c for c in children if b"\0media\0" in Path(f"/proc/{c}/cmdline").read_bytes()]
+        others = [c for c in children if c != media]
+        serve.kill()  # no shutdown at all: the media process sees its socket close
+        await serve.wait()
+        async with asyncio.timeout(TIMEOUT_S):
+            await poll(lambda: not _alive(media) or _zombie(media), interval=0.1)
+    finally:
+        if serve.returncode is None:
+            serve.kill()
+            await serve.wait()
+        for pid in others:  # the server's own helpers (multiprocessing), not the media process
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+
+
+def _zombie(pid: int) -> bool:
+    """Exited, waiting for a parent that is gone to be reaped by init."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
