@@ -13,7 +13,8 @@ from typing import Any
 
 from proctor_server.commands.exam import with_store
 from proctor_server.core.records import ExamRecord, PurgeReport
-from proctor_server.store import Store, database_arg
+from proctor_server.media.janus_gateway import recordings_folder
+from proctor_server.store import Store, database_arg, files_beside
 from proctor_server.store.private_files import write_private
 from proctor_server.store.sealing import Key, read_key_file, sealer_from, write_key_file
 from shared.errors import ConfigError
@@ -107,7 +108,9 @@ def run_purge(args: argparse.Namespace) -> int:
         raise ConfigError("--older-than must be a number of days, 0 or more")
     now = datetime.now(UTC)
 
-    async def purge(store: Store) -> list[PurgeReport]:
+    data = args.data_dir or files_beside(args.db, "-files")
+
+    async def purge(store: Store) -> list[tuple[PurgeReport, int]]:
         if args.exam is not None:
             exam = await store.get_exam(args.exam)
             if exam is None:
@@ -118,21 +121,42 @@ def run_purge(args: argparse.Namespace) -> int:
                 e for e in await store.all_exams() if _past_retention(e, now, args.older_than)
             ]
         return [
-            await store.purge_evidence(e.id, now, actor="staff", dry_run=args.dry_run)
+            (
+                await store.purge_evidence(e.id, now, actor="staff", dry_run=args.dry_run),
+                await _purge_recordings(store, data, e.id, now, args.dry_run),
+            )
             for e in chosen
         ]
 
     reports = with_store(args.db, purge, args.data_dir)
     verb = "would remove" if args.dry_run else "removed"
-    for r in reports:
+    for r, recordings in reports:
         print(
             f"{r.exam_id}: {verb} {r.photos} photos and snapshots, {r.reference_photos} reference "
-            f"photos, {r.clips} clips, the names and contacts of {r.tickets} tickets, "
-            f"{r.addresses} addresses, {r.embeddings} face descriptors"
+            f"photos, {r.clips} clips, {recordings} recordings of live media, the names and "
+            f"contacts of {r.tickets} tickets, {r.addresses} addresses, {r.embeddings} face "
+            "descriptors"
         )
     if not reports:
         print("nothing is past its retention")
     return 0
+
+
+async def _purge_recordings(
+    store: Store, data: Path, exam_id: str, now: datetime, dry_run: bool
+) -> int:
+    """The exam's streams as Janus recorded them (`serve --media janus`): files the store does
+    not list, removed with the rest of its evidence and counted in an audit entry of their own."""
+    folder = recordings_folder(data, exam_id)
+    files = sorted(folder.glob("*.mjr")) if folder.is_dir() else []
+    if dry_run or not files:
+        return len(files)
+    for path in files:
+        path.unlink(missing_ok=True)
+    await store.audit(
+        "staff", "recordings_purged", {"exam": exam_id, "files": len(files)}, now, exam=exam_id
+    )
+    return len(files)
 
 
 def _past_retention(exam: ExamRecord, now: datetime, older_than_days: float | None) -> bool:

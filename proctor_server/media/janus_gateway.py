@@ -74,6 +74,12 @@ def folder_name(exam: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]", "_", exam).lstrip(".") or "exam"
 
 
+def recordings_folder(data_dir: Path, exam: str) -> Path:
+    """Where Janus records an exam's streams under the server's data folder (`purge` removes
+    them with the exam's other evidence)."""
+    return data_dir / "janus" / folder_name(exam)
+
+
 @dataclass(frozen=True, slots=True)
 class _Room:
     id: int

@@ -113,6 +113,8 @@ MSGSPEC_DECODERS = {
     "proctor_server.store": "the store's own columns",
     "proctor_server.media.janus_api": "Janus's API replies (the server's own link to its SFU, "
     "not a client's wire)",
+    "proctor_server.cluster.signals": "what one exam-server process tells the others through "
+    "the database (never a client's message)",
     "proctor_client.check.command": "the probe inputs file of the environment check",
     "proctor_client.check.network": "the server's /healthz and /ws/bandwidth replies (HTTP "
     "and the bandwidth probe, outside the candidate protocol)",

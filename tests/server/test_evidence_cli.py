@@ -172,23 +172,31 @@ async def test_purge_removes_evidence_and_names_and_keeps_scores_and_the_audit_c
     assert len(list(files.rglob("*.jpg"))) == 2
     clip = await with_clip_and_descriptor(tmp_path, key_file, exam_id)
     assert (files / clip.path).is_file()
+    # what Janus recorded of the exam's streams (serve --media janus), files the store does not list
+    recordings = files / "janus" / exam_id
+    recordings.mkdir(parents=True)
+    for name in ("a-1-1-video-0.mjr", "a-1-1-audio-1.mjr"):
+        (recordings / name).write_bytes(b"MJR00002" + bytes(64))
 
     # within its retention (365 days by default), nothing goes
     assert await cli("purge", "--db", db) == 0
     assert "nothing is past its retention" in capsys.readouterr().out
     assert await cli("purge", "--db", db, "--exam", exam_id, "--dry-run") == 0
-    assert "would remove 2 photos and snapshots" in capsys.readouterr().out
-    assert len(list(files.rglob("*.jpg"))) == 2
+    dry = capsys.readouterr().out
+    assert "would remove 2 photos and snapshots" in dry and "2 recordings of live media" in dry
+    assert len(list(files.rglob("*.jpg"))) == 2 and len(list(recordings.glob("*.mjr"))) == 2
 
     assert await cli("purge", "--db", db, "--exam", exam_id) == 0
     assert (
-        "removed 2 photos and snapshots, 0 reference photos, 1 clips, the names and contacts of "
-        "1 tickets, 1 addresses, 1 face descriptors" in capsys.readouterr().out
+        "removed 2 photos and snapshots, 0 reference photos, 1 clips, 2 recordings of live "
+        "media, the names and contacts of 1 tickets, 1 addresses, 1 face descriptors"
+        in capsys.readouterr().out
     )
     assert list(files.rglob("*.jpg")) == [] and not (files / clip.path).exists()
+    assert list(recordings.glob("*.mjr")) == []
     assert await cli("audit", "--db", db, "--exam", exam_id, "--verify") == 0
     trail = capsys.readouterr().out
-    assert "evidence_purged" in trail
+    assert "evidence_purged" in trail and "recordings_purged" in trail
 
     store = SqliteStore(tmp_path / "exam.db")
     await store.open()
