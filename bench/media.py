@@ -248,7 +248,7 @@ def children(pid: int) -> list[int]:
     return out
 
 
-def family_cpu(pid: int) -> tuple[float, float]:
+def server_family_cpu(pid: int) -> tuple[float, float]:
     """CPU seconds of the server process and of its children (the media process)."""
     kids = 0.0
     for child in children(pid):
@@ -267,13 +267,30 @@ def say(text: str) -> None:
 
 
 async def server_part(args: argparse.Namespace, placement: str) -> dict[str, object]:
+    async with contextlib.AsyncExitStack() as stack:
+        return await _server_part(args, placement, stack)
+
+
+async def _server_part(
+    args: argparse.Namespace, placement: str, stack: contextlib.AsyncExitStack
+) -> dict[str, object]:
     """One placement's figures: ack latency off and on, CPU of the server and its media
-    process, idle and with the streams, and memory while held."""
+    process (with Janus: the Janus process), idle and with the streams, and memory while
+    held."""
     work = Path(tempfile.mkdtemp(prefix="proctor-bench-media-"))
     # two timing candidates: the server allows a burst of 400 answers, then 4 a second
     # (core/quota.py), so each series of acks has a candidate of its own
     tickets = await sitting(work / "bench.db", args.streams + 2, starts_in=-timedelta(minutes=1))
     extra = ["--media-in-process"] if placement == "in-process" else []
+    janus_pid = 0
+    if placement == "janus":
+        from tests.media.janus_process import running_janus
+
+        janus = await stack.enter_async_context(running_janus(work / "janus"))
+        janus_pid = janus.process.pid
+        key = work / "janus-admin.key"
+        key.write_text(janus.admin_key)
+        extra = ["--media", "janus", "--janus-url", janus.url, "--janus-admin-key-file", str(key)]
     server = Proc(
         [
             sys.executable,
@@ -292,6 +309,12 @@ async def server_part(args: argparse.Namespace, placement: str) -> dict[str, obj
     )
     http = server.http
     pid = server.proc.pid
+
+    def family_cpu(pid: int) -> tuple[float, float]:
+        if janus_pid:
+            return cpu_seconds(pid), cpu_seconds(janus_pid)
+        return server_family_cpu(pid)
+
     try:
         ws, paper = await enter(server.candidate, tickets[0])
         await ack_latencies(ws, paper, 50)  # warm up
@@ -459,8 +482,9 @@ def main() -> None:
     parser.add_argument(
         "--placement",
         action="append",
-        choices=("in-process", "process"),
-        help="where the server receives media (repeatable; default: both, in this order)",
+        choices=("in-process", "process", "janus"),
+        help="where the server receives media (repeatable; default: in-process and process, "
+        "in this order; janus: a Janus started for the run, its process's CPU counted)",
     )
     args = parser.parse_args()
     args.placement = args.placement or ["in-process", "process"]
