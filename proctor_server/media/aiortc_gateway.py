@@ -39,6 +39,7 @@ from proctor_server.media.gateway import (
     Watcher,
     check_offer,
 )
+from proctor_server.media.stream_book import StreamBook
 from shared import protocol as p
 from shared.proctor_protocol import MediaStatus
 
@@ -78,7 +79,7 @@ class _Link:
     proxies: list[MediaStreamTrack] = field(default_factory=list)
 
 
-class AiortcGateway:
+class AiortcGateway(StreamBook["_Stream", "_Link"]):
     """Implements :class:`proctor_server.media.gateway.MediaGateway`."""
 
     enabled = True
@@ -86,8 +87,7 @@ class AiortcGateway:
     def __init__(self, ice_servers: list[p.IceServer] | None = None) -> None:
         self._ice_servers = list(ice_servers or [])
         self._relay = MediaRelay()
-        self._streams: dict[str, _Stream] = {}
-        self._links: dict[str, dict[str, _Link]] = {}  # attempt -> watcher id -> link
+        super().__init__()
         self._hooks: list[MediaHook] = []
         self._closed = False
 
@@ -181,20 +181,8 @@ class AiortcGateway:
         if stream is not None:
             await _add_candidate(stream.pc, candidate, sdp_mid, index)
 
-    async def end(self, attempt: str, reason: str) -> None:
-        stream = self._streams.get(attempt)
-        if stream is not None:
-            await self._end_stream(stream, reason)
-
-    async def finish(self, attempt: str) -> None:
-        await self.end(attempt, "the attempt is over")
-        for link in self._links.pop(attempt, {}).values():
-            await _close_link(link)
-
-    async def _end_stream(self, stream: _Stream, reason: str | None) -> None:
-        if self._streams.get(stream.key.attempt) is stream:
-            del self._streams[stream.key.attempt]
-        await self._close_stream(stream, reason)
+    async def _close_link(self, link: _Link) -> None:
+        await _close_link(link)
 
     async def _close_stream(self, stream: _Stream, reason: str | None) -> None:
         """Close a stream's connection and its watchers' ones; report why (None: silently,
@@ -284,18 +272,6 @@ class AiortcGateway:
         link = self._link(watcher_id, attempt)
         assert link.pc is not None
         await _add_candidate(link.pc, candidate, sdp_mid, index)
-
-    async def unwatch(self, watcher_id: str, attempt: str) -> None:
-        links = self._links.get(attempt, {})
-        link = links.pop(watcher_id, None)
-        if not links:
-            self._links.pop(attempt, None)
-        if link is not None:
-            await _close_link(link)
-
-    async def unwatch_all(self, watcher_id: str) -> None:
-        for attempt in [a for a, links in self._links.items() if watcher_id in links]:
-            await self.unwatch(watcher_id, attempt)
 
     # ------------------------------------------------------------ figures and shutdown
 

@@ -45,6 +45,7 @@ from proctor_server.media.gateway import (
 from proctor_server.media.janus_api import JanusClient, JanusError, JanusHandle, Json
 from proctor_server.media.janus_counter import FrameCounter
 from proctor_server.media.probe import PROBE_EXAM
+from proctor_server.media.stream_book import StreamBook
 from proctor_server.store.open import files_beside
 from shared import protocol as p
 from shared.proctor_protocol import MediaStatus
@@ -110,7 +111,7 @@ class _Link:
     answered: bool = False
 
 
-class JanusGateway:
+class JanusGateway(StreamBook["_Publisher", "_Link"]):
     """Implements :class:`proctor_server.media.gateway.MediaGateway` on Janus's video room."""
 
     enabled = True
@@ -121,8 +122,7 @@ class JanusGateway:
         self._connecting = asyncio.Lock()
         self._creating = asyncio.Lock()  # one room per exam, even for offers that come together
         self._rooms: dict[str, _Room] = {}
-        self._streams: dict[str, _Publisher] = {}
-        self._links: dict[str, dict[str, _Link]] = {}  # attempt -> watcher id -> link
+        super().__init__()
         self._tasks: set[asyncio.Task[None]] = set()
         self._serial = itertools.count(1)
         self._closed = False
@@ -351,20 +351,8 @@ class JanusGateway:
             except JanusError as exc:
                 raise MediaError(f"unusable ICE candidate: {exc.reason}") from None
 
-    async def end(self, attempt: str, reason: str) -> None:
-        stream = self._streams.get(attempt)
-        if stream is not None:
-            await self._end_stream(stream, reason)
-
-    async def finish(self, attempt: str) -> None:
-        await self.end(attempt, "the attempt is over")
-        for link in self._links.pop(attempt, {}).values():
-            await _close_link(link)
-
-    async def _end_stream(self, stream: _Publisher, reason: str | None) -> None:
-        if self._streams.get(stream.key.attempt) is stream:
-            del self._streams[stream.key.attempt]
-        await self._close_stream(stream, reason)
+    async def _close_link(self, link: _Link) -> None:
+        await _close_link(link)
 
     async def _close_stream(self, stream: _Publisher, reason: str | None) -> None:
         """Detach the publisher (Janus hangs up, stops its recording, drops its feed) and the
@@ -464,18 +452,6 @@ class JanusGateway:
             await link.handle.trickle(candidate, sdp_mid, index)
         except JanusError as exc:
             raise MediaError(f"unusable ICE candidate: {exc.reason}") from None
-
-    async def unwatch(self, watcher_id: str, attempt: str) -> None:
-        links = self._links.get(attempt, {})
-        link = links.pop(watcher_id, None)
-        if not links:
-            self._links.pop(attempt, None)
-        if link is not None:
-            await _close_link(link)
-
-    async def unwatch_all(self, watcher_id: str) -> None:
-        for attempt in [a for a, links in self._links.items() if watcher_id in links]:
-            await self.unwatch(watcher_id, attempt)
 
     # ------------------------------------------------------------ figures and shutdown
 

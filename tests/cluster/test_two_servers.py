@@ -7,9 +7,6 @@ answer is there once; the deadline, now led by the survivor, finishes every atte
 from __future__ import annotations
 
 import json
-import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -24,50 +21,9 @@ from tests.server.conftest import QUESTIONS
 from tests.server.scripted import Candidate
 from tests.server.scripted_proctor import Proctor
 from tests.support.postgres import Cluster
+from tests.support.server_process import ServerProcess, cli
 
-CLI = [sys.executable, "-m", "proctor_server.cli"]
 ENDS_IN = timedelta(seconds=25)  # the exam's deadline, from the start of the test
-
-
-def cli(*args: str) -> str:
-    done = subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=60, check=False)
-    assert done.returncode == 0, done.stderr
-    return done.stdout.strip()
-
-
-class ServerProcess:
-    def __init__(self, dsn: str, data: Path):
-        self.proc = subprocess.Popen(
-            [
-                *CLI,
-                "serve",
-                "--db",
-                dsn,
-                "--data-dir",
-                str(data),
-                "--port",
-                "0",
-                "--analysis",
-                "basic",
-                "--no-media",
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-        )
-        assert self.proc.stdout is not None
-        line = self.proc.stdout.readline()  # blocks until the server accepts connections
-        assert line.startswith("listening on http://"), line
-        self.ws_url = line.split()[-1].replace("http://", "ws://")
-
-    def kill(self) -> None:
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(timeout=20)
 
 
 @pytest.fixture
@@ -109,8 +65,9 @@ async def test_two_servers_share_an_exam_and_survive_one_killed(
     sitting: tuple[str, str, list[str], str], tmp_path: Path
 ) -> None:
     dsn, exam, (t1, t2, t3), token = sitting
-    a = ServerProcess(dsn, tmp_path / "files")
-    b = ServerProcess(dsn, tmp_path / "files")
+    files = str(tmp_path / "files")
+    a = ServerProcess(dsn, "--data-dir", files, "--no-media")
+    b = ServerProcess(dsn, "--data-dir", files, "--no-media")
     try:
         proctor, _ = await Proctor.sign_in(b, token)
         c1 = await Candidate.connect(a.ws_url)

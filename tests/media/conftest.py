@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from proctor_server.app import Server, ServerConfig, run_server
+from tests.media.janus_process import RunningJanus, running_janus
 from tests.support.exam_env import Env
 
 # PROCTOR_TEST_MEDIA=process runs every media test with the gateway in its own process.
@@ -43,3 +44,11 @@ async def env(server: Server, tmp_path: Path) -> AsyncIterator[Env]:
     finally:
         for runtime in e.runtimes:
             await runtime.close()
+
+
+@pytest.fixture
+async def janus(tmp_path: Path) -> AsyncIterator[RunningJanus]:
+    """A real Janus from the shipped sample configuration (its tests skip without Debian's
+    janus)."""
+    async with running_janus(tmp_path / "janus") as running:
+        yield running

@@ -49,12 +49,6 @@ LIVE_TIMEOUT_S = 30.0
 
 
 @pytest.fixture
-async def janus(tmp_path: Path) -> AsyncIterator[RunningJanus]:
-    async with running_janus(tmp_path / "janus") as running:
-        yield running
-
-
-@pytest.fixture
 async def janus_server(janus: RunningJanus, tmp_path: Path) -> AsyncIterator[Server]:
     config = ServerConfig(
         db=tmp_path / "exam.db",

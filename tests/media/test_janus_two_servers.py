@@ -5,7 +5,6 @@ secrets come from the shared key, and the second server finds the candidate's fe
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -14,7 +13,7 @@ from proctor_server import admin
 from proctor_server.app import ServerConfig, run_server
 from proctor_server.media.janus_gateway import shared_room
 from shared import proctor_protocol as pp
-from tests.media.janus_process import JANUS, RunningJanus, running_janus
+from tests.media.janus_process import JANUS, RunningJanus
 from tests.media.peers import palette_sources, proctor
 from tests.support.exam_env import Env
 from tests.support.postgres import Cluster, postgres
@@ -25,12 +24,6 @@ pytestmark = pytest.mark.skipif(
     JANUS is None, reason="Debian's janus is not installed (tools/system-deps installs it)"
 )
 LIVE_TIMEOUT_S = 30.0
-
-
-@pytest.fixture
-async def janus(tmp_path: Path) -> AsyncIterator[RunningJanus]:
-    async with running_janus(tmp_path / "janus") as running:
-        yield running
 
 
 def _config(dsn: str, janus: RunningJanus, data: Path) -> ServerConfig:

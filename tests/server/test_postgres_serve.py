@@ -14,8 +14,8 @@ from proctor_server.store import is_postgres, open_store
 from shared.vocabulary import Mode
 from tests.server.conftest import QUESTIONS
 from tests.server.scripted import Candidate
-from tests.server.test_restart import ServerProcess, cli
 from tests.support.postgres import Cluster, postgres  # noqa: F401 (the session's cluster)
+from tests.support.server_process import ServerProcess, cli
 
 
 def _bank(path: Path) -> Path:

@@ -6,9 +6,6 @@ the test moves.)"""
 from __future__ import annotations
 
 import json
-import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,38 +16,7 @@ from shared import protocol as p
 from shared.timeutil import from_wire
 from tests.server.conftest import QUESTIONS
 from tests.server.scripted import Candidate
-
-CLI = [sys.executable, "-m", "proctor_server.cli"]
-
-
-def cli(*args: str) -> str:
-    done = subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=60, check=False)
-    assert done.returncode == 0, done.stderr
-    return done.stdout.strip()
-
-
-class ServerProcess:
-    def __init__(self, db: Path | str, *extra: str):
-        self.proc = subprocess.Popen(
-            [*CLI, "serve", "--db", str(db), "--port", "0", "--analysis", "basic", *extra],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-        )
-        assert self.proc.stdout is not None
-        line = self.proc.stdout.readline()  # blocks until the server accepts connections
-        assert line.startswith("listening on http://"), line
-        self.url = line.split()[-1]
-        self.ws_url = self.url.replace("http://", "ws://")
-
-    def kill(self) -> None:
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(timeout=20)
+from tests.support.server_process import ServerProcess, cli
 
 
 @pytest.fixture

@@ -1,0 +1,59 @@
+"""What both media gateways that hold streams keep (aiortc's and Janus's): each attempt's
+stream and the proctors who watch it, and the ways a stream or a watch ends. A gateway says
+how its own streams and watches close (`_close_stream`, `_close_link`)."""
+
+from __future__ import annotations
+
+from typing import Generic, Protocol, TypeVar
+
+from proctor_server.media.gateway import StreamKey
+
+
+class _Keyed(Protocol):
+    @property
+    def key(self) -> StreamKey: ...
+
+
+S = TypeVar("S", bound=_Keyed)
+L = TypeVar("L")
+
+
+class StreamBook(Generic[S, L]):
+    def __init__(self) -> None:
+        self._streams: dict[str, S] = {}  # attempt -> its stream
+        self._links: dict[str, dict[str, L]] = {}  # attempt -> watcher id -> link
+
+    async def _close_stream(self, stream: S, reason: str | None) -> None:
+        """Close a stream and its watchers' links; report why (None: silently, a newer
+        stream of the same attempt takes over)."""
+        raise NotImplementedError
+
+    async def _close_link(self, link: L) -> None:
+        raise NotImplementedError
+
+    async def end(self, attempt: str, reason: str) -> None:
+        stream = self._streams.get(attempt)
+        if stream is not None:
+            await self._end_stream(stream, reason)
+
+    async def finish(self, attempt: str) -> None:
+        await self.end(attempt, "the attempt is over")
+        for link in self._links.pop(attempt, {}).values():
+            await self._close_link(link)
+
+    async def _end_stream(self, stream: S, reason: str | None) -> None:
+        if self._streams.get(stream.key.attempt) is stream:
+            del self._streams[stream.key.attempt]
+        await self._close_stream(stream, reason)
+
+    async def unwatch(self, watcher_id: str, attempt: str) -> None:
+        links = self._links.get(attempt, {})
+        link = links.pop(watcher_id, None)
+        if not links:
+            self._links.pop(attempt, None)
+        if link is not None:
+            await self._close_link(link)
+
+    async def unwatch_all(self, watcher_id: str) -> None:
+        for attempt in [a for a, links in self._links.items() if watcher_id in links]:
+            await self.unwatch(watcher_id, attempt)
