@@ -100,7 +100,8 @@ def register(sub: Any) -> None:
         "--janus-admin-key-file",
         type=Path,
         metavar="FILE",
-        help="a file holding the video room plugin's admin_key, if Janus has one",
+        help="a file holding the video room plugin's admin_key, if Janus has one (give every "
+        "server of a deployment the same: their rooms are then shared)",
     )
     serve.add_argument(
         "--media-in-process",
