@@ -41,7 +41,7 @@ from proctor_server.media.probe import PROBE_EXAM, MediaProbes
 from proctor_server.origin import origin_allowed
 from proctor_server.proctor_feed import FeedDeps, serve_proctor
 from proctor_server.session.deps import SessionDeps
-from proctor_server.store import Store, make_store
+from proctor_server.store import Store, is_postgres, make_store
 from proctor_server.store.sealing import sealer_from
 from proctor_server.store.sql.database import MAX_GROUP, CommitPolicy
 from proctor_server.tasks import TaskSet
@@ -383,7 +383,7 @@ class Server:
 
 def _cluster(config: ServerConfig) -> Cluster:
     """The other processes on the same database: PostgreSQL's; none with SQLite."""
-    if not str(config.db).startswith(("postgresql://", "postgres://")):
+    if not is_postgres(config.db):
         return LOCAL
     from proctor_server.cluster.postgres import PostgresCluster
 

@@ -470,7 +470,7 @@ def run_serve(args: argparse.Namespace) -> int:
         commit_window_ms=args.commit_window_ms,
         commit_max=args.commit_max,
     )
-    if args.analysis_workers == "queue" and not str(args.db).startswith("postgres"):
+    if args.analysis_workers == "queue" and not is_postgres(args.db):
         raise ConfigError(
             "--analysis-workers queue needs the PostgreSQL store (--db postgresql://...)"
         )

@@ -8,6 +8,7 @@ import multiprocessing
 import signal
 from typing import Any
 
+from proctor_server.store.open import is_postgres
 from shared.errors import ConfigError
 
 
@@ -27,7 +28,7 @@ def register(sub: Any) -> None:
 
 
 def run_worker(args: argparse.Namespace) -> int:
-    if not str(args.db).startswith(("postgresql://", "postgres://")):
+    if not is_postgres(args.db):
         raise ConfigError("analysis workers take jobs from PostgreSQL: --db postgresql://...")
     if args.processes < 1:
         raise ConfigError("--processes must be at least 1")
