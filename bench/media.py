@@ -257,8 +257,9 @@ def server_family_cpu(pid: int) -> tuple[float, float]:
     return cpu_seconds(pid), kids
 
 
-def family_rss(pid: int) -> float:
-    return rss_mib(pid) + sum(rss_mib(c) for c in children(pid))
+def family_rss(pid: int) -> tuple[float, float]:
+    """Resident MiB of the server, and of its children (the media process), apart."""
+    return rss_mib(pid), sum(rss_mib(c) for c in children(pid))
 
 
 def say(text: str) -> None:
@@ -351,7 +352,11 @@ async def _server_part(
             for k in range(10 if args.hold else 0):
                 await asyncio.sleep(args.hold / 10)
                 memory.append(family_rss(pid))
-                say(f"{placement}: held {(k + 1) * args.hold / 10:.0f} s, {memory[-1]:.0f} MiB")
+                server_mib, media_mib = memory[-1]
+                say(
+                    f"{placement}: held {(k + 1) * args.hold / 10:.0f} s, server "
+                    f"{server_mib:.0f} + media process {media_mib:.0f} MiB"
+                )
         finally:
             publisher.terminate()
             await asyncio.to_thread(publisher.wait, 30)
@@ -407,7 +412,10 @@ async def run(args: argparse.Namespace) -> None:
             f"p99 {p99(on):.2f} ms (ratio p99 {p99(on) / p99(off):.2f}x)"
         )
         print(f"publisher process CPU so far: {r['pub_cpu']:.1f} s")
-        print("server + media process RSS (MiB): " + ", ".join(f"{m:.0f}" for m in r["memory"]))
+        print(
+            "RSS, server + media process (MiB): "
+            + ", ".join(f"{a:.0f}+{b:.0f}" for a, b in r["memory"])
+        )
 
 
 async def recording(seconds: float) -> None:
