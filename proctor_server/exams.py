@@ -186,11 +186,10 @@ class ExamRuntime:
         self._tell(cs.Entered, session.attempt_id)
         return old if old is not session else None
 
-    def _tell(
-        self, kind: type[cs.Entered | cs.IdentityAccepted | cs.DeadlineMoved], attempt: str
-    ) -> None:
+    def _tell(self, kind: type[cs.AttemptSignal], attempt: str, **fields: Any) -> None:
+        """Tell the other processes of this attempt (the cluster signs it as this process's)."""
         if not self.deps.cluster.alone:
-            self.deps.cluster.tell(kind(origin="", exam=self.exam.id, attempt=attempt))
+            self.deps.cluster.tell(kind(origin="", exam=self.exam.id, attempt=attempt, **fields))
 
     def detach(self, session: LiveSession) -> None:
         if self.sessions.get(session.attempt_id) is session:
@@ -383,8 +382,9 @@ class ExamRuntime:
         session = self.sessions.get(attempt.id)
         if session is not None:
             await session.deadline_moved(attempt)
-        else:
-            self._tell(cs.DeadlineMoved, attempt.id)
+        # every process times it from now on: the one leading the exam's timers after this one
+        # dies must finalize it even if its candidate never comes back
+        self._tell(cs.DeadlineMoved, attempt.id)
 
     async def accept_identity(self, attempt: AttemptRecord, reason: str) -> AttemptRecord:
         """A proctor accepted the identity photo the automatic check refused: the attempt is
@@ -462,12 +462,8 @@ class ExamRuntime:
         session = self.sessions.get(updated.id)
         if session is not None and Effect.SCORE in effects:
             await session.on_finished(updated, reason, note)
-        elif session is None and not self.deps.cluster.alone:
-            self.deps.cluster.tell(
-                cs.Finished(
-                    origin="", exam=self.exam.id, attempt=updated.id, reason=reason, note=note
-                )
-            )
+        elif session is None:
+            self._tell(cs.Finished, updated.id, reason=reason, note=note)
         await self.deps.media.finish(updated.id)  # its live media and watchers end with it
         # Its analysis ends too: open violations close, so its risk stops growing.
         self._tasks.spawn(
@@ -479,11 +475,15 @@ class ExamRuntime:
 
     async def signalled(self, signal: cs.AttemptSignal) -> bool:
         """Act on another process's signal if the attempt's candidate is connected here."""
-        if isinstance(signal, cs.DeadlineMoved):  # every process times it from now on
-            attempt = await self.deps.store.get_attempt(signal.attempt)
-            if attempt is not None:
-                self.schedule_deadline(attempt)
         session = self.sessions.get(signal.attempt)
+        if isinstance(signal, cs.DeadlineMoved):  # every process times it from now on
+            moved = await self.deps.store.get_attempt(signal.attempt)
+            if moved is None:
+                return False
+            self.schedule_deadline(moved)
+            if session is not None:
+                await session.deadline_moved(moved)
+            return session is not None
         if session is None:
             return False
         if isinstance(signal, cs.Entered):
@@ -506,10 +506,8 @@ class ExamRuntime:
             self._quotas.pop(attempt.id, None)
             await session.on_finished(attempt, signal.reason, signal.note)
             await self.deps.media.finish(attempt.id)
-        elif isinstance(signal, cs.IdentityAccepted):
-            await session.identity_accepted(attempt)
         else:
-            await session.deadline_moved(attempt)
+            await session.identity_accepted(attempt)
         return True
 
 
