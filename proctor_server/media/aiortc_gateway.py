@@ -184,6 +184,9 @@ class AiortcGateway(StreamBook["_Stream", "_Link"]):
     async def _close_link(self, link: _Link) -> None:
         await _close_link(link)
 
+    def _new_link(self, watcher: Watcher) -> _Link:
+        return _Link(watcher)
+
     async def _close_stream(self, stream: _Stream, reason: str | None) -> None:
         """Close a stream's connection and its watchers' ones; report why (None: silently,
         a newer stream of the same attempt takes over)."""
@@ -209,12 +212,7 @@ class AiortcGateway(StreamBook["_Stream", "_Link"]):
     # ------------------------------------------------------------ proctors
 
     async def watch(self, watcher: Watcher, attempt: str) -> None:
-        links = self._links.setdefault(attempt, {})
-        link = links.get(watcher.id)
-        if link is None:
-            link = links[watcher.id] = _Link(watcher)
-        else:
-            await _close_link(link)  # a second `watch`: a fresh offer
+        link = await self._fresh_link(watcher, attempt)
         stream = self._streams.get(attempt)
         if stream is not None and stream.pc.connectionState == "connected":
             await self._offer(link, stream)

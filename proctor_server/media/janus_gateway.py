@@ -354,6 +354,9 @@ class JanusGateway(StreamBook["_Publisher", "_Link"]):
     async def _close_link(self, link: _Link) -> None:
         await _close_link(link)
 
+    def _new_link(self, watcher: Watcher) -> _Link:
+        return _Link(watcher)
+
     async def _close_stream(self, stream: _Publisher, reason: str | None) -> None:
         """Detach the publisher (Janus hangs up, stops its recording, drops its feed) and the
         watchers' subscribers; report why (None: silently, a newer stream takes over)."""
@@ -375,12 +378,7 @@ class JanusGateway(StreamBook["_Publisher", "_Link"]):
     # ------------------------------------------------------------ proctors
 
     async def watch(self, watcher: Watcher, attempt: str) -> None:
-        links = self._links.setdefault(attempt, {})
-        link = links.get(watcher.id)
-        if link is None:
-            link = links[watcher.id] = _Link(watcher)
-        else:
-            await _close_link(link)  # a second `watch`: a fresh offer
+        link = await self._fresh_link(watcher, attempt)
         stream = self._streams.get(attempt)
         if stream is None:  # perhaps connected to another exam server of the deployment
             stream = await self._feed_elsewhere(watcher.exam, attempt)

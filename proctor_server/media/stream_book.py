@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Generic, Protocol, TypeVar
 
-from proctor_server.media.gateway import StreamKey
+from proctor_server.media.gateway import StreamKey, Watcher
 
 
 class _Keyed(Protocol):
@@ -30,6 +30,20 @@ class StreamBook(Generic[S, L]):
 
     async def _close_link(self, link: L) -> None:
         raise NotImplementedError
+
+    def _new_link(self, watcher: Watcher) -> L:
+        raise NotImplementedError
+
+    async def _fresh_link(self, watcher: Watcher, attempt: str) -> L:
+        """The watcher's link to the attempt: a new one, or theirs closed for a fresh offer (a
+        second `watch`)."""
+        links = self._links.setdefault(attempt, {})
+        link = links.get(watcher.id)
+        if link is None:
+            link = links[watcher.id] = self._new_link(watcher)
+        else:
+            await self._close_link(link)
+        return link
 
     async def end(self, attempt: str, reason: str) -> None:
         stream = self._streams.get(attempt)
