@@ -63,11 +63,15 @@ CREATE INDEX IF NOT EXISTS analysis_jobs_waiting
 """
 
 
+# The table made once, whoever starts first (a server or a worker): under the product's advisory
+# lock class (cluster/postgres.py), key 1; run inside a transaction.
+PREPARE = "SELECT pg_advisory_xact_lock(7301, 1);" + SCHEMA
+
+
 async def prepare(conn: psycopg.AsyncConnection[Any]) -> None:
     """Create the queue's table once, whoever starts first."""
     async with conn.transaction():
-        await conn.execute("SELECT pg_advisory_xact_lock(7301, 1)")
-        await conn.execute(SCHEMA)
+        await conn.execute(PREPARE)
 
 
 class JobFailed(RuntimeError):

@@ -16,7 +16,7 @@ from typing import Any
 import psycopg
 
 from proctor_server.vision import job_codec
-from proctor_server.vision.queue_pool import DONE, JOBS, LEASE_S, NEW_JOB, SCHEMA, TRIES
+from proctor_server.vision.queue_pool import DONE, JOBS, LEASE_S, NEW_JOB, PREPARE, TRIES
 
 log = logging.getLogger(__name__)
 
@@ -56,8 +56,7 @@ class Worker:
         """Work until stopped (or `max_jobs` done)."""
         with psycopg.connect(self.dsn, autocommit=True) as conn:
             with conn.transaction():
-                conn.execute("SELECT pg_advisory_xact_lock(7301, 1)")
-                conn.execute(SCHEMA)
+                conn.execute(PREPARE)
             conn.execute(f"LISTEN {NEW_JOB}")
             JOBS["warm"]()
             log.info("analysis worker %s ready", self.name)
