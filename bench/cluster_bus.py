@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's code
 
-from sitting import load_average
+from sitting import load_average, pct
 
 from proctor_server.bus import EventBus
 from proctor_server.cluster import signals as cs
@@ -65,11 +65,6 @@ class Timed:
 
     async def on_signal(self, signal: cs.AttemptSignal) -> bool:
         return False
-
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
 
 
 async def through_cluster(

@@ -32,9 +32,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's code
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from console_load import drain, exam_server, pct, prepare, seat_all
+from console_load import drain, exam_server, prepare, seat_all
 from playwright.async_api import Page, async_playwright
-from sitting import load_average
+from sitting import load_average, pct
 from websockets.asyncio.client import ClientConnection, connect
 
 from shared import protocol as p

@@ -102,8 +102,3 @@ async def drain(ws: ClientConnection) -> None:
             pass
     except Exception:
         return
-
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]

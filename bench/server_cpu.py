@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's code
 
-from sitting import Proc, hello, identity_photo, sitting
+from sitting import Proc, hello, identity_photo, pct, sitting
 from websockets.asyncio.client import connect
 
 from shared import protocol as p
@@ -175,11 +175,6 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
     finally:
         bare.stop()
         ours.stop()
-
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values) or [0.0]
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 def ratio(ours: float, bare: float) -> str:

@@ -91,3 +91,9 @@ def hello(ticket: str) -> str:
     from shared import protocol as p
 
     return p.encode(p.Hello(protocol=p.PROTOCOL_VERSION, ticket=ticket))
+
+
+def pct(values: list[float], q: float) -> float:
+    """The q-quantile of the values, the lower of two neighbours (0 for none)."""
+    ordered = sorted(values) or [0.0]
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
