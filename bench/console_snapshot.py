@@ -4,9 +4,12 @@ server sending the same bytes (aim: at most 3x). Figures, not a test.
 The exam server (`proctor-server serve`, its own process) holds 1,000 candidates in the exam,
 a third of them with a violation; a bare server (its own process) answers every connection
 with one text frame, the very bytes the exam server's snapshot was. This process opens
-`/ws/proctor?token=T` on each, `--runs` times, alternating, and times each from the start of
-the connection to the whole snapshot received; the servers' CPU (user + system, /proc) is read
-around the runs.
+`/ws/proctor?token=T` on each, `--runs` rounds, and times each from the start of the
+connection to the whole snapshot received; the servers' CPU (user + system, /proc) is read
+around each. A round: once the exam server's last read of the grid is too old to be given out
+(`console/grid_cache.py`, 3 s), a proctor whose snapshot is a read of its own ("read"); at
+once another, whose snapshot is that read with the events since ("journal": a reload, or a
+second proctor opening the exam); then the bare server.
 
     python bench/console_snapshot.py [--candidates 1000] [--runs 30]
 """
@@ -29,6 +32,7 @@ from console_load import drain, exam_server, prepare, seat_all
 from sitting import Proc, load_average
 from websockets.asyncio.client import connect
 
+from proctor_server.console.grid_cache import MAX_AGE
 from shared import protocol as p
 from shared.vocabulary import EventKind
 
@@ -46,6 +50,9 @@ async def main():
         await asyncio.Future()
 asyncio.run(main())
 """
+
+
+SERIES = ("read", "journal", "bare")
 
 
 async def first_frame(url: str) -> tuple[float, bytes]:
@@ -74,11 +81,14 @@ async def run(args: argparse.Namespace) -> None:
             snapshot = Path(tmp) / "snapshot.json"
             snapshot.write_bytes(frame)
             bare = Proc([sys.executable, "-c", BARE_SERVER, str(snapshot)])
-            times: dict[str, list[float]] = {"ours": [], "bare": []}
-            cpu = {"ours": 0.0, "bare": 0.0}
+            times: dict[str, list[float]] = {name: [] for name in SERIES}
+            cpu = dict.fromkeys(SERIES, 0.0)
             try:
                 for _ in range(args.runs):
-                    for name, proc, where in (("ours", ours, url), ("bare", bare, bare.ws)):
+                    await asyncio.sleep(MAX_AGE.total_seconds() + 0.2)  # the last read too old
+                    for name, proc, where in zip(
+                        SERIES, (ours, ours, bare), (url, url, bare.ws), strict=True
+                    ):
                         before = proc.cpu()
                         took, got = await first_frame(where)
                         cpu[name] += proc.cpu() - before
@@ -91,15 +101,15 @@ async def run(args: argparse.Namespace) -> None:
             await s.close()
         finally:
             ours.stop()
-    o, b = (statistics.median(times[k]) * 1000 for k in ("ours", "bare"))
+    b = statistics.median(times["bare"]) * 1000
     print(f"{args.candidates} attempts in the exam; snapshot {len(frame) / 1024:.0f} KB; "
           f"{args.runs} runs each; load average {load_average()}")  # fmt: skip
-    for name in ("ours", "bare"):
+    for name in SERIES:
         t = sorted(x * 1000 for x in times[name])
-        print(f"  {name}: first snapshot min {t[0]:.1f} / median {statistics.median(t):.1f} / "
-              f"max {t[-1]:.1f} ms; server CPU {cpu[name] / args.runs * 1000:.1f} ms a snapshot "
+        print(f"  {name:>7}: first snapshot min {t[0]:.1f} / median {statistics.median(t):.1f} / "
+              f"max {t[-1]:.1f} ms ({statistics.median(t) / b:.1f}x the bare server); "
+              f"server CPU {cpu[name] / args.runs * 1000:.1f} ms a snapshot "
               "(clock ticks of 10 ms, averaged)")  # fmt: skip
-    print(f"  ratio (median): {o / b:.1f}x the bare server")
 
 
 def main() -> None:

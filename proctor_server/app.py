@@ -33,6 +33,7 @@ from proctor_server.clock import SYSTEM_CLOCK, Clock
 from proctor_server.cluster import signals as cs
 from proctor_server.cluster.base import LOCAL, Cluster
 from proctor_server.console.commands import Console
+from proctor_server.console.grid_cache import GridCache
 from proctor_server.console.web import ConsoleWeb
 from proctor_server.exams import ExamRegistry, ExamRuntime, RuntimeDeps
 from proctor_server.heap import HeapKeeper
@@ -88,6 +89,7 @@ class ServerConfig:
     commit_window_ms: float = 0.0  # the store waits this long for more writes per transaction
     commit_max: int = MAX_GROUP  # writes per transaction at most
     heap_reclaim_s: float = 600.0  # a full garbage collection at most this often (HeapKeeper)
+    grid_reuse_s: float = 3.0  # one read of an exam's grid serves the proctors opening it this long
 
 
 class Server:
@@ -108,7 +110,8 @@ class Server:
         self._tasks = TaskSet("server")
         self._speed_tests = BandwidthTests(clock)
         self.cluster = _cluster(config)
-        self.bus = EventBus(self.cluster)
+        self.grids = GridCache(clock.now, timedelta(seconds=config.grid_reuse_s))
+        self.bus = EventBus(self.cluster, journal=self.grids)
         self._ws: WsServer | None = None
         self._ready = False
         self._closed = False
@@ -150,6 +153,7 @@ class Server:
             exams=self.exams,
             hello_timeout_s=self.config.hello_timeout_s,
             console=Console(self.store, self.clock, self.exams),
+            grids=self.grids,
             media=self.media,
         )
 
@@ -319,6 +323,7 @@ class Server:
         await self.cluster.close()  # after the exams: their timers' leads are given up first
         await self._tasks.close()
         await self.analyzer.close()
+        self.grids.close()
         self.bus.close()
         await self.store.close()
 

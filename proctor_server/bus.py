@@ -16,6 +16,7 @@ import asyncio
 import logging
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Protocol
 
 from proctor_server.cluster.base import LOCAL, Cluster
 from shared import proctor_protocol as pp
@@ -29,6 +30,23 @@ QUEUE_LIMIT = 1000  # a proctor view that falls this far behind is dropped, not 
 class Published:
     event: pp.AttemptEvent
     frame: bytes  # the event's text frame, encoded once for every subscriber
+
+
+class Journal(Protocol):
+    """Where the events of an exam are kept for proctors who open it later
+    (`proctor_server.console.grid_cache`)."""
+
+    def recording(self, exam_id: str) -> bool: ...
+
+    def record(self, exam_id: str, event: pp.AttemptEvent, frame: bytes) -> None: ...
+
+
+class _NoJournal:
+    def recording(self, exam_id: str) -> bool:
+        return False
+
+    def record(self, exam_id: str, event: pp.AttemptEvent, frame: bytes) -> None:
+        return None
 
 
 class Subscription:
@@ -46,9 +64,10 @@ class Subscription:
 
 
 class EventBus:
-    def __init__(self, cluster: Cluster = LOCAL) -> None:
+    def __init__(self, cluster: Cluster = LOCAL, journal: Journal | None = None) -> None:
         self._subs: dict[str, set[Subscription]] = defaultdict(set)
         self._cluster = cluster
+        self.journal: Journal = journal or _NoJournal()
         self.encoded = 0  # events encoded (once each, whatever the number of subscribers)
 
     def subscribe(self, exam_id: str) -> Subscription:
@@ -68,9 +87,13 @@ class EventBus:
                 self._cluster.watching(list(self._subs))
 
     def watched(self, exam_id: str) -> bool:
-        """Whether anyone may follow this exam: a proctor here, or another process (so that
-        events nobody reads are not built)."""
-        return bool(self._subs.get(exam_id)) or not self._cluster.alone
+        """Whether anyone may follow this exam: a proctor here, another process, or a proctor
+        who opens it later from the journal (so that events nobody reads are not built)."""
+        return (
+            bool(self._subs.get(exam_id))
+            or not self._cluster.alone
+            or self.journal.recording(exam_id)
+        )
 
     def followed(self, exam_id: str) -> bool:
         """Whether a proctor follows this exam now, here or on another process (for periodic
@@ -83,10 +106,13 @@ class EventBus:
             remote = self._cluster.remote_watched(exam_id)
         else:
             remote = not self._cluster.alone
-        if not subs and not remote:
+        journalled = self.journal.recording(exam_id)
+        if not subs and not remote and not journalled:
             return  # nobody follows this exam: not even encoded
         published = Published(event, pp.encode(event))
         self.encoded += 1
+        if journalled:
+            self.journal.record(exam_id, event, published.frame)
         if remote:
             self._cluster.publish(exam_id, published.frame)
         if subs:
@@ -95,13 +121,18 @@ class EventBus:
     def deliver(self, exam_id: str, frame: str) -> None:
         """An event another process published, for the proctors connected here."""
         subs = self._subs.get(exam_id)
-        if not subs:
+        journalled = self.journal.recording(exam_id)
+        if not subs and not journalled:
             return
         event = pp.decode_feed(frame)
         if not isinstance(event, pp.AttemptEvent):
             log.error("the cluster carried a message that is not an event: %.80s", frame)
             return
-        self._fan_out(exam_id, subs, Published(event, frame.encode()))
+        published = Published(event, frame.encode())
+        if journalled:
+            self.journal.record(exam_id, event, published.frame)
+        if subs:
+            self._fan_out(exam_id, subs, published)
 
     def _fan_out(self, exam_id: str, subs: set[Subscription], published: Published) -> None:
         for sub in list(subs):

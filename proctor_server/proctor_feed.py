@@ -27,9 +27,10 @@ from proctor_server.bus import EventBus, Subscription
 from proctor_server.clock import Clock
 from proctor_server.console import auth
 from proctor_server.console.commands import Console, ConsoleCommand
+from proctor_server.console.grid_cache import GridCache, Place
 from proctor_server.console.snapshot import grid_risk, snapshot_frame
 from proctor_server.core.console import feed_exam
-from proctor_server.core.records import ProctorRecord
+from proctor_server.core.records import ProctorRecord, ProctorRole
 from proctor_server.exams import ExamRuntime
 from proctor_server.heap import release_frames
 from proctor_server.media import watching
@@ -47,8 +48,8 @@ class Exams(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class FeedDeps:
-    """What a proctor feed uses: the store, the bus, the clock, the loaded exams and the
-    console that carries out commands."""
+    """What a proctor feed uses: the store, the bus, the clock, the loaded exams, the console
+    that carries out commands and the exams' grids as last read (the bus's journal)."""
 
     store: Store
     bus: EventBus
@@ -56,6 +57,7 @@ class FeedDeps:
     exams: Exams
     hello_timeout_s: float
     console: Console
+    grids: GridCache
     media: MediaGateway = NO_MEDIA  # live video: watch, unwatch, rtc_answer, rtc_ice
 
 
@@ -91,9 +93,13 @@ async def serve_proctor(deps: FeedDeps, ws: ServerConnection) -> None:
     watcher = watching.new_watcher(exam_id, lambda message: _send(ws, message))
     feed = Feed(deps, ws, proctor, exam_id, session, watcher)
     sub = deps.bus.subscribe(exam_id)
+    place = _place(deps, exam_id)  # in the same turn as the subscription: no event between
     try:
-        if not await _send(ws, await exam_snapshot(deps, exam_id)):
+        if not await _send(ws, await exam_snapshot(deps, exam_id, place)):
             return
+        for frame in place.replay():  # the events since the read, before the subscription's
+            if not await _send_frame(ws, frame):
+                return
         async with asyncio.TaskGroup() as tasks:
             writer = tasks.create_task(_forward(ws, sub), name=f"proctor-feed-{exam_id}")
             guard = tasks.create_task(_stay_signed_in(feed), name=f"proctor-guard-{exam_id}")
@@ -136,7 +142,9 @@ async def _sign_in(deps: FeedDeps, ws: ServerConnection) -> tuple[ProctorRecord 
 async def _choose_exam(deps: FeedDeps, ws: ServerConnection, proctor: ProctorRecord) -> str:
     assert ws.request is not None
     requested = auth.query_value(ws.request.path, "exam") or None
-    live = [e.id for e in await deps.store.list_live_exams(deps.clock.now())]
+    live: list[str] = []
+    if proctor.role is ProctorRole.CHIEF and requested is None:  # the only live exam
+        live = [e.id for e in await deps.store.list_live_exams(deps.clock.now())]
     exam_id = feed_exam(proctor, requested, live)
     if await deps.exams.load(exam_id) is None:
         raise RuleError(f"no exam {exam_id}", code=ErrorCode.NOT_ALLOWED)
@@ -147,6 +155,15 @@ async def _send(ws: ServerConnection, message: pp.FeedMessage | pp.SnapshotFrame
     """Send one message; False when the socket is closed."""
     try:
         await ws.send(pp.encode(message), text=True)
+    except ConnectionClosed:
+        return False
+    return True
+
+
+async def _send_frame(ws: ServerConnection, frame: bytes) -> bool:
+    """Send one event as the bus encoded it; False when the socket is closed."""
+    try:
+        await ws.send(frame, text=True)
     except ConnectionClosed:
         return False
     return True
@@ -250,10 +267,17 @@ async def _read_commands(feed: Feed) -> None:
 # ---------------------------------------------------------------- the snapshot
 
 
-async def exam_snapshot(deps: FeedDeps, exam_id: str) -> pp.SnapshotFrame:
-    """Every ticket of the exam: its attempt (exam, else latest trial) or an absentee."""
+def _place(deps: FeedDeps, exam_id: str) -> Place:
+    """The exam's grid as last read (or a read started now) and this proctor's place in the
+    events since."""
+    return deps.grids.place(exam_id, lambda now: deps.store.exam_grid(exam_id, grid_risk(now)))
+
+
+async def exam_snapshot(deps: FeedDeps, exam_id: str, place: Place) -> pp.SnapshotFrame:
+    """Every ticket of the exam: its attempt (exam, else latest trial) or an absentee, as the
+    read of `place` found it; which attempts are connected and how well, as they are now."""
     runtime = await deps.exams.load(exam_id)
     assert runtime is not None
+    grid = await place.grid()
     now = deps.clock.now()
-    grid = await deps.store.exam_grid(exam_id, grid_risk(now))
     return snapshot_frame(runtime.exam, grid, runtime.sessions, runtime.quality, now)

@@ -6,15 +6,21 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from datetime import timedelta
 from typing import Any, Protocol, TypeVar
 
 from websockets.asyncio.client import ClientConnection, connect
 
+from proctor_server.console.grid_cache import MAX_AGE
 from shared import proctor_protocol as pp
 from shared import protocol as p
 from tests.server.scripted import WAIT
 
 M = TypeVar("M")
+
+# Past this, a proctor's snapshot is a read of its own rather than the journal of an earlier
+# proctor's read (`proctor_server.console.grid_cache`): for tests of what the store reads.
+GRID_REUSE = MAX_AGE + timedelta(seconds=1)
 
 
 class Reachable(Protocol):

@@ -20,7 +20,7 @@ from shared.timeutil import from_wire
 from shared.vocabulary import EventKind, FinishReason
 from tests.server.conftest import MakeExam
 from tests.server.scripted import WAIT, Candidate, jpeg, new_id
-from tests.server.scripted_proctor import Proctor
+from tests.server.scripted_proctor import GRID_REUSE, Proctor
 from tests.support.clock import FakeClock
 
 MICROSECOND = timedelta(microseconds=1)
@@ -144,7 +144,9 @@ async def test_extend_moves_only_that_attempt_s_deadline_and_again(
     assert attempt.state is AttemptState.TIMED_OUT
 
 
-async def test_admit_lets_a_late_candidate_in(server: Server, make_exam: MakeExam) -> None:
+async def test_admit_lets_a_late_candidate_in(
+    server: Server, make_exam: MakeExam, clock: FakeClock
+) -> None:
     exam = await make_exam(starts_in=timedelta(minutes=-40))  # entry closed 10 minutes ago
     proctor = await signed_in(server, exam)
     ticket = await admin.issue_ticket(server.store, exam.id, name="Late")
@@ -157,6 +159,7 @@ async def test_admit_lets_a_late_candidate_in(server: Server, make_exam: MakeExa
     await proctor.ok("admit", candidate=ticket.candidate_code, reason="train delayed")
     admitted = await proctor.expect(pp.Admitted)
     assert (admitted.candidate, admitted.by) == (ticket.candidate_code, "proctor:Wang Li")
+    clock.advance(GRID_REUSE)  # a read of its own: the ticket came after the first one's
     _, snapshot = await Proctor.sign_in(server, await proctor_token(server, exam))
     (row,) = snapshot.attempts  # a reload shows the admission (SQLite writes that column)
     assert (row.state, row.attempt, row.admitted) == (pp.SeatState.NOT_ENTERED, "", True)
@@ -198,7 +201,7 @@ async def test_accept_identity_verifies_the_attempt_and_releases_the_paper(
 
 
 async def test_review_a_violation_and_give_a_verdict_after_the_attempt(
-    server: Server, make_exam: MakeExam
+    server: Server, make_exam: MakeExam, clock: FakeClock
 ) -> None:
     exam = await make_exam(starts_in=timedelta(minutes=-1))
     proctor = await signed_in(server, exam)
@@ -220,6 +223,7 @@ async def test_review_a_violation_and_give_a_verdict_after_the_attempt(
     await proctor.ok("verdict", attempt=welcome.session, verdict="invalidated", note="notes")
     judged = await proctor.expect(pp.Judged)
     assert judged.verdict is pp.AttemptVerdict.INVALIDATED
+    clock.advance(GRID_REUSE)  # a read of its own, not the first proctor's and the events since
     _, snapshot = await Proctor.sign_in(server, await proctor_token(server, exam))
     (row,) = snapshot.attempts  # a reload shows the verdict, the score and the pass
     assert (row.state, row.verdict, row.violations) == (pp.SeatState.SUBMITTED, "invalidated", 1)
