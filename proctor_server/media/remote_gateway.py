@@ -319,7 +319,8 @@ class RemoteGateway:
 
     async def unwatch_all(self, watcher_id: str) -> None:
         self._watching = {w for w in self._watching if w[0] != watcher_id}
-        self._watchers.pop(watcher_id, None)
+        if self._watchers.pop(watcher_id, None) is None:
+            return  # it never watched: the media process has nothing of it (most feeds)
         if self._child is not None:
             await self._ask(m.Unwatch(self._number(), watcher_id, None))
 
