@@ -31,7 +31,8 @@ const feed = new Feed({
     performance.mark("grid:drawn");
     if (panel.seat) { const s = model.seats.get(panel.seat.candidate); if (s) panel.open(s); else panel.close(); }
     loadDetails();
-    window.__console = { loaded: performance.now(), seats: model.seats.size };
+    window.__console = { loaded: performance.now(), seats: model.seats.size, painted: null };
+    watchFirstPaint();
     document.body.dataset.ready = "true";
   },
   onEvent(e) {
@@ -115,6 +116,22 @@ async function loadDetails() {
     model.loadDetails(await r.json());
     grid.schedule();
   } catch { /* the feed reports the connection */ }
+}
+
+// When the first rows reach the screen (their candidate codes carry `elementtiming`): for the
+// console's own measure of its first grid (bench/console_grid.py), not only the DOM written.
+function watchFirstPaint() {
+  if (!("PerformanceObserver" in window) || !PerformanceObserver.supportedEntryTypes.includes("element")) return;
+  const seen = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      if (e.identifier !== "grid-row" || !e.renderTime) continue;
+      window.__console.painted = e.renderTime;
+      performance.mark("grid:painted");
+      seen.disconnect();
+      return;
+    }
+  });
+  seen.observe({ type: "element", buffered: true });
 }
 
 function scheduleDetails() {

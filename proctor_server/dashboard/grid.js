@@ -134,7 +134,7 @@ export class Grid {
     photo.append(row.photo);
     const who = cell("who");
     row.open = el("button", "who", { "data-action": "open", type: "button" });
-    row.code = el("b", "code"); row.name = el("span", "name");
+    row.code = el("b", "code", { elementtiming: "grid-row" }); row.name = el("span", "name");
     row.open.append(row.code, row.name);
     row.badges = el("span", "badges");
     who.append(row.open, row.badges);
