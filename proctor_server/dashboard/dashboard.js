@@ -23,14 +23,15 @@ const feed = new Feed({
     performance.mark("snapshot:parsed");
     model.load(snapshot);
     performance.mark("model:loaded");
+    grid.refresh();
+    grid.render(); // the first rows now, not on the next frame (before anything else is
+    // written, so that reading the viewport's size lays nothing out again)
     $("title").textContent = snapshot.exam.title;
     $("console").hidden = false;
     $("console").classList.remove("waiting");
-    grid.refresh();
-    grid.render(); // the first rows now, not on the next frame
     performance.mark("grid:drawn");
     if (panel.seat) { const s = model.seats.get(panel.seat.candidate); if (s) panel.open(s); else panel.close(); }
-    loadDetails();
+    afterPaint(loadDetails); // the risk read again, once the rows are on screen
     window.__console = { loaded: performance.now(), seats: model.seats.size, painted: null };
     watchFirstPaint();
     document.body.dataset.ready = "true";
@@ -117,6 +118,9 @@ async function loadDetails() {
     grid.schedule();
   } catch { /* the feed reports the connection */ }
 }
+
+// After the next frame is painted (a task queued from the frame's callback runs after it).
+function afterPaint(fn) { requestAnimationFrame(() => setTimeout(fn, 0)); }
 
 // When the first rows reach the screen (their candidate codes carry `elementtiming`): for the
 // console's own measure of its first grid (bench/console_grid.py), not only the DOM written.

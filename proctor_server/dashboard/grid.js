@@ -89,14 +89,15 @@ export class Grid {
 
   render() {
     const model = this.model;
+    // the viewport read before anything is written: reading it after a write lays the page out
+    const top = this.viewport.scrollTop;
+    const height = this.viewport.clientHeight || window.innerHeight;
     if (this.listVersion !== model.version) {
       this.list = view(model, this.options);
       this.listVersion = model.version;
       this.space.style.height = `${this.list.length * ROW_HEIGHT}px`;
       this.renderSummary();
     }
-    const top = this.viewport.scrollTop;
-    const height = this.viewport.clientHeight || window.innerHeight;
     const first = Math.max(0, Math.floor(top / ROW_HEIGHT) - OVERSCAN);
     const last = Math.min(this.list.length, Math.ceil((top + height) / ROW_HEIGHT) + OVERSCAN);
     const needed = last - first;
