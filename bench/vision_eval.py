@@ -9,6 +9,7 @@ behaves on dark, blurred and masked faces.
 
     python bench/vision_eval.py [--frames 100] [--hours 2]
         [--parts real scenes gaze frames sequences exam degraded] [--runtime litert|opencv]
+        [--variant small-detector|one-eye|both]
 
 `real`: the hand-labelled real photographs (per-condition precision and recall, identity);
 `scenes`: another person, badges and reflections composed from them (`vision_scenes.py`);
@@ -32,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from vision_scenes import gaze_on_portraits, scenes
 from vision_set import load_set, score_detection, score_identity
+from vision_variants import VARIANTS, with_variant
 
 from shared.vision.faces import MATCH_DISTANCE, face_distance
 from shared.vision.frame import FrameAnalysis, analyze_image, decode_image
@@ -323,12 +325,20 @@ def main() -> int:
     parser.add_argument(
         "--runtime", choices=available_runtimes(), help="of the TFLite models (default: LiteRT)"
     )
+    parser.add_argument(
+        "--variant",
+        choices=VARIANTS,
+        help="less model work per snapshot, kept out of the product (vision_variants.py): "
+        "its cost in accuracy on the real, scenes and gaze parts",
+    )
     args = parser.parse_args()
     rng = np.random.default_rng(args.seed)
     models = load_models()
     if args.runtime:
         models = with_runtime(models, args.runtime)
-    print(f"TFLite runtime: {models.blazeface.runtime}")
+    if args.variant:
+        models = with_variant(models, args.variant)
+    print(f"TFLite runtime: {models.blazeface.runtime}; variant: {args.variant or 'none'}")
     if "real" in args.parts:
         real_set(models)
     if "scenes" in args.parts:
