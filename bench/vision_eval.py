@@ -8,13 +8,16 @@ every 30 s, through the tracker, including brief harmless moments); and how each
 behaves on dark, blurred and masked faces.
 
     python bench/vision_eval.py [--frames 100] [--hours 2]
-        [--parts real scenes gaze frames sequences exam degraded] [--runtime litert|opencv]
+        [--parts real scenes gaze smallest frames sequences exam degraded]
+        [--runtime litert|opencv]
+        [--variant small-detector|one-eye|both]
 
 `real`: the hand-labelled real photographs (per-condition precision and recall, identity);
 `scenes`: another person, badges and reflections composed from them (`vision_scenes.py`);
-`gaze`: the eyes' rotation measured on each real portrait. `--runtime opencv` runs those three
-parts with OpenCV's DNN module instead of LiteRT (`shared/vision/runtime.py`): the figures
-must not change.
+`gaze`: the eyes' rotation measured on each real portrait; `smallest`: the face width from which
+the detector finds each person of the set (not run by default). `--runtime opencv` runs the
+first three parts with OpenCV's DNN module instead of LiteRT (`shared/vision/runtime.py`): the
+figures must not change.
 """
 
 from __future__ import annotations
@@ -30,8 +33,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from vision_scenes import gaze_on_portraits, scenes
+from vision_scenes import gaze_on_portraits, scenes, smallest_faces
 from vision_set import load_set, score_detection, score_identity
+from vision_variants import VARIANTS, with_variant
 
 from shared.vision.faces import MATCH_DISTANCE, face_distance
 from shared.vision.frame import FrameAnalysis, analyze_image, decode_image
@@ -323,12 +327,20 @@ def main() -> int:
     parser.add_argument(
         "--runtime", choices=available_runtimes(), help="of the TFLite models (default: LiteRT)"
     )
+    parser.add_argument(
+        "--variant",
+        choices=VARIANTS,
+        help="less model work per snapshot, kept out of the product (vision_variants.py): "
+        "its cost in accuracy on the real, scenes and gaze parts",
+    )
     args = parser.parse_args()
     rng = np.random.default_rng(args.seed)
     models = load_models()
     if args.runtime:
         models = with_runtime(models, args.runtime)
-    print(f"TFLite runtime: {models.blazeface.runtime}")
+    if args.variant:
+        models = with_variant(models, args.variant)
+    print(f"TFLite runtime: {models.blazeface.runtime}; variant: {args.variant or 'none'}")
     if "real" in args.parts:
         real_set(models)
     if "scenes" in args.parts:
@@ -336,6 +348,9 @@ def main() -> int:
             print(line, flush=True)
     if "gaze" in args.parts:
         for line in gaze_on_portraits(models=models):
+            print(line, flush=True)
+    if "smallest" in args.parts:
+        for line in smallest_faces(models):
             print(line, flush=True)
     if "frames" in args.parts:
         per_frame(args.frames, rng)

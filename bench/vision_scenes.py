@@ -18,6 +18,7 @@ frame with the candidate's reference descriptor (the identity photo's role).
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -25,6 +26,7 @@ import cv2
 import numpy as np
 from vision_set import Labelled, load_set
 
+from shared.vision.faces import prepare
 from shared.vision.frame import analyze_image
 from shared.vision.models import FaceModels, load_models
 from shared.vision.rules import Neutral, conditions
@@ -136,3 +138,31 @@ def gaze_on_portraits(
             f"  {item.name[:36]:<36} head {frame.pose.yaw:+4.0f} {frame.pose.pitch:+4.0f}  "
             f"eyes {g.eye_yaw:+5.1f} {g.eye_pitch:+5.1f} ({g.eyes})  gaze {g.yaw:+4.0f} {g.pitch:+4.0f}"
         )
+
+
+SIZES = tuple(range(16, 72, 4))  # face widths (px of the 640-px frame) for `smallest_faces`
+
+
+def smallest_faces(models: FaceModels | None = None) -> Iterator[str]:
+    """Each person of the set alone in the room at face widths `SIZES`: where the detector
+    finds them (score ≥ 0.5, a box within half of that width), and the width from which on it
+    always does. The heads are cut by the product's models, whatever `models` are."""
+    models = models or load_models()
+    cast = people(load_models())
+    yield "Smallest faces found: each person alone in the room, face width " + (
+        f"{SIZES[0]}–{SIZES[-1]} px by {SIZES[1] - SIZES[0]} ('#' found)"
+    )
+    from_on: list[int] = []
+    for person in cast:
+        row = []
+        for width in SIZES:
+            image = F.place(F.room(3), person.head, round(width * CROP), (320, 240))
+            found = models.blazeface.detect(prepare(image).rgb, 0.5)
+            row.append(any(abs(d.box[2] - width) < 0.5 * width for d in found))
+        k = len(SIZES)
+        while k > 0 and row[k - 1]:
+            k -= 1
+        from_on.append(SIZES[k] if k < len(SIZES) else SIZES[-1] + SIZES[1] - SIZES[0])
+        marks = "".join("#" if hit else "." for hit in row)
+        yield f"  {person.name[:30]:<30} {marks}  always from {from_on[-1]} px"
+    yield f"  median: always found from {statistics.median(from_on):.0f} px"

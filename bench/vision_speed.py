@@ -29,6 +29,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from vision_variants import VARIANTS, with_variant
+
 from proctor_server.vision.analyzer import IDENTITY_EVERY
 from shared.vision.blazeface import FULL_RANGE, BlazeFace, full_range_rows
 from shared.vision.faces import detect_faces, embedding, prepare
@@ -125,7 +127,9 @@ def main() -> int:
             f"about {30_000 / amortised:.0f} candidates"
         )
         cpu = ONE_FACE_CPU[runtime]
-        for label, key in (("this code", "analysis"), ("the square detector", "square")):
+        labels = [("this code", "analysis"), ("the square detector", "square")]
+        labels += [(f"variant {v}", v) for v in VARIANTS if v in cpu]
+        for label, key in labels:
             per = cpu[key] + embed_cpu / IDENTITY_EVERY
             print(
                 f"{runtime}, CPU time, {label}: {per:.1f} ms per snapshot with the identity "
@@ -230,6 +234,12 @@ def snapshots(models: FaceModels, jpegs: dict[str, bytes], repeat: int) -> Itera
         f"{cpu['square'] / cpu['decode']:.1f}×"
     )
     ONE_FACE_CPU[runtime] = cpu
+    for variant in VARIANTS:
+        if variant in cpu:
+            yield (
+                f"one face, CPU time, variant {variant} (vision_variants.py, not the product): "
+                f"{cpu[variant]:.1f} ms = {cpu[variant] / cpu['decode']:.1f}× decode"
+            )
     blaze_ms = timed(lambda: detect_faces(models, prepared), repeat)
     models.blazeface.fit_rows = False
     square_ms = timed(lambda: detect_faces(models, prepared), repeat)
@@ -247,14 +257,16 @@ def _cpu_one_face(
     jpeg: bytes, image: np.ndarray, models: FaceModels, previous: np.ndarray, repeat: int
 ) -> dict[str, float]:
     square = replace(models, blazeface=BlazeFace(runtime=models.blazeface.runtime, fit_rows=False))
-    return cpu_interleaved(
-        {
-            "decode": partial(decode_image, jpeg),
-            "analysis": partial(analyze_image, image, models, embed=False, previous=previous),
-            "square": partial(analyze_image, image, square, embed=False, previous=previous),
-        },
-        repeat * 3,
-    )
+    calls: dict[str, Callable[[], object]] = {
+        "decode": partial(decode_image, jpeg),
+        "analysis": partial(analyze_image, image, models, embed=False, previous=previous),
+        "square": partial(analyze_image, image, square, embed=False, previous=previous),
+    }
+    if models.blazeface.runtime == "litert":  # the small detector needs LiteRT
+        for variant in VARIANTS:
+            varied = with_variant(models, variant)
+            calls[variant] = partial(analyze_image, image, varied, embed=False, previous=previous)
+    return cpu_interleaved(calls, repeat * 3)
 
 
 def _load() -> str:
