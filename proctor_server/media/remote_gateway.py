@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import itertools
 import logging
+import os
 import socket
 import sys
 from collections.abc import Callable, Coroutine
@@ -55,6 +56,11 @@ RESTART_MAX_S = 10.0
 LOST = "the media process stopped; the candidate's app offers again"
 CLIP_LOST = "lost: the media process restarted"
 SPAN_CUT = "the media process restarted: speech heard until its last audio report"
+# glibc gives each thread that allocates its own heap arena (up to 8 a core); aiortc decodes
+# every track in a thread of its own, so the media process's freed memory stayed scattered over
+# arenas and its RSS kept growing while what it used stayed flat (docs/benchmarks.md). Two
+# arenas kept it near flat; an operator's own setting wins.
+MALLOC_ARENAS = "2"
 LINK_SLACK_S = 2.0  # as clips.py: a violation stored this long after its mark belongs to it
 
 
@@ -180,7 +186,11 @@ class RemoteGateway:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             process = await asyncio.create_subprocess_exec(
-                *self.command, "--fd", str(theirs.fileno()), pass_fds=(theirs.fileno(),)
+                *self.command,
+                "--fd",
+                str(theirs.fileno()),
+                pass_fds=(theirs.fileno(),),
+                env=child_environment(),
             )
         finally:
             theirs.close()
@@ -598,6 +608,13 @@ class RemoteGateway:
                 hook.on_frame(key, frame)
             except Exception:
                 log.exception("a media hook failed")
+
+
+def child_environment() -> dict[str, str]:
+    """The media process's environment: the server's, with glibc's heap arenas capped."""
+    env = dict(os.environ)
+    env.setdefault("MALLOC_ARENA_MAX", MALLOC_ARENAS)
+    return env
 
 
 async def _stop(child: _Child) -> None:

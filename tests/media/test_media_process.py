@@ -307,3 +307,11 @@ async def test_what_a_killed_media_process_leaves_is_ended_or_marked_lost(
         assert all(talking.id not in c.violations for c in await remote.store.clips(attempt))
     finally:
         await runtime.close()
+
+
+async def test_the_media_process_runs_with_two_heap_arenas(remote: Server) -> None:
+    pid = _gateway(remote).pid
+    assert pid is not None
+    environ = Path(f"/proc/{pid}/environ").read_bytes().decode().split("\0")
+    wanted = os.environ.get("MALLOC_ARENA_MAX", "2")  # an operator's own setting wins
+    assert f"MALLOC_ARENA_MAX={wanted}" in environ
