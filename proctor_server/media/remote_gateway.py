@@ -58,8 +58,9 @@ CLIP_LOST = "lost: the media process restarted"
 SPAN_CUT = "the media process restarted: speech heard until its last audio report"
 # glibc gives each thread that allocates its own heap arena (up to 8 a core); aiortc decodes
 # every track in a thread of its own, so the media process's freed memory stayed scattered over
-# arenas and its RSS kept growing while what it used stayed flat (docs/benchmarks.md). Two
-# arenas kept it near flat; an operator's own setting wins.
+# arenas and its RSS grew faster than what it used (docs/benchmarks.md). Two arenas halved the
+# memory kept that way (the growth is not gone: native memory in use still grows slowly); an
+# operator's own setting wins.
 MALLOC_ARENAS = "2"
 LINK_SLACK_S = 2.0  # as clips.py: a violation stored this long after its mark belongs to it
 
