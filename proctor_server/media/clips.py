@@ -25,10 +25,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import itertools
 import logging
 import math
 import uuid
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -72,7 +74,11 @@ class _Pending:
     start: float
     end: float
     marks: list[tuple[ViolationKind, float]]
+    number: int = 0
     task: asyncio.Task[None] | None = None
+
+
+PendingCallback = Callable[[str, int, list[tuple[ViolationKind, float]]], None]
 
 
 @dataclass(eq=False)
@@ -119,6 +125,11 @@ class ClipRecorder:
         self.written: list[ClipRecord] = []  # clips stored by this process (figures, tests)
         self.skipped_pictures = 0  # pictures due while the stream's previous one was encoding
         self.peak_bytes = 0  # the largest ring seen, in bytes (figures)
+        # told of each clip being gathered (attempt, number, its violations) and, with no
+        # violations, when it is settled: the media process tells its server (what is lost if
+        # it dies), nothing in-process
+        self.on_pending: PendingCallback | None = None
+        self._numbers = itertools.count(1)
 
     # ------------------------------------------------------------ frames
 
@@ -193,9 +204,21 @@ class ClipRecorder:
         if pending is not None and at - s.before_s <= pending.end:
             pending.end = min(max(pending.end, at + s.after_s), pending.start + s.max_s)
             pending.marks.append((kind, at))
+            self._tell(ring, pending)
             return
-        pending = ring.pending = _Pending(at - s.before_s, at + s.after_s, [(kind, at)])
+        pending = ring.pending = _Pending(
+            at - s.before_s, at + s.after_s, [(kind, at)], next(self._numbers)
+        )
+        self._tell(ring, pending)
         pending.task = self._spawn(self._write_when_due(ring, pending), f"clip-{event.attempt}")
+
+    def _tell(self, ring: _Ring, pending: _Pending, *, settled: bool = False) -> None:
+        if self.on_pending is not None:
+            marks = [] if settled else list(pending.marks)
+            try:
+                self.on_pending(ring.key.attempt, pending.number, marks)
+            except Exception:
+                log.exception("a clip's progress could not be told")
 
     async def _write_when_due(self, ring: _Ring, pending: _Pending) -> None:
         end = -math.inf
@@ -210,6 +233,7 @@ class ClipRecorder:
         pictures = [p for p in ring.pictures if pending.start <= p.at <= pending.end]
         sounds = [x for x in ring.sounds if pending.start <= x.at <= pending.end]
         if not pictures and not sounds:
+            self._tell(ring, pending, settled=True)
             return
         start = min([p.at for p in pictures[:1]] + [x.at for x in sounds[:1]])
         end = max([p.at for p in pictures[-1:]] + [x.at for x in sounds[-1:]])
@@ -218,9 +242,11 @@ class ClipRecorder:
                 encode_clip, pictures, sounds, start, fps=self.settings.fps, rate=self.settings.rate
             )
             violations = await self._violations(ring.key.attempt, pending.marks)
+            self._tell(ring, pending, settled=True)  # the store has it from here
             await self._save(ring.key, "violation", start, end, data, violations)
         except Exception:
             log.exception("the clip of %s could not be written", ring.key.attempt)
+            self._tell(ring, pending, settled=True)
 
     async def _violations(
         self, attempt: str, marks: list[tuple[ViolationKind, float]]

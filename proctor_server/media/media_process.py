@@ -40,6 +40,7 @@ from proctor_server.core.records import ClipRecord
 from proctor_server.media import remote_messages as m
 from proctor_server.media.aiortc_gateway import AiortcGateway
 from proctor_server.media.gateway import MediaError, MediaHook, StreamKey, Watcher
+from proctor_server.media.heap_watch import start_from_environment
 from shared import proctor_protocol as pp
 from shared import protocol as p
 from shared.vocabulary import ViolationKind
@@ -234,6 +235,9 @@ class MediaProcess:
                 record_sessions=c.record_sessions,
             )
             self.clips = ClipRecorder(store, SYSTEM_CLOCK, settings, skip_exams=skip)
+            self.clips.on_pending = lambda attempt, number, marks: self.send(
+                m.ClipPending(attempt, number, [(str(k), at) for k, at in marks])
+            )
             self.gateway.add_hook(self.clips)
         if c.speech and importlib.util.find_spec("proctor_server.vision") is not None:
             from proctor_server.media.speech import LiveSpeech
@@ -425,6 +429,11 @@ async def serve_channel(fd: int) -> None:
         with contextlib.suppress(OSError):
             os.nice(first.nice)  # decoding waits; the exam server's acks go first
     process = MediaProcess(channel, first)
-    await process.run()
+    watch = start_from_environment()  # a diagnostic, off unless asked (heap_watch.py)
+    try:
+        await process.run()
+    finally:
+        if watch is not None:
+            watch.cancel()
     channel.close()
     await channel.wait_closed()

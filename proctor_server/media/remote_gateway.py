@@ -19,10 +19,12 @@ import asyncio
 import contextlib
 import itertools
 import logging
+import os
 import socket
 import sys
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -52,6 +54,24 @@ EXIT_TIMEOUT_S = 5.0
 RESTART_FIRST_S = 0.5
 RESTART_MAX_S = 10.0
 LOST = "the media process stopped; the candidate's app offers again"
+CLIP_LOST = "lost: the media process restarted"
+SPAN_CUT = "the media process restarted: speech heard until its last audio report"
+# glibc gives each thread that allocates its own heap arena (up to 8 a core); aiortc decodes
+# every track in a thread of its own, so the media process's freed memory stayed scattered over
+# arenas and its RSS grew faster than what it used (docs/benchmarks.md). Two arenas halved the
+# memory kept that way (the growth is not gone: native memory in use still grows slowly); an
+# operator's own setting wins.
+MALLOC_ARENAS = "2"
+LINK_SLACK_S = 2.0  # as clips.py: a violation stored this long after its mark belongs to it
+
+
+@dataclass(eq=False)
+class _Span:
+    """A speaking violation the media process opened and has not ended."""
+
+    attempt: str
+    at: datetime
+    evidence: dict[str, Any]
 
 
 @dataclass
@@ -97,6 +117,9 @@ class _Child:
     process: asyncio.subprocess.Process
     channel: m.Channel
     reader: asyncio.Task[None] | None = None
+    dead: bool = False
+    spans: dict[int, _Span] = field(default_factory=dict)  # open speaking violations
+    clips: dict[tuple[str, int], list[tuple[str, float]]] = field(default_factory=dict)
 
 
 class RemoteGateway:
@@ -128,6 +151,8 @@ class RemoteGateway:
         self._stream_numbers = itertools.count(1)
         self._statuses: dict[str, tuple[int, StatusCallback]] = {}  # attempt -> current stream
         self._figures: dict[str, StreamStats] = {}
+        self._last_audio: dict[str, tuple[int, datetime]] = {}  # audio frames, when they grew
+        self.lost_clips = 0  # clips being gathered when the media process died (figures, tests)
         self._watchers: dict[str, Watcher] = {}
         self._watching: set[tuple[str, str]] = set()  # (watcher id, attempt)
         self._hooks: list[MediaHook] = []
@@ -145,6 +170,12 @@ class RemoteGateway:
         """The media process's id while it runs."""
         return self._child.process.pid if self._child is not None else None
 
+    def in_flight(self) -> tuple[int, int]:
+        """What the running media process would leave behind if it died now: its open
+        speaking spans and the clips it is gathering (figures, tests)."""
+        child = self._child
+        return (len(child.spans), len(child.clips)) if child is not None else (0, 0)
+
     # ------------------------------------------------------------ the process
 
     async def start(self) -> None:
@@ -156,7 +187,11 @@ class RemoteGateway:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             process = await asyncio.create_subprocess_exec(
-                *self.command, "--fd", str(theirs.fileno()), pass_fds=(theirs.fileno(),)
+                *self.command,
+                "--fd",
+                str(theirs.fileno()),
+                pass_fds=(theirs.fileno(),),
+                env=child_environment(),
             )
         finally:
             theirs.close()
@@ -195,7 +230,7 @@ class RemoteGateway:
             log.error(
                 "the media process stopped (exit %s); starting it again", child.process.returncode
             )
-            self._lost()
+            self._lost(child)
             if asyncio.get_running_loop().time() - started > 30:
                 delay = RESTART_FIRST_S
             while not self._closing:
@@ -208,10 +243,20 @@ class RemoteGateway:
                 except (MediaError, OSError) as exc:
                     log.error("%s", exc)
 
-    def _lost(self) -> None:
-        """The media process died: its streams ended, its requests fail."""
+    def _lost(self, child: _Child) -> None:
+        """The media process died: its streams ended, its requests fail; its open speaking
+        spans end at the last audio it reported, the clips it was gathering are lost (each
+        violation's evidence says so)."""
         self._up.clear()
         self._child = None
+        child.dead = True
+        spans, child.spans = child.spans, {}
+        for number, span in spans.items():
+            self._spawn(self._cut(number, span), self.clips._saving)
+        clips, child.clips = child.clips, {}
+        for (attempt, _), marks in clips.items():
+            self.lost_clips += 1
+            self._spawn(self._clip_lost(attempt, marks), self.clips._saving)
         for future in self._waiting.values():
             if not future.done():
                 future.set_exception(MediaError("live media is restarting"))
@@ -286,6 +331,7 @@ class RemoteGateway:
 
     async def finish(self, attempt: str) -> None:
         self._figures.pop(attempt, None)
+        self._last_audio.pop(attempt, None)
         self._watching = {w for w in self._watching if w[1] != attempt}
         if self._child is None:
             self._statuses.pop(attempt, None)
@@ -362,7 +408,7 @@ class RemoteGateway:
             except m.ChannelClosed:
                 return
             try:
-                self._dispatch(message)
+                self._dispatch(message, child)
             except Exception:
                 log.exception("a message from the media process could not be handled")
 
@@ -374,7 +420,7 @@ class RemoteGateway:
             tasks.add(task)
             task.add_done_callback(tasks.discard)
 
-    def _dispatch(self, message: m.Message | m.Unreadable) -> None:
+    def _dispatch(self, message: m.Message | m.Unreadable, child: _Child) -> None:
         match message:
             case m.Reply(req):
                 future = self._waiting.get(req)
@@ -412,7 +458,14 @@ class RemoteGateway:
                         )
                     )
             case m.AddViolation() | m.Violations() | m.SaveClip() | m.EndViolation():
-                self._spawn(self._store_work(message), self.clips._saving)
+                if isinstance(message, m.EndViolation):
+                    child.spans.pop(message.violation, None)
+                self._spawn(self._store_work(message, child), self.clips._saving)
+            case m.ClipPending(attempt, number, marks):
+                if marks:
+                    child.clips[(attempt, number)] = marks
+                else:
+                    child.clips.pop((attempt, number), None)
             case m.Frame():
                 self._frame(message)
             case m.Problem(text):
@@ -427,6 +480,9 @@ class RemoteGateway:
 
     def _update(self, streams: list[m.StreamFigures]) -> None:
         for s in streams:
+            heard = self._last_audio.get(s.attempt)
+            if s.audio_frames and (heard is None or heard[0] != s.audio_frames):
+                self._last_audio[s.attempt] = (s.audio_frames, self.clock.now())
             if s.attempt in self._statuses:
                 self._figures[s.attempt] = StreamStats(
                     s.video_frames, s.audio_frames, s.width, s.height, s.state, s.watchers
@@ -450,7 +506,7 @@ class RemoteGateway:
         self.tell(m.Reply(request.req, value=connected))
 
     async def _store_work(
-        self, message: m.AddViolation | m.Violations | m.SaveClip | m.EndViolation
+        self, message: m.AddViolation | m.Violations | m.SaveClip | m.EndViolation, child: _Child
     ) -> None:
         reply = None
         try:
@@ -465,6 +521,12 @@ class RemoteGateway:
                         evidence=evidence,
                     )
                     reply = m.Reply(req, value=number)
+                    if kind == ViolationKind.SPEAKING:
+                        span = _Span(attempt, at, dict(evidence or {}))
+                        if child.dead:  # it died while this was stored: nothing will end it
+                            await self._cut(number, span)
+                        else:
+                            child.spans[number] = span
                 case m.EndViolation(violation, at, evidence):
                     await self.store.end_violation(violation, at, evidence)
                 case m.Violations(req, attempt):
@@ -493,6 +555,42 @@ class RemoteGateway:
         if reply is not None:
             self.tell(reply)
 
+    async def _cut(self, violation: int, span: _Span) -> None:
+        """End a speaking span the dead media process left open, at its last audio report."""
+        heard = self._last_audio.get(span.attempt)
+        end = max(span.at, heard[1]) if heard is not None else span.at
+        duration = (end - span.at).total_seconds()
+        start_s = float(span.evidence.get("stream_start_s", 0.0))
+        evidence = {
+            **span.evidence,
+            "stream_end_s": round(start_s + duration, 2),
+            "duration_s": round(duration, 2),
+            "cut": SPAN_CUT,
+        }
+        try:
+            await self.store.end_violation(violation, end, evidence)
+        except Exception:
+            log.exception("the speaking span %d could not be ended", violation)
+
+    async def _clip_lost(self, attempt: str, marks: list[tuple[str, float]]) -> None:
+        """The violations a lost clip stood for say so in their evidence (no clip is linked)."""
+        try:
+            found = await self.store.violations(attempt)
+            linked: set[int] = set()
+            for kind, at in marks:
+                same = [
+                    v
+                    for v in found
+                    if v.kind == kind and v.server_at.timestamp() <= at + LINK_SLACK_S
+                ]
+                if same:
+                    linked.add(max(same, key=lambda v: v.server_at).id)
+            for violation in sorted(linked):
+                await self.store.note_violation(violation, {"clip": CLIP_LOST})
+            log.warning("a clip of %s was lost with the media process: %s", attempt, linked)
+        except Exception:
+            log.exception("the lost clip of %s could not be recorded", attempt)
+
     def _frame(self, f: m.Frame) -> None:
         from av import AudioFrame, VideoFrame
 
@@ -512,6 +610,13 @@ class RemoteGateway:
                 hook.on_frame(key, frame)
             except Exception:
                 log.exception("a media hook failed")
+
+
+def child_environment() -> dict[str, str]:
+    """The media process's environment: the server's, with glibc's heap arenas capped."""
+    env = dict(os.environ)
+    env.setdefault("MALLOC_ARENA_MAX", MALLOC_ARENAS)
+    return env
 
 
 async def _stop(child: _Child) -> None:

@@ -213,6 +213,16 @@ class SaveClip(_Msg, tag="save_clip"):
     data: bytes
 
 
+class ClipPending(_Msg, tag="clip_pending"):
+    """A clip is being gathered for these violations (`marks`: [kind, at in seconds]); sent
+    again when a later violation extends it, and with no marks when it is settled (handed to
+    the store, or nothing to write). What the server knows is lost if the process dies."""
+
+    attempt: str
+    number: int
+    marks: list[tuple[str, float]]
+
+
 class Frame(_Msg, tag="frame"):
     """A decoded frame, when the server taps them (`Tap`)."""
 
@@ -266,6 +276,7 @@ Message = (
     | Raise
     | Violations
     | SaveClip
+    | ClipPending
     | Frame
     | Reply
     | Problem

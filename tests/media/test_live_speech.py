@@ -22,9 +22,9 @@ from tests.shared.vision.test_voice import RATE, silence, voice
 from tests.support.exam_env import Env
 
 
-def talking_wav(path: Path) -> Path:
+def talking_wav(path: Path, seconds: float = 5) -> Path:
     rng = np.random.default_rng(3)
-    audio = np.concatenate([silence(1, rng), voice(5, rng), silence(3, rng)])
+    audio = np.concatenate([silence(1, rng), voice(seconds, rng), silence(3, rng)])
     with wave.open(str(path), "wb") as out:
         out.setnchannels(1)
         out.setsampwidth(2)

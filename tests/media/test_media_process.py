@@ -18,13 +18,18 @@ from pathlib import Path
 import aioice.ice
 import pytest
 
+from proctor_client.devices.camera_reader import CameraReader
+from proctor_client.devices.microphones import WavFileMicrophone
+from proctor_client.media.publisher import MediaSources
 from proctor_client.runtime.runtime import ExamRuntime
 from proctor_server import admin
 from proctor_server.app import Server, ServerConfig, run_server
 from proctor_server.media import remote_messages as m
-from proctor_server.media.remote_gateway import LOST, RemoteGateway
+from proctor_server.media.remote_gateway import CLIP_LOST, LOST, SPAN_CUT, RemoteGateway
 from shared import proctor_protocol as pp
+from tests.media.fakes import PaletteCamera
 from tests.media.peers import palette_sources, poll, proctor
+from tests.media.test_live_speech import talking_wav
 from tests.media.test_media_recovery import _saved, _to_paper
 from tests.support.exam_env import Env
 
@@ -241,3 +246,72 @@ def _zombie(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
     except OSError:
         return True
+
+
+async def test_what_a_killed_media_process_leaves_is_ended_or_marked_lost(
+    remote: Server, tmp_path: Path
+) -> None:
+    """Killed while the candidate talks: the open speaking span ends at the last audio the
+    process reported (a span with a duration), the clip it was gathering is recorded as lost in
+    that violation's evidence, and no clip row stands for it."""
+    gateway = _gateway(remote)
+    env = Env(remote, tmp_path)
+    exam_id, ticket = await env.exam()
+    token = await admin.proctor_token(remote.store, exam_id)
+    sources = MediaSources(
+        camera=CameraReader(PaletteCamera()),
+        microphone=WavFileMicrophone(talking_wav(tmp_path / "talk.wav", seconds=60)),
+    )
+    runtime = env.runtime(ticket, media=sources)
+    runtime.start()
+    try:
+        async with proctor(f"{remote.ws_url}/ws/proctor?token={token}") as watcher:
+            async with asyncio.timeout(TIMEOUT_S):
+                state = await runtime.wait_for(lambda s: s.media == "live")
+                await watcher.until(
+                    lambda: any(f.kind == "speaking" for f in watcher.of_type(pp.Flag))
+                )
+                await poll(lambda: gateway.in_flight() == (1, 1))
+            attempt = state.session
+            assert attempt is not None
+            (talking,) = [
+                v
+                for v in await remote.store.violations(attempt)
+                if v.kind == "speaking" and v.ended_at is None
+            ]
+            pid = gateway.pid
+            assert pid is not None
+            killed_at = datetime.now(UTC)
+
+            os.kill(pid, signal.SIGKILL)
+            async with asyncio.timeout(TIMEOUT_S):
+                await watcher.until(
+                    lambda: any(
+                        isinstance(e, pp.Media) and e.reason == LOST for e in watcher.events
+                    )
+                )
+
+                async def recorded() -> bool:
+                    found = {v.id: v for v in await remote.store.violations(attempt)}
+                    v = found[talking.id]
+                    return v.ended_at is not None and v.evidence.get("clip") == CLIP_LOST
+
+                await poll(recorded)
+        cut = {v.id: v for v in await remote.store.violations(attempt)}[talking.id]
+        assert cut.ended_at is not None
+        assert talking.server_at < cut.ended_at <= killed_at
+        duration = (cut.ended_at - cut.server_at).total_seconds()
+        assert cut.evidence["duration_s"] == pytest.approx(duration, abs=0.01)
+        assert cut.evidence["cut"] == SPAN_CUT
+        assert gateway.lost_clips == 1
+        assert all(talking.id not in c.violations for c in await remote.store.clips(attempt))
+    finally:
+        await runtime.close()
+
+
+async def test_the_media_process_runs_with_two_heap_arenas(remote: Server) -> None:
+    pid = _gateway(remote).pid
+    assert pid is not None
+    environ = Path(f"/proc/{pid}/environ").read_bytes().decode().split("\0")
+    wanted = os.environ.get("MALLOC_ARENA_MAX", "2")  # an operator's own setting wins
+    assert f"MALLOC_ARENA_MAX={wanted}" in environ

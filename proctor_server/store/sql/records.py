@@ -135,6 +135,21 @@ class RecordTables(Database):
 
         await self._write(op)
 
+    async def note_violation(self, violation_id: int, notes: dict[str, Any]) -> None:
+        """Add `notes` to a violation's evidence (its span untouched)."""
+
+        def op(c: Connection) -> None:
+            row = c.execute("SELECT evidence FROM violations WHERE id = ?", (violation_id,))
+            found = row.fetchone()
+            if found is not None:
+                evidence = {**json.loads(found[0] or "{}"), **notes}
+                c.execute(
+                    "UPDATE violations SET evidence = ? WHERE id = ?",
+                    (json.dumps(evidence, ensure_ascii=False), violation_id),
+                )
+
+        await self._write(op)
+
     async def violations(self, attempt_id: str) -> list[ViolationRecord]:
         sql = VIOLATION_SQL + " WHERE attempt_id = ? ORDER BY id"
         found = await self._read(lambda c: c.execute(sql, (attempt_id,)).fetchall())
