@@ -205,9 +205,10 @@ async def runs(
         page.on("response", on_response)
         page.on("websocket", on_ws)
         await page.goto(f"{url}/login?token={token}")
-        await page.wait_for_selector('body[data-ready="true"]')
-        await page.wait_for_function("window.__console.painted !== null")
-        loaded, painted = await page.evaluate("[window.__console.loaded, window.__console.painted]")
+        # the page's own promise, not a polling wait (which runs in the page every frame)
+        shown = await page.evaluate("window.__consoleFirstGrid")
+        loaded, painted = shown["loaded"], shown["painted"]
+        framed = shown["framed"] if shown["framed"] is not None else float("nan")
         if args.phases:
             print(await page.evaluate(PHASES))
         rows = await page.locator("#grid .row:not([hidden])").count()
@@ -220,7 +221,7 @@ async def runs(
         sizes.append(counted["http"] + counted["ws"])
         images.append(counted["img"])
         print(
-            f"  first grid on screen {painted:6.0f} ms (written {loaded:4.0f});"
+            f"  first grid on screen {painted:6.0f} ms (written {loaded:4.0f}, framed {framed:4.0f});"
             f" {counted['http'] / 1024:6.1f} KB HTTP +"
             f" {counted['ws'] / 1024:6.1f} KB feed; {rows} rows drawn;"
             f" thumbnails {counted['img'] / 1024:.0f} KB"

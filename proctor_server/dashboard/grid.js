@@ -74,6 +74,13 @@ export class Grid {
 
   refresh() { this.listVersion = -1; this.schedule(); }
 
+  // The whole list again, drawn now (a new snapshot): no second render on the next frame.
+  redraw() {
+    if (this.frame) { cancelAnimationFrame(this.frame); this.frame = 0; }
+    this.listVersion = -1;
+    this.render();
+  }
+
   // The rows the viewport holds, made before there is anything to show (hidden); reading the
   // viewport's height lays the page out once, now rather than with the first grid.
   prepare() {
