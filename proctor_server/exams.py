@@ -44,7 +44,7 @@ log = logging.getLogger(__name__)
 # process: the store is the only thing both share), so a revoked candidate is closed within
 # this long even when idle. One indexed read per exam with candidates connected.
 REVOCATION_SWEEP_S = 2.0
-ROTATION_SLICE = 128  # watermark nonces written per store group in a rotation
+ROTATION_SLICE = 128  # watermark nonces in the store's queue at once during a rotation
 
 
 class LiveSession(Protocol):
@@ -64,7 +64,7 @@ class LiveSession(Protocol):
         ...
 
     async def release_paper(self) -> None: ...
-    async def rotate_nonce(self) -> None: ...
+    async def rotate_nonce(self, slots: asyncio.Semaphore) -> None: ...
     async def on_finished(
         self, attempt: AttemptRecord, reason: FinishReason, note: str
     ) -> None: ...
@@ -303,15 +303,14 @@ class ExamRuntime:
         period = timedelta(seconds=self.deps.nonce_rotation_s)
         while not self.exam.window.over(clock.now()):
             await clock.sleep_until(clock.now() + period)
-            # a slice at a time: the store commits each slice's nonces in one group, so an
-            # answer that arrives meanwhile waits behind one slice, not behind every candidate
-            # of the exam (with 5,000 in one go, acks waited up to 0.8 s)
-            sessions = list(self.sessions.values())
-            for first in range(0, len(sessions), ROTATION_SLICE):
-                await self._all(
-                    "watermark rotation",
-                    [s.rotate_nonce() for s in sessions[first : first + ROTATION_SLICE]],
-                )
+            # at most ROTATION_SLICE nonces waiting in the store at once: an answer that
+            # arrives meanwhile waits behind that many, not behind every candidate of the exam
+            # (with 5,000 in one go, acks waited up to 0.8 s); the messages go out as each is
+            # stored, so a slow socket holds up nobody else's
+            slots = asyncio.Semaphore(ROTATION_SLICE)
+            await self._all(
+                "watermark rotation", [s.rotate_nonce(slots) for s in self.sessions.values()]
+            )
 
     async def _sweep_revoked(self) -> None:
         """Every `revocation_sweep_s`, close the connected candidates whose ticket was revoked
