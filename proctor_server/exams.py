@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -44,7 +45,7 @@ log = logging.getLogger(__name__)
 # process: the store is the only thing both share), so a revoked candidate is closed within
 # this long even when idle. One indexed read per exam with candidates connected.
 REVOCATION_SWEEP_S = 2.0
-ROTATION_SLICE = 128  # watermark nonces in the store's queue at once during a rotation
+ROTATION_SLICE = 128  # candidates whose new watermark nonce is written at once in a rotation
 
 
 class LiveSession(Protocol):
@@ -64,7 +65,7 @@ class LiveSession(Protocol):
         ...
 
     async def release_paper(self) -> None: ...
-    async def rotate_nonce(self, slots: asyncio.Semaphore) -> None: ...
+    async def rotate_nonce(self) -> None: ...
     async def on_finished(
         self, attempt: AttemptRecord, reason: FinishReason, note: str
     ) -> None: ...
@@ -303,14 +304,26 @@ class ExamRuntime:
         period = timedelta(seconds=self.deps.nonce_rotation_s)
         while not self.exam.window.over(clock.now()):
             await clock.sleep_until(clock.now() + period)
-            # at most ROTATION_SLICE nonces waiting in the store at once: an answer that
-            # arrives meanwhile waits behind that many, not behind every candidate of the exam
-            # (with 5,000 in one go, acks waited up to 0.8 s); the messages go out as each is
-            # stored, so a slow socket holds up nobody else's
-            slots = asyncio.Semaphore(ROTATION_SLICE)
-            await self._all(
-                "watermark rotation", [s.rotate_nonce(slots) for s in self.sessions.values()]
-            )
+            await self._rotate_all(list(self.sessions.values()))
+
+    async def _rotate_all(self, sessions: list[LiveSession]) -> None:
+        """Every candidate's new nonce, by ROTATION_SLICE workers taking candidates in turn:
+        at most that many nonces wait in the store at once, so an answer that arrives
+        meanwhile waits behind them, not behind every candidate of the exam (with 5,000 in
+        one go, acks waited up to 0.8 s); no more than that many tasks start in one turn of
+        the loop (5,000 at once held it about 100 ms); and a slow socket holds up one worker,
+        not the candidates after it."""
+        waiting = deque(sessions)
+
+        async def worker() -> None:
+            while waiting:
+                session = waiting.popleft()
+                try:
+                    await session.rotate_nonce()
+                except Exception:
+                    log.exception("exam %s: watermark rotation failed for one", self.exam.id)
+
+        await asyncio.gather(*(worker() for _ in range(min(ROTATION_SLICE, len(waiting)))))
 
     async def _sweep_revoked(self) -> None:
         """Every `revocation_sweep_s`, close the connected candidates whose ticket was revoked

@@ -144,14 +144,12 @@ class LiveAttempt:
         await self.runtime.pacer.turn()  # at the release, a few papers per event-loop turn
         await self.send(self.paper.message(self.attempt.ends_at, self.deps.clock.now(), saved))
 
-    async def rotate_nonce(self, slots: asyncio.Semaphore) -> None:
-        """A new watermark nonce, stored (`slots`: how many may wait in the store at once),
-        then sent."""
+    async def rotate_nonce(self) -> None:
+        """A new watermark nonce, stored, then sent."""
         if self.attempt.state.finished:
             return
         nonce = new_nonce()
-        async with slots:
-            await self.deps.store.add_nonce(self.attempt.id, nonce, self.deps.clock.now())
+        await self.deps.store.add_nonce(self.attempt.id, nonce, self.deps.clock.now())
         self.nonce = nonce
         await self.send(p.Watermark(text=self.watermark(), nonce=nonce))
 

@@ -11,7 +11,7 @@ from urllib.request import urlopen
 import pytest
 from websockets.asyncio.client import connect
 
-from proctor_server import admin
+from proctor_server import admin, exams
 from proctor_server.app import Server, ServerConfig, run_server
 from proctor_server.core.session import ticket_key
 from shared import proctor_protocol as pp
@@ -185,3 +185,30 @@ async def test_the_feed_lists_the_most_suspicious_attempt_first(
     assert any(
         "left" in reason.lower() or "exam window" in reason.lower() for reason in first.risk_reasons
     )
+
+
+async def test_a_rotation_reaches_every_candidate_a_few_at_a_time(
+    rotating: Server, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(exams, "ROTATION_SLICE", 2)  # five candidates, two writers
+    server = rotating
+    exam = await admin.create_exam(
+        server.store,
+        title="Networking",
+        starts_at=clock.now() - timedelta(minutes=1),
+        duration=timedelta(hours=1),
+        questions=QUESTIONS,
+    )
+    seated = []
+    for n in range(5):
+        c = await Candidate.connect(server.ws_url)
+        welcome, _ = await c.enter(await ticket_for(server, exam, f"Candidate {n}"))
+        seated.append((c, welcome))
+    clock.set(await clock.next_wake(clock.now() + timedelta(seconds=30)))
+    clock.set(await clock.next_wake(clock.now() + timedelta(seconds=30)))
+    for c, welcome in seated:
+        rotated = await c.expect(p.Watermark)
+        assert rotated.nonce != welcome.watermark.nonce
+        history = await server.store.nonce_history(welcome.session)
+        assert [n for n, _ in history][:2] == [welcome.watermark.nonce, rotated.nonce]
+        await c.close()
