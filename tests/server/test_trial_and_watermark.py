@@ -14,6 +14,7 @@ from websockets.asyncio.client import connect
 from proctor_server import admin, exams
 from proctor_server.app import Server, ServerConfig, run_server
 from proctor_server.core.session import ticket_key
+from proctor_server.store import ExamRecord
 from shared import proctor_protocol as pp
 from shared import protocol as p
 from shared.questions import TRIAL_QUESTIONS
@@ -77,17 +78,22 @@ async def rotating(tmp_path: Path, clock: FakeClock) -> AsyncIterator[Server]:
         yield s
 
 
-async def test_the_watermark_nonce_rotates_and_dates_a_screenshot(
-    rotating: Server, clock: FakeClock
-) -> None:
-    server = rotating
-    exam = await admin.create_exam(
+async def networking(server: Server, clock: FakeClock) -> ExamRecord:
+    """An exam that started a minute ago, on the rotating server."""
+    return await admin.create_exam(
         server.store,
         title="Networking",
         starts_at=clock.now() - timedelta(minutes=1),
         duration=timedelta(hours=1),
         questions=QUESTIONS,
     )
+
+
+async def test_the_watermark_nonce_rotates_and_dates_a_screenshot(
+    rotating: Server, clock: FakeClock
+) -> None:
+    server = rotating
+    exam = await networking(server, clock)
     token = await ticket_for(server, exam, "Alice Martin")
     c = await Candidate.connect(server.ws_url)
     welcome, _ = await c.enter(token)
@@ -192,20 +198,13 @@ async def test_a_rotation_reaches_every_candidate_a_few_at_a_time(
 ) -> None:
     monkeypatch.setattr(exams, "ROTATION_SLICE", 2)  # five candidates, two writers
     server = rotating
-    exam = await admin.create_exam(
-        server.store,
-        title="Networking",
-        starts_at=clock.now() - timedelta(minutes=1),
-        duration=timedelta(hours=1),
-        questions=QUESTIONS,
-    )
+    exam = await networking(server, clock)
     seated = []
     for n in range(5):
         c = await Candidate.connect(server.ws_url)
         welcome, _ = await c.enter(await ticket_for(server, exam, f"Candidate {n}"))
         seated.append((c, welcome))
-    clock.set(await clock.next_wake(clock.now() + timedelta(seconds=30)))
-    clock.set(await clock.next_wake(clock.now() + timedelta(seconds=30)))
+    await clock.run_until(clock.now() + timedelta(seconds=61))  # past one rotation period
     for c, welcome in seated:
         rotated = await c.expect(p.Watermark)
         assert rotated.nonce != welcome.watermark.nonce
