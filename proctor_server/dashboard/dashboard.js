@@ -78,7 +78,7 @@ const videos = new Videos({
   onChange(attempt, stream, note) {
     const words = { unavailable: t("video.unavailable"), failed: t("video.failed"), connecting: t("video.connecting") };
     if (note) grid.unavailable.set(attempt, words[note]); else grid.unavailable.delete(attempt);
-    if (note === "unavailable" || note === "failed") toast(words[note], "error");
+    if (note === "unavailable" || note === "failed") toast(() => t(`video.${note}`), "error");
     grid.schedule();
     if (panel.attempt === attempt) panel.render();
   },
@@ -105,8 +105,9 @@ function flush() {
     const seat = model.apply(e);
     if (e.type === "event" || e.type === "flag" || e.type === "violation_ended" || e.type === "attempt_finished") violations = true;
     if (e.type === "warning_limit_reached" && seat) {
-      const action = t(e.action === "terminate" ? "toast.limit.terminate" : "toast.limit.alert");
-      toast(t("toast.limit", { who: `${seat.candidate} ${seat.name}`, count: e.count, limit: e.limit, action }), "error");
+      const who = `${seat.candidate} ${seat.name}`;
+      const action = () => t(e.action === "terminate" ? "toast.limit.terminate" : "toast.limit.alert");
+      toast(() => t("toast.limit", { who, count: e.count, limit: e.limit, action: action() }), "error");
     }
     if (seat && panel.seat && panel.seat.candidate === seat.candidate) panel.touched();
     if (e.type === "attempt_finished" && videos.watching(e.attempt)) videos.unwatch(e.attempt);
@@ -176,22 +177,25 @@ function send(action, fields, seat) {
   const who = `${seat.candidate} ${seat.name}`;
   return feed.command(action, fields).then(
     (ack) => {
-      toast(t("toast.done", { action: t(`action.${action}`), who }), "ok");
+      toast(() => t("toast.done", { action: t(`action.${action}`), who }), "ok");
       if (panel.seat && panel.seat.candidate === seat.candidate) panel.touched();
       return ack;
     },
     (err) => {
-      const message = err.message || t(`error.${err.code}`);
-      toast(t("toast.error", { action: t(`action.${action}`), message }), "error");
-      throw { ...err, message };
+      const message = () => err.message || t(`error.${err.code}`);
+      toast(() => t("toast.error", { action: t(`action.${action}`), message: message() }), "error");
+      throw { ...err, message: message() };
     },
   );
 }
 
-function toast(text, kind) {
+// A toast for a few seconds; `words()` gives its text in the current language (again when
+// the proctor switches language while it shows).
+function toast(words, kind) {
   const box = document.createElement("div");
   box.className = `toast ${kind || ""}`;
-  box.textContent = text;
+  box.words = words;
+  box.textContent = words();
   $("toasts").prepend(box);
   setTimeout(() => box.remove(), 6000);
 }
@@ -213,6 +217,7 @@ $("sort").addEventListener("change", () => grid.setOptions({ sort: $("sort").val
 $("lang").addEventListener("click", () => setLang(currentLang() === "zh" ? "en" : "zh"));
 document.addEventListener("keydown", (ev) => { if (ev.key === "Escape" && !dialogs.dialog.open && panel.seat) panel.close(); });
 onLangChange(() => {
+  for (const box of $("toasts").children) if (box.words) box.textContent = box.words();
   grid.relabel();
   panel.render();
   const s = $("status");

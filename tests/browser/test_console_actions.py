@@ -50,6 +50,10 @@ async def test_warn_and_message_reach_the_candidate(server: Server, page: Page) 
     notice = await ada.expect(p.Notice)
     assert notice.text == "We can hear you."
     await expect(row(page, welcome.session).locator(".warnings")).to_contain_text("1 of 3")
+    done = page.locator("#toasts .toast").first  # the newest, still showing
+    await expect(done).to_have_text("Message: done for C00001 Ada Lovelace")
+    await page.click("#lang")  # a toast showing when the proctor switches is said again
+    await expect(done).to_have_text("留言：已对 C00001 Ada Lovelace 完成")
 
 
 async def test_terminate_is_confirmed_and_ends_the_attempt(server: Server, page: Page) -> None:
