@@ -30,7 +30,7 @@ import logging
 import math
 import uuid
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -251,17 +251,7 @@ class ClipRecorder:
     async def _violations(
         self, attempt: str, marks: list[tuple[ViolationKind, float]]
     ) -> tuple[int, ...]:
-        """The stored violations the marks stand for: of each mark's kind, the latest that
-        began no later than shortly after it."""
-        found = await self.store.violations(attempt)
-        linked: set[int] = set()
-        for kind, at in marks:
-            same = [
-                v for v in found if v.kind == kind and v.server_at.timestamp() <= at + LINK_SLACK_S
-            ]
-            if same:
-                linked.add(max(same, key=lambda v: v.server_at).id)
-        return tuple(sorted(linked))
+        return await marked_violations(self.store, attempt, marks)
 
     async def _save(
         self,
@@ -403,3 +393,17 @@ def _mono(frame: AudioFrame, rate: int) -> np.ndarray:
             mono = np.interp(np.linspace(0, mono.size - 1, count), np.arange(mono.size), mono)
     samples: np.ndarray = np.clip(np.round(mono), -32768, 32767).astype(np.int16)
     return samples
+
+
+async def marked_violations(
+    store: Store, attempt: str, marks: Sequence[tuple[str, float]]
+) -> tuple[int, ...]:
+    """The stored violations a clip's marks (kind, when) stand for: of each mark's kind, the
+    latest that began no later than shortly after it."""
+    found = await store.violations(attempt)
+    linked: set[int] = set()
+    for kind, at in marks:
+        same = [v for v in found if v.kind == kind and v.server_at.timestamp() <= at + LINK_SLACK_S]
+        if same:
+            linked.add(max(same, key=lambda v: v.server_at).id)
+    return tuple(sorted(linked))

@@ -32,6 +32,7 @@ import numpy as np
 from proctor_server.clock import Clock
 from proctor_server.core.records import ClipRecord
 from proctor_server.media import remote_messages as m
+from proctor_server.media.clips import marked_violations
 from proctor_server.media.gateway import (
     MediaError,
     MediaHook,
@@ -62,7 +63,6 @@ SPAN_CUT = "the media process restarted: speech heard until its last audio repor
 # memory kept that way (the growth is not gone: native memory in use still grows slowly); an
 # operator's own setting wins.
 MALLOC_ARENAS = "2"
-LINK_SLACK_S = 2.0  # as clips.py: a violation stored this long after its mark belongs to it
 
 
 @dataclass(eq=False)
@@ -575,17 +575,8 @@ class RemoteGateway:
     async def _clip_lost(self, attempt: str, marks: list[tuple[str, float]]) -> None:
         """The violations a lost clip stood for say so in their evidence (no clip is linked)."""
         try:
-            found = await self.store.violations(attempt)
-            linked: set[int] = set()
-            for kind, at in marks:
-                same = [
-                    v
-                    for v in found
-                    if v.kind == kind and v.server_at.timestamp() <= at + LINK_SLACK_S
-                ]
-                if same:
-                    linked.add(max(same, key=lambda v: v.server_at).id)
-            for violation in sorted(linked):
+            linked = await marked_violations(self.store, attempt, marks)
+            for violation in linked:
                 await self.store.note_violation(violation, {"clip": CLIP_LOST})
             log.warning("a clip of %s was lost with the media process: %s", attempt, linked)
         except Exception:
