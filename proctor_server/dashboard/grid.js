@@ -72,8 +72,6 @@ export class Grid {
     if (!this.frame) this.frame = requestAnimationFrame(() => { this.frame = 0; this.render(); });
   }
 
-  refresh() { this.listVersion = -1; this.schedule(); }
-
   // The whole list again, drawn now (a new snapshot): no second render on the next frame.
   redraw() {
     if (this.frame) { cancelAnimationFrame(this.frame); this.frame = 0; }
