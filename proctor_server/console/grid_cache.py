@@ -86,7 +86,8 @@ class GridCache:
         if entry is None or not entry.fresh(now) or not self._max_age:
             self.reads += 1
             entry = _Entry(now + self._max_age, asyncio.ensure_future(read(now)))
-            self._entries[exam_id] = entry
+            if self._max_age:  # else given to nobody else, so nothing to journal for it
+                self._entries[exam_id] = entry
         return Place(entry, len(entry.frames))
 
     def recording(self, exam_id: str) -> bool:

@@ -112,3 +112,4 @@ async def test_no_reuse_when_the_window_is_zero() -> None:
         started.set_result(GRID)
     assert [await place.grid() for place in places] == [GRID, GRID]
     assert cache.reads == 2
+    assert not cache.recording("e")  # nothing journalled for a read nobody else is given
