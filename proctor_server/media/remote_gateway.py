@@ -59,10 +59,13 @@ CLIP_LOST = "lost: the media process restarted"
 SPAN_CUT = "the media process restarted: speech heard until its last audio report"
 # glibc gives each thread that allocates its own heap arena (up to 8 a core); aiortc decodes
 # every track in a thread of its own, so the media process's freed memory stayed scattered over
-# arenas and its RSS grew faster than what it used (docs/benchmarks.md). Two arenas halved the
-# memory kept that way (the growth is not gone: native memory in use still grows slowly); an
-# operator's own setting wins.
-MALLOC_ARENAS = "2"
+# arenas. Two arenas halved what was kept that way, but the RSS still grew about 1.5 MiB a
+# minute with 20 streams while what was in use stayed flat: glibc raises its mmap threshold
+# each time a large block (a decoded picture, a frame's planes) is freed, after which those
+# blocks come from the arenas and leave holes there. A fixed threshold (setting it turns the
+# raising off) keeps every block of 64 KiB or more in its own mapping, given back when freed:
+# the RSS stays flat (docs/benchmarks.md). An operator's own settings win.
+MALLOC_SETTINGS = {"MALLOC_ARENA_MAX": "2", "MALLOC_MMAP_THRESHOLD_": "65536"}
 
 
 @dataclass(eq=False)
@@ -604,9 +607,11 @@ class RemoteGateway:
 
 
 def child_environment() -> dict[str, str]:
-    """The media process's environment: the server's, with glibc's heap arenas capped."""
+    """The media process's environment: the server's, with glibc's heap arenas capped and its
+    mmap threshold fixed (`MALLOC_SETTINGS`)."""
     env = dict(os.environ)
-    env.setdefault("MALLOC_ARENA_MAX", MALLOC_ARENAS)
+    for name, value in MALLOC_SETTINGS.items():
+        env.setdefault(name, value)
     return env
 
 

@@ -309,9 +309,14 @@ async def test_what_a_killed_media_process_leaves_is_ended_or_marked_lost(
         await runtime.close()
 
 
-async def test_the_media_process_runs_with_two_heap_arenas(remote: Server) -> None:
+@pytest.mark.parametrize(
+    ("name", "default"), [("MALLOC_ARENA_MAX", "2"), ("MALLOC_MMAP_THRESHOLD_", "65536")]
+)
+async def test_the_media_process_runs_with_the_heap_settings(
+    remote: Server, name: str, default: str
+) -> None:
     pid = _gateway(remote).pid
     assert pid is not None
     environ = Path(f"/proc/{pid}/environ").read_bytes().decode().split("\0")
-    wanted = os.environ.get("MALLOC_ARENA_MAX", "2")  # an operator's own setting wins
-    assert f"MALLOC_ARENA_MAX={wanted}" in environ
+    wanted = os.environ.get(name, default)  # an operator's own setting wins
+    assert f"{name}={wanted}" in environ
