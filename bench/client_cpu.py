@@ -1,5 +1,5 @@
-"""CPU of the candidate's desktop app during an exam, as a share of one core (target < 15 %),
-read against baselines measured in the same run.
+"""CPU of the candidate's desktop app during an exam, as a share of one core (target < 25 %
+while it publishes live audio and video; 15 % was the aim before live media), read against baselines measured in the same run.
 
 The app is the real one, a separate process (`python -m proctor_client.cli gui --server URL
 --ticket T --camera synthetic --mic tone`, Qt's offscreen platform), against a real server
@@ -10,16 +10,23 @@ read at the start and the end of a fixed window.
 The identity photo and the postal address are given first through the public runtime
 (`ExamRuntime`, the one the app drives) on the same ticket; the server remembers both, so the
 app, entering with that ticket, resumes straight onto the exam screen, where it shows the paper
-(countdown, watermark) and sends a camera snapshot every `--snapshot-interval` seconds. The
-window starts once a snapshot from the app has reached the server's store; the snapshots that
-arrived during the window are counted in the store afterwards.
+(countdown, watermark), sends a camera snapshot every `--snapshot-interval` seconds and
+publishes its camera and microphone live (WebRTC, 320x240 at 15 frames a second at most, to
+the server's media process). The window starts once a snapshot from the app has reached the
+server's store and a proctor's feed shows the app's live media as `live`; the snapshots that
+arrived during the window are counted in the store afterwards, and the feed must still show
+the media live at its end.
+
+The app shows the rules of conduct before it enters (once per run of the app): the app is
+started through a small wrapper (`APP_WITH_CONSENT`) that ticks the rules screen's box and
+clicks its accept button when the screen is shown, as the candidate would.
 
 The exam screen shows no camera preview: the live preview runs on the identity-photo screen
 only (the camera's reader reads the synthetic camera at its 15 frames a second while the
 preview paints about 10 of them; between snapshots on the exam screen nothing reads it). So
 the run measures, each in its own window:
 
-1. the app on the exam screen (snapshots every S seconds),
+1. the app on the exam screen (snapshots every S seconds, live audio and video published),
 2. the app on the identity-photo screen (live preview), a second ticket,
 3. the app idle on its start screen (no server, no ticket: the camera is opened, not read),
 4. the bare camera loop: synthetic camera read + JPEG encode at the preview's 10 frames a
@@ -49,12 +56,14 @@ from proctor_client.devices.cameras import open_camera
 from proctor_client.runtime.model import Phase
 from proctor_client.runtime.runtime import ExamRuntime
 from proctor_client.runtime.snapshots import CameraPhotos
+from proctor_server.core.session import ticket_key
+from shared import proctor_protocol as pp
 from shared.vocabulary import Mode
 
 ROOT = Path(__file__).resolve().parent.parent
 QUESTIONS = ROOT / "proctor_server" / "demo_questions.json"
 TICK = os.sysconf("SC_CLK_TCK")
-TARGET_PERCENT = 15.0
+TARGET_PERCENT = 25.0  # while publishing 320x240 at 15 frames a second (15 before live media)
 PREVIEW_FPS = 10.0  # proctor_client.ui.main_window.PREVIEW_INTERVAL_S = 0.1
 
 BARE_CAMERA_LOOP = r"""
@@ -70,6 +79,23 @@ while True:
     encode_jpeg(camera.read())
     due += period
     time.sleep(max(0.0, due - time.monotonic()))
+"""
+
+
+APP_WITH_CONSENT = r"""
+import sys
+from PySide6.QtCore import QTimer
+from proctor_client.ui import rules_screen
+shown = rules_screen.RulesScreen.reset
+def reset(screen):
+    shown(screen)
+    def consent():
+        screen.agree.setChecked(True)
+        screen.accept_button.click()
+    QTimer.singleShot(500, consent)
+rules_screen.RulesScreen.reset = reset
+from proctor_client.cli import main
+sys.exit(main(sys.argv[1:]))
 """
 
 
@@ -131,7 +157,8 @@ def server_cli(*args: str) -> str:
 
 
 class ServerStore:
-    """Read-only queries on the running server's SQLite store."""
+    """Read-only queries on the running server's SQLite store (which keeps tickets by their
+    keyed hash, `ticket_key`)."""
 
     def __init__(self, db: Path) -> None:
         self.db = db
@@ -145,11 +172,29 @@ class ServerStore:
         return self._one(
             "SELECT count(*) FROM photos p JOIN attempts a ON a.id = p.attempt_id"
             " WHERE a.ticket = ? AND a.mode = 'exam' AND p.kind = 'snapshot'",
-            ticket,
+            ticket_key(ticket),
         )
 
     def attempts(self, ticket: str) -> int:
-        return self._one("SELECT count(*) FROM attempts WHERE ticket = ? AND mode = 'exam'", ticket)
+        return self._one(
+            "SELECT count(*) FROM attempts WHERE ticket = ? AND mode = 'exam'", ticket_key(ticket)
+        )
+
+
+async def media_status(server: str, token: str) -> str:
+    """The live-media status a proctor's feed shows for the exam's attempts ("live", "no live
+    video", or "none" before any offer), read from the snapshot a new sign-in gets."""
+    import websockets
+
+    url = server.replace("http://", "ws://") + f"/ws/proctor?token={token}"
+    async with websockets.connect(url, max_size=None) as ws:
+        async with asyncio.timeout(10):
+            while True:
+                message = pp.decode_feed(await ws.recv())
+                if isinstance(message, pp.Snapshot):
+                    break
+    seen = {a.media.value for a in message.attempts if a.media is not None}
+    return "live" if "live" in seen else ", ".join(sorted(seen)) or "none"
 
 
 async def enter(server: str, ticket: str, outbox: Path) -> None:
@@ -184,8 +229,8 @@ def start_app(home: Path, *extra: str) -> subprocess.Popen[str]:
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PROCTOR_CLIENT_HOME=str(home))
     args = [
         sys.executable,
-        "-m",
-        "proctor_client.cli",
+        "-c",
+        APP_WITH_CONSENT,
         "gui",
         "--camera",
         "synthetic",
@@ -252,6 +297,7 @@ def main() -> int:
         photo_ticket = server_cli(
             "ticket", "--db", str(db), "--exam", exam, "--candidate", "Li Lei"
         )
+        proctor = server_cli("proctor", "add", "--db", str(db), "--exam", exam, "--name", "Bench")
         server = subprocess.Popen(
             [sys.executable, "-m", "proctor_server.cli", "serve", "--db", str(db), "--port", "0", "--analysis", "basic"],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
@@ -274,9 +320,16 @@ def main() -> int:
             wait_until(
                 "snapshot from the app", lambda: store.snapshots(exam_ticket) > before_app, app, 30
             )
+            wait_until(
+                "live media from the app",
+                lambda: asyncio.run(media_status(url, proctor)) == "live",
+                app,
+                30,
+            )
             n0 = store.snapshots(exam_ticket)
             exam_cpu = measure(app, opts.window)
             arrived = store.snapshots(exam_ticket) - n0
+            media_after = asyncio.run(media_status(url, proctor))
             stop_app(app, home, "exam screen")
 
             # 2. The app on the identity-photo screen, live preview.
@@ -316,8 +369,8 @@ def main() -> int:
     expected = opts.window / opts.snapshot_interval
     verdict = "within" if exam_cpu < TARGET_PERCENT else "OVER"
     print(
-        f"client CPU during exam (snapshots every {opts.snapshot_interval} s, no preview on the"
-        f" exam screen): {exam_cpu:.1f}% of one core (target < {TARGET_PERCENT:g}%: {verdict});"
+        f"client CPU during exam (snapshots every {opts.snapshot_interval} s, live audio and"
+        f" video published, no preview on the exam screen): {exam_cpu:.1f}% of one core (target < {TARGET_PERCENT:g}%: {verdict});"
         f" idle app: {idle_cpu:.1f}%; bare camera loop ({PREVIEW_FPS:g} frames/s read + JPEG):"
         f" {bare_cpu:.1f}%"
     )
@@ -334,8 +387,12 @@ def main() -> int:
     print(f"exam window {opts.window:g} s, baseline windows {opts.baseline_window:g} s;"
           f" total run {time.monotonic() - started:.0f} s; {os.cpu_count()} CPUs, load"
           f" {os.getloadavg()[0]:.2f}")  # fmt: skip
+    print(f"live media in the proctor's feed: live before the window, {media_after} at its end")
     if arrived == 0:
         print("bench: no snapshot arrived during the window", file=sys.stderr)
+        return 1
+    if media_after != "live":
+        print("bench: the app's live media was not live at the end of the window", file=sys.stderr)
         return 1
     return 0
 
