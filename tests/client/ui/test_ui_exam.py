@@ -142,6 +142,29 @@ def test_watermark_paints_the_text_and_the_nonce(qtbot: QtBot) -> None:
     qtbot.waitUntil(lambda: overlay.geometry() == host.rect())
 
 
+def test_watermark_tiles_are_drawn_once_per_text_and_size(qtbot: QtBot) -> None:
+    """A repaint under the overlay (the countdown ticking) copies the kept tiles; a new nonce
+    or a new size draws them again, and what is on screen is the same either way."""
+    host = QWidget()
+    qtbot.addWidget(host)
+    host.resize(400, 300)
+    overlay = WatermarkOverlay(host)
+    overlay.set_watermark("C00001 · 张*丰 · Cloud exam", "n-7f3a")
+    first = host.grab().toImage()
+    drawn = overlay.tiles_drawn
+    for _ in range(3):
+        overlay.update(10, 10, 60, 20)  # a small region, as a label's repaint asks
+        assert changed_pixels(first, host.grab().toImage()) == 0
+    assert overlay.tiles_drawn == drawn == 1
+    overlay.set_watermark("C00001 · 张*丰 · Cloud exam", "n-8b1c")
+    host.grab()
+    assert overlay.tiles_drawn == 2
+    host.resize(500, 300)
+    overlay.setGeometry(host.rect())
+    host.grab()
+    assert overlay.tiles_drawn == 3
+
+
 def changed_pixels(a: QImage, b: QImage) -> int:
     return sum(
         1
