@@ -272,16 +272,18 @@ class MediaProcess:
     async def run(self) -> None:
         self.send(m.Ready(os.getpid()))
         figures = asyncio.create_task(self._report_figures())
+        closing: asyncio.Task[None] | None = None
         try:
             while True:
                 try:
                     message = await self.channel.receive()
                 except m.ChannelClosed:
-                    log.info("the exam server went away: closing live media")
+                    if closing is None:
+                        log.info("the exam server went away: closing live media")
                     self.peer.fail_all()  # hooks waiting on the server give up
                     with contextlib.suppress(TimeoutError):
                         async with asyncio.timeout(ORPHAN_SHUTDOWN_S):
-                            await self._shut()
+                            await (closing if closing is not None else self._shut())
                     return
                 if isinstance(message, m.Unreadable):
                     log.error("media channel: %s", message.text)
@@ -289,15 +291,21 @@ class MediaProcess:
                 elif isinstance(message, m.Reply):
                     self.peer.answered(message)
                 elif isinstance(message, m.Close):
-                    await self._shut()
-                    self.send(m.Reply(message.req))
-                    await self.channel.drain()
-                    return
+                    # Closing writes the pending clips, which ask the server (the violations
+                    # they show, the clip stored): this loop goes on reading its replies until
+                    # the server, answered, closes the channel.
+                    if closing is None:
+                        closing = asyncio.create_task(self._close(message.req))
                 else:
                     self._spawn(self._handle(message))
         finally:
             figures.cancel()
             self.peer.fail_all()
+
+    async def _close(self, req: int) -> None:
+        await self._shut()
+        self.send(m.Reply(req))
+        await self.channel.drain()
 
     async def _shut(self) -> None:
         await self.gateway.close()

@@ -25,7 +25,13 @@ from proctor_client.runtime.runtime import ExamRuntime
 from proctor_server import admin
 from proctor_server.app import Server, ServerConfig, run_server
 from proctor_server.media import remote_messages as m
-from proctor_server.media.remote_gateway import CLIP_LOST, LOST, SPAN_CUT, RemoteGateway
+from proctor_server.media.remote_gateway import (
+    CLIP_LOST,
+    CLOSE_TIMEOUT_S,
+    LOST,
+    SPAN_CUT,
+    RemoteGateway,
+)
 from shared import proctor_protocol as pp
 from tests.media.fakes import PaletteCamera
 from tests.media.peers import palette_sources, poll, proctor
@@ -246,6 +252,48 @@ def _zombie(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
     except OSError:
         return True
+
+
+async def test_shutdown_writes_the_clip_being_gathered_then_stops_the_process(
+    tmp_path: Path,
+) -> None:
+    """Shut down while a candidate talks: the clip the media process was gathering around the
+    open speaking span is written with what there is (which asks the server for the
+    violations it shows and to store it) before the process exits, well within the close's
+    own timeout."""
+    config = ServerConfig(
+        db=tmp_path / "exam.db", port=0, nonce_rotation_s=3600, media_process=True
+    )
+    server = Server(config)
+    await server.start()
+    gateway = _gateway(server)
+    env = Env(server, tmp_path)
+    _, ticket = await env.exam()
+    sources = MediaSources(
+        camera=CameraReader(PaletteCamera()),
+        microphone=WavFileMicrophone(talking_wav(tmp_path / "talk.wav", seconds=60)),
+    )
+    runtime = env.runtime(ticket, media=sources)
+    runtime.start()
+    try:
+        async with asyncio.timeout(TIMEOUT_S):
+            state = await runtime.wait_for(lambda s: s.media == "live")
+            await poll(lambda: gateway.in_flight() == (1, 1))  # a span open, its clip pending
+        attempt = state.session
+        assert attempt is not None
+        (talking,) = [v for v in await server.store.violations(attempt) if v.kind == "speaking"]
+        pid = gateway.pid
+        assert pid is not None
+
+        async with asyncio.timeout(CLOSE_TIMEOUT_S / 2):
+            await server.close()
+
+        assert not _alive(pid)
+        [clip] = [c for c in gateway.clips.written if c.attempt_id == attempt]  # stored
+        assert clip.kind == "violation" and talking.id in clip.violations
+    finally:
+        await runtime.close()
+        await server.close()
 
 
 async def test_what_a_killed_media_process_leaves_is_ended_or_marked_lost(
