@@ -204,6 +204,20 @@ async def runs(
 
         page.on("response", on_response)
         page.on("websocket", on_ws)
+        tracing = args.trace is not None and n == args.runs  # the last visit
+        if tracing:
+            await browser.start_tracing(
+                page=page,
+                categories=[
+                    "devtools.timeline",
+                    "blink.user_timing",
+                    "loading",
+                    "disabled-by-default-devtools.timeline",
+                    "v8.execute",
+                    "blink",
+                    "fonts",
+                ],
+            )
         await page.goto(f"{url}/login?token={token}")
         # the page's own promise, not a polling wait (which runs in the page every frame)
         shown = await page.evaluate("window.__consoleFirstGrid")
@@ -213,6 +227,9 @@ async def runs(
             print(await page.evaluate(PHASES))
         rows = await page.locator("#grid .row:not([hidden])").count()
         await page.wait_for_timeout(300)
+        if tracing:
+            trace = await browser.stop_tracing()
+            await asyncio.to_thread(Path(args.trace).write_bytes, trace)
         await context.close()
         if n == 0:
             continue
@@ -240,6 +257,9 @@ def main() -> None:
     parser.add_argument("--layout", action="append", choices=["separate", "in-process"])
     parser.add_argument("--chromium", default="/usr/bin/chromium")
     parser.add_argument("--phases", action="store_true", help="print each run's timeline")
+    parser.add_argument(
+        "--trace", metavar="FILE", help="write Chromium's trace of the last visit (JSON) here"
+    )
     parser.add_argument(
         "--warm",
         action="store_true",

@@ -30,8 +30,11 @@ const feed = new Feed({
     $("console").classList.remove("waiting");
     performance.mark("grid:drawn");
     if (panel.seat) { const s = model.seats.get(panel.seat.candidate); if (s) panel.open(s); else panel.close(); }
-    afterPaint(loadDetails); // the risk read again, once the rows are on screen
-    if (!window.__console) {
+    if (window.__console) afterPaint(loadDetails); // the risk read again, once the rows are drawn
+    else {
+      // The first grid: the thumbnails and the risk's re-read wait until its rows are on
+      // screen (their loading and decoding would compete with the rows' rasterising).
+      onceShown(() => { grid.showImages(); loadDetails(); });
       window.__console = { loaded: performance.now(), seats: model.seats.size, painted: null, framed: null };
       watchFirstPaint();
       requestAnimationFrame(() => { // the rows' frame laid out and painted: the task after it
@@ -134,6 +137,14 @@ function afterPaint(fn) { requestAnimationFrame(() => setTimeout(fn, 0)); }
 // `window.__consoleFirstGrid` resolves with those times, so that a measure waits without polling.
 let firstGridShown;
 window.__consoleFirstGrid = new Promise((resolve) => { firstGridShown = resolve; });
+const SHOWN_WAIT_MS = 1000; // at most: a grid with no row, or a browser without Element Timing
+
+function onceShown(fn) {
+  let done = false;
+  const run = () => { if (!done) { done = true; fn(); } };
+  window.__consoleFirstGrid.then(run);
+  setTimeout(run, SHOWN_WAIT_MS);
+}
 function watchFirstPaint() {
   if (!("PerformanceObserver" in window) || !PerformanceObserver.supportedEntryTypes.includes("element")) return;
   const seen = new PerformanceObserver((list) => {

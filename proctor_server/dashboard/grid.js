@@ -51,6 +51,9 @@ export class Grid {
     this.frame = 0;
     this.unavailable = new Map(); // attempt -> message shown where its video would be
     this.moved = []; // rows that took another seat in this render
+    // Thumbnails wait until the first grid is on screen (`showImages`): their requests and
+    // decoding would otherwise hold up that frame.
+    this.imagesShown = false;
     viewport.addEventListener("scroll", () => this.schedule(), { passive: true });
     window.addEventListener("resize", () => this.schedule());
     viewport.addEventListener("click", (ev) => {
@@ -185,14 +188,14 @@ export class Grid {
     if (row.photo.dataset.src !== photoUrl) {
       row.photo.dataset.src = photoUrl;
       row.photo.hidden = !photoUrl;
-      if (photoUrl) row.photo.src = photoUrl; else row.photo.removeAttribute("src");
+      if (!photoUrl) row.photo.removeAttribute("src"); else if (this.imagesShown) row.photo.src = photoUrl;
     }
     const bucket = Math.floor(Date.now() / 30000);
     const snapUrl = attempt && seat.state !== "not_entered" ? `/evidence/${attempt}/snapshot/latest?v=${bucket}.${seat.snapSeq}` : "";
     if (row.snap.dataset.src !== snapUrl) {
       row.snap.dataset.src = snapUrl;
       row.snap.hidden = !snapUrl;
-      if (snapUrl) row.snap.src = snapUrl; else row.snap.removeAttribute("src");
+      if (!snapUrl) row.snap.removeAttribute("src"); else if (this.imagesShown) row.snap.src = snapUrl;
     }
     const stream = attempt ? this.videos.get(attempt) : null;
     if (row.video.srcObject !== (stream || null)) row.video.srcObject = stream || null;
@@ -258,6 +261,13 @@ export class Grid {
     const data = row.conn.dataset;
     const want = { rtt: rtt === null ? "" : String(rtt), reconnects: String(n), media: seat.media || "" };
     for (const [k, v] of Object.entries(want)) if (data[k] !== v) data[k] = v;
+  }
+
+  // The thumbnails of the rows drawn so far, and of every row from now on.
+  showImages() {
+    if (this.imagesShown) return;
+    this.imagesShown = true;
+    for (const r of this.rows) for (const img of [r.photo, r.snap]) if (img.dataset.src) img.src = img.dataset.src;
   }
 
   // Nothing of the exam stays in the page (a refused sign-in).
