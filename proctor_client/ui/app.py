@@ -5,6 +5,7 @@ check; the microphone's one reader, shared by live audio and the check), the run
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
 import signal
 import sys
@@ -32,6 +33,10 @@ from proctor_client.ui.i18n import LanguageManager, system_language
 from proctor_client.ui.main_window import MainWindow, ProgressCallback, RuntimeFactory
 from proctor_client.ui.screens_qt import QtScreens
 from shared.errors import ConfigError
+
+# Worker threads for blocking work (device reads block for a frame or a few buffers each; the
+# environment check's probes block longer): made as needed, up to this many.
+WORKER_THREADS = 16
 
 log = logging.getLogger(__name__)
 
@@ -166,6 +171,12 @@ def run_gui(options: GuiOptions, argv: Sequence[str] | None = None) -> int:
     )
     window.set_entry(options.server, options.ticket)
     loop = qasync.QEventLoop(app)
+    # The work sent to threads (camera and microphone reads, the live encoders, JPEG) goes to
+    # Python's own thread pool: qasync's default pool hands each job over through a Python
+    # queue and lock, which cost more of the app's CPU than the smaller jobs themselves.
+    loop.set_default_executor(
+        concurrent.futures.ThreadPoolExecutor(max_workers=WORKER_THREADS, thread_name_prefix="app")
+    )
     asyncio.set_event_loop(loop)
 
     def request_close(_signum: int, _frame: object) -> None:
