@@ -8,6 +8,7 @@ Either way a frame quieter than `MIN_DBFS` is silence: distant noise is not the 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -84,13 +85,20 @@ def speech_frames(
     return out
 
 
+@functools.lru_cache(maxsize=8)
+def _window_and_band(size: int, rate: int) -> tuple[np.ndarray, np.ndarray]:
+    """The Hann window of a frame of `size` samples, and which of its spectrum's bins lie in
+    80–4000 Hz (the same for every frame of a stream: made once)."""
+    freqs = np.fft.rfftfreq(size, 1.0 / rate)
+    return np.hanning(size), (freqs >= 80) & (freqs <= 4000)
+
+
 def _spectrum(frame: np.ndarray, rate: int) -> tuple[float, float]:
     """(share of energy in 80–4000 Hz, spectral flatness there). Speech is in the band and
     peaky (harmonic): flatness 0.1–0.3; hiss is flat (about 0.55); hum lies below the band."""
-    x = frame.astype(np.float64) * np.hanning(frame.size)
+    window, band = _window_and_band(frame.size, rate)
+    x = frame.astype(np.float64) * window
     power = np.abs(np.fft.rfft(x)) ** 2 + 1e-12
-    freqs = np.fft.rfftfreq(frame.size, 1.0 / rate)
-    band = (freqs >= 80) & (freqs <= 4000)
     share = float(power[band].sum() / power.sum())
     flatness = float(np.exp(np.mean(np.log(power[band]))) / np.mean(power[band]))
     return share, flatness
