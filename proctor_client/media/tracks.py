@@ -6,8 +6,8 @@ latest frame of its subscription, scales it to the publishing size and converts 
 with OpenCV (`video_frame`), and stamps it on a 90 kHz clock.
 `MicrophoneTrack` reads the microphone (a real one or a fake: silence, tone, WAV file; the
 app's `SharedMicrophone` through a subscription of its own) in a worker thread, three 20 ms
-buffers at a time, and hands them on one by one, stamped in samples. Stopping a track closes its camera
-subscription, so the camera is read only while someone needs it."""
+buffers at a time, and hands them on one by one, stamped in samples. Stopping a track closes
+its camera subscription, so the camera is read only while someone needs it."""
 
 from __future__ import annotations
 
