@@ -67,7 +67,7 @@ class ClientWrites(Database):
         self, attempt_id: str, client_id: str, question: int, choice: list[int], at: datetime
     ) -> bool:
         when = to_wire(at)
-        text = json.dumps(sorted(choice))
+        text = "[" + ", ".join(map(str, sorted(choice))) + "]"  # json.dumps's text, sooner
 
         def op(c: Connection) -> bool:
             if not self._claim(c, attempt_id, client_id, "answer", when):
