@@ -3,7 +3,8 @@ commits with a savepoint per write.
 
 Writes queue up while a transaction is being committed; the store's thread then runs
 everything that arrived meanwhile in one transaction (one flush for the group), each write in
-its own savepoint so that one failing write does not undo the others. A write's future
+its own savepoint so that one failing write does not undo the others (a group made only of
+`repeatable` writes first runs without savepoints, and again with them if one fails). A write's future
 resolves only after COMMIT returned, so callers acknowledge only what is durable. Reads run on
 the same thread, between groups. The event loop hands work over with one queue entry per call
 (no executor future) and gets the outcomes of a whole group back with one wake-up.
