@@ -120,10 +120,12 @@ class CandidateSession:
                 else:
                     message = p.decode_client(raw)
                     ref = getattr(message, "id", None)
-                    quota.admit(
-                        _KINDS.get(type(message), WriteKind.OTHER), self.deps.clock.now(), ref=ref
-                    )
-                    await self._dispatch(live, message)
+                    now = self.deps.clock.now()  # the message's arrival, for its checks
+                    quota.admit(_KINDS.get(type(message), WriteKind.OTHER), now, ref=ref)
+                    if type(message) is p.Answer:  # most of what a candidate sends
+                        await writes.answer(live, message, now)
+                    else:
+                        await self._dispatch(live, message)
             except ProctorError as exc:
                 await self.refuse(exc)
                 if isinstance(exc, ProtocolError):
@@ -142,7 +144,7 @@ class CandidateSession:
     async def _dispatch(self, live: LiveAttempt, m: p.ClientMessage) -> None:
         match m:
             case p.Answer():
-                await writes.answer(live, m)
+                await writes.answer(live, m, self.deps.clock.now())
             case p.Heartbeat():
                 await self.send(p.HeartbeatAck(server_time=to_wire(self.deps.clock.now())))
             case p.Event():

@@ -4,6 +4,8 @@ then acknowledged."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from proctor_server.core.conduct import classify, violation_ended, warning_text
 from proctor_server.core.session import check_write, event_counts, warning_limit_for
 from proctor_server.session.entry import record_signals
@@ -15,20 +17,20 @@ from shared.states import AttemptState, Trigger
 from shared.vocabulary import EventKind, FinishReason
 
 
-def require_writable(live: LiveAttempt, ref: str, *, needs_paper: bool) -> None:
+def require_writable(
+    live: LiveAttempt, ref: str, *, needs_paper: bool, now: datetime | None = None
+) -> None:
     attempt = live.attempt
-    check_write(
-        attempt.state, attempt.ends_at, live.deps.clock.now(), needs_paper=needs_paper, ref=ref
-    )
+    at = live.deps.clock.now() if now is None else now
+    check_write(attempt.state, attempt.ends_at, at, needs_paper=needs_paper, ref=ref)
 
 
-async def answer(live: LiveAttempt, m: p.Answer) -> None:
-    require_writable(live, m.id, needs_paper=True)
+async def answer(live: LiveAttempt, m: p.Answer, now: datetime) -> None:
+    """Store an answer received at `now` (checked and stored at that time), then ack it."""
+    require_writable(live, m.id, needs_paper=True, now=now)
     question, choice = live.paper.read_answer(m)
     try:
-        await live.deps.store.save_answer(
-            live.attempt_id, m.id, question, choice, live.deps.clock.now()
-        )
+        await live.deps.store.save_answer(live.attempt_id, m.id, question, choice, now)
     except RuleError as exc:
         exc.ref = m.id
         raise

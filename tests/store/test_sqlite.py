@@ -15,7 +15,7 @@ import pytest
 from proctor_server.store import PhotoRecord, SqliteStore
 from proctor_server.store.migrations import CORE, VISION, migrate
 from proctor_server.store.sqlite import connect
-from shared.errors import RuleError
+from shared.errors import ErrorCode, RuleError
 from shared.states import Trigger
 from tests.store.conftest import NOW, QUESTIONS, seat
 
@@ -74,6 +74,35 @@ async def test_a_failing_write_does_not_undo_its_neighbours(store: SqliteStore) 
         )
         == 0
     )
+
+
+async def test_a_refused_answer_in_a_group_leaves_its_neighbours_stored_once(
+    store: SqliteStore,
+) -> None:
+    """A group of answers runs without savepoints first; one refused answer sends the group
+    round again with them: the others are stored once each, their history once, the refused
+    one not at all."""
+    open_one = await attempt_in_progress(store)
+    seated = await seat(store)
+    await store.transition(
+        seated.attempt.id, Trigger.SUBMIT, NOW, "test", questions=QUESTIONS, pass_score=10
+    )
+    writes = [store.save_answer(open_one, f"c{i}", i % 4, [i % 3], NOW) for i in range(20)]
+    writes.insert(10, store.save_answer(seated.attempt.id, "late", 0, [1], NOW))
+    writes.append(store.save_answer(open_one, "c3", 3, [0], NOW))  # a resend in the same group
+    results = await asyncio.gather(*writes, return_exceptions=True)
+    refused = results.pop(10)
+    assert isinstance(refused, RuleError) and refused.code is ErrorCode.EXAM_OVER
+    assert results == [True] * 20 + [False]
+    assert await store.answers(open_one) == {q: [(16 + q) % 3] for q in range(4)}
+
+    def history(c: sqlite3.Connection) -> list[tuple[str, int]]:
+        return c.execute(
+            "SELECT attempt_id, count(*) FROM answer_log GROUP BY client_id, attempt_id"
+        ).fetchall()
+
+    assert sorted(count for _, count in await store._read(history)) == [1] * 20
+    assert {attempt for attempt, _ in await store._read(history)} == {open_one}
 
 
 async def test_migrations_record_versions_and_refuse_a_newer_database(tmp_path: Path) -> None:

@@ -3,7 +3,8 @@ commits with a savepoint per write.
 
 Writes queue up while a transaction is being committed; the store's thread then runs
 everything that arrived meanwhile in one transaction (one flush for the group), each write in
-its own savepoint so that one failing write does not undo the others. A write's future
+its own savepoint so that one failing write does not undo the others (a group made only of
+`repeatable` writes first runs without savepoints, and again with them if one fails). A write's future
 resolves only after COMMIT returned, so callers acknowledge only what is durable. Reads run on
 the same thread, between groups. The event loop hands work over with one queue entry per call
 (no executor future) and gets the outcomes of a whole group back with one wake-up.
@@ -54,8 +55,10 @@ class CommitPolicy:
             raise ValueError("the commit window must be >= 0 and the group size >= 1")
 
 
-# One unit of work for the store's thread: (operation, its future, whether it writes).
-_Job = tuple[Op, "asyncio.Future[Any]", bool]
+# One unit of work for the store's thread: (operation, its future, what it is: READ, WRITE
+# or REPEATABLE, a write whose every effect is in the transaction, so it may run again).
+READ, WRITE, REPEATABLE = 0, 1, 2
+_Job = tuple[Op, "asyncio.Future[Any]", int]
 _STOP = None
 
 
@@ -129,7 +132,7 @@ class Database:
         self._thread = threading.Thread(target=self._run, name="store", daemon=True)
         self._thread.start()
         try:
-            await self._submit(self._connect, write=False)
+            await self._submit(self._connect, READ)
         except BaseException:
             self._jobs.put(_STOP)
             await asyncio.to_thread(self._thread.join)
@@ -150,20 +153,24 @@ class Database:
 
     # ------------------------------------------------------------ reads and grouped writes
 
-    def _submit(self, op: Callable[[Any], T], *, write: bool) -> asyncio.Future[T]:
+    def _submit(self, op: Callable[[Any], T], kind: int) -> asyncio.Future[T]:
         assert self._loop is not None
         fut: asyncio.Future[T] = self._loop.create_future()
-        self._jobs.put((op, fut, write))
+        self._jobs.put((op, fut, kind))
         return fut
 
     async def _read(self, op: Callable[[Any], T]) -> T:
         assert self._open, "store not open"
-        return await self._submit(op, write=False)
+        return await self._submit(op, READ)
 
-    async def _write(self, op: Callable[[Any], T]) -> T:
+    async def _write(self, op: Callable[[Any], T], *, repeatable: bool = False) -> T:
+        """Run `op` in the next group's transaction; its outcome once that committed.
+        `repeatable`: all `op` does is in the transaction (no Python state changed, nothing
+        outside the database), so a group made only of such writes first runs without a
+        savepoint per write, and again with them if one of its writes fails."""
         if not self._open:
             raise RuntimeError("store not open")
-        return await self._submit(op, write=True)
+        return await self._submit(op, REPEATABLE if repeatable else WRITE)
 
     # ------------------------------------------------------------ the store's thread
 
@@ -178,7 +185,7 @@ class Database:
             if first is _STOP:
                 break
             batch = [first]
-            writes = 1 if first[2] else 0
+            writes = 1 if first[2] != READ else 0
             deadline = time.monotonic() + window if window and first[2] else 0.0
             while writes < policy.max_group:
                 try:
@@ -192,7 +199,7 @@ class Database:
                     stopping = True
                     break
                 batch.append(job)
-                writes += job[2]
+                writes += job[2] != READ
                 if deadline and time.monotonic() >= deadline:
                     deadline = 0.0  # the window is over: take only what is already queued
             self._hand_back(self._work(batch))
@@ -257,6 +264,11 @@ class Database:
         conn.execute(self.dialect.begin)
         if len(group) == 1:  # a lone write needs no savepoint: its transaction is its own
             return self._commit_one(conn, group[0][0])
+        if all(kind == REPEATABLE for _, _, kind in group):
+            done = self._commit_all(conn, group)
+            if done is not None:
+                return done
+            conn.execute(self.dialect.begin)  # one failed: again, each write in a savepoint
         release = self.dialect.release_savepoints
         try:
             for op, _, _ in group:
@@ -270,6 +282,28 @@ class Database:
                     if release:
                         conn.execute("RELEASE w")
                     results.append((False, exc))
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        self.commits += 1
+        self.writes += len(group)
+        return results
+
+    def _commit_all(self, conn: Any, group: list[_Job]) -> list[tuple[bool, Any]] | None:
+        """The group's writes without savepoints (each costs a statement and makes the first
+        change of every page dearer), committed when all succeed; None, rolled back, when
+        one fails."""
+        try:
+            results: list[tuple[bool, Any]] = [(True, op(conn)) for op, _, _ in group]
+        except Exception:
+            conn.execute("ROLLBACK")
+            return None
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        try:
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:
