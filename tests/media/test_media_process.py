@@ -56,6 +56,14 @@ def _gateway(server: Server) -> RemoteGateway:
     return server.media
 
 
+def _talking(tmp_path: Path) -> MediaSources:
+    """A candidate's camera and a microphone that talks for a minute."""
+    return MediaSources(
+        camera=CameraReader(PaletteCamera()),
+        microphone=WavFileMicrophone(talking_wav(tmp_path / "talk.wav", seconds=60)),
+    )
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -269,11 +277,7 @@ async def test_shutdown_writes_the_clip_being_gathered_then_stops_the_process(
     gateway = _gateway(server)
     env = Env(server, tmp_path)
     _, ticket = await env.exam()
-    sources = MediaSources(
-        camera=CameraReader(PaletteCamera()),
-        microphone=WavFileMicrophone(talking_wav(tmp_path / "talk.wav", seconds=60)),
-    )
-    runtime = env.runtime(ticket, media=sources)
+    runtime = env.runtime(ticket, media=_talking(tmp_path))
     runtime.start()
     try:
         async with asyncio.timeout(TIMEOUT_S):
@@ -306,11 +310,7 @@ async def test_what_a_killed_media_process_leaves_is_ended_or_marked_lost(
     env = Env(remote, tmp_path)
     exam_id, ticket = await env.exam()
     token = await admin.proctor_token(remote.store, exam_id)
-    sources = MediaSources(
-        camera=CameraReader(PaletteCamera()),
-        microphone=WavFileMicrophone(talking_wav(tmp_path / "talk.wav", seconds=60)),
-    )
-    runtime = env.runtime(ticket, media=sources)
+    runtime = env.runtime(ticket, media=_talking(tmp_path))
     runtime.start()
     try:
         async with proctor(f"{remote.ws_url}/ws/proctor?token={token}") as watcher:

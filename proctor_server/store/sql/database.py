@@ -303,12 +303,7 @@ class Database:
         except BaseException:
             conn.execute("ROLLBACK")
             raise
-        try:
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
+        _commit(conn)
         self.commits += 1
         self.writes += len(group)
         return results
@@ -323,15 +318,20 @@ class Database:
             conn.execute("ROLLBACK")
             raise
         else:
-            try:
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
+            _commit(conn)
         self.commits += 1
         self.writes += 1
         return [outcome]
+
+
+def _commit(conn: Any) -> None:
+    """COMMIT; a failed one leaves no transaction open (and is raised)."""
+    try:
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
 
 
 def _resolve(outcomes: list[tuple[asyncio.Future[Any], bool, Any]]) -> None:
