@@ -29,8 +29,8 @@ from shared.vision.blazeface import (
     UPSAMPLED,
     BlazeFace,
 )
-from shared.vision.gaze import MIN_EYE_PIXELS, EyePoints, eye_offset
-from shared.vision.mesh import LEFT_EYE, RIGHT_EYE, FaceMesh, _inside, _ordered
+from shared.vision.gaze import EyePoints, eye_offset
+from shared.vision.mesh import FaceMesh
 from shared.vision.models import FaceModels
 from shared.vision.runtime import TFLiteModel, model_bytes, model_path
 
@@ -131,21 +131,7 @@ class OneEyeMesh(FaceMesh):
         angle: float = 0.0,
         mesh: np.ndarray | None = None,
     ) -> list[EyePoints]:
-        points = mesh if mesh is not None else self.landmarks(image_rgb, box, angle)
-        if points is None:
-            return []
-        height, width = image_rgb.shape[:2]
-        corners = [
-            (index, left, right)
-            for index, (left, right) in enumerate(
-                (
-                    _ordered(points[LEFT_EYE[0]], points[LEFT_EYE[1]]),
-                    _ordered(points[RIGHT_EYE[0]], points[RIGHT_EYE[1]]),
-                )
-            )
-            if _inside(left, right, width, height)
-            and math.hypot(right[0] - left[0], right[1] - left[1]) >= MIN_EYE_PIXELS
-        ]
+        corners = self.eye_corners(image_rgb, box, angle, mesh)
         if not corners:
             return []
         corners.sort(key=lambda c: -math.hypot(c[2][0] - c[1][0], c[2][1] - c[1][1]))

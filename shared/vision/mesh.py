@@ -136,16 +136,17 @@ class FaceMesh:
             iris_radius=radius,
         )
 
-    def eyes(
+    def eye_corners(
         self,
         image_rgb: np.ndarray,
         box: tuple[int, int, int, int],
         angle: float = 0.0,
         mesh: np.ndarray | None = None,
-    ) -> list[EyePoints]:
-        """Both eyes of the face in `box` (the image-left one first), their corners from the
-        face mesh (`mesh`, when the caller already ran it); an eye cut by the frame's edge is
-        left out, and so is an eye too small to measure (the iris model is not run for it)."""
+    ) -> list[tuple[int, Point, Point]]:
+        """The corners (left, right) of each eye of the face in `box` that can be measured,
+        with its index (0: the image-left eye), from the face mesh (`mesh`, when the caller
+        already ran it); an eye cut by the frame's edge is left out, and so is an eye too
+        small to measure."""
         points = mesh if mesh is not None else self.landmarks(image_rgb, box, angle)
         if points is None:
             return []
@@ -155,10 +156,24 @@ class FaceMesh:
         )
         height, width = image_rgb.shape[:2]
         return [
-            self.eye(image_rgb, left, right, mirrored=index == 1)
+            (index, left, right)
             for index, (left, right) in enumerate(corners)
             if _inside(left, right, width, height)
             and math.hypot(right[0] - left[0], right[1] - left[1]) >= MIN_EYE_PIXELS
+        ]
+
+    def eyes(
+        self,
+        image_rgb: np.ndarray,
+        box: tuple[int, int, int, int],
+        angle: float = 0.0,
+        mesh: np.ndarray | None = None,
+    ) -> list[EyePoints]:
+        """Both eyes of the face in `box` (the image-left one first) that `eye_corners` finds
+        measurable (the iris model is not run for the others)."""
+        return [
+            self.eye(image_rgb, left, right, mirrored=index == 1)
+            for index, left, right in self.eye_corners(image_rgb, box, angle, mesh)
         ]
 
 
