@@ -42,12 +42,14 @@ from tests.support.exam_env import Env
 TIMEOUT_S = 30.0
 
 
+def _config(tmp_path: Path) -> ServerConfig:
+    """A server on loopback whose live media run in the supervised media process."""
+    return ServerConfig(db=tmp_path / "exam.db", port=0, nonce_rotation_s=3600, media_process=True)
+
+
 @pytest.fixture
 async def remote(tmp_path: Path) -> AsyncIterator[Server]:
-    config = ServerConfig(
-        db=tmp_path / "exam.db", port=0, nonce_rotation_s=3600, media_process=True
-    )
-    async with run_server(config) as s:
+    async with run_server(_config(tmp_path)) as s:
         yield s
 
 
@@ -118,10 +120,7 @@ async def test_a_killed_media_process_costs_no_answer_and_media_come_back(
 
 
 async def test_shutdown_closes_every_peer_connection_then_the_process(tmp_path: Path) -> None:
-    config = ServerConfig(
-        db=tmp_path / "exam.db", port=0, nonce_rotation_s=3600, media_process=True
-    )
-    server = Server(config)
+    server = Server(_config(tmp_path))
     await server.start()
     env = Env(server, tmp_path)
     exam_id, ticket = await env.exam()
@@ -269,10 +268,7 @@ async def test_shutdown_writes_the_clip_being_gathered_then_stops_the_process(
     open speaking span is written with what there is (which asks the server for the
     violations it shows and to store it) before the process exits, well within the close's
     own timeout."""
-    config = ServerConfig(
-        db=tmp_path / "exam.db", port=0, nonce_rotation_s=3600, media_process=True
-    )
-    server = Server(config)
+    server = Server(_config(tmp_path))
     await server.start()
     gateway = _gateway(server)
     env = Env(server, tmp_path)
