@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import datetime
 
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
@@ -122,10 +123,7 @@ class CandidateSession:
                     ref = getattr(message, "id", None)
                     now = self.deps.clock.now()  # the message's arrival, for its checks
                     quota.admit(_KINDS.get(type(message), WriteKind.OTHER), now, ref=ref)
-                    if type(message) is p.Answer:  # most of what a candidate sends
-                        await writes.answer(live, message, now)
-                    else:
-                        await self._dispatch(live, message)
+                    await self._dispatch(live, message, now)
             except ProctorError as exc:
                 await self.refuse(exc)
                 if isinstance(exc, ProtocolError):
@@ -141,12 +139,13 @@ class CandidateSession:
                     p.error(ErrorCode.INTERNAL_ERROR, "the server failed; try again", ref)
                 )
 
-    async def _dispatch(self, live: LiveAttempt, m: p.ClientMessage) -> None:
+    async def _dispatch(self, live: LiveAttempt, m: p.ClientMessage, now: datetime) -> None:
+        """Handle a message that arrived at `now` (answers are checked and stored at it)."""
         match m:
-            case p.Answer():
-                await writes.answer(live, m, self.deps.clock.now())
+            case p.Answer():  # first: most of what a candidate sends
+                await writes.answer(live, m, now)
             case p.Heartbeat():
-                await self.send(p.HeartbeatAck(server_time=to_wire(self.deps.clock.now())))
+                await self.send(p.HeartbeatAck(server_time=to_wire(now)))
             case p.Event():
                 await writes.event(live, m)
             case p.Profile():
