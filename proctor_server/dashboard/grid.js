@@ -185,18 +185,10 @@ export class Grid {
     row.className = `row st-${st}${seat.limitReached ? " limit" : ""}${(seat.risk || 0) >= 50 ? " high" : ""}`;
     // photos: identity photo (or the reference) and the latest snapshot, each only when in view
     const photoUrl = attempt ? `/evidence/${attempt}/identity?v=${seat.identityRefused ? 1 : 0}${seat.state}` : "";
-    if (row.photo.dataset.src !== photoUrl) {
-      row.photo.dataset.src = photoUrl;
-      row.photo.hidden = !photoUrl;
-      if (!photoUrl) row.photo.removeAttribute("src"); else if (this.imagesShown) row.photo.src = photoUrl;
-    }
+    this.setImage(row.photo, photoUrl);
     const bucket = Math.floor(Date.now() / 30000);
     const snapUrl = attempt && seat.state !== "not_entered" ? `/evidence/${attempt}/snapshot/latest?v=${bucket}.${seat.snapSeq}` : "";
-    if (row.snap.dataset.src !== snapUrl) {
-      row.snap.dataset.src = snapUrl;
-      row.snap.hidden = !snapUrl;
-      if (!snapUrl) row.snap.removeAttribute("src"); else if (this.imagesShown) row.snap.src = snapUrl;
-    }
+    this.setImage(row.snap, snapUrl);
     const stream = attempt ? this.videos.get(attempt) : null;
     if (row.video.srcObject !== (stream || null)) row.video.srcObject = stream || null;
     row.video.hidden = !stream;
@@ -261,6 +253,14 @@ export class Grid {
     const data = row.conn.dataset;
     const want = { rtt: rtt === null ? "" : String(rtt), reconnects: String(n), media: seat.media || "" };
     for (const [k, v] of Object.entries(want)) if (data[k] !== v) data[k] = v;
+  }
+
+  // A thumbnail's address ("" for none): loaded now, or once the first grid is on screen.
+  setImage(img, url) {
+    if (img.dataset.src === url) return;
+    img.dataset.src = url;
+    img.hidden = !url;
+    if (!url) img.removeAttribute("src"); else if (this.imagesShown) img.src = url;
   }
 
   // The thumbnails of the rows drawn so far, and of every row from now on.
