@@ -5,16 +5,16 @@ snapshots): each `recv()` waits for the next frame slot at the publishing rate, 
 latest frame of its subscription, scales it to the publishing size and converts it to I420
 with OpenCV (`video_frame`), and stamps it on a 90 kHz clock.
 `MicrophoneTrack` reads the microphone (a real one or a fake: silence, tone, WAV file; the
-app's `SharedMicrophone` through a subscription of its own) in a worker thread, three 20 ms
-buffers at a time, and hands them on one by one, stamped in samples. Stopping a track closes
-its camera subscription, so the camera is read only while someone needs it."""
+app's `SharedMicrophone` through a subscription of its own) in 20 ms buffers in a worker
+thread, stamped in samples (read several at a time, the buffers left in bursts, and the
+server's voice activity then heard speech seconds late). Stopping a track closes its camera
+subscription, so the camera is read only while someone needs it."""
 
 from __future__ import annotations
 
 import asyncio
 import fractions
 import time
-from collections import deque
 from dataclasses import dataclass
 
 import cv2
@@ -30,10 +30,6 @@ from proctor_client.devices.microphones import MicrophoneSubscription, SharedMic
 VIDEO_CLOCK = 90_000
 VIDEO_TIME_BASE = fractions.Fraction(1, VIDEO_CLOCK)
 AUDIO_PTIME_S = 0.020
-# The microphone is read this many 20 ms buffers at a time, in one trip to a worker thread:
-# a trip per buffer (50 a second) cost more of the app's CPU than encoding them; 60 ms more
-# delay before the proctor hears the candidate is nothing a proctor notices.
-AUDIO_BUFFERS_PER_READ = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,22 +113,16 @@ class MicrophoneTrack(MediaStreamTrack):
         self._chunk = max(1, round(self._rate * AUDIO_PTIME_S))
         self._time_base = fractions.Fraction(1, self._rate)
         self._pts = 0
-        self._read: deque[np.ndarray] = deque()  # 20 ms buffers read and not yet handed on
 
     async def recv(self) -> AudioFrame:
         if self.readyState != "live":
             raise MediaStreamError
-        if not self._read:
-            count = self._chunk * AUDIO_BUFFERS_PER_READ
-            try:
-                samples = await asyncio.to_thread(self._microphone.read, count)
-            except DeviceError:
-                self.stop()
-                raise MediaStreamError from None
-            block = np.ascontiguousarray(samples, dtype=np.int16).reshape(-1)
-            for start in range(0, block.size, self._chunk):
-                self._read.append(block[start : start + self._chunk])
-        data = self._read.popleft().reshape(1, -1)
+        try:
+            samples = await asyncio.to_thread(self._microphone.read, self._chunk)
+        except DeviceError:
+            self.stop()
+            raise MediaStreamError from None
+        data = np.ascontiguousarray(samples, dtype=np.int16).reshape(1, -1)
         frame = AudioFrame.from_ndarray(data, format="s16", layout="mono")
         frame.sample_rate = self._rate
         frame.pts = self._pts

@@ -1,6 +1,5 @@
-"""What the app's tracks hand to the encoders: the camera image as an I420 frame of the size
-asked for, with the pixel values PyAV's own scaler gives (`tracks.video_frame`); the
-microphone read a few buffers at a time and sent as 20 ms frames, every sample in order."""
+"""What the app's video track hands to the encoder: the camera image as an I420 frame of the
+size asked for, with the pixel values PyAV's own scaler gives (`tracks.video_frame`)."""
 
 from __future__ import annotations
 
@@ -8,13 +7,7 @@ import numpy as np
 import pytest
 from av import VideoFrame
 
-from proctor_client.devices.microphones import ToneMicrophone
-from proctor_client.media.tracks import (
-    AUDIO_BUFFERS_PER_READ,
-    AUDIO_PTIME_S,
-    MicrophoneTrack,
-    video_frame,
-)
+from proctor_client.media.tracks import video_frame
 
 
 def _scene(height: int, width: int) -> np.ndarray:
@@ -65,37 +58,3 @@ def test_frames_are_i420_of_the_size_asked_with_pyavs_values(
 def test_an_odd_size_goes_through_pyavs_scaler() -> None:
     frame = video_frame(_scene(480, 640), 321, 241)
     assert (frame.width, frame.height, frame.format.name) == (321, 241, "yuv420p")
-
-
-class CountingTone:
-    """A tone microphone (not paced) that counts its reads."""
-
-    def __init__(self) -> None:
-        self.inner = ToneMicrophone(realtime=False)
-        self.name, self.sample_rate = self.inner.name, self.inner.sample_rate
-        self.reads: list[int] = []
-        self.given: list[np.ndarray] = []
-
-    def read(self, count: int) -> np.ndarray:
-        self.reads.append(count)
-        samples = self.inner.read(count)
-        self.given.append(samples)
-        return samples
-
-    def close(self) -> None:
-        self.inner.close()
-
-
-async def test_the_microphone_is_read_three_buffers_at_a_time_and_sent_one_by_one() -> None:
-    microphone = CountingTone()
-    track = MicrophoneTrack(microphone)
-    try:
-        frames = [await track.recv() for _ in range(3 * AUDIO_BUFFERS_PER_READ)]
-    finally:
-        track.stop()
-    chunk = round(microphone.sample_rate * AUDIO_PTIME_S)
-    assert microphone.reads == [chunk * AUDIO_BUFFERS_PER_READ] * 3
-    assert [f.samples for f in frames] == [chunk] * len(frames)  # 20 ms each
-    assert [f.pts for f in frames] == [i * chunk for i in range(len(frames))]
-    sent = np.concatenate([f.to_ndarray().reshape(-1) for f in frames])
-    assert np.array_equal(sent, np.concatenate(microphone.given))  # every sample, in order
