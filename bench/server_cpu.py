@@ -149,15 +149,21 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
         "bare_answer": 0.0,
         "ours_answer": 0.0,
     }
+    by_thread: dict[str, float] = {}  # the exam server's join CPU per thread
     answers = 0
     acks: dict[str, list[float]] = {"bare": [], "ours": []}
     try:
         for r in range(args.rounds):  # alternate the two servers so drift hits both alike
             mine = tickets[r * per_round : (r + 1) * per_round]
             for name, server in (("bare", bare), ("ours", ours)):
-                before = server.cpu()
+                before, threads = server.cpu(), server.thread_cpu()
                 await joins(server.candidate, mine[: args.joins])
                 spent[f"{name}_join"] += server.cpu() - before
+                if name == "ours":
+                    for thread, seconds in server.thread_cpu().items():
+                        by_thread[thread] = (
+                            by_thread.get(thread, 0.0) + seconds - threads.get(thread, 0.0)
+                        )
             for name, server in (("bare", bare), ("ours", ours)):
                 cpu, count = await answer_load(
                     server.candidate, mine[args.joins :], args.answers, server, acks[name]
@@ -170,6 +176,7 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
             "ours_join_ms": spent["ours_join"] / joined * 1000,
             "bare_answer_ms": spent["bare_answer"] / answers * 1000,
             "ours_answer_ms": spent["ours_answer"] / answers * 1000,
+            **{f"thread_{k}_join_ms": v / joined * 1000 for k, v in by_thread.items() if v},
             **{f"{k}_ack_p{q}": pct(v, q / 100) * 1000 for k, v in acks.items() for q in (50, 99)},
         }
     finally:
@@ -200,6 +207,12 @@ def main() -> None:
         f"server CPU per join:   exam server {f['ours_join_ms']:.3f} ms, bare websockets "
         f"{f['bare_join_ms']:.3f} ms -> {join_ratio} (target <= 1.5x); {args.rounds} x {args.joins} joins"
     )
+    threads = ", ".join(
+        f"{k[len('thread_') : -len('_join_ms')]} {v:.3f} ms"
+        for k, v in f.items()
+        if k.startswith("thread_")
+    )
+    print(f"  of which, per thread of the exam server: {threads}")
     print(
         f"server CPU per answer: exam server {f['ours_answer_ms']:.3f} ms, bare websockets "
         f"{f['bare_answer_ms']:.3f} ms -> {answer_ratio} (target <= 2x); "

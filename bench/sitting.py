@@ -60,6 +60,20 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICK
 
 
+def thread_cpu_seconds(pid: int) -> dict[str, float]:
+    """CPU seconds (user + system) of a process's main thread (its event loop) and of all its
+    other threads together (the store's, the executors')."""
+    spent = {"event loop": 0.0, "other threads": 0.0}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the thread ended meanwhile
+            continue
+        name = "event loop" if task.name == str(pid) else "other threads"
+        spent[name] += (int(fields[11]) + int(fields[12])) / TICK
+    return spent
+
+
 def load_average() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
@@ -81,6 +95,9 @@ class Proc:
 
     def cpu(self) -> float:
         return cpu_seconds(self.proc.pid)
+
+    def thread_cpu(self) -> dict[str, float]:
+        return thread_cpu_seconds(self.proc.pid)
 
     def stop(self) -> None:
         self.proc.terminate()

@@ -197,6 +197,10 @@ class ExamRuntime:
         if self.sessions.get(session.attempt_id) is session:
             del self.sessions[session.attempt_id]
 
+    def new_quota(self, attempt_id: str) -> None:
+        """The quota of an attempt this entry created: nothing stored yet, nothing to count."""
+        self._quotas.setdefault(attempt_id, AttemptQuota(self._limits, 0))
+
     async def quota(self, attempt_id: str) -> AttemptQuota:
         """The attempt's write quota, its stored evidence counted from the store once."""
         quota = self._quotas.get(attempt_id)

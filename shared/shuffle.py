@@ -37,14 +37,21 @@ def _all_orders(n: int) -> tuple[tuple[int, ...], ...]:
 
 
 @functools.cache
+def _shared_lists(n: int) -> tuple[list[int], ...]:
+    """One list per order of n <= SMALL items, in `_all_orders` order, shared by every paper
+    that uses it (orders are never changed in place): a live attempt's option orders cost a
+    pointer each, not a list."""
+    return tuple(list(order) for order in _all_orders(n))
+
+
+@functools.cache
 def _shared_orders(n: int) -> dict[tuple[int, ...], list[int]]:
-    """One list per order of n <= SMALL items, shared by every paper that uses it (orders are
-    never changed in place): a live attempt's option orders cost a pointer each, not a list."""
-    return {order: list(order) for order in _all_orders(n)}
+    """The shared list of each order of n <= SMALL items, by the order."""
+    return dict(zip(_all_orders(n), _shared_lists(n), strict=True))
 
 
 def compact(order: PaperOrder) -> PaperOrder:
-    """The same order with its small option orders shared (see `_shared_orders`)."""
+    """The same order with its small option orders shared (see `_shared_lists`)."""
     return PaperOrder(
         questions=order.questions,
         options=[
@@ -57,8 +64,8 @@ def _permutation(n: int, draws: Iterator[int]) -> list[int]:
     """A uniformly drawn order of n items: one draw picks from the table of all orders when n
     is small (option lists), Fisher-Yates otherwise (64-bit draws: bias below 2**-50)."""
     if n <= SMALL:
-        orders = _all_orders(n)
-        return _shared_orders(n)[orders[next(draws) % len(orders)]]
+        orders = _shared_lists(n)
+        return orders[next(draws) % len(orders)]
     order = list(range(n))
     for i in range(n - 1, 0, -1):
         j = next(draws) % (i + 1)
@@ -83,14 +90,22 @@ def _needed(n: int) -> int:
 
 
 def order_for(seed: str, questions: Sequence[Question]) -> PaperOrder:
-    """The order of the questions, then of each shown question's options, from one stream."""
-    needed = _needed(len(questions)) + sum(_needed(len(q.options)) for q in questions)
+    """The order of the questions, then of each shown question's options, from one stream
+    (computed in each entry's transaction: an option list of n <= SMALL takes one draw and
+    one look-up in its table, without a call)."""
+    sizes = [len(q.options) for q in questions]
+    needed = _needed(len(sizes)) + sum(1 if n <= SMALL else n - 1 for n in sizes)
     draws = _draws(seed, needed)
-    shown = _permutation(len(questions), draws)
-    return PaperOrder(
-        questions=shown,
-        options=[_permutation(len(questions[i].options), draws) for i in shown],
-    )
+    shown = _permutation(len(sizes), draws)
+    tables = {n: _shared_lists(n) for n in set(sizes) if n <= SMALL}
+    options: list[list[int]] = []
+    for i in shown:
+        table = tables.get(sizes[i])
+        if table is None:
+            options.append(_permutation(sizes[i], draws))
+        else:
+            options.append(table[next(draws) % len(table)])
+    return PaperOrder(questions=shown, options=options)
 
 
 @dataclass(frozen=True, slots=True)

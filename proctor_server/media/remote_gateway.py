@@ -330,6 +330,8 @@ class RemoteGateway:
         if self._child is None:
             self._statuses.pop(attempt, None)
             return
+        if attempt not in self._statuses:
+            return  # no stream of it in the media process (most candidates leaving a join)
         await self._ask(m.End(self._number(), attempt, reason))
 
     async def finish(self, attempt: str) -> None:

@@ -7,6 +7,7 @@ import functools
 import logging
 import secrets
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -30,7 +31,7 @@ from shared.errors import ErrorCode, ProctorError, RuleError
 from shared.rules import ExamWindow
 from shared.shuffle import SEED_BYTES
 from shared.timeutil import to_wire
-from shared.vocabulary import Source, ViolationKind
+from shared.vocabulary import Mode, Source, ViolationKind
 from shared.watermark import mask_name
 
 log = logging.getLogger(__name__)
@@ -62,14 +63,17 @@ async def enter(
     )
 
     def decide(
-        ticket: TicketRecord | None, found: AttemptRecord | None, admitted: bool
+        ticket: TicketRecord | None, found: AttemptRecord | None, admitted: Callable[[], bool]
     ) -> AttemptRecord:
-        """Inside the store's transaction: pure but for looking up the loaded exam."""
+        """Inside the store's transaction: pure but for looking up the loaded exam (and the
+        admission, read only for a first entry past the window)."""
         valid = check_ticket(ticket, hello.exam, hello.mode)
         runtime = deps.exams.loaded(valid.exam_id)
         if runtime is None:
             raise ExamNotLoaded(valid.exam_id)
-        return decide_entry(hello.mode, valid, runtime.exam, found, now, fresh, admitted)
+        exam = runtime.exam
+        late = found is None and hello.mode is Mode.EXAM and now > exam.window.entry_closes_at
+        return decide_entry(hello.mode, valid, exam, found, now, fresh, late and admitted())
 
     try:
         try:  # one write transaction: read the ticket and attempt, decide, write
@@ -91,6 +95,8 @@ async def enter(
         raise
     runtime = deps.exams.loaded(ticket.exam_id)
     assert runtime is not None
+    if not resumed:
+        runtime.new_quota(attempt.id)
     live = LiveAttempt(deps, runtime, ticket, attempt, nonce, send, close, peer)
     runtime.schedule_deadline(attempt)
     old = runtime.attach(live)

@@ -94,7 +94,9 @@ class Store(Protocol):
         mode: str,
         nonce: str,
         at: datetime,
-        decide: Callable[[TicketRecord | None, AttemptRecord | None, bool], AttemptRecord],
+        decide: Callable[
+            [TicketRecord | None, AttemptRecord | None, Callable[[], bool]], AttemptRecord
+        ],
     ) -> tuple[TicketRecord, AttemptRecord, bool]: ...
     async def create_attempt(self, attempt: AttemptRecord) -> None: ...
     async def transition(

@@ -33,10 +33,12 @@ from proctor_server.media.remote_gateway import (
     RemoteGateway,
 )
 from shared import proctor_protocol as pp
+from shared import protocol as p
 from tests.media.fakes import PaletteCamera
 from tests.media.peers import palette_sources, poll, proctor
 from tests.media.test_live_speech import talking_wav
 from tests.media.test_media_recovery import _saved, _to_paper
+from tests.server.scripted import Candidate
 from tests.support.exam_env import Env
 
 TIMEOUT_S = 30.0
@@ -364,3 +366,26 @@ async def test_the_media_process_runs_with_the_heap_settings(
     environ = Path(f"/proc/{pid}/environ").read_bytes().decode().split("\0")
     wanted = os.environ.get(name, default)  # an operator's own setting wins
     assert f"{name}={wanted}" in environ
+
+
+async def test_a_candidate_without_a_stream_leaves_without_waiting_for_the_media_process(
+    remote: Server, tmp_path: Path
+) -> None:
+    """Only a candidate with a stream has anything to end in the media process: one who never
+    published leaves, and the proctors see it leave, even while that process is frozen."""
+    gateway = _gateway(remote)
+    env = Env(remote, tmp_path)
+    exam_id, ticket = await env.exam()
+    token = await admin.proctor_token(remote.store, exam_id)
+    pid = gateway.pid
+    assert pid is not None
+    async with proctor(f"{remote.ws_url}/ws/proctor?token={token}") as watcher:
+        candidate = await Candidate.connect(remote.ws_url)
+        assert isinstance(await candidate.hello(ticket), p.Welcome)
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            await candidate.close()
+            async with asyncio.timeout(TIMEOUT_S / 3):
+                await watcher.until(lambda: bool(watcher.of_type(pp.Left)))
+        finally:
+            os.kill(pid, signal.SIGCONT)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -58,9 +59,9 @@ async def test_enter_inserts_the_decided_attempt_and_records_the_nonce(
     new = attempt_record(seated.exam, seated.ticket, mode=Mode.TRIAL)
 
     def decide(
-        ticket: TicketRecord | None, found: AttemptRecord | None, admitted: bool
+        ticket: TicketRecord | None, found: AttemptRecord | None, admitted: Callable[[], bool]
     ) -> AttemptRecord:
-        seen.append((ticket, found, admitted))
+        seen.append((ticket, found, admitted()))
         return new
 
     ticket, attempt, resumed = await store.enter(
@@ -91,7 +92,7 @@ async def test_a_refused_entry_writes_nothing(store: ContractStore) -> None:
     seen: list[TicketRecord | None] = []
 
     def refuse(
-        ticket: TicketRecord | None, found: AttemptRecord | None, admitted: bool
+        ticket: TicketRecord | None, found: AttemptRecord | None, admitted: Callable[[], bool]
     ) -> AttemptRecord:
         seen.append(ticket)
         raise RuleError("not now", code=ErrorCode.NOT_ALLOWED)

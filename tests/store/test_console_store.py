@@ -3,6 +3,8 @@ verdicts, an attempt's own deadline, and the audit log's chain with proctors' co
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from proctor_server.core.audit import verify_chain
@@ -58,8 +60,8 @@ async def test_an_admission_is_read_in_the_entry_transaction(store: ContractStor
     assert await store.admitted_tickets(seated.exam.id) == {ticket}
     seen: list[bool] = []
 
-    def decide(t: object, found: object, admitted: bool) -> object:
-        seen.append(admitted)
+    def decide(t: object, found: object, admitted: Callable[[], bool]) -> object:
+        seen.append(admitted())
         return found
 
     await store.enter(ticket, Mode.EXAM, "n-1", NOW, decide)  # type: ignore[arg-type]

@@ -7,17 +7,19 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
 
-from proctor_server.store import PhotoRecord, SqliteStore
+from proctor_server.core.audit import verify_chain
+from proctor_server.store import AttemptRecord, PhotoRecord, SqliteStore, TicketRecord
 from proctor_server.store.migrations import CORE, VISION, migrate
 from proctor_server.store.sqlite import connect
 from shared.errors import ErrorCode, RuleError
 from shared.states import Trigger
-from tests.store.conftest import NOW, QUESTIONS, seat
+from shared.vocabulary import Mode
+from tests.store.conftest import NOW, QUESTIONS, attempt_record, exam_record, seat
 
 
 @pytest.fixture
@@ -202,3 +204,47 @@ async def test_an_entry_finds_the_tickets_attempt_by_index(store: SqliteStore) -
         return " ".join(str(r[3]) for r in found)
 
     assert "USING INDEX attempts_by_ticket" in await store._read(plan)
+
+
+async def test_a_refused_entry_in_a_group_leaves_the_other_entries_stored_once(
+    store: SqliteStore,
+) -> None:
+    """Entries run as a group without savepoints first; one refused entry sends the group round
+    again with them: every other candidate has one attempt, one nonce and one audit entry, the
+    exam's chain still verifies, and the refused one left nothing."""
+    exam = exam_record()
+    await store.create_exam(exam)
+    tickets = [
+        TicketRecord(token=f"tk-g{i}", exam_id=exam.id, candidate_code=f"G{i:04}", name="Ada")
+        for i in range(20)
+    ]
+    for ticket in tickets:
+        await store.create_ticket(ticket)
+    refused_token = tickets[7].token
+
+    def decide(
+        ticket: TicketRecord | None, found: AttemptRecord | None, _: Callable[[], bool]
+    ) -> AttemptRecord:
+        assert ticket is not None
+        if ticket.token == refused_token:
+            raise RuleError("not now", code=ErrorCode.NOT_ALLOWED)
+        return found or attempt_record(exam, ticket)
+
+    commits = store.commits
+    results = await asyncio.gather(
+        *(store.enter(t.token, Mode.EXAM, f"n-{t.token}", NOW, decide) for t in tickets),
+        return_exceptions=True,
+    )
+    assert store.commits - commits < 19  # grouped: one of the groups held the refused entry
+    refused = results.pop(7)
+    assert isinstance(refused, RuleError)
+    assert all(isinstance(r, tuple) and not r[2] for r in results)  # all new, none resumed
+    for ticket in tickets:
+        attempts = [a for a in await store.attempts_of_exam(exam.id) if a.ticket == ticket.token]
+        nonce = await store.find_nonce(f"n-{ticket.token}")
+        assert (len(attempts), nonce is not None) == (
+            (0, False) if ticket.token == refused_token else (1, True)
+        )
+    chain = await store.audit_chain(exam.id)
+    assert [e.action for e in chain].count("entry") == 19
+    assert verify_chain(chain, await store.audit_head(exam.id)) is None

@@ -202,7 +202,9 @@ async def test_two_processes_entering_one_ticket_make_one_attempt(pair: Pair) ->
     seated = await seat(pair.a)
     ticket = seated.ticket
 
-    def decide(t: TicketRecord | None, found: AttemptRecord | None, _: bool) -> AttemptRecord:
+    def decide(
+        t: TicketRecord | None, found: AttemptRecord | None, _: Callable[[], bool]
+    ) -> AttemptRecord:
         assert t is not None
         return found or attempt_record(seated.exam, t, mode=Mode.TRIAL)
 

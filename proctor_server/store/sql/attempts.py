@@ -10,7 +10,7 @@ from typing import Any
 
 from proctor_server.core.records import AttemptRecord, TicketRecord
 from proctor_server.store.sql import rows
-from proctor_server.store.sql.audit import audit_attempt, record_command
+from proctor_server.store.sql.audit import SYSTEM, append_audit, audit_attempt, record_command
 from proctor_server.store.sql.connection import Connection
 from proctor_server.store.sql.database import Database
 from proctor_server.store.sql.exams import FINISHED_STATES, TICKET_SQL
@@ -19,6 +19,7 @@ from shared.states import AttemptState, Effect, Trigger, transition
 from shared.timeutil import from_wire, to_wire
 
 ATTEMPT_SQL = f"SELECT {rows.columns(rows.ATTEMPT)} FROM attempts"
+Admitted = Callable[[], bool]  # whether a proctor admitted the ticket past the entry window
 LATEST = "ticket = ? AND mode = ? ORDER BY created_at DESC LIMIT 1"  # a ticket's latest
 
 
@@ -67,12 +68,15 @@ class AttemptTables(Database):
         mode: str,
         nonce: str,
         at: datetime,
-        decide: Callable[[TicketRecord | None, AttemptRecord | None, bool], AttemptRecord],
+        decide: Callable[[TicketRecord | None, AttemptRecord | None, Admitted], AttemptRecord],
     ) -> tuple[TicketRecord, AttemptRecord, bool]:
-        """A candidate's entry in one write transaction (the join's hot path): read the ticket,
-        its latest attempt in `mode` and whether a proctor admitted it late (R15), let `decide`
-        pick the attempt to enter (the one found, or a new one to insert) or raise, then record
-        the watermark nonce. Returns the ticket, the attempt and whether it was resumed."""
+        """A candidate's entry in one write transaction (the join's hot path): read the ticket
+        and its latest attempt in `mode`, let `decide` pick the attempt to enter (the one found,
+        or a new one to insert) or raise, then record the watermark nonce. `decide` asks
+        whether a proctor admitted the ticket late (R15) only for an entry past the window,
+        so an entry on time reads no admission. Returns the ticket, the attempt and whether it
+        was resumed. Every effect is in the transaction: a group of entries runs without
+        savepoints (`repeatable`)."""
 
         def op(c: Connection) -> tuple[TicketRecord, AttemptRecord, bool]:
             # the ticket's row locked first: entries of one ticket on two processes take turns
@@ -85,32 +89,37 @@ class AttemptTables(Database):
                 else None
             )
             found = None if found_row is None else rows.attempt(found_row)
-            admitted = (
-                ticket is not None
-                and c.execute("SELECT 1 FROM admissions WHERE ticket = ?", (token,)).fetchone()
-                is not None
-            )
+            asked: list[bool] = []  # the admission, once asked for
+
+            def admitted() -> bool:
+                if not asked:
+                    sql = "SELECT 1 FROM admissions WHERE ticket = ?"
+                    asked.append(c.execute(sql, (token,)).fetchone() is not None)
+                return asked[0]
+
             attempt = decide(ticket, found, admitted)
             assert ticket is not None  # decide refuses an unknown ticket
             resumed = found is not None and attempt.id == found.id
             if not resumed:
                 insert_attempt(c, attempt)
             insert_nonce(c, attempt.id, nonce, at)
-            audit_attempt(
+            append_audit(
                 c,
-                attempt.id,
+                attempt.exam_id,
+                SYSTEM,
                 "entry",
                 {
+                    "attempt": attempt.id,
                     "candidate": ticket.candidate_code,
                     "mode": attempt.mode.value,
                     "resumed": resumed,
-                    "late_admission": admitted and not resumed,
+                    "late_admission": bool(asked) and asked[0] and not resumed,
                 },
                 at,
             )
             return ticket, attempt, resumed
 
-        return await self._write(op)
+        return await self._write(op, repeatable=True)
 
     async def create_attempt(self, attempt: AttemptRecord) -> None:
         """Insert an attempt with its first state (staff tools and tests; candidates enter
