@@ -33,13 +33,14 @@ _KINDS: dict[type[p.ClientMessage], WriteKind] = {
 
 
 class CandidateSession:
-    __slots__ = ("deps", "errors", "live", "peer", "ws")  # thousands live at once
+    __slots__ = ("deps", "errors", "live", "media", "peer", "ws")  # thousands live at once
 
     def __init__(self, deps: SessionDeps, ws: ServerConnection):
         self.deps = deps
         self.ws = ws
         self.peer = f"{ws.remote_address}"
         self.live: LiveAttempt | None = None
+        self.media: media.MediaLane | None = None  # once the candidate offers live media
         self.errors = 0
 
     async def send(self, message: p._Msg) -> None:
@@ -66,6 +67,8 @@ class CandidateSession:
         except ConnectionClosed as closed:
             release_frames(closed)
         finally:
+            if self.media is not None:
+                await self.media.close()
             if self.live is not None:
                 await media.ended(self.live)
                 self.live.runtime.detach(self.live)
@@ -154,9 +157,9 @@ class CandidateSession:
                 await writes.submit(live, m)
             case p.Consent():
                 await writes.consent(live, m)
-            case p.RtcOffer():
-                await media.offer(live, m)
-            case p.RtcIce():
-                await media.ice(live, m)
+            case p.RtcOffer() | p.RtcIce():
+                if self.media is None:
+                    self.media = media.MediaLane(live)
+                await self.media.put(m)
             case p.Hello():
                 raise RuleError("already signed in on this connection", code=ErrorCode.NOT_ALLOWED)

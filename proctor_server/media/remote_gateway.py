@@ -311,7 +311,7 @@ class RemoteGateway:
             reply = await self._ask(
                 m.Publish(self._number(), key.exam, key.attempt, offer_sdp, stream)
             )
-        except MediaError:
+        except (MediaError, asyncio.CancelledError):  # refused, or given up (timed out)
             if self._statuses.get(key.attempt, (0,))[0] == stream:
                 del self._statuses[key.attempt]
             raise

@@ -1,10 +1,17 @@
 """Live media on the candidate socket: `rtc_offer` is answered with `rtc_answer`, `rtc_ice`
 is handed to the gateway, and the stream ends with the connection. A media problem is answered
 with an `error` whose `ref` is "rtc_offer", so that the client never mistakes it for a word
-about the exam; it never closes the connection and never touches the attempt."""
+about the exam; it never closes the connection and never touches the attempt.
+
+The media requests of a connection run in its `MediaLane`, one after another, beside its
+message loop: an answer sent after an offer is stored and acknowledged while the media process
+works on the offer, and a media process that stalls costs the exam nothing. Each request is
+given `REQUEST_TIMEOUT_S`; ending a stream when the connection closes, `END_TIMEOUT_S`."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 
 from proctor_server.media.gateway import MediaError, StreamKey
@@ -13,6 +20,11 @@ from shared import proctor_protocol as pp
 from shared import protocol as p
 
 log = logging.getLogger(__name__)
+
+REQUEST_TIMEOUT_S = 15.0  # an offer or a candidate the media gateway has not taken by then fails
+END_TIMEOUT_S = 5.0  # a closed connection's stream: ended by then, or left to the gateway
+LANE_SIZE = 64  # media requests waiting per connection (an offer and its ICE candidates)
+TIMED_OUT = "live media did not answer in time"
 
 
 async def offer(live: LiveAttempt, m: p.RtcOffer) -> None:
@@ -35,7 +47,11 @@ async def offer(live: LiveAttempt, m: p.RtcOffer) -> None:
         )
 
     try:
-        sdp = await live.deps.media.publish(key, m.sdp, on_status)
+        try:
+            async with asyncio.timeout(REQUEST_TIMEOUT_S):
+                sdp = await live.deps.media.publish(key, m.sdp, on_status)
+        except TimeoutError:
+            raise MediaError(TIMED_OUT) from None
     except MediaError as exc:
         log.info("%s: live media refused: %s", live.peer, exc.message)
         on_status(pp.MediaStatus.NO_LIVE_VIDEO, exc.message)  # the proctors see why
@@ -46,15 +62,60 @@ async def offer(live: LiveAttempt, m: p.RtcOffer) -> None:
 
 async def ice(live: LiveAttempt, m: p.RtcIce) -> None:
     try:
-        await live.deps.media.add_ice(live.attempt_id, m.candidate, m.sdp_mid, m.sdp_mline_index)
+        async with asyncio.timeout(REQUEST_TIMEOUT_S):
+            await live.deps.media.add_ice(
+                live.attempt_id, m.candidate, m.sdp_mid, m.sdp_mline_index
+            )
+    except TimeoutError:
+        await live.send(p.error(MediaError.code, TIMED_OUT, p.MEDIA_REF))
     except MediaError as exc:
         await live.send(p.error(exc.code, exc.message, p.MEDIA_REF))
+
+
+class MediaLane:
+    """A connection's media requests (`rtc_offer`, `rtc_ice`) in the order they came, run by
+    a task of their own so that the message loop never waits for the media gateway."""
+
+    __slots__ = ("_live", "_queue", "_task")
+
+    def __init__(self, live: LiveAttempt) -> None:
+        self._live = live
+        self._queue: asyncio.Queue[p.RtcOffer | p.RtcIce] = asyncio.Queue(LANE_SIZE)
+        self._task = asyncio.create_task(self._run(), name=f"media-{live.attempt_id}")
+
+    async def put(self, m: p.RtcOffer | p.RtcIce) -> None:
+        """Queue a request; refused with a media error while `LANE_SIZE` are waiting."""
+        try:
+            self._queue.put_nowait(m)
+        except asyncio.QueueFull:
+            message = "too many live media requests at once; offer again later"
+            await self._live.send(p.error(MediaError.code, message, p.MEDIA_REF))
+
+    async def _run(self) -> None:
+        while True:
+            m = await self._queue.get()
+            try:
+                if isinstance(m, p.RtcOffer):
+                    await offer(self._live, m)
+                else:
+                    await ice(self._live, m)
+            except Exception:
+                log.exception("%s: a live media request failed", self._live.peer)
+
+    async def close(self) -> None:
+        """Drop what is waiting and stop (the connection closed)."""
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
 
 
 async def ended(live: LiveAttempt) -> None:
     """The candidate's connection closed: so does its stream (the app offers again when it is
     back); watchers stay and get the next stream."""
     try:
-        await live.deps.media.end(live.attempt_id, "the candidate's connection closed")
+        async with asyncio.timeout(END_TIMEOUT_S):
+            await live.deps.media.end(live.attempt_id, "the candidate's connection closed")
+    except TimeoutError:  # the gateway ends it on its own (ICE fails without the candidate)
+        log.warning("the live media of %s did not end within %s s", live.attempt_id, END_TIMEOUT_S)
     except Exception:  # shutting media down never stops a session from ending
         log.exception("closing the live media of %s failed", live.attempt_id)

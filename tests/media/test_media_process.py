@@ -389,3 +389,53 @@ async def test_a_candidate_without_a_stream_leaves_without_waiting_for_the_media
                 await watcher.until(lambda: bool(watcher.of_type(pp.Left)))
         finally:
             os.kill(pid, signal.SIGCONT)
+
+
+async def test_a_stalled_media_process_costs_no_ack_and_the_offer_times_out(
+    remote: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Media requests run beside the message loop: with the media process frozen, an answer
+    sent after an offer is acknowledged at once; the offer fails when its time is up, the
+    candidate told (a media error) and the proctors shown why."""
+    from aiortc import RTCPeerConnection
+    from aiortc.mediastreams import AudioStreamTrack, VideoStreamTrack
+
+    from proctor_server.session import media as session_media
+
+    monkeypatch.setattr(session_media, "REQUEST_TIMEOUT_S", 2.0)
+    gateway = _gateway(remote)
+    env = Env(remote, tmp_path)
+    exam_id, ticket = await env.exam()
+    token = await admin.proctor_token(remote.store, exam_id)
+    pc = RTCPeerConnection()
+    for track in (VideoStreamTrack(), AudioStreamTrack()):
+        pc.addTransceiver(track, direction="sendonly")
+    await pc.setLocalDescription(await pc.createOffer())
+    assert pc.localDescription is not None
+    pid = gateway.pid
+    assert pid is not None
+    candidate = await Candidate.connect(remote.ws_url)
+    try:
+        async with proctor(f"{remote.ws_url}/ws/proctor?token={token}") as watcher:
+            _, paper = await candidate.enter(ticket)
+            question = paper.questions[0]
+            os.kill(pid, signal.SIGSTOP)
+            try:
+                await candidate.send(p.RtcOffer(sdp=pc.localDescription.sdp))
+                ident = await candidate.answer(question.id, [question.options[0].id])
+                async with asyncio.timeout(1.0):  # well before the offer's 2 s
+                    await candidate.expect_ack(ident)
+                error = await candidate.expect(p.Error, timeout=TIMEOUT_S)
+                assert (error.ref, error.message) == (p.MEDIA_REF, session_media.TIMED_OUT)
+                async with asyncio.timeout(TIMEOUT_S):
+                    await watcher.until(
+                        lambda: any(
+                            isinstance(e, pp.Media) and e.reason == session_media.TIMED_OUT
+                            for e in watcher.events
+                        )
+                    )
+            finally:
+                os.kill(pid, signal.SIGCONT)
+    finally:
+        await candidate.close()
+        await pc.close()
