@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from proctor_server import admin
 from proctor_server.app import Server, ServerConfig
 from proctor_server.media.ice import parse_ice_server
+from proctor_server.media.remote_gateway import CLOSE_TIMEOUT_S, EXIT_TIMEOUT_S
 from proctor_server.store import Store, check_target, database_arg, is_postgres, make_store
 from proctor_server.store.sealing import sealer_from
 from shared.errors import ConfigError
@@ -392,8 +393,13 @@ def run_proctor_token(args: argparse.Namespace) -> int:
     return 0
 
 
+# the stop's bound: the media process's close (it writes the clips it was gathering) and exit,
+# and 10 s for the rest (the store's last commits, the pools)
+STOP_GRACE_S = CLOSE_TIMEOUT_S + EXIT_TIMEOUT_S + 10.0
+
+
 async def serve_until_stopped(
-    server: Server, on_ready: Callable[[Server], None], *, grace_s: float = 15.0
+    server: Server, on_ready: Callable[[Server], None], *, grace_s: float = STOP_GRACE_S
 ) -> None:
     """Serve until SIGINT or SIGTERM, then close in order. The stop is bounded: a second
     signal, or `grace_s` seconds after the first without the process having ended (a close
