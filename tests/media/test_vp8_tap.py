@@ -144,3 +144,12 @@ async def test_the_tap_hands_on_every_received_vp8_frame_with_keyframes_on_time(
 def test_the_keyframe_interval_must_be_positive(interval: float) -> None:
     with pytest.raises(ValueError):
         tap_receiver(SimpleNamespace(), lambda frame: None, keyframe_interval_s=interval)
+
+
+def test_a_clip_whose_sender_changed_size_at_a_keyframe_decodes_at_both_sizes() -> None:
+    """The publisher follows its uplink: a new size starts with a keyframe, in the same file."""
+    frames = _libvpx_frames(320, 240, 10) + _libvpx_frames(640, 360, 10)
+    packets = [VideoPacket(n / 15, n * 6000, d, not d[0] & 1) for n, d in enumerate(frames)]
+    data = remux_clip(packets, [], 0.0, rate=16_000)
+    decoded = list(av.open(io.BytesIO(data), mode="r").decode(video=0))
+    assert [(f.width, f.height) for f in decoded] == [(320, 240)] * 10 + [(640, 360)] * 10
