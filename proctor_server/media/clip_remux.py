@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import fractions
 import io
-from collections.abc import Sequence
-from dataclasses import dataclass
+import itertools
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
@@ -29,6 +30,26 @@ class VideoPacket:
     rtp: int  # its RTP timestamp (90 kHz)
     data: bytes  # one whole VP8 frame
     keyframe: bool
+
+
+@dataclass(eq=False)
+class Gop:
+    """VP8 frames from a keyframe up to the next (a ring's unit: it drops whole ones)."""
+
+    packets: list[VideoPacket] = field(default_factory=list)
+    size: int = 0  # bytes
+
+
+def span_packets(gops: Iterable[Gop], start: float, end: float) -> list[VideoPacket]:
+    """The frames of a clip from `start` to `end`, from the latest keyframe at or before
+    `start` (the first one there is when none is that old)."""
+    kept = list(gops)
+    first = 0
+    for index, gop in enumerate(kept):
+        if gop.packets[0].at > start:
+            break
+        first = index
+    return [p for gop in itertools.islice(kept, first, None) for p in gop.packets if p.at <= end]
 
 
 class _Remuxer:

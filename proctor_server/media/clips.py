@@ -7,10 +7,10 @@ frames handed over by the aiortc gateway's tap, vp8_tap.py, `on_encoded`), kept 
 keyframe at or before the window's start, and sound as 16 kHz mono PCM. A stream whose
 encoded frames cannot be had (another gateway or codec, an aiortc without the tap) keeps
 pictures sampled from the decoded video at `fps` instead (JPEG, encoded in a worker thread,
-one at a time per stream: a picture due meanwhile is skipped). When a violation opens for an attempt with a live stream (a `flag` from
-analysis or voice activity, an `event` that recorded one), a clip is due from `before_s`
-before it to `after_s` after it; a violation inside a pending clip's span extends it (at most
-`max_s` in all) and is linked to the same file. When the span is over, or the stream ends,
+one at a time per stream: a picture due meanwhile is skipped). When a violation opens for an
+attempt with a live stream (a `flag` from analysis or voice activity, an `event` that recorded
+one), a clip is due from `before_s` before it to `after_s` after it; a violation inside a
+pending clip's span extends it (at most `max_s` in all) and is linked to the same file. When the span is over, or the stream ends,
 the clip is written in a worker thread (VP8 frames remuxed, clip_remux.py; JPEG pictures
 encoded, clip_file.py; the sound encoded as Opus), stored by the store (sealed with the data
 key when one is set) and linked to its violations. A remuxed clip starts on the keyframe at
@@ -18,7 +18,7 @@ or before its span's start, so it can begin up to the keyframe interval (4 s) ea
 
 Memory per stream, bounded: the ring holds `before_s` seconds (plus up to a keyframe interval
 of VP8), a pending clip at most `max_s` seconds (VP8 at 320x240: about 40 KB a second; JPEG:
-5 pictures a second of 3-12 KB; 32 KB of sound a second: about 1.5 MB for the default 10 + 10
+5 pictures a second of 3-12 KB; 32 KB of sound a second: about 1.7 MB for the default 10 + 10
 s, at most 4.5 MB for a 60 s clip).
 
 Full-session recording (`record_sessions`, off by default) writes the same frames (remuxed)
@@ -48,7 +48,13 @@ from av import AudioFrame, VideoFrame
 from proctor_server.clock import Clock
 from proctor_server.core.records import ClipRecord
 from proctor_server.media.clip_file import Picture, SessionFile, Sound, encode_clip
-from proctor_server.media.clip_remux import VideoPacket, Vp8SessionFile, remux_clip
+from proctor_server.media.clip_remux import (
+    Gop,
+    VideoPacket,
+    Vp8SessionFile,
+    remux_clip,
+    span_packets,
+)
 from proctor_server.media.gateway import StreamKey
 from proctor_server.media.live_video import copy_picture, encode_jpeg
 from proctor_server.media.vp8_tap import Vp8Frame
@@ -105,18 +111,10 @@ class _Recording:
 
 
 @dataclass(eq=False)
-class _Gop:
-    """VP8 frames from a keyframe up to the next."""
-
-    packets: list[VideoPacket] = field(default_factory=list)
-    size: int = 0
-
-
-@dataclass(eq=False)
 class _Ring:
     key: StreamKey
     pictures: deque[Picture] = field(default_factory=deque)
-    gops: deque[_Gop] = field(default_factory=deque)
+    gops: deque[Gop] = field(default_factory=deque)
     coded: bool = False  # the stream's video comes as VP8 frames: decoded ones are not kept
     sounds: deque[Sound] = field(default_factory=deque)
     size: int = 0  # bytes held
@@ -169,7 +167,7 @@ class ClipRecorder:
         ring = self._ring(key)
         ring.coded = True
         if frame.keyframe:
-            ring.gops.append(_Gop())
+            ring.gops.append(Gop())
         elif not ring.gops:
             return  # nothing before the first keyframe can be decoded
         now = self._now()
@@ -285,7 +283,7 @@ class ClipRecorder:
     async def _write(self, ring: _Ring, pending: _Pending) -> None:
         if ring.pending is pending:
             ring.pending = None
-        packets = _span_packets(ring.gops, pending.start, pending.end)
+        packets = span_packets(ring.gops, pending.start, pending.end)
         since = packets[0].at if packets else pending.start
         pictures = [p for p in ring.pictures if pending.start <= p.at <= pending.end]
         sounds = [x for x in ring.sounds if since <= x.at <= pending.end]
@@ -388,13 +386,10 @@ class ClipRecorder:
                     recording.file = SessionFile(
                         recording.path, item, fps=self.settings.fps, rate=rate
                     )
-            elif isinstance(item, VideoPacket):
-                if isinstance(recording.file, Vp8SessionFile):
-                    recording.file.add(item)
             elif isinstance(recording.file, Vp8SessionFile):
-                if isinstance(item, Sound):
+                if not isinstance(item, Picture):
                     recording.file.add(item)
-            else:
+            elif not isinstance(item, VideoPacket):
                 recording.file.add(item)
 
     async def _finish_recording(self, ring: _Ring, recording: _Recording) -> None:
@@ -443,18 +438,6 @@ class ClipRecorder:
     async def close(self) -> None:
         """At shutdown, after the gateway ended every stream: finish what is being written."""
         await self.settle()
-
-
-def _span_packets(gops: deque[_Gop], start: float, end: float) -> list[VideoPacket]:
-    """The kept VP8 frames of a clip from `start` to `end`, from the latest keyframe at or
-    before `start` (the first one kept when none is that old)."""
-    first = 0
-    for index, gop in enumerate(gops):
-        if gop.packets[0].at <= start:
-            first = index
-        else:
-            break
-    return [p for gop in itertools.islice(gops, first, None) for p in gop.packets if p.at <= end]
 
 
 def _at(seconds: float) -> datetime:

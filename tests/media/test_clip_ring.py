@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 from av import AudioFrame
 
-from proctor_server.media.clip_remux import VideoPacket
-from proctor_server.media.clips import ClipRecorder, ClipSettings, _Gop, _mono, _span_packets
+from proctor_server.media.clip_remux import Gop, VideoPacket, span_packets
+from proctor_server.media.clips import ClipRecorder, ClipSettings, _mono
 from proctor_server.media.gateway import StreamKey
 from proctor_server.media.vp8_tap import Vp8Frame
 from proctor_server.store import SqliteStore
@@ -69,13 +69,13 @@ def test_decoded_video_is_not_kept_once_the_stream_comes_encoded(store: SqliteSt
     assert not ring.pictures and not recorder._tasks and ring.size == 1000
 
 
-def _gops(*starts: float) -> deque[_Gop]:
-    out: deque[_Gop] = deque()
+def _gops(*starts: float) -> deque[Gop]:
+    out: deque[Gop] = deque()
     for start in starts:
         packets = [
             VideoPacket(start + k, round(start + k) * 90_000, b"x", k == 0) for k in range(4)
         ]
-        out.append(_Gop(packets, 4))
+        out.append(Gop(packets, 4))
     return out
 
 
@@ -91,7 +91,7 @@ def _gops(*starts: float) -> deque[_Gop]:
 def test_a_clip_takes_its_frames_from_the_keyframe_at_or_before_its_span(
     starts: tuple[float, ...], span: tuple[float, float], first: float, last: float
 ) -> None:
-    packets = _span_packets(_gops(*starts), *span)
+    packets = span_packets(_gops(*starts), *span)
     assert packets[0].keyframe
     assert (packets[0].at, packets[-1].at) == (first, last)
 
