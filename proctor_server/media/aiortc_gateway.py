@@ -9,6 +9,11 @@ subscriptions to the same relay, dropped when they stop watching. Subscriptions 
 
 aiortc decodes in a worker thread per receiver, so the event loop carries packets, not pixels;
 docs/architecture.md has the ack latency measured with streams on and off.
+
+A hook that also has `on_encoded` (the evidence clips) gets each received VP8 frame as it
+arrived, before decoding, through a tap on the video receiver (vp8_tap.py), which also asks
+the sender for a keyframe every `keyframe_interval_s`; where the tap cannot be set it gets the
+decoded frames only, as every hook does.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass, field
+from typing import Any
 
 from aiortc import (
     MediaStreamTrack,
@@ -40,6 +46,7 @@ from proctor_server.media.gateway import (
     check_offer,
 )
 from proctor_server.media.stream_book import StreamBook
+from proctor_server.media.vp8_tap import KEYFRAME_INTERVAL_S, Vp8Frame, tap_receiver
 from shared import protocol as p
 from shared.proctor_protocol import MediaStatus
 
@@ -68,6 +75,7 @@ class _Stream:
     height: int = 0
     live: bool = False
     ended: bool = False
+    tapped: bool = False  # its VP8 frames reach the `on_encoded` hooks
 
 
 @dataclass(eq=False)
@@ -84,11 +92,18 @@ class AiortcGateway(StreamBook["_Stream", "_Link"]):
 
     enabled = True
 
-    def __init__(self, ice_servers: list[p.IceServer] | None = None) -> None:
+    def __init__(
+        self,
+        ice_servers: list[p.IceServer] | None = None,
+        *,
+        keyframe_interval_s: float = KEYFRAME_INTERVAL_S,
+    ) -> None:
         self._ice_servers = list(ice_servers or [])
         self._relay = MediaRelay()
         super().__init__()
         self._hooks: list[MediaHook] = []
+        self._encoded_hooks: list[Any] = []
+        self._keyframe_interval_s = keyframe_interval_s
         self._closed = False
 
     @property
@@ -96,8 +111,11 @@ class AiortcGateway(StreamBook["_Stream", "_Link"]):
         return list(self._ice_servers)
 
     def add_hook(self, hook: MediaHook) -> None:
-        """Hand every decoded frame of every stream to `hook` (on the event loop: be quick)."""
+        """Hand every decoded frame of every stream to `hook` (on the event loop: be quick),
+        and every received VP8 frame too when it has `on_encoded`."""
         self._hooks.append(hook)
+        if callable(getattr(hook, "on_encoded", None)):
+            self._encoded_hooks.append(hook)
 
     def _peer(self) -> RTCPeerConnection:
         # An explicit list, even empty: aiortc's default would ask a public STUN server.
@@ -122,6 +140,8 @@ class AiortcGateway(StreamBook["_Stream", "_Link"]):
                 track.stop()
                 return
             stream.sources[track.kind] = track
+            if track.kind == "video" and self._encoded_hooks:
+                self._tap(stream, pc, track)
             proxy = self._relay.subscribe(track, buffered=False)
             stream.consumers.append(
                 asyncio.create_task(self._consume(stream, proxy), name=f"media-{key.attempt}")
@@ -148,6 +168,28 @@ class AiortcGateway(StreamBook["_Stream", "_Link"]):
         description = pc.localDescription
         assert description is not None
         return description.sdp
+
+    def _tap(self, stream: _Stream, pc: RTCPeerConnection, track: MediaStreamTrack) -> None:
+        receiver = next(
+            (t.receiver for t in pc.getTransceivers() if t.receiver.track is track), None
+        )
+
+        def deliver(frame: Vp8Frame) -> None:
+            if stream.ended:
+                return
+            for hook in self._encoded_hooks:
+                try:
+                    hook.on_encoded(stream.key, frame)
+                except Exception:
+                    log.exception("a media hook failed")
+
+        interval = self._keyframe_interval_s
+        tap = tap_receiver(receiver, deliver, keyframe_interval_s=interval) if receiver else None
+        stream.tapped = tap is not None
+        if tap is None:
+            log.warning(
+                "attempt %s: no encoded frames from aiortc; clips encode", stream.key.attempt
+            )
 
     async def _consume(self, stream: _Stream, track: MediaStreamTrack) -> None:
         """Read every frame of a received track (nothing queues), count it, hand it on."""

@@ -2,22 +2,29 @@
 file linked to it (and, as an option, each whole stream).
 
 `ClipRecorder` is a media hook and an observer of the exam runtimes' events. For every exam
-stream it keeps a ring of the last `before_s` seconds: pictures sampled at `fps` (JPEG, encoded
-in a worker thread, one at a time per stream: a picture due meanwhile is skipped) and sound as
-16 kHz mono PCM. When a violation opens for an attempt with a live stream (a `flag` from
-analysis or voice activity, an `event` that recorded one), a clip is due from `before_s`
-before it to `after_s` after it; a violation inside a pending clip's span extends it (at most
-`max_s` in all) and is linked to the same file. When the span is over, or the stream ends,
-the clip is encoded in a worker thread (clip_file.py), written by the store (sealed with the
-data key when one is set) and linked to its violations.
+stream it keeps a ring of the last `before_s` seconds: the video as it was received (VP8
+frames handed over by the aiortc gateway's tap, vp8_tap.py, `on_encoded`), kept from the latest
+keyframe at or before the window's start, and sound as 16 kHz mono PCM. A stream whose
+encoded frames cannot be had (another gateway or codec, an aiortc without the tap) keeps
+pictures sampled from the decoded video at `fps` instead (JPEG, encoded in a worker thread,
+one at a time per stream: a picture due meanwhile is skipped). When a violation opens for an
+attempt with a live stream (a `flag` from analysis or voice activity, an `event` that recorded
+one), a clip is due from `before_s` before it to `after_s` after it; a violation inside a
+pending clip's span extends it (at most `max_s` in all) and is linked to the same file. When the span is over, or the stream ends,
+the clip is written in a worker thread (VP8 frames remuxed, clip_remux.py; JPEG pictures
+encoded, clip_file.py; the sound encoded as Opus), stored by the store (sealed with the data
+key when one is set) and linked to its violations. A remuxed clip starts on the keyframe at
+or before its span's start, so it can begin up to the keyframe interval (4 s) early.
 
-Memory per stream, bounded: the ring holds `before_s` seconds, a pending clip at most `max_s`
-seconds (5 pictures a second of 3-12 KB at 320x240, 32 KB of sound a second: about 1.5 MB for
-the default 10 + 10 s, at most 4.5 MB for a 60 s clip).
+Memory per stream, bounded: the ring holds `before_s` seconds (plus up to a keyframe interval
+of VP8), a pending clip at most `max_s` seconds (VP8 at 320x240: about 40 KB a second; JPEG:
+5 pictures a second of 3-12 KB; 32 KB of sound a second: about 1.7 MB for the default 10 + 10
+s, at most 4.5 MB for a 60 s clip).
 
-Full-session recording (`record_sessions`, off by default) encodes the same pictures and
-sound into a file as the stream goes (one worker thread at a time per stream, at most
-`RECORD_BACKLOG` items waiting, the rest dropped and counted) and stores it when the stream ends.
+Full-session recording (`record_sessions`, off by default) writes the same frames (remuxed)
+or pictures (encoded) and sound into a file as the stream goes (one worker thread at a time per
+stream, at most `RECORD_BACKLOG` items waiting, the rest dropped and counted: after a dropped
+VP8 frame the file waits for the next keyframe) and stores it when the stream ends.
 """
 
 from __future__ import annotations
@@ -41,8 +48,16 @@ from av import AudioFrame, VideoFrame
 from proctor_server.clock import Clock
 from proctor_server.core.records import ClipRecord
 from proctor_server.media.clip_file import Picture, SessionFile, Sound, encode_clip
+from proctor_server.media.clip_remux import (
+    Gop,
+    VideoPacket,
+    Vp8SessionFile,
+    remux_clip,
+    span_packets,
+)
 from proctor_server.media.gateway import StreamKey
 from proctor_server.media.live_video import copy_picture, encode_jpeg
+from proctor_server.media.vp8_tap import Vp8Frame
 from proctor_server.store import Store
 from shared import proctor_protocol as pp
 from shared.timeutil import from_wire
@@ -81,28 +96,32 @@ class _Pending:
 PendingCallback = Callable[[str, int, list[tuple[ViolationKind, float]]], None]
 
 
+Item = Picture | VideoPacket | Sound
+
+
 @dataclass(eq=False)
 class _Recording:
-    file: SessionFile | None = None
+    file: SessionFile | Vp8SessionFile | None = None
     path: Path | None = None
-    items: list[Picture | Sound] = field(default_factory=list)
+    items: list[Item] = field(default_factory=list)
     writer: asyncio.Task[None] | None = None
     dropped: int = 0
     started: float = 0.0
+    need_key: bool = False  # a VP8 frame was dropped: the file waits for the next keyframe
 
 
 @dataclass(eq=False)
 class _Ring:
     key: StreamKey
     pictures: deque[Picture] = field(default_factory=deque)
+    gops: deque[Gop] = field(default_factory=deque)
+    coded: bool = False  # the stream's video comes as VP8 frames: decoded ones are not kept
     sounds: deque[Sound] = field(default_factory=deque)
+    size: int = 0  # bytes held
     last_picture: float = -math.inf
     encoding: bool = False
     pending: _Pending | None = None
     recording: _Recording | None = None
-
-    def size(self) -> int:
-        return sum(len(p.jpeg) for p in self.pictures) + sum(s.samples.nbytes for s in self.sounds)
 
 
 class ClipRecorder:
@@ -133,16 +152,41 @@ class ClipRecorder:
 
     # ------------------------------------------------------------ frames
 
-    def on_frame(self, key: StreamKey, frame: AudioFrame | VideoFrame) -> None:
-        if key.exam in self.skip_exams:
-            return
+    def _ring(self, key: StreamKey) -> _Ring:
         ring = self._rings.get(key.attempt)
         if ring is None:
             ring = self._rings[key.attempt] = _Ring(key)
             if self.settings.record_sessions:
                 ring.recording = _Recording(started=self._now())
+        return ring
+
+    def on_encoded(self, key: StreamKey, frame: Vp8Frame) -> None:
+        """A VP8 frame of the stream as received (the gateway's tap, on the event loop)."""
+        if key.exam in self.skip_exams:
+            return
+        ring = self._ring(key)
+        ring.coded = True
+        if frame.keyframe:
+            ring.gops.append(Gop())
+        elif not ring.gops:
+            return  # nothing before the first keyframe can be decoded
+        now = self._now()
+        packet = VideoPacket(now, frame.rtp, frame.data, frame.keyframe)
+        gop = ring.gops[-1]
+        gop.packets.append(packet)
+        gop.size += len(frame.data)
+        ring.size += len(frame.data)
+        self._record(ring, packet)
+        self._prune(ring, now)
+
+    def on_frame(self, key: StreamKey, frame: AudioFrame | VideoFrame) -> None:
+        if key.exam in self.skip_exams:
+            return
+        ring = self._ring(key)
         now = self._now()
         if isinstance(frame, VideoFrame):
+            if ring.coded:
+                return  # kept as received (on_encoded)
             if now - ring.last_picture < 1.0 / self.settings.fps:
                 return
             ring.last_picture = now
@@ -155,6 +199,7 @@ class ClipRecorder:
         else:
             sound = Sound(now - frame.samples / frame.sample_rate, _mono(frame, self.settings.rate))
             ring.sounds.append(sound)
+            ring.size += sound.samples.nbytes
             self._record(ring, sound)
             self._prune(ring, now)
 
@@ -168,6 +213,7 @@ class ClipRecorder:
             ring.encoding = False
         kept = Picture(at, jpeg)
         ring.pictures.append(kept)
+        ring.size += len(jpeg)
         self._record(ring, kept)
         self._prune(ring, self._now())
 
@@ -176,10 +222,17 @@ class ClipRecorder:
         if ring.pending is not None:
             keep_from = min(keep_from, ring.pending.start)
         while ring.pictures and ring.pictures[0].at < keep_from:
-            ring.pictures.popleft()
+            ring.size -= len(ring.pictures.popleft().jpeg)
+        # VP8 from the latest keyframe at or before the window's start: decodable from its start
+        gops = ring.gops
+        while len(gops) > 1 and gops[1].packets[0].at <= keep_from:
+            ring.size -= gops.popleft().size
+        if gops:
+            keep_from = min(keep_from, gops[0].packets[0].at)  # the sound of the same span
         while ring.sounds and ring.sounds[0].at < keep_from:
-            ring.sounds.popleft()
-        self.peak_bytes = max(self.peak_bytes, ring.size())
+            ring.size -= ring.sounds.popleft().samples.nbytes
+        if ring.size > self.peak_bytes:
+            self.peak_bytes = ring.size
 
     def _now(self) -> float:
         return self.clock.now().timestamp()
@@ -230,17 +283,24 @@ class ClipRecorder:
     async def _write(self, ring: _Ring, pending: _Pending) -> None:
         if ring.pending is pending:
             ring.pending = None
+        packets = span_packets(ring.gops, pending.start, pending.end)
+        since = packets[0].at if packets else pending.start
         pictures = [p for p in ring.pictures if pending.start <= p.at <= pending.end]
-        sounds = [x for x in ring.sounds if pending.start <= x.at <= pending.end]
-        if not pictures and not sounds:
+        sounds = [x for x in ring.sounds if since <= x.at <= pending.end]
+        if not pictures and not sounds and not packets:
             self._tell(ring, pending, settled=True)
             return
-        start = min([p.at for p in pictures[:1]] + [x.at for x in sounds[:1]])
-        end = max([p.at for p in pictures[-1:]] + [x.at for x in sounds[-1:]])
+        seen: list[Picture] | list[VideoPacket] = packets or pictures
+        start = min([p.at for p in seen[:1]] + [x.at for x in sounds[:1]])
+        end = max([p.at for p in seen[-1:]] + [x.at for x in sounds[-1:]])
+        rate = self.settings.rate
         try:
-            data = await asyncio.to_thread(
-                encode_clip, pictures, sounds, start, fps=self.settings.fps, rate=self.settings.rate
-            )
+            if packets:
+                data = await asyncio.to_thread(remux_clip, packets, sounds, start, rate=rate)
+            else:
+                data = await asyncio.to_thread(
+                    encode_clip, pictures, sounds, start, fps=self.settings.fps, rate=rate
+                )
             violations = await self._violations(ring.key.attempt, pending.marks)
             self._tell(ring, pending, settled=True)  # the store has it from here
             await self._save(ring.key, "violation", start, end, data, violations)
@@ -282,14 +342,20 @@ class ClipRecorder:
 
     # ------------------------------------------------------------ full-session recording
 
-    def _record(self, ring: _Ring, item: Picture | Sound) -> None:
+    def _record(self, ring: _Ring, item: Item) -> None:
         recording = ring.recording
         if recording is None:
             return
-        if recording.file is None and isinstance(item, Sound):
+        if recording.file is None and not recording.items and isinstance(item, Sound):
             return  # the file is sized by its first picture
+        if isinstance(item, VideoPacket) and recording.need_key:
+            if not item.keyframe:
+                recording.dropped += 1
+                return
+            recording.need_key = False
         if len(recording.items) >= RECORD_BACKLOG:
             recording.dropped += 1
+            recording.need_key = isinstance(item, VideoPacket)
             return
         recording.items.append(item)
         if recording.writer is None or recording.writer.done():
@@ -305,18 +371,25 @@ class ClipRecorder:
                 ring.recording = None
                 return
 
-    def _add_all(self, ring: _Ring, recording: _Recording, batch: list[Picture | Sound]) -> None:
+    def _add_all(self, ring: _Ring, recording: _Recording, batch: list[Item]) -> None:
         for item in batch:
             if recording.file is None:
-                assert isinstance(item, Picture)
                 root = getattr(self.store.blobs, "root", Path("."))
                 recording.path = (
                     Path(root) / "recording" / f"{ring.key.attempt}-{uuid.uuid4().hex[:8]}.webm.tmp"
                 )
-                recording.file = SessionFile(
-                    recording.path, item, fps=self.settings.fps, rate=self.settings.rate
-                )
-            else:
+                rate = self.settings.rate
+                if isinstance(item, VideoPacket):
+                    recording.file = Vp8SessionFile(recording.path, item, rate=rate)
+                else:
+                    assert isinstance(item, Picture)
+                    recording.file = SessionFile(
+                        recording.path, item, fps=self.settings.fps, rate=rate
+                    )
+            elif isinstance(recording.file, Vp8SessionFile):
+                if not isinstance(item, Picture):
+                    recording.file.add(item)
+            elif not isinstance(item, VideoPacket):
                 recording.file.add(item)
 
     async def _finish_recording(self, ring: _Ring, recording: _Recording) -> None:
@@ -374,15 +447,26 @@ def _at(seconds: float) -> datetime:
 def _mono(frame: AudioFrame, rate: int) -> np.ndarray:
     """A decoded audio frame as int16 mono at `rate` (a box filter when it divides the
     frame's rate, which Opus's 48 kHz does for 16 kHz; else linear interpolation)."""
+    channels = frame.layout.nb_channels
+    source = frame.sample_rate
+    if frame.format.name == "s16" and source % rate == 0:
+        # aiortc's Opus (48 kHz s16, packed): read in place, summed in integers, a few times
+        # faster than the general case below (50 frames a second of every stream)
+        width = channels * (source // rate)
+        usable = frame.samples * channels
+        usable -= usable % width
+        plane = memoryview(frame.planes[0])
+        raw = np.frombuffer(plane, dtype=np.int16, count=usable).reshape(-1, width)
+        total = raw.sum(axis=1, dtype=np.int32)
+        boxed: np.ndarray = ((total + width // 2) // width).astype(np.int16)  # rounded
+        return boxed
     data = frame.to_ndarray().astype(np.float32)
-    channels = len(frame.layout.channels)
     if frame.format.is_planar:
         mono = data.mean(axis=0) if channels > 1 else data.reshape(-1)
     else:
         mono = data.reshape(-1, channels).mean(axis=1) if channels > 1 else data.reshape(-1)
     if frame.format.name.startswith(("flt", "dbl")):
         mono = mono * 32767
-    source = frame.sample_rate
     if source != rate and mono.size:
         if source % rate == 0:
             factor = source // rate

@@ -1,8 +1,8 @@
 """Evidence clips: a violation opens while a candidate publishes (a palette camera and a
 tone over a real aiortc peer); the server writes the seconds before and after it as a WebM
 file linked to that violation, sealed under the data key, which PyAV decodes with the right
-length, the palette's colours and the tone; the console serves it behind the proctor's
-session and the evidence export includes it."""
+length, every frame the candidate sent (remuxed), the palette's colours and the tone; the
+console serves it behind the proctor's session and the evidence export includes it."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from proctor_server import admin
 from proctor_server.analysis import ViolationDraft
 from proctor_server.app import Server, ServerConfig, run_server
 from proctor_server.commands.evidence import export_evidence
+from proctor_server.media.vp8_tap import KEYFRAME_INTERVAL_S
 from proctor_server.store.sealing import Key, is_sealed, write_key_file
 from shared.vocabulary import Source, ViolationKind
 from tests.media.fakes import audio_samples, dominant_frequency, palette_index
@@ -119,9 +120,10 @@ async def test_a_violation_gets_a_playable_clip_of_the_seconds_around_it(
     first, last = frames[0].time, frames[-1].time
     assert first is not None and last is not None
     length = last - first
-    assert 2 * SIDE_S - 1.5 <= length <= 2 * SIDE_S + 1.0, length
-    # 5 pictures a second at most (fewer when the machine is too busy to encode them all)
-    assert 2.5 * 2 * SIDE_S <= len(frames) <= 5.5 * 2 * SIDE_S
+    # from the keyframe at or before the span's start: up to a keyframe interval earlier
+    assert 2 * SIDE_S - 1.5 <= length <= 2 * SIDE_S + KEYFRAME_INTERVAL_S + 1.0, length
+    # the frames as the candidate sent them (15 a second), not pictures sampled for clips
+    assert 12 * (length - 0.5) <= len(frames) <= 16 * (length + 0.5)
     colours = {palette_index(f) for f in frames}
     assert len(colours - {None}) >= 3, colours  # a palette colour a second: the picture moves
     samples, rate = audio_samples(sound[len(sound) // 4 :])

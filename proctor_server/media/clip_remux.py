@@ -1,0 +1,133 @@
+"""A clip's file from the VP8 frames as received: remuxed into WebM with PyAV, no video
+decoded or encoded (a 20 s clip takes a few milliseconds), the sound encoded as Opus as in
+clip_file.py. The frames start on a keyframe; their times come from their RTP timestamps (the
+sender's clock), placed at the arrival of the first.
+
+`Vp8SessionFile` does the same as the stream goes, into a file, for full-session recording."""
+
+from __future__ import annotations
+
+import fractions
+import io
+import itertools
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import av
+
+from proctor_server.media.clip_file import Sound, _Encoder
+from proctor_server.media.vp8_tap import vp8_keyframe_size
+
+MS = fractions.Fraction(1, 1000)
+RTP_PER_MS = 90  # video RTP clock: 90 kHz
+
+
+@dataclass(frozen=True, slots=True)
+class VideoPacket:
+    at: float  # when it arrived (server time, POSIX)
+    rtp: int  # its RTP timestamp (90 kHz)
+    data: bytes  # one whole VP8 frame
+    keyframe: bool
+
+
+@dataclass(eq=False)
+class Gop:
+    """VP8 frames from a keyframe up to the next (a ring's unit: it drops whole ones)."""
+
+    packets: list[VideoPacket] = field(default_factory=list)
+    size: int = 0  # bytes
+
+
+def span_packets(gops: Iterable[Gop], start: float, end: float) -> list[VideoPacket]:
+    """The frames of a clip from `start` to `end`, from the latest keyframe at or before
+    `start` (the first one there is when none is that old)."""
+    kept = list(gops)
+    first = 0
+    for index, gop in enumerate(kept):
+        if gop.packets[0].at > start:
+            break
+        first = index
+    return [p for gop in itertools.islice(kept, first, None) for p in gop.packets if p.at <= end]
+
+
+class _Remuxer:
+    """A WebM container from `start`: the VP8 packets as they are, the sound encoded."""
+
+    def __init__(
+        self, target: IO[bytes] | str, first: VideoPacket, start: float, *, audio: bool, rate: int
+    ) -> None:
+        size = vp8_keyframe_size(first.data)
+        if size is None:
+            raise ValueError("a remuxed clip must start on a keyframe")
+        # the sound's encoder opens the container; the video stream joins it before any packet
+        self._sound = _Encoder(target, start, size=None, audio=audio, fps=1, rate=rate)
+        self.out: Any = self._sound.out
+        self.video: Any = self.out.add_stream("vp8")
+        self.video.width, self.video.height = size
+        self.video.time_base = MS
+        self.origin = round((first.at - start) * 1000) - first.rtp // RTP_PER_MS
+        self.last_pts = -1
+        self.pictures = 0
+
+    def packet(self, item: VideoPacket) -> None:
+        pts = max(self.last_pts + 1, self.origin + item.rtp // RTP_PER_MS)
+        packet = av.Packet(item.data)
+        packet.stream = self.video
+        packet.pts = packet.dts = pts
+        packet.time_base = MS
+        packet.is_keyframe = item.keyframe
+        self.out.mux(packet)
+        self.last_pts = pts
+        self.pictures += 1
+
+    def sound(self, item: Sound) -> None:
+        self._sound.sound(item)
+
+    @property
+    def sound_s(self) -> float:
+        return self._sound.sound_s
+
+    def close(self) -> None:
+        self._sound.close()
+
+
+def remux_clip(
+    packets: Sequence[VideoPacket], sounds: Sequence[Sound], start: float, *, rate: int
+) -> bytes:
+    """The packets (from a keyframe) and sounds from `start` on as one WebM file's bytes."""
+    if not packets:
+        raise ValueError("a remuxed clip needs video")
+    buffer = io.BytesIO()
+    remuxer = _Remuxer(buffer, packets[0], start, audio=bool(sounds), rate=rate)
+    try:
+        for packet in packets:
+            remuxer.packet(packet)
+        for sound in sounds:
+            remuxer.sound(sound)
+    finally:
+        remuxer.close()
+    return buffer.getvalue()
+
+
+class Vp8SessionFile:
+    """A whole stream recorded as it goes into `path`, from its first keyframe. Not thread
+    safe: one writer thread feeds it."""
+
+    def __init__(self, path: Path, first: VideoPacket, *, rate: int) -> None:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.path = path
+        self._remuxer = _Remuxer(str(path), first, first.at, audio=True, rate=rate)
+        self._remuxer.packet(first)
+
+    def add(self, item: VideoPacket | Sound) -> None:
+        if isinstance(item, VideoPacket):
+            self._remuxer.packet(item)
+        else:
+            self._remuxer.sound(item)
+
+    def close(self) -> tuple[int, float]:
+        """Finish the file; returns (pictures, seconds of sound)."""
+        self._remuxer.close()
+        return self._remuxer.pictures, self._remuxer.sound_s

@@ -1,0 +1,137 @@
+"""The received VP8 frames as they arrived, before aiortc decodes them.
+
+aiortc (1.16, pinned) reassembles each video receiver's RTP packets into whole encoded frames
+on the event loop and puts them, with their codec, on a `queue.Queue` that the receiver's
+decoder thread reads (`RTCRtpReceiver._handle_rtp_packet`). `tap_receiver` swaps that queue,
+before the decoder thread starts (the `track` event comes first), for one that hands every
+VP8 frame to a callback and then passes it on unchanged: the decoding, the relay and the
+watchers see exactly what they saw before. The evidence clips keep these frames and remux
+them (clip_remux.py) instead of decoding, re-encoding as JPEG, decoding and encoding again.
+
+The tap needs two private parts of aiortc's receiver: the queue's mangled attribute and
+`_send_rtcp_pli`. When either is missing (another aiortc) or the decoder already runs,
+`tap_receiver` says so and the caller keeps to decoded frames (the clips' JPEG ring);
+tests/media/test_vp8_tap.py fails when the pinned aiortc stops offering them.
+
+Keyframes: aiortc's encoder makes one at the start and then only when asked (its
+`kf_max_dist` is 3000 frames), but a clip must start on one. The tap asks the sender for a
+keyframe (RTCP PLI, as a receiver that lost a picture does) when none came for
+`keyframe_interval_s`, so a ring that keeps frames from the latest keyframe before its
+window holds at most that much more than the window.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+KEYFRAME_INTERVAL_S = 4.0  # see docs/benchmarks.md: what a keyframe every 4 s costs
+PLI_RETRY_S = 1.0  # a keyframe asked for and not come is asked for again after this
+_QUEUE = "_RTCRtpReceiver__decoder_queue"
+_THREAD = "_RTCRtpReceiver__decoder_thread"
+_VP8_START_CODE = b"\x9d\x01\x2a"
+
+
+@dataclass(frozen=True, slots=True)
+class Vp8Frame:
+    rtp: int  # RTP timestamp (90 kHz) from the stream's first frame, as aiortc maps it
+    data: bytes  # one whole VP8 frame, as the sender's encoder made it
+    keyframe: bool
+
+
+def vp8_keyframe_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) when `data` is a VP8 keyframe (RFC 6386 9.1: bit 0 of the first byte
+    clear, then the start code and two 14-bit sizes), else None."""
+    if len(data) < 10 or data[0] & 1 or data[3:6] != _VP8_START_CODE:
+        return None
+    width = int.from_bytes(data[6:8], "little") & 0x3FFF
+    height = int.from_bytes(data[8:10], "little") & 0x3FFF
+    return (width, height) if width and height else None
+
+
+class _TappedQueue(queue.Queue[Any]):
+    """The decoder's queue, handing each VP8 frame to `tap` before passing it on."""
+
+    def __init__(self, tap: _Tap) -> None:
+        super().__init__()
+        self._tap = tap
+
+    def put(self, item: Any, block: bool = True, timeout: float | None = None) -> None:
+        if item is not None:
+            try:
+                self._tap.saw(item)
+            except Exception:
+                log.exception("an encoded frame could not be handed on")
+        super().put(item, block, timeout)
+
+
+class _Tap:
+    def __init__(
+        self, receiver: Any, deliver: Callable[[Vp8Frame], None], keyframe_interval_s: float
+    ) -> None:
+        self.receiver = receiver
+        self.deliver = deliver
+        self.interval = keyframe_interval_s
+        self.last_key = -float("inf")
+        self.last_ask = -float("inf")
+        self.asked = 0  # keyframes asked for (figures, tests)
+        self._asking: asyncio.Task[None] | None = None
+
+    def saw(self, item: tuple[Any, Any]) -> None:
+        codec, encoded = item
+        if str(getattr(codec, "mimeType", "")).lower() != "video/vp8":
+            return
+        data, rtp = encoded.data, encoded.timestamp
+        if not isinstance(data, bytes) or not isinstance(rtp, int) or not data:
+            return
+        key = vp8_keyframe_size(data) is not None
+        loop = asyncio.get_running_loop()  # aiortc puts on the event loop
+        now = loop.time()
+        if key:
+            self.last_key = now
+        elif now - self.last_key >= self.interval and now - self.last_ask >= PLI_RETRY_S:
+            self._ask_keyframe(loop, now)
+        self.deliver(Vp8Frame(rtp, data, key))
+
+    def _ask_keyframe(self, loop: asyncio.AbstractEventLoop, now: float) -> None:
+        if self._asking is not None and not self._asking.done():
+            return
+        sources = self.receiver.getSynchronizationSources()
+        if not sources:
+            return
+        self.last_ask = now
+        self.asked += 1
+        self._asking = loop.create_task(
+            self.receiver._send_rtcp_pli(sources[0].source), name="keyframe-request"
+        )
+
+
+def tap_receiver(
+    receiver: Any,
+    deliver: Callable[[Vp8Frame], None],
+    *,
+    keyframe_interval_s: float = KEYFRAME_INTERVAL_S,
+) -> _Tap | None:
+    """Hand every VP8 frame `receiver` gets to `deliver` (on the event loop) and ask for a
+    keyframe when none came for `keyframe_interval_s`. None when this aiortc offers no way
+    in, or the receiver's decoder already runs: the caller does without."""
+    if keyframe_interval_s <= 0:
+        raise ValueError("the keyframe interval must be positive")
+    old = getattr(receiver, _QUEUE, None)
+    if (
+        type(old) is not queue.Queue
+        or not old.empty()
+        or getattr(receiver, _THREAD, True) is not None
+        or not callable(getattr(receiver, "_send_rtcp_pli", None))
+        or not callable(getattr(receiver, "getSynchronizationSources", None))
+    ):
+        return None
+    tap = _Tap(receiver, deliver, keyframe_interval_s)
+    setattr(receiver, _QUEUE, _TappedQueue(tap))
+    return tap

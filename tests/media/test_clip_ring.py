@@ -1,0 +1,129 @@
+"""The clips' ring on VP8 frames, on a clock the test moves: it always starts on a keyframe no
+later than the window's start and holds no more than the window plus one keyframe interval;
+a clip takes the frames from the keyframe at or before its span; sound is reduced to 16 kHz
+mono the same way on the integer fast path as on the general one."""
+
+from __future__ import annotations
+
+from collections import deque
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pytest
+from av import AudioFrame
+
+from proctor_server.media.clip_remux import Gop, VideoPacket, span_packets
+from proctor_server.media.clips import ClipRecorder, ClipSettings, _mono
+from proctor_server.media.gateway import StreamKey
+from proctor_server.media.vp8_tap import Vp8Frame
+from proctor_server.store import SqliteStore
+from tests.support.clock import FakeClock
+
+FPS = 15
+KEY_EVERY = 4 * FPS  # frames
+START = datetime(2026, 5, 1, 9, tzinfo=UTC)
+KEY = StreamKey("exam", "attempt")
+
+
+def _frame(n: int) -> Vp8Frame:
+    keyframe = n % KEY_EVERY == 0
+    # only the first byte's bit 0 matters to the ring; the tap decided `keyframe`
+    return Vp8Frame(n * 90_000 // FPS, bytes([0 if keyframe else 1]) + bytes(999), keyframe)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> SqliteStore:
+    return SqliteStore(tmp_path / "exam.db")
+
+
+def test_the_ring_starts_on_the_latest_keyframe_before_its_window(store: SqliteStore) -> None:
+    clock = FakeClock(START)
+    recorder = ClipRecorder(store, clock, ClipSettings(before_s=10, after_s=10))
+    for n in range(2, 40 * FPS):  # the stream's first frames were lost: no keyframe yet
+        clock._now = START + timedelta(seconds=n / FPS)
+        recorder.on_encoded(KEY, _frame(n))
+        gops = recorder._rings[KEY.attempt].gops
+        if n < KEY_EVERY:
+            assert not gops  # nothing decodable before the first keyframe
+            continue
+        first = gops[0].packets[0]
+        window_start = clock.now().timestamp() - 10
+        assert first.keyframe
+        first_key = START.timestamp() + KEY_EVERY / FPS
+        assert first.at <= window_start or first.at == first_key  # never inside the window
+        assert len(gops) == 1 or gops[1].packets[0].at > window_start  # nor earlier than needed
+        held = sum(len(g.packets) for g in gops)
+        assert held <= (10 + 4) * FPS + 1
+    assert recorder.peak_bytes <= ((10 + 4) * FPS + 1) * 1000
+
+
+def test_decoded_video_is_not_kept_once_the_stream_comes_encoded(store: SqliteStore) -> None:
+    from av import VideoFrame
+
+    clock = FakeClock(START)
+    recorder = ClipRecorder(store, clock)
+    recorder.on_encoded(KEY, _frame(0))
+    recorder.on_frame(KEY, VideoFrame(320, 240, "yuv420p"))
+    ring = recorder._rings[KEY.attempt]
+    assert not ring.pictures and not recorder._tasks and ring.size == 1000
+
+
+def _gops(*starts: float) -> deque[Gop]:
+    out: deque[Gop] = deque()
+    for start in starts:
+        packets = [
+            VideoPacket(start + k, round(start + k) * 90_000, b"x", k == 0) for k in range(4)
+        ]
+        out.append(Gop(packets, 4))
+    return out
+
+
+@pytest.mark.parametrize(
+    ("starts", "span", "first", "last"),
+    [
+        ((0.0, 4.0, 8.0), (5.0, 9.0), 4.0, 9.0),  # from the keyframe before the span
+        ((0.0, 4.0, 8.0), (4.0, 20.0), 4.0, 11.0),  # a keyframe right at its start
+        ((6.0, 10.0), (2.0, 7.0), 6.0, 7.0),  # the ring began after the span: its first
+        ((0.0, 4.0), (0.0, 0.0), 0.0, 0.0),
+    ],
+)
+def test_a_clip_takes_its_frames_from_the_keyframe_at_or_before_its_span(
+    starts: tuple[float, ...], span: tuple[float, float], first: float, last: float
+) -> None:
+    packets = span_packets(_gops(*starts), *span)
+    assert packets[0].keyframe
+    assert (packets[0].at, packets[-1].at) == (first, last)
+
+
+def _audio(samples: np.ndarray, layout: str, rate: int) -> AudioFrame:
+    fmt = "fltp" if samples.dtype == np.float32 else "s16"
+    frame = AudioFrame.from_ndarray(samples, format=fmt, layout=layout)
+    frame.sample_rate = rate
+    return frame
+
+
+@pytest.mark.parametrize(
+    ("layout", "channels", "rate", "dtype"),
+    [
+        ("stereo", 2, 48_000, np.int16),  # aiortc's Opus: the integer path
+        ("mono", 1, 48_000, np.int16),
+        ("stereo", 2, 48_000, np.float32),  # planar float: the general path
+        ("mono", 1, 44_100, np.int16),  # not a multiple of 16 kHz: interpolated
+    ],
+)
+def test_sound_is_reduced_to_16_khz_mono(
+    layout: str, channels: int, rate: int, dtype: type[np.generic]
+) -> None:
+    n = rate // 50
+    t = np.arange(n) / rate
+    tone = np.sin(2 * np.pi * 440 * t) * 0.25
+    if dtype == np.float32:
+        frame = _audio(np.tile(tone, (channels, 1)).astype(np.float32), layout, rate)
+    else:
+        packed = np.repeat((tone * 32767).astype(np.int16), channels).reshape(1, -1)
+        frame = _audio(packed, layout, rate)
+    mono = _mono(frame, 16_000)
+    assert mono.dtype == np.int16 and abs(mono.size - 320) <= 1
+    expected = np.interp(np.arange(mono.size) * rate / 16_000, np.arange(n), tone * 32767)
+    assert np.abs(mono.astype(float) - expected).max() < 32767 * 0.03  # the same tone
