@@ -57,6 +57,7 @@ from proctor_server.media.clip_remux import (
 )
 from proctor_server.media.gateway import StreamKey
 from proctor_server.media.live_video import copy_picture, encode_jpeg
+from proctor_server.media.sound import mono_int16
 from proctor_server.media.vp8_tap import Vp8Frame
 from proctor_server.store import Store
 from shared import proctor_protocol as pp
@@ -197,7 +198,9 @@ class ClipRecorder:
             picture = copy_picture(frame)  # on the loop: the frame is shared (live_video.py)
             self._spawn(self._keep_picture(ring, picture, now), f"clip-picture-{key.attempt}")
         else:
-            sound = Sound(now - frame.samples / frame.sample_rate, _mono(frame, self.settings.rate))
+            sound = Sound(
+                now - frame.samples / frame.sample_rate, mono_int16(frame, self.settings.rate)
+            )
             ring.sounds.append(sound)
             ring.size += sound.samples.nbytes
             self._record(ring, sound)
@@ -442,41 +445,6 @@ class ClipRecorder:
 
 def _at(seconds: float) -> datetime:
     return datetime.fromtimestamp(0, UTC) + timedelta(seconds=seconds)
-
-
-def _mono(frame: AudioFrame, rate: int) -> np.ndarray:
-    """A decoded audio frame as int16 mono at `rate` (a box filter when it divides the
-    frame's rate, which Opus's 48 kHz does for 16 kHz; else linear interpolation)."""
-    channels = frame.layout.nb_channels
-    source = frame.sample_rate
-    if frame.format.name == "s16" and source % rate == 0:
-        # aiortc's Opus (48 kHz s16, packed): read in place, summed in integers, a few times
-        # faster than the general case below (50 frames a second of every stream)
-        width = channels * (source // rate)
-        usable = frame.samples * channels
-        usable -= usable % width
-        plane = memoryview(frame.planes[0])
-        raw = np.frombuffer(plane, dtype=np.int16, count=usable).reshape(-1, width)
-        total = raw.sum(axis=1, dtype=np.int32)
-        boxed: np.ndarray = ((total + width // 2) // width).astype(np.int16)  # rounded
-        return boxed
-    data = frame.to_ndarray().astype(np.float32)
-    if frame.format.is_planar:
-        mono = data.mean(axis=0) if channels > 1 else data.reshape(-1)
-    else:
-        mono = data.reshape(-1, channels).mean(axis=1) if channels > 1 else data.reshape(-1)
-    if frame.format.name.startswith(("flt", "dbl")):
-        mono = mono * 32767
-    if source != rate and mono.size:
-        if source % rate == 0:
-            factor = source // rate
-            usable = mono.size - mono.size % factor
-            mono = mono[:usable].reshape(-1, factor).mean(axis=1)
-        else:
-            count = max(1, round(mono.size * rate / source))
-            mono = np.interp(np.linspace(0, mono.size - 1, count), np.arange(mono.size), mono)
-    samples: np.ndarray = np.clip(np.round(mono), -32768, 32767).astype(np.int16)
-    return samples
 
 
 async def marked_violations(

@@ -21,6 +21,7 @@ from av import AudioFrame, VideoFrame
 from proctor_server.analysis import ViolationDraft
 from proctor_server.clock import Clock
 from proctor_server.media.gateway import StreamKey
+from proctor_server.media.sound import mono_int16
 from proctor_server.session.deps import ExamDirectory
 from proctor_server.store import Store
 from proctor_server.vision.speech import SpeechRecorder
@@ -77,7 +78,7 @@ class LiveSpeech:
                 min_speech_s=self.min_speech_s,
             )
             state = self._attempts[key.attempt] = _Attempt(recorder, frame.sample_rate)
-        pcm = _mono_int16(frame)
+        pcm = mono_int16(frame, state.rate)
         state.samples.append(pcm)
         state.buffered += pcm.size
         if state.buffered >= CHUNK_S * state.rate:
@@ -125,16 +126,3 @@ class LiveSpeech:
         if state.worker is not None:
             await asyncio.gather(state.worker, return_exceptions=True)
         await state.recorder.close()
-
-
-def _mono_int16(frame: AudioFrame) -> np.ndarray:
-    data = frame.to_ndarray().astype(np.float64)
-    channels = len(frame.layout.channels)
-    if frame.format.is_planar:
-        mono = data.mean(axis=0) if channels > 1 else data.reshape(-1)
-    else:
-        mono = data.reshape(-1, channels).mean(axis=1) if channels > 1 else data.reshape(-1)
-    if frame.format.name.startswith(("flt", "dbl")):  # float samples: -1..1
-        mono = mono * 32767
-    samples: np.ndarray = np.clip(np.round(mono), -32768, 32767).astype(np.int16)
-    return samples

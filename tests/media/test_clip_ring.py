@@ -14,8 +14,9 @@ import pytest
 from av import AudioFrame
 
 from proctor_server.media.clip_remux import Gop, VideoPacket, span_packets
-from proctor_server.media.clips import ClipRecorder, ClipSettings, _mono
+from proctor_server.media.clips import ClipRecorder, ClipSettings
 from proctor_server.media.gateway import StreamKey
+from proctor_server.media.sound import mono_int16
 from proctor_server.media.vp8_tap import Vp8Frame
 from proctor_server.store import SqliteStore
 from tests.support.clock import FakeClock
@@ -104,16 +105,18 @@ def _audio(samples: np.ndarray, layout: str, rate: int) -> AudioFrame:
 
 
 @pytest.mark.parametrize(
-    ("layout", "channels", "rate", "dtype"),
+    ("layout", "channels", "rate", "dtype", "target"),
     [
-        ("stereo", 2, 48_000, np.int16),  # aiortc's Opus: the integer path
-        ("mono", 1, 48_000, np.int16),
-        ("stereo", 2, 48_000, np.float32),  # planar float: the general path
-        ("mono", 1, 44_100, np.int16),  # not a multiple of 16 kHz: interpolated
+        ("stereo", 2, 48_000, np.int16, 16_000),  # aiortc's Opus: the integer path (clips)
+        ("mono", 1, 48_000, np.int16, 16_000),
+        ("stereo", 2, 48_000, np.float32, 16_000),  # planar float: the general path
+        ("mono", 1, 44_100, np.int16, 16_000),  # not a multiple of 16 kHz: interpolated
+        ("stereo", 2, 48_000, np.int16, 48_000),  # its own rate: integers (voice activity)
+        ("stereo", 2, 48_000, np.float32, 48_000),
     ],
 )
-def test_sound_is_reduced_to_16_khz_mono(
-    layout: str, channels: int, rate: int, dtype: type[np.generic]
+def test_sound_is_reduced_to_mono_at_the_rate_asked(
+    layout: str, channels: int, rate: int, dtype: type[np.generic], target: int
 ) -> None:
     n = rate // 50
     t = np.arange(n) / rate
@@ -123,7 +126,7 @@ def test_sound_is_reduced_to_16_khz_mono(
     else:
         packed = np.repeat((tone * 32767).astype(np.int16), channels).reshape(1, -1)
         frame = _audio(packed, layout, rate)
-    mono = _mono(frame, 16_000)
-    assert mono.dtype == np.int16 and abs(mono.size - 320) <= 1
-    expected = np.interp(np.arange(mono.size) * rate / 16_000, np.arange(n), tone * 32767)
+    mono = mono_int16(frame, target)
+    assert mono.dtype == np.int16 and abs(mono.size - target // 50) <= 1
+    expected = np.interp(np.arange(mono.size) * rate / target, np.arange(n), tone * 32767)
     assert np.abs(mono.astype(float) - expected).max() < 32767 * 0.03  # the same tone
