@@ -44,6 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sitting import Proc, cpu_seconds, hello, identity_photo, load_average, sitting
 
+from proctor_server.commands.exam import cpu_list
 from shared import protocol as p
 
 
@@ -292,8 +293,14 @@ async def _server_part(
         key = work / "janus-admin.key"
         key.write_text(janus.admin_key)
         extra = ["--media", "janus", "--janus-url", janus.url, "--janus-admin-key-file", str(key)]
+    pin: list[str] = []  # the exam server on the CPUs the media process does not get
+    if args.media_cpus and placement == "process":
+        others = sorted(os.sched_getaffinity(0) - set(cpu_list(args.media_cpus)))
+        pin = ["taskset", "-c", ",".join(map(str, others))]
+        extra = [*extra, "--media-cpus", args.media_cpus]
     server = Proc(
         [
+            *pin,
             sys.executable,
             "-m",
             "proctor_server.cli",
@@ -328,6 +335,8 @@ async def _server_part(
         off = await ack_latencies(ws, paper, args.answers)
         say(f"{placement}: {args.answers} acks without streams; publishing {args.streams}")
         nice = ["nice", "-n", str(args.publisher_nice)] if args.publisher_nice else []
+        if pin:  # the candidates are elsewhere: here, on the media process's CPUs
+            nice = ["taskset", "-c", args.media_cpus, *nice]
         publisher = subprocess.Popen(  # noqa: ASYNC220 - once, outside the measured windows
             [*nice, sys.executable, __file__, "publish", http, *tickets[2:]],
             stdout=subprocess.PIPE,
@@ -382,7 +391,14 @@ async def run(args: argparse.Namespace) -> None:
     say("the bare aiortc receiver")
     bare = await bare_baseline(args.streams, args.window)
     print(f"streams: {args.streams} (320x240@15 VP8 + Opus), window {args.window:g} s")
-    print(f"serve options: {' '.join(args.serve_arg) or '(defaults)'}")
+    print(
+        f"serve options: {' '.join(args.serve_arg) or '(defaults)'}"
+        + (
+            f"; media process on CPUs {args.media_cpus}, the server on the others"
+            if args.media_cpus
+            else ""
+        )
+    )
     print(f"load average (1, 5, 15 min) after the baseline: {load_average()}")
     print(f"bare aiortc receiver per stream: {bare * 100:.2f}% of a core")
     print(f"answers refused or not acked: {REFUSED or 'none'}")
@@ -486,6 +502,13 @@ def main() -> None:
         default=0,
         metavar="N",
         help="run the publishing process at this niceness (candidates are elsewhere in real use)",
+    )
+    parser.add_argument(
+        "--media-cpus",
+        metavar="LIST",
+        help="with --placement process: `serve --media-cpus LIST`, the exam server pinned to "
+        "the other CPUs and the publishers to LIST (the deployment that keeps decoding off the "
+        "exam server's cores; CPU per stream is then not comparable: the publishers share LIST)",
     )
     parser.add_argument(
         "--placement",

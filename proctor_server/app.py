@@ -84,6 +84,7 @@ class ServerConfig:
     live_analysis_interval_s: float = 10.0  # a live video frame to analysis this often; 0: off
     clip_seconds: float = 10.0  # evidence clips: this long before and after a violation; 0: off
     record_sessions: bool = False  # also keep every live stream whole (docs/benchmarks.md: cost)
+    media_cpus: tuple[int, ...] = ()  # the media process runs on these CPUs only (empty: any)
     ice_servers: list[p.IceServer] = field(default_factory=list)  # STUN/TURN for the clients
     backlog: int = 4096  # the listen queue: connections the kernel holds until accepted
     commit_window_ms: float = 0.0  # the store waits this long for more writes per transaction
@@ -205,6 +206,7 @@ class Server:
             record_sessions=config.record_sessions,
             blobs_root=str(getattr(self.store.blobs, "root", ".")),
             skip_exams=[PROBE_EXAM],
+            cpus=list(config.media_cpus),
         )
         remote = RemoteGateway(settings, self.store, self.clock, lambda: self.exams)
         self.media = remote

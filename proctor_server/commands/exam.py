@@ -119,6 +119,15 @@ def register(sub: Any) -> None:
         "(default 10; 0: off)",
     )
     serve.add_argument(
+        "--media-cpus",
+        type=cpu_list,
+        default=(),
+        metavar="LIST",
+        help="run the media process on these CPUs only, e.g. 2,3 or 2-3 (default: any); "
+        "give it cores the exam server does not use and live media never delay an ack "
+        "(docs/operations.md)",
+    )
+    serve.add_argument(
         "--clip-seconds",
         type=float,
         default=10.0,
@@ -398,6 +407,23 @@ def run_proctor_token(args: argparse.Namespace) -> int:
 STOP_GRACE_S = CLOSE_TIMEOUT_S + EXIT_TIMEOUT_S + 10.0
 
 
+def cpu_list(text: str) -> tuple[int, ...]:
+    """`2,3` or `2-3` (or both: `0,2-3`) as CPU numbers this process may run on."""
+    cpus: set[int] = set()
+    try:
+        for part in text.split(","):
+            first, dash, last = part.strip().partition("-")
+            cpus.update(range(int(first), int(last if dash else first) + 1))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"not a list of CPUs: {text!r} (e.g. 2,3 or 2-3)"
+        ) from None
+    count = os.cpu_count() or 1  # the machine's, whatever this process is pinned to
+    if not cpus or max(cpus) >= count:
+        raise argparse.ArgumentTypeError(f"CPUs {text}: this machine has CPUs 0-{count - 1}")
+    return tuple(sorted(cpus))
+
+
 async def serve_until_stopped(
     server: Server, on_ready: Callable[[Server], None], *, grace_s: float = STOP_GRACE_S
 ) -> None:
@@ -472,6 +498,7 @@ def run_serve(args: argparse.Namespace) -> int:
         live_analysis_interval_s=args.live_analysis_interval,
         clip_seconds=args.clip_seconds,
         record_sessions=args.record_sessions,
+        media_cpus=args.media_cpus,
         backlog=args.backlog,
         commit_window_ms=args.commit_window_ms,
         commit_max=args.commit_max,
@@ -479,6 +506,11 @@ def run_serve(args: argparse.Namespace) -> int:
     if args.analysis_workers == "queue" and not is_postgres(args.db):
         raise ConfigError(
             "--analysis-workers queue needs the PostgreSQL store (--db postgresql://...)"
+        )
+    if args.media_cpus and (args.media_in_process or args.no_media or args.media != "aiortc"):
+        raise ConfigError(
+            "--media-cpus pins the media process: not with --media-in-process, "
+            "--no-media or --media janus"
         )
     if args.live_analysis_interval < 0 or args.clip_seconds < 0:
         raise ConfigError("--live-analysis-interval and --clip-seconds: 0 (off) or seconds")

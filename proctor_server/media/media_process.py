@@ -426,6 +426,14 @@ class MediaProcess:
             await asyncio.sleep(FIGURES_EVERY_S)
 
 
+def pin_threads(cpus: set[int]) -> None:
+    """Run every thread of this process (those the imports started too) and every later one
+    on `cpus` only: the exam server's cores are then never taken by decoding."""
+    for task in os.listdir("/proc/self/task"):
+        with contextlib.suppress(ProcessLookupError):  # a thread that ended meanwhile
+            os.sched_setaffinity(int(task), cpus)
+
+
 async def serve_channel(fd: int) -> None:
     """Run on the socket `fd` (inherited from the server) until told to stop."""
     sock = socket.socket(fileno=fd)
@@ -436,6 +444,8 @@ async def serve_channel(fd: int) -> None:
     if first.nice:
         with contextlib.suppress(OSError):
             os.nice(first.nice)  # decoding waits; the exam server's acks go first
+    if first.cpus:
+        pin_threads(set(first.cpus))
     process = MediaProcess(channel, first)
     watch = start_from_environment()  # a diagnostic, off unless asked (heap_watch.py)
     try:

@@ -12,6 +12,7 @@ import signal
 import socket
 import sys
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -439,3 +440,24 @@ async def test_a_stalled_media_process_costs_no_ack_and_the_offer_times_out(
     finally:
         await candidate.close()
         await pc.close()
+
+
+async def test_the_media_process_runs_on_the_cpus_it_is_given(tmp_path: Path) -> None:
+    """`serve --media-cpus`: every thread of the media process (those its imports started too)
+    runs on the CPUs given, so its decoding never takes the exam server's."""
+    config = replace(_config(tmp_path), media_cpus=(0,))
+    async with run_server(config) as server:
+        pid = _gateway(server).pid
+        assert pid is not None
+        env = Env(server, tmp_path)
+        _, ticket = await env.exam()
+        runtime = env.runtime(ticket, media=palette_sources())
+        runtime.start()
+        try:
+            async with asyncio.timeout(TIMEOUT_S):
+                await runtime.wait_for(lambda s: s.media == "live")  # decoder threads started
+            threads = os.listdir(f"/proc/{pid}/task")
+            assert len(threads) > 1
+            assert {t: os.sched_getaffinity(int(t)) for t in threads} == {t: {0} for t in threads}
+        finally:
+            await runtime.close()

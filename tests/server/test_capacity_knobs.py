@@ -3,6 +3,8 @@ commit grouping, from the command line to the running server."""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import subprocess
 from pathlib import Path
 
@@ -68,3 +70,33 @@ def test_a_knob_out_of_range_is_one_line_of_error(
     assert main(["serve", "--db", str(tmp_path / "e.db"), *knob]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("proctor-server: error:") and "\n" not in err
+
+
+@pytest.mark.parametrize(
+    ("text", "cpus"),
+    [("0", (0,)), ("0-1", (0, 1)), ("1,0", (0, 1)), ("0, 1", (0, 1)), ("0,0-1", (0, 1))],
+)
+def test_media_cpus_are_read_as_a_list_or_ranges(text: str, cpus: tuple[int, ...]) -> None:
+    if max(cpus) >= (os.cpu_count() or 1):
+        pytest.skip("this machine has fewer CPUs")
+    args = build_parser().parse_args(["serve", "--db", "x.db", "--media-cpus", text])
+    assert args.media_cpus == cpus
+
+
+@pytest.mark.parametrize(
+    "knob",
+    [
+        ["--media-cpus", "two"],
+        ["--media-cpus", "1-"],
+        ["--media-cpus", "4096"],  # not a CPU of this machine
+        ["--media-cpus", "0", "--media-in-process"],
+        ["--media-cpus", "0", "--no-media"],
+    ],
+)
+def test_media_cpus_that_cannot_be_used_are_one_line_of_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], knob: list[str]
+) -> None:
+    with contextlib.suppress(SystemExit):  # argparse's own errors exit with status 2
+        assert main(["serve", "--db", str(tmp_path / "e.db"), *knob]) == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "error:" in err and "cpus" in err.lower()
