@@ -52,11 +52,6 @@ def _resample(samples: np.ndarray, rate: int, target: int) -> np.ndarray:
     return np.interp(x, np.arange(samples.size), samples.astype(np.float64)).astype(np.int16)
 
 
-def dbfs(frame: np.ndarray) -> float:
-    rms = float(np.sqrt(np.mean(frame.astype(np.float64) ** 2))) if frame.size else 0.0
-    return -120.0 if rms < 1e-9 else 20.0 * float(np.log10(rms / 32768.0))
-
-
 def speech_frames(
     pcm: np.ndarray, rate: int, *, aggressiveness: int = AGGRESSIVENESS, use_webrtc: bool = True
 ) -> np.ndarray:
@@ -69,19 +64,25 @@ def speech_frames(
     step = vad_rate * FRAME_MS // 1000
     count = samples.size // step
     out = np.zeros(count, dtype=bool)
-    vad = _vad_module.Vad(aggressiveness) if use_webrtc and _vad_module is not None else None
-    for i in range(count):
-        frame = samples[i * step : (i + 1) * step]
-        if dbfs(frame) < MIN_DBFS:
-            continue
-        share, flatness = _spectrum(frame, vad_rate)
-        if vad is not None:
-            # WebRTC's VAD takes loud broadband noise (a fan, rustling) and mains hum for
-            # speech: a flat spectrum, or energy mostly outside the voice band, vetoes it
-            plausible = flatness < NOISE_FLATNESS and share > 0.5
-            out[i] = plausible and bool(vad.is_speech(frame.tobytes(), vad_rate))
-        else:
-            out[i] = share > 0.75 and flatness < 0.3
+    frames = samples[: count * step].reshape(count, step)
+    # every frame's level (dBFS) and spectrum in one pass, not numpy calls per frame: this
+    # runs on every live stream
+    values = frames.astype(np.float64)
+    rms = np.sqrt(np.mean(values**2, axis=1))
+    loud = np.flatnonzero(rms >= 1e-9)
+    loud = loud[20.0 * np.log10(rms[loud] / 32768.0) >= MIN_DBFS]
+    if loud.size == 0:
+        return out
+    share, flatness = _spectra(values[loud], vad_rate)
+    if use_webrtc and _vad_module is not None:
+        vad = _vad_module.Vad(aggressiveness)
+        # WebRTC's VAD takes loud broadband noise (a fan, rustling) and mains hum for speech: a
+        # flat spectrum, or energy mostly outside the voice band, vetoes it
+        plausible = (flatness < NOISE_FLATNESS) & (share > 0.5)
+        for i in loud[plausible]:
+            out[i] = bool(vad.is_speech(frames[i].tobytes(), vad_rate))
+    else:
+        out[loud] = (share > 0.75) & (flatness < 0.3)
     return out
 
 
@@ -93,14 +94,15 @@ def _window_and_band(size: int, rate: int) -> tuple[np.ndarray, np.ndarray]:
     return np.hanning(size), (freqs >= 80) & (freqs <= 4000)
 
 
-def _spectrum(frame: np.ndarray, rate: int) -> tuple[float, float]:
-    """(share of energy in 80–4000 Hz, spectral flatness there). Speech is in the band and
-    peaky (harmonic): flatness 0.1–0.3; hiss is flat (about 0.55); hum lies below the band."""
-    window, band = _window_and_band(frame.size, rate)
-    x = frame.astype(np.float64) * window
-    power = np.abs(np.fft.rfft(x)) ** 2 + 1e-12
-    share = float(power[band].sum() / power.sum())
-    flatness = float(np.exp(np.mean(np.log(power[band]))) / np.mean(power[band]))
+def _spectra(frames: np.ndarray, rate: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per frame (a row of float samples): the share of energy in 80–4000 Hz and the spectral
+    flatness there. Speech is in the band and peaky (harmonic): flatness 0.1–0.3; hiss is flat
+    (about 0.55); hum lies below the band."""
+    window, band = _window_and_band(frames.shape[1], rate)
+    power = np.abs(np.fft.rfft(frames * window, axis=1)) ** 2 + 1e-12
+    voiced = power[:, band]
+    share = voiced.sum(axis=1) / power.sum(axis=1)
+    flatness = np.exp(np.mean(np.log(voiced), axis=1)) / np.mean(voiced, axis=1)
     return share, flatness
 
 

@@ -89,3 +89,28 @@ def test_loud_hiss_and_hum_are_not_speech(use_webrtc: bool) -> None:
     hum = (8000 * np.sin(2 * np.pi * 50 * t)).astype(np.int16)
     assert speech_frames(hiss, RATE, use_webrtc=use_webrtc).mean() < 0.2
     assert speech_frames(hum, RATE, use_webrtc=use_webrtc).mean() < 0.2
+
+
+def test_each_frame_is_decided_on_its_own() -> None:
+    """The frames of a chunk are judged together (one pass over their levels and spectra):
+    each decision is the one that frame gets alone, silent, quiet, voiced or hissing (the
+    spectral rule; WebRTC's VAD, gated by the same levels and spectra, adapts along a stream)."""
+    use_webrtc = False
+    rng = np.random.default_rng(7)
+    chunk = np.concatenate(
+        [
+            silence(0.3, rng),
+            voice(0.6, rng),
+            np.zeros(RATE // 5, np.int16),
+            rng.normal(0, 3000, RATE // 2).astype(np.int16),  # loud hiss
+            voice(0.6, rng, level=300.0),  # quiet voice
+        ]
+    )
+    step = RATE * 30 // 1000
+    together = speech_frames(chunk, RATE, use_webrtc=use_webrtc)
+    alone = [
+        speech_frames(chunk[i * step : (i + 1) * step], RATE, use_webrtc=use_webrtc)[0]
+        for i in range(together.size)
+    ]
+    assert together.tolist() == alone
+    assert together.any() and not together.all()
