@@ -90,22 +90,14 @@ def _needed(n: int) -> int:
 
 
 def order_for(seed: str, questions: Sequence[Question]) -> PaperOrder:
-    """The order of the questions, then of each shown question's options, from one stream
-    (computed in each entry's transaction: an option list of n <= SMALL takes one draw and
-    one look-up in its table, without a call)."""
-    sizes = [len(q.options) for q in questions]
-    needed = _needed(len(sizes)) + sum(1 if n <= SMALL else n - 1 for n in sizes)
+    """The order of the questions, then of each shown question's options, from one stream."""
+    needed = _needed(len(questions)) + sum(_needed(len(q.options)) for q in questions)
     draws = _draws(seed, needed)
-    shown = _permutation(len(sizes), draws)
-    tables = {n: _shared_lists(n) for n in set(sizes) if n <= SMALL}
-    options: list[list[int]] = []
-    for i in shown:
-        table = tables.get(sizes[i])
-        if table is None:
-            options.append(_permutation(sizes[i], draws))
-        else:
-            options.append(table[next(draws) % len(table)])
-    return PaperOrder(questions=shown, options=options)
+    shown = _permutation(len(questions), draws)
+    return PaperOrder(
+        questions=shown,
+        options=[_permutation(len(questions[i].options), draws) for i in shown],
+    )
 
 
 @dataclass(frozen=True, slots=True)
