@@ -2,8 +2,8 @@
 Opus audio) with PyAV, which aiortc brings. Blocking and CPU-bound (about 10 ms a frame on
 this project's 2-core machine): run it in a worker thread.
 
-`SessionFile` is the same encoding done as the stream goes, into a file on disk, for full
-session recording."""
+The same encoding done as the stream goes, into a file on disk, is full-session recording's
+(`clip_remux.SessionFile`, with the remuxed frames' path)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ import fractions
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import IO, Any
 
 import av
@@ -144,28 +143,3 @@ def encode_clip(
     finally:
         encoder.close()
     return buffer.getvalue()
-
-
-class SessionFile:
-    """A whole stream recorded as it goes (full-session recording) into `path`, sized by
-    its first picture. Not thread safe: one writer thread feeds it."""
-
-    def __init__(self, path: Path, first: Picture, *, fps: float, rate: int) -> None:
-        size = picture_size(first)
-        if size is None:
-            raise ValueError("the first picture of a recording must decode")
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        self.path = path
-        self._encoder = _Encoder(str(path), first.at, size=size, audio=True, fps=fps, rate=rate)
-        self._encoder.picture(first)
-
-    def add(self, item: Picture | Sound) -> None:
-        if isinstance(item, Picture):
-            self._encoder.picture(item)
-        else:
-            self._encoder.sound(item)
-
-    def close(self) -> tuple[int, float]:
-        """Finish the file; returns (pictures, seconds of sound)."""
-        self._encoder.close()
-        return self._encoder.pictures, self._encoder.sound_s

@@ -3,11 +3,11 @@ decoded or encoded (a 20 s clip takes a few milliseconds), the sound encoded as 
 clip_file.py. The frames start on a keyframe; their times come from their RTP timestamps (the
 sender's clock), placed at the arrival of the first.
 
-`Vp8SessionFile` does the same as the stream goes, into a file, for full-session recording."""
+`SessionFile` records a whole stream as it goes, into a file (full-session recording): the
+received frames remuxed, or, where the stream had no encoded frames, its JPEG pictures encoded."""
 
 from __future__ import annotations
 
-import fractions
 import io
 import itertools
 from collections.abc import Iterable, Sequence
@@ -17,10 +17,9 @@ from typing import IO, Any
 
 import av
 
-from proctor_server.media.clip_file import Sound, _Encoder
+from proctor_server.media.clip_file import VIDEO_TIME_BASE, Picture, Sound, _Encoder, picture_size
 from proctor_server.media.vp8_tap import vp8_keyframe_size
 
-MS = fractions.Fraction(1, 1000)
 RTP_PER_MS = 90  # video RTP clock: 90 kHz
 
 
@@ -66,7 +65,7 @@ class _Remuxer:
         self.out: Any = self._sound.out
         self.video: Any = self.out.add_stream("vp8")
         self.video.width, self.video.height = size
-        self.video.time_base = MS
+        self.video.time_base = VIDEO_TIME_BASE
         self.origin = round((first.at - start) * 1000) - first.rtp // RTP_PER_MS
         self.last_pts = -1
         self.pictures = 0
@@ -76,7 +75,7 @@ class _Remuxer:
         packet = av.Packet(item.data)
         packet.stream = self.video
         packet.pts = packet.dts = pts
-        packet.time_base = MS
+        packet.time_base = VIDEO_TIME_BASE
         packet.is_keyframe = item.keyframe
         self.out.mux(packet)
         self.last_pts = pts
@@ -111,23 +110,36 @@ def remux_clip(
     return buffer.getvalue()
 
 
-class Vp8SessionFile:
-    """A whole stream recorded as it goes into `path`, from its first keyframe. Not thread
-    safe: one writer thread feeds it."""
+class SessionFile:
+    """A whole stream recorded as it goes into `path`: the VP8 frames as received, remuxed
+    from the first (a keyframe), or JPEG pictures encoded into a video sized by the first; the
+    sound encoded. Video of the other kind is left out. Not thread safe: one writer thread
+    feeds it."""
 
-    def __init__(self, path: Path, first: VideoPacket, *, rate: int) -> None:
+    def __init__(self, path: Path, first: VideoPacket | Picture, *, fps: float, rate: int) -> None:
+        size = None if isinstance(first, VideoPacket) else picture_size(first)
+        if isinstance(first, Picture) and size is None:
+            raise ValueError("the first picture of a recording must decode")
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.path = path
-        self._remuxer = _Remuxer(str(path), first, first.at, audio=True, rate=rate)
-        self._remuxer.packet(first)
+        self._writer: _Remuxer | _Encoder = (
+            _Remuxer(str(path), first, first.at, audio=True, rate=rate)
+            if isinstance(first, VideoPacket)
+            else _Encoder(str(path), first.at, size=size, audio=True, fps=fps, rate=rate)
+        )
+        self.add(first)
 
-    def add(self, item: VideoPacket | Sound) -> None:
-        if isinstance(item, VideoPacket):
-            self._remuxer.packet(item)
-        else:
-            self._remuxer.sound(item)
+    def add(self, item: VideoPacket | Picture | Sound) -> None:
+        writer = self._writer
+        if isinstance(item, Sound):
+            writer.sound(item)
+        elif isinstance(item, VideoPacket):
+            if isinstance(writer, _Remuxer):
+                writer.packet(item)
+        elif isinstance(writer, _Encoder):
+            writer.picture(item)
 
     def close(self) -> tuple[int, float]:
         """Finish the file; returns (pictures, seconds of sound)."""
-        self._remuxer.close()
-        return self._remuxer.pictures, self._remuxer.sound_s
+        self._writer.close()
+        return self._writer.pictures, self._writer.sound_s

@@ -47,11 +47,11 @@ from av import AudioFrame, VideoFrame
 
 from proctor_server.clock import Clock
 from proctor_server.core.records import ClipRecord
-from proctor_server.media.clip_file import Picture, SessionFile, Sound, encode_clip
+from proctor_server.media.clip_file import Picture, Sound, encode_clip
 from proctor_server.media.clip_remux import (
     Gop,
+    SessionFile,
     VideoPacket,
-    Vp8SessionFile,
     remux_clip,
     span_packets,
 )
@@ -102,7 +102,7 @@ Item = Picture | VideoPacket | Sound
 
 @dataclass(eq=False)
 class _Recording:
-    file: SessionFile | Vp8SessionFile | None = None
+    file: SessionFile | None = None
     path: Path | None = None
     items: list[Item] = field(default_factory=list)
     writer: asyncio.Task[None] | None = None
@@ -381,18 +381,11 @@ class ClipRecorder:
                 recording.path = (
                     Path(root) / "recording" / f"{ring.key.attempt}-{uuid.uuid4().hex[:8]}.webm.tmp"
                 )
-                rate = self.settings.rate
-                if isinstance(item, VideoPacket):
-                    recording.file = Vp8SessionFile(recording.path, item, rate=rate)
-                else:
-                    assert isinstance(item, Picture)
-                    recording.file = SessionFile(
-                        recording.path, item, fps=self.settings.fps, rate=rate
-                    )
-            elif isinstance(recording.file, Vp8SessionFile):
-                if not isinstance(item, Picture):
-                    recording.file.add(item)
-            elif not isinstance(item, VideoPacket):
+                assert not isinstance(item, Sound)  # `_record` starts a file on a picture
+                recording.file = SessionFile(
+                    recording.path, item, fps=self.settings.fps, rate=self.settings.rate
+                )
+            else:
                 recording.file.add(item)
 
     async def _finish_recording(self, ring: _Ring, recording: _Recording) -> None:

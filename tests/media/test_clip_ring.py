@@ -9,11 +9,14 @@ from collections import deque
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import av
+import cv2
 import numpy as np
 import pytest
 from av import AudioFrame
 
-from proctor_server.media.clip_remux import Gop, VideoPacket, span_packets
+from proctor_server.media.clip_file import Picture, Sound
+from proctor_server.media.clip_remux import Gop, SessionFile, VideoPacket, span_packets
 from proctor_server.media.clips import ClipRecorder, ClipSettings
 from proctor_server.media.gateway import StreamKey
 from proctor_server.media.sound import mono_int16
@@ -130,3 +133,23 @@ def test_sound_is_reduced_to_mono_at_the_rate_asked(
     assert mono.dtype == np.int16 and abs(mono.size - target // 50) <= 1
     expected = np.interp(np.arange(mono.size) * rate / target, np.arange(n), tone * 32767)
     assert np.abs(mono.astype(float) - expected).max() < 32767 * 0.03  # the same tone
+
+
+def test_a_recording_of_pictures_encodes_them_and_leaves_out_vp8_frames(tmp_path: Path) -> None:
+    """A stream without encoded frames (the JPEG ring) is recorded from its pictures; a VP8
+    frame handed to that file is not its kind of video and is left out."""
+
+    def picture(k: int) -> Picture:
+        ok, jpeg = cv2.imencode(".jpg", np.full((240, 320, 3), 40 * k, np.uint8))
+        assert ok
+        return Picture(100.0 + k / 5, bytes(jpeg))
+
+    path = tmp_path / "rec" / "a.webm"
+    file = SessionFile(path, picture(0), fps=5, rate=16_000)
+    for k in range(1, 5):
+        file.add(picture(k))
+        file.add(Sound(100.0 + k / 5, np.zeros(3_200, np.int16)))
+    file.add(VideoPacket(101.0, 0, bytes(1000), True))
+    assert file.close() == (5, 0.8)
+    with av.open(str(path)) as container:
+        assert len(list(container.decode(video=0))) == 5
