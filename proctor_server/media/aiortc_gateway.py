@@ -1,11 +1,12 @@
 """The media gateway on aiortc, in the server's own event loop.
 
 Each candidate's offer gets a peer connection that only receives (one video, one audio track).
-Every received track goes through one `MediaRelay`: the gateway's own consumer (counting
-frames, handing them to the analysis hooks) is always subscribed, so the decoded frames never
-queue; a proctor who watches gets a peer connection of their own whose tracks are further
-subscriptions to the same relay, dropped when they stop watching. Subscriptions are unbuffered
-(the latest frame only): a slow reader skips frames, nothing grows.
+The gateway's own consumer reads every received track, frame by frame (counting frames,
+handing them to the analysis hooks), so the decoded frames never queue; a proctor who watches
+gets a peer connection of their own whose tracks the consumer hands each frame to
+(watcher_track.py), dropped when they stop watching. Those are unbuffered (the latest frame
+only): a slow watcher skips frames, nothing grows. While nobody watches, a frame costs what it
+costs a bare receiver that reads it: one wake-up of the reading task.
 
 aiortc decodes in a worker thread per receiver, so the event loop carries packets, not pixels;
 docs/architecture.md has the ack latency measured with streams on and off.
@@ -31,7 +32,6 @@ from aiortc import (
     RTCPeerConnection,
     RTCSessionDescription,
 )
-from aiortc.contrib.media import MediaRelay
 from aiortc.mediastreams import MediaStreamError
 from aiortc.sdp import candidate_from_sdp
 from av import AudioFrame, VideoFrame
@@ -47,6 +47,7 @@ from proctor_server.media.gateway import (
 )
 from proctor_server.media.stream_book import StreamBook
 from proctor_server.media.vp8_tap import KEYFRAME_INTERVAL_S, Vp8Frame, tap_receiver
+from proctor_server.media.watcher_track import WatcherTrack
 from shared import protocol as p
 from shared.proctor_protocol import MediaStatus
 
@@ -68,6 +69,9 @@ class _Stream:
     pc: RTCPeerConnection
     on_status: StatusCallback
     sources: dict[str, MediaStreamTrack] = field(default_factory=dict)
+    watching: dict[str, set[WatcherTrack]] = field(  # by kind: the watchers' tracks
+        default_factory=lambda: {kind: set() for kind in KINDS}
+    )
     consumers: list[asyncio.Task[None]] = field(default_factory=list)
     video_frames: int = 0
     audio_frames: int = 0
@@ -99,7 +103,6 @@ class AiortcGateway(StreamBook["_Stream", "_Link"]):
         keyframe_interval_s: float = KEYFRAME_INTERVAL_S,
     ) -> None:
         self._ice_servers = list(ice_servers or [])
-        self._relay = MediaRelay()
         super().__init__()
         self._hooks: list[MediaHook] = []
         self._encoded_hooks: list[Any] = []
@@ -142,9 +145,8 @@ class AiortcGateway(StreamBook["_Stream", "_Link"]):
             stream.sources[track.kind] = track
             if track.kind == "video" and self._encoded_hooks:
                 self._tap(stream, pc, track)
-            proxy = self._relay.subscribe(track, buffered=False)
             stream.consumers.append(
-                asyncio.create_task(self._consume(stream, proxy), name=f"media-{key.attempt}")
+                asyncio.create_task(self._consume(stream, track), name=f"media-{key.attempt}")
             )
 
         @pc.on("connectionstatechange")
@@ -192,7 +194,9 @@ class AiortcGateway(StreamBook["_Stream", "_Link"]):
             )
 
     async def _consume(self, stream: _Stream, track: MediaStreamTrack) -> None:
-        """Read every frame of a received track (nothing queues), count it, hand it on."""
+        """Read every frame of a received track (nothing queues), count it, hand it on to
+        the hooks and to the watchers' tracks."""
+        watchers = stream.watching[track.kind]
         try:
             while True:
                 frame = await track.recv()
@@ -206,6 +210,8 @@ class AiortcGateway(StreamBook["_Stream", "_Link"]):
                 if not stream.live and not stream.ended:
                     stream.live = True
                     stream.on_status(MediaStatus.LIVE, None)
+                for watcher in watchers:
+                    watcher.put(frame)
                 for hook in self._hooks:
                     try:
                         hook.on_frame(stream.key, frame)
@@ -215,6 +221,8 @@ class AiortcGateway(StreamBook["_Stream", "_Link"]):
             return
         finally:
             track.stop()
+            for watcher in list(watchers):
+                watcher.end()
 
     async def add_ice(
         self, attempt: str, candidate: str | None, sdp_mid: str | None, index: int | None
@@ -268,8 +276,8 @@ class AiortcGateway(StreamBook["_Stream", "_Link"]):
         pc = self._peer()
         for kind in KINDS:
             source = stream.sources.get(kind)
-            if source is not None:
-                proxy = self._relay.subscribe(source, buffered=False)
+            if source is not None and source.readyState == "live":
+                proxy = WatcherTrack(kind, stream.watching[kind])
                 link.proxies.append(proxy)
                 pc.addTransceiver(proxy, direction="sendonly")
         link.pc = pc
