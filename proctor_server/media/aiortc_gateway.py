@@ -11,10 +11,10 @@ costs a bare receiver that reads it: one wake-up of the reading task.
 aiortc decodes in a worker thread per receiver, so the event loop carries packets, not pixels;
 docs/architecture.md has the ack latency measured with streams on and off.
 
-A hook that also has `on_encoded` (the evidence clips) gets each received VP8 frame as it
-arrived, before decoding, through a tap on the video receiver (vp8_tap.py), which also asks
-the sender for a keyframe every `keyframe_interval_s`; where the tap cannot be set it gets the
-decoded frames only, as every hook does.
+A hook that also has `on_encoded` (the evidence clips) gets each received VP8 and Opus frame
+as it arrived, before decoding, through a tap on each receiver (receiver_tap.py), which also
+asks the sender for a keyframe every `keyframe_interval_s`; where the tap cannot be set it
+gets the decoded frames only, as every hook does.
 """
 
 from __future__ import annotations
@@ -45,8 +45,8 @@ from proctor_server.media.gateway import (
     Watcher,
     check_offer,
 )
+from proctor_server.media.receiver_tap import KEYFRAME_INTERVAL_S, EncodedFrame, tap_receiver
 from proctor_server.media.stream_book import StreamBook
-from proctor_server.media.vp8_tap import KEYFRAME_INTERVAL_S, Vp8Frame, tap_receiver
 from proctor_server.media.watcher_track import WatcherTrack
 from shared import protocol as p
 from shared.proctor_protocol import MediaStatus
@@ -79,7 +79,7 @@ class _Stream:
     height: int = 0
     live: bool = False
     ended: bool = False
-    tapped: bool = False  # its VP8 frames reach the `on_encoded` hooks
+    tapped: set[str] = field(default_factory=set)  # kinds whose frames reach `on_encoded`
 
 
 @dataclass(eq=False)
@@ -115,7 +115,7 @@ class AiortcGateway(StreamBook["_Stream", "_Link"]):
 
     def add_hook(self, hook: MediaHook) -> None:
         """Hand every decoded frame of every stream to `hook` (on the event loop: be quick),
-        and every received VP8 frame too when it has `on_encoded`."""
+        and every received VP8 and Opus frame too when it has `on_encoded`."""
         self._hooks.append(hook)
         if callable(getattr(hook, "on_encoded", None)):
             self._encoded_hooks.append(hook)
@@ -143,7 +143,7 @@ class AiortcGateway(StreamBook["_Stream", "_Link"]):
                 track.stop()
                 return
             stream.sources[track.kind] = track
-            if track.kind == "video" and self._encoded_hooks:
+            if self._encoded_hooks:
                 self._tap(stream, pc, track)
             stream.consumers.append(
                 asyncio.create_task(self._consume(stream, track), name=f"media-{key.attempt}")
@@ -176,7 +176,7 @@ class AiortcGateway(StreamBook["_Stream", "_Link"]):
             (t.receiver for t in pc.getTransceivers() if t.receiver.track is track), None
         )
 
-        def deliver(frame: Vp8Frame) -> None:
+        def deliver(frame: EncodedFrame) -> None:
             if stream.ended:
                 return
             for hook in self._encoded_hooks:
@@ -187,10 +187,13 @@ class AiortcGateway(StreamBook["_Stream", "_Link"]):
 
         interval = self._keyframe_interval_s
         tap = tap_receiver(receiver, deliver, keyframe_interval_s=interval) if receiver else None
-        stream.tapped = tap is not None
-        if tap is None:
+        if tap is not None:
+            stream.tapped.add(track.kind)
+        else:
             log.warning(
-                "attempt %s: no encoded frames from aiortc; clips encode", stream.key.attempt
+                "attempt %s: no encoded %s frames from aiortc; clips encode",
+                stream.key.attempt,
+                track.kind,
             )
 
     async def _consume(self, stream: _Stream, track: MediaStreamTrack) -> None:

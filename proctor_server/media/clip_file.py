@@ -1,6 +1,8 @@
-"""A clip's file: JPEG frames and mono PCM with their times, written as one WebM (VP8 video,
-Opus audio) with PyAV, which aiortc brings. Blocking and CPU-bound (about 10 ms a frame on
-this project's 2-core machine): run it in a worker thread.
+"""A clip's file: JPEG frames and sound with their times, written as one WebM (VP8 video,
+Opus audio) with PyAV, which aiortc brings. The sound is either mono PCM, encoded here, or the
+Opus packets as received (`OpusPacket`, from the gateway's tap: copied into the file, nothing
+encoded). Blocking and CPU-bound (about 10 ms a picture on this project's 2-core machine):
+run it in a worker thread.
 
 The same encoding done as the stream goes, into a file on disk, is full-session recording's
 (`clip_remux.SessionFile`, with the remuxed frames' path)."""
@@ -11,12 +13,15 @@ import fractions
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, Any, Literal
 
 import av
 import numpy as np
 
 VIDEO_TIME_BASE = fractions.Fraction(1, 1000)  # milliseconds
+OPUS_RATE = 48_000  # Opus's RTP clock and its decoders' rate, whatever the sender's input
+OPUS_TIME_BASE = fractions.Fraction(1, OPUS_RATE)
+OPUS_PACKET_S = 0.02  # what a received packet usually holds (the figure of seconds kept)
 VIDEO_BITRATE = 250_000
 AUDIO_CHUNK_S = 0.02
 # libvpx's fastest settings: clips are evidence, written as the exam goes on
@@ -34,6 +39,32 @@ class Sound:
     at: float  # when its first sample was received (server time, POSIX)
     samples: np.ndarray  # int16 mono
 
+    @property
+    def size(self) -> int:
+        return int(self.samples.nbytes)
+
+
+@dataclass(frozen=True, slots=True)
+class OpusPacket:
+    at: float  # when it arrived (server time, POSIX)
+    rtp: int  # its RTP timestamp (48 kHz)
+    data: bytes  # one Opus packet as the sender's encoder made it
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+
+SoundItem = Sound | OpusPacket
+SoundKind = Literal["pcm", "opus"]
+
+
+def sound_kind(sounds: Sequence[SoundItem]) -> SoundKind | None:
+    """How a file holds these sounds: encoded from PCM, Opus copied, or no sound (None)."""
+    if not sounds:
+        return None
+    return "opus" if isinstance(sounds[0], OpusPacket) else "pcm"
+
 
 def decode_picture(jpeg: bytes) -> np.ndarray | None:
     import cv2
@@ -44,8 +75,9 @@ def decode_picture(jpeg: bytes) -> np.ndarray | None:
 
 class _Encoder:
     """One WebM container being written from `start`: a VP8 stream of `size` (width,
-    height; None: no video) and an Opus stream when `audio`. Both streams exist before the
-    first packet is written, as the container's header needs."""
+    height; None: no video) and an Opus stream when `sound` says how it comes (PCM at `rate`
+    to encode, or Opus packets to copy; a sound of the other kind is left out). Both streams
+    exist before the first packet is written, as the container's header needs."""
 
     def __init__(
         self,
@@ -53,7 +85,7 @@ class _Encoder:
         start: float,
         *,
         size: tuple[int, int] | None,
-        audio: bool,
+        sound: SoundKind | None,
         fps: float,
         rate: int,
     ) -> None:
@@ -70,10 +102,14 @@ class _Encoder:
             stream.options = dict(VP8_OPTIONS)
             stream.codec_context.time_base = VIDEO_TIME_BASE
             self.video = stream
-        if audio:
+        self.sound_kind = sound
+        if sound == "pcm":
             self.audio = self.out.add_stream("libopus", rate=rate, layout="mono")
+        elif sound == "opus":  # an encoder's stream only for its header (OpusHead): never fed
+            self.audio = self.out.add_stream("libopus", rate=OPUS_RATE, layout="stereo")
         self.last_pts = -1
         self.audio_pts: int | None = None
+        self.opus_origin: int | None = None  # a packet's pts is this plus its RTP time
         self.pictures = 0
         self.sound_s = 0.0
 
@@ -94,8 +130,11 @@ class _Encoder:
             self.out.mux(packet)
         self.pictures += 1
 
-    def sound(self, item: Sound) -> None:
-        if self.audio is None:
+    def sound(self, item: SoundItem) -> None:
+        if isinstance(item, OpusPacket):
+            self._copy(item)
+            return
+        if self.sound_kind != "pcm":
             return
         start = round((item.at - self.start) * self.rate)
         if self.audio_pts is None or start > self.audio_pts + self.rate // 5:
@@ -112,9 +151,26 @@ class _Encoder:
                 self.out.mux(packet)
         self.sound_s += data.size / self.rate
 
+    def _copy(self, item: OpusPacket) -> None:
+        if self.sound_kind != "opus":
+            return
+        if self.opus_origin is None:
+            self.opus_origin = round((item.at - self.start) * OPUS_RATE) - item.rtp
+        pts = self.opus_origin + item.rtp
+        if self.audio_pts is not None and pts <= self.audio_pts:
+            return  # a packet out of order or repeated: the file's times only go forward
+        packet = av.Packet(item.data)
+        packet.stream = self.audio
+        packet.pts = packet.dts = pts
+        packet.time_base = OPUS_TIME_BASE
+        self.out.mux(packet)
+        self.audio_pts = pts
+        self.sound_s += OPUS_PACKET_S
+
     def close(self) -> None:
+        copied = self.audio if self.sound_kind == "opus" else None
         for stream in (self.video, self.audio):
-            if stream is not None:
+            if stream is not None and stream is not copied:
                 for packet in stream.encode():
                     self.out.mux(packet)
         self.out.close()
@@ -126,7 +182,12 @@ def picture_size(item: Picture) -> tuple[int, int] | None:
 
 
 def encode_clip(
-    pictures: Sequence[Picture], sounds: Sequence[Sound], start: float, *, fps: float, rate: int
+    pictures: Sequence[Picture],
+    sounds: Sequence[SoundItem],
+    start: float,
+    *,
+    fps: float,
+    rate: int,
 ) -> bytes:
     """The pictures and sounds from `start` on as one WebM file's bytes; ValueError when
     there is nothing to write."""
@@ -134,7 +195,7 @@ def encode_clip(
     if size is None and not sounds:
         raise ValueError("a clip needs pictures or sound")
     buffer = io.BytesIO()
-    encoder = _Encoder(buffer, start, size=size, audio=bool(sounds), fps=fps, rate=rate)
+    encoder = _Encoder(buffer, start, size=size, sound=sound_kind(sounds), fps=fps, rate=rate)
     try:
         for picture in pictures:
             encoder.picture(picture)

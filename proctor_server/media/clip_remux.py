@@ -1,7 +1,8 @@
 """A clip's file from the VP8 frames as received: remuxed into WebM with PyAV, no video
-decoded or encoded (a 20 s clip takes a few milliseconds), the sound encoded as Opus as in
-clip_file.py. The frames start on a keyframe; their times come from their RTP timestamps (the
-sender's clock), placed at the arrival of the first.
+decoded or encoded (a 20 s clip takes a few milliseconds), the sound copied from the Opus
+packets as received or, where the stream gave none, encoded as Opus (clip_file.py). The
+frames start on a keyframe; their times come from their RTP timestamps (the sender's clock),
+placed at the arrival of the first.
 
 `SessionFile` records a whole stream as it goes, into a file (full-session recording): the
 received frames remuxed, or, where the stream had no encoded frames, its JPEG pictures encoded."""
@@ -17,8 +18,16 @@ from typing import IO, Any
 
 import av
 
-from proctor_server.media.clip_file import VIDEO_TIME_BASE, Picture, Sound, _Encoder, picture_size
-from proctor_server.media.vp8_tap import vp8_keyframe_size
+from proctor_server.media.clip_file import (
+    VIDEO_TIME_BASE,
+    Picture,
+    SoundItem,
+    SoundKind,
+    _Encoder,
+    picture_size,
+    sound_kind,
+)
+from proctor_server.media.receiver_tap import vp8_keyframe_size
 
 RTP_PER_MS = 90  # video RTP clock: 90 kHz
 
@@ -52,16 +61,23 @@ def span_packets(gops: Iterable[Gop], start: float, end: float) -> list[VideoPac
 
 
 class _Remuxer:
-    """A WebM container from `start`: the VP8 packets as they are, the sound encoded."""
+    """A WebM container from `start`: the VP8 packets as they are, the sound as `sound`
+    says (clip_file.py)."""
 
     def __init__(
-        self, target: IO[bytes] | str, first: VideoPacket, start: float, *, audio: bool, rate: int
+        self,
+        target: IO[bytes] | str,
+        first: VideoPacket,
+        start: float,
+        *,
+        sound: SoundKind | None,
+        rate: int,
     ) -> None:
         size = vp8_keyframe_size(first.data)
         if size is None:
             raise ValueError("a remuxed clip must start on a keyframe")
         # the sound's encoder opens the container; the video stream joins it before any packet
-        self._sound = _Encoder(target, start, size=None, audio=audio, fps=1, rate=rate)
+        self._sound = _Encoder(target, start, size=None, sound=sound, fps=1, rate=rate)
         self.out: Any = self._sound.out
         self.video: Any = self.out.add_stream("vp8")
         self.video.width, self.video.height = size
@@ -81,7 +97,7 @@ class _Remuxer:
         self.last_pts = pts
         self.pictures += 1
 
-    def sound(self, item: Sound) -> None:
+    def sound(self, item: SoundItem) -> None:
         self._sound.sound(item)
 
     @property
@@ -93,13 +109,13 @@ class _Remuxer:
 
 
 def remux_clip(
-    packets: Sequence[VideoPacket], sounds: Sequence[Sound], start: float, *, rate: int
+    packets: Sequence[VideoPacket], sounds: Sequence[SoundItem], start: float, *, rate: int
 ) -> bytes:
     """The packets (from a keyframe) and sounds from `start` on as one WebM file's bytes."""
     if not packets:
         raise ValueError("a remuxed clip needs video")
     buffer = io.BytesIO()
-    remuxer = _Remuxer(buffer, packets[0], start, audio=bool(sounds), rate=rate)
+    remuxer = _Remuxer(buffer, packets[0], start, sound=sound_kind(sounds), rate=rate)
     try:
         for packet in packets:
             remuxer.packet(packet)
@@ -113,25 +129,33 @@ def remux_clip(
 class SessionFile:
     """A whole stream recorded as it goes into `path`: the VP8 frames as received, remuxed
     from the first (a keyframe), or JPEG pictures encoded into a video sized by the first; the
-    sound encoded. Video of the other kind is left out. Not thread safe: one writer thread
-    feeds it."""
+    sound copied (Opus packets) or encoded (PCM), as `sound` says. Video or sound of the other
+    kind is left out. Not thread safe: one writer thread feeds it."""
 
-    def __init__(self, path: Path, first: VideoPacket | Picture, *, fps: float, rate: int) -> None:
+    def __init__(
+        self,
+        path: Path,
+        first: VideoPacket | Picture,
+        *,
+        fps: float,
+        rate: int,
+        sound: SoundKind = "pcm",
+    ) -> None:
         size = None if isinstance(first, VideoPacket) else picture_size(first)
         if isinstance(first, Picture) and size is None:
             raise ValueError("the first picture of a recording must decode")
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.path = path
         self._writer: _Remuxer | _Encoder = (
-            _Remuxer(str(path), first, first.at, audio=True, rate=rate)
+            _Remuxer(str(path), first, first.at, sound=sound, rate=rate)
             if isinstance(first, VideoPacket)
-            else _Encoder(str(path), first.at, size=size, audio=True, fps=fps, rate=rate)
+            else _Encoder(str(path), first.at, size=size, sound=sound, fps=fps, rate=rate)
         )
         self.add(first)
 
-    def add(self, item: VideoPacket | Picture | Sound) -> None:
+    def add(self, item: VideoPacket | Picture | SoundItem) -> None:
         writer = self._writer
-        if isinstance(item, Sound):
+        if isinstance(item, SoundItem):
             writer.sound(item)
         elif isinstance(item, VideoPacket):
             if isinstance(writer, _Remuxer):

@@ -2,29 +2,32 @@
 file linked to it (and, as an option, each whole stream).
 
 `ClipRecorder` is a media hook and an observer of the exam runtimes' events. For every exam
-stream it keeps a ring of the last `before_s` seconds: the video as it was received (VP8
-frames handed over by the aiortc gateway's tap, vp8_tap.py, `on_encoded`), kept from the latest
-keyframe at or before the window's start, and sound as 16 kHz mono PCM. A stream whose
-encoded frames cannot be had (another gateway or codec, an aiortc without the tap) keeps
-pictures sampled from the decoded video at `fps` instead (JPEG, encoded in a worker thread,
-one at a time per stream: a picture due meanwhile is skipped). When a violation opens for an
+stream it keeps a ring of the last `before_s` seconds of audio and video as they were received
+(VP8 frames and Opus packets handed over by the aiortc gateway's tap, receiver_tap.py,
+`on_encoded`), the video kept from the latest keyframe at or before the window's start. A
+stream whose encoded frames cannot be had (another gateway or codec, an aiortc without the
+tap) keeps what it can from the decoded frames instead: pictures sampled at `fps` (JPEG,
+encoded in a worker thread, one at a time per stream: a picture due meanwhile is skipped),
+sound as 16 kHz mono PCM. When a violation opens for an
 attempt with a live stream (a `flag` from analysis or voice activity, an `event` that recorded
 one), a clip is due from `before_s` before it to `after_s` after it; a violation inside a
 pending clip's span extends it (at most `max_s` in all) and is linked to the same file. When the span is over, or the stream ends,
-the clip is written in a worker thread (VP8 frames remuxed, clip_remux.py; JPEG pictures
-encoded, clip_file.py; the sound encoded as Opus), stored by the store (sealed with the data
+the clip is written in a worker thread (VP8 frames and Opus packets remuxed, clip_remux.py;
+JPEG pictures and PCM encoded, clip_file.py), stored by the store (sealed with the data
 key when one is set) and linked to its violations. A remuxed clip starts on the keyframe at
 or before its span's start, so it can begin up to the keyframe interval (4 s) early.
 
 Memory per stream, bounded: the ring holds `before_s` seconds (plus up to a keyframe interval
 of VP8), a pending clip at most `max_s` seconds (VP8 at 320x240: about 40 KB a second; JPEG:
-5 pictures a second of 3-12 KB; 32 KB of sound a second: about 1.7 MB for the default 10 + 10
-s, at most 4.5 MB for a 60 s clip).
+5 pictures a second of 3-12 KB; Opus about 4 KB a second, PCM 32 KB: about 1 MB for the
+default 10 + 10 s, at most 3 MB for a 60 s clip).
 
 Full-session recording (`record_sessions`, off by default) writes the same frames (remuxed)
 or pictures (encoded) and sound into a file as the stream goes (one worker thread at a time per
 stream, at most `RECORD_BACKLOG` items waiting, the rest dropped and counted: after a dropped
-VP8 frame the file waits for the next keyframe) and stores it when the stream ends.
+VP8 frame the file waits for the next keyframe) and stores it when the stream ends. The file
+is begun once the stream's sound has come (or `SOUND_WAIT_S` after the stream did), since its
+sound stream is made for the kind of sound that comes; what came before is held and written.
 """
 
 from __future__ import annotations
@@ -47,7 +50,14 @@ from av import AudioFrame, VideoFrame
 
 from proctor_server.clock import Clock
 from proctor_server.core.records import ClipRecord
-from proctor_server.media.clip_file import Picture, Sound, encode_clip
+from proctor_server.media.clip_file import (
+    OpusPacket,
+    Picture,
+    Sound,
+    SoundItem,
+    SoundKind,
+    encode_clip,
+)
 from proctor_server.media.clip_remux import (
     Gop,
     SessionFile,
@@ -57,8 +67,8 @@ from proctor_server.media.clip_remux import (
 )
 from proctor_server.media.gateway import StreamKey
 from proctor_server.media.live_video import copy_picture, encode_jpeg
+from proctor_server.media.receiver_tap import EncodedFrame, OpusFrame
 from proctor_server.media.sound import mono_int16
-from proctor_server.media.vp8_tap import Vp8Frame
 from proctor_server.store import Store
 from shared import proctor_protocol as pp
 from shared.timeutil import from_wire
@@ -69,6 +79,7 @@ log = logging.getLogger(__name__)
 CLIP_JPEG_QUALITY = 80
 RECORD_BACKLOG = 200  # items waiting for a recording's writer before new ones are dropped
 LINK_SLACK_S = 2.0  # a violation stored this long after its event still belongs to it
+SOUND_WAIT_S = 2.0  # a recording waits this long for the stream's sound before it starts
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +108,7 @@ class _Pending:
 PendingCallback = Callable[[str, int, list[tuple[ViolationKind, float]]], None]
 
 
-Item = Picture | VideoPacket | Sound
+Item = Picture | VideoPacket | SoundItem
 
 
 @dataclass(eq=False)
@@ -109,6 +120,7 @@ class _Recording:
     dropped: int = 0
     started: float = 0.0
     need_key: bool = False  # a VP8 frame was dropped: the file waits for the next keyframe
+    sound: SoundKind = "pcm"  # how the file holds the sound (set when it starts)
 
 
 @dataclass(eq=False)
@@ -117,7 +129,9 @@ class _Ring:
     pictures: deque[Picture] = field(default_factory=deque)
     gops: deque[Gop] = field(default_factory=deque)
     coded: bool = False  # the stream's video comes as VP8 frames: decoded ones are not kept
-    sounds: deque[Sound] = field(default_factory=deque)
+    sound_coded: bool = False  # its sound comes as Opus packets: decoded sound is not kept
+    heard: bool = False  # some sound came
+    sounds: deque[SoundItem] = field(default_factory=deque)
     size: int = 0  # bytes held
     last_picture: float = -math.inf
     encoding: bool = False
@@ -161,11 +175,21 @@ class ClipRecorder:
                 ring.recording = _Recording(started=self._now())
         return ring
 
-    def on_encoded(self, key: StreamKey, frame: Vp8Frame) -> None:
-        """A VP8 frame of the stream as received (the gateway's tap, on the event loop)."""
+    def on_encoded(self, key: StreamKey, frame: EncodedFrame) -> None:
+        """A VP8 frame or an Opus packet of the stream as received (the gateway's tap, on the
+        event loop)."""
         if key.exam in self.skip_exams:
             return
         ring = self._ring(key)
+        if isinstance(frame, OpusFrame):
+            ring.sound_coded = ring.heard = True
+            now = self._now()
+            sound = OpusPacket(now, frame.rtp, frame.data)
+            ring.sounds.append(sound)
+            ring.size += len(frame.data)
+            self._record(ring, sound)
+            self._prune(ring, now)
+            return
         ring.coded = True
         if frame.keyframe:
             ring.gops.append(Gop())
@@ -197,10 +221,11 @@ class ClipRecorder:
             ring.encoding = True
             picture = copy_picture(frame)  # on the loop: the frame is shared (live_video.py)
             self._spawn(self._keep_picture(ring, picture, now), f"clip-picture-{key.attempt}")
-        else:
+        elif not ring.sound_coded:
             sound = Sound(
                 now - frame.samples / frame.sample_rate, mono_int16(frame, self.settings.rate)
             )
+            ring.heard = True
             ring.sounds.append(sound)
             ring.size += sound.samples.nbytes
             self._record(ring, sound)
@@ -233,7 +258,7 @@ class ClipRecorder:
         if gops:
             keep_from = min(keep_from, gops[0].packets[0].at)  # the sound of the same span
         while ring.sounds and ring.sounds[0].at < keep_from:
-            ring.size -= ring.sounds.popleft().samples.nbytes
+            ring.size -= ring.sounds.popleft().size
         if ring.size > self.peak_bytes:
             self.peak_bytes = ring.size
 
@@ -349,7 +374,7 @@ class ClipRecorder:
         recording = ring.recording
         if recording is None:
             return
-        if recording.file is None and not recording.items and isinstance(item, Sound):
+        if recording.file is None and not recording.items and isinstance(item, SoundItem):
             return  # the file is sized by its first picture
         if isinstance(item, VideoPacket) and recording.need_key:
             if not item.keyframe:
@@ -361,6 +386,10 @@ class ClipRecorder:
             recording.need_key = isinstance(item, VideoPacket)
             return
         recording.items.append(item)
+        if recording.writer is None:  # not started: its sound stream is made for the sound
+            if not ring.heard and self._now() - recording.started < SOUND_WAIT_S:
+                return  # that comes, so it waits for some, holding what came meanwhile
+            recording.sound = "opus" if ring.sound_coded else "pcm"
         if recording.writer is None or recording.writer.done():
             recording.writer = self._spawn(self._feed(ring, recording), "recording")
 
@@ -381,9 +410,13 @@ class ClipRecorder:
                 recording.path = (
                     Path(root) / "recording" / f"{ring.key.attempt}-{uuid.uuid4().hex[:8]}.webm.tmp"
                 )
-                assert not isinstance(item, Sound)  # `_record` starts a file on a picture
+                assert not isinstance(item, SoundItem)  # `_record` starts a file on a picture
                 recording.file = SessionFile(
-                    recording.path, item, fps=self.settings.fps, rate=self.settings.rate
+                    recording.path,
+                    item,
+                    fps=self.settings.fps,
+                    rate=self.settings.rate,
+                    sound=recording.sound,
                 )
             else:
                 recording.file.add(item)

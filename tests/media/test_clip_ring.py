@@ -5,6 +5,7 @@ mono the same way on the integer fast path as on the general one."""
 
 from __future__ import annotations
 
+import asyncio
 from collections import deque
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,12 +16,12 @@ import numpy as np
 import pytest
 from av import AudioFrame
 
-from proctor_server.media.clip_file import Picture, Sound
+from proctor_server.media.clip_file import OpusPacket, Picture, Sound
 from proctor_server.media.clip_remux import Gop, SessionFile, VideoPacket, span_packets
 from proctor_server.media.clips import ClipRecorder, ClipSettings
 from proctor_server.media.gateway import StreamKey
+from proctor_server.media.receiver_tap import OpusFrame, Vp8Frame
 from proctor_server.media.sound import mono_int16
-from proctor_server.media.vp8_tap import Vp8Frame
 from proctor_server.store import SqliteStore
 from tests.support.clock import FakeClock
 
@@ -71,6 +72,59 @@ def test_decoded_video_is_not_kept_once_the_stream_comes_encoded(store: SqliteSt
     recorder.on_frame(KEY, VideoFrame(320, 240, "yuv420p"))
     ring = recorder._rings[KEY.attempt]
     assert not ring.pictures and not recorder._tasks and ring.size == 1000
+
+
+def test_decoded_sound_is_not_kept_once_the_stream_comes_as_opus(store: SqliteStore) -> None:
+    """Before its first Opus packet a stream's sound is kept as 16 kHz samples; from it on,
+    only the packets as received (the tap hands each over before it is decoded)."""
+    clock = FakeClock(START)
+    recorder = ClipRecorder(store, clock, ClipSettings(before_s=1, after_s=1))
+    tone = np.zeros((1, 1920), np.int16)
+    recorder.on_frame(KEY, _audio(tone, "stereo", 48_000))
+    ring = recorder._rings[KEY.attempt]
+    assert [type(x) for x in ring.sounds] == [Sound] and ring.size == 640
+    for n in range(200):  # 4 s of 20 ms packets, each followed by its decoded frame
+        clock._now = START + timedelta(seconds=0.02 * (n + 1))
+        recorder.on_encoded(KEY, OpusFrame(960 * n, bytes(80)))
+        recorder.on_frame(KEY, _audio(tone, "stereo", 48_000))
+    kept = [x for x in ring.sounds if isinstance(x, OpusPacket)]
+    assert len(kept) == len(ring.sounds)
+    # one second (the ring's window, no video to hold it longer), 80 bytes a packet
+    assert 50 <= len(kept) <= 51 and ring.size == 80 * len(kept)
+    assert [x.rtp for x in kept] == list(range(kept[0].rtp, 960 * 200, 960))
+
+
+async def _stop(recorder: ClipRecorder) -> None:
+    tasks = list(recorder._tasks)
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def test_a_recording_waits_for_the_sound_to_know_its_kind_and_loses_no_video(
+    store: SqliteStore,
+) -> None:
+    clock = FakeClock(START)
+    recorder = ClipRecorder(store, clock, ClipSettings(before_s=0, after_s=0, record_sessions=True))
+    recorder.on_encoded(KEY, _frame(0))  # the keyframe comes before any sound
+    recording = recorder._rings[KEY.attempt].recording
+    assert recording is not None and recording.writer is None and len(recording.items) == 1
+    recorder.on_encoded(KEY, OpusFrame(0, bytes(80)))
+    assert recording.sound == "opus" and recording.writer is not None
+    assert [type(x) for x in recording.items] == [VideoPacket, OpusPacket]
+    await _stop(recorder)
+
+
+async def test_a_recording_without_sound_starts_after_the_wait(store: SqliteStore) -> None:
+    clock = FakeClock(START)
+    recorder = ClipRecorder(store, clock, ClipSettings(before_s=0, after_s=0, record_sessions=True))
+    for n in range(40):  # video only: no sound for 40 / 15 s
+        clock._now = START + timedelta(seconds=n / FPS)
+        recorder.on_encoded(KEY, _frame(n))
+    recording = recorder._rings[KEY.attempt].recording
+    assert recording is not None and recording.writer is not None and recording.sound == "pcm"
+    assert recording.dropped == 0 and len(recording.items) == 40
+    await _stop(recorder)
 
 
 def _gops(*starts: float) -> deque[Gop]:

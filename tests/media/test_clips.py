@@ -21,7 +21,7 @@ from proctor_server import admin
 from proctor_server.analysis import ViolationDraft
 from proctor_server.app import Server, ServerConfig, run_server
 from proctor_server.commands.evidence import export_evidence
-from proctor_server.media.vp8_tap import KEYFRAME_INTERVAL_S
+from proctor_server.media.receiver_tap import KEYFRAME_INTERVAL_S
 from proctor_server.store.sealing import Key, is_sealed, write_key_file
 from shared.vocabulary import Source, ViolationKind
 from tests.media.fakes import audio_samples, dominant_frequency, palette_index
@@ -194,4 +194,10 @@ async def test_full_session_recording_keeps_the_whole_stream(tmp_path: Path) -> 
     assert first is not None and last is not None
     assert last - first >= 4.0  # the whole stream, from its first picture to its end
     assert len({palette_index(f) for f in frames} - {None}) >= 4
+    # the sound as the candidate's app encoded it (Opus copied): the tone, as long as the video
+    with av.open(io.BytesIO(data), mode="r") as container:
+        sound = list(container.decode(audio=0))
+    samples, rate = audio_samples(sound)
+    assert samples.size / rate >= 4.0
+    assert abs(dominant_frequency(samples, rate) - TONE_HZ) < 15
     assert not list((tmp_path / "exam-files" / "recording").glob("*"))  # no file left behind

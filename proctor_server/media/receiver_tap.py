@@ -1,23 +1,25 @@
-"""The received VP8 frames as they arrived, before aiortc decodes them.
+"""The received VP8 and Opus frames as they arrived, before aiortc decodes them.
 
-aiortc (1.16, pinned) reassembles each video receiver's RTP packets into whole encoded frames
-on the event loop and puts them, with their codec, on a `queue.Queue` that the receiver's
-decoder thread reads (`RTCRtpReceiver._handle_rtp_packet`). `tap_receiver` swaps that queue,
-before the decoder thread starts (the `track` event comes first), for one that hands every
-VP8 frame to a callback and then passes it on unchanged: the decoding, the relay and the
+aiortc (1.16, pinned) reassembles each receiver's RTP packets into whole encoded frames on the
+event loop and puts them, with their codec, on a `queue.Queue` that the receiver's decoder
+thread reads (`RTCRtpReceiver._handle_rtp_packet`). `tap_receiver` swaps that queue, before
+the decoder thread starts (the `track` event comes first), for one that hands every VP8 or
+Opus frame to a callback and then passes it on unchanged: the decoding, voice activity and the
 watchers see exactly what they saw before. The evidence clips keep these frames and remux
-them (clip_remux.py) instead of decoding, re-encoding as JPEG, decoding and encoding again.
+them (clip_remux.py) instead of decoding and encoding again: the video as JPEG pictures then
+VP8, the sound as 16 kHz samples then Opus.
 
 The tap needs two private parts of aiortc's receiver: the queue's mangled attribute and
 `_send_rtcp_pli`. When either is missing (another aiortc) or the decoder already runs,
-`tap_receiver` says so and the caller keeps to decoded frames (the clips' JPEG ring);
-tests/media/test_vp8_tap.py fails when the pinned aiortc stops offering them.
+`tap_receiver` says so and the caller keeps to decoded frames (the clips' JPEG pictures and
+16 kHz sound); tests/media/test_receiver_tap.py fails when the pinned aiortc stops offering
+them.
 
 Keyframes: aiortc's encoder makes one at the start and then only when asked (its
 `kf_max_dist` is 3000 frames), but a clip must start on one. The tap asks the sender for a
 keyframe (RTCP PLI, as a receiver that lost a picture does) when none came for
 `keyframe_interval_s`, so a ring that keeps frames from the latest keyframe before its
-window holds at most that much more than the window.
+window holds at most that much more than the window. Every Opus frame stands alone.
 """
 
 from __future__ import annotations
@@ -45,6 +47,15 @@ class Vp8Frame:
     keyframe: bool
 
 
+@dataclass(frozen=True, slots=True)
+class OpusFrame:
+    rtp: int  # RTP timestamp (48 kHz) from the stream's first frame, as aiortc maps it
+    data: bytes  # one Opus packet (usually 20 ms), as the sender's encoder made it
+
+
+EncodedFrame = Vp8Frame | OpusFrame
+
+
 def vp8_keyframe_size(data: bytes) -> tuple[int, int] | None:
     """(width, height) when `data` is a VP8 keyframe (RFC 6386 9.1: bit 0 of the first byte
     clear, then the start code and two 14-bit sizes), else None."""
@@ -56,7 +67,7 @@ def vp8_keyframe_size(data: bytes) -> tuple[int, int] | None:
 
 
 class _TappedQueue(queue.Queue[Any]):
-    """The decoder's queue, handing each VP8 frame to `tap` before passing it on."""
+    """The decoder's queue, handing each VP8 or Opus frame to `tap` before passing it on."""
 
     def __init__(self, tap: _Tap) -> None:
         super().__init__()
@@ -73,7 +84,7 @@ class _TappedQueue(queue.Queue[Any]):
 
 class _Tap:
     def __init__(
-        self, receiver: Any, deliver: Callable[[Vp8Frame], None], keyframe_interval_s: float
+        self, receiver: Any, deliver: Callable[[EncodedFrame], None], keyframe_interval_s: float
     ) -> None:
         self.receiver = receiver
         self.deliver = deliver
@@ -85,10 +96,14 @@ class _Tap:
 
     def saw(self, item: tuple[Any, Any]) -> None:
         codec, encoded = item
-        if str(getattr(codec, "mimeType", "")).lower() != "video/vp8":
+        mime = str(getattr(codec, "mimeType", "")).lower()
+        if mime not in ("video/vp8", "audio/opus"):
             return
         data, rtp = encoded.data, encoded.timestamp
         if not isinstance(data, bytes) or not isinstance(rtp, int) or not data:
+            return
+        if mime == "audio/opus":
+            self.deliver(OpusFrame(rtp, data))
             return
         key = vp8_keyframe_size(data) is not None
         loop = asyncio.get_running_loop()  # aiortc puts on the event loop
@@ -114,12 +129,12 @@ class _Tap:
 
 def tap_receiver(
     receiver: Any,
-    deliver: Callable[[Vp8Frame], None],
+    deliver: Callable[[EncodedFrame], None],
     *,
     keyframe_interval_s: float = KEYFRAME_INTERVAL_S,
 ) -> _Tap | None:
-    """Hand every VP8 frame `receiver` gets to `deliver` (on the event loop) and ask for a
-    keyframe when none came for `keyframe_interval_s`. None when this aiortc offers no way
+    """Hand every VP8 or Opus frame `receiver` gets to `deliver` (on the event loop) and, on
+    video, ask for a keyframe when none came for `keyframe_interval_s`. None when this aiortc offers no way
     in, or the receiver's decoder already runs: the caller does without."""
     if keyframe_interval_s <= 0:
         raise ValueError("the keyframe interval must be positive")

@@ -1,9 +1,10 @@
-"""The VP8 frames as received, before decoding: the keyframe header read from libvpx's own
-frames, and the tap on the pinned aiortc's receiver (a real aiortc peer publishes to the
-gateway): every frame reaches the `on_encoded` hook, the first is a keyframe, the receiver asks
-for more keyframes on time, the frames remux into a clip that decodes to the colours sent,
-and the decoded frames still reach the hooks. This test fails when an aiortc upgrade takes
-the tap's way in away (the clips would fall back to JPEG pictures)."""
+"""The VP8 and Opus frames as received, before decoding: the keyframe header read from
+libvpx's own frames, and the tap on the pinned aiortc's receivers (a real aiortc peer publishes
+a palette and a tone to the gateway): every frame reaches the `on_encoded` hook, the first
+video frame is a keyframe, the receiver asks for more keyframes on time, the frames remux into
+a clip that decodes to the colours and the tone sent, and the decoded frames still reach the
+hooks. This test fails when an aiortc upgrade takes the tap's way in away (the clips would fall
+back to JPEG pictures and 16 kHz sound)."""
 
 from __future__ import annotations
 
@@ -19,12 +20,21 @@ import pytest
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription, VideoStreamTrack
 from av import AudioFrame, VideoFrame
 
+from proctor_client.devices.microphones import ToneMicrophone
+from proctor_client.media.tracks import MicrophoneTrack
 from proctor_server.media.aiortc_gateway import AiortcGateway
+from proctor_server.media.clip_file import OpusPacket
 from proctor_server.media.clip_remux import VideoPacket, remux_clip
 from proctor_server.media.gateway import StreamKey
-from proctor_server.media.vp8_tap import Vp8Frame, tap_receiver, vp8_keyframe_size
-from tests.media.fakes import PALETTE_BGR, palette_index
-from tests.media.peers import poll
+from proctor_server.media.receiver_tap import (
+    EncodedFrame,
+    OpusFrame,
+    Vp8Frame,
+    tap_receiver,
+    vp8_keyframe_size,
+)
+from tests.media.fakes import PALETTE_BGR, audio_samples, dominant_frequency, palette_index
+from tests.media.peers import TONE_HZ, poll
 
 KEYFRAME_EVERY_S = 0.5
 TIMEOUT_S = 30.0
@@ -59,7 +69,7 @@ def test_a_keyframe_tells_its_size_a_delta_frame_does_not() -> None:
 
 
 def test_no_tap_without_the_receivers_queue_or_once_its_decoder_runs() -> None:
-    def deliver(frame: Vp8Frame) -> None:
+    def deliver(frame: EncodedFrame) -> None:
         raise AssertionError("never called")
 
     bare = SimpleNamespace(_send_rtcp_pli=print, getSynchronizationSources=list)
@@ -92,10 +102,14 @@ class _Palette(VideoStreamTrack):
 class _Hook:
     def __init__(self) -> None:
         self.encoded: list[Vp8Frame] = []
+        self.opus: list[OpusFrame] = []
         self.decoded = 0
 
-    def on_encoded(self, key: StreamKey, frame: Vp8Frame) -> None:
-        self.encoded.append(frame)
+    def on_encoded(self, key: StreamKey, frame: EncodedFrame) -> None:
+        if isinstance(frame, Vp8Frame):
+            self.encoded.append(frame)
+        else:
+            self.opus.append(frame)
 
     def on_frame(self, key: StreamKey, frame: AudioFrame | VideoFrame) -> None:
         self.decoded += isinstance(frame, VideoFrame)
@@ -104,19 +118,22 @@ class _Hook:
         return None
 
 
-async def test_the_tap_hands_on_every_received_vp8_frame_with_keyframes_on_time() -> None:
+async def test_the_tap_hands_on_every_received_frame_with_keyframes_on_time() -> None:
     gateway = AiortcGateway(keyframe_interval_s=KEYFRAME_EVERY_S)
     hook = _Hook()
     gateway.add_hook(hook)
     sender = RTCPeerConnection(RTCConfiguration(iceServers=[]))
     sender.addTrack(_Palette())
+    sender.addTrack(MicrophoneTrack(ToneMicrophone(frequency=TONE_HZ, level=0.5)))
     key = StreamKey("exam", "attempt")
     try:
         await sender.setLocalDescription(await sender.createOffer())
         answer = await gateway.publish(key, sender.localDescription.sdp, lambda *_: None)
         await sender.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
         async with asyncio.timeout(TIMEOUT_S):
-            await poll(lambda: len(hook.encoded) >= 90 and hook.decoded > 30)
+            await poll(
+                lambda: len(hook.encoded) >= 90 and hook.decoded > 30 and len(hook.opus) > 50
+            )
     finally:
         await sender.close()
         await gateway.close()
@@ -138,6 +155,18 @@ async def test_the_tap_hands_on_every_received_vp8_frame_with_keyframes_on_time(
     last = decoded[-1].time
     assert last is not None and abs(last - span) < 0.05
     assert len({palette_index(f) for f in decoded} - {None}) >= 2
+
+    # the Opus packets: one per 20 ms, in order, copied into a clip whose sound is the tone
+    opus = list(hook.opus)
+    steps = set(np.diff([f.rtp for f in opus]))
+    assert steps == {960}, steps  # 20 ms at 48 kHz, none lost or repeated on loopback
+    sounds = [OpusPacket(1000 + f.rtp / 48_000, f.rtp, f.data) for f in opus]
+    data = remux_clip(packets, sounds, min(packets[0].at, sounds[0].at), rate=16_000)
+    with av.open(io.BytesIO(data), mode="r") as container:
+        heard = list(container.decode(audio=0))
+    samples, rate = audio_samples(heard)
+    assert rate == 48_000 and samples.size >= 0.9 * len(opus) * 960
+    assert abs(dominant_frequency(samples, rate) - TONE_HZ) < 15
 
 
 @pytest.mark.parametrize("interval", [0.0, -1.0])
