@@ -6,15 +6,23 @@ from __future__ import annotations
 
 import asyncio
 import wave
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import pytest
+from av import AudioFrame
 
 from proctor_client.devices.camera_reader import CameraReader
 from proctor_client.devices.microphones import SilenceMicrophone, WavFileMicrophone
 from proctor_client.media.publisher import MediaSources
 from proctor_server import admin
 from proctor_server.app import Server
+from proctor_server.clock import SystemClock
+from proctor_server.media.gateway import StreamKey
+from proctor_server.media.sound import box_mono, mono_int16
+from proctor_server.media.speech import LiveSpeech
+from proctor_server.store import SqliteStore
 from shared import proctor_protocol as pp
 from tests.media.fakes import PaletteCamera
 from tests.media.peers import poll, proctor
@@ -80,3 +88,64 @@ async def test_silence_is_no_violation(server: Server, env: Env) -> None:
     async with asyncio.timeout(5):
         await poll(lambda: server.media.stats(session) is None)
     assert await server.store.violations(state.session) == []
+
+
+class _NoExams:
+    def loaded(self, exam_id: str) -> None:
+        return None
+
+    async def load(self, exam_id: str) -> None:
+        return None
+
+
+def _frame(samples: np.ndarray, layout: str, rate: int = 48_000) -> AudioFrame:
+    fmt = "fltp" if samples.dtype == np.float32 else "s16"
+    frame = AudioFrame.from_ndarray(samples, format=fmt, layout=layout)
+    frame.sample_rate = rate
+    return frame
+
+
+def _stereo(rng: np.random.Generator) -> AudioFrame:
+    return _frame(rng.integers(-20_000, 20_000, (1, 1920), dtype=np.int16), "stereo")
+
+
+def _mono(rng: np.random.Generator) -> AudioFrame:
+    return _frame(rng.integers(-20_000, 20_000, (1, 960), dtype=np.int16), "mono")
+
+
+def _planar(rng: np.random.Generator) -> AudioFrame:
+    return _frame(rng.uniform(-0.5, 0.5, (2, 960)).astype(np.float32), "stereo")
+
+
+def _slow(rng: np.random.Generator) -> AudioFrame:  # another rate: resampled, not boxed
+    return _frame(rng.integers(-20_000, 20_000, (1, 640), dtype=np.int16), "mono", 32_000)
+
+
+@pytest.mark.parametrize(
+    "kinds",
+    [
+        [_stereo] * 60,  # aiortc's Opus: packed 16-bit stereo, kept as bytes
+        [_mono] * 60,
+        [_stereo] * 10 + [_planar] + [_stereo] * 49,  # a float frame between packed ones
+        [_stereo] * 12 + [_mono] * 12 + [_stereo] * 36,  # the channels change
+        [_stereo] * 20 + [_slow] * 5 + [_stereo] * 35,
+    ],
+)
+async def test_chunks_hold_each_frames_mono_samples_in_order(
+    tmp_path: Path, kinds: list[Callable[[np.random.Generator], AudioFrame]]
+) -> None:
+    """However the frames come, a chunk is their samples made mono one by one, in order."""
+    rng = np.random.default_rng(7)
+    frames = [kind(rng) for kind in kinds]
+    speech = LiveSpeech(SqliteStore(tmp_path / "exam.db"), SystemClock(), _NoExams)
+    key = StreamKey("exam", "attempt")
+    for frame in frames:
+        speech.on_frame(key, frame)
+    state = speech._attempts[key.attempt]
+    if state.worker is not None:
+        state.worker.cancel()
+    chunks = [*state.chunks, *state.samples]
+    got = np.concatenate([*chunks, *(box_mono(r, state.raw_channels, 1) for r in state.raw)])
+    expected = np.concatenate([mono_int16(f, 48_000) for f in frames])
+    assert len(state.chunks) >= 2 and all(c.size >= 24_000 for c in state.chunks)
+    np.testing.assert_array_equal(got, expected)
