@@ -4,17 +4,21 @@ answer-ack latency with streams on and off, and memory over time, measured in th
 The server runs as its own process (`proctor-server serve`, live media on), once with the
 media gateway in its event loop (`--media-in-process`) and once in its media process, whose CPU
 is counted with the server's.
-A second process publishes N candidates' camera (the synthetic camera, 320x240 at 15 fps, VP8)
-and a tone (Opus) through the app's own runtime. This process is one more candidate that
-answers questions one at a time and times each acknowledgement, first with no stream, then
-with the N streams live.
+A second process publishes N candidates' camera (the synthetic camera, 320x240 at 15 fps, VP8
+at the app's 300 kb/s cap) and a tone (Opus): by default encoded once and replayed by each
+publisher (bench/replay_media.py: the publishers then cost this machine almost nothing, as
+candidates on machines of their own do), with `--publishers app` through the app's own runtime
+(each publisher encodes its stream, on the cores the server being measured shares). This
+process is one more candidate that answers questions one at a time and times each
+acknowledgement, first with no stream, then with the N streams live.
 
 Then, in the same run, the baseline: a bare aiortc receiver process (peer connections that
-read every frame of every track and nothing else) gets N streams of the same tracks from a
-bare aiortc publisher; its CPU per stream is the denominator of the server's.
+read every frame of every track and nothing else) gets N streams of the same tracks from
+publishers of the same kind; its CPU per stream is the denominator of the server's.
 
     python bench/media.py [--streams 5] [--answers 300] [--window 10] [--hold 0]
                           [--serve-arg=--clip-seconds=0 ...] [--placement process ...]
+                          [--publishers replay|app]
 
     python bench/media.py recording [SECONDS]   # full-session recording's storage
 
@@ -35,8 +39,10 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
 
@@ -126,6 +132,62 @@ async def publish(server: str, tickets: list[str]) -> None:
     await asyncio.Future()
 
 
+async def publish_replay(url: str, tickets: list[str]) -> None:
+    """The publishing process, replaying: N candidates enter (hello) and publish the encoded
+    loop (replay_media.py); prints `live N` once every peer connection is up."""
+    from replay_media import drain, encoded_tone, encoded_video, publish_on, replay_peer
+
+    from proctor_client.media.tracks import VideoSettings
+
+    video, audio = encoded_video(), encoded_tone()
+    peers, sockets = [], []
+    for ticket in tickets:
+        ws = await connect(url, compression=None, max_size=None)
+        await ws.send(hello(ticket))
+        pc = replay_peer(video, audio, VideoSettings().fps)
+        await publish_on(ws, pc)
+        peers.append(pc)
+        sockets.append(ws)
+    await _connected(peers)
+    print(f"live {len(peers)}", flush=True)
+    await asyncio.gather(*(drain(ws) for ws in sockets))
+
+
+async def _connected(peers: list[Any]) -> None:
+    async def up(pc: Any) -> None:
+        while pc.connectionState != "connected":
+            if pc.connectionState in ("failed", "closed"):
+                raise RuntimeError(f"a publisher's connection {pc.connectionState}")
+            await asyncio.sleep(0.05)
+
+    await asyncio.gather(*(up(pc) for pc in peers))
+
+
+async def bare_publish_replay(url: str, count: int) -> None:
+    """N replaying publishers (replay_media.py) signalled to the bare receiver; `live N`."""
+    from aiortc import RTCSessionDescription
+    from replay_media import encoded_tone, encoded_video, replay_peer
+
+    from proctor_client.media.tracks import VideoSettings
+
+    video, audio = encoded_video(), encoded_tone()
+    peers, sockets = [], []
+    for _ in range(count):
+        pc = replay_peer(video, audio, VideoSettings().fps)
+        await pc.setLocalDescription(await pc.createOffer())
+        assert pc.localDescription is not None
+        ws = await connect(url)
+        await ws.send(pc.localDescription.sdp)
+        await pc.setRemoteDescription(
+            RTCSessionDescription(sdp=str(await ws.recv()), type="answer")
+        )
+        peers.append(pc)
+        sockets.append(ws)
+    await _connected(peers)
+    print(f"live {count}", flush=True)
+    await asyncio.Future()
+
+
 async def bare_receive() -> None:
     """The baseline receiver: one peer connection per offer (sent as text on a WebSocket),
     every received track read frame by frame, nothing else. Prints its address."""
@@ -205,6 +267,13 @@ async def bare_publish(url: str, count: int) -> None:
         await asyncio.sleep(1.0)
 
 
+BARE_PUBLISH = {"replay": "bare-publish-replay", "app": "bare-publish"}
+PUBLISH: dict[str, Callable[[Proc], list[str]]] = {  # the publishing process's arguments
+    "replay": lambda server: ["publish-replay", server.candidate],
+    "app": lambda server: ["publish", server.http],
+}
+
+
 def started(args: list[str], first: str) -> tuple[subprocess.Popen[str], str]:
     """A helper process of this script, and the first line it printed (checked)."""
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
@@ -214,7 +283,7 @@ def started(args: list[str], first: str) -> tuple[subprocess.Popen[str], str]:
     return proc, line
 
 
-async def bare_baseline(streams: int, window: float) -> float:
+async def bare_baseline(streams: int, window: float, publishers: str = "replay") -> float:
     """CPU of a bare aiortc receiver per stream, in cores (idle subtracted)."""
     receiver, line = started([sys.executable, __file__, "bare-receive"], "listening")
     try:
@@ -224,7 +293,7 @@ async def bare_baseline(streams: int, window: float) -> float:
         await asyncio.sleep(window / 2)
         idle = (cpu_seconds(receiver.pid) - cpu0) / (time.monotonic() - t0)
         publisher, _ = started(
-            [sys.executable, __file__, "bare-publish", url, str(streams)], "live"
+            [sys.executable, __file__, BARE_PUBLISH[publishers], url, str(streams)], "live"
         )
         try:
             await asyncio.sleep(2)
@@ -315,7 +384,6 @@ async def _server_part(
             *args.serve_arg,
         ]
     )
-    http = server.http
     pid = server.proc.pid
 
     def family_cpu(pid: int) -> tuple[float, float]:
@@ -338,7 +406,7 @@ async def _server_part(
         if pin:  # the candidates are elsewhere: here, on the media process's CPUs
             nice = ["taskset", "-c", args.media_cpus, *nice]
         publisher = subprocess.Popen(  # noqa: ASYNC220 - once, outside the measured windows
-            [*nice, sys.executable, __file__, "publish", http, *tickets[2:]],
+            [*nice, sys.executable, __file__, *PUBLISH[args.publishers](server), *tickets[2:]],
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             text=True,
@@ -389,8 +457,11 @@ async def run(args: argparse.Namespace) -> None:
     for placement in args.placement:
         results[placement] = await server_part(args, placement)
     say("the bare aiortc receiver")
-    bare = await bare_baseline(args.streams, args.window)
-    print(f"streams: {args.streams} (320x240@15 VP8 + Opus), window {args.window:g} s")
+    bare = await bare_baseline(args.streams, args.window, args.publishers)
+    print(
+        f"streams: {args.streams} (320x240@15 VP8 + Opus, publishers: {args.publishers}), "
+        f"window {args.window:g} s"
+    )
     print(
         f"serve options: {' '.join(args.serve_arg) or '(defaults)'}"
         + (
@@ -481,6 +552,12 @@ def main() -> None:
     if len(sys.argv) > 2 and sys.argv[1] == "publish":
         asyncio.run(publish(sys.argv[2], sys.argv[3:]))
         return
+    if len(sys.argv) > 2 and sys.argv[1] == "publish-replay":
+        asyncio.run(publish_replay(sys.argv[2], sys.argv[3:]))
+        return
+    if len(sys.argv) > 3 and sys.argv[1] == "bare-publish-replay":
+        asyncio.run(bare_publish_replay(sys.argv[2], int(sys.argv[3])))
+        return
     if len(sys.argv) > 1 and sys.argv[1] == "bare-receive":
         asyncio.run(bare_receive())
         return
@@ -496,6 +573,13 @@ def main() -> None:
     parser.add_argument("--window", type=float, default=10.0)
     parser.add_argument("--hold", type=float, default=0.0)
     parser.add_argument("--serve-arg", action="append", default=[], metavar="OPTION")
+    parser.add_argument(
+        "--publishers",
+        choices=("replay", "app"),
+        default="replay",
+        help="replay: the streams encoded once and sent again (publishers that cost almost "
+        "nothing here); app: through the app's own runtime, each encoding its stream",
+    )
     parser.add_argument(
         "--publisher-nice",
         type=int,
