@@ -99,9 +99,9 @@ async def run(args: argparse.Namespace) -> None:
             try:
                 await first_frame(cold_url)  # its exam loaded, as the warm server's is
                 for _ in range(args.runs):
-                    before, store, t = ours.cpu(), ours.thread_cpu(), time.perf_counter()
+                    before, store, began = ours.cpu(), ours.thread_cpu(), time.perf_counter()
                     await asyncio.sleep(MAX_AGE.total_seconds() + 0.2)  # nobody follows
-                    idle += time.perf_counter() - t
+                    idle += time.perf_counter() - began
                     idle_cpu += ours.cpu() - before
                     idle_store += ours.thread_cpu()["other threads"] - store["other threads"]
                     for name, proc, where in zip(

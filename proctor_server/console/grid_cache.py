@@ -85,6 +85,7 @@ class _Exam:
     current: _Entry  # given to new proctors while fresh
     touched: datetime  # the last time a proctor opened the exam or was seen following it
     next: _Entry | None = None  # the read under way in the background, and its journal
+    tried: datetime | None = None  # when the last background read started (failed or not)
     warmer: asyncio.Task[None] | None = None
 
     def entries(self) -> list[_Entry]:
@@ -201,9 +202,10 @@ class GridCache:
             return
         age = now - exam.current.began
         due = age >= REFRESH_AT or len(exam.current.frames) >= LIMIT // 2
-        if not due or age < MIN_GAP:
-            return
+        if not due or age < MIN_GAP or (exam.tried is not None and now - exam.tried < MIN_GAP):
+            return  # (a store that fails is not asked again at once)
         self.refreshes += 1
+        exam.tried = now
         entry = exam.next = self._start(exam_id, now)
         entry.read.add_done_callback(lambda _: self._read_done(exam_id, exam, entry))
 
