@@ -17,7 +17,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from shared import protocol as p
 
 
-def exam_server(db: Path) -> Proc:
+def exam_server(db: Path, *options: str) -> Proc:
     return Proc(
         [
             sys.executable,
@@ -30,6 +30,7 @@ def exam_server(db: Path) -> Proc:
             "0",
             "--analysis",
             "basic",
+            *options,
         ]
     )
 

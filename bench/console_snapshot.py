@@ -6,12 +6,22 @@ a third of them with a violation; a bare server (its own process) answers every 
 with one text frame, the very bytes the exam server's snapshot was. This process opens
 `/ws/proctor?token=T` on each, `--runs` rounds, and times each from the start of the
 connection to the whole snapshot received; the servers' CPU (user + system, /proc) is read
-around each. A round: once the exam server's last read of the grid is too old to be given out
-(`console/grid_cache.py`, 3 s), a proctor whose snapshot is a read of its own ("read"); at
-once another, whose snapshot is that read with the events since ("journal": a reload, or a
-second proctor opening the exam); then the bare server.
+around each. The first proctor ever to open the exam, once the candidates are in, waits for a
+read of the grid (timed once, "first ever"); from then on the exam is warm
+(`console/grid_cache.py`: its grid read again in the background every 2 s). A round: 3.2 s
+after the last proctor left (past the 3 s for which a read is given out, so that on a server
+without warm exams this proctor would wait for a read of its own), a proctor opens the exam
+("first in 3 s"); at once another ("at once after"); then the bare server; then the same
+proctor on a second exam server on the same database whose exams are never warm
+(`--grid-warm 0`: "cold read", a read of its own, as the first proctor on a process or after
+the exam cooled; the candidates are not connected to it, so its snapshot's connection
+column is empty, about 5 KB less). Between rounds, with no proctor following, the warm
+server's CPU and its store thread's are read: what keeping the exam warm costs.
 
-    python bench/console_snapshot.py [--candidates 1000] [--runs 30]
+    python bench/console_snapshot.py [--candidates 1000] [--runs 30] [--warm 600]
+
+`--warm 0` runs the exam server with no warm exams, as before them: "first in 3 s" is then a
+read of its own, and the idle CPU that of a server keeping nothing warm.
 """
 
 from __future__ import annotations
@@ -52,7 +62,7 @@ asyncio.run(main())
 """
 
 
-SERIES = ("read", "journal", "bare")
+SERIES = ("first in 3 s", "at once after", "bare", "cold read")
 
 
 async def first_frame(url: str) -> tuple[float, bytes]:
@@ -68,7 +78,7 @@ async def run(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory(prefix="proctor-bench-") as tmp:
         db = Path(tmp) / "bench.db"
         s = await prepare(db, args.candidates)
-        ours = exam_server(db)
+        ours = exam_server(db, "--grid-warm", str(args.warm))
         try:
             await seat_all(ours.ws, s)
             readers = [asyncio.create_task(drain(ws)) for ws in s.candidates]
@@ -77,17 +87,25 @@ async def run(args: argparse.Namespace) -> None:
                 await ws.send(p.encode(p.Event(id=uuid.uuid4().hex, kind=EventKind.FOCUS_LOST)))
             await asyncio.sleep(1)  # their acks and violations stored
             url = f"{ours.ws}/ws/proctor?token={s.proctor_token}"
-            _, frame = await first_frame(url)
+            first_ever, frame = await first_frame(url)
             snapshot = Path(tmp) / "snapshot.json"
             snapshot.write_bytes(frame)
             bare = Proc([sys.executable, "-c", BARE_SERVER, str(snapshot)])
+            cold = exam_server(db, "--grid-warm", "0")
+            cold_url = f"{cold.ws}/ws/proctor?token={s.proctor_token}"
             times: dict[str, list[float]] = {name: [] for name in SERIES}
             cpu = dict.fromkeys(SERIES, 0.0)
+            idle = idle_cpu = idle_store = 0.0
             try:
+                await first_frame(cold_url)  # its exam loaded, as the warm server's is
                 for _ in range(args.runs):
-                    await asyncio.sleep(MAX_AGE.total_seconds() + 0.2)  # the last read too old
+                    before, store, began = ours.cpu(), ours.thread_cpu(), time.perf_counter()
+                    await asyncio.sleep(MAX_AGE.total_seconds() + 0.2)  # nobody follows
+                    idle += time.perf_counter() - began
+                    idle_cpu += ours.cpu() - before
+                    idle_store += ours.thread_cpu()["other threads"] - store["other threads"]
                     for name, proc, where in zip(
-                        SERIES, (ours, ours, bare), (url, url, bare.ws), strict=True
+                        SERIES, (ours, ours, bare, cold), (url, url, bare.ws, cold_url), strict=True
                     ):
                         before = proc.cpu()
                         took, got = await first_frame(where)
@@ -96,6 +114,7 @@ async def run(args: argparse.Namespace) -> None:
                         times[name].append(took)
             finally:
                 bare.stop()
+                cold.stop()
             for task in readers:
                 task.cancel()
             await s.close()
@@ -104,18 +123,27 @@ async def run(args: argparse.Namespace) -> None:
     b = statistics.median(times["bare"]) * 1000
     print(f"{args.candidates} attempts in the exam; snapshot {len(frame) / 1024:.0f} KB; "
           f"{args.runs} runs each; load average {load_average()}")  # fmt: skip
+    print(f"  first ever (one): {first_ever * 1000:.1f} ms ({first_ever * 1000 / b:.1f}x)")
     for name in SERIES:
         t = sorted(x * 1000 for x in times[name])
-        print(f"  {name:>7}: first snapshot min {t[0]:.1f} / median {statistics.median(t):.1f} / "
+        print(f"  {name:>13}: min {t[0]:.1f} / median {statistics.median(t):.1f} / "
               f"max {t[-1]:.1f} ms ({statistics.median(t) / b:.1f}x the bare server); "
               f"server CPU {cpu[name] / args.runs * 1000:.1f} ms a snapshot "
               "(clock ticks of 10 ms, averaged)")  # fmt: skip
+    print(f"  with nobody following, the exam server used {idle_cpu / idle * 1000:.1f} ms of CPU "
+          f"a second, its threads but the event loop's (the store's) {idle_store / idle * 1000:.1f} ms")  # fmt: skip
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--candidates", type=int, default=1000)
     parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument(
+        "--warm",
+        type=float,
+        default=600.0,
+        help="the exam server's --grid-warm (0: exams never warm, every 'first in 3 s' reads)",
+    )
     asyncio.run(run(parser.parse_args()))
 
 

@@ -40,7 +40,7 @@ from proctor_server.heap import HeapKeeper
 from proctor_server.media.gateway import MediaGateway, NoMedia
 from proctor_server.media.probe import PROBE_EXAM, MediaProbes
 from proctor_server.origin import origin_allowed
-from proctor_server.proctor_feed import FeedDeps, serve_proctor
+from proctor_server.proctor_feed import FeedDeps, grid_read, serve_proctor
 from proctor_server.session.deps import SessionDeps
 from proctor_server.store import Store, is_postgres, make_store
 from proctor_server.store.sealing import sealer_from
@@ -91,6 +91,7 @@ class ServerConfig:
     commit_max: int = MAX_GROUP  # writes per transaction at most
     heap_reclaim_s: float = 600.0  # a full garbage collection at most this often (HeapKeeper)
     grid_reuse_s: float = 3.0  # one read of an exam's grid serves the proctors opening it this long
+    grid_warm_s: float = 600.0  # an exam's grid is read ahead this long after its last proctor
 
 
 class Server:
@@ -111,8 +112,14 @@ class Server:
         self._tasks = TaskSet("server")
         self._speed_tests = BandwidthTests(clock)
         self.cluster = _cluster(config)
-        self.grids = GridCache(clock.now, timedelta(seconds=config.grid_reuse_s))
+        self.grids = GridCache(
+            clock.now,
+            grid_read(self.store),
+            timedelta(seconds=config.grid_reuse_s),
+            timedelta(seconds=config.grid_warm_s),
+        )
         self.bus = EventBus(self.cluster, journal=self.grids)
+        self.grids.followed = self.bus.followed
         self._ws: WsServer | None = None
         self._ready = False
         self._closed = False

@@ -27,7 +27,7 @@ from proctor_server.bus import EventBus, Subscription
 from proctor_server.clock import Clock
 from proctor_server.console import auth
 from proctor_server.console.commands import Console, ConsoleCommand
-from proctor_server.console.grid_cache import GridCache, Place
+from proctor_server.console.grid_cache import GridCache, Place, Read
 from proctor_server.console.snapshot import grid_risk, snapshot_frame
 from proctor_server.core.console import feed_exam
 from proctor_server.core.records import ProctorRecord, ProctorRole
@@ -267,10 +267,15 @@ async def _read_commands(feed: Feed) -> None:
 # ---------------------------------------------------------------- the snapshot
 
 
+def grid_read(store: Store) -> Read:
+    """How the exams' journals read a grid (`GridCache`)."""
+    return lambda exam_id, now: store.exam_grid(exam_id, grid_risk(now))
+
+
 def _place(deps: FeedDeps, exam_id: str) -> Place:
-    """The exam's grid as last read (or a read started now) and this proctor's place in the
-    events since."""
-    return deps.grids.place(exam_id, lambda now: deps.store.exam_grid(exam_id, grid_risk(now)))
+    """The exam's grid as last read (or being read, or a read started now) and this proctor's
+    place in the events since."""
+    return deps.grids.place(exam_id)
 
 
 async def exam_snapshot(deps: FeedDeps, exam_id: str, place: Place) -> pp.SnapshotFrame:

@@ -161,6 +161,15 @@ def register(sub: Any) -> None:
         metavar="N",
         help="writes per transaction at most (default 512)",
     )
+    serve.add_argument(
+        "--grid-warm",
+        type=float,
+        default=600.0,
+        metavar="S",
+        help="read each exam's proctor grid ahead, in the background, until this long after "
+        "its last proctor left (default 600; 0: each proctor who finds no recent read waits "
+        "for one)",
+    )
     serve.set_defaults(run=run_serve)
 
     exam = sub.add_parser("exam", help="create and inspect exams")
@@ -502,6 +511,7 @@ def run_serve(args: argparse.Namespace) -> int:
         backlog=args.backlog,
         commit_window_ms=args.commit_window_ms,
         commit_max=args.commit_max,
+        grid_warm_s=args.grid_warm,
     )
     if args.analysis_workers == "queue" and not is_postgres(args.db):
         raise ConfigError(

@@ -1,6 +1,7 @@
 """Each followed exam's grid as last read, with every event published since the read began:
 a proctor who opens the exam gets that read and those events, in order, instead of a read of
-their own.
+their own; and while the exam is warm, the next read is made in the background before the
+last one ages out, so that no proctor waits for the store.
 
 A proctor's page is a snapshot plus the events after it (`model.apply` on the page). Any
 snapshot read at T0 followed by every event published from T0 on gives the page the state of
@@ -10,16 +11,29 @@ the replay of the events since, not a read each.
 
 The rules that keep it exact:
 
-- the journal starts before the read is queued, so no event falls between the two;
+- an entry's journal starts in the same turn as its read is started (before the read is
+  queued), so no event falls between the two;
 - a proctor's position in the journal is taken in the same turn of the event loop as their
   subscription to the bus: the events before it are replayed from the journal, the events after
   it come through the subscription, none twice and none missed;
-- while an entry is alive the bus builds and publishes the exam's events even when no proctor
-  follows it (`EventBus.watched`), so the journal misses none;
-- an entry serves new proctors for `MAX_AGE` (3 s) after its read began and while its journal
-  holds at most `LIMIT` events; after that the next proctor starts a new read. What changes
-  without an event (tickets added by the command line while the exam runs) therefore shows on
-  a page opened 3 s later at most, and a replay is never long.
+- while an exam has entries the bus builds and publishes its events even when no proctor
+  follows it (`EventBus.watched`), and every event goes to each of its entries' journals (the
+  one given out and the one being read), so none misses one;
+- an entry is given to new proctors only within `MAX_AGE` (3 s) of its read's start and while
+  its journal holds at most `LIMIT` events; past that a proctor gets the entry being read in
+  the background if there is one, else starts a read. What changes without an event (tickets
+  added by the command line while the exam runs) therefore shows on a page opened 3 s later
+  at most, warm or not, and a replay is never long.
+
+Warm exams. An exam is warm from the first time a proctor opens it, while a proctor follows
+it and for `WARM_FOR` after the last one left (a reload, a proctor back from a break, the next
+shift). While it is warm its next read starts in the background `REFRESH_AT` (2 s) after the
+last one began, or once the journal holds `LIMIT // 2` events, never two at once and not within
+`MIN_GAP` of the last: proctors are given the previous entry until the new read is done (it
+becomes the one given out in the turn it completes), so the only proctor who waits for a read
+is the first to open the exam on this process (or after it cooled), or one arriving when the
+background read is more than a second late. Cost while warm: one grid read every 2 s on the
+store's thread, and the exam's events built even when nobody follows it.
 
 Round-trip samples (`Connection`) are not journalled: the snapshot's connection columns are
 taken live, when it is sent. The risk in the snapshot is the read's; the page re-reads the
@@ -28,6 +42,7 @@ risk as soon as the snapshot is drawn (`/api/exam/ID`)."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -35,24 +50,46 @@ from datetime import datetime, timedelta
 from proctor_server.core.console import ExamGrid
 from shared import proctor_protocol as pp
 
+log = logging.getLogger(__name__)
+
 MAX_AGE = timedelta(seconds=3)  # a read serves proctors who open the exam this long after it,
 # as long as the page waits before it re-reads the risk (dashboard.js DETAILS_MS): a page opened
 # from the journal is never staler than one that stayed open
 LIMIT = 256  # and while no more events than this are to be replayed
+REFRESH_AT = timedelta(seconds=2)  # a warm exam's next read starts this long after the last
+MIN_GAP = timedelta(seconds=1)  # and not sooner than this after it, however many events
+WARM_FOR = timedelta(minutes=10)  # an exam stays warm this long after its last proctor left
 
-Read = Callable[[datetime], Awaitable[ExamGrid]]
+Read = Callable[[str, datetime], Awaitable[ExamGrid]]  # (exam, now) -> its grid
 
 
 @dataclass(slots=True)
 class _Entry:
-    until: datetime  # serves new proctors until then
+    began: datetime  # when its read started: its journal holds every event since
     read: asyncio.Task[ExamGrid]
     frames: list[bytes] = field(default_factory=list)
 
-    def fresh(self, now: datetime) -> bool:
-        if self.read.done() and (self.read.cancelled() or self.read.exception() is not None):
-            return False
-        return now <= self.until and len(self.frames) <= LIMIT
+    def failed(self) -> bool:
+        return self.read.done() and (self.read.cancelled() or self.read.exception() is not None)
+
+    def usable(self) -> bool:
+        """Not failed, and a replay of its journal is not too long."""
+        return len(self.frames) <= LIMIT and not self.failed()
+
+    def fresh(self, now: datetime, max_age: timedelta) -> bool:
+        return now <= self.began + max_age and self.usable()
+
+
+@dataclass(slots=True)
+class _Exam:
+    current: _Entry  # given to new proctors while fresh
+    touched: datetime  # the last time a proctor opened the exam or was seen following it
+    next: _Entry | None = None  # the read under way in the background, and its journal
+    tried: datetime | None = None  # when the last background read started (failed or not)
+    warmer: asyncio.Task[None] | None = None
+
+    def entries(self) -> list[_Entry]:
+        return [self.current] if self.next is None else [self.current, self.next]
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,45 +107,131 @@ class Place:
         return self.entry.frames[: self.position]
 
 
+def _nobody(exam_id: str) -> bool:
+    return False
+
+
 class GridCache:
     """The exams' journals. `place` is called right after `EventBus.subscribe`, with no
-    `await` between the two; the bus hands every event to `record`."""
+    `await` between the two; the bus hands every event to `record`. `followed` tells whether a
+    proctor follows an exam now (`EventBus.followed`, set once the bus exists)."""
 
-    def __init__(self, now: Callable[[], datetime], max_age: timedelta = MAX_AGE) -> None:
+    def __init__(
+        self,
+        now: Callable[[], datetime],
+        read: Read,
+        max_age: timedelta = MAX_AGE,
+        warm_for: timedelta = WARM_FOR,
+    ) -> None:
         self._now = now
+        self.read = read  # a test may slow it down
         self._max_age = max_age  # zero: every proctor's snapshot is a read of its own
-        self._entries: dict[str, _Entry] = {}
+        self._warm_for = warm_for if max_age else timedelta(0)  # zero: no read in the background
+        self._exams: dict[str, _Exam] = {}
+        self.followed: Callable[[str], bool] = _nobody
         self.reads = 0  # store reads started (the rest of the snapshots came from a journal)
+        self.refreshes = 0  # of which started in the background, before any proctor asked
 
-    def place(self, exam_id: str, read: Read) -> Place:
+    def place(self, exam_id: str) -> Place:
         now = self._now()
-        entry = self._entries.get(exam_id)
-        if entry is None or not entry.fresh(now) or not self._max_age:
+        if not self._max_age:  # given to nobody else, so nothing to journal for it
             self.reads += 1
-            entry = _Entry(now + self._max_age, asyncio.ensure_future(read(now)))
-            if self._max_age:  # else given to nobody else, so nothing to journal for it
-                self._entries[exam_id] = entry
+            return Place(_Entry(now, asyncio.ensure_future(self.read(exam_id, now))), 0)
+        exam = self._exams.get(exam_id)
+        if exam is None:
+            exam = self._exams[exam_id] = _Exam(self._start(exam_id, now), now)
+            entry = exam.current
+        else:
+            exam.touched = now
+            if exam.current.fresh(now, self._max_age):
+                entry = exam.current
+                self._refresh_if_due(exam_id, exam, now)
+            elif exam.next is not None and exam.next.usable():
+                entry = exam.next  # being read: this proctor waits for the rest of it
+            else:
+                entry = exam.current = self._start(exam_id, now)
+                exam.next = None
+        if self._warm_for and exam.warmer is None:  # warm from now on
+            exam.warmer = asyncio.create_task(
+                self._keep_warm(exam_id, exam), name=f"grid-warm-{exam_id}"
+            )
         return Place(entry, len(entry.frames))
 
     def recording(self, exam_id: str) -> bool:
         """Whether the exam's events are journalled now (so must be published)."""
-        entry = self._entries.get(exam_id)
-        if entry is None:
+        exam = self._exams.get(exam_id)
+        if exam is None:
             return False
-        if entry.fresh(self._now()):
+        if exam.warmer is not None or exam.current.fresh(self._now(), self._max_age):
             return True
-        del self._entries[exam_id]  # nobody is given this entry any more
+        del self._exams[exam_id]  # not warm, and nobody is given this entry any more
         return False
 
     def record(self, exam_id: str, event: pp.AttemptEvent, frame: bytes) -> None:
-        entry = self._entries.get(exam_id)
-        if entry is None or isinstance(event, pp.Connection):
+        exam = self._exams.get(exam_id)
+        if exam is None or isinstance(event, pp.Connection):
             return
-        entry.frames.append(frame)
-        if len(entry.frames) > LIMIT:
-            del self._entries[exam_id]  # the places given keep their own reference
+        for entry in exam.entries():
+            if len(entry.frames) <= LIMIT:  # past it, given to nobody new: no need to keep
+                entry.frames.append(frame)
+        if exam.warmer is None:
+            if len(exam.current.frames) > LIMIT:
+                del self._exams[exam_id]  # the places given keep their own reference
+        elif len(exam.current.frames) >= LIMIT // 2:
+            self._refresh_if_due(exam_id, exam, self._now())
 
     def close(self) -> None:
-        for entry in self._entries.values():
-            entry.read.cancel()
-        self._entries.clear()
+        for exam in self._exams.values():
+            for entry in exam.entries():
+                entry.read.cancel()
+            if exam.warmer is not None:
+                exam.warmer.cancel()
+        self._exams.clear()
+
+    # ------------------------------------------------------------ reads
+
+    def _start(self, exam_id: str, now: datetime) -> _Entry:
+        """A read of the exam's grid, and its journal, from now."""
+        self.reads += 1
+        return _Entry(now, asyncio.ensure_future(self.read(exam_id, now)))
+
+    def _refresh_if_due(self, exam_id: str, exam: _Exam, now: datetime) -> None:
+        """Start the warm exam's next read in the background, if it is time and none is
+        under way; it becomes the entry given out in the turn it completes."""
+        if exam.warmer is None or exam.next is not None:
+            return
+        age = now - exam.current.began
+        due = age >= REFRESH_AT or len(exam.current.frames) >= LIMIT // 2
+        if not due or age < MIN_GAP or (exam.tried is not None and now - exam.tried < MIN_GAP):
+            return  # (a store that fails is not asked again at once)
+        self.refreshes += 1
+        exam.tried = now
+        entry = exam.next = self._start(exam_id, now)
+        entry.read.add_done_callback(lambda _: self._read_done(exam_id, exam, entry))
+
+    def _read_done(self, exam_id: str, exam: _Exam, entry: _Entry) -> None:
+        if exam.next is not entry:
+            return  # replaced by a proctor's own read meanwhile, or the exam cooled
+        exam.next = None
+        if entry.failed():
+            if not entry.read.cancelled():
+                log.warning("exam %s: the grid's read failed: %s", exam_id, entry.read.exception())
+            return
+        exam.current = entry
+
+    async def _keep_warm(self, exam_id: str, exam: _Exam) -> None:
+        """Start each next read on time while the exam is warm; then let it cool. Sleeps in
+        real seconds (the server's load is real time), ages on the exam's clock."""
+        while True:
+            now = self._now()
+            if self.followed(exam_id):
+                exam.touched = now
+            elif now - exam.touched > self._warm_for:
+                break
+            self._refresh_if_due(exam_id, exam, now)
+            due = exam.current.began + REFRESH_AT - now
+            await asyncio.sleep(min(max(due.total_seconds(), 0.1), REFRESH_AT.total_seconds()))
+        exam.warmer = None  # journalled no more than the current entry's freshness
+        if exam.next is not None:
+            exam.next.read.cancel()
+            exam.next = None
