@@ -19,11 +19,11 @@ The rules that keep it exact:
 - while an exam has entries the bus builds and publishes its events even when no proctor
   follows it (`EventBus.watched`), and every event goes to each of its entries' journals (the
   one given out and the one being read), so none misses one;
-- an entry is given to new proctors only within `MAX_AGE` (3 s) of its read's start and while
-  its journal holds at most `LIMIT` events; past that a proctor gets the entry being read in
-  the background if there is one, else starts a read. What changes without an event (tickets
-  added by the command line while the exam runs) therefore shows on a page opened 3 s later
-  at most, warm or not, and a replay is never long.
+- an entry is given to new proctors only within `MAX_AGE` (3 s) of its read's start (longer
+  for a large exam, below) and while its journal holds at most `LIMIT` events; past that a
+  proctor gets the entry being read in the background if there is one, else starts a read.
+  What changes without an event (tickets added by the command line while the exam runs)
+  therefore shows on a page opened 3 s later at most, warm or not, and a replay is never long.
 
 Warm exams. An exam is warm from the first time a proctor opens it, while a proctor follows
 it and for `WARM_FOR` after the last one left (a reload, a proctor back from a break, the next
@@ -35,6 +35,13 @@ is the first to open the exam on this process (or after it cooled), or one arriv
 background read is more than a second late. Cost while warm: one grid read every 2 s on the
 store's thread, and the exam's events built even when nobody follows it.
 
+Large exams. A read's cost grows with the exam's tickets (about 25 ms for 1,000 here), and the
+store's thread also stores every answer. Background reads therefore never take more than a
+`DUTY`-th of its time: the next starts no sooner than `DUTY` times the last read's duration
+after it (a 10,000-ticket exam read in 250 ms: every 5 s), and an entry stays fresh for that
+interval plus one read, so what changes without an event may show that much later on such an
+exam (5.25 s) instead of 3 s.
+
 Round-trip samples (`Connection`) are not journalled: the snapshot's connection columns are
 taken live, when it is sent. The risk in the snapshot is the read's; the page re-reads the
 risk as soon as the snapshot is drawn (`/api/exam/ID`)."""
@@ -43,6 +50,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -59,6 +67,7 @@ LIMIT = 256  # and while no more events than this are to be replayed
 REFRESH_AT = timedelta(seconds=2)  # a warm exam's next read starts this long after the last
 MIN_GAP = timedelta(seconds=1)  # and not sooner than this after it, however many events
 WARM_FOR = timedelta(minutes=10)  # an exam stays warm this long after its last proctor left
+DUTY = 20  # background reads take at most a twentieth of the store thread's time
 
 Read = Callable[[str, datetime], Awaitable[ExamGrid]]  # (exam, now) -> its grid
 
@@ -68,6 +77,7 @@ class _Entry:
     began: datetime  # when its read started: its journal holds every event since
     read: asyncio.Task[ExamGrid]
     frames: list[bytes] = field(default_factory=list)
+    took: timedelta = timedelta(0)  # how long its read took (real time), once done
 
     def failed(self) -> bool:
         return self.read.done() and (self.read.cancelled() or self.read.exception() is not None)
@@ -90,6 +100,16 @@ class _Exam:
 
     def entries(self) -> list[_Entry]:
         return [self.current] if self.next is None else [self.current, self.next]
+
+    def gap(self) -> timedelta:
+        """The least time between two background reads' starts: `MIN_GAP`, or longer when a
+        read takes long enough that more often would pass the `DUTY` share."""
+        return max(MIN_GAP, self.current.took * DUTY)
+
+    def fresh_for(self, max_age: timedelta) -> timedelta:
+        """How long after its start a read is given out: `max_age`, or, when the exam's
+        reads may not come that often, until the next is due and done."""
+        return max(max_age, self.gap() + self.current.took)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,8 +142,10 @@ class GridCache:
         read: Read,
         max_age: timedelta = MAX_AGE,
         warm_for: timedelta = WARM_FOR,
+        timer: Callable[[], float] = time.monotonic,
     ) -> None:
         self._now = now
+        self._timer = timer  # how long reads take (the store's real time, whatever `now` says)
         self.read = read  # a test may slow it down
         self._max_age = max_age  # zero: every proctor's snapshot is a read of its own
         self._warm_for = warm_for if max_age else timedelta(0)  # zero: no read in the background
@@ -143,7 +165,7 @@ class GridCache:
             entry = exam.current
         else:
             exam.touched = now
-            if exam.current.fresh(now, self._max_age):
+            if exam.current.fresh(now, exam.fresh_for(self._max_age)):
                 entry = exam.current
                 self._refresh_if_due(exam_id, exam, now)
             elif exam.next is not None and exam.next.usable():
@@ -162,7 +184,9 @@ class GridCache:
         exam = self._exams.get(exam_id)
         if exam is None:
             return False
-        if exam.warmer is not None or exam.current.fresh(self._now(), self._max_age):
+        if exam.warmer is not None or exam.current.fresh(
+            self._now(), exam.fresh_for(self._max_age)
+        ):
             return True
         del self._exams[exam_id]  # not warm, and nobody is given this entry any more
         return False
@@ -193,16 +217,23 @@ class GridCache:
     def _start(self, exam_id: str, now: datetime) -> _Entry:
         """A read of the exam's grid, and its journal, from now."""
         self.reads += 1
-        return _Entry(now, asyncio.ensure_future(self.read(exam_id, now)))
+        started = self._timer()
+        entry = _Entry(now, asyncio.ensure_future(self.read(exam_id, now)))
+
+        def timed(_: object) -> None:
+            entry.took = timedelta(seconds=self._timer() - started)
+
+        entry.read.add_done_callback(timed)
+        return entry
 
     def _refresh_if_due(self, exam_id: str, exam: _Exam, now: datetime) -> None:
         """Start the warm exam's next read in the background, if it is time and none is
         under way; it becomes the entry given out in the turn it completes."""
         if exam.warmer is None or exam.next is not None:
             return
-        age = now - exam.current.began
-        due = age >= REFRESH_AT or len(exam.current.frames) >= LIMIT // 2
-        if not due or age < MIN_GAP or (exam.tried is not None and now - exam.tried < MIN_GAP):
+        age, gap = now - exam.current.began, exam.gap()
+        due = age >= max(REFRESH_AT, gap) or len(exam.current.frames) >= LIMIT // 2
+        if not due or age < gap or (exam.tried is not None and now - exam.tried < gap):
             return  # (a store that fails is not asked again at once)
         self.refreshes += 1
         exam.tried = now
@@ -229,7 +260,7 @@ class GridCache:
             elif now - exam.touched > self._warm_for:
                 break
             self._refresh_if_due(exam_id, exam, now)
-            due = exam.current.began + REFRESH_AT - now
+            due = exam.current.began + max(REFRESH_AT, exam.gap()) - now
             await asyncio.sleep(min(max(due.total_seconds(), 0.1), REFRESH_AT.total_seconds()))
         exam.warmer = None  # journalled no more than the current entry's freshness
         if exam.next is not None:

@@ -190,3 +190,32 @@ async def test_a_failed_background_read_fails_who_waited_for_it_and_the_next_rea
     (await reads.begun(3))[2].set_result(NEXT)
     assert await again.grid() == NEXT and cache.reads == 3
     cache.close()
+
+
+@pytest.mark.parametrize(
+    ("later", "events", "refresh"),
+    [
+        (timedelta(seconds=4), 0, False),  # past 3 s, but reads of this exam come every 10 s
+        (timedelta(seconds=4), LIMIT // 2, False),  # however many events
+        (timedelta(seconds=10), 0, True),  # twenty times the read's half second
+    ],
+)
+async def test_a_large_exam_is_read_in_the_background_at_most_a_twentieth_of_the_time(
+    later: timedelta, events: int, refresh: bool
+) -> None:
+    now, timer = [T0], [100.0]
+    reads = Reads()
+    cache = GridCache(lambda: now[0], reads, timer=lambda: timer[0])
+    first = cache.place("e")
+    timer[0] += 0.5  # the read takes half a second
+    (await reads.begun(1))[0].set_result(GRID)
+    assert await first.grid() == GRID
+    for n in range(events):
+        cache.record("e", event(n), b"x")
+    now[0] = T0 + later
+    given = cache.place("e")  # still the first read: fresh until the next is due and done
+    assert await given.grid() == GRID and len(given.replay()) == events
+    assert (cache.reads, cache.refreshes) == ((2, 1) if refresh else (1, 0))
+    now[0] = T0 + timedelta(seconds=10.5, microseconds=1)  # past that: not given out any more
+    assert cache.place("e").entry is not first.entry
+    cache.close()
