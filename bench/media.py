@@ -188,20 +188,23 @@ async def bare_publish_replay(url: str, count: int) -> None:
     await asyncio.Future()
 
 
-async def bare_receive() -> None:
+async def bare_receive(counts: Path) -> None:
     """The baseline receiver: one peer connection per offer (sent as text on a WebSocket),
-    every received track read frame by frame, nothing else. Prints its address."""
+    every received track read frame by frame, nothing else. Prints its address; writes the
+    frames read so far (video, audio) to `counts` every half second."""
     from aiortc import MediaStreamTrack, RTCConfiguration, RTCPeerConnection, RTCSessionDescription
     from aiortc.mediastreams import MediaStreamError
     from websockets.asyncio.server import ServerConnection, serve
 
     peers: list[RTCPeerConnection] = []
     tasks: set[asyncio.Task[None]] = set()
+    read = {"video": 0, "audio": 0}
 
     async def drain(track: MediaStreamTrack) -> None:
         try:
             while True:
                 await track.recv()
+                read[track.kind] += 1
         except MediaStreamError:
             return
 
@@ -224,7 +227,13 @@ async def bare_receive() -> None:
     async with serve(offer, "127.0.0.1", 0) as server:
         port = next(iter(server.sockets)).getsockname()[1]
         print(f"listening ws://127.0.0.1:{port}", flush=True)
-        await asyncio.Future()
+        while True:
+            _write(counts, f"{read['video']} {read['audio']}")
+            await asyncio.sleep(0.5)
+
+
+def _write(path: Path, text: str) -> None:
+    path.write_text(text)
 
 
 async def bare_publish(url: str, count: int) -> None:
@@ -283,9 +292,18 @@ def started(args: list[str], first: str) -> tuple[subprocess.Popen[str], str]:
     return proc, line
 
 
-async def bare_baseline(streams: int, window: float, publishers: str = "replay") -> float:
-    """CPU of a bare aiortc receiver per stream, in cores (idle subtracted)."""
-    receiver, line = started([sys.executable, __file__, "bare-receive"], "listening")
+async def bare_baseline(
+    streams: int, window: float, publishers: str = "replay"
+) -> tuple[float, float, float]:
+    """CPU of a bare aiortc receiver per stream, in cores (idle subtracted), and the video
+    and audio frames it read a second per stream over the same window."""
+    counts = Path(tempfile.mkdtemp(prefix="proctor-bench-bare-")) / "counts"
+    receiver, line = started([sys.executable, __file__, "bare-receive", str(counts)], "listening")
+
+    def frames() -> tuple[int, int]:
+        video, audio = counts.read_text().split()
+        return int(video), int(audio)
+
     try:
         url = line.split()[-1]
         await asyncio.sleep(1)
@@ -297,16 +315,18 @@ async def bare_baseline(streams: int, window: float, publishers: str = "replay")
         )
         try:
             await asyncio.sleep(2)
-            cpu0, t0 = cpu_seconds(receiver.pid), time.monotonic()
+            cpu0, t0, frames0 = cpu_seconds(receiver.pid), time.monotonic(), frames()
             await asyncio.sleep(window)
-            busy = (cpu_seconds(receiver.pid) - cpu0) / (time.monotonic() - t0)
+            took = time.monotonic() - t0
+            busy = (cpu_seconds(receiver.pid) - cpu0) / took
+            video, audio = (b - a for a, b in zip(frames0, frames(), strict=True))
         finally:
             publisher.terminate()
             publisher.wait(timeout=30)
     finally:
         receiver.terminate()
         receiver.wait(timeout=30)
-    return (busy - idle) / streams
+    return (busy - idle) / streams, video / took / streams, audio / took / streams
 
 
 def children(pid: int) -> list[int]:
@@ -457,7 +477,7 @@ async def run(args: argparse.Namespace) -> None:
     for placement in args.placement:
         results[placement] = await server_part(args, placement)
     say("the bare aiortc receiver")
-    bare = await bare_baseline(args.streams, args.window, args.publishers)
+    bare, video_fps, audio_fps = await bare_baseline(args.streams, args.window, args.publishers)
     print(
         f"streams: {args.streams} (320x240@15 VP8 + Opus, publishers: {args.publishers}), "
         f"window {args.window:g} s"
@@ -471,7 +491,10 @@ async def run(args: argparse.Namespace) -> None:
         )
     )
     print(f"load average (1, 5, 15 min) after the baseline: {load_average()}")
-    print(f"bare aiortc receiver per stream: {bare * 100:.2f}% of a core")
+    print(
+        f"bare aiortc receiver per stream: {bare * 100:.2f}% of a core, reading {video_fps:.1f} "
+        f"video and {audio_fps:.1f} audio frames a second"
+    )
     print(f"answers refused or not acked: {REFUSED or 'none'}")
     for placement, r in results.items():
         idle, busy = r["idle"], r["busy"]
@@ -558,8 +581,8 @@ def main() -> None:
     if len(sys.argv) > 3 and sys.argv[1] == "bare-publish-replay":
         asyncio.run(bare_publish_replay(sys.argv[2], int(sys.argv[3])))
         return
-    if len(sys.argv) > 1 and sys.argv[1] == "bare-receive":
-        asyncio.run(bare_receive())
+    if len(sys.argv) > 2 and sys.argv[1] == "bare-receive":
+        asyncio.run(bare_receive(Path(sys.argv[2])))
         return
     if len(sys.argv) > 1 and sys.argv[1] == "recording":
         asyncio.run(recording(float(sys.argv[2]) if len(sys.argv) > 2 else 60.0))
