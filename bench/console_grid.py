@@ -18,8 +18,12 @@ for the first proctor to open an exam. Measured, per run:
 
 - first grid on screen: from the navigation's start (the sign-in's redirect included) to the
   paint of the first rows, as the browser reports it (Element Timing on the rows' candidate
-  codes, `window.__console.painted`, on the page's own clock); "written" is when the rows were
-  filled in the DOM (`window.__console.loaded`), before the browser laid them out and painted;
+  codes, `window.__console.painted`, on the page's own clock): the rows the server wrote into
+  the page (`console/first_screen.py`), or where there are none the first snapshot's;
+  "written" is when the first snapshot's rows were filled in the DOM
+  (`window.__console.loaded`), before the browser laid them out and painted; "document
+  answered" is the time from the page's request to its first byte (the server's work for it,
+  the grid's read included when it writes the first screen);
 - bytes: every HTTP response the page fetched by then, as sent (headers and bodies, gzipped
   where they were), plus the feed's frames (the snapshot, and the events that came in
   meanwhile), without the thumbnails (images load lazily, only for the rows on screen, and

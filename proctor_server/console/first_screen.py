@@ -20,8 +20,8 @@ language. Every text and attribute value is HTML-escaped."""
 
 from __future__ import annotations
 
+import ast
 import functools
-import json
 import math
 import re
 from collections.abc import Iterable, Sequence
@@ -72,7 +72,7 @@ def words() -> dict[str, dict[str, str]]:
     for lang in LANGS:
         start = source.index(f"const {lang.upper()} = {{")
         body = source[start : source.index("\n};", start)]
-        tables[lang] = {key: json.loads(text) for key, text in _PAIR.findall(body)}
+        tables[lang] = {key: ast.literal_eval(text) for key, text in _PAIR.findall(body)}
     return tables
 
 

@@ -1,6 +1,7 @@
 """The console's plain HTTP, behind the proctor's session: the sign-in form (`GET /` without a
 session), `/login` (token in, session cookie out, then a redirect so the token leaves the
-address bar), `/logout`, the console page and its modules (`/console/NAME.js|css`), an
+address bar), `/logout`, the console page (with its exam's first screen written in,
+`first_screen.py`) and its modules (`/console/NAME.js|css`), an
 attempt's evidence (identity photo, reference photo, snapshots) for the proctors of its exam,
 and two JSON reads the page combines with the live feed: `/api/exam/EXAM` (each attempt's
 violations by kind, the warning limit) and `/api/attempt/ATTEMPT` (the candidate panel: the
@@ -19,6 +20,7 @@ import asyncio
 import functools
 import gzip
 import hashlib
+import logging
 import re
 import struct
 import zlib
@@ -53,6 +55,8 @@ from shared.timeutil import to_wire
 
 # The snapshot a proctor's page will be sent, for the page's own address (`first_screen.py`)
 FirstGrid = Callable[[ProctorRecord, str], Awaitable[pp.Snapshot | None]]
+
+log = logging.getLogger(__name__)
 
 SAFE_ID = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
 PRIVATE = "private, no-store"
@@ -228,6 +232,8 @@ class ConsoleWeb:
         if proctor is None:
             return _redirect("/?signin=failed", auth.clear_cookie(secure))
         session = await auth.open_session(self.store, proctor, now)
+        if self.first_grid is not None:  # the page asked for next: its grid's read starts now
+            _start_reading(self.first_grid(proctor, "/"))
         return _redirect("/", auth.set_cookie(session, secure))
 
     async def _evidence(self, proctor: ProctorRecord, path: str) -> Response:
@@ -377,6 +383,24 @@ class ConsoleWeb:
                 for e in mine
             ],
         }
+
+
+_READING: set[asyncio.Future[pp.Snapshot | None]] = set()  # kept until done (no lost task)
+
+
+def _start_reading(read: Awaitable[pp.Snapshot | None]) -> None:
+    """The exam's grid read while the browser follows the sign-in's redirect: the console
+    page's request finds it under way or done (`GridCache`: a read serves for 3 s), and so
+    does the page's socket after it."""
+    task = asyncio.ensure_future(read)
+    _READING.add(task)
+    task.add_done_callback(_read_done)
+
+
+def _read_done(task: asyncio.Future[pp.Snapshot | None]) -> None:
+    _READING.discard(task)
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("reading the grid for a console page failed: %r", task.exception())
 
 
 def _review(found: tuple[str, str, str] | None) -> dict[str, str] | None:

@@ -97,8 +97,11 @@ async def test_the_page_takes_the_servers_rows_over_and_keeps_them_live(
     server: Server, page: Page
 ) -> None:
     sitting = await sitting_with_a_hostile_name(server)
+    reads = server.grids.reads
     await page.goto(f"{server.url}/login?token={sitting.token}")
     await page.wait_for_selector('body[data-ready="true"]')
+    # one read of the grid for the sign-in, the page and its socket (begun at the sign-in)
+    assert server.grids.reads == reads + 1
     rows = page.locator("#grid-space > .row")
     # the server's rows were taken over, not doubled: one element per seat shown
     codes = await rows.evaluate_all("rs => rs.filter(r => !r.hidden).map(r => r.dataset.candidate)")
