@@ -18,8 +18,12 @@ for the first proctor to open an exam. Measured, per run:
 
 - first grid on screen: from the navigation's start (the sign-in's redirect included) to the
   paint of the first rows, as the browser reports it (Element Timing on the rows' candidate
-  codes, `window.__console.painted`, on the page's own clock); "written" is when the rows were
-  filled in the DOM (`window.__console.loaded`), before the browser laid them out and painted;
+  codes, `window.__console.painted`, on the page's own clock): the rows the server wrote into
+  the page (`console/first_screen.py`), or where there are none the first snapshot's;
+  "written" is when the first snapshot's rows were filled in the DOM
+  (`window.__console.loaded`), before the browser laid them out and painted; "document
+  answered" is the time from the page's request to its first byte (the server's work for it,
+  the grid's read included when it writes the first screen);
 - bytes: every HTTP response the page fetched by then, as sent (headers and bodies, gzipped
   where they were), plus the feed's frames (the snapshot, and the events that came in
   meanwhile), without the thumbnails (images load lazily, only for the rows on screen, and
@@ -59,6 +63,11 @@ from proctor_server.console.grid_cache import MAX_AGE
 from shared import protocol as p
 from shared.vocabulary import EventKind
 
+# the document's answer (request sent to its first byte: the server's work for it) and its end
+DOCUMENT = """(() => {
+  const nav = performance.getEntriesByType("navigation")[0];
+  return { answered: nav.responseStart - nav.requestStart, received: nav.responseEnd };
+})()"""
 PHASES = """(() => {
   const nav = performance.getEntriesByType("navigation")[0];
   const f = (k) => `${k} ${nav[k].toFixed(0)}`;
@@ -180,6 +189,7 @@ async def runs(
     written: list[float] = []
     sizes: list[int] = []
     images: list[int] = []
+    answered: list[float] = []
     for n in range(args.runs + 1):  # the first warms the browser and the server, not counted
         if not args.warm:  # the server's last read of the grid too old: this visit reads it
             await asyncio.sleep(MAX_AGE.total_seconds() + 0.2)
@@ -223,6 +233,7 @@ async def runs(
         shown = await page.evaluate("window.__consoleFirstGrid")
         loaded, painted = shown["loaded"], shown["painted"]
         framed = shown["framed"] if shown["framed"] is not None else float("nan")
+        document = await page.evaluate(DOCUMENT)
         if args.phases:
             print(await page.evaluate(PHASES))
         rows = await page.locator("#grid .row:not([hidden])").count()
@@ -235,14 +246,17 @@ async def runs(
             continue
         times.append(painted)
         written.append(loaded)
+        answered.append(document["answered"])
         sizes.append(counted["http"] + counted["ws"])
         images.append(counted["img"])
         print(
-            f"  first grid on screen {painted:6.0f} ms (written {loaded:4.0f}, framed {framed:4.0f});"
+            f"  first grid on screen {painted:6.0f} ms (written {loaded:4.0f}, framed {framed:4.0f};"
+            f" document answered in {document['answered']:3.0f}, received {document['received']:3.0f});"
             f" {counted['http'] / 1024:6.1f} KB HTTP +"
             f" {counted['ws'] / 1024:6.1f} KB feed; {rows} rows drawn;"
             f" thumbnails {counted['img'] / 1024:.0f} KB"
         )
+    print(f"  document answered in: median {statistics.median(answered):.0f} ms")
     return times, written, sizes, images
 
 

@@ -1,6 +1,7 @@
 """The console's plain HTTP, behind the proctor's session: the sign-in form (`GET /` without a
 session), `/login` (token in, session cookie out, then a redirect so the token leaves the
-address bar), `/logout`, the console page and its modules (`/console/NAME.js|css`), an
+address bar), `/logout`, the console page (with its exam's first screen written in,
+`first_screen.py`) and its modules (`/console/NAME.js|css`), an
 attempt's evidence (identity photo, reference photo, snapshots) for the proctors of its exam,
 and two JSON reads the page combines with the live feed: `/api/exam/EXAM` (each attempt's
 violations by kind, the warning limit) and `/api/attempt/ATTEMPT` (the candidate panel: the
@@ -19,7 +20,11 @@ import asyncio
 import functools
 import gzip
 import hashlib
+import logging
 import re
+import struct
+import zlib
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from importlib import resources
@@ -33,10 +38,25 @@ from websockets.http11 import Request, Response
 from proctor_server.clock import Clock
 from proctor_server.console import auth
 from proctor_server.console.bundle import console_page
+from proctor_server.console.first_screen import (
+    FirstScreen,
+    first_screen,
+    localise,
+    page_lang,
+    page_pieces,
+    rows_wanted,
+    screen_pieces,
+)
 from proctor_server.core.records import AttemptRecord, ProctorRecord
 from proctor_server.store import Store
 from proctor_server.vision.risk import risk_score
+from shared import proctor_protocol as pp
 from shared.timeutil import to_wire
+
+# The snapshot a proctor's page will be sent, for the page's own address (`first_screen.py`)
+FirstGrid = Callable[[ProctorRecord, str], Awaitable[pp.Snapshot | None]]
+
+log = logging.getLogger(__name__)
 
 SAFE_ID = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
 PRIVATE = "private, no-store"
@@ -156,6 +176,7 @@ def _page(name: str) -> bytes:
 class ConsoleWeb:
     store: Store
     clock: Clock
+    first_grid: FirstGrid | None = None  # the page's first screen written into it, if given
 
     def handles(self, path: str) -> bool:
         return (
@@ -186,7 +207,7 @@ class ConsoleWeb:
         )
         if path == "/":
             if proctor is not None:  # the console, its style and modules inline
-                return _console_page(request)
+                return await self._console(proctor, request)
             return _maybe_gzip(200, _page("signin.html"), "text/html; charset=utf-8", request)
         if proctor is None:
             return _text(401, "sign in first")
@@ -194,12 +215,25 @@ class ConsoleWeb:
             return await self._api(proctor, path, request)
         return await self._evidence(proctor, path)
 
+    async def _console(self, proctor: ProctorRecord, request: Request) -> Response:
+        """The console page in the proctor's language, with its exam's first screen in it
+        when there is one to show (`first_screen.py`)."""
+        lang = page_lang(request.headers)
+        snapshot = await self.first_grid(proctor, request.path) if self.first_grid else None
+        if snapshot is None:
+            return _console_page(request, lang)
+        rows = rows_wanted(request.headers)
+        screen = first_screen(snapshot, lang, self.clock.now(), rows)
+        return _console_with(request, lang, screen)
+
     async def _login(self, request: Request, now: datetime) -> Response:
         proctor = await auth.proctor_by_token(self.store, auth.query_value(request.path, "token"))
         secure = auth.behind_tls(request.headers)
         if proctor is None:
             return _redirect("/?signin=failed", auth.clear_cookie(secure))
         session = await auth.open_session(self.store, proctor, now)
+        if self.first_grid is not None:  # the page asked for next: its grid's read starts now
+            _start_reading(self.first_grid(proctor, "/"))
         return _redirect("/", auth.set_cookie(session, secure))
 
     async def _evidence(self, proctor: ProctorRecord, path: str) -> Response:
@@ -351,6 +385,24 @@ class ConsoleWeb:
         }
 
 
+_READING: set[asyncio.Future[pp.Snapshot | None]] = set()  # kept until done (no lost task)
+
+
+def _start_reading(read: Awaitable[pp.Snapshot | None]) -> None:
+    """The exam's grid read while the browser follows the sign-in's redirect: the console
+    page's request finds it under way or done (`GridCache`: a read serves for 3 s), and so
+    does the page's socket after it."""
+    task = asyncio.ensure_future(read)
+    _READING.add(task)
+    task.add_done_callback(_read_done)
+
+
+def _read_done(task: asyncio.Future[pp.Snapshot | None]) -> None:
+    _READING.discard(task)
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("reading the grid for a console page failed: %r", task.exception())
+
+
 def _review(found: tuple[str, str, str] | None) -> dict[str, str] | None:
     if found is None:
         return None
@@ -366,17 +418,70 @@ def _json(status: int, payload: dict[str, Any], request: Request | None = None) 
 
 
 @functools.cache
-def _console_gzipped() -> bytes:
-    return gzip.compress(console_page(), compresslevel=9, mtime=0)
+def _console_text(lang: str) -> str:
+    """The console page (`bundle.console_page`) with its static words in `lang`."""
+    return localise(console_page().decode("utf-8"), lang)
 
 
-def _console_page(request: Request) -> Response:
-    """The console page (`bundle.console_page`), built and gzipped once."""
+@functools.cache
+def _console_bytes(lang: str) -> tuple[bytes, bytes]:
+    body = _console_text(lang).encode("utf-8")
+    return body, gzip.compress(body, compresslevel=9, mtime=0)
+
+
+def _console_page(request: Request, lang: str) -> Response:
+    """The console page without a first screen, built and gzipped once per language."""
     html = "text/html; charset=utf-8"
+    body, zipped = _console_bytes(lang)
     if accepts_gzip(request.headers):
         extra = [("Content-Encoding", "gzip"), ("Vary", "Accept-Encoding")]
-        return _response(200, _console_gzipped(), html, extra, PRIVATE)
-    return _response(200, console_page(), html, [("Vary", "Accept-Encoding")], PRIVATE)
+        return _response(200, zipped, html, extra, PRIVATE)
+    return _response(200, body, html, [("Vary", "Accept-Encoding")], PRIVATE)
+
+
+@functools.cache
+def _console_pieces(lang: str) -> tuple[list[bytes], list[bytes]]:
+    """The page's static pieces around its first screen (`first_screen.SLOTS`), and each
+    compressed once, ready to be joined with the first screen's into one gzip stream."""
+    pieces = [p.encode("utf-8") for p in page_pieces(_console_text(lang))]
+    return pieces, [_deflated(p, 9) for p in pieces]
+
+
+def _deflated(data: bytes, level: int) -> bytes:
+    """`data` as raw deflate blocks ending on a byte boundary (a sync flush, not final): such
+    runs, joined and ended by an empty final block, are one deflate stream."""
+    packer = zlib.compressobj(level, zlib.DEFLATED, -zlib.MAX_WBITS)
+    return packer.compress(data) + packer.flush(zlib.Z_SYNC_FLUSH)
+
+
+GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"  # deflate, no name, no time
+FINAL_BLOCK = b"\x03\x00"  # an empty final block (fixed Huffman codes)
+
+
+def gzip_joined(pieces: list[bytes], deflated: list[bytes]) -> bytes:
+    """One gzip member of `pieces` joined, from each piece's `_deflated` form."""
+    crc = 0
+    for piece in pieces:
+        crc = zlib.crc32(piece, crc)
+    size = sum(len(p) for p in pieces)
+    trailer = struct.pack("<II", crc, size & 0xFFFFFFFF)
+    return b"".join([GZIP_HEADER, *deflated, FINAL_BLOCK, trailer])
+
+
+def _console_with(request: Request, lang: str, screen: FirstScreen) -> Response:
+    """The console page with its first screen: only the screen is compressed per request."""
+    static, static_deflated = _console_pieces(lang)
+    dynamic = [p.encode("utf-8") for p in screen_pieces(screen)]
+    pieces = [p for pair in zip(static, [*dynamic, b""], strict=True) for p in pair]
+    html = "text/html; charset=utf-8"
+    if not accepts_gzip(request.headers):
+        return _response(200, b"".join(pieces), html, [("Vary", "Accept-Encoding")], PRIVATE)
+    screen_deflated = [_deflated(p, 6) for p in dynamic]
+    deflated = [
+        p for pair in zip(static_deflated, [*screen_deflated, b""], strict=True) for p in pair
+    ]
+    extra = [("Content-Encoding", "gzip"), ("Vary", "Accept-Encoding")]
+    return _response(200, gzip_joined(pieces, deflated), html, extra, PRIVATE)
 
 
 def _module(path: str, request: Request) -> Response:

@@ -30,18 +30,20 @@ const feed = new Feed({
     $("console").classList.remove("waiting");
     performance.mark("grid:drawn");
     if (panel.seat) { const s = model.seats.get(panel.seat.candidate); if (s) panel.open(s); else panel.close(); }
-    if (window.__console) afterPaint(loadDetails); // the risk read again, once the rows are drawn
+    if (first.loaded !== null) afterPaint(loadDetails); // the risk read again, once the rows are drawn
     else {
       // The first grid: the thumbnails and the risk's re-read wait until its rows are on
       // screen (their loading and decoding would compete with the rows' rasterising).
       onceShown(() => { grid.showImages(); loadDetails(); });
-      window.__console = { loaded: performance.now(), seats: model.seats.size, painted: null, framed: null };
-      watchFirstPaint();
+      first.loaded = performance.now();
+      first.seats = model.seats.size;
+      if (!served) watchFirstPaint();
       requestAnimationFrame(() => { // the rows' frame laid out and painted: the task after it
         const ch = new MessageChannel();
-        ch.port1.onmessage = () => { window.__console.framed = performance.now(); };
+        ch.port1.onmessage = () => { first.framed = performance.now(); };
         ch.port2.postMessage(0);
       });
+      if (first.painted !== null) firstGridShown(first);
     }
     document.body.dataset.ready = "true";
   },
@@ -145,15 +147,21 @@ function onceShown(fn) {
   window.__consoleFirstGrid.then(run);
   setTimeout(run, SHOWN_WAIT_MS);
 }
+// The first grid's times (`window.__console`): `painted` when its rows were on screen (the
+// rows the server wrote into the page, else the first snapshot's), `loaded` when the first
+// snapshot's rows were written, `framed` when the frame holding them was done. The promise
+// resolves once both the rows are on screen and the snapshot is drawn.
+const first = { loaded: null, seats: 0, painted: null, framed: null };
+window.__console = first;
 function watchFirstPaint() {
   if (!("PerformanceObserver" in window) || !PerformanceObserver.supportedEntryTypes.includes("element")) return;
   const seen = new PerformanceObserver((list) => {
     for (const e of list.getEntries()) {
       if (e.identifier !== "grid-row" || !e.renderTime) continue;
-      window.__console.painted = e.renderTime;
+      first.painted = e.renderTime;
       performance.mark("grid:painted");
       seen.disconnect();
-      firstGridShown(window.__console);
+      if (first.loaded !== null) firstGridShown(first);
       return;
     }
   });
@@ -240,9 +248,13 @@ onLangChange(() => {
 setInterval(() => { grid.tick(); panel.tick(); }, 1000);
 
 applyStatic();
-// While the snapshot is on its way: the console's first layout, and the rows the screen holds
-// made (still empty), out of sight, so that the first grid only fills them.
-if (window.__earlyFeed && !window.__earlyFeed.messages.length) {
+// The server wrote the exam's first screen into the page (console/first_screen.py): those rows
+// are the grid's until the snapshot fills them. Without them, while the snapshot is on its way:
+// the console's first layout, and the rows the screen holds made (still empty), out of sight,
+// so that the first grid only fills them.
+const served = grid.adopt();
+if (served) watchFirstPaint();
+else if (window.__earlyFeed && !window.__earlyFeed.messages.length) {
   $("console").classList.add("waiting");
   $("console").hidden = false;
   grid.prepare();

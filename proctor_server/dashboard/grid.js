@@ -10,6 +10,7 @@ import { status, view, counts, FINISHED } from "/console/model.js";
 
 export const ROW_HEIGHT = 76;
 const OVERSCAN = 6;
+const CONNECTION = ["status", "rtt", "reconnects", "media"];
 const ACTIONS = ["watch", "warn", "message", "extend", "terminate", "review", "accept_identity", "verdict", "admit"];
 
 function el(tag, cls, attrs) {
@@ -17,6 +18,28 @@ function el(tag, cls, attrs) {
   if (cls) e.className = cls;
   if (attrs) for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
   return e;
+}
+
+// A row's parts, found in its markup (made by makeRow, or written by the server).
+function wire(row) {
+  const q = (sel) => row.querySelector(sel);
+  row.photo = q("img.photo");
+  row.photo.onerror = () => { row.photo.hidden = true; };
+  row.open = q("button.who"); row.code = q(".code"); row.name = q(".name"); row.badges = q(".badges");
+  row.state = q(".state-badge"); row.time = q(".time");
+  row.conn = q(".conn");
+  row.cx = {};
+  for (const part of CONNECTION) row.cx[part] = q(`.conn-${part}`);
+  row.warn = q(".warnings"); row.kinds = q(".kinds");
+  row.risk = q(".risk-badge"); row.why = q(".why");
+  row.snap = q("img.snap");
+  row.snap.onerror = () => { row.snap.hidden = true; };
+  row.video = q("video.live");
+  row.video.muted = true;
+  row.note = q(".video-note");
+  row.buttons = {};
+  for (const b of q(".c-actions").children) row.buttons[b.dataset.action] = b;
+  return row;
 }
 
 function setText(node, text) { if (node.textContent !== text) node.textContent = text; }
@@ -100,6 +123,10 @@ export class Grid {
     // the viewport read before anything is written: reading it after a write lays the page out
     const top = this.viewport.scrollTop;
     const height = this.viewport.clientHeight || window.innerHeight;
+    // how many rows fill the grid: the server writes that many into the page next time
+    // (console/first_screen.py)
+    const fits = Math.ceil(height / ROW_HEIGHT);
+    if (fits !== this.fits) { this.fits = fits; document.cookie = `proctor_rows=${fits}; path=/; max-age=31536000; samesite=strict`; }
     if (this.listVersion !== model.version) {
       this.list = view(model, this.options);
       this.listVersion = model.version;
@@ -135,43 +162,35 @@ export class Grid {
 
   makeRow() {
     const row = el("div", "row", { role: "row" });
-    row.cells = {};
-    const cell = (name) => { const c = el("div", `cell c-${name}`, { role: "cell" }); row.append(c); row.cells[name] = c; return c; };
-    const photo = cell("photo");
-    row.photo = el("img", "photo", { alt: "", loading: "lazy", decoding: "async" });
-    row.photo.onerror = () => { row.photo.hidden = true; };
-    photo.append(row.photo);
-    const who = cell("who");
-    row.open = el("button", "who", { "data-action": "open", type: "button" });
-    row.code = el("b", "code", { elementtiming: "grid-row" }); row.name = el("span", "name");
-    row.open.append(row.code, row.name);
-    row.badges = el("span", "badges");
-    who.append(row.open, row.badges);
-    row.state = el("span", "state-badge"); cell("state").append(row.state);
-    row.time = el("span", "time"); cell("time").append(row.time);
-    row.conn = el("span", "conn");
-    row.cx = {};
-    for (const part of ["status", "rtt", "reconnects", "media"]) { row.cx[part] = el("span", `conn-${part}`); row.conn.append(row.cx[part]); }
-    cell("conn").append(row.conn);
-    row.warn = el("span", "warnings"); cell("warnings").append(row.warn);
-    row.kinds = el("span", "kinds"); cell("violations").append(row.kinds);
-    const risk = cell("risk");
-    row.risk = el("span", "risk-badge"); row.why = el("span", "why");
-    risk.append(row.risk, row.why);
-    const snap = cell("snapshot");
-    row.snap = el("img", "snap", { alt: "", loading: "lazy", decoding: "async" });
-    row.snap.onerror = () => { row.snap.hidden = true; };
-    row.video = el("video", "live", { muted: "", playsinline: "", autoplay: "" });
-    row.video.muted = true;
-    row.note = el("span", "video-note");
-    snap.append(row.snap, row.video, row.note);
+    const cell = (name) => { const c = el("div", `cell c-${name}`, { role: "cell" }); row.append(c); return c; };
+    cell("photo").append(el("img", "photo", { alt: "", loading: "lazy", decoding: "async" }));
+    const open = el("button", "who", { "data-action": "open", type: "button" });
+    open.append(el("b", "code", { elementtiming: "grid-row" }), el("span", "name"));
+    cell("who").append(open, el("span", "badges"));
+    cell("state").append(el("span", "state-badge"));
+    cell("time").append(el("span", "time"));
+    const conn = el("span", "conn");
+    for (const part of CONNECTION) conn.append(el("span", `conn-${part}`));
+    cell("conn").append(conn);
+    cell("warnings").append(el("span", "warnings"));
+    cell("violations").append(el("span", "kinds"));
+    cell("risk").append(el("span", "risk-badge"), el("span", "why"));
+    cell("snapshot").append(
+      el("img", "snap", { alt: "", loading: "lazy", decoding: "async" }),
+      el("video", "live", { muted: "", playsinline: "", autoplay: "" }),
+      el("span", "video-note"),
+    );
     const actions = cell("actions");
-    row.buttons = {};
-    for (const a of ACTIONS) {
-      const b = el("button", `act act-${a}`, { "data-action": a, type: "button" });
-      row.buttons[a] = b; actions.append(b);
-    }
-    return row;
+    for (const a of ACTIONS) actions.append(el("button", `act act-${a}`, { "data-action": a, type: "button" }));
+    return wire(row);
+  }
+
+  // The rows the server wrote into the page (its first screen: console/first_screen.py, the
+  // same markup as makeRow's, filled as fill() fills it) join the pool as they are, so that
+  // the first snapshot fills them instead of making new ones. Returns how many there are.
+  adopt() {
+    for (const row of this.space.querySelectorAll(":scope > .row")) this.rows.push(wire(row));
+    return this.rows.length;
   }
 
   fill(row, seat) {

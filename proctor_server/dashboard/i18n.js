@@ -223,7 +223,14 @@ function initial() {
   return (navigator.language || "").toLowerCase().startsWith("zh") ? "zh" : "en";
 }
 
+// The server writes the page's first words in the language of this cookie (first_screen.py).
+function remember(chosen) {
+  const cookie = `proctor_lang=${chosen}`;
+  if (!document.cookie.split("; ").includes(cookie)) document.cookie = `${cookie}; path=/; max-age=31536000; samesite=strict`;
+}
+
 let lang = initial();
+remember(lang);
 const listeners = [];
 
 export function currentLang() { return lang; }
@@ -242,7 +249,7 @@ export function term(prefix, value) {
 
 export function applyStatic(root = document) {
   document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
-  for (const el of root.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
+  for (const el of root.querySelectorAll("[data-i18n]")) { const text = t(el.dataset.i18n); if (el.textContent !== text) el.textContent = text; }
   for (const el of root.querySelectorAll("[data-i18n-placeholder]")) el.placeholder = t(el.dataset.i18nPlaceholder);
   for (const el of root.querySelectorAll("[data-i18n-title]")) el.title = t(el.dataset.i18nTitle);
 }
@@ -250,6 +257,7 @@ export function applyStatic(root = document) {
 export function setLang(next) {
   lang = next === "zh" ? "zh" : "en";
   try { localStorage.setItem(STORAGE, lang); } catch { /* not remembered, still switched */ }
+  remember(lang);
   applyStatic();
   for (const fn of listeners) fn(lang);
 }
