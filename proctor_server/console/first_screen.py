@@ -34,7 +34,6 @@ from importlib import resources
 from websockets.datastructures import Headers
 
 from proctor_server.console import auth
-from proctor_server.console.snapshot import grid_risk
 from proctor_server.core.console import feed_exam
 from proctor_server.core.records import ProctorRecord, ProctorRole
 from proctor_server.proctor_feed import FeedDeps, exam_snapshot
@@ -415,7 +414,7 @@ async def page_snapshot(deps: FeedDeps, proctor: ProctorRecord, path: str) -> pp
         return None
     if not SAFE_EXAM.match(exam_id) or await deps.exams.load(exam_id) is None:
         return None
-    place = deps.grids.place(exam_id, lambda now: deps.store.exam_grid(exam_id, grid_risk(now)))
+    place = deps.grids.place(exam_id)
     frame = await exam_snapshot(deps, exam_id, place)
     snapshot = pp.decode_feed(pp.encode(frame))
     return snapshot if isinstance(snapshot, pp.Snapshot) else None
