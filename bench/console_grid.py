@@ -133,11 +133,14 @@ async def candidates_elsewhere(url: str, tickets: list[str], tmp: Path) -> Async
 
 
 @asynccontextmanager
-async def server_for(layout: str, db: Path, s: Sitting, seated: int) -> AsyncIterator[str]:
-    """The exam server's base URL, its candidates seated, in the layout asked for."""
+async def server_for(
+    layout: str, db: Path, s: Sitting, seated: int, options: list[str]
+) -> AsyncIterator[str]:
+    """The exam server's base URL, its candidates seated, in the layout asked for (`options`
+    given to `serve` in the separate layout)."""
     tickets = s.tickets[:seated]
     if layout == "separate":
-        server = exam_server(db)
+        server = exam_server(db, *options)
         try:
             async with candidates_elsewhere(server.ws, tickets, db.parent):
                 yield server.http
@@ -166,7 +169,7 @@ async def measure(args: argparse.Namespace) -> None:
             with tempfile.TemporaryDirectory(prefix="proctor-grid-") as tmp:
                 db = Path(tmp) / "exam.db"
                 s = await prepare(db, args.tickets)
-                async with server_for(layout, db, s, args.seated) as url:
+                async with server_for(layout, db, s, args.seated, args.serve_arg) as url:
                     print(f"{layout}: {args.tickets} tickets, {args.seated} in the exam; "
                           f"load average {load_average()}")  # fmt: skip
                     results[layout] = await runs(browser, url, s.proctor_token, args)
@@ -278,6 +281,14 @@ def main() -> None:
         "--warm",
         action="store_true",
         help="visits one after the other, each given the last read (console/grid_cache.py)",
+    )
+    parser.add_argument(
+        "--serve-arg",
+        action="append",
+        default=[],
+        metavar="OPTION",
+        help="an option of `proctor-server serve` (separate layout), e.g. --serve-arg=--grid-warm=0 "
+        "for the first proctor of an exam nobody followed (every visit waits for a read)",
     )
     args = parser.parse_args()
     args.layout = args.layout or ["separate"]

@@ -107,6 +107,17 @@ async def ack_latencies(ws: ClientConnection, paper: p.Paper, answers: int) -> l
     return out
 
 
+SERIES_PART = 300  # answers a candidate gives in a series (after 50 or 20 to warm up)
+
+
+async def series(candidates: list[tuple[ClientConnection, p.Paper]], answers: int) -> list[float]:
+    """`answers` acks timed, the candidates taking turns of at most SERIES_PART each."""
+    out: list[float] = []
+    for ws, paper in candidates:
+        out += await ack_latencies(ws, paper, min(SERIES_PART, answers - len(out)))
+    return out
+
+
 def p99(values: list[float]) -> float:
     return statistics.quantiles(values, n=100)[98]
 
@@ -369,9 +380,13 @@ async def _server_part(
     process (with Janus: the Janus process), idle and with the streams, and memory while
     held."""
     work = Path(tempfile.mkdtemp(prefix="proctor-bench-media-"))
-    # two timing candidates: the server allows a burst of 400 answers, then 4 a second
-    # (core/quota.py), so each series of acks has a candidate of its own
-    tickets = await sitting(work / "bench.db", args.streams + 2, starts_in=-timedelta(minutes=1))
+    # timing candidates: the server allows a burst of 400 answers, then 4 a second
+    # (core/quota.py), so each series of acks has candidates of its own, `per` of them taking
+    # turns of at most SERIES_PART answers (more answers make the p99 a steadier figure)
+    per = -(-args.answers // SERIES_PART)
+    tickets = await sitting(
+        work / "bench.db", args.streams + 2 * per, starts_in=-timedelta(minutes=1)
+    )
     extra = ["--media-in-process"] if placement == "in-process" else []
     janus_pid = 0
     if placement == "janus":
@@ -412,21 +427,27 @@ async def _server_part(
         return server_family_cpu(pid)
 
     try:
-        ws, paper = await enter(server.candidate, tickets[0])
-        await ack_latencies(ws, paper, 50)  # warm up
-        ws_on, paper_on = await enter(server.candidate, tickets[1])
-        await ack_latencies(ws_on, paper_on, 20)
+        off_series = [await enter(server.candidate, t) for t in tickets[:per]]
+        on_series = [await enter(server.candidate, t) for t in tickets[per : 2 * per]]
+        await ack_latencies(*off_series[0], 50)  # warm up
+        await ack_latencies(*on_series[0], 20)
         idle0, t0 = family_cpu(pid), time.monotonic()
         await asyncio.sleep(args.window)
         idle1, t1 = family_cpu(pid), time.monotonic()
         idle = [(b - a) / (t1 - t0) for a, b in zip(idle0, idle1, strict=True)]
-        off = await ack_latencies(ws, paper, args.answers)
+        off = await series(off_series, args.answers)
         say(f"{placement}: {args.answers} acks without streams; publishing {args.streams}")
         nice = ["nice", "-n", str(args.publisher_nice)] if args.publisher_nice else []
         if pin:  # the candidates are elsewhere: here, on the media process's CPUs
             nice = ["taskset", "-c", args.media_cpus, *nice]
         publisher = subprocess.Popen(  # noqa: ASYNC220 - once, outside the measured windows
-            [*nice, sys.executable, __file__, *PUBLISH[args.publishers](server), *tickets[2:]],
+            [
+                *nice,
+                sys.executable,
+                __file__,
+                *PUBLISH[args.publishers](server),
+                *tickets[2 * per :],
+            ],
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             text=True,
@@ -442,7 +463,7 @@ async def _server_part(
             await asyncio.sleep(args.window)
             busy1, t1 = family_cpu(pid), time.monotonic()
             busy = [(b - a) / (t1 - t0) for a, b in zip(busy0, busy1, strict=True)]
-            on = await ack_latencies(ws_on, paper_on, args.answers)
+            on = await series(on_series, args.answers)
             say(f"{placement}: {args.answers} acks with the streams")
             pub_cpu = cpu_seconds(publisher.pid)
             memory = [rss0]
@@ -457,8 +478,8 @@ async def _server_part(
         finally:
             publisher.terminate()
             await asyncio.to_thread(publisher.wait, 30)
-        await ws.close()
-        await ws_on.close()
+        for ws, _ in off_series + on_series:
+            await ws.close()
     finally:
         server.stop()
     return {
