@@ -59,6 +59,7 @@ FirstGrid = Callable[[ProctorRecord, str], Awaitable[pp.Snapshot | None]]
 log = logging.getLogger(__name__)
 
 SAFE_ID = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
+FIRST_SCREEN_WAIT_S = 0.25  # the page waits this long at most for its grid's read
 PRIVATE = "private, no-store"
 PAGES = frozenset({"/", "/login", "/logout"})
 MODULE = re.compile(r"^/console/([a-z0-9_]{1,40})\.(js|css)$")
@@ -219,7 +220,13 @@ class ConsoleWeb:
         """The console page in the proctor's language, with its exam's first screen in it
         when there is one to show (`first_screen.py`)."""
         lang = page_lang(request.headers)
-        snapshot = await self.first_grid(proctor, request.path) if self.first_grid else None
+        snapshot = None
+        if self.first_grid is not None:
+            try:  # a slow read (a store under load, a very large exam) does not hold the page:
+                async with asyncio.timeout(FIRST_SCREEN_WAIT_S):  # its socket gets the read
+                    snapshot = await self.first_grid(proctor, request.path)
+            except TimeoutError:
+                log.info("the console page went without its first screen: the grid was slow")
         if snapshot is None:
             return _console_page(request, lang)
         rows = rows_wanted(request.headers)

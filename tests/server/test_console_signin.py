@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import http.client
-from datetime import timedelta
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 import pytest
@@ -15,12 +15,13 @@ from websockets.exceptions import ConnectionClosed
 from proctor_server import admin
 from proctor_server.app import Server
 from proctor_server.console import staff
+from proctor_server.core.console import ExamGrid
 from proctor_server.core.records import ProctorRole
 from proctor_server.proctor_feed import RECHECK
 from shared import proctor_protocol as pp
 from shared import protocol as p
 from shared.vocabulary import CloseCode
-from tests.server.conftest import MakeExam
+from tests.server.conftest import MakeExam, ticket_for
 from tests.server.scripted import WAIT, Candidate, jpeg
 from tests.server.scripted_proctor import Proctor
 from tests.support.clock import FakeClock
@@ -202,3 +203,32 @@ async def test_evidence_is_served_behind_the_session_only(
     _, stranger = await staff.add_proctor(server.store, name="Other", exam_id=other_exam.id)
     response, _ = await fetch(server, f"{base}/identity", await sign_in_cookie(server, stranger))
     assert response.status == 404
+
+
+async def test_a_slow_grid_read_does_not_hold_the_console_page(
+    server: Server, make_exam: MakeExam
+) -> None:
+    """The page waits a quarter of a second at most for its first screen: past that it comes
+    without rows, and its socket is given the read when it is done."""
+    exam = await make_exam()
+    await ticket_for(server, exam, name="Wang Fang")
+    _, token = await staff.add_proctor(server.store, name="Chen", exam_id=exam.id)
+    cookie = await sign_in_cookie(server, token)
+    response, page = await fetch(server, "/", cookie)
+    assert b"Wang Fang" in page  # the first screen, at its usual speed
+    server.grids.close()  # no read to reuse: the next one is made, slowly
+    release = asyncio.Event()
+    read = server.grids.read
+
+    async def slow(exam_id: str, now: datetime) -> ExamGrid:
+        await release.wait()
+        return await read(exam_id, now)
+
+    server.grids.read = slow
+    response, page = await fetch(server, "/", cookie)
+    assert response.status == 200 and b'id="console"' in page
+    assert b"Wang Fang" not in page
+    release.set()
+    proctor, snapshot = await Proctor.sign_in(server, cookie=cookie)
+    assert snapshot.exam.id == exam.id and [a.name for a in snapshot.attempts] == ["Wang Fang"]
+    await proctor.close()
