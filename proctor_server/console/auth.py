@@ -51,16 +51,21 @@ async def close_session(store: Store, session: str) -> None:
         await store.end_proctor_session(token_hash(session))
 
 
-def session_cookie(headers: Headers) -> str:
-    """The session id in the request's Cookie header ("" when there is none)."""
+def cookie_value(headers: Headers, name: str) -> str:
+    """The value of the cookie `name` in the request's Cookie headers ("" when none)."""
     jar: SimpleCookie = SimpleCookie()
     for header in headers.get_all("Cookie"):
         try:
             jar.load(header)
         except CookieError:
             continue
-    morsel = jar.get(COOKIE)
+    morsel = jar.get(name)
     return morsel.value if morsel is not None else ""
+
+
+def session_cookie(headers: Headers) -> str:
+    """The session id in the request's Cookie header ("" when there is none)."""
+    return cookie_value(headers, COOKIE)
 
 
 def query_value(path: str, name: str) -> str:

@@ -28,7 +28,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from html import escape
-from http.cookies import CookieError, SimpleCookie
 from importlib import resources
 
 from websockets.datastructures import Headers
@@ -85,15 +84,9 @@ def t(lang: str, key: str, **params: object) -> str:
 
 def page_lang(headers: Headers) -> str:
     """The language the page will choose: the page's cookie, else the browser's first."""
-    jar: SimpleCookie = SimpleCookie()
-    for header in headers.get_all("Cookie"):
-        try:
-            jar.load(header)
-        except CookieError:
-            continue
-    morsel = jar.get(LANG_COOKIE)
-    if morsel is not None and morsel.value in LANGS:
-        return morsel.value
+    chosen = auth.cookie_value(headers, LANG_COOKIE)
+    if chosen in LANGS:
+        return chosen
     first = headers.get("Accept-Language", "").split(",")[0].strip().lower()
     return "zh" if first.startswith("zh") else "en"
 
@@ -384,15 +377,9 @@ def with_first_screen(html: str, screen: FirstScreen) -> str:
 def rows_wanted(headers: Headers) -> int:
     """How many rows the proctor's grid shows at once (the page's `proctor_rows` cookie, kept
     by grid.js), else ROWS; at most MAX_ROWS."""
-    jar: SimpleCookie = SimpleCookie()
-    for header in headers.get_all("Cookie"):
-        try:
-            jar.load(header)
-        except CookieError:
-            continue
-    morsel = jar.get(ROWS_COOKIE)
-    if morsel is not None and morsel.value.isdigit():
-        return max(1, min(MAX_ROWS, int(morsel.value)))
+    rows = auth.cookie_value(headers, ROWS_COOKIE)
+    if rows.isdigit():
+        return max(1, min(MAX_ROWS, int(rows)))
     return ROWS
 
 
