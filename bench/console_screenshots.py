@@ -1,5 +1,6 @@
 """Screenshots of the proctor's console for docs/console.md: a grid of 30 candidates in mixed
-states (English and Chinese), a candidate's panel and an action dialog, taken in a real
+states (English and Chinese), a candidate's panel, an action dialog, and the first screen the
+server writes into the page (seen with scripts off), taken in a real
 Chromium against a real server on loopback with scripted candidates.
 
     python bench/console_screenshots.py [--out docs/screenshots] [--chromium /usr/bin/chromium]
@@ -66,6 +67,13 @@ async def shoot(out: Path, chromium: str) -> None:
                     await page.screenshot(path=out / f"console-dialog-{lang}.png")
                     await page.click('#action-dialog [data-dialog="cancel"]')
                     await page.click('#panel [data-panel-action="close"]')
+                # the first screen as the server writes it into the page, before any script
+                plain = await browser.new_context(
+                    viewport={"width": 1600, "height": 1000}, java_script_enabled=False
+                )
+                unscripted = await plain.new_page()
+                await unscripted.goto(f"{server.url}/login?token={sitting.token}")
+                await unscripted.screenshot(path=out / "console-first-screen-en.png")
                 await browser.close()
 
 
