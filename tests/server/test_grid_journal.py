@@ -28,6 +28,17 @@ async def token_of(server: Server, exam: ExamRecord, name: str) -> str:
     return (await staff.add_proctor(server.store, name=name, exam_id=exam.id))[1]
 
 
+async def watched_exam(
+    server: Server, make_exam: MakeExam
+) -> tuple[ExamRecord, str, Proctor, pp.Snapshot]:
+    """An exam under way with one ticket (Ada's, not entered), its first proctor (Wang)
+    signed in, and the snapshot that proctor got."""
+    exam = await make_exam(starts_in=timedelta(minutes=-1))
+    ticket = (await admin.issue_ticket(server.store, exam.id, name="Ada")).token
+    first, snapshot = await Proctor.sign_in(server, await token_of(server, exam, "Wang"))
+    return exam, ticket, first, snapshot
+
+
 async def seated_and_flagged(server: Server, ticket: str) -> tuple[Candidate, str]:
     """The ticket's candidate enters and leaves the exam window once (a violation)."""
     candidate = await Candidate.connect(server.ws_url)
@@ -53,9 +64,7 @@ async def events_until(proctor: Proctor, last: type[pp.AttemptEvent]) -> list[pp
 async def test_a_second_proctor_gets_the_first_read_and_every_event_since(
     server: Server, make_exam: MakeExam
 ) -> None:
-    exam = await make_exam(starts_in=timedelta(minutes=-1))
-    ticket = (await admin.issue_ticket(server.store, exam.id, name="Ada")).token
-    first, before = await Proctor.sign_in(server, await token_of(server, exam, "Wang"))
+    exam, ticket, first, before = await watched_exam(server, make_exam)
     candidate, attempt = await seated_and_flagged(server, ticket)
     lived = await events_until(first, pp.ClientEvent)  # what the first proctor saw happen
 
@@ -81,9 +90,7 @@ async def test_a_second_proctor_gets_the_first_read_and_every_event_since(
 async def test_events_while_no_proctor_follows_are_kept_for_the_next(
     server: Server, make_exam: MakeExam
 ) -> None:
-    exam = await make_exam(starts_in=timedelta(minutes=-1))
-    ticket = (await admin.issue_ticket(server.store, exam.id, name="Ada")).token
-    first, _ = await Proctor.sign_in(server, await token_of(server, exam, "Wang"))
+    exam, ticket, first, _ = await watched_exam(server, make_exam)
     await first.close()  # a reload: the page is gone before the candidate enters
     candidate, attempt = await seated_and_flagged(server, ticket)
     second, snapshot = await Proctor.sign_in(server, await token_of(server, exam, "Li"))
@@ -100,9 +107,7 @@ async def test_events_while_no_proctor_follows_are_kept_for_the_next(
 async def test_past_the_window_a_proctor_reads_the_grid_again(
     server: Server, make_exam: MakeExam, clock: FakeClock
 ) -> None:
-    exam = await make_exam(starts_in=timedelta(minutes=-1))
-    ticket = (await admin.issue_ticket(server.store, exam.id, name="Ada")).token
-    first, _ = await Proctor.sign_in(server, await token_of(server, exam, "Wang"))
+    exam, ticket, first, _ = await watched_exam(server, make_exam)
     candidate, attempt = await seated_and_flagged(server, ticket)
     await events_until(first, pp.ClientEvent)
     clock.advance(GRID_REUSE)
@@ -132,9 +137,7 @@ def client_events(messages: list[pp.FeedMessage]) -> int:
 async def test_a_warm_exam_is_read_again_in_the_background_losing_and_doubling_no_event(
     server: Server, make_exam: MakeExam, clock: FakeClock
 ) -> None:
-    exam = await make_exam(starts_in=timedelta(minutes=-1))
-    ticket = (await admin.issue_ticket(server.store, exam.id, name="Ada")).token
-    first, _ = await Proctor.sign_in(server, await token_of(server, exam, "Wang"))
+    exam, ticket, first, _ = await watched_exam(server, make_exam)
     candidate, attempt = await seated_and_flagged(server, ticket)
     await events_until(first, pp.ClientEvent)
 
