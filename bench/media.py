@@ -176,27 +176,34 @@ async def _connected(peers: list[Any]) -> None:
 
 async def bare_publish_replay(url: str, count: int) -> None:
     """N replaying publishers (replay_media.py) signalled to the bare receiver; `live N`."""
-    from aiortc import RTCSessionDescription
     from replay_media import encoded_tone, encoded_video, replay_peer
 
     from proctor_client.media.tracks import VideoSettings
 
     video, audio = encoded_video(), encoded_tone()
-    peers, sockets = [], []
+    await offered_to_bare(url, count, lambda: replay_peer(video, audio, VideoSettings().fps))
+    await asyncio.Future()
+
+
+async def offered_to_bare(url: str, count: int, peer: Callable[[], Any]) -> list[Any]:
+    """`count` peer connections made by `peer`, each offered to the bare receiver at `url`
+    (the SDP as text on a WebSocket of its own, kept open); prints `live N` once all are
+    connected."""
+    from aiortc import RTCSessionDescription
+
+    peers = []
     for _ in range(count):
-        pc = replay_peer(video, audio, VideoSettings().fps)
+        pc = peer()
         await pc.setLocalDescription(await pc.createOffer())
         assert pc.localDescription is not None
         ws = await connect(url)
         await ws.send(pc.localDescription.sdp)
-        await pc.setRemoteDescription(
-            RTCSessionDescription(sdp=str(await ws.recv()), type="answer")
-        )
+        answer = str(await ws.recv())
+        await pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
         peers.append(pc)
-        sockets.append(ws)
     await _connected(peers)
     print(f"live {count}", flush=True)
-    await asyncio.Future()
+    return peers
 
 
 async def bare_receive(counts: Path) -> None:
@@ -250,7 +257,7 @@ def _write(path: Path, text: str) -> None:
 async def bare_publish(url: str, count: int) -> None:
     """N aiortc publishers of the app's own tracks (camera reader, VP8 capped as the app caps
     it, a tone in Opus), signalled to the bare receiver; prints `live N`."""
-    from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+    from aiortc import RTCConfiguration, RTCPeerConnection
 
     from proctor_client.devices.camera_reader import CameraReader
     from proctor_client.devices.fake_cameras import SyntheticCamera
@@ -258,29 +265,13 @@ async def bare_publish(url: str, count: int) -> None:
     from proctor_client.media.publisher import DEFAULT_MAX_BITRATE, cap_bitrate
     from proctor_client.media.tracks import CameraTrack, MicrophoneTrack
 
-    peers = []
-    sockets = []
-    connected: list[asyncio.Event] = []
-    for _ in range(count):
+    def app_peer() -> RTCPeerConnection:
         pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
-        up = asyncio.Event()
-        connected.append(up)
-        pc.on(
-            "connectionstatechange",
-            lambda pc=pc, up=up: up.set() if pc.connectionState == "connected" else None,
-        )
         pc.addTransceiver(CameraTrack(CameraReader(SyntheticCamera())), direction="sendonly")
         pc.addTransceiver(MicrophoneTrack(ToneMicrophone()), direction="sendonly")
-        await pc.setLocalDescription(await pc.createOffer())
-        assert pc.localDescription is not None
-        ws = await connect(url)
-        await ws.send(pc.localDescription.sdp)
-        answer = str(await ws.recv())
-        await pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
-        peers.append(pc)
-        sockets.append(ws)
-    await asyncio.gather(*(up.wait() for up in connected))
-    print(f"live {count}", flush=True)
+        return pc
+
+    peers = await offered_to_bare(url, count, app_peer)
     while True:
         for pc in peers:
             cap_bitrate(pc, DEFAULT_MAX_BITRATE)
