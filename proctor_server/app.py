@@ -34,7 +34,7 @@ from proctor_server.clock import SYSTEM_CLOCK, Clock
 from proctor_server.cluster import signals as cs
 from proctor_server.cluster.base import LOCAL, Cluster
 from proctor_server.console.commands import Console
-from proctor_server.console.first_screen import page_snapshot
+from proctor_server.console.first_screen import page_place, page_snapshot
 from proctor_server.console.grid_cache import GridCache
 from proctor_server.console.web import ConsoleWeb
 from proctor_server.exams import ExamRegistry, ExamRuntime, RuntimeDeps
@@ -142,6 +142,7 @@ class Server:
         self._session_deps = self._build_session_deps()
         self._feed_deps = self._build_feed_deps()
         self._first_grid = functools.partial(page_snapshot, self._feed_deps)  # the page's rows
+        self._start_grid = functools.partial(page_place, self._feed_deps)  # at its sign-in
 
     def _runtime_deps(self) -> RuntimeDeps:
         return RuntimeDeps(
@@ -379,7 +380,9 @@ class Server:
             if not origin_allowed(origin, request.headers.get("Host"), self.config.allowed_origins):
                 log.info("refused %s from a page of another site: %s", path, origin)
                 return http.json_response(403, {"error": "this page may not open that socket"})
-        console = await ConsoleWeb(self.store, self.clock, self._first_grid).route(request)
+        console = await ConsoleWeb(
+            self.store, self.clock, self._first_grid, self._start_grid
+        ).route(request)
         return console or http.route(request, self._ready, self.clock.now())
 
     async def _handle(self, ws: ServerConnection) -> None:

@@ -33,6 +33,7 @@ from importlib import resources
 from websockets.datastructures import Headers
 
 from proctor_server.console import auth
+from proctor_server.console.grid_cache import Place
 from proctor_server.core.console import feed_exam
 from proctor_server.core.records import ProctorRecord, ProctorRole
 from proctor_server.proctor_feed import FeedDeps, exam_snapshot
@@ -386,11 +387,11 @@ def rows_wanted(headers: Headers) -> int:
 # ---------------------------------------------------------------- the read
 
 
-async def page_snapshot(deps: FeedDeps, proctor: ProctorRecord, path: str) -> pp.Snapshot | None:
-    """The snapshot the page's feed will be sent, for the exam that feed will follow (None when
-    it would refuse the proctor: a chief with several live exams and no `?exam=`, an exam that
-    is not theirs or does not exist). The grid's read is the one the feed's socket is given
-    next (`GridCache.place`): one read for the document and its socket."""
+async def page_place(deps: FeedDeps, proctor: ProctorRecord, path: str) -> tuple[str, Place] | None:
+    """The exam the page's feed will follow and its grid read (`GridCache.place`), started now
+    if none is recent (None when the feed would refuse the proctor: a chief with several live
+    exams and no `?exam=`, an exam that is not theirs or does not exist). The sign-in starts
+    it while the browser follows its redirect; the page and its socket are then given it."""
     requested = auth.query_value(path, "exam") or None
     live: list[str] = []
     if proctor.role is ProctorRole.CHIEF and requested is None:
@@ -401,7 +402,17 @@ async def page_snapshot(deps: FeedDeps, proctor: ProctorRecord, path: str) -> pp
         return None
     if not SAFE_EXAM.match(exam_id) or await deps.exams.load(exam_id) is None:
         return None
-    place = deps.grids.place(exam_id)
+    return exam_id, deps.grids.place(exam_id)
+
+
+async def page_snapshot(deps: FeedDeps, proctor: ProctorRecord, path: str) -> pp.Snapshot | None:
+    """The snapshot the page's feed will be sent, for the exam that feed will follow (None
+    when it would refuse the proctor, `page_place`). The grid's read is the one the feed's
+    socket is given next: one read for the document and its socket."""
+    found = await page_place(deps, proctor, path)
+    if found is None:
+        return None
+    exam_id, place = found
     frame = await exam_snapshot(deps, exam_id, place)
     snapshot = pp.decode_feed(pp.encode(frame))
     return snapshot if isinstance(snapshot, pp.Snapshot) else None

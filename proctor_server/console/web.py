@@ -55,6 +55,8 @@ from shared.timeutil import to_wire
 
 # The snapshot a proctor's page will be sent, for the page's own address (`first_screen.py`)
 FirstGrid = Callable[[ProctorRecord, str], Awaitable[pp.Snapshot | None]]
+# Its grid's read started, for the page's address (`first_screen.page_place`)
+GridRead = Callable[[ProctorRecord, str], Awaitable[object]]
 
 log = logging.getLogger(__name__)
 
@@ -178,6 +180,7 @@ class ConsoleWeb:
     store: Store
     clock: Clock
     first_grid: FirstGrid | None = None  # the page's first screen written into it, if given
+    start_grid: GridRead | None = None  # and its read started at the sign-in
 
     def handles(self, path: str) -> bool:
         return (
@@ -239,8 +242,8 @@ class ConsoleWeb:
         if proctor is None:
             return _redirect("/?signin=failed", auth.clear_cookie(secure))
         session = await auth.open_session(self.store, proctor, now)
-        if self.first_grid is not None:  # the page asked for next: its grid's read starts now
-            _start_reading(self.first_grid(proctor, "/"))
+        if self.start_grid is not None:  # the page asked for next: its grid's read starts now
+            _start_reading(self.start_grid(proctor, "/"))
         return _redirect("/", auth.set_cookie(session, secure))
 
     async def _evidence(self, proctor: ProctorRecord, path: str) -> Response:
@@ -392,10 +395,10 @@ class ConsoleWeb:
         }
 
 
-_READING: set[asyncio.Future[pp.Snapshot | None]] = set()  # kept until done (no lost task)
+_READING: set[asyncio.Future[object]] = set()  # kept until done (no lost task)
 
 
-def _start_reading(read: Awaitable[pp.Snapshot | None]) -> None:
+def _start_reading(read: Awaitable[object]) -> None:
     """The exam's grid read while the browser follows the sign-in's redirect: the console
     page's request finds it under way or done (`GridCache`: a read serves for 3 s), and so
     does the page's socket after it."""
@@ -404,7 +407,7 @@ def _start_reading(read: Awaitable[pp.Snapshot | None]) -> None:
     task.add_done_callback(_read_done)
 
 
-def _read_done(task: asyncio.Future[pp.Snapshot | None]) -> None:
+def _read_done(task: asyncio.Future[object]) -> None:
     _READING.discard(task)
     if not task.cancelled() and task.exception() is not None:
         log.warning("reading the grid for a console page failed: %r", task.exception())
