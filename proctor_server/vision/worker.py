@@ -6,8 +6,10 @@ on its first job. The job functions are plain top-level functions (picklable).""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import multiprocessing
+import os
 import signal
 from collections.abc import Callable
 from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor
@@ -93,10 +95,17 @@ def warm_job() -> None:
     load_models()
 
 
-def _leave_signals_to_the_server() -> None:
+WORKER_NICE = 10  # analysis waits; the exam server's acks go first (as the media process's)
+
+
+def _start_worker() -> None:
     """In a worker: Ctrl+C at the terminal reaches the whole process group; the server stops
-    its workers in order, so a worker ignores the signal instead of dying with a traceback."""
+    its workers in order, so a worker ignores the signal instead of dying with a traceback.
+    A worker runs at a lower priority than the server, so that a burst of snapshots to
+    analyse takes the cores the exam server's event loop leaves, never its turn."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    with contextlib.suppress(OSError):
+        os.nice(WORKER_NICE)
 
 
 class VisionPool:
@@ -114,7 +123,7 @@ class VisionPool:
     def _new_executor(self) -> Executor:
         context = multiprocessing.get_context("spawn")  # never fork a process with threads
         return ProcessPoolExecutor(
-            max_workers=self._workers, mp_context=context, initializer=_leave_signals_to_the_server
+            max_workers=self._workers, mp_context=context, initializer=_start_worker
         )
 
     def warm(self) -> None:

@@ -84,3 +84,26 @@ async def test_a_dead_worker_is_replaced() -> None:
         await pool.close()
     with pytest.raises(RuntimeError, match="closed"):
         await pool.run(analyze_job, b"nonsense")
+
+
+def niceness_job() -> int:
+    import os
+
+    return os.nice(0)
+
+
+async def test_workers_yield_the_cores_to_the_server() -> None:
+    """The analysis runs at a lower priority than the server's event loop, in a real worker
+    process, and a replaced pool's workers too."""
+    import os
+
+    from proctor_server.vision.worker import WORKER_NICE, VisionPool
+
+    pool = VisionPool()
+    try:
+        assert await pool.run(niceness_job) == min(os.nice(0) + WORKER_NICE, 19)
+        with pytest.raises(Exception, match="terminated abruptly"):
+            await pool.run(crash_job)
+        assert await pool.run(niceness_job) == min(os.nice(0) + WORKER_NICE, 19)
+    finally:
+        await pool.close()
