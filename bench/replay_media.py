@@ -1,7 +1,8 @@
 """Publishers that cost this machine almost nothing: the app's synthetic camera and tone,
 encoded once (VP8 with aiortc's own encoder settings at the app's 300 kb/s cap, the sound with
-the app's own voice encoder: mono Opus at 24 kb/s, proctor_client/media/voice.py), then sent again and again in real time by each publisher's tracks as encoded
-packets (aiortc packs a track's `av.Packet`s without encoding them).
+the app's own voice encoder: mono Opus at 24 kb/s, proctor_client/media/voice.py), then sent
+again and again in real time by each publisher's tracks as encoded packets (aiortc packs a
+track's `av.Packet`s without encoding them, as it does the app's sound).
 
 The server receives what a candidate's app sends (the same codecs, sizes, rates and bitrate;
 a keyframe every 2 s, where the app's encoder makes one when the server asks, every 4 s), but

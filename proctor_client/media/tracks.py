@@ -5,11 +5,11 @@ snapshots): each `recv()` waits for the next frame slot at the publishing rate, 
 latest frame of its subscription, scales it to the publishing size and converts it to I420
 with OpenCV (`video_frame`), and stamps it on a 90 kHz clock.
 `MicrophoneTrack` reads the microphone (a real one or a fake: silence, tone, WAV file; the
-app's `SharedMicrophone` through a subscription of its own) in 20 ms buffers in a worker
-thread, which also encodes each one as a voice-grade Opus packet (voice.py: mono, 24 kb/s)
-that aiortc sends as it is (read several at a time, the buffers left in bursts, and the
-server's voice activity then heard speech seconds late). Stopping a track closes its camera
-subscription, so the camera is read only while someone needs it."""
+app's `SharedMicrophone` through a subscription of its own) one 20 ms buffer at a time in a
+worker thread (read several at a time, the buffers left in bursts, and the server's voice
+activity then heard speech seconds late), and the same thread encodes each buffer as a
+voice-grade Opus packet (voice.py: mono, 24 kb/s) that aiortc sends as it is. Stopping a track
+closes its camera subscription, so the camera is read only while someone needs it."""
 
 from __future__ import annotations
 
