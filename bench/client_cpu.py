@@ -11,8 +11,9 @@ The identity photo and the postal address are given first through the public run
 (`ExamRuntime`, the one the app drives) on the same ticket; the server remembers both, so the
 app, entering with that ticket, resumes straight onto the exam screen, where it shows the paper
 (countdown, watermark), sends a camera snapshot every `--snapshot-interval` seconds and
-publishes its camera and microphone live (WebRTC, 320x240 at 15 frames a second at most, to
-the server's media process). The window starts once a snapshot from the app has reached the
+publishes its camera and microphone live (WebRTC, 320x240 at 15 frames a second at most, and
+the microphone's tone as the app's own voice Opus, mono at 24 kb/s, to the server's media
+process). The window starts once a snapshot from the app has reached the
 server's store and a proctor's feed shows the app's live media as `live`; the snapshots that
 arrived during the window are counted in the store afterwards, and the feed must still show
 the media live at its end.

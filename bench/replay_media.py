@@ -1,7 +1,8 @@
 """Publishers that cost this machine almost nothing: the app's synthetic camera and tone,
-encoded once (VP8 with aiortc's own encoder settings at the app's 300 kb/s cap, Opus as aiortc
-encodes it), then sent again and again in real time by each publisher's tracks as encoded
-packets (aiortc packs a track's `av.Packet`s without encoding them).
+encoded once (VP8 with aiortc's own encoder settings at the app's 300 kb/s cap, the sound with
+the app's own voice encoder: mono Opus at 24 kb/s, proctor_client/media/voice.py), then sent
+again and again in real time by each publisher's tracks as encoded packets (aiortc packs a
+track's `av.Packet`s without encoding them, as it does the app's sound).
 
 The server receives what a candidate's app sends (the same codecs, sizes, rates and bitrate;
 a keyframe every 2 s, where the app's encoder makes one when the server asks, every 4 s), but
@@ -19,7 +20,6 @@ from typing import Any
 
 import av
 from aiortc import MediaStreamTrack, RTCConfiguration, RTCPeerConnection, RTCSessionDescription
-from aiortc.codecs.opus import OpusEncoder
 from aiortc.mediastreams import MediaStreamError
 from websockets.asyncio.client import ClientConnection
 
@@ -27,12 +27,11 @@ from proctor_client.devices.fake_cameras import SyntheticCamera
 from proctor_client.devices.microphones import ToneMicrophone
 from proctor_client.media.publisher import DEFAULT_MAX_BITRATE
 from proctor_client.media.tracks import AUDIO_PTIME_S, VIDEO_TIME_BASE, VideoSettings, video_frame
+from proctor_client.media.voice import OPUS_TIME_BASE, VoiceEncoder
 from shared import protocol as p
 
 LOOP_S = 20  # seconds of media encoded once and sent in a loop
 KEYFRAME_EVERY = 30  # frames: a keyframe every 2 s at 15 fps (the loop starts on one)
-AUDIO_RATE = 48_000
-AUDIO_TIME_BASE = fractions.Fraction(1, AUDIO_RATE)
 
 
 def encoded_video(settings: VideoSettings | None = None) -> list[bytes]:
@@ -70,18 +69,14 @@ def encoded_video(settings: VideoSettings | None = None) -> list[bytes]:
 
 
 def encoded_tone() -> list[bytes]:
-    """LOOP_S seconds of the app's tone as aiortc's Opus encoder makes it (20 ms packets)."""
+    """LOOP_S seconds of the app's tone as the app's microphone track encodes it (its
+    `VoiceEncoder` on 20 ms buffers of the microphone: 20 ms packets of mono Opus)."""
     microphone = ToneMicrophone(realtime=False)
-    encoder = OpusEncoder()
+    encoder = VoiceEncoder(microphone.sample_rate)
     step = round(microphone.sample_rate * AUDIO_PTIME_S)
     packets: list[bytes] = []
-    for n in range(round(LOOP_S / AUDIO_PTIME_S)):
-        samples = microphone.read(step).reshape(1, -1)
-        frame = av.AudioFrame.from_ndarray(samples, format="s16", layout="mono")
-        frame.sample_rate = microphone.sample_rate
-        frame.pts, frame.time_base = n * step, fractions.Fraction(1, microphone.sample_rate)
-        payloads, _ = encoder.encode(frame)
-        packets += payloads
+    while len(packets) < round(LOOP_S / AUDIO_PTIME_S):
+        packets += [bytes(packet) for packet in encoder.encode(microphone.read(step))]
     return packets
 
 
@@ -120,7 +115,7 @@ def replay_peer(video: list[bytes], audio: list[bytes], fps: float) -> RTCPeerCo
     pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
     pc.addTransceiver(ReplayTrack("video", video, 1 / fps, VIDEO_TIME_BASE), direction="sendonly")
     pc.addTransceiver(
-        ReplayTrack("audio", audio, AUDIO_PTIME_S, AUDIO_TIME_BASE), direction="sendonly"
+        ReplayTrack("audio", audio, AUDIO_PTIME_S, OPUS_TIME_BASE), direction="sendonly"
     )
     return pc
 

@@ -5,31 +5,36 @@ snapshots): each `recv()` waits for the next frame slot at the publishing rate, 
 latest frame of its subscription, scales it to the publishing size and converts it to I420
 with OpenCV (`video_frame`), and stamps it on a 90 kHz clock.
 `MicrophoneTrack` reads the microphone (a real one or a fake: silence, tone, WAV file; the
-app's `SharedMicrophone` through a subscription of its own) in 20 ms buffers in a worker
-thread, stamped in samples (read several at a time, the buffers left in bursts, and the
-server's voice activity then heard speech seconds late). Stopping a track closes its camera
-subscription, so the camera is read only while someone needs it."""
+app's `SharedMicrophone` through a subscription of its own) one 20 ms buffer at a time in a
+worker thread (read several at a time, the buffers left in bursts, and the server's voice
+activity then heard speech seconds late), and the same thread encodes each buffer as a
+voice-grade Opus packet (voice.py: mono, 24 kb/s) that aiortc sends as it is. Stopping a track
+closes its camera subscription, so the camera is read only while someone needs it."""
 
 from __future__ import annotations
 
 import asyncio
 import fractions
 import time
+from collections import deque
 from dataclasses import dataclass
+from typing import Any
 
+import av
 import cv2
 import numpy as np
 from aiortc import MediaStreamTrack
 from aiortc.mediastreams import MediaStreamError
-from av import AudioFrame, VideoFrame
+from av import VideoFrame
 
 from proctor_client.devices.base import DeviceError, Microphone
 from proctor_client.devices.camera_reader import CameraReader, FrameSubscription
 from proctor_client.devices.microphones import MicrophoneSubscription, SharedMicrophone
+from proctor_client.media.voice import PACKET_S, VOICE_BITRATE, VoiceEncoder
 
 VIDEO_CLOCK = 90_000
 VIDEO_TIME_BASE = fractions.Fraction(1, VIDEO_CLOCK)
-AUDIO_PTIME_S = 0.020
+AUDIO_PTIME_S = PACKET_S
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,35 +105,43 @@ def video_frame(image: np.ndarray, width: int, height: int) -> VideoFrame:
 
 
 class MicrophoneTrack(MediaStreamTrack):
+    """The microphone as voice-grade Opus packets (`voice.VoiceEncoder`: mono, 24 kb/s, 20 ms),
+    which aiortc sends as they are. Each `recv` reads 20 ms and encodes it in one trip to a
+    worker thread; the packets are stamped one after the other on Opus's 48 kHz clock."""
+
     kind = "audio"
 
-    def __init__(self, microphone: Microphone | SharedMicrophone) -> None:
+    def __init__(
+        self, microphone: Microphone | SharedMicrophone, *, bitrate: int = VOICE_BITRATE
+    ) -> None:
         super().__init__()
         # A shared microphone (the app's) is subscribed to for this track's life only.
         self._subscription: MicrophoneSubscription | None = None
         if isinstance(microphone, SharedMicrophone):
             microphone = self._subscription = microphone.subscribe()
         self._microphone: Microphone = microphone
-        self._rate = microphone.sample_rate
-        self._chunk = max(1, round(self._rate * AUDIO_PTIME_S))
-        self._time_base = fractions.Fraction(1, self._rate)
-        self._pts = 0
+        self._chunk = max(1, round(microphone.sample_rate * AUDIO_PTIME_S))
+        self.encoder = VoiceEncoder(microphone.sample_rate, bitrate)
+        self._ready: deque[av.Packet[Any]] = deque()  # made, not yet handed to aiortc
 
-    async def recv(self) -> AudioFrame:
+    async def recv(self) -> av.Packet[Any]:
         if self.readyState != "live":
             raise MediaStreamError
-        try:
-            samples = await asyncio.to_thread(self._microphone.read, self._chunk)
-        except DeviceError:
-            self.stop()
-            raise MediaStreamError from None
-        data = np.ascontiguousarray(samples, dtype=np.int16).reshape(1, -1)
-        frame = AudioFrame.from_ndarray(data, format="s16", layout="mono")
-        frame.sample_rate = self._rate
-        frame.pts = self._pts
-        frame.time_base = self._time_base
-        self._pts += data.shape[1]
-        return frame
+        if not self._ready:
+            try:
+                self._ready.extend(await asyncio.to_thread(self._read_packets))
+            except DeviceError:
+                self.stop()
+                raise MediaStreamError from None
+        return self._ready.popleft()
+
+    def _read_packets(self) -> list[av.Packet[Any]]:
+        """In the worker thread: read 20 ms buffers until they make a packet (one buffer, but
+        for a resampled rate whose 20 ms is not a whole number of samples)."""
+        while True:
+            packets = self.encoder.encode(self._microphone.read(self._chunk))
+            if packets:
+                return packets
 
     def stop(self) -> None:
         super().stop()
