@@ -170,11 +170,11 @@ async def test_the_tap_hands_on_every_received_frame_with_keyframes_on_time() ->
         assert hook.decoded == 0  # the receiver's decoder never made a picture
         assert video_tap.decoded == 0 and video_tap.withheld >= 90  # nor got a VP8 frame
         # A hook that needs decoded video turns the decoder on, from a keyframe asked for.
-        decoded = _Decoded()
-        gateway.add_hook(decoded)
+        needs = _Decoded()
+        gateway.add_hook(needs)
         async with asyncio.timeout(TIMEOUT_S):
-            await poll(lambda: len(decoded.colours) >= 10)
-        assert {c for c in decoded.colours if c is not None}
+            await poll(lambda: len(needs.colours) >= 10)
+        assert {c for c in needs.colours if c is not None}
     finally:
         await sender.close()
         await gateway.close()
