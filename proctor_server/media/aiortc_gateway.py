@@ -1,20 +1,26 @@
-"""The media gateway on aiortc, in the server's own event loop.
+"""The media gateway on aiortc, in the server's own event loop (or the media process's).
 
 Each candidate's offer gets a peer connection that only receives (one video, one audio track).
-The gateway's own consumer reads every received track, frame by frame (counting frames,
-handing them to the analysis hooks), so the decoded frames never queue; a proctor who watches
-gets a peer connection of their own whose tracks the consumer hands each frame to
-(watcher_track.py), dropped when they stop watching. Those are unbuffered (the latest frame
-only): a slow watcher skips frames, nothing grows. While nobody watches, a frame costs what it
-costs a bare receiver that reads it: one wake-up of the reading task.
+A tap on each receiver (receiver_tap.py) takes every VP8 frame and Opus packet as it arrives,
+before decoding: the stream's figures (frames, the picture's size from its keyframes) and its
+first-frame `live` status come from them; the hooks with `on_encoded` get them (the evidence
+clips keep them; the live analysis decodes a keyframe alone now and then, asking for one
+through the `KeyframeAsk` it is handed); and a proctor who watches gets a peer connection of
+their own whose tracks relay them as packets (watcher_track.py `PacketTrack`): nothing is
+decoded or encoded again for a watcher, and a watcher's keyframe asks go on to the candidate.
+
+Video is not decoded at all while no hook needs decoded video (`needs_decoded_video`: voice
+activity needs decoded sound only): the tap keeps VP8 frames from aiortc's decoder thread,
+which only decodes sound. A hook that needs decoded video (tests') turns decoding back on.
+Every received track is still read by the gateway's own consumer (nothing queues; it ends
+with the track), which hands the decoded frames there are to the hooks' `on_frame`.
+
+Where the tap cannot be set (another aiortc), a kind falls back to decoded frames: figures
+and status from them, and the watchers get them re-encoded (`WatcherTrack`, the latest frame
+only: a slow watcher skips frames, nothing grows).
 
 aiortc decodes in a worker thread per receiver, so the event loop carries packets, not pixels;
-docs/architecture.md has the ack latency measured with streams on and off.
-
-A hook that also has `on_encoded` (the evidence clips) gets each received VP8 and Opus frame
-as it arrived, before decoding, through a tap on each receiver (receiver_tap.py), which also
-asks the sender for a keyframe every `keyframe_interval_s`; where the tap cannot be set it
-gets the decoded frames only, as every hook does.
+docs/architecture.md and docs/benchmarks.md have the costs and the ack latency measured.
 """
 
 from __future__ import annotations
@@ -30,6 +36,8 @@ from aiortc import (
     RTCConfiguration,
     RTCIceServer,
     RTCPeerConnection,
+    RTCRtpSender,
+    RTCRtpTransceiver,
     RTCSessionDescription,
 )
 from aiortc.mediastreams import MediaStreamError
@@ -44,16 +52,25 @@ from proctor_server.media.gateway import (
     StreamStats,
     Watcher,
     check_offer,
+    needs_decoded_video,
 )
-from proctor_server.media.receiver_tap import KEYFRAME_INTERVAL_S, EncodedFrame, tap_receiver
+from proctor_server.media.receiver_tap import (
+    KEYFRAME_INTERVAL_S,
+    EncodedFrame,
+    ReceiverTap,
+    Vp8Frame,
+    tap_receiver,
+    vp8_keyframe_size,
+)
 from proctor_server.media.stream_book import StreamBook
-from proctor_server.media.watcher_track import WatcherTrack
+from proctor_server.media.watcher_track import PacketTrack, WatcherTrack, forward_keyframe_asks
 from shared import protocol as p
 from shared.proctor_protocol import MediaStatus
 
 log = logging.getLogger(__name__)
 
 KINDS = ("video", "audio")
+RELAYED_CODECS = {"video": ("video/vp8", "video/rtx"), "audio": ("audio/opus",)}
 
 
 def to_aiortc(servers: list[p.IceServer]) -> list[RTCIceServer]:
@@ -69,9 +86,13 @@ class _Stream:
     pc: RTCPeerConnection
     on_status: StatusCallback
     sources: dict[str, MediaStreamTrack] = field(default_factory=dict)
-    watching: dict[str, set[WatcherTrack]] = field(  # by kind: the watchers' tracks
+    watching: dict[str, set[WatcherTrack]] = field(  # by kind: the watchers' decoded tracks
         default_factory=lambda: {kind: set() for kind in KINDS}
     )
+    relays: dict[str, set[PacketTrack]] = field(  # by kind: the watchers' packet tracks
+        default_factory=lambda: {kind: set() for kind in KINDS}
+    )
+    taps: dict[str, ReceiverTap] = field(default_factory=dict)  # by kind, where set
     consumers: list[asyncio.Task[None]] = field(default_factory=list)
     video_frames: int = 0
     audio_frames: int = 0
@@ -79,7 +100,6 @@ class _Stream:
     height: int = 0
     live: bool = False
     ended: bool = False
-    tapped: set[str] = field(default_factory=set)  # kinds whose frames reach `on_encoded`
 
 
 @dataclass(eq=False)
@@ -107,6 +127,7 @@ class AiortcGateway(StreamBook["_Stream", "_Link"]):
         self._hooks: list[MediaHook] = []
         self._encoded_hooks: list[Any] = []
         self._keyframe_interval_s = keyframe_interval_s
+        self._video_encoded = True  # no hook needs decoded video: the taps keep VP8 frames
         self._closed = False
 
     @property
@@ -115,10 +136,29 @@ class AiortcGateway(StreamBook["_Stream", "_Link"]):
 
     def add_hook(self, hook: MediaHook) -> None:
         """Hand every decoded frame of every stream to `hook` (on the event loop: be quick),
-        and every received VP8 and Opus frame too when it has `on_encoded`."""
+        every received VP8 and Opus frame too when it has `on_encoded`, and `keyframe` to its
+        `use_keyframes`. A hook that needs decoded video turns video decoding on."""
         self._hooks.append(hook)
         if callable(getattr(hook, "on_encoded", None)):
             self._encoded_hooks.append(hook)
+        use_keyframes = getattr(hook, "use_keyframes", None)
+        if callable(use_keyframes):
+            use_keyframes(self.keyframe)
+        if self._video_encoded and needs_decoded_video(hook):
+            self._video_encoded = False
+            for stream in self._streams.values():
+                tap = stream.taps.get("video")
+                if tap is not None and tap.video_encoded:
+                    tap.video_encoded = False
+                    with contextlib.suppress(RuntimeError):  # no loop: no stream either
+                        tap.keyframe()  # the decoder starts on one
+
+    def keyframe(self, attempt: str) -> bool:
+        """Ask the attempt's sender for a keyframe now (rate-limited by its tap); False when
+        none was asked for (asked lately, no tapped video)."""
+        stream = self._streams.get(attempt)
+        tap = stream.taps.get("video") if stream is not None else None
+        return tap.keyframe() if tap is not None else False
 
     def _peer(self) -> RTCPeerConnection:
         # An explicit list, even empty: aiortc's default would ask a public STUN server.
@@ -143,8 +183,7 @@ class AiortcGateway(StreamBook["_Stream", "_Link"]):
                 track.stop()
                 return
             stream.sources[track.kind] = track
-            if self._encoded_hooks:
-                self._tap(stream, pc, track)
+            self._tap(stream, pc, track)
             stream.consumers.append(
                 asyncio.create_task(self._consume(stream, track), name=f"media-{key.attempt}")
             )
@@ -176,45 +215,72 @@ class AiortcGateway(StreamBook["_Stream", "_Link"]):
             (t.receiver for t in pc.getTransceivers() if t.receiver.track is track), None
         )
 
+        relays = stream.relays[track.kind]
+
         def deliver(frame: EncodedFrame) -> None:
             if stream.ended:
                 return
+            if isinstance(frame, Vp8Frame):
+                stream.video_frames += 1
+                size = vp8_keyframe_size(frame.data) if frame.keyframe else None
+                if size is not None:
+                    stream.width, stream.height = size
+            else:
+                stream.audio_frames += 1
+            self._went_live(stream)
+            for relay in relays:
+                relay.put(frame)
             for hook in self._encoded_hooks:
                 try:
                     hook.on_encoded(stream.key, frame)
                 except Exception:
                     log.exception("a media hook failed")
 
-        interval = self._keyframe_interval_s
-        tap = tap_receiver(receiver, deliver, keyframe_interval_s=interval) if receiver else None
+        tap = (
+            tap_receiver(
+                receiver,
+                deliver,
+                keyframe_interval_s=self._keyframe_interval_s,
+                video_encoded=self._video_encoded,
+            )
+            if receiver is not None
+            else None
+        )
         if tap is not None:
-            stream.tapped.add(track.kind)
+            stream.taps[track.kind] = tap
         else:
             log.warning(
-                "attempt %s: no encoded %s frames from aiortc; clips encode",
+                "attempt %s: no encoded %s frames from aiortc; decoding them for all",
                 stream.key.attempt,
                 track.kind,
             )
 
+    @staticmethod
+    def _went_live(stream: _Stream) -> None:
+        if not stream.live and not stream.ended:
+            stream.live = True
+            stream.on_status(MediaStatus.LIVE, None)
+
     async def _consume(self, stream: _Stream, track: MediaStreamTrack) -> None:
-        """Read every frame of a received track (nothing queues), count it, hand it on to
-        the hooks and to the watchers' tracks."""
+        """Read every decoded frame of a received track (nothing queues) and hand it to the
+        hooks; where the kind is not tapped, count it and hand it to the watchers' tracks
+        too. Tapped video that nobody needs decoded gives no frame here, only the end."""
         watchers = stream.watching[track.kind]
+        tapped = track.kind in stream.taps
         try:
             while True:
                 frame = await track.recv()
-                if isinstance(frame, VideoFrame):
-                    stream.video_frames += 1
-                    stream.width, stream.height = frame.width, frame.height
-                elif isinstance(frame, AudioFrame):
-                    stream.audio_frames += 1
-                else:  # pragma: no cover - a relay of decoded tracks carries frames only
+                if not isinstance(frame, VideoFrame | AudioFrame):  # pragma: no cover
                     continue
-                if not stream.live and not stream.ended:
-                    stream.live = True
-                    stream.on_status(MediaStatus.LIVE, None)
-                for watcher in watchers:
-                    watcher.put(frame)
+                if not tapped:
+                    if isinstance(frame, VideoFrame):
+                        stream.video_frames += 1
+                        stream.width, stream.height = frame.width, frame.height
+                    else:
+                        stream.audio_frames += 1
+                    self._went_live(stream)
+                    for watcher in watchers:
+                        watcher.put(frame)
                 for hook in self._hooks:
                     try:
                         hook.on_frame(stream.key, frame)
@@ -226,6 +292,8 @@ class AiortcGateway(StreamBook["_Stream", "_Link"]):
             track.stop()
             for watcher in list(watchers):
                 watcher.end()
+            for relay in list(stream.relays[track.kind]):
+                relay.end()
 
     async def add_ice(
         self, attempt: str, candidate: str | None, sdp_mid: str | None, index: int | None
@@ -279,10 +347,17 @@ class AiortcGateway(StreamBook["_Stream", "_Link"]):
         pc = self._peer()
         for kind in KINDS:
             source = stream.sources.get(kind)
-            if source is not None and source.readyState == "live":
-                proxy = WatcherTrack(kind, stream.watching[kind])
+            if source is None or source.readyState != "live":
+                continue
+            tap = stream.taps.get(kind)
+            if tap is None:
+                proxy: MediaStreamTrack = WatcherTrack(kind, stream.watching[kind])
                 link.proxies.append(proxy)
                 pc.addTransceiver(proxy, direction="sendonly")
+                continue
+            proxy = PacketTrack(kind, stream.relays[kind], tap.keyframe)  # asks for a keyframe
+            link.proxies.append(proxy)
+            _relay_codecs(pc.addTransceiver(proxy, direction="sendonly"), kind, tap)
         link.pc = pc
 
         @pc.on("connectionstatechange")
@@ -352,6 +427,18 @@ class AiortcGateway(StreamBook["_Stream", "_Link"]):
         self._links.clear()
         for stream in list(self._streams.values()):
             await self._end_stream(stream, "the server is shutting down")
+
+
+def _relay_codecs(transceiver: RTCRtpTransceiver, kind: str, tap: ReceiverTap) -> None:
+    """Offer the watcher the codec the packets are in only (VP8, Opus), and send the
+    keyframes it asks for on to the candidate."""
+    capabilities = RTCRtpSender.getCapabilities(kind)
+    wanted = RELAYED_CODECS[kind]
+    transceiver.setCodecPreferences(
+        [c for c in capabilities.codecs if c.mimeType.lower() in wanted]
+    )
+    if kind == "video" and not forward_keyframe_asks(transceiver.sender, tap.keyframe):
+        log.warning("this aiortc's sender takes no keyframe asks: watchers wait for the next")
 
 
 async def _close_link(link: _Link) -> None:

@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # PyAV comes with aiortc; the interface itself needs neither
 
 StatusCallback = Callable[[MediaStatus, str | None], None]
 SendOffer = Callable[[str, str], Awaitable[bool]]  # (attempt, sdp) -> still connected
+KeyframeAsk = Callable[[str], bool]  # (attempt) -> asked (False: asked lately, or cannot)
 
 
 class MediaError(ProctorError):
@@ -74,13 +75,32 @@ class StreamStats:
 
 
 class MediaHook(Protocol):
-    """Analysis on live media: every decoded frame of every stream, then the stream's end."""
+    """Analysis on live media: every decoded frame of every stream, then the stream's end.
+
+    Optional parts a gateway that receives the media itself (aiortc's) looks for:
+
+    - `on_encoded(key, frame)`: each received VP8 frame and Opus packet as it came, before
+      decoding (receiver_tap.py); such a hook's `on_frame` is its fallback where the frames
+      cannot be had encoded, so it needs no decoded video;
+    - `use_keyframes(ask)`: the gateway hands the hook a `KeyframeAsk`, with which it asks an
+      attempt's sender for a keyframe (live_video.py: a sample falls due);
+    - `decoded_video = False`: the hook needs no decoded video (voice activity).
+
+    While no hook needs decoded video, the aiortc gateway decodes none (`needs_decoded_video`).
+    """
 
     def on_frame(self, key: StreamKey, frame: AudioFrame | VideoFrame) -> None:
         """Called on the event loop for each frame: copy what is needed, return at once."""
         ...
 
     async def on_end(self, key: StreamKey) -> None: ...
+
+
+def needs_decoded_video(hook: object) -> bool:
+    """Whether `hook` needs decoded video frames (see MediaHook)."""
+    if callable(getattr(hook, "on_encoded", None)):
+        return False
+    return bool(getattr(hook, "decoded_video", True))
 
 
 class MediaGateway(Protocol):
@@ -143,7 +163,8 @@ class MediaGateway(Protocol):
         ...
 
     def add_hook(self, hook: MediaHook) -> None:
-        """Hand every stream's frames to `hook` too."""
+        """Hand every stream's frames to `hook` too (and, where the gateway has them, the
+        encoded frames and a way to ask for keyframes: see MediaHook)."""
         ...
 
     async def close(self) -> None:

@@ -3,8 +3,15 @@ its exam's analysis queue (`AnalysisQueue.submit_live`), the same line, analyzer
 pool as the stored snapshots, so what it finds becomes the same flags and violations (raised
 by the server; their evidence names the `live-...` frames instead of stored snapshots).
 
-The gateway calls `on_frame` on the event loop for every decoded frame; this hook copies the
-chosen frame's planes there and encodes them as a JPEG in a worker thread.
+The aiortc gateway decodes no video (aiortc_gateway.py): it hands this hook each received VP8
+frame (`on_encoded`) and a way to ask a stream's sender for a keyframe (`use_keyframes`). When
+a sample falls due the hook asks for a keyframe (it comes within about a round trip, instead
+of up to the tap's 4 s interval) and takes the next one that comes: a keyframe decodes alone,
+so a fresh PyAV VP8 decoder makes its picture in a worker thread, which is encoded as a JPEG
+there too. One picture decoded every `interval_s` per stream instead of every frame.
+Where the gateway cannot hand encoded frames (another aiortc), it calls `on_frame` on the
+event loop for every decoded frame; this hook then copies the chosen frame's planes there and
+encodes them as a JPEG in a worker thread.
 Back-pressure, per attempt: a sample that falls due while the previous one is still being
 encoded is dropped (`dropped`), and the queue keeps at most one frame waiting per attempt
 (`AnalysisQueue.live_dropped`). Nothing grows with a slow analysis."""
@@ -12,15 +19,18 @@ encoded is dropped (`dropped`), and the queue keeps at most one frame waiting pe
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+import av
 import numpy as np
 from av import AudioFrame, VideoFrame
 
 from proctor_server.clock import Clock
-from proctor_server.media.gateway import StreamKey
+from proctor_server.media.gateway import KeyframeAsk, StreamKey
+from proctor_server.media.receiver_tap import EncodedFrame, Vp8Frame
 from proctor_server.session.deps import ExamDirectory
 
 log = logging.getLogger(__name__)
@@ -60,8 +70,25 @@ def encode_jpeg(picture: np.ndarray, quality: int = JPEG_QUALITY) -> bytes:
     return bytes(data)
 
 
+def decode_keyframe(data: bytes) -> np.ndarray:
+    """A VP8 keyframe's picture, decoded alone by a fresh decoder (runs in a worker thread), as
+    `copy_picture` gives it."""
+    decoder = av.CodecContext.create("vp8", "r")
+    frames = decoder.decode(av.Packet(data)) + decoder.decode(None)
+    video = [f for f in frames if isinstance(f, VideoFrame)]
+    if not video:
+        raise ValueError("the keyframe decoded to no picture")
+    return copy_picture(video[-1])
+
+
+def keyframe_jpeg(data: bytes) -> bytes:
+    """A VP8 keyframe as JPEG bytes (runs in a worker thread)."""
+    return encode_jpeg(decode_keyframe(data))
+
+
 class LiveVideo:
-    """A media hook (`on_frame`, `on_end`) sampling live video for analysis."""
+    """A media hook (`on_encoded`, `use_keyframes`, `on_frame`, `on_end`) sampling live video
+    for analysis."""
 
     def __init__(
         self,
@@ -79,38 +106,66 @@ class LiveVideo:
         self.skip_exams = skip_exams
         self._due: dict[str, datetime] = {}  # attempt -> when its next sample is due
         self._encoding: set[str] = set()  # attempts with a frame being encoded
+        self._coded: set[str] = set()  # attempts whose frames come encoded (`on_encoded`)
+        self._ask: KeyframeAsk | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self.sampled = 0  # frames handed to the analysis queue
         self.dropped = 0  # samples skipped: the attempt's previous one was still encoding
+        self.from_keyframes = 0  # samples taken from a keyframe decoded alone (figures, tests)
+
+    def use_keyframes(self, ask: KeyframeAsk) -> None:
+        """The gateway's way to ask an attempt's sender for a keyframe."""
+        self._ask = ask
+
+    def on_encoded(self, key: StreamKey, frame: EncodedFrame) -> None:
+        if not isinstance(frame, Vp8Frame) or key.exam in self.skip_exams:
+            return
+        self._coded.add(key.attempt)
+        if not self._sample_due(key):
+            return
+        if not frame.keyframe:
+            if self._ask is not None:
+                self._ask(key.attempt)  # rate-limited by the gateway's tap
+            return
+        self.from_keyframes += self._sample(key, functools.partial(keyframe_jpeg, frame.data))
 
     def on_frame(self, key: StreamKey, frame: AudioFrame | VideoFrame) -> None:
         if not isinstance(frame, VideoFrame) or key.exam in self.skip_exams:
             return
-        now = self.clock.now()
+        if key.attempt in self._coded or not self._sample_due(key):
+            return  # sampled from its keyframes (`on_encoded`)
+        self._sample(key, functools.partial(encode_jpeg, copy_picture(frame)))
+
+    def _sample_due(self, key: StreamKey) -> bool:
         due = self._due.get(key.attempt)
-        if due is not None and now < due:
-            return
+        return due is None or self.clock.now() >= due
+
+    def _sample(self, key: StreamKey, to_jpeg: Callable[[], bytes]) -> bool:
+        """Take this sample: encode it in a worker thread and submit it, unless the previous
+        one of the attempt is still being encoded."""
+        now = self.clock.now()
         self._due[key.attempt] = now + self.interval
         if key.attempt in self._encoding:
             self.dropped += 1
-            return
+            return False
         runtime = self.exams().loaded(key.exam)
         session = runtime.sessions.get(key.attempt) if runtime is not None else None
         if runtime is None or session is None:
-            return
+            return False
         self._encoding.add(key.attempt)
         task = asyncio.create_task(
-            self._submit(key, session.code, copy_picture(frame), now),
+            self._submit(key, session.code, to_jpeg, now),
             name=f"live-video-{key.attempt}",
         )
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return True
 
     async def _submit(
-        self, key: StreamKey, candidate: str, picture: np.ndarray, at: datetime
+        self, key: StreamKey, candidate: str, to_jpeg: Callable[[], bytes], at: datetime
     ) -> None:
         try:
-            jpeg = await asyncio.to_thread(encode_jpeg, picture)
+            jpeg = await asyncio.to_thread(to_jpeg)
         except Exception:
             log.exception("a live frame of %s could not be encoded", key.attempt)
             return
@@ -125,6 +180,7 @@ class LiveVideo:
 
     async def on_end(self, key: StreamKey) -> None:
         self._due.pop(key.attempt, None)
+        self._coded.discard(key.attempt)
 
     async def close(self) -> None:
         for task in list(self._tasks):

@@ -1,6 +1,7 @@
 """The media process (`proctor-server media`, started by `serve` unless
 `--media-in-process`): the aiortc
-gateway and the hooks that need decoded frames, away from the exam server's event loop.
+gateway (which decodes the sound only: aiortc_gateway.py) and the hooks on the received media,
+away from the exam server's event loop.
 
 It runs the same `AiortcGateway` and the same hooks as the server does in-process (live video
 for analysis, voice activity, evidence clips); what they would do to the store or the exams is
@@ -183,7 +184,8 @@ class _Exams:
 
 
 class _Tap:
-    """A hook sending every decoded frame to the server (only when it asks: tests)."""
+    """A hook sending every decoded frame to the server (only when it asks: tests). It needs
+    decoded video, so the gateway decodes video again once it is added."""
 
     def __init__(self, process: MediaProcess) -> None:
         self._process = process

@@ -4,22 +4,28 @@ aiortc (1.16, pinned) reassembles each receiver's RTP packets into whole encoded
 event loop and puts them, with their codec, on a `queue.Queue` that the receiver's decoder
 thread reads (`RTCRtpReceiver._handle_rtp_packet`). `tap_receiver` swaps that queue, before
 the decoder thread starts (the `track` event comes first), for one that hands every VP8 or
-Opus frame to a callback and then passes it on unchanged: the decoding, voice activity and the
-watchers see exactly what they saw before. The evidence clips keep these frames and remux
-them (clip_remux.py) instead of decoding and encoding again: the video as JPEG pictures then
-VP8, the sound as 16 kHz samples then Opus.
+Opus frame to a callback. Opus frames then go on to the decoder unchanged (voice activity
+needs decoded sound). VP8 frames go on to it only while the tap's `video_encoded` is off:
+while it is on (the gateway's usual case: nothing it serves needs decoded video) they are
+handed to the callback only, and aiortc's decoder thread never sees a picture, which is the
+most costly part of receiving a stream. The end of the stream (`None`) always passes, so the
+track's `recv` still ends with MediaStreamError. The evidence clips keep these frames and
+remux them (clip_remux.py); the watchers get them as packets (watcher_track.py); the live
+analysis decodes one keyframe alone now and then (live_video.py).
 
 The tap needs two private parts of aiortc's receiver: the queue's mangled attribute and
 `_send_rtcp_pli`. When either is missing (another aiortc) or the decoder already runs,
 `tap_receiver` says so and the caller keeps to decoded frames (the clips' JPEG pictures and
-16 kHz sound); tests/media/test_receiver_tap.py fails when the pinned aiortc stops offering
-them.
+16 kHz sound, the watchers' decoded and re-encoded frames); tests/media/test_receiver_tap.py
+fails when the pinned aiortc stops offering them.
 
 Keyframes: aiortc's encoder makes one at the start and then only when asked (its
 `kf_max_dist` is 3000 frames), but a clip must start on one. The tap asks the sender for a
 keyframe (RTCP PLI, as a receiver that lost a picture does) when none came for
 `keyframe_interval_s`, so a ring that keeps frames from the latest keyframe before its
-window holds at most that much more than the window. Every Opus frame stands alone.
+window holds at most that much more than the window; `keyframe()` asks for one now (a
+watcher joining, a live sample falling due), at most once every PLI_RETRY_S. Every Opus
+frame stands alone.
 """
 
 from __future__ import annotations
@@ -67,22 +73,31 @@ def vp8_keyframe_size(data: bytes) -> tuple[int, int] | None:
 
 
 class _TappedQueue(queue.Queue[Any]):
-    """The decoder's queue, handing each VP8 or Opus frame to `tap` before passing it on."""
+    """The decoder's queue, handing each VP8 or Opus frame to `tap` before passing it on (a
+    VP8 frame only while the tap's `video_encoded` is off)."""
 
-    def __init__(self, tap: _Tap) -> None:
+    def __init__(self, tap: ReceiverTap) -> None:
         super().__init__()
         self._tap = tap
 
     def put(self, item: Any, block: bool = True, timeout: float | None = None) -> None:
         if item is not None:
             try:
-                self._tap.saw(item)
+                vp8 = self._tap.saw(item)
             except Exception:
                 log.exception("an encoded frame could not be handed on")
+                vp8 = False
+            if vp8 and self._tap.video_encoded:
+                self._tap.withheld += 1
+                return
+            if vp8:
+                self._tap.decoded += 1
         super().put(item, block, timeout)
 
 
-class _Tap:
+class ReceiverTap:
+    """One receiver's tap (`tap_receiver`)."""
+
     def __init__(
         self, receiver: Any, deliver: Callable[[EncodedFrame], None], keyframe_interval_s: float
     ) -> None:
@@ -92,39 +107,53 @@ class _Tap:
         self.last_key = -float("inf")
         self.last_ask = -float("inf")
         self.asked = 0  # keyframes asked for (figures, tests)
+        self.video_encoded = False  # VP8 frames go to `deliver` only, never to the decoder
+        self.withheld = 0  # VP8 frames kept from the decoder (figures, tests)
+        self.decoded = 0  # VP8 frames passed on to the decoder (figures, tests)
         self._asking: asyncio.Task[None] | None = None
 
-    def saw(self, item: tuple[Any, Any]) -> None:
+    def saw(self, item: tuple[Any, Any]) -> bool:
+        """Hand the frame on; True when it is a VP8 frame."""
         codec, encoded = item
         mime = str(getattr(codec, "mimeType", "")).lower()
         if mime not in ("video/vp8", "audio/opus"):
-            return
+            return False
         data, rtp = encoded.data, encoded.timestamp
         if not isinstance(data, bytes) or not isinstance(rtp, int) or not data:
-            return
+            return mime == "video/vp8"
         if mime == "audio/opus":
             self.deliver(OpusFrame(rtp, data))
-            return
+            return False
         key = vp8_keyframe_size(data) is not None
         loop = asyncio.get_running_loop()  # aiortc puts on the event loop
         now = loop.time()
         if key:
             self.last_key = now
-        elif now - self.last_key >= self.interval and now - self.last_ask >= PLI_RETRY_S:
+        elif now - self.last_key >= self.interval:
             self._ask_keyframe(loop, now)
         self.deliver(Vp8Frame(rtp, data, key))
+        return True
 
-    def _ask_keyframe(self, loop: asyncio.AbstractEventLoop, now: float) -> None:
+    def keyframe(self) -> bool:
+        """Ask the sender for a keyframe now (on the event loop); False when one was asked
+        for less than PLI_RETRY_S ago, or no sender is known yet."""
+        loop = asyncio.get_running_loop()
+        return self._ask_keyframe(loop, loop.time())
+
+    def _ask_keyframe(self, loop: asyncio.AbstractEventLoop, now: float) -> bool:
+        if now - self.last_ask < PLI_RETRY_S:
+            return False
         if self._asking is not None and not self._asking.done():
-            return
+            return False
         sources = self.receiver.getSynchronizationSources()
         if not sources:
-            return
+            return False
         self.last_ask = now
         self.asked += 1
         self._asking = loop.create_task(
             self.receiver._send_rtcp_pli(sources[0].source), name="keyframe-request"
         )
+        return True
 
 
 def tap_receiver(
@@ -132,10 +161,12 @@ def tap_receiver(
     deliver: Callable[[EncodedFrame], None],
     *,
     keyframe_interval_s: float = KEYFRAME_INTERVAL_S,
-) -> _Tap | None:
+    video_encoded: bool = False,
+) -> ReceiverTap | None:
     """Hand every VP8 or Opus frame `receiver` gets to `deliver` (on the event loop) and, on
-    video, ask for a keyframe when none came for `keyframe_interval_s`. None when this aiortc offers no way
-    in, or the receiver's decoder already runs: the caller does without."""
+    video, ask for a keyframe when none came for `keyframe_interval_s`; with `video_encoded`
+    (changeable later on the tap) keep VP8 frames from the decoder. None when this aiortc
+    offers no way in, or the receiver's decoder already runs: the caller does without."""
     if keyframe_interval_s <= 0:
         raise ValueError("the keyframe interval must be positive")
     old = getattr(receiver, _QUEUE, None)
@@ -147,6 +178,7 @@ def tap_receiver(
         or not callable(getattr(receiver, "getSynchronizationSources", None))
     ):
         return None
-    tap = _Tap(receiver, deliver, keyframe_interval_s)
+    tap = ReceiverTap(receiver, deliver, keyframe_interval_s)
+    tap.video_encoded = video_encoded
     setattr(receiver, _QUEUE, _TappedQueue(tap))
     return tap

@@ -379,7 +379,8 @@ class RemoteGateway:
         return self._figures.get(attempt)
 
     def add_hook(self, hook: MediaHook) -> None:
-        """Hooks in this process get every decoded frame sent over (costly: for tests)."""
+        """Hooks in this process get every decoded frame sent over (costly: for tests; the
+        media process then decodes video again)."""
         self._hooks.append(hook)
         self.tell(m.Tap())
 

@@ -111,7 +111,8 @@ class ClipMark(_Msg, tag="clip_mark"):
 
 
 class Tap(_Msg, tag="tap"):
-    """Send every decoded frame too (`Frame`): for hooks added in the server (tests)."""
+    """Send every decoded frame too (`Frame`): for hooks added in the server (tests); the
+    gateway then decodes video again."""
 
 
 class Close(_Msg, tag="close"):

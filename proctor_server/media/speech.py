@@ -59,6 +59,8 @@ def _settle(state: _Attempt) -> None:
 class LiveSpeech:
     """A media hook (`on_frame`, `on_end`) turning live speech into violations."""
 
+    decoded_video = False  # it hears the sound only: the gateway need not decode video
+
     def __init__(
         self,
         store: Store,

@@ -19,6 +19,7 @@ import pytest
 from proctor_server.analysis import ViolationDraft
 from proctor_server.app import Server, ServerConfig, run_server
 from proctor_server.exams import ExamRuntime
+from proctor_server.media.live_video import LiveVideo
 from shared import proctor_protocol as pp
 from shared.vocabulary import ViolationKind
 from tests.media.fakes import PALETTE_BGR
@@ -116,6 +117,9 @@ async def test_live_frames_are_analysed_at_the_configured_rate_and_flag(
     assert min(gaps) >= INTERVAL_S * 0.9, gaps  # never faster than the configured rate
     assert np.median(gaps) < INTERVAL_S * 5, gaps  # and near it (a busy machine skips some)
     assert runtime.analysis.live_dropped == 0
+    live_video = sampling_server.live_video
+    if isinstance(live_video, LiveVideo):  # in this process: each from a keyframe decoded alone
+        assert live_video.from_keyframes == live_video.sampled >= len(live)
 
 
 async def test_a_slow_analysis_keeps_one_live_frame_waiting_and_counts_the_rest(

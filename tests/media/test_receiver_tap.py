@@ -2,14 +2,18 @@
 libvpx's own frames, and the tap on the pinned aiortc's receivers (a real aiortc peer publishes
 a palette and a tone to the gateway): every frame reaches the `on_encoded` hook, the first
 video frame is a keyframe, the receiver asks for more keyframes on time, the frames remux into
-a clip that decodes to the colours and the tone sent, and the decoded frames still reach the
-hooks. This test fails when an aiortc upgrade takes the tap's way in away (the clips would fall
-back to JPEG pictures and 16 kHz sound)."""
+a clip that decodes to the colours and the tone sent. No VP8 frame reaches aiortc's decoder
+while no hook needs decoded video, yet the figures count every frame and the picture's size;
+a hook that needs decoded video, added mid-stream, gets it. This test fails when an aiortc
+upgrade takes the tap's way in away (the clips would fall back to JPEG pictures and 16 kHz
+sound, the watchers to decoded and re-encoded frames), or the sender's `_send_keyframe` that
+the watchers' keyframe asks are forwarded through (watcher_track.py)."""
 
 from __future__ import annotations
 
 import asyncio
 import fractions
+import inspect
 import io
 import queue
 from types import SimpleNamespace
@@ -17,7 +21,13 @@ from types import SimpleNamespace
 import av
 import numpy as np
 import pytest
-from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription, VideoStreamTrack
+from aiortc import (
+    RTCConfiguration,
+    RTCPeerConnection,
+    RTCRtpSender,
+    RTCSessionDescription,
+    VideoStreamTrack,
+)
 from av import AudioFrame, VideoFrame
 
 from proctor_client.devices.microphones import ToneMicrophone
@@ -118,6 +128,27 @@ class _Hook:
         return None
 
 
+class _Decoded:
+    """A hook that needs decoded video (it has no `on_encoded`)."""
+
+    def __init__(self) -> None:
+        self.colours: list[int | None] = []
+
+    def on_frame(self, key: StreamKey, frame: AudioFrame | VideoFrame) -> None:
+        if isinstance(frame, VideoFrame):
+            self.colours.append(palette_index(frame))
+
+    async def on_end(self, key: StreamKey) -> None:
+        return None
+
+
+def test_the_pinned_sender_takes_keyframe_asks_through_send_keyframe() -> None:
+    """What the watchers' keyframe asks are forwarded through (watcher_track.py)."""
+    assert callable(getattr(RTCRtpSender, "_send_keyframe", None))
+    assert "self._send_keyframe()" in inspect.getsource(RTCRtpSender._handle_rtcp_packet)
+    assert "self.__encoder.pack(data)" in inspect.getsource(RTCRtpSender._next_encoded_frame)
+
+
 async def test_the_tap_hands_on_every_received_frame_with_keyframes_on_time() -> None:
     gateway = AiortcGateway(keyframe_interval_s=KEYFRAME_EVERY_S)
     hook = _Hook()
@@ -131,9 +162,19 @@ async def test_the_tap_hands_on_every_received_frame_with_keyframes_on_time() ->
         answer = await gateway.publish(key, sender.localDescription.sdp, lambda *_: None)
         await sender.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
         async with asyncio.timeout(TIMEOUT_S):
-            await poll(
-                lambda: len(hook.encoded) >= 90 and hook.decoded > 30 and len(hook.opus) > 50
-            )
+            await poll(lambda: len(hook.encoded) >= 90 and len(hook.opus) > 50)
+        stats = gateway.stats(key.attempt)
+        assert stats is not None and stats.video_frames >= 90 and stats.audio_frames > 50
+        assert (stats.width, stats.height) == (320, 240)  # from the keyframes' headers
+        video_tap = gateway._streams[key.attempt].taps["video"]
+        assert hook.decoded == 0  # the receiver's decoder never made a picture
+        assert video_tap.decoded == 0 and video_tap.withheld >= 90  # nor got a VP8 frame
+        # A hook that needs decoded video turns the decoder on, from a keyframe asked for.
+        needs = _Decoded()
+        gateway.add_hook(needs)
+        async with asyncio.timeout(TIMEOUT_S):
+            await poll(lambda: len(needs.colours) >= 10)
+        assert {c for c in needs.colours if c is not None}
     finally:
         await sender.close()
         await gateway.close()
