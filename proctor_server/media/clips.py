@@ -19,9 +19,9 @@ or before its span's start, so it can begin up to the keyframe interval (4 s) ea
 
 Memory per stream, bounded: the ring holds `before_s` seconds (plus up to a keyframe interval
 of VP8), a pending clip at most `max_s` seconds (VP8 at 320x240: about 40 KB a second; JPEG:
-5 pictures a second of 3-12 KB; Opus as sent, 4-15 KB a second (the app's aiortc sends about
-96 kb/s), or PCM, 32 KB: about 1.3 MB for the default 10 + 10 s, at most 3.5 MB for a 60 s
-clip).
+5 pictures a second of 3-12 KB; Opus as sent, about 3 KB a second from the app's 24 kb/s voice,
+up to 15 KB from a sender at aiortc's own 96 kb/s, or PCM, 32 KB: at most about 1.3 MB for the
+default 10 + 10 s, 3.5 MB for a 60 s clip).
 
 Full-session recording (`record_sessions`, off by default) writes the same frames (remuxed)
 or pictures (encoded) and sound into a file as the stream goes (one worker thread at a time per
