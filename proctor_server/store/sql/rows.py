@@ -188,7 +188,7 @@ def attempt_values(a: AttemptRecord) -> tuple[object, ...]:
         a.state.value,
         a.seed,
         msgspec.json.encode(a.order).decode(),
-        to_wire(a.created_at),
+        wire_time(a.created_at),
         to_wire(a.ends_at),
         t(a.started_at),
         t(a.finished_at),

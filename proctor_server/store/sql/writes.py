@@ -148,7 +148,7 @@ class ClientWrites(Database):
     ) -> SavedEvent:
         """Store a client event, with the violation it raises (`violation`) or the open
         client-raised violation of kind `ends` it ends, at the event's server time."""
-        when = to_wire(at)
+        when = rows.wire_time(at)
 
         def op(c: Connection) -> SavedEvent:
             if not self._claim(c, attempt_id, client_id, "event", when):
