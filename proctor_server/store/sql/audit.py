@@ -9,6 +9,8 @@ import json
 from datetime import datetime
 from typing import Any
 
+import msgspec
+
 from proctor_server.core.audit import GENESIS, AuditEntry, entry_hash
 from proctor_server.store.base import DuplicateCommand
 from proctor_server.store.sql import rows
@@ -48,8 +50,8 @@ def append_audit(
         head = (row["seq"], row["hash"]) if row is not None else (0, GENESIS)
     seq, prev = head[0] + 1, head[1]
     # the detail as stored, read back: the hash covers exactly what a later reader sees
-    text = json.dumps(detail, ensure_ascii=False, sort_keys=True)
-    stored = json.loads(text)
+    text = msgspec.json.encode(detail, order="sorted").decode()  # keys sorted, UTF-8 as is
+    stored = msgspec.json.decode(text)
     when = rows.wire_time(at)
     digest = entry_hash(prev, chain, seq, when, actor, action, stored)
     c.execute(

@@ -32,22 +32,24 @@ Row = connection.Row
 
 
 _MILLIS = tuple(f".{k:03d}Z" for k in range(1000))
-# The last second formatted, with its text: one tuple, replaced whole (both threads read it).
-_second: tuple[tuple[int, int, int, int, int, int], str] = ((0, 0, 0, 0, 0, 0), "")
+# Seconds formatted lately (the writes of a busy second share one; an attempt's deadline is
+# one more), by (second, minute, hour, day, month, year); cleared when it grows.
+_SECONDS: dict[tuple[int, int, int, int, int, int], str] = {}
 
 
 def wire_time(moment: datetime) -> str:
     """`to_wire`'s text for a UTC moment, sooner: the date and time to the second are
-    formatted once per second (most writes of a busy second share them), the milliseconds
-    looked up. Anything else goes through `to_wire`."""
-    global _second
+    formatted once per second, the milliseconds looked up. Anything else goes through
+    `to_wire`."""
     if moment.tzinfo is not UTC:
         return to_wire(moment)
     key = (moment.second, moment.minute, moment.hour, moment.day, moment.month, moment.year)
-    last = _second
-    if last[0] != key:
-        last = _second = (key, moment.isoformat(timespec="seconds")[:19])
-    return last[1] + _MILLIS[moment.microsecond // 1000]
+    second = _SECONDS.get(key)
+    if second is None:
+        if len(_SECONDS) >= 256:
+            _SECONDS.clear()
+        second = _SECONDS[key] = moment.isoformat(timespec="seconds")[:19]
+    return second + _MILLIS[moment.microsecond // 1000]
 
 
 def t(moment: datetime | None) -> str | None:
@@ -189,7 +191,7 @@ def attempt_values(a: AttemptRecord) -> tuple[object, ...]:
         a.seed,
         msgspec.json.encode(a.order).decode(),
         wire_time(a.created_at),
-        to_wire(a.ends_at),
+        wire_time(a.ends_at),
         t(a.started_at),
         t(a.finished_at),
         a.score,

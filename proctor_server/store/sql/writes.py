@@ -35,10 +35,13 @@ VIOLATION_INSERT = (
 
 
 # An answer's history row, inserted only while its attempt takes answers: in progress, and
-# `at` before ends_at + the write grace (wire times compare as text: one format, to the ms).
+# `at` before ends_at + the write grace. Wire times compare as text when both are in the one
+# form `to_wire` writes (UTC, to the millisecond, a Z); a deadline in any other form goes to
+# the slow path, where `check_write` reads it.
 ANSWER_LOGGED = (
     "INSERT INTO answer_log (attempt_id, question, choice, client_id, saved_at) "
-    "SELECT id, ?, ?, ?, ? FROM attempts WHERE id = ? AND state = ? AND ends_at > ?"
+    "SELECT id, ?, ?, ?, ? FROM attempts WHERE id = ? AND state = ? AND ends_at > ? "
+    "AND ends_at LIKE '____-__-__T__:__:__.___Z'"
 )
 ANSWER_UPSERT = (
     "INSERT INTO answers (attempt_id, question, choice, client_id, saved_at) "
