@@ -9,6 +9,7 @@ import pytest
 
 from proctor_server.core.records import SavedEvent
 from proctor_server.store import PhotoRecord
+from proctor_server.store.sql.database import Database
 from shared.errors import ErrorCode, RuleError
 from shared.rules import WRITE_GRACE
 from shared.states import Trigger
@@ -216,6 +217,7 @@ async def test_an_answer_is_judged_by_its_deadline_in_whatever_form_it_was_store
     """Answers compare the deadline as text only in the form the store writes; any other
     goes through the rule (`check_write`) itself."""
     attempt = (await seat(store)).attempt.id
+    assert isinstance(store, Database)  # the deadline written as text, as no store call does
     await store._write(
         lambda c: c.execute("UPDATE attempts SET ends_at = ? WHERE id = ?", (stored, attempt))
     )
