@@ -266,6 +266,12 @@ CORE: list[str] = [
     ALTER TABLE tickets ADD COLUMN revoked_at TEXT;
     CREATE INDEX tickets_revoked ON tickets(exam_id) WHERE revoked = 1;
     """,
+    # an attempt's answers are read from their history (`answer_log`: each question's newest
+    # row, written with every answer since step 1, so nothing is lost): the table of latest
+    # answers, one more statement per answer, is no longer kept
+    """
+    DROP TABLE answers;
+    """,
 ]
 
 # Face analysis: each candidate's neutral head pose and lighting (from the identity photo or the

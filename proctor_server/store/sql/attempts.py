@@ -3,7 +3,6 @@ transitions through the table in `shared.states`, warnings, and the reads over a
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -14,6 +13,7 @@ from proctor_server.store.sql.audit import SYSTEM, append_audit, audit_attempt, 
 from proctor_server.store.sql.connection import Connection
 from proctor_server.store.sql.database import Database
 from proctor_server.store.sql.exams import FINISHED_STATES, TICKET_SQL
+from proctor_server.store.sql.writes import latest_answers
 from shared.questions import Question, max_score, score
 from shared.states import AttemptState, Effect, Trigger, transition
 from shared.timeutil import from_wire
@@ -160,10 +160,8 @@ class AttemptTables(Database):
                 a.started_at = at
             if Effect.SCORE in effects:
                 chosen = {
-                    int(r["question"]): frozenset(json.loads(r["choice"]))
-                    for r in c.execute(
-                        "SELECT question, choice FROM answers WHERE attempt_id = ?", (attempt_id,)
-                    )
+                    question: frozenset(choice)
+                    for question, choice in latest_answers(c, attempt_id).items()
                 }
                 a.score = score(questions, chosen)
                 a.max_score = max_score(questions)

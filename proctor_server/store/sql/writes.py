@@ -43,12 +43,20 @@ ANSWER_LOGGED = (
     "SELECT id, ?, ?, ?, ? FROM attempts WHERE id = ? AND state = ? AND ends_at > ? "
     "AND ends_at LIKE '____-__-__T__:__:__.___Z'"
 )
-ANSWER_UPSERT = (
-    "INSERT INTO answers (attempt_id, question, choice, client_id, saved_at) "
-    "VALUES (?,?,?,?,?) ON CONFLICT (attempt_id, question) "
-    "DO UPDATE SET choice=excluded.choice, client_id=excluded.client_id, "
-    "saved_at=excluded.saved_at"
-)
+# An attempt's history, oldest first: each question's answer is its newest row there
+# (`latest_answers`). Read by the attempt's index, then in order (PostgreSQL's rowid is an
+# identity column without an index of its own: no lookups by it).
+ANSWER_HISTORY = "SELECT question, choice FROM answer_log WHERE attempt_id = ? ORDER BY rowid"
+
+
+def latest_answers(c: Connection, attempt_id: str) -> dict[int, list[int]]:
+    """An attempt's answers: each question's choice in its newest history row."""
+    newest: dict[int, str] = {}
+    for question, choice in c.execute(ANSWER_HISTORY, (attempt_id,)).fetchall():
+        newest[int(question)] = choice
+    return {q: list(json.loads(choice)) for q, choice in newest.items()}
+
+
 _IN_PROGRESS = AttemptState.IN_PROGRESS.value
 
 
@@ -85,12 +93,12 @@ class ClientWrites(Database):
     async def save_answer(
         self, attempt_id: str, client_id: str, question: int, choice: list[int], at: datetime
     ) -> bool:
-        """Store an answer once: two statements when the attempt takes it. Its history row
+        """Store an answer once: one statement when the attempt takes it. Its history row
         is inserted only if the attempt is open for answers at `at` (the open case of
         `core.session.check_write`, as SQL over the row, which it locks) and the client id
-        is new for the attempt (the history's unique index claims it); then the answer
-        itself. When no row went in, the slow path says why: a resend (False), or the rule's
-        own refusal, read from the attempt's row."""
+        is new for the attempt (the history's unique index claims it); a question's answer
+        is its newest history row (`latest_answers`). When no row went in, the slow path
+        says why: a resend (False), or the rule's own refusal, read from the attempt's row."""
         when = rows.wire_time(at)
         cutoff = rows.wire_time(at - WRITE_GRACE)  # open while ends_at + grace > at
         text = "[" + ", ".join(map(str, sorted(choice))) + "]"  # json.dumps's text, sooner
@@ -100,10 +108,7 @@ class ClientWrites(Database):
                 ANSWER_LOGGED + c.dialect.for_update + " ON CONFLICT DO NOTHING",
                 (question, text, client_id, when, attempt_id, _IN_PROGRESS, cutoff),
             ).rowcount
-            if logged != 1 and not self._log_answer(c, attempt_id, client_id, question, text, at):
-                return False
-            c.execute(ANSWER_UPSERT, (attempt_id, question, text, client_id, when))
-            return True
+            return logged == 1 or self._log_answer(c, attempt_id, client_id, question, text, at)
 
         return await self._write(op, repeatable=True)
 
@@ -129,12 +134,7 @@ class ClientWrites(Database):
         )
 
     async def answers(self, attempt_id: str) -> dict[int, list[int]]:
-        found = await self._read(
-            lambda c: c.execute(
-                "SELECT question, choice FROM answers WHERE attempt_id = ?", (attempt_id,)
-            ).fetchall()
-        )
-        return {int(r["question"]): list(json.loads(r["choice"])) for r in found}
+        return await self._read(lambda c: latest_answers(c, attempt_id))
 
     # ------------------------------------------------------------ events
 
