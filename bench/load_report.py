@@ -127,8 +127,11 @@ def verify_store(db: Path | str, exam_id: str, acked: set[str], *, exclude: str)
         claimed = {
             r[0]
             for r in conn.execute(
-                f"SELECT client_id FROM client_messages WHERE kind = 'answer' AND attempt_id IN ({exam_attempts})",
-                (exam_id, exclude),
+                # an answer's id is claimed by its history row (store migration "lookups" 2),
+                # by a row of client_messages before that
+                f"SELECT client_id FROM client_messages WHERE kind = 'answer' AND attempt_id IN ({exam_attempts}) "
+                f"UNION SELECT client_id FROM answer_log WHERE attempt_id IN ({exam_attempts})",
+                (exam_id, exclude, exam_id, exclude),
             )
         }
         logged = Counter(
@@ -247,7 +250,7 @@ def print_report(
     )
     v = verdict
     print(
-        f"database: {v.acked} acknowledged answer ids; {v.in_client_messages} in client_messages, "
+        f"database: {v.acked} acknowledged answer ids; {v.in_client_messages} claimed, "
         f"{v.in_answer_log} in answer_log, {v.duplicated_in_log} logged twice; "
         f"{v.with_result}/{v.attempts} exam attempts with a result ({v.states})"
     )

@@ -65,8 +65,25 @@ async def joins(url: str, tickets: list[str], concurrency: int = 20) -> None:
     await asyncio.gather(*(worker() for _ in range(concurrency)))
 
 
+class Phase:
+    """A server's CPU for `answer_load`, noting its CPU per thread at the same moments."""
+
+    def __init__(self, server: Proc):
+        self.server = server
+        self.threads: list[dict[str, float]] = []
+
+    def cpu(self) -> float:
+        self.threads.append(self.server.thread_cpu())
+        return self.server.cpu()
+
+    def by_thread(self) -> dict[str, float]:
+        """CPU seconds per thread between the first and the last reading."""
+        first, last = self.threads[0], self.threads[-1]
+        return {k: v - first.get(k, 0.0) for k, v in last.items()}
+
+
 async def answer_load(
-    url: str, tickets: list[str], answers: int, measure: Proc, acks: list[float]
+    url: str, tickets: list[str], answers: int, measure: Phase, acks: list[float]
 ) -> tuple[float, int]:
     """Enter every candidate (not measured), then send answers and wait for each ack."""
     sockets = []
@@ -150,6 +167,7 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
         "ours_answer": 0.0,
     }
     by_thread: dict[str, float] = {}  # the exam server's join CPU per thread
+    answer_threads: dict[str, float] = {}  # and its answer CPU per thread
     answers = 0
     acks: dict[str, list[float]] = {"bare": [], "ours": []}
     try:
@@ -165,10 +183,14 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
                             by_thread.get(thread, 0.0) + seconds - threads.get(thread, 0.0)
                         )
             for name, server in (("bare", bare), ("ours", ours)):
+                phase = Phase(server)
                 cpu, count = await answer_load(
-                    server.candidate, mine[args.joins :], args.answers, server, acks[name]
+                    server.candidate, mine[args.joins :], args.answers, phase, acks[name]
                 )
                 spent[f"{name}_answer"] += cpu
+                if name == "ours":
+                    for thread, seconds in phase.by_thread().items():
+                        answer_threads[thread] = answer_threads.get(thread, 0.0) + seconds
             answers += count
         joined = args.joins * args.rounds
         return {
@@ -177,6 +199,7 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
             "bare_answer_ms": spent["bare_answer"] / answers * 1000,
             "ours_answer_ms": spent["ours_answer"] / answers * 1000,
             **{f"thread_{k}_join_ms": v / joined * 1000 for k, v in by_thread.items() if v},
+            **{f"answer_{k}_ms": v / answers * 1000 for k, v in answer_threads.items() if v},
             **{f"{k}_ack_p{q}": pct(v, q / 100) * 1000 for k, v in acks.items() for q in (50, 99)},
         }
     finally:
@@ -218,6 +241,12 @@ def main() -> None:
         f"{f['bare_answer_ms']:.3f} ms -> {answer_ratio} (target <= 2x); "
         f"{args.rounds} x {args.candidates} candidates x {args.answers} answers"
     )
+    answer_threads = ", ".join(
+        f"{k[len('answer_') : -len('_ms')]} {v:.3f} ms"
+        for k, v in f.items()
+        if k.startswith("answer_")
+    )
+    print(f"  of which, per thread of the exam server: {answer_threads}")
     print(
         f"answer -> ack: exam server p50 {f['ours_ack_p50']:.1f} p99 {f['ours_ack_p99']:.1f} ms, "
         f"bare p50 {f['bare_ack_p50']:.1f} p99 {f['bare_ack_p99']:.1f} ms"

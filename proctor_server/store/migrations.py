@@ -266,6 +266,12 @@ CORE: list[str] = [
     ALTER TABLE tickets ADD COLUMN revoked_at TEXT;
     CREATE INDEX tickets_revoked ON tickets(exam_id) WHERE revoked = 1;
     """,
+    # an attempt's answers are read from their history (`answer_log`: each question's newest
+    # row, written with every answer since step 1, so nothing is lost): the table of latest
+    # answers, one more statement per answer, is no longer kept
+    """
+    DROP TABLE answers;
+    """,
 ]
 
 # Face analysis: each candidate's neutral head pose and lighting (from the identity photo or the
@@ -321,6 +327,11 @@ MEDIA: list[str] = [
 LOOKUPS: list[str] = [
     """
     CREATE INDEX IF NOT EXISTS attempts_by_ticket ON attempts(ticket, mode, created_at);
+    """,
+    # 2: an answer's client id is claimed by its history row (one per id and attempt) instead
+    # of a row of its own in client_messages: one statement fewer per answer
+    """
+    CREATE UNIQUE INDEX IF NOT EXISTS answer_log_once ON answer_log(attempt_id, client_id);
     """,
 ]
 

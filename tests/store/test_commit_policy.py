@@ -10,7 +10,9 @@ from typing import Any
 
 import pytest
 
+from proctor_server.core.audit import verify_chain
 from proctor_server.store import make_store
+from proctor_server.store.sql.audit import append_audit
 from proctor_server.store.sql.database import CommitPolicy
 from tests.store.conftest import NOW, seat
 
@@ -81,6 +83,47 @@ async def test_a_lone_failing_write_is_refused_and_leaves_nothing(database: Path
         )
         assert count == 0
         assert await store._read(lambda c: c.in_transaction) is False
+    finally:
+        await store.close()
+
+
+@pytest.mark.parametrize("repeatable", [False, True])
+async def test_audit_entries_sharing_a_transaction_keep_their_chains(
+    database: Path | str, repeatable: bool
+) -> None:
+    """A group's audit entries read each chain's head once and write it once before COMMIT
+    (`chain_heads`); a write that fails after appending takes its entries back (rolled back
+    to its savepoint, or the group run again with savepoints): every chain still verifies and
+    its head is its last entry."""
+    store = make_store(database, commits=CommitPolicy(window_ms=200.0))
+    await store.open()
+    try:
+        exam = (await seat(store)).exam.id
+        before = store.commits
+        failing = {3, 10, 17, 29}
+
+        def entry(k: int) -> Any:
+            def op(c: Any) -> int:
+                append_audit(c, exam, "staff", "note", {"k": k}, NOW)
+                append_audit(c, "", "staff", "aside", {"k": k}, NOW)  # a second chain
+                if k in failing:
+                    raise ValueError("refused")
+                return k
+
+            return store._write(op, repeatable=repeatable)
+
+        outcomes = await asyncio.gather(*(entry(k) for k in range(30)), return_exceptions=True)
+        assert [k for k, o in enumerate(outcomes) if isinstance(o, ValueError)] == sorted(failing)
+        assert store.commits - before <= 2  # one group (two at most on a slow machine)
+        for chain, action in ((exam, "note"), ("", "aside")):
+            entries = await store.audit_chain(chain)
+            kept = [e.detail["k"] for e in entries if e.action == action]
+            assert kept == [k for k in range(30) if k not in failing]
+            assert verify_chain(entries, await store.audit_head(chain)) is None
+        # a later lone write reads the head the group wrote
+        await store.audit("staff", "after", {}, NOW, exam=exam)
+        entries = await store.audit_chain(exam)
+        assert verify_chain(entries, await store.audit_head(exam)) is None
     finally:
         await store.close()
 

@@ -177,7 +177,7 @@ async def test_features_pass_their_migration_steps_in(tmp_path: Path) -> None:
         assert await store._read(versions) == {
             "core": len(CORE),
             "vision": len(VISION),
-            "lookups": 1,
+            "lookups": 2,
             "media": 1,
             "feature": 1,
         }

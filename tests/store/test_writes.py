@@ -9,6 +9,7 @@ import pytest
 
 from proctor_server.core.records import SavedEvent
 from proctor_server.store import PhotoRecord
+from proctor_server.store.sql.database import Database
 from shared.errors import ErrorCode, RuleError
 from shared.rules import WRITE_GRACE
 from shared.states import Trigger
@@ -200,6 +201,35 @@ async def test_writes_after_the_attempts_own_deadline_are_refused(store: Contrac
     with pytest.raises(RuleError):
         await store.save_event(attempt, "e1", "focus_lost", None, too_late, {}, None)
     assert await store.answers(attempt) == {0: [2]}
+
+
+@pytest.mark.parametrize(
+    ("stored", "taken"),
+    [
+        ("2026-07-24T23:00:00-08:00", True),  # 07:00 UTC: open, though it sorts first as text
+        ("2026-07-25T13:00:00+08:00", False),  # 05:00 UTC: over, though it sorts last
+        ("2026-07-25T07:00:00Z", True),  # no milliseconds
+    ],
+)
+async def test_an_answer_is_judged_by_its_deadline_in_whatever_form_it_was_stored(
+    store: ContractStore, stored: str, taken: bool
+) -> None:
+    """Answers compare the deadline as text only in the form the store writes; any other
+    goes through the rule (`check_write`) itself."""
+    attempt = (await seat(store)).attempt.id
+    assert isinstance(store, Database)  # the deadline written as text, as no store call does
+    await store._write(
+        lambda c: c.execute("UPDATE attempts SET ends_at = ? WHERE id = ?", (stored, attempt))
+    )
+    if taken:
+        assert await store.save_answer(attempt, "m1", 0, [2], NOW) is True
+        assert await store.save_answer(attempt, "m1", 0, [1], NOW) is False  # a resend
+        assert await store.answers(attempt) == {0: [2]}
+    else:
+        with pytest.raises(RuleError) as info:
+            await store.save_answer(attempt, "m1", 0, [2], NOW)
+        assert info.value.code is ErrorCode.DEADLINE_PASSED
+        assert await store.answers(attempt) == {}
 
 
 async def test_a_write_to_an_unknown_attempt_is_refused(store: ContractStore) -> None:

@@ -3,7 +3,6 @@ transitions through the table in `shared.states`, warnings, and the reads over a
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -14,9 +13,10 @@ from proctor_server.store.sql.audit import SYSTEM, append_audit, audit_attempt, 
 from proctor_server.store.sql.connection import Connection
 from proctor_server.store.sql.database import Database
 from proctor_server.store.sql.exams import FINISHED_STATES, TICKET_SQL
+from proctor_server.store.sql.writes import latest_answers
 from shared.questions import Question, max_score, score
 from shared.states import AttemptState, Effect, Trigger, transition
-from shared.timeutil import from_wire, to_wire
+from shared.timeutil import from_wire
 
 ATTEMPT_SQL = f"SELECT {rows.columns(rows.ATTEMPT)} FROM attempts"
 Admitted = Callable[[], bool]  # whether a proctor admitted the ticket past the entry window
@@ -31,14 +31,14 @@ def insert_attempt(c: Connection, a: AttemptRecord) -> None:
     )
     c.execute(
         "INSERT INTO attempt_states (attempt_id, state, at, reason) VALUES (?,?,?,?)",
-        (a.id, a.state.value, to_wire(a.created_at), "entered"),
+        (a.id, a.state.value, rows.wire_time(a.created_at), "entered"),
     )
 
 
 def insert_nonce(c: Connection, attempt_id: str, nonce: str, at: datetime) -> None:
     c.execute(
         "INSERT INTO nonces (attempt_id, nonce, live_from) VALUES (?,?,?)",
-        (attempt_id, nonce, to_wire(at)),
+        (attempt_id, nonce, rows.wire_time(at)),
     )
 
 
@@ -160,10 +160,8 @@ class AttemptTables(Database):
                 a.started_at = at
             if Effect.SCORE in effects:
                 chosen = {
-                    int(r["question"]): frozenset(json.loads(r["choice"]))
-                    for r in c.execute(
-                        "SELECT question, choice FROM answers WHERE attempt_id = ?", (attempt_id,)
-                    )
+                    question: frozenset(choice)
+                    for question, choice in latest_answers(c, attempt_id).items()
                 }
                 a.score = score(questions, chosen)
                 a.max_score = max_score(questions)
@@ -185,7 +183,7 @@ class AttemptTables(Database):
             )
             c.execute(
                 "INSERT INTO attempt_states (attempt_id, state, at, reason) VALUES (?,?,?,?)",
-                (a.id, state.value, to_wire(at), reason),
+                (a.id, state.value, rows.wire_time(at), reason),
             )
             detail: dict[str, Any] = {
                 "from": before.value,

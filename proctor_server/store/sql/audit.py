@@ -1,6 +1,7 @@
 """The audit log: append-only, one hash chain per exam (`core.audit`), each chain's
-newest hash kept in `audit_heads`. An entry is appended inside the caller's transaction
-(`append_audit`), so an action and its entry are committed together."""
+newest hash kept in `audit_heads` (written once per chain and transaction by the group
+writer: `chain_heads`). An entry is appended inside the caller's transaction (`append_audit`),
+so an action and its entry are committed together."""
 
 from __future__ import annotations
 
@@ -8,9 +9,12 @@ import json
 from datetime import datetime
 from typing import Any
 
+import msgspec
+
 from proctor_server.core.audit import GENESIS, AuditEntry, entry_hash
 from proctor_server.store.base import DuplicateCommand
 from proctor_server.store.sql import rows
+from proctor_server.store.sql.chain_heads import HEAD_UPSERT, heads_of
 from proctor_server.store.sql.connection import INTEGRITY_ERRORS, Connection
 from proctor_server.store.sql.database import Database
 from shared.timeutil import to_wire
@@ -35,25 +39,30 @@ def append_audit(
     at: datetime,
 ) -> AuditEntry:
     """Append one entry to `chain` and move its head, inside the current transaction (which
-    holds the chain until it ends: another process's entries wait, PostgreSQL)."""
-    c.dialect.lock(c, f"audit:{chain}")
-    head = c.execute("SELECT seq, hash FROM audit_heads WHERE chain = ?", (chain,)).fetchone()
-    seq, prev = (head["seq"] + 1, head["hash"]) if head is not None else (1, GENESIS)
+    holds the chain until it ends: another process's entries wait, PostgreSQL). In the group
+    writer's transactions the head is read and locked at the chain's first entry and written
+    once before COMMIT (`chain_heads`); elsewhere it is read and written with each entry."""
+    heads = heads_of(c)
+    head = heads.get(chain) if heads is not None else None
+    if head is None:
+        c.dialect.lock(c, f"audit:{chain}")
+        row = c.execute("SELECT seq, hash FROM audit_heads WHERE chain = ?", (chain,)).fetchone()
+        head = (row["seq"], row["hash"]) if row is not None else (0, GENESIS)
+    seq, prev = head[0] + 1, head[1]
     # the detail as stored, read back: the hash covers exactly what a later reader sees
-    text = json.dumps(detail, ensure_ascii=False, sort_keys=True)
-    stored = json.loads(text)
-    when = to_wire(at)
+    text = msgspec.json.encode(detail, order="sorted").decode()  # keys sorted, UTF-8 as is
+    stored = msgspec.json.decode(text)
+    when = rows.wire_time(at)
     digest = entry_hash(prev, chain, seq, when, actor, action, stored)
     c.execute(
         "INSERT INTO audit (at, actor, action, detail, chain, seq, prev_hash, hash) "
         "VALUES (?,?,?,?,?,?,?,?)",
         (when, actor, action, text, chain, seq, prev, digest),
     )
-    c.execute(
-        "INSERT INTO audit_heads (chain, seq, hash) VALUES (?,?,?) "
-        "ON CONFLICT (chain) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
-        (chain, seq, digest),
-    )
+    if heads is not None:
+        heads.move(chain, (seq, digest))
+    else:
+        c.execute(HEAD_UPSERT, (chain, seq, digest))
     return AuditEntry(chain, seq, when, actor, action, stored, prev, digest)
 
 

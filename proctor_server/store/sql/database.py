@@ -29,6 +29,7 @@ from typing import Any, TypeVar
 
 from proctor_server.store.files import BlobDir
 from proctor_server.store.sealing import Fields, Sealer
+from proctor_server.store.sql.chain_heads import ChainHeads, heads_of
 from proctor_server.store.sql.connection import SQLITE, Connection, Dialect
 
 T = TypeVar("T")
@@ -258,9 +259,19 @@ class Database:
             pass
 
     def _commit_group(self, group: list[_Job]) -> list[tuple[bool, Any]]:
+        """The group's transaction; the audit chains' heads it moves are kept on the
+        connection meanwhile (`chain_heads`) and written once each before COMMIT."""
         conn = self._conn
         assert conn is not None
+        conn.chain_heads = ChainHeads()
+        try:
+            return self._run_group(conn, group)
+        finally:
+            conn.chain_heads = None
+
+    def _run_group(self, conn: Any, group: list[_Job]) -> list[tuple[bool, Any]]:
         results: list[tuple[bool, Any]] = []
+        heads: ChainHeads = conn.chain_heads
         conn.execute(self.dialect.begin)
         if len(group) == 1:  # a lone write needs no savepoint: its transaction is its own
             return self._commit_one(conn, group[0][0])
@@ -273,17 +284,21 @@ class Database:
         try:
             for op, _, _ in group:
                 conn.execute("SAVEPOINT w")
+                mark = heads.mark()
                 try:
                     results.append((True, op(conn)))
                     if release:
                         conn.execute("RELEASE w")
                 except Exception as exc:
                     conn.execute("ROLLBACK TO w")  # the newest savepoint of that name
+                    heads.back_to(mark)
                     if release:
                         conn.execute("RELEASE w")
                     results.append((False, exc))
+            heads.write(conn)
             conn.execute("COMMIT")
         except BaseException:
+            heads.forget()
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
@@ -298,10 +313,10 @@ class Database:
         try:
             results: list[tuple[bool, Any]] = [(True, op(conn)) for op, _, _ in group]
         except Exception:
-            conn.execute("ROLLBACK")
+            _rollback(conn)
             return None
         except BaseException:
-            conn.execute("ROLLBACK")
+            _rollback(conn)
             raise
         _commit(conn)
         self.commits += 1
@@ -312,10 +327,10 @@ class Database:
         try:
             outcome: tuple[bool, Any] = (True, op(conn))
         except Exception as exc:
-            conn.execute("ROLLBACK")
+            _rollback(conn)
             outcome = (False, exc)
         except BaseException:
-            conn.execute("ROLLBACK")
+            _rollback(conn)
             raise
         else:
             _commit(conn)
@@ -325,13 +340,27 @@ class Database:
 
 
 def _commit(conn: Any) -> None:
-    """COMMIT; a failed one leaves no transaction open (and is raised)."""
+    """The moved audit heads written, then COMMIT; a failed one leaves no transaction open
+    (and is raised)."""
+    heads = heads_of(conn)
     try:
+        if heads is not None:
+            heads.write(conn)
         conn.execute("COMMIT")
     except BaseException:
+        if heads is not None:
+            heads.forget()
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         raise
+
+
+def _rollback(conn: Any) -> None:
+    """ROLLBACK, and the audit heads the transaction moved forgotten."""
+    heads = heads_of(conn)
+    if heads is not None:
+        heads.forget()
+    conn.execute("ROLLBACK")
 
 
 def _resolve(outcomes: list[tuple[asyncio.Future[Any], bool, Any]]) -> None:

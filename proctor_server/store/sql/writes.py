@@ -21,6 +21,7 @@ from proctor_server.store.sql.audit import audit_attempt
 from proctor_server.store.sql.connection import Connection
 from proctor_server.store.sql.database import Database
 from shared.errors import ErrorCode, RuleError
+from shared.rules import WRITE_GRACE
 from shared.states import AttemptState
 from shared.timeutil import from_wire, to_wire
 from shared.vocabulary import Source
@@ -31,6 +32,32 @@ VIOLATION_INSERT = (
     "INSERT INTO violations (attempt_id, kind, source, server_at, client_at, ended_at, "
     "confidence, evidence) VALUES (?,?,?,?,?,?,?,?)"
 )
+
+
+# An answer's history row, inserted only while its attempt takes answers: in progress, and
+# `at` before ends_at + the write grace. Wire times compare as text when both are in the one
+# form `to_wire` writes (UTC, to the millisecond, a Z); a deadline in any other form goes to
+# the slow path, where `check_write` reads it.
+ANSWER_LOGGED = (
+    "INSERT INTO answer_log (attempt_id, question, choice, client_id, saved_at) "
+    "SELECT id, ?, ?, ?, ? FROM attempts WHERE id = ? AND state = ? AND ends_at > ? "
+    "AND ends_at LIKE '____-__-__T__:__:__.___Z'"
+)
+# An attempt's history, oldest first: each question's answer is its newest row there
+# (`latest_answers`). Read by the attempt's index, then in order (PostgreSQL's rowid is an
+# identity column without an index of its own: no lookups by it).
+ANSWER_HISTORY = "SELECT question, choice FROM answer_log WHERE attempt_id = ? ORDER BY rowid"
+
+
+def latest_answers(c: Connection, attempt_id: str) -> dict[int, list[int]]:
+    """An attempt's answers: each question's choice in its newest history row."""
+    newest: dict[int, str] = {}
+    for question, choice in c.execute(ANSWER_HISTORY, (attempt_id,)).fetchall():
+        newest[int(question)] = choice
+    return {q: list(json.loads(choice)) for q, choice in newest.items()}
+
+
+_IN_PROGRESS = AttemptState.IN_PROGRESS.value
 
 
 log = logging.getLogger(__name__)
@@ -66,36 +93,48 @@ class ClientWrites(Database):
     async def save_answer(
         self, attempt_id: str, client_id: str, question: int, choice: list[int], at: datetime
     ) -> bool:
-        when = to_wire(at)
+        """Store an answer once: one statement when the attempt takes it. Its history row
+        is inserted only if the attempt is open for answers at `at` (the open case of
+        `core.session.check_write`, as SQL over the row, which it locks) and the client id
+        is new for the attempt (the history's unique index claims it); a question's answer
+        is its newest history row (`latest_answers`). When no row went in, the slow path
+        says why: a resend (False), or the rule's own refusal, read from the attempt's row."""
+        when = rows.wire_time(at)
+        cutoff = rows.wire_time(at - WRITE_GRACE)  # open while ends_at + grace > at
         text = "[" + ", ".join(map(str, sorted(choice))) + "]"  # json.dumps's text, sooner
 
         def op(c: Connection) -> bool:
-            if not self._claim(c, attempt_id, client_id, "answer", when):
-                return False
-            self._require_open(c, attempt_id, at, paper=True)
-            c.execute(
-                "INSERT INTO answers (attempt_id, question, choice, client_id, saved_at) "
-                "VALUES (?,?,?,?,?) ON CONFLICT (attempt_id, question) "
-                "DO UPDATE SET choice=excluded.choice, client_id=excluded.client_id, "
-                "saved_at=excluded.saved_at",
-                (attempt_id, question, text, client_id, when),
-            )
-            c.execute(
-                "INSERT INTO answer_log (attempt_id, question, choice, client_id, saved_at) "
-                "VALUES (?,?,?,?,?)",
-                (attempt_id, question, text, client_id, when),
-            )
-            return True
+            logged = c.execute(
+                ANSWER_LOGGED + c.dialect.for_update + " ON CONFLICT DO NOTHING",
+                (question, text, client_id, when, attempt_id, _IN_PROGRESS, cutoff),
+            ).rowcount
+            return logged == 1 or self._log_answer(c, attempt_id, client_id, question, text, at)
 
         return await self._write(op, repeatable=True)
 
-    async def answers(self, attempt_id: str) -> dict[int, list[int]]:
-        found = await self._read(
-            lambda c: c.execute(
-                "SELECT question, choice FROM answers WHERE attempt_id = ?", (attempt_id,)
-            ).fetchall()
+    def _log_answer(
+        self, c: Connection, attempt_id: str, client_id: str, question: int, text: str, at: datetime
+    ) -> bool:
+        """The answer's slow path, when its history row did not go in: False for a resend
+        (its id is in the history), else the attempt's refusal (`check_write`) raised; True,
+        the row inserted, in the case the quick test missed (a deadline stored otherwise)."""
+        if c.execute(
+            "SELECT 1 FROM answer_log WHERE attempt_id = ? AND client_id = ?",
+            (attempt_id, client_id),
+        ).fetchone():
+            return False
+        self._require_open(c, attempt_id, at, paper=True)
+        return (
+            c.execute(
+                "INSERT INTO answer_log (attempt_id, question, choice, client_id, saved_at) "
+                "VALUES (?,?,?,?,?) ON CONFLICT DO NOTHING",
+                (attempt_id, question, text, client_id, rows.wire_time(at)),
+            ).rowcount
+            == 1
         )
-        return {int(r["question"]): list(json.loads(r["choice"])) for r in found}
+
+    async def answers(self, attempt_id: str) -> dict[int, list[int]]:
+        return await self._read(lambda c: latest_answers(c, attempt_id))
 
     # ------------------------------------------------------------ events
 
@@ -112,7 +151,7 @@ class ClientWrites(Database):
     ) -> SavedEvent:
         """Store a client event, with the violation it raises (`violation`) or the open
         client-raised violation of kind `ends` it ends, at the event's server time."""
-        when = to_wire(at)
+        when = rows.wire_time(at)
 
         def op(c: Connection) -> SavedEvent:
             if not self._claim(c, attempt_id, client_id, "event", when):
