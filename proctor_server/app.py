@@ -87,6 +87,7 @@ class ServerConfig:
     clip_seconds: float = 10.0  # evidence clips: this long before and after a violation; 0: off
     record_sessions: bool = False  # also keep every live stream whole (docs/benchmarks.md: cost)
     media_cpus: tuple[int, ...] = ()  # the media process runs on these CPUs only (empty: any)
+    media_priority: str = "idle"  # the media process: "idle" (SCHED_IDLE) or "nice" (+10)
     ice_servers: list[p.IceServer] = field(default_factory=list)  # STUN/TURN for the clients
     backlog: int = 4096  # the listen queue: connections the kernel holds until accepted
     commit_window_ms: float = 0.0  # the store waits this long for more writes per transaction
@@ -218,6 +219,7 @@ class Server:
             blobs_root=str(getattr(self.store.blobs, "root", ".")),
             skip_exams=[PROBE_EXAM],
             cpus=list(config.media_cpus),
+            idle=config.media_priority == "idle",
         )
         remote = RemoteGateway(settings, self.store, self.clock, lambda: self.exams)
         self.media = remote

@@ -128,6 +128,14 @@ def register(sub: Any) -> None:
         "(docs/operations.md)",
     )
     serve.add_argument(
+        "--media-priority",
+        choices=("idle", "nice"),
+        default="idle",
+        help="how the media process yields the cores to the exam server: idle (default; "
+        "Linux's SCHED_IDLE: it runs only on a core nothing else wants) or nice "
+        "(niceness +10: cores shared by weight) (docs/operations.md)",
+    )
+    serve.add_argument(
         "--clip-seconds",
         type=float,
         default=10.0,
@@ -508,6 +516,7 @@ def run_serve(args: argparse.Namespace) -> int:
         clip_seconds=args.clip_seconds,
         record_sessions=args.record_sessions,
         media_cpus=args.media_cpus,
+        media_priority=args.media_priority,
         backlog=args.backlog,
         commit_window_ms=args.commit_window_ms,
         commit_max=args.commit_max,

@@ -436,6 +436,25 @@ def pin_threads(cpus: set[int]) -> None:
             os.sched_setaffinity(int(task), cpus)
 
 
+def run_when_idle() -> bool:
+    """Put every thread of this process (and so every later one, which inherits it) in
+    Linux's SCHED_IDLE class: it runs on a core only when no ordinary task wants it, and an
+    exam server thread that wakes takes the core at once. Niceness only shares the cores by
+    weight, so an ack could still wait for a decoding thread's slice. False where the class
+    is missing (not Linux) or refused."""
+    policy = getattr(os, "SCHED_IDLE", None)
+    if policy is None:
+        return False
+    try:
+        for task in os.listdir("/proc/self/task"):
+            with contextlib.suppress(ProcessLookupError):  # a thread that ended meanwhile
+                os.sched_setscheduler(int(task), policy, os.sched_param(0))
+    except OSError:
+        log.warning("the media process could not take the idle scheduling class")
+        return False
+    return True
+
+
 async def serve_channel(fd: int) -> None:
     """Run on the socket `fd` (inherited from the server) until told to stop."""
     sock = socket.socket(fileno=fd)
@@ -443,7 +462,7 @@ async def serve_channel(fd: int) -> None:
     first = await channel.receive()
     if not isinstance(first, m.Configure):
         raise SystemExit(f"the media channel began with {first!r}, not its configuration")
-    if first.nice:
+    if not (first.idle and run_when_idle()) and first.nice:
         with contextlib.suppress(OSError):
             os.nice(first.nice)  # decoding waits; the exam server's acks go first
     if first.cpus:

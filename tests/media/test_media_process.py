@@ -461,3 +461,36 @@ async def test_the_media_process_runs_on_the_cpus_it_is_given(tmp_path: Path) ->
             assert {t: os.sched_getaffinity(int(t)) for t in threads} == {t: {0} for t in threads}
         finally:
             await runtime.close()
+
+
+def _policies(pid: int) -> dict[str, int]:
+    return {t: os.sched_getscheduler(int(t)) for t in os.listdir(f"/proc/{pid}/task")}
+
+
+@pytest.mark.parametrize(
+    ("priority", "policy"), [("idle", os.SCHED_IDLE), ("nice", os.SCHED_OTHER)]
+)
+async def test_the_media_process_runs_only_on_cores_the_exam_server_leaves(
+    tmp_path: Path, priority: str, policy: int
+) -> None:
+    """`serve --media-priority idle` (the default): every thread of the media process, those
+    started for a candidate's streams too, is in SCHED_IDLE, so a thread of the exam server
+    that wakes takes a core at once; `nice` leaves them ordinary, at niceness +10."""
+    config = replace(_config(tmp_path), media_priority=priority)
+    async with run_server(config) as server:
+        pid = _gateway(server).pid
+        assert pid is not None
+        env = Env(server, tmp_path)
+        _, ticket = await env.exam()
+        runtime = env.runtime(ticket, media=palette_sources())
+        runtime.start()
+        try:
+            async with asyncio.timeout(TIMEOUT_S):
+                await runtime.wait_for(lambda s: s.media == "live")  # stream threads started
+            policies = _policies(pid)
+            assert len(policies) > 1
+            assert policies == {t: policy for t in policies}
+            if priority == "nice":
+                assert os.getpriority(os.PRIO_PROCESS, pid) == min(os.nice(0) + 10, 19)
+        finally:
+            await runtime.close()
