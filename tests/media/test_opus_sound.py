@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import av
 import numpy as np
@@ -31,6 +32,9 @@ START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 class _Clock:
     def now(self) -> datetime:
         return START
+
+    async def sleep_until(self, moment: datetime) -> None:
+        raise AssertionError("voice activity never waits for the clock")
 
 
 class _NoExams:
@@ -69,7 +73,7 @@ def test_packets_decode_to_16_khz_mono_with_the_tones_pitch(hz: float, rate: int
 @pytest.mark.parametrize("name", ["libopus", "opus"])
 def test_ffmpegs_opus_decoders_give_48_khz_whatever_rate_is_asked(name: str) -> None:
     """Why `OpusSound` decodes at 48 kHz mono and boxes to 16 kHz itself."""
-    codec = av.CodecContext.create(name, "r")
+    codec: Any = av.CodecContext.create(name, "r")
     codec.sample_rate, codec.layout = 16_000, "mono"
     packets = _packets(_tone(440.0, 16_000, 0.1), 16_000)
     frames = [f for p in packets for f in codec.decode(av.Packet(p.data))]
