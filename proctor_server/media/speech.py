@@ -17,8 +17,12 @@ uses an attempt's decoder). Back-pressure: at most `MAX_BACKLOG_S` of sound wait
 older chunks are dropped (and counted) rather than letting a slow analysis grow memory; a
 dropped chunk of packets is silence on the stream's clock, so later spans keep their time.
 
-Figures (this machine, 2 cores, busy; bench of the lead's: see docs/benchmarks.md):
-FIGURES
+Figures (a busy 2-core machine; docs/benchmarks.md, "Decoding no video"): on the event loop a
+packet costs 0.4 µs here (a reference kept) against, before, a decoder-queue put with a thread
+wake-up (8.6 µs), aiortc's 48 kHz stereo decode in its thread (47 µs), the hop back to the loop
+and a 5 µs copy in `on_frame`; a chunk costs 1.65 ms in the worker (decoding 1.2 ms, voice
+activity at 16 kHz) against 0.8 ms for the mono reduction and voice activity at 48 kHz. With
+20 streams the media process used 55-60 % of a core against 80-82 % before.
 """
 
 from __future__ import annotations
