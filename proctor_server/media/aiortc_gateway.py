@@ -9,10 +9,11 @@ through the `KeyframeAsk` it is handed); and a proctor who watches gets a peer c
 their own whose tracks relay them as packets (watcher_track.py `PacketTrack`): nothing is
 decoded or encoded again for a watcher, and a watcher's keyframe asks go on to the candidate.
 
-Video is not decoded at all while no hook needs decoded video (`needs_decoded_video`: voice
-activity needs decoded sound only): the tap keeps VP8 frames from aiortc's decoder thread,
-which only decodes sound. A hook that needs decoded video (tests') turns decoding back on.
-Every received track is still read by the gateway's own consumer (nothing queues; it ends
+Neither video nor sound is decoded while no hook needs it decoded (`needs_decoded`: the clips,
+the live analysis and voice activity all take the encoded frames, voice activity decoding its
+Opus packets itself): the taps keep VP8 frames and Opus packets from aiortc's decoder thread,
+which then decodes nothing. A hook that needs a kind decoded (tests') turns its decoding back
+on, for the streams there are and the next ones. Every received track is still read by the gateway's own consumer (nothing queues; it ends
 with the track), which hands the decoded frames there are to the hooks' `on_frame`.
 
 Where the tap cannot be set (another aiortc), a kind falls back to decoded frames: figures
@@ -52,7 +53,7 @@ from proctor_server.media.gateway import (
     StreamStats,
     Watcher,
     check_offer,
-    needs_decoded_video,
+    needs_decoded,
 )
 from proctor_server.media.receiver_tap import (
     KEYFRAME_INTERVAL_S,
@@ -127,7 +128,7 @@ class AiortcGateway(StreamBook["_Stream", "_Link"]):
         self._hooks: list[MediaHook] = []
         self._encoded_hooks: list[Any] = []
         self._keyframe_interval_s = keyframe_interval_s
-        self._video_encoded = True  # no hook needs decoded video: the taps keep VP8 frames
+        self._encoded = set(KINDS)  # kinds no hook needs decoded: the taps keep them encoded
         self._closed = False
 
     @property
@@ -137,21 +138,23 @@ class AiortcGateway(StreamBook["_Stream", "_Link"]):
     def add_hook(self, hook: MediaHook) -> None:
         """Hand every decoded frame of every stream to `hook` (on the event loop: be quick),
         every received VP8 and Opus frame too when it has `on_encoded`, and `keyframe` to its
-        `use_keyframes`. A hook that needs decoded video turns video decoding on."""
+        `use_keyframes`. A hook that needs a kind decoded turns that kind's decoding on."""
         self._hooks.append(hook)
         if callable(getattr(hook, "on_encoded", None)):
             self._encoded_hooks.append(hook)
         use_keyframes = getattr(hook, "use_keyframes", None)
         if callable(use_keyframes):
             use_keyframes(self.keyframe)
-        if self._video_encoded and needs_decoded_video(hook):
-            self._video_encoded = False
-            for stream in self._streams.values():
-                tap = stream.taps.get("video")
-                if tap is not None and tap.video_encoded:
-                    tap.video_encoded = False
-                    with contextlib.suppress(RuntimeError):  # no loop: no stream either
-                        tap.keyframe()  # the decoder starts on one
+        for kind in KINDS:
+            if kind in self._encoded and needs_decoded(hook, kind):
+                self._encoded.discard(kind)
+                for stream in self._streams.values():
+                    tap = stream.taps.get(kind)
+                    if tap is not None and kind in tap.encoded:
+                        tap.encoded.discard(kind)
+                        if kind == "video":
+                            with contextlib.suppress(RuntimeError):  # no loop: no stream
+                                tap.keyframe()  # the decoder starts on one
 
     def keyframe(self, attempt: str) -> bool:
         """Ask the attempt's sender for a keyframe now (rate-limited by its tap); False when
@@ -241,7 +244,7 @@ class AiortcGateway(StreamBook["_Stream", "_Link"]):
                 receiver,
                 deliver,
                 keyframe_interval_s=self._keyframe_interval_s,
-                video_encoded=self._video_encoded,
+                encoded=self._encoded,
             )
             if receiver is not None
             else None
@@ -264,7 +267,7 @@ class AiortcGateway(StreamBook["_Stream", "_Link"]):
     async def _consume(self, stream: _Stream, track: MediaStreamTrack) -> None:
         """Read every decoded frame of a received track (nothing queues) and hand it to the
         hooks; where the kind is not tapped, count it and hand it to the watchers' tracks
-        too. Tapped video that nobody needs decoded gives no frame here, only the end."""
+        too. A tapped kind that nobody needs decoded gives no frame here, only the end."""
         watchers = stream.watching[track.kind]
         tapped = track.kind in stream.taps
         try:

@@ -81,12 +81,15 @@ class MediaHook(Protocol):
 
     - `on_encoded(key, frame)`: each received VP8 frame and Opus packet as it came, before
       decoding (receiver_tap.py); such a hook's `on_frame` is its fallback where the frames
-      cannot be had encoded, so it needs no decoded video;
+      cannot be had encoded, so by default it needs no decoded video or sound. Where they can,
+      another hook may still need them decoded, and then this one gets both: it keeps to one
+      per stream (the first that comes: encoded, where the tap is set);
     - `use_keyframes(ask)`: the gateway hands the hook a `KeyframeAsk`, with which it asks an
       attempt's sender for a keyframe (live_video.py: a sample falls due);
-    - `decoded_video = False`: the hook needs no decoded video (voice activity).
+    - `decoded_video` / `decoded_audio`: whether the hook needs that kind decoded (declared,
+      this wins over the default above: True for a hook without `on_encoded`).
 
-    While no hook needs decoded video, the aiortc gateway decodes none (`needs_decoded_video`).
+    While no hook needs a kind decoded, the aiortc gateway decodes none of it (`needs_decoded`).
     """
 
     def on_frame(self, key: StreamKey, frame: AudioFrame | VideoFrame) -> None:
@@ -96,11 +99,20 @@ class MediaHook(Protocol):
     async def on_end(self, key: StreamKey) -> None: ...
 
 
+def needs_decoded(hook: object, kind: str) -> bool:
+    """Whether `hook` needs decoded frames of `kind` ("video", "audio"; see MediaHook)."""
+    declared = getattr(hook, f"decoded_{kind}", None)
+    if declared is not None:
+        return bool(declared)
+    return not callable(getattr(hook, "on_encoded", None))
+
+
 def needs_decoded_video(hook: object) -> bool:
-    """Whether `hook` needs decoded video frames (see MediaHook)."""
-    if callable(getattr(hook, "on_encoded", None)):
-        return False
-    return bool(getattr(hook, "decoded_video", True))
+    return needs_decoded(hook, "video")
+
+
+def needs_decoded_audio(hook: object) -> bool:
+    return needs_decoded(hook, "audio")
 
 
 class MediaGateway(Protocol):

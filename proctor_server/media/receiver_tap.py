@@ -4,14 +4,16 @@ aiortc (1.16, pinned) reassembles each receiver's RTP packets into whole encoded
 event loop and puts them, with their codec, on a `queue.Queue` that the receiver's decoder
 thread reads (`RTCRtpReceiver._handle_rtp_packet`). `tap_receiver` swaps that queue, before
 the decoder thread starts (the `track` event comes first), for one that hands every VP8 or
-Opus frame to a callback. Opus frames then go on to the decoder unchanged (voice activity
-needs decoded sound). VP8 frames go on to it only while the tap's `video_encoded` is off:
-while it is on (the gateway's usual case: nothing it serves needs decoded video) they are
-handed to the callback only, and aiortc's decoder thread never sees a picture, which is the
-most costly part of receiving a stream. The end of the stream (`None`) always passes, so the
-track's `recv` still ends with MediaStreamError. The evidence clips keep these frames and
-remux them (clip_remux.py); the watchers get them as packets (watcher_track.py); the live
-analysis decodes one keyframe alone now and then (live_video.py).
+Opus frame to a callback. The tap's `encoded` names the kinds ("video", "audio") kept encoded:
+a frame of such a kind is handed to the callback only, and aiortc's decoder thread never sees
+it; a frame of another kind goes on to the decoder too. The gateway's usual case is both (no
+hook it serves needs decoded frames): aiortc's decoder thread then decodes nothing, neither
+pictures (the most costly part of receiving a stream) nor sound (50 packets a second, each a
+wake-up of that thread and a hop back to the event loop). The end of the stream (`None`)
+always passes, so the track's `recv` still ends with MediaStreamError. The evidence clips keep
+these frames and remux them (clip_remux.py); the watchers get them as packets
+(watcher_track.py); the live analysis decodes one keyframe alone now and then (live_video.py);
+voice activity decodes the Opus packets itself, half a second at a time (speech.py).
 
 The tap needs two private parts of aiortc's receiver: the queue's mangled attribute and
 `_send_rtcp_pli`. When either is missing (another aiortc) or the decoder already runs,
@@ -33,17 +35,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import queue
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 log = logging.getLogger(__name__)
 
+KINDS = frozenset({"video", "audio"})  # what `encoded` may name
 KEYFRAME_INTERVAL_S = 4.0  # see docs/benchmarks.md: what a keyframe every 4 s costs
 PLI_RETRY_S = 1.0  # a keyframe asked for and not come is asked for again after this
 _QUEUE = "_RTCRtpReceiver__decoder_queue"
 _THREAD = "_RTCRtpReceiver__decoder_thread"
 _VP8_START_CODE = b"\x9d\x01\x2a"
+_MIME_KINDS = {"video/vp8": "video", "audio/opus": "audio"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,8 +77,8 @@ def vp8_keyframe_size(data: bytes) -> tuple[int, int] | None:
 
 
 class _TappedQueue(queue.Queue[Any]):
-    """The decoder's queue, handing each VP8 or Opus frame to `tap` before passing it on (a
-    VP8 frame only while the tap's `video_encoded` is off)."""
+    """The decoder's queue, handing each VP8 or Opus frame to `tap` before passing it on (only
+    when its kind is not in the tap's `encoded`)."""
 
     def __init__(self, tap: ReceiverTap) -> None:
         super().__init__()
@@ -82,16 +86,17 @@ class _TappedQueue(queue.Queue[Any]):
 
     def put(self, item: Any, block: bool = True, timeout: float | None = None) -> None:
         if item is not None:
+            tap = self._tap
             try:
-                vp8 = self._tap.saw(item)
+                kind = tap.saw(item)
             except Exception:
                 log.exception("an encoded frame could not be handed on")
-                vp8 = False
-            if vp8 and self._tap.video_encoded:
-                self._tap.withheld += 1
-                return
-            if vp8:
-                self._tap.decoded += 1
+                kind = None
+            if kind is not None:
+                if kind in tap.encoded:
+                    tap.withheld += 1
+                    return
+                tap.decoded += 1
         super().put(item, block, timeout)
 
 
@@ -107,23 +112,23 @@ class ReceiverTap:
         self.last_key = -float("inf")
         self.last_ask = -float("inf")
         self.asked = 0  # keyframes asked for (figures, tests)
-        self.video_encoded = False  # VP8 frames go to `deliver` only, never to the decoder
-        self.withheld = 0  # VP8 frames kept from the decoder (figures, tests)
-        self.decoded = 0  # VP8 frames passed on to the decoder (figures, tests)
+        self.encoded: set[str] = set()  # kinds whose frames go to `deliver` only, not decoded
+        self.withheld = 0  # VP8 or Opus frames kept from the decoder (figures, tests)
+        self.decoded = 0  # VP8 or Opus frames passed on to the decoder (figures, tests)
         self._asking: asyncio.Task[None] | None = None
 
-    def saw(self, item: tuple[Any, Any]) -> bool:
-        """Hand the frame on; True when it is a VP8 frame."""
+    def saw(self, item: tuple[Any, Any]) -> str | None:
+        """Hand the frame on; its kind when it is a VP8 or Opus frame."""
         codec, encoded = item
-        mime = str(getattr(codec, "mimeType", "")).lower()
-        if mime not in ("video/vp8", "audio/opus"):
-            return False
+        kind = _MIME_KINDS.get(str(getattr(codec, "mimeType", "")).lower())
+        if kind is None:
+            return None
         data, rtp = encoded.data, encoded.timestamp
         if not isinstance(data, bytes) or not isinstance(rtp, int) or not data:
-            return mime == "video/vp8"
-        if mime == "audio/opus":
+            return kind
+        if kind == "audio":
             self.deliver(OpusFrame(rtp, data))
-            return False
+            return kind
         key = vp8_keyframe_size(data) is not None
         loop = asyncio.get_running_loop()  # aiortc puts on the event loop
         now = loop.time()
@@ -132,7 +137,7 @@ class ReceiverTap:
         elif now - self.last_key >= self.interval:
             self._ask_keyframe(loop, now)
         self.deliver(Vp8Frame(rtp, data, key))
-        return True
+        return kind
 
     def keyframe(self) -> bool:
         """Ask the sender for a keyframe now (on the event loop); False when one was asked
@@ -161,14 +166,18 @@ def tap_receiver(
     deliver: Callable[[EncodedFrame], None],
     *,
     keyframe_interval_s: float = KEYFRAME_INTERVAL_S,
-    video_encoded: bool = False,
+    encoded: Iterable[str] = (),
 ) -> ReceiverTap | None:
     """Hand every VP8 or Opus frame `receiver` gets to `deliver` (on the event loop) and, on
-    video, ask for a keyframe when none came for `keyframe_interval_s`; with `video_encoded`
-    (changeable later on the tap) keep VP8 frames from the decoder. None when this aiortc
-    offers no way in, or the receiver's decoder already runs: the caller does without."""
+    video, ask for a keyframe when none came for `keyframe_interval_s`; keep the frames of the
+    kinds in `encoded` ("video", "audio"; the tap's set, changeable later) from the decoder.
+    None when this aiortc offers no way in, or the receiver's decoder already runs: the caller
+    does without."""
     if keyframe_interval_s <= 0:
         raise ValueError("the keyframe interval must be positive")
+    kinds = set(encoded)
+    if not kinds <= KINDS:
+        raise ValueError(f"unknown kinds to keep encoded: {sorted(kinds - KINDS)}")
     old = getattr(receiver, _QUEUE, None)
     if (
         type(old) is not queue.Queue
@@ -179,6 +188,6 @@ def tap_receiver(
     ):
         return None
     tap = ReceiverTap(receiver, deliver, keyframe_interval_s)
-    tap.video_encoded = video_encoded
+    tap.encoded = kinds
     setattr(receiver, _QUEUE, _TappedQueue(tap))
     return tap

@@ -3,8 +3,9 @@ libvpx's own frames, and the tap on the pinned aiortc's receivers (a real aiortc
 a palette and a tone to the gateway): every frame reaches the `on_encoded` hook, the first
 video frame is a keyframe, the receiver asks for more keyframes on time, the frames remux into
 a clip that decodes to the colours and the tone sent. No VP8 frame reaches aiortc's decoder
-while no hook needs decoded video, yet the figures count every frame and the picture's size;
-a hook that needs decoded video, added mid-stream, gets it. This test fails when an aiortc
+while no hook needs decoded video, nor any Opus packet while none needs decoded sound, yet the
+figures count every frame and the picture's size; a hook that needs them decoded, added
+mid-stream, gets them. This test fails when an aiortc
 upgrade takes the tap's way in away (the clips would fall back to JPEG pictures and 16 kHz
 sound, the watchers to decoded and re-encoded frames), or the sender's `_send_keyframe` that
 the watchers' keyframe asks are forwarded through (watcher_track.py)."""
@@ -129,14 +130,17 @@ class _Hook:
 
 
 class _Decoded:
-    """A hook that needs decoded video (it has no `on_encoded`)."""
+    """A hook that needs decoded video and sound (it has no `on_encoded`)."""
 
     def __init__(self) -> None:
         self.colours: list[int | None] = []
+        self.sound = 0
 
     def on_frame(self, key: StreamKey, frame: AudioFrame | VideoFrame) -> None:
         if isinstance(frame, VideoFrame):
             self.colours.append(palette_index(frame))
+        else:
+            self.sound += 1
 
     async def on_end(self, key: StreamKey) -> None:
         return None
@@ -169,12 +173,15 @@ async def test_the_tap_hands_on_every_received_frame_with_keyframes_on_time() ->
         video_tap = gateway._streams[key.attempt].taps["video"]
         assert hook.decoded == 0  # the receiver's decoder never made a picture
         assert video_tap.decoded == 0 and video_tap.withheld >= 90  # nor got a VP8 frame
+        audio_tap = gateway._streams[key.attempt].taps["audio"]
+        assert audio_tap.decoded == 0 and audio_tap.withheld > 50  # nor an Opus packet
         # A hook that needs decoded video turns the decoder on, from a keyframe asked for.
         needs = _Decoded()
         gateway.add_hook(needs)
         async with asyncio.timeout(TIMEOUT_S):
-            await poll(lambda: len(needs.colours) >= 10)
+            await poll(lambda: len(needs.colours) >= 10 and needs.sound >= 10)
         assert {c for c in needs.colours if c is not None}
+        assert audio_tap.decoded >= 10  # and the sound's (it needs decoded sound too)
     finally:
         await sender.close()
         await gateway.close()

@@ -42,7 +42,10 @@ SPEECH = (
 
 
 class _Heard:
-    """A gateway hook keeping the Opus packets as received and the decoded sound."""
+    """A gateway hook keeping the Opus packets as received and the decoded sound (which it
+    declares it needs: by default a hook that takes the packets has none decoded)."""
+
+    decoded_audio = True
 
     def __init__(self) -> None:
         self.opus: list[OpusFrame] = []
