@@ -87,7 +87,7 @@ class ServerConfig:
     clip_seconds: float = 10.0  # evidence clips: this long before and after a violation; 0: off
     record_sessions: bool = False  # also keep every live stream whole (docs/benchmarks.md: cost)
     media_cpus: tuple[int, ...] = ()  # the media process runs on these CPUs only (empty: any)
-    media_priority: str = "idle"  # the media process: "idle" (SCHED_IDLE) or "nice" (+10)
+    media_priority: str = "nice"  # the media process: "nice" (+10) or "idle" (SCHED_IDLE)
     ice_servers: list[p.IceServer] = field(default_factory=list)  # STUN/TURN for the clients
     backlog: int = 4096  # the listen queue: connections the kernel holds until accepted
     commit_window_ms: float = 0.0  # the store waits this long for more writes per transaction

@@ -129,11 +129,12 @@ def register(sub: Any) -> None:
     )
     serve.add_argument(
         "--media-priority",
-        choices=("idle", "nice"),
-        default="idle",
-        help="how the media process yields the cores to the exam server: idle (default; "
-        "Linux's SCHED_IDLE: it runs only on a core nothing else wants) or nice "
-        "(niceness +10: cores shared by weight) (docs/operations.md)",
+        choices=("nice", "idle"),
+        default="nice",
+        help="how the media process yields the cores to the exam server: nice (default; "
+        "niceness +10: cores shared by weight) or idle (Linux's SCHED_IDLE: it runs only on "
+        "a core nothing else wants, and starves while the cores are full) "
+        "(docs/operations.md)",
     )
     serve.add_argument(
         "--clip-seconds",

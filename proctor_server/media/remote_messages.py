@@ -42,7 +42,7 @@ class Configure(_Msg, tag="configure"):
     blobs_root: str = "."  # where whole-session recordings are spooled
     skip_exams: list[str] = []
     nice: int = 10  # the media process yields the cores to the exam server (acks first)
-    idle: bool = True  # and more: it runs only when the exam server leaves a core idle (Linux)
+    idle: bool = False  # or: it runs only when the exam server leaves a core idle (Linux)
     cpus: list[int] = []  # and runs on these CPUs only, when given (`serve --media-cpus`)
 
 

@@ -473,9 +473,9 @@ def _policies(pid: int) -> dict[str, int]:
 async def test_the_media_process_runs_only_on_cores_the_exam_server_leaves(
     tmp_path: Path, priority: str, policy: int
 ) -> None:
-    """`serve --media-priority idle` (the default): every thread of the media process, those
-    started for a candidate's streams too, is in SCHED_IDLE, so a thread of the exam server
-    that wakes takes a core at once; `nice` leaves them ordinary, at niceness +10."""
+    """`serve --media-priority idle`: every thread of the media process, those started for a
+    candidate's streams too, is in SCHED_IDLE, so a thread of the exam server that wakes
+    takes a core at once; `nice` (the default) leaves them ordinary, at niceness +10."""
     config = replace(_config(tmp_path), media_priority=priority)
     async with run_server(config) as server:
         pid = _gateway(server).pid
