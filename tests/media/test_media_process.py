@@ -442,10 +442,10 @@ async def test_a_stalled_media_process_costs_no_ack_and_the_offer_times_out(
         await pc.close()
 
 
-async def test_the_media_process_runs_on_the_cpus_it_is_given(tmp_path: Path) -> None:
-    """`serve --media-cpus`: every thread of the media process (those its imports started too)
-    runs on the CPUs given, so its decoding never takes the exam server's."""
-    config = replace(_config(tmp_path), media_cpus=(0,))
+@contextlib.asynccontextmanager
+async def _publishing(config: ServerConfig, tmp_path: Path) -> AsyncIterator[int]:
+    """A server with `config` and a candidate whose media are live: the media process's pid,
+    once the threads for the candidate's streams run."""
     async with run_server(config) as server:
         pid = _gateway(server).pid
         assert pid is not None
@@ -455,42 +455,34 @@ async def test_the_media_process_runs_on_the_cpus_it_is_given(tmp_path: Path) ->
         runtime.start()
         try:
             async with asyncio.timeout(TIMEOUT_S):
-                await runtime.wait_for(lambda s: s.media == "live")  # decoder threads started
-            threads = os.listdir(f"/proc/{pid}/task")
-            assert len(threads) > 1
-            assert {t: os.sched_getaffinity(int(t)) for t in threads} == {t: {0} for t in threads}
+                await runtime.wait_for(lambda s: s.media == "live")
+            yield pid
         finally:
             await runtime.close()
 
 
-def _policies(pid: int) -> dict[str, int]:
-    return {t: os.sched_getscheduler(int(t)) for t in os.listdir(f"/proc/{pid}/task")}
+async def test_the_media_process_runs_on_the_cpus_it_is_given(tmp_path: Path) -> None:
+    """`serve --media-cpus`: every thread of the media process (those its imports started too)
+    runs on the CPUs given, so its decoding never takes the exam server's."""
+    async with _publishing(replace(_config(tmp_path), media_cpus=(0,)), tmp_path) as pid:
+        threads = os.listdir(f"/proc/{pid}/task")
+        assert len(threads) > 1
+        assert {t: os.sched_getaffinity(int(t)) for t in threads} == {t: {0} for t in threads}
 
 
 @pytest.mark.parametrize(
     ("priority", "policy"), [("idle", os.SCHED_IDLE), ("nice", os.SCHED_OTHER)]
 )
-async def test_the_media_process_runs_only_on_cores_the_exam_server_leaves(
+async def test_the_media_process_yields_the_cores_as_its_priority_says(
     tmp_path: Path, priority: str, policy: int
 ) -> None:
     """`serve --media-priority idle`: every thread of the media process, those started for a
     candidate's streams too, is in SCHED_IDLE, so a thread of the exam server that wakes
     takes a core at once; `nice` (the default) leaves them ordinary, at niceness +10."""
     config = replace(_config(tmp_path), media_priority=priority)
-    async with run_server(config) as server:
-        pid = _gateway(server).pid
-        assert pid is not None
-        env = Env(server, tmp_path)
-        _, ticket = await env.exam()
-        runtime = env.runtime(ticket, media=palette_sources())
-        runtime.start()
-        try:
-            async with asyncio.timeout(TIMEOUT_S):
-                await runtime.wait_for(lambda s: s.media == "live")  # stream threads started
-            policies = _policies(pid)
-            assert len(policies) > 1
-            assert policies == {t: policy for t in policies}
-            if priority == "nice":
-                assert os.getpriority(os.PRIO_PROCESS, pid) == min(os.nice(0) + 10, 19)
-        finally:
-            await runtime.close()
+    async with _publishing(config, tmp_path) as pid:
+        policies = {t: os.sched_getscheduler(int(t)) for t in os.listdir(f"/proc/{pid}/task")}
+        assert len(policies) > 1
+        assert policies == {t: policy for t in policies}
+        if priority == "nice":
+            assert os.getpriority(os.PRIO_PROCESS, pid) == min(os.nice(0) + 10, 19)
