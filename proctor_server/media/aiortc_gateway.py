@@ -13,8 +13,9 @@ Neither video nor sound is decoded while no hook needs it decoded (`needs_decode
 the live analysis and voice activity all take the encoded frames, voice activity decoding its
 Opus packets itself): the taps keep VP8 frames and Opus packets from aiortc's decoder thread,
 which then decodes nothing. A hook that needs a kind decoded (tests') turns its decoding back
-on, for the streams there are and the next ones. Every received track is still read by the gateway's own consumer (nothing queues; it ends
-with the track), which hands the decoded frames there are to the hooks' `on_frame`.
+on, for the streams there are and the next ones. Every received track is still read by the
+gateway's own consumer (nothing queues; it ends with the track), which hands the decoded
+frames there are to the hooks' `on_frame`.
 
 Where the tap cannot be set (another aiortc), a kind falls back to decoded frames: figures
 and status from them, and the watchers get them re-encoded (`WatcherTrack`, the latest frame

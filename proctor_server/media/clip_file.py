@@ -18,9 +18,10 @@ from typing import IO, Any, Literal
 import av
 import numpy as np
 
+from proctor_server.media.receiver_tap import OPUS_CLOCK
+
 VIDEO_TIME_BASE = fractions.Fraction(1, 1000)  # milliseconds
-OPUS_RATE = 48_000  # Opus's RTP clock and its decoders' rate, whatever the sender's input
-OPUS_TIME_BASE = fractions.Fraction(1, OPUS_RATE)
+OPUS_TIME_BASE = fractions.Fraction(1, OPUS_CLOCK)  # whatever the sender's input rate
 OPUS_PACKET_S = 0.02  # what a received packet usually holds (the figure of seconds kept)
 VIDEO_BITRATE = 250_000
 AUDIO_CHUNK_S = 0.02
@@ -106,7 +107,7 @@ class _Encoder:
         if sound == "pcm":
             self.audio = self.out.add_stream("libopus", rate=rate, layout="mono")
         elif sound == "opus":  # an encoder's stream only for its header (OpusHead): never fed
-            self.audio = self.out.add_stream("libopus", rate=OPUS_RATE, layout="stereo")
+            self.audio = self.out.add_stream("libopus", rate=OPUS_CLOCK, layout="stereo")
         self.last_pts = -1
         self.audio_pts: int | None = None
         self.opus_origin: int | None = None  # a packet's pts is this plus its RTP time
@@ -155,7 +156,7 @@ class _Encoder:
         if self.sound_kind != "opus":
             return
         if self.opus_origin is None:
-            self.opus_origin = round((item.at - self.start) * OPUS_RATE) - item.rtp
+            self.opus_origin = round((item.at - self.start) * OPUS_CLOCK) - item.rtp
         pts = self.opus_origin + item.rtp
         if self.audio_pts is not None and pts <= self.audio_pts:
             return  # a packet out of order or repeated: the file's times only go forward

@@ -107,14 +107,6 @@ def needs_decoded(hook: object, kind: str) -> bool:
     return not callable(getattr(hook, "on_encoded", None))
 
 
-def needs_decoded_video(hook: object) -> bool:
-    return needs_decoded(hook, "video")
-
-
-def needs_decoded_audio(hook: object) -> bool:
-    return needs_decoded(hook, "audio")
-
-
 class MediaGateway(Protocol):
     @property
     def enabled(self) -> bool:

@@ -42,6 +42,8 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 KINDS = frozenset({"video", "audio"})  # what `encoded` may name
+VP8_CLOCK = 90_000  # the RTP clock of `Vp8Frame.rtp`
+OPUS_CLOCK = 48_000  # the RTP clock of `OpusFrame.rtp`, and the rate Opus decoders give
 KEYFRAME_INTERVAL_S = 4.0  # see docs/benchmarks.md: what a keyframe every 4 s costs
 PLI_RETRY_S = 1.0  # a keyframe asked for and not come is asked for again after this
 _QUEUE = "_RTCRtpReceiver__decoder_queue"

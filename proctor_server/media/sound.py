@@ -12,7 +12,7 @@ import av
 import numpy as np
 from av import AudioFrame
 
-from proctor_server.media.receiver_tap import OpusFrame
+from proctor_server.media.receiver_tap import OPUS_CLOCK, OpusFrame
 
 
 def packed_s16(frame: AudioFrame, rate: int) -> bool:
@@ -74,7 +74,6 @@ def mono_int16(frame: AudioFrame, rate: int) -> np.ndarray:
     return samples
 
 
-OPUS_CLOCK = 48_000  # Opus's RTP clock, and the rate FFmpeg's Opus decoders give
 MAX_GAP_S = 60.0  # the most silence one gap in a stream's RTP time becomes
 
 

@@ -36,13 +36,19 @@ from aiortc import MediaStreamTrack
 from aiortc.mediastreams import MediaStreamError
 from av import AudioFrame, VideoFrame
 
-from proctor_server.media.receiver_tap import EncodedFrame, OpusFrame, Vp8Frame
+from proctor_server.media.receiver_tap import (
+    OPUS_CLOCK,
+    VP8_CLOCK,
+    EncodedFrame,
+    OpusFrame,
+    Vp8Frame,
+)
 
 Frame = AudioFrame | VideoFrame
 VIDEO_QUEUE = 30  # VP8 frames a watcher may fall behind (2 s at 15 fps) before it skips
 AUDIO_QUEUE = 50  # Opus packets (1 s of 20 ms packets)
-VIDEO_TIME_BASE = fractions.Fraction(1, 90_000)
-AUDIO_TIME_BASE = fractions.Fraction(1, 48_000)
+VIDEO_TIME_BASE = fractions.Fraction(1, VP8_CLOCK)
+AUDIO_TIME_BASE = fractions.Fraction(1, OPUS_CLOCK)
 
 
 class VideoQueue:

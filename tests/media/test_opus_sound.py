@@ -16,7 +16,7 @@ import pytest
 from av import AudioFrame
 
 from proctor_client.media.voice import PACKET_TICKS, VoiceEncoder
-from proctor_server.media.gateway import StreamKey, needs_decoded_audio, needs_decoded_video
+from proctor_server.media.gateway import StreamKey, needs_decoded
 from proctor_server.media.receiver_tap import OpusFrame
 from proctor_server.media.sound import OpusSound
 from proctor_server.media.speech import CHUNK_PACKETS, LiveSpeech
@@ -93,12 +93,12 @@ def test_a_hole_in_rtp_time_is_silence_of_its_length_and_a_repeat_is_skipped() -
 
 def test_voice_activity_hears_its_own_packets_not_decoded_sound(tmp_path: Path) -> None:
     speech = LiveSpeech(SqliteStore(tmp_path / "exam.db"), _Clock(), _NoExams)
-    assert not needs_decoded_audio(speech) and not needs_decoded_video(speech)
+    assert not needs_decoded(speech, "audio") and not needs_decoded(speech, "video")
 
     class _Decoded:
         def on_frame(self, key: StreamKey, frame: object) -> None: ...
 
-    assert needs_decoded_audio(_Decoded()) and needs_decoded_video(_Decoded())
+    assert needs_decoded(_Decoded(), "audio") and needs_decoded(_Decoded(), "video")
 
 
 async def _spoken(speech: LiveSpeech, key: StreamKey, packets: list[OpusFrame]) -> None:
