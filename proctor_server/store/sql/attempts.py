@@ -16,7 +16,7 @@ from proctor_server.store.sql.exams import FINISHED_STATES, TICKET_SQL
 from proctor_server.store.sql.writes import latest_answers
 from shared.questions import Question, max_score, score
 from shared.states import AttemptState, Effect, Trigger, transition
-from shared.timeutil import from_wire
+from shared.timeutil import from_wire, to_wire
 
 ATTEMPT_SQL = f"SELECT {rows.columns(rows.ATTEMPT)} FROM attempts"
 Admitted = Callable[[], bool]  # whether a proctor admitted the ticket past the entry window
@@ -31,14 +31,14 @@ def insert_attempt(c: Connection, a: AttemptRecord) -> None:
     )
     c.execute(
         "INSERT INTO attempt_states (attempt_id, state, at, reason) VALUES (?,?,?,?)",
-        (a.id, a.state.value, rows.wire_time(a.created_at), "entered"),
+        (a.id, a.state.value, to_wire(a.created_at), "entered"),
     )
 
 
 def insert_nonce(c: Connection, attempt_id: str, nonce: str, at: datetime) -> None:
     c.execute(
         "INSERT INTO nonces (attempt_id, nonce, live_from) VALUES (?,?,?)",
-        (attempt_id, nonce, rows.wire_time(at)),
+        (attempt_id, nonce, to_wire(at)),
     )
 
 
@@ -183,7 +183,7 @@ class AttemptTables(Database):
             )
             c.execute(
                 "INSERT INTO attempt_states (attempt_id, state, at, reason) VALUES (?,?,?,?)",
-                (a.id, state.value, rows.wire_time(at), reason),
+                (a.id, state.value, to_wire(at), reason),
             )
             detail: dict[str, Any] = {
                 "from": before.value,

@@ -52,7 +52,7 @@ def append_audit(
     # the detail as stored, read back: the hash covers exactly what a later reader sees
     text = msgspec.json.encode(detail, order="sorted").decode()  # keys sorted, UTF-8 as is
     stored = msgspec.json.decode(text)
-    when = rows.wire_time(at)
+    when = to_wire(at)
     digest = entry_hash(prev, chain, seq, when, actor, action, stored)
     c.execute(
         "INSERT INTO audit (at, actor, action, detail, chain, seq, prev_hash, hash) "

@@ -4,7 +4,7 @@ column name) to its record. Every query names its columns; none selects `*`."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import msgspec
 
@@ -31,30 +31,9 @@ from shared.vocabulary import Mode, Source, ViolationKind
 Row = connection.Row
 
 
-_MILLIS = tuple(f".{k:03d}Z" for k in range(1000))
-# Seconds formatted lately (the writes of a busy second share one; an attempt's deadline is
-# one more), by (second, minute, hour, day, month, year); cleared when it grows.
-_SECONDS: dict[tuple[int, int, int, int, int, int], str] = {}
-
-
-def wire_time(moment: datetime) -> str:
-    """`to_wire`'s text for a UTC moment, sooner: the date and time to the second are
-    formatted once per second, the milliseconds looked up. Anything else goes through
-    `to_wire`."""
-    if moment.tzinfo is not UTC:
-        return to_wire(moment)
-    key = (moment.second, moment.minute, moment.hour, moment.day, moment.month, moment.year)
-    second = _SECONDS.get(key)
-    if second is None:
-        if len(_SECONDS) >= 256:
-            _SECONDS.clear()
-        second = _SECONDS[key] = moment.isoformat(timespec="seconds")[:19]
-    return second + _MILLIS[moment.microsecond // 1000]
-
-
 def t(moment: datetime | None) -> str | None:
     """A moment as stored (UTC ISO 8601 with a Z), or NULL."""
-    return None if moment is None else wire_time(moment)
+    return None if moment is None else to_wire(moment)
 
 
 def dt(text: str | None) -> datetime | None:
@@ -190,8 +169,8 @@ def attempt_values(a: AttemptRecord) -> tuple[object, ...]:
         a.state.value,
         a.seed,
         msgspec.json.encode(a.order).decode(),
-        wire_time(a.created_at),
-        wire_time(a.ends_at),
+        to_wire(a.created_at),
+        to_wire(a.ends_at),
         t(a.started_at),
         t(a.finished_at),
         a.score,

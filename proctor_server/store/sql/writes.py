@@ -99,8 +99,8 @@ class ClientWrites(Database):
         is new for the attempt (the history's unique index claims it); a question's answer
         is its newest history row (`latest_answers`). When no row went in, the slow path
         says why: a resend (False), or the rule's own refusal, read from the attempt's row."""
-        when = rows.wire_time(at)
-        cutoff = rows.wire_time(at - WRITE_GRACE)  # open while ends_at + grace > at
+        when = to_wire(at)
+        cutoff = to_wire(at - WRITE_GRACE)  # open while ends_at + grace > at
         text = "[" + ", ".join(map(str, sorted(choice))) + "]"  # json.dumps's text, sooner
 
         def op(c: Connection) -> bool:
@@ -128,7 +128,7 @@ class ClientWrites(Database):
             c.execute(
                 "INSERT INTO answer_log (attempt_id, question, choice, client_id, saved_at) "
                 "VALUES (?,?,?,?,?) ON CONFLICT DO NOTHING",
-                (attempt_id, question, text, client_id, rows.wire_time(at)),
+                (attempt_id, question, text, client_id, to_wire(at)),
             ).rowcount
             == 1
         )
@@ -151,7 +151,7 @@ class ClientWrites(Database):
     ) -> SavedEvent:
         """Store a client event, with the violation it raises (`violation`) or the open
         client-raised violation of kind `ends` it ends, at the event's server time."""
-        when = rows.wire_time(at)
+        when = to_wire(at)
 
         def op(c: Connection) -> SavedEvent:
             if not self._claim(c, attempt_id, client_id, "event", when):
