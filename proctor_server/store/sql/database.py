@@ -295,12 +295,10 @@ class Database:
                     if release:
                         conn.execute("RELEASE w")
                     results.append((False, exc))
-            heads.write(conn)
-            conn.execute("COMMIT")
+            _commit(conn)
         except BaseException:
-            heads.forget()
             if conn.in_transaction:
-                conn.execute("ROLLBACK")
+                _rollback(conn)
             raise
         self.commits += 1
         self.writes += len(group)
