@@ -27,7 +27,7 @@ import itertools
 import logging
 import os
 import socket
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from datetime import datetime
 from pathlib import Path
 from types import SimpleNamespace
@@ -428,12 +428,18 @@ class MediaProcess:
             await asyncio.sleep(FIGURES_EVERY_S)
 
 
+def _every_thread(apply: Callable[[int], object]) -> None:
+    """`apply` to each thread of this process (those the imports started too) by its id;
+    threads started later inherit what it set from the thread that starts them."""
+    for task in os.listdir("/proc/self/task"):
+        with contextlib.suppress(ProcessLookupError):  # a thread that ended meanwhile
+            apply(int(task))
+
+
 def pin_threads(cpus: set[int]) -> None:
     """Run every thread of this process (those the imports started too) and every later one
     on `cpus` only: the exam server's cores are then never taken by decoding."""
-    for task in os.listdir("/proc/self/task"):
-        with contextlib.suppress(ProcessLookupError):  # a thread that ended meanwhile
-            os.sched_setaffinity(int(task), cpus)
+    _every_thread(lambda task: os.sched_setaffinity(task, cpus))
 
 
 def run_when_idle() -> bool:
@@ -446,9 +452,7 @@ def run_when_idle() -> bool:
     if policy is None:
         return False
     try:
-        for task in os.listdir("/proc/self/task"):
-            with contextlib.suppress(ProcessLookupError):  # a thread that ended meanwhile
-                os.sched_setscheduler(int(task), policy, os.sched_param(0))
+        _every_thread(lambda task: os.sched_setscheduler(task, policy, os.sched_param(0)))
     except OSError:
         log.warning("the media process could not take the idle scheduling class")
         return False
