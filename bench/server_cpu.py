@@ -66,7 +66,8 @@ async def joins(url: str, tickets: list[str], concurrency: int = 20) -> None:
 
 
 class Phase:
-    """A server's CPU for `answer_load`, noting its CPU per thread at the same moments."""
+    """A server's CPU over a phase (joins, `answer_load`), noting its CPU per thread at the
+    same moments."""
 
     def __init__(self, server: Proc):
         self.server = server
@@ -80,6 +81,12 @@ class Phase:
         """CPU seconds per thread between the first and the last reading."""
         first, last = self.threads[0], self.threads[-1]
         return {k: v - first.get(k, 0.0) for k, v in last.items()}
+
+
+def add_up(into: dict[str, float], seconds: dict[str, float]) -> None:
+    """Add one phase's CPU seconds per thread to the run's."""
+    for thread, spent in seconds.items():
+        into[thread] = into.get(thread, 0.0) + spent
 
 
 async def answer_load(
@@ -174,14 +181,12 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
         for r in range(args.rounds):  # alternate the two servers so drift hits both alike
             mine = tickets[r * per_round : (r + 1) * per_round]
             for name, server in (("bare", bare), ("ours", ours)):
-                before, threads = server.cpu(), server.thread_cpu()
+                phase = Phase(server)
+                before = phase.cpu()
                 await joins(server.candidate, mine[: args.joins])
-                spent[f"{name}_join"] += server.cpu() - before
+                spent[f"{name}_join"] += phase.cpu() - before
                 if name == "ours":
-                    for thread, seconds in server.thread_cpu().items():
-                        by_thread[thread] = (
-                            by_thread.get(thread, 0.0) + seconds - threads.get(thread, 0.0)
-                        )
+                    add_up(by_thread, phase.by_thread())
             for name, server in (("bare", bare), ("ours", ours)):
                 phase = Phase(server)
                 cpu, count = await answer_load(
@@ -189,8 +194,7 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
                 )
                 spent[f"{name}_answer"] += cpu
                 if name == "ours":
-                    for thread, seconds in phase.by_thread().items():
-                        answer_threads[thread] = answer_threads.get(thread, 0.0) + seconds
+                    add_up(answer_threads, phase.by_thread())
             answers += count
         joined = args.joins * args.rounds
         return {
@@ -205,6 +209,13 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
     finally:
         bare.stop()
         ours.stop()
+
+
+def per_thread(f: dict[str, float], prefix: str, suffix: str) -> str:
+    """The figures named `prefix` THREAD `suffix`, as "THREAD 0.123 ms, ..."."""
+    return ", ".join(
+        f"{k[len(prefix) : -len(suffix)]} {v:.3f} ms" for k, v in f.items() if k.startswith(prefix)
+    )
 
 
 def ratio(ours: float, bare: float) -> str:
@@ -230,23 +241,13 @@ def main() -> None:
         f"server CPU per join:   exam server {f['ours_join_ms']:.3f} ms, bare websockets "
         f"{f['bare_join_ms']:.3f} ms -> {join_ratio} (target <= 1.5x); {args.rounds} x {args.joins} joins"
     )
-    threads = ", ".join(
-        f"{k[len('thread_') : -len('_join_ms')]} {v:.3f} ms"
-        for k, v in f.items()
-        if k.startswith("thread_")
-    )
-    print(f"  of which, per thread of the exam server: {threads}")
+    print(f"  of which, per thread of the exam server: {per_thread(f, 'thread_', '_join_ms')}")
     print(
         f"server CPU per answer: exam server {f['ours_answer_ms']:.3f} ms, bare websockets "
         f"{f['bare_answer_ms']:.3f} ms -> {answer_ratio} (target <= 2x); "
         f"{args.rounds} x {args.candidates} candidates x {args.answers} answers"
     )
-    answer_threads = ", ".join(
-        f"{k[len('answer_') : -len('_ms')]} {v:.3f} ms"
-        for k, v in f.items()
-        if k.startswith("answer_")
-    )
-    print(f"  of which, per thread of the exam server: {answer_threads}")
+    print(f"  of which, per thread of the exam server: {per_thread(f, 'answer_', '_ms')}")
     print(
         f"answer -> ack: exam server p50 {f['ours_ack_p50']:.1f} p99 {f['ours_ack_p99']:.1f} ms, "
         f"bare p50 {f['bare_ack_p50']:.1f} p99 {f['bare_ack_p99']:.1f} ms"
