@@ -107,6 +107,41 @@ async def test_a_refused_answer_in_a_group_leaves_its_neighbours_stored_once(
     assert {attempt for attempt, _ in await store._read(history)} == {open_one}
 
 
+async def test_entries_and_answers_are_never_planned_again(store: SqliteStore) -> None:
+    """SQLite plans a prepared statement again when a new value is bound to a column a
+    partial index is conditioned on (`attempts.mode`, `tickets.revoked`): on the entry's and
+    the answer's statements, run for thousands of candidates, that cost more than the rest of
+    the entry's reads together. `sqlite_stmt` counts each cached statement's re-plans (the
+    migrations' schema changes re-plan what ran before them: only growth counts)."""
+
+    def plans(c: sqlite3.Connection) -> dict[str, int]:
+        try:
+            return dict(c.execute("SELECT sql, reprep FROM sqlite_stmt").fetchall())
+        except sqlite3.OperationalError:
+            pytest.skip("this SQLite is built without the sqlite_stmt table")
+
+    seated = await seat(store)
+    before = await store._read(plans)
+    for n, mode in enumerate([Mode.EXAM, Mode.TRIAL] * 3):
+        ticket = TicketRecord(
+            token=f"tk-plan-{n}", exam_id=seated.exam.id, candidate_code=f"P{n}", name="Ann"
+        )
+        await store.create_ticket(ticket)
+        new = attempt_record(seated.exam, ticket, mode=mode)
+
+        def found_or_new(
+            t: TicketRecord | None, found: AttemptRecord | None, a: object, new: AttemptRecord = new
+        ) -> AttemptRecord:
+            return found or new
+
+        for nonce in (f"n-plan-{n}", f"n-again-{n}"):  # a first entry, then a resumption
+            await store.enter(ticket.token, mode, nonce, NOW, found_or_new)
+        assert await store.find_attempt(ticket.token, mode) == new
+        assert await store.save_answer(seated.attempt.id, f"c-{n}", n % 4, [n % 3], NOW)
+    after = await store._read(plans)
+    assert {sql: k for sql, k in after.items() if k > before.get(sql, 0)} == {}
+
+
 async def test_migrations_record_versions_and_refuse_a_newer_database(tmp_path: Path) -> None:
     db = tmp_path / "m.db"
     conn = sqlite3.connect(db, isolation_level=None)
