@@ -12,7 +12,7 @@ import functools
 import hashlib
 import itertools
 import struct
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import msgspec
@@ -22,10 +22,10 @@ from shared.questions import Question
 SEED_BYTES = 16  # an attempt's seed: this many random bytes, drawn by the caller, as hex
 
 
-def _draws(seed: str, count: int) -> Iterator[int]:
+def _draws(seed: str, count: int) -> tuple[int, ...]:
     """`count` 64-bit draws from SHAKE-256 under the attempt's seed (one hash call)."""
     data = hashlib.shake_256(b"proctor-order:" + bytes.fromhex(seed)).digest(8 * max(count, 1))
-    return iter(struct.unpack(f">{max(count, 1)}Q", data))
+    return struct.unpack(f">{max(count, 1)}Q", data)
 
 
 SMALL = 6  # up to 6! = 720 orders: pick one from a table with a single draw
@@ -50,6 +50,12 @@ def _shared_orders(n: int) -> dict[tuple[int, ...], list[int]]:
     return dict(zip(_all_orders(n), _shared_lists(n), strict=True))
 
 
+@functools.cache
+def _small_tables() -> tuple[tuple[list[int], ...], ...]:
+    """`_shared_lists(m)` for every m <= SMALL, by m."""
+    return tuple(_shared_lists(m) for m in range(SMALL + 1))
+
+
 def compact(order: PaperOrder) -> PaperOrder:
     """The same order with its small option orders shared (see `_shared_lists`)."""
     return PaperOrder(
@@ -60,15 +66,13 @@ def compact(order: PaperOrder) -> PaperOrder:
     )
 
 
-def _permutation(n: int, draws: Iterator[int]) -> list[int]:
-    """A uniformly drawn order of n items: one draw picks from the table of all orders when n
-    is small (option lists), Fisher-Yates otherwise (64-bit draws: bias below 2**-50)."""
-    if n <= SMALL:
-        orders = _shared_lists(n)
-        return orders[next(draws) % len(orders)]
+def _shuffled(n: int, draws: Sequence[int], at: int) -> list[int]:
+    """Fisher-Yates over n > SMALL items with draws[at:at + n - 1] (64-bit draws: bias below
+    2**-50)."""
     order = list(range(n))
     for i in range(n - 1, 0, -1):
-        j = next(draws) % (i + 1)
+        j = draws[at] % (i + 1)
+        at += 1
         order[i], order[j] = order[j], order[i]
     return order
 
@@ -85,19 +89,32 @@ class PaperOrder(msgspec.Struct, frozen=True):
     options: list[list[int]]  # options[k] is the option order of the k-th shown question
 
 
-def _needed(n: int) -> int:
-    return 1 if n <= SMALL else n - 1
-
-
 def order_for(seed: str, questions: Sequence[Question]) -> PaperOrder:
-    """The order of the questions, then of each shown question's options, from one stream."""
-    needed = _needed(len(questions)) + sum(_needed(len(q.options)) for q in questions)
+    """The order of the questions, then of each shown question's options, from one stream of
+    draws: a uniformly drawn order of n items takes one draw from the table of all orders when
+    n <= SMALL (option lists), n - 1 draws of Fisher-Yates otherwise. (Written out in one loop:
+    it runs in every candidate's entry.)"""
+    sizes = [len(q.options) for q in questions]
+    n = len(sizes)
+    needed = (1 if n <= SMALL else n - 1) + sum(1 if m <= SMALL else m - 1 for m in sizes)
     draws = _draws(seed, needed)
-    shown = _permutation(len(questions), draws)
-    return PaperOrder(
-        questions=shown,
-        options=[_permutation(len(questions[i].options), draws) for i in shown],
-    )
+    if n <= SMALL:
+        table = _shared_lists(n)
+        shown, at = table[draws[0] % len(table)], 1
+    else:
+        shown, at = _shuffled(n, draws, 0), n - 1
+    tables = _small_tables()
+    options: list[list[int]] = []
+    for i in shown:
+        m = sizes[i]
+        if m <= SMALL:
+            table = tables[m]
+            options.append(table[draws[at] % len(table)])
+            at += 1
+        else:
+            options.append(_shuffled(m, draws, at))
+            at += m - 1
+    return PaperOrder(questions=shown, options=options)
 
 
 @dataclass(frozen=True, slots=True)
