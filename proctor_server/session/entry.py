@@ -6,7 +6,6 @@ from __future__ import annotations
 import functools
 import logging
 import secrets
-import uuid
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -24,7 +23,7 @@ from proctor_server.core.session import (
     warning_limit_for,
 )
 from proctor_server.session.deps import SessionDeps
-from proctor_server.session.live import Close, LiveAttempt, Send, new_nonce, result_message
+from proctor_server.session.live import NONCE_BYTES, Close, LiveAttempt, Send, result_message
 from shared import proctor_protocol as pp
 from shared import protocol as p
 from shared.errors import ErrorCode, ProctorError, RuleError
@@ -35,6 +34,7 @@ from shared.vocabulary import Mode, Source, ViolationKind
 from shared.watermark import mask_name
 
 log = logging.getLogger(__name__)
+ATTEMPT_ID_BYTES = 8  # an attempt's id: its mode's prefix, then this many random bytes as hex
 
 
 class ExamNotLoaded(ProctorError):
@@ -57,10 +57,11 @@ async def enter(
         )
     now = deps.clock.now()
     key = ticket_key(hello.ticket)  # the raw ticket goes no further than this line
-    nonce = new_nonce()
-    fresh = Fresh(
-        attempt_id_prefix(hello.mode) + uuid.uuid4().hex[:16], secrets.token_hex(SEED_BYTES)
-    )
+    # the watermark nonce, and a new attempt's id and seed, from one draw of the system's
+    # random source (an entry makes thousands of them in the first minutes of a sitting)
+    drawn = secrets.token_hex(NONCE_BYTES + ATTEMPT_ID_BYTES + SEED_BYTES)
+    nonce, id_end = drawn[: 2 * NONCE_BYTES], 2 * (NONCE_BYTES + ATTEMPT_ID_BYTES)
+    fresh = Fresh(attempt_id_prefix(hello.mode) + drawn[2 * NONCE_BYTES : id_end], drawn[id_end:])
 
     def decide(
         ticket: TicketRecord | None, found: AttemptRecord | None, admitted: Callable[[], bool]

@@ -25,8 +25,11 @@ Send = Callable[[p._Msg], Awaitable[None]]
 Close = Callable[[CloseCode, str], Awaitable[None]]
 
 
+NONCE_BYTES = 4  # a watermark nonce: this many random bytes, as hex
+
+
 def new_nonce() -> str:
-    return secrets.token_hex(4)
+    return secrets.token_hex(NONCE_BYTES)
 
 
 def result_message(attempt: AttemptRecord, reason: FinishReason) -> p.Result:
