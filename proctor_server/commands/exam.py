@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import csv
 import io
+import logging
 import os
 import signal
 import sys
@@ -15,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-from proctor_server import admin
+from proctor_server import admin, event_loop
 from proctor_server.app import Server, ServerConfig
 from proctor_server.media.ice import parse_ice_server
 from proctor_server.media.remote_gateway import CLOSE_TIMEOUT_S, EXIT_TIMEOUT_S
@@ -27,6 +28,7 @@ from shared.questions import Question, parse_bank
 from shared.timeutil import parse_with_offset
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 def register(sub: Any) -> None:
@@ -178,6 +180,14 @@ def register(sub: Any) -> None:
         help="read each exam's proctor grid ahead, in the background, until this long after "
         "its last proctor left (default 600; 0: each proctor who finds no recent read waits "
         "for one)",
+    )
+    serve.add_argument(
+        "--event-loop",
+        choices=event_loop.CHOICES,
+        default="auto",
+        help="the event loop: uvloop (faster: less CPU per connection and message) or "
+        "asyncio's own (default auto: uvloop where installed, asyncio's with "
+        "--media-in-process)",
     )
     serve.set_defaults(run=run_serve)
 
@@ -536,7 +546,12 @@ def run_serve(args: argparse.Namespace) -> int:
         raise ConfigError("--live-analysis-interval and --clip-seconds: 0 (off) or seconds")
     if args.backlog < 1 or args.commit_window_ms < 0 or args.commit_max < 1:
         raise ConfigError("--backlog and --commit-max must be at least 1, --commit-window-ms >= 0")
-    asyncio.run(
-        serve_until_stopped(Server(config), lambda s: print(f"listening on {s.url}", flush=True))
-    )
+    aiortc_here = config.media and config.media_gateway == "aiortc" and not config.media_process
+    loop_name, new_loop = event_loop.choose(args.event_loop, aiortc_here=aiortc_here)
+
+    def ready(server: Server) -> None:
+        log.info("event loop: %s", loop_name)
+        print(f"listening on {server.url}", flush=True)
+
+    event_loop.run(serve_until_stopped(Server(config), ready), new_loop)
     return 0

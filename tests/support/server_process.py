@@ -19,13 +19,15 @@ def cli(*args: str) -> str:
 
 
 class ServerProcess:
-    def __init__(self, db: Path | str, *extra: str):
-        self.proc = subprocess.Popen(
-            [*CLI, "serve", "--db", str(db), "--port", "0", "--analysis", "basic", *extra],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-        )
+    def __init__(self, db: Path | str, *extra: str, log: Path | None = None):
+        """`log`: a file for the server's log (default: none kept)."""
+        with open(log or "/dev/null", "w") as err:
+            self.proc = subprocess.Popen(
+                [*CLI, "serve", "--db", str(db), "--port", "0", "--analysis", "basic", *extra],
+                stdout=subprocess.PIPE,
+                stderr=err,
+                text=True,
+            )
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline()  # blocks until the server accepts connections
         assert line.startswith("listening on http://"), line
