@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from proctor_server import admin, event_loop
-from proctor_server.app import Server, ServerConfig
+from proctor_server.app import COMMIT_WINDOW_MS, Server, ServerConfig
 from proctor_server.media.ice import parse_ice_server
 from proctor_server.media.remote_gateway import CLOSE_TIMEOUT_S, EXIT_TIMEOUT_S
 from proctor_server.store import Store, check_target, database_arg, is_postgres, make_store
@@ -161,9 +161,10 @@ def register(sub: Any) -> None:
     serve.add_argument(
         "--commit-window-ms",
         type=float,
-        default=0.0,
+        default=COMMIT_WINDOW_MS,
         metavar="MS",
-        help="wait this long for more writes before each commit (default 0: commit at once)",
+        help=f"wait this long for more writes before each commit (default {COMMIT_WINDOW_MS:g}; "
+        "0: commit at once)",
     )
     serve.add_argument(
         "--commit-max",

@@ -52,7 +52,7 @@ def test_the_serve_command_takes_the_knobs() -> None:
     assert (args.backlog, args.commit_window_ms, args.commit_max) == (8192, 2.0, 64)
     assert args.run is run_serve
     defaults = build_parser().parse_args(["serve", "--db", "x.db"])
-    assert (defaults.backlog, defaults.commit_window_ms, defaults.commit_max) == (4096, 0.0, 512)
+    assert (defaults.backlog, defaults.commit_window_ms, defaults.commit_max) == (4096, 2.0, 512)
 
 
 async def test_the_commit_knobs_reach_the_store(tmp_path: Path) -> None:
