@@ -67,7 +67,11 @@ async def main():
     async with serve(handler, "127.0.0.1", 0, compression=None, **kwargs) as server:
         print("listening on http://127.0.0.1:%d" % server.sockets[0].getsockname()[1], flush=True)
         await asyncio.Future()
-asyncio.run(main())
+if sys.argv[3] == "uvloop":
+    import uvloop
+    uvloop.run(main())
+else:
+    asyncio.run(main())
 """
 
 
@@ -246,9 +250,9 @@ class Proc:
             self.proc.wait()
 
 
-def start_server(name: str, db: Path, backlog: int, extra: list[str]) -> Proc:
+def start_server(name: str, db: Path, backlog: int, extra: list[str], bare_loop: str) -> Proc:
     if name == "bare":
-        return Proc([sys.executable, "-c", BARE_SERVER, "600", str(backlog)])
+        return Proc([sys.executable, "-c", BARE_SERVER, "600", str(backlog), bare_loop])
     args = [sys.executable, "-m", "proctor_server.cli", "serve", "--db", str(db), "--port", "0"]
     args += ["--analysis", "basic"] + (["--backlog", str(backlog)] if backlog else []) + extra
     return Proc(args)
@@ -345,7 +349,7 @@ def run(args: argparse.Namespace) -> list[Round]:
         mine = tickets[r * per_round : (r + 1) * per_round]
         order = ("bare", "ours") if r % 2 == 0 else ("ours", "bare")
         for name in order:
-            server = start_server(name, db, args.backlog, extra)
+            server = start_server(name, db, args.backlog, extra, args.bare_loop)
             try:
                 result = one_round(name, server, mine, args)
             finally:
@@ -413,10 +417,18 @@ def main() -> None:
         "--serve-arg", action="append", help="one more argument for `proctor-server serve`"
     )
     parser.add_argument("--seed", type=int, default=15)
+    parser.add_argument(
+        "--bare-loop",
+        choices=("asyncio", "uvloop"),
+        default="asyncio",
+        help="the bare server's event loop (default asyncio's, the aims' baseline; uvloop is "
+        "the exam server's)",
+    )
     args = parser.parse_args()
     print(
         f"ramp: {args.candidates} candidates over {args.window:g} s, {args.rounds} rounds, "
-        f"{args.workers} load processes, backlog {args.backlog or 'default'}; "
+        f"{args.workers} load processes, backlog {args.backlog or 'default'}, bare server on "
+        f"{args.bare_loop}; "
         f"net.core.somaxconn {Path('/proc/sys/net/core/somaxconn').read_text().strip()}; "
         f"{os.cpu_count()} cores"
     )

@@ -2,7 +2,9 @@
 doing the same I/O, measured in the same run.
 
 The bare server answers a hello with a welcome-sized frame and every message carrying an id
-with an ack, and does nothing else. The exam server does the real work: ticket lookup, entry
+with an ack, and does nothing else. It runs twice: on asyncio's own event loop (the baseline
+of the aims) and on uvloop, the exam server's loop (`serve --event-loop`), so that the
+exam server's own share shows apart from what its loop saves. The exam server does the real work: ticket lookup, entry
 rules, attempt creation with its seed and order, the watermark nonce, each answer validated,
 committed (grouped transactions, synchronous=FULL) and then acknowledged.
 
@@ -47,7 +49,11 @@ async def main():
     async with serve(handler, "127.0.0.1", 0, compression=None) as server:
         print("listening on http://127.0.0.1:%d" % server.sockets[0].getsockname()[1], flush=True)
         await asyncio.Future()
-asyncio.run(main())
+if sys.argv[2] == "uvloop":
+    import uvloop
+    uvloop.run(main())
+else:
+    asyncio.run(main())
 """
 
 
@@ -150,8 +156,11 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
     tickets = await sitting(db, per_round * args.rounds, starts_in=-timedelta(minutes=1))
 
     welcome_size = 600  # about the size of a real welcome
-    bare = Proc([sys.executable, "-c", BARE_SERVER, str(welcome_size)])
-    ours = Proc(
+    servers = {
+        "bare": Proc([sys.executable, "-c", BARE_SERVER, str(welcome_size), "asyncio"]),
+        "bare_uvloop": Proc([sys.executable, "-c", BARE_SERVER, str(welcome_size), "uvloop"]),
+    }
+    servers["ours"] = Proc(
         [
             sys.executable,
             "-m",
@@ -166,28 +175,24 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
             *(args.serve_arg or []),
         ]
     )
-    bare.candidate += "?bare"
-    spent: dict[str, float] = {
-        "bare_join": 0.0,
-        "ours_join": 0.0,
-        "bare_answer": 0.0,
-        "ours_answer": 0.0,
-    }
+    for name in ("bare", "bare_uvloop"):
+        servers[name].candidate += "?bare"
+    spent = {f"{name}_{phase}": 0.0 for name in servers for phase in ("join", "answer")}
     by_thread: dict[str, float] = {}  # the exam server's join CPU per thread
     answer_threads: dict[str, float] = {}  # and its answer CPU per thread
     answers = 0
-    acks: dict[str, list[float]] = {"bare": [], "ours": []}
+    acks: dict[str, list[float]] = {name: [] for name in servers}
     try:
-        for r in range(args.rounds):  # alternate the two servers so drift hits both alike
+        for r in range(args.rounds):  # alternate the servers so drift hits all alike
             mine = tickets[r * per_round : (r + 1) * per_round]
-            for name, server in (("bare", bare), ("ours", ours)):
+            for name, server in servers.items():
                 phase = Phase(server)
                 before = phase.cpu()
                 await joins(server.candidate, mine[: args.joins])
                 spent[f"{name}_join"] += phase.cpu() - before
                 if name == "ours":
                     add_up(by_thread, phase.by_thread())
-            for name, server in (("bare", bare), ("ours", ours)):
+            for name, server in servers.items():
                 phase = Phase(server)
                 cpu, count = await answer_load(
                     server.candidate, mine[args.joins :], args.answers, phase, acks[name]
@@ -198,17 +203,15 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
             answers += count
         joined = args.joins * args.rounds
         return {
-            "bare_join_ms": spent["bare_join"] / joined * 1000,
-            "ours_join_ms": spent["ours_join"] / joined * 1000,
-            "bare_answer_ms": spent["bare_answer"] / answers * 1000,
-            "ours_answer_ms": spent["ours_answer"] / answers * 1000,
+            **{f"{name}_join_ms": spent[f"{name}_join"] / joined * 1000 for name in servers},
+            **{f"{name}_answer_ms": spent[f"{name}_answer"] / answers * 1000 for name in servers},
             **{f"thread_{k}_join_ms": v / joined * 1000 for k, v in by_thread.items() if v},
             **{f"answer_{k}_ms": v / answers * 1000 for k, v in answer_threads.items() if v},
             **{f"{k}_ack_p{q}": pct(v, q / 100) * 1000 for k, v in acks.items() for q in (50, 99)},
         }
     finally:
-        bare.stop()
-        ours.stop()
+        for server in servers.values():
+            server.stop()
 
 
 def per_thread(f: dict[str, float], prefix: str, suffix: str) -> str:
@@ -235,22 +238,25 @@ def main() -> None:
     )
     args = parser.parse_args()
     f = asyncio.run(run(args))
-    join_ratio = ratio(f["ours_join_ms"], f["bare_join_ms"])
-    answer_ratio = ratio(f["ours_answer_ms"], f["bare_answer_ms"])
-    print(
-        f"server CPU per join:   exam server {f['ours_join_ms']:.3f} ms, bare websockets "
-        f"{f['bare_join_ms']:.3f} ms -> {join_ratio} (target <= 1.5x); {args.rounds} x {args.joins} joins"
-    )
-    print(f"  of which, per thread of the exam server: {per_thread(f, 'thread_', '_join_ms')}")
-    print(
-        f"server CPU per answer: exam server {f['ours_answer_ms']:.3f} ms, bare websockets "
-        f"{f['bare_answer_ms']:.3f} ms -> {answer_ratio} (target <= 2x); "
-        f"{args.rounds} x {args.candidates} candidates x {args.answers} answers"
-    )
-    print(f"  of which, per thread of the exam server: {per_thread(f, 'answer_', '_ms')}")
+    for what, aim, count in (
+        ("join", 1.5, f"{args.rounds} x {args.joins} joins"),
+        ("answer", 2, f"{args.rounds} x {args.candidates} candidates x {args.answers} answers"),
+    ):
+        ours, bare, bare_uv = (f[f"{n}_{what}_ms"] for n in ("ours", "bare", "bare_uvloop"))
+        print(
+            f"server CPU per {what}:{' ' * (7 - len(what))}exam server {ours:.3f} ms, bare "
+            f"websockets {bare:.3f} ms -> {ratio(ours, bare)} (target <= {aim}x); {count}"
+        )
+        print(
+            f"  against bare websockets on uvloop, the exam server's loop: {bare_uv:.3f} ms -> "
+            f"{ratio(ours, bare_uv)}"
+        )
+        prefix, suffix = ("thread_", "_join_ms") if what == "join" else ("answer_", "_ms")
+        print(f"  of which, per thread of the exam server: {per_thread(f, prefix, suffix)}")
     print(
         f"answer -> ack: exam server p50 {f['ours_ack_p50']:.1f} p99 {f['ours_ack_p99']:.1f} ms, "
-        f"bare p50 {f['bare_ack_p50']:.1f} p99 {f['bare_ack_p99']:.1f} ms"
+        f"bare p50 {f['bare_ack_p50']:.1f} p99 {f['bare_ack_p99']:.1f} ms, on uvloop p50 "
+        f"{f['bare_uvloop_ack_p50']:.1f} p99 {f['bare_uvloop_ack_p99']:.1f} ms"
         + (f"; serve {' '.join(args.serve_arg)}" if args.serve_arg else "")
     )
 
