@@ -379,19 +379,27 @@ class Server:
 
     # ------------------------------------------------------------ connections
 
-    async def _process_request(
+    def _process_request(
         self, connection: ServerConnection, request: Request
-    ) -> Response | None:
+    ) -> Coroutine[Any, Any, Response | None] | Response | None:
+        """The answer to a plain HTTP request, or None to go on with a socket's handshake. A
+        socket's handshake (every candidate's entry) is let through here at once; the
+        console's pages, which read the store, are answered by a coroutine."""
         path = request.path.split("?", 1)[0]
         if path.startswith("/ws/") or path == "/bandwidth":
             origin = request.headers.get("Origin")
             if not origin_allowed(origin, request.headers.get("Host"), self.config.allowed_origins):
                 log.info("refused %s from a page of another site: %s", path, origin)
                 return http.json_response(403, {"error": "this page may not open that socket"})
-        console = await ConsoleWeb(
-            self.store, self.clock, self._first_grid, self._start_grid
-        ).route(request)
-        return console or http.route(request, self._ready, self.clock.now())
+            if path in http.WS_PATHS:
+                return None
+        console = ConsoleWeb(self.store, self.clock, self._first_grid, self._start_grid)
+        if console.handles(path):
+            return self._console_page(console, request)
+        return http.route(request, self._ready, self.clock.now())
+
+    async def _console_page(self, console: ConsoleWeb, request: Request) -> Response | None:
+        return await console.route(request) or http.route(request, self._ready, self.clock.now())
 
     async def _handle(self, ws: ServerConnection) -> None:
         assert ws.request is not None
