@@ -37,12 +37,14 @@ def latest_attempt_sql(mode: str) -> str:
     return _LATEST[Mode(mode)]
 
 
+INSERT_ATTEMPT = (
+    f"INSERT INTO attempts ({rows.columns(rows.ATTEMPT)}) VALUES ({rows.marks(rows.ATTEMPT)})"
+)
+
+
 def insert_attempt(c: Connection, a: AttemptRecord) -> None:
     """An attempt's row and its first state."""
-    c.execute(
-        f"INSERT INTO attempts ({rows.columns(rows.ATTEMPT)}) VALUES ({rows.marks(rows.ATTEMPT)})",
-        rows.attempt_values(a),
-    )
+    c.execute(INSERT_ATTEMPT, rows.attempt_values(a))
     c.execute(
         "INSERT INTO attempt_states (attempt_id, state, at, reason) VALUES (?,?,?,?)",
         (a.id, a.state.value, to_wire(a.created_at), "entered"),

@@ -160,12 +160,13 @@ def attempt(r: Row) -> AttemptRecord:
 
 
 def attempt_values(a: AttemptRecord) -> tuple[object, ...]:
-    """An attempt's values in `ATTEMPT` order."""
+    """An attempt's values in `ATTEMPT` order (plain strings: the driver adapts an enum
+    member on every bind)."""
     return (
         a.id,
         a.exam_id,
         a.ticket,
-        a.mode,
+        a.mode.value,
         a.state.value,
         a.seed,
         msgspec.json.encode(a.order).decode(),
