@@ -28,6 +28,7 @@ from proctor_server.media.clip_file import (
     sound_kind,
 )
 from proctor_server.media.receiver_tap import vp8_keyframe_size
+from proctor_server.store.private_files import private_folder
 
 RTP_PER_MS = 90  # video RTP clock: 90 kHz
 
@@ -144,7 +145,7 @@ class SessionFile:
         size = None if isinstance(first, VideoPacket) else picture_size(first)
         if isinstance(first, Picture) and size is None:
             raise ValueError("the first picture of a recording must decode")
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        private_folder(path.parent)
         self.path = path
         self._writer: _Remuxer | _Encoder = (
             _Remuxer(str(path), first, first.at, sound=sound, rate=rate)

@@ -19,8 +19,10 @@ class BlobDir:
         self.sealer = sealer
 
     def prepare(self) -> None:
-        self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
-        for stale in self.root.rglob("*.tmp"):  # left by a crash between write and rename
+        """At the store's opening: the temporary files a crash left between a write and its
+        rename removed. The folder itself is made (0700) with its first file, so a staff
+        command that stores none leaves no empty folder behind."""
+        for stale in self.root.rglob("*.tmp"):  # nothing when the folder is not there yet
             stale.unlink(missing_ok=True)
 
     def write(self, relative: str, data: bytes) -> Path:

@@ -14,7 +14,7 @@ def write_private(path: Path, data: bytes, *, exclusive: bool = False) -> Path:
     renamed over `path`, and the folder synced, so that a reader (or a row pointing at it)
     never meets half a file and a failed write (a full disk) leaves nothing behind. With
     `exclusive` an existing file is never replaced (FileExistsError)."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    private_folder(path.parent)
     if exclusive:
         _write_fd(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), data)
         return path
@@ -31,6 +31,23 @@ def write_private(path: Path, data: bytes, *, exclusive: bool = False) -> Path:
     finally:
         os.close(folder)
     return path
+
+
+def private_folder(folder: Path) -> Path:
+    """`folder`, made 0700 with every missing folder above it (`Path.mkdir` would make the
+    ones above with the default mode): a folder of evidence is made where it is first
+    needed, and none of it is ever readable by others."""
+    missing: list[Path] = []
+    above = folder
+    while not above.is_dir() and above.parent != above:
+        missing.append(above)
+        above = above.parent
+    for made in reversed(missing):
+        try:
+            made.mkdir(mode=0o700)
+        except FileExistsError:  # made meanwhile (another writer): it was made 0700 too
+            pass
+    return folder
 
 
 def _write_fd(fd: int, data: bytes) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from proctor_server.store.private_files import write_private
+from proctor_server.store.private_files import private_folder, write_private
 
 
 @pytest.mark.parametrize("exclusive", [False, True])
@@ -34,3 +34,16 @@ def test_a_failed_write_leaves_the_old_file_as_it_was(tmp_path: Path) -> None:
     with pytest.raises(IsADirectoryError):
         write_private(path, b"lost")
     assert path.read_bytes() == b"kept"
+
+
+def test_every_folder_made_for_a_private_file_is_the_owner_s_alone(tmp_path: Path) -> None:
+    """`Path.mkdir(parents=True)` makes the folders above with the default mode: each one made
+    for a private file is 0700, and a folder that was there is left as it was."""
+    tmp_path.chmod(0o755)
+    made = private_folder(tmp_path / "files" / "snapshots" / "a-1")
+    assert made.is_dir() and made == tmp_path / "files" / "snapshots" / "a-1"
+    write_private(tmp_path / "files" / "snapshots" / "a-1" / "p.jpg", b"jpeg")
+    for folder in ("files", "files/snapshots", "files/snapshots/a-1"):
+        assert stat.S_IMODE((tmp_path / folder).stat().st_mode) == 0o700, folder
+    assert stat.S_IMODE(tmp_path.stat().st_mode) == 0o755
+    assert private_folder(tmp_path / "files") == tmp_path / "files"  # there already

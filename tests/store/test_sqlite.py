@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import stat
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
@@ -170,6 +171,21 @@ async def test_a_failing_migration_step_leaves_no_half_schema(tmp_path: Path) ->
         conn.execute("SELECT count(*) FROM schema_versions WHERE component='bad'").fetchone()[0]
         == 0
     )
+
+
+async def test_the_files_folder_is_made_with_the_first_file(tmp_path: Path) -> None:
+    """Opening a store makes no folder (a staff command that stores no file leaves none
+    behind, in the working directory for PostgreSQL's); the first photo makes it, 0700."""
+    store = SqliteStore(tmp_path / "s.db")
+    await store.open()
+    try:
+        assert not store.blobs.root.exists()
+        attempt = await attempt_in_progress(store)
+        record = PhotoRecord("p1", attempt, "snapshot", "c1", "snapshots/a/p1.jpg", "sha", 4, NOW)
+        assert await store.save_photo(record, b"\xff\xd8xx")
+        assert stat.S_IMODE(store.blobs.root.stat().st_mode) == 0o700
+    finally:
+        await store.close()
 
 
 async def test_photo_rows_point_only_at_whole_files(store: SqliteStore, tmp_path: Path) -> None:
