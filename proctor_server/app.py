@@ -62,7 +62,7 @@ QUIET_AFTER_START = timedelta(minutes=5)
 
 
 # The server's commit window: 2 ms costs a lone write 2 ms and saves a fifth of the store's
-# CPU per entry at the sitting's start, with acks no later under load (docs/benchmarks.md).
+# CPU per entry at the sitting's start, acks about as fast under load (docs/operations.md).
 COMMIT_WINDOW_MS = 2.0
 
 
