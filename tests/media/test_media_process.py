@@ -193,6 +193,12 @@ async def _unreadable(gateway: RemoteGateway, runtime: ExamRuntime) -> None:
         )
         await gateway.end(attempt, "ended by the test")  # requests are still answered
         assert gateway.stats(attempt) is None
+    # The app sees its connection end when the media process's DTLS close reaches it, or,
+    # should that datagram be lost (a loaded machine), when ICE consent fails: within
+    # aioice's 6 checks 5 s apart. Its own bound, so a slow earlier step cannot use it up.
+    async with asyncio.timeout(
+        aioice.ice.CONSENT_FAILURES * aioice.ice.CONSENT_INTERVAL + TIMEOUT_S / 2
+    ):
         await runtime.wait_for(lambda s: s.media.startswith("no live video"))
     assert gateway.pid == pid and gateway.restarts == 0  # the same process throughout
 
