@@ -3,13 +3,21 @@ where aiortc runs in the process), and a real server process serving a candidate
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
 
+from proctor_client.core.conduct import RULES_VERSION
+from proctor_client.devices.camera_reader import CameraReader
+from proctor_client.devices.fake_cameras import SyntheticCamera
+from proctor_client.runtime.backoff import Backoff
+from proctor_client.runtime.runtime import ExamRuntime
+from proctor_client.runtime.snapshots import CameraPhotos
 from proctor_server import event_loop
 from proctor_server.cli import main
 from shared.errors import ConfigError
+from tests.media.peers import palette_sources
 from tests.server.scripted import Candidate
 from tests.server.test_restart import exam_db  # noqa: F401 (the fixture)
 from tests.support.server_process import ServerProcess
@@ -73,4 +81,34 @@ async def test_a_server_process_serves_on_the_loop_it_names(
         await c.close()
         assert welcome.session
     finally:
+        server.stop()
+
+
+async def test_a_candidate_goes_live_through_a_server_on_uvloop(
+    exam_db: tuple[Path, str, list[str]],  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """The exam server on uvloop, its media process on asyncio's loop: the candidate app's
+    offer, the answer and the ICE candidates pass between them (the gateway's channel to its
+    process, the process's own start under uvloop) and the app's live media comes up."""
+    db, _, (ticket, _) = exam_db
+    log = tmp_path / "serve.log"
+    server = ServerProcess(db, log=log)
+    runtime = ExamRuntime(
+        server.ws_url,
+        ticket,
+        outbox_path=tmp_path / "outbox.sqlite3",
+        photos=CameraPhotos(CameraReader(SyntheticCamera(realtime=False))),
+        backoff=Backoff(base=0.02, cap=0.2),
+        media=palette_sources(),
+    )
+    runtime.accept_rules(RULES_VERSION)
+    runtime.start()
+    try:
+        assert "event loop: uvloop" in log.read_text()
+        async with asyncio.timeout(60):
+            state = await runtime.wait_for(lambda s: s.media == "live")
+        assert state.session is not None
+    finally:
+        await runtime.close()
         server.stop()
