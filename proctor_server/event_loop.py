@@ -5,9 +5,10 @@ Every candidate's connection is a `websockets` connection whose transport, callb
 timers are the event loop's: on asyncio's loop they are Python, on uvloop C. With uvloop the
 exam server's event loop spends about a tenth less CPU on each join, a few per cent less on
 each answer (docs/benchmarks.md): more candidates get in within the first seconds. aiortc
-stays on asyncio's loop: its ICE transport has failed under uvloop, and the media process
-(`proctor-server media`) is a process of its own that always runs asyncio's. So `auto` means
-uvloop unless live media is received in this process (`--media-in-process`)."""
+stays on asyncio's loop (its ICE transport was reported to fail under uvloop, aiortc issue
+429): the media process (`proctor-server media`), a process of its own, always runs
+asyncio's, and `auto` means uvloop unless live media is received in this process
+(`--media-in-process`)."""
 
 from __future__ import annotations
 
