@@ -34,13 +34,14 @@ VIOLATION_INSERT = (
 )
 
 
+ANSWER_LOG_INSERT = "INSERT INTO answer_log (attempt_id, question, choice, client_id, saved_at) "
 # An answer's history row, inserted only while its attempt takes answers: in progress, and
 # `at` before ends_at + the write grace. Wire times compare as text when both are in the one
 # form `to_wire` writes (UTC, to the millisecond, a Z); a deadline in any other form goes to
 # the slow path, where `check_write` reads it.
 ANSWER_LOGGED = (
-    "INSERT INTO answer_log (attempt_id, question, choice, client_id, saved_at) "
-    "SELECT id, ?, ?, ?, ? FROM attempts WHERE id = ? AND state = ? AND ends_at > ? "
+    ANSWER_LOG_INSERT
+    + "SELECT id, ?, ?, ?, ? FROM attempts WHERE id = ? AND state = ? AND ends_at > ? "
     "AND ends_at LIKE '____-__-__T__:__:__.___Z'"
 )
 # An attempt's history, oldest first: each question's answer is its newest row there
@@ -108,16 +109,26 @@ class ClientWrites(Database):
                 ANSWER_LOGGED + c.dialect.for_update + " ON CONFLICT DO NOTHING",
                 (question, text, client_id, when, attempt_id, _IN_PROGRESS, cutoff),
             ).rowcount
-            return logged == 1 or self._log_answer(c, attempt_id, client_id, question, text, at)
+            return logged == 1 or self._log_answer(
+                c, attempt_id, client_id, question, text, at, when
+            )
 
         return await self._write(op, repeatable=True)
 
     def _log_answer(
-        self, c: Connection, attempt_id: str, client_id: str, question: int, text: str, at: datetime
+        self,
+        c: Connection,
+        attempt_id: str,
+        client_id: str,
+        question: int,
+        text: str,
+        at: datetime,
+        when: str,
     ) -> bool:
         """The answer's slow path, when its history row did not go in: False for a resend
         (its id is in the history), else the attempt's refusal (`check_write`) raised; True,
-        the row inserted, in the case the quick test missed (a deadline stored otherwise)."""
+        the row inserted, in the case the quick test missed (a deadline stored otherwise).
+        `when`: `at` as stored."""
         if c.execute(
             "SELECT 1 FROM answer_log WHERE attempt_id = ? AND client_id = ?",
             (attempt_id, client_id),
@@ -126,9 +137,8 @@ class ClientWrites(Database):
         self._require_open(c, attempt_id, at, paper=True)
         return (
             c.execute(
-                "INSERT INTO answer_log (attempt_id, question, choice, client_id, saved_at) "
-                "VALUES (?,?,?,?,?) ON CONFLICT DO NOTHING",
-                (attempt_id, question, text, client_id, to_wire(at)),
+                ANSWER_LOG_INSERT + "VALUES (?,?,?,?,?) ON CONFLICT DO NOTHING",
+                (attempt_id, question, text, client_id, when),
             ).rowcount
             == 1
         )
