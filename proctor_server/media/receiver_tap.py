@@ -106,7 +106,11 @@ class ReceiverTap:
     """One receiver's tap (`tap_receiver`)."""
 
     def __init__(
-        self, receiver: Any, deliver: Callable[[EncodedFrame], None], keyframe_interval_s: float
+        self,
+        receiver: Any,
+        deliver: Callable[[EncodedFrame], None],
+        keyframe_interval_s: float,
+        encoded: set[str],
     ) -> None:
         self.receiver = receiver
         self.deliver = deliver
@@ -114,7 +118,7 @@ class ReceiverTap:
         self.last_key = -float("inf")
         self.last_ask = -float("inf")
         self.asked = 0  # keyframes asked for (figures, tests)
-        self.encoded: set[str] = set()  # kinds whose frames go to `deliver` only, not decoded
+        self.encoded = encoded  # kinds whose frames go to `deliver` only, not decoded
         self.withheld = 0  # VP8 or Opus frames kept from the decoder (figures, tests)
         self.decoded = 0  # VP8 or Opus frames passed on to the decoder (figures, tests)
         self._asking: asyncio.Task[None] | None = None
@@ -189,7 +193,6 @@ def tap_receiver(
         or not callable(getattr(receiver, "getSynchronizationSources", None))
     ):
         return None
-    tap = ReceiverTap(receiver, deliver, keyframe_interval_s)
-    tap.encoded = kinds
+    tap = ReceiverTap(receiver, deliver, keyframe_interval_s, kinds)
     setattr(receiver, _QUEUE, _TappedQueue(tap))
     return tap

@@ -153,11 +153,7 @@ def forward_keyframe_asks(sender: Any, ask: Callable[[], object]) -> bool:
     `_send_keyframe` to override."""
     if not callable(getattr(sender, "_send_keyframe", None)):
         return False
-
-    def send_keyframe() -> None:
-        ask()
-
-    sender._send_keyframe = send_keyframe
+    sender._send_keyframe = ask  # called without arguments, its result unused
     return True
 
 
