@@ -129,7 +129,7 @@ async def run(args: argparse.Namespace) -> None:
         print(f"  {name:>13}: min {t[0]:.1f} / median {statistics.median(t):.1f} / "
               f"max {t[-1]:.1f} ms ({statistics.median(t) / b:.1f}x the bare server); "
               f"server CPU {cpu[name] / args.runs * 1000:.1f} ms a snapshot "
-              "(clock ticks of 10 ms, averaged)")  # fmt: skip
+              "(averaged over the runs)")  # fmt: skip
     print(f"  with nobody following, the exam server used {idle_cpu / idle * 1000:.1f} ms of CPU "
           f"a second, its threads but the event loop's (the store's) {idle_store / idle * 1000:.1f} ms")  # fmt: skip
 
