@@ -67,6 +67,41 @@ async def test_a_commit_window_gathers_writes_sent_apart(database: Path | str) -
         await store.close()
 
 
+async def test_a_read_sees_the_writes_queued_before_it_and_none_after(
+    database: Path | str,
+) -> None:
+    """Reads take turns with the grouped writes on the store's thread: each sees exactly the
+    writes queued before it, though a commit window gathers writes on both sides of it. The
+    proctors' grid journal counts on it: a grid read started before an event must not hold
+    that event, or the page, which replays the event after the read, counts it twice."""
+    store = make_store(database, commits=CommitPolicy(window_ms=200.0))
+    await store.open()
+    try:
+        attempt = (await seat(store)).attempt.id
+
+        def stored(c: Any) -> int:
+            sql = "SELECT count(*) FROM answer_log WHERE attempt_id = ?"
+            return int(c.execute(sql, (attempt,)).fetchone()[0])
+
+        def answer(n: int) -> Any:
+            return store.save_answer(attempt, f"c{n}", n % 4, [0], NOW)
+
+        # queued in this order, in one turn of the loop: within one window of the store
+        outcomes = await asyncio.gather(
+            store._read(stored),
+            answer(1),
+            store._read(stored),
+            answer(2),
+            answer(3),
+            store._read(stored),
+            answer(4),
+        )
+        assert outcomes == [0, True, 1, True, True, 3, True]
+        assert await store._read(stored) == 4
+    finally:
+        await store.close()
+
+
 async def test_a_lone_failing_write_is_refused_and_leaves_nothing(database: Path | str) -> None:
     store = make_store(database)
     await store.open()

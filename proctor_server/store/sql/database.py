@@ -6,7 +6,8 @@ everything that arrived meanwhile in one transaction (one flush for the group), 
 its own savepoint so that one failing write does not undo the others (a group made only of
 `repeatable` writes first runs without savepoints, and again with them if one fails). A write's future
 resolves only after COMMIT returned, so callers acknowledge only what is durable. Reads run on
-the same thread, between groups. The event loop hands work over with one queue entry per call
+the same thread, between groups, each seeing the writes queued before it and none queued after
+it. The event loop hands work over with one queue entry per call
 (no executor future) and gets the outcomes of a whole group back with one wake-up.
 `CommitPolicy` sets how writes are grouped (the operator's `--commit-window-ms`,
 `--commit-max`).
@@ -200,7 +201,11 @@ class Database:
                     stopping = True
                     break
                 batch.append(job)
-                writes += job[2] != READ
+                if job[2] == READ:
+                    if writes:  # they commit, then it runs: no write queued after it joins
+                        break
+                else:
+                    writes += 1
                 if deadline and time.monotonic() >= deadline:
                     deadline = 0.0  # the window is over: take only what is already queued
             self._hand_back(self._work(batch))
@@ -226,7 +231,13 @@ class Database:
             pass
 
     def _work(self, batch: list[_Job]) -> list[tuple[asyncio.Future[Any], bool, Any]]:
+        """The batch's writes as one group, and its reads: those queued before the first
+        write run before the group, those after it once it committed (`_run` ends a batch at
+        a read that follows writes). So each read sees the writes queued before it and none
+        queued after it, as if each job had run alone in turn."""
         outcomes: list[tuple[asyncio.Future[Any], bool, Any]] = []
+        first_write = next((k for k, job in enumerate(batch) if job[2]), len(batch))
+        self._reads(batch[:first_write], outcomes)
         group = [job for job in batch if job[2]]
         for tries in range(RETRIES + 1):
             if not group:
@@ -242,14 +253,20 @@ class Database:
                 else:
                     outcomes.append((job[1], ok, value))
             group = again
-        for op, fut, write in batch:
-            if write:
+        self._reads(batch[first_write:], outcomes)
+        return outcomes
+
+    def _reads(
+        self, jobs: list[_Job], outcomes: list[tuple[asyncio.Future[Any], bool, Any]]
+    ) -> None:
+        """Run the reads among `jobs`, in order, adding their outcomes."""
+        for op, fut, kind in jobs:
+            if kind != READ:
                 continue
             try:
                 outcomes.append((fut, True, op(self._conn)))
             except Exception as exc:
                 outcomes.append((fut, False, exc))
-        return outcomes
 
     def _hand_back(self, outcomes: list[tuple[asyncio.Future[Any], bool, Any]]) -> None:
         assert self._loop is not None
