@@ -96,14 +96,13 @@ def order_for(seed: str, questions: Sequence[Question]) -> PaperOrder:
     it runs in every candidate's entry.)"""
     sizes = [len(q.options) for q in questions]
     n = len(sizes)
-    needed = (1 if n <= SMALL else n - 1) + sum(1 if m <= SMALL else m - 1 for m in sizes)
-    draws = _draws(seed, needed)
+    draws = _draws(seed, sum(1 if k <= SMALL else k - 1 for k in (n, *sizes)))
+    tables = _small_tables()
     if n <= SMALL:
-        table = _shared_lists(n)
+        table = tables[n]
         shown, at = table[draws[0] % len(table)], 1
     else:
         shown, at = _shuffled(n, draws, 0), n - 1
-    tables = _small_tables()
     options: list[list[int]] = []
     for i in shown:
         m = sizes[i]
