@@ -41,39 +41,10 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))  # this checkout's code, not an installed copy
 
-from sitting import sitting  # noqa: E402
+from sitting import BARE_SERVER, sitting  # noqa: E402
 from websockets.asyncio.client import connect  # noqa: E402
 
 from shared import protocol as p  # noqa: E402
-
-BARE_SERVER = r"""
-import asyncio, json, sys
-from websockets.asyncio.server import serve
-WELCOME = json.dumps({"type": "welcome", "pad": "x" * int(sys.argv[1])})
-async def handler(ws):
-    async for message in ws:
-        if isinstance(message, bytes):
-            continue
-        m = json.loads(message)
-        if m.get("type") == "hello":
-            await ws.send(WELCOME)
-        elif m.get("type") == "heartbeat":
-            await ws.send('{"type": "heartbeat_ack", "server_time": "2026-01-01T00:00:00Z"}')
-        elif "id" in m:
-            await ws.send(json.dumps({"type": "ack", "id": m["id"]}))
-async def main():
-    backlog = int(sys.argv[2])
-    kwargs = {"backlog": backlog} if backlog else {}
-    async with serve(handler, "127.0.0.1", 0, compression=None, **kwargs) as server:
-        print("listening on http://127.0.0.1:%d" % server.sockets[0].getsockname()[1], flush=True)
-        await asyncio.Future()
-if sys.argv[3] == "uvloop":
-    import uvloop
-    uvloop.run(main())
-else:
-    asyncio.run(main())
-"""
-
 
 # ------------------------------------------------------------------ the worker processes
 

@@ -2,11 +2,12 @@
 doing the same I/O, measured in the same run.
 
 The bare server answers a hello with a welcome-sized frame and every message carrying an id
-with an ack, and does nothing else. It runs twice: on asyncio's own event loop (the baseline
-of the aims) and on uvloop, the exam server's loop (`serve --event-loop`), so that the
-exam server's own share shows apart from what its loop saves. The exam server does the real work: ticket lookup, entry
-rules, attempt creation with its seed and order, the watermark nonce, each answer validated,
-committed (grouped transactions, synchronous=FULL) and then acknowledged.
+with an ack, and does nothing else (`sitting.BARE_SERVER`). It runs twice: on asyncio's own
+event loop (the baseline of the aims) and on uvloop, the exam server's loop (`serve
+--event-loop`), so that the exam server's own share shows apart from what its loop saves. The
+exam server does the real work: ticket lookup, entry rules, attempt creation with its seed and
+order, the watermark nonce, each answer validated, committed (grouped transactions,
+synchronous=FULL) and then acknowledged.
 
 Both servers run as separate processes; their CPU time (user + system, from /proc) is read
 before and after each phase. The load comes from this process over loopback.
@@ -27,34 +28,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's code
 
-from sitting import Proc, hello, identity_photo, pct, sitting
+from sitting import BARE_SERVER, Proc, hello, identity_photo, pct, sitting
 from websockets.asyncio.client import connect
 
 from shared import protocol as p
-
-BARE_SERVER = r"""
-import asyncio, json, sys
-from websockets.asyncio.server import serve
-WELCOME = json.dumps({"type": "welcome", "pad": "x" * int(sys.argv[1])})
-async def handler(ws):
-    async for message in ws:
-        if isinstance(message, bytes):
-            continue
-        m = json.loads(message)
-        if m.get("type") == "hello":
-            await ws.send(WELCOME)
-        elif "id" in m:
-            await ws.send(json.dumps({"type": "ack", "id": m["id"]}))
-async def main():
-    async with serve(handler, "127.0.0.1", 0, compression=None) as server:
-        print("listening on http://127.0.0.1:%d" % server.sockets[0].getsockname()[1], flush=True)
-        await asyncio.Future()
-if sys.argv[2] == "uvloop":
-    import uvloop
-    uvloop.run(main())
-else:
-    asyncio.run(main())
-"""
 
 
 async def joins(url: str, tickets: list[str], concurrency: int = 20) -> None:
@@ -157,8 +134,8 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
 
     welcome_size = 600  # about the size of a real welcome
     servers = {
-        "bare": Proc([sys.executable, "-c", BARE_SERVER, str(welcome_size), "asyncio"]),
-        "bare_uvloop": Proc([sys.executable, "-c", BARE_SERVER, str(welcome_size), "uvloop"]),
+        name: Proc([sys.executable, "-c", BARE_SERVER, str(welcome_size), "0", loop])
+        for name, loop in (("bare", "asyncio"), ("bare_uvloop", "uvloop"))
     }
     servers["ours"] = Proc(
         [

@@ -51,6 +51,39 @@ def identity_photo() -> bytes:
     return bytes(data)
 
 
+# The baseline of the server benchmarks, a bare `websockets` server in a process of its own
+# (`python -c BARE_SERVER SIZE BACKLOG LOOP`): a hello gets a welcome padded with SIZE bytes,
+# a heartbeat its ack, any other message with an id an ack, and nothing else happens; BACKLOG
+# is its listen backlog (0: asyncio's own), LOOP its event loop, asyncio or uvloop.
+BARE_SERVER = r"""
+import asyncio, json, sys
+from websockets.asyncio.server import serve
+WELCOME = json.dumps({"type": "welcome", "pad": "x" * int(sys.argv[1])})
+async def handler(ws):
+    async for message in ws:
+        if isinstance(message, bytes):
+            continue
+        m = json.loads(message)
+        if m.get("type") == "hello":
+            await ws.send(WELCOME)
+        elif m.get("type") == "heartbeat":
+            await ws.send('{"type": "heartbeat_ack", "server_time": "2026-01-01T00:00:00Z"}')
+        elif "id" in m:
+            await ws.send(json.dumps({"type": "ack", "id": m["id"]}))
+async def main():
+    backlog = int(sys.argv[2])
+    kwargs = {"backlog": backlog} if backlog else {}
+    async with serve(handler, "127.0.0.1", 0, compression=None, **kwargs) as server:
+        print("listening on http://127.0.0.1:%d" % server.sockets[0].getsockname()[1], flush=True)
+        await asyncio.Future()
+if sys.argv[3] == "uvloop":
+    import uvloop
+    uvloop.run(main())
+else:
+    asyncio.run(main())
+"""
+
+
 ROOT = Path(__file__).resolve().parent.parent  # this checkout: its server is the one started
 TICK = os.sysconf("SC_CLK_TCK")
 
