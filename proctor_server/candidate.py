@@ -13,6 +13,7 @@ from websockets.exceptions import ConnectionClosed
 
 from proctor_server.core.quota import WriteKind
 from proctor_server.heap import release_frames
+from proctor_server.sending import send_text
 from proctor_server.session import images, media, writes
 from proctor_server.session.deps import SessionDeps
 from proctor_server.session.entry import enter
@@ -45,7 +46,7 @@ class CandidateSession:
 
     async def send(self, message: p._Msg) -> None:
         try:
-            await self.ws.send(p.encode(message))
+            await send_text(self.ws, p.encode_bytes(message))
         except ConnectionClosed:
             pass
 

@@ -35,6 +35,7 @@ from proctor_server.exams import ExamRuntime
 from proctor_server.heap import release_frames
 from proctor_server.media import watching
 from proctor_server.media.gateway import NO_MEDIA, MediaGateway, Watcher
+from proctor_server.sending import send_text
 from proctor_server.store import Store
 from shared import proctor_protocol as pp
 from shared import protocol as p
@@ -154,7 +155,7 @@ async def _choose_exam(deps: FeedDeps, ws: ServerConnection, proctor: ProctorRec
 async def _send(ws: ServerConnection, message: pp.FeedMessage | pp.SnapshotFrame) -> bool:
     """Send one message; False when the socket is closed."""
     try:
-        await ws.send(pp.encode(message), text=True)
+        await send_text(ws, pp.encode(message))
     except ConnectionClosed:
         return False
     return True
@@ -163,7 +164,7 @@ async def _send(ws: ServerConnection, message: pp.FeedMessage | pp.SnapshotFrame
 async def _send_frame(ws: ServerConnection, frame: bytes) -> bool:
     """Send one event as the bus encoded it; False when the socket is closed."""
     try:
-        await ws.send(frame, text=True)
+        await send_text(ws, frame)
     except ConnectionClosed:
         return False
     return True
@@ -177,7 +178,7 @@ async def _forward(ws: ServerConnection, sub: Subscription) -> None:
             if published is None:  # fell behind, or the server is closing
                 await ws.close(CloseCode.GOING_AWAY, "feed closed")
                 return
-            await ws.send(published.frame, text=True)
+            await send_text(ws, published.frame)
     except ConnectionClosed:
         return
 

@@ -294,6 +294,11 @@ def encode(message: _Msg) -> str:
     return _encoder.encode(message).decode()
 
 
+def encode_bytes(message: _Msg) -> bytes:
+    """Encode any message as a JSON text frame's UTF-8 bytes, for a sender that takes them."""
+    return _encoder.encode(message)
+
+
 def decode_frame(
     decoder: msgspec.json.Decoder[Any], data: str | bytes, limit: int = MAX_TEXT_FRAME
 ) -> Any:
