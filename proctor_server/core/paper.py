@@ -66,15 +66,16 @@ class AttemptPaper:
                 ref=answer.id,
             )
         options = self.ids.option_ids[answer.question]
+        if len(answer.choice) == 1:  # most answers: nothing to sort, nothing chosen twice
+            j = options.get(answer.choice[0])
+            if j is None:
+                raise _not_an_option(answer, answer.choice[0])
+            return qi, [j]
         chosen: list[int] = []
         for oid in answer.choice:
             j = options.get(oid)
             if j is None:
-                raise RuleError(
-                    f"option {oid!r} is not an option of question {answer.question!r}",
-                    code=ErrorCode.BAD_CHOICE,
-                    ref=answer.id,
-                )
+                raise _not_an_option(answer, oid)
             chosen.append(j)
         if len(set(chosen)) != len(chosen):
             raise RuleError("an option is chosen twice", code=ErrorCode.BAD_CHOICE, ref=answer.id)
@@ -83,3 +84,11 @@ class AttemptPaper:
                 "this question takes a single option", code=ErrorCode.BAD_CHOICE, ref=answer.id
             )
         return qi, sorted(chosen)
+
+
+def _not_an_option(answer: p.Answer, oid: str) -> RuleError:
+    return RuleError(
+        f"option {oid!r} is not an option of question {answer.question!r}",
+        code=ErrorCode.BAD_CHOICE,
+        ref=answer.id,
+    )

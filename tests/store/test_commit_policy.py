@@ -86,15 +86,12 @@ async def test_a_read_sees_the_writes_queued_before_it_and_none_after(
         def answer(n: int) -> Any:
             return store.save_answer(attempt, f"c{n}", n % 4, [0], NOW)
 
+        async def read() -> int:
+            return await store._read(stored)
+
         # queued in this order, in one turn of the loop: within one window of the store
         outcomes = await asyncio.gather(
-            store._read(stored),
-            answer(1),
-            store._read(stored),
-            answer(2),
-            answer(3),
-            store._read(stored),
-            answer(4),
+            read(), answer(1), read(), answer(2), answer(3), read(), answer(4)
         )
         assert outcomes == [0, True, 1, True, True, 3, True]
         assert await store._read(stored) == 4

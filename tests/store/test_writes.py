@@ -3,13 +3,14 @@ own transaction, when the attempt no longer takes them (`core.session.check_writ
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
 from proctor_server.core.records import SavedEvent
 from proctor_server.store import PhotoRecord
 from proctor_server.store.sql.database import Database
+from proctor_server.store.sql.writes import _CUTOFFS, wire_cutoff
 from shared.errors import ErrorCode, RuleError
 from shared.rules import WRITE_GRACE
 from shared.states import Trigger
@@ -237,3 +238,29 @@ async def test_a_write_to_an_unknown_attempt_is_refused(store: ContractStore) ->
         await store.save_answer("a-none", "m1", 0, [1], NOW)
     with pytest.raises(KeyError):
         await store.save_event("a-none", "e1", "focus_lost", None, NOW, {}, None)
+
+
+@pytest.mark.parametrize(
+    "at",
+    [
+        NOW,
+        datetime(2026, 7, 25, 6, 59, 59, 999_999, tzinfo=UTC),  # milliseconds truncated
+        datetime(2026, 7, 25, 7, 0, 1, 500_000, tzinfo=UTC),  # the grace crosses the hour
+        datetime(2026, 7, 25, 0, 0, 0, 1_000, tzinfo=UTC),  # ... and the day
+        datetime(2027, 1, 1, 0, 0, 1, 999_000, tzinfo=UTC),  # ... and the year
+        datetime(2028, 3, 1, 0, 0, 0, tzinfo=UTC),  # ... into a leap day
+        datetime(2026, 7, 25, 15, 0, 0, 123_000, tzinfo=timezone(timedelta(hours=8))),
+    ],
+)
+def test_an_answers_cutoff_is_its_time_less_the_grace_on_the_wire(at: datetime) -> None:
+    assert not WRITE_GRACE.microseconds  # wire_cutoff carries the milliseconds over as they are
+    assert wire_cutoff(to_wire(at), at) == to_wire(at - WRITE_GRACE)
+    assert wire_cutoff(to_wire(at), at) == to_wire(at - WRITE_GRACE)  # from its cache
+
+
+def test_the_cutoffs_remembered_stay_few_and_right() -> None:
+    start = datetime(2026, 7, 25, 7, 0, 0, 250_000, tzinfo=UTC)
+    for k in range(1000):  # a thousand seconds, each seen once
+        at = start + timedelta(seconds=k)
+        assert wire_cutoff(to_wire(at), at) == to_wire(at - WRITE_GRACE)
+    assert len(_CUTOFFS) <= 256

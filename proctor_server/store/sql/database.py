@@ -161,18 +161,20 @@ class Database:
         self._jobs.put((op, fut, kind))
         return fut
 
-    async def _read(self, op: Callable[[Any], T]) -> T:
+    def _read(self, op: Callable[[Any], T]) -> asyncio.Future[T]:
+        """Run `op` on the store's thread; await its outcome. (The future itself, not a
+        coroutine around it: one object less on every call.)"""
         assert self._open, "store not open"
-        return await self._submit(op, READ)
+        return self._submit(op, READ)
 
-    async def _write(self, op: Callable[[Any], T], *, repeatable: bool = False) -> T:
-        """Run `op` in the next group's transaction; its outcome once that committed.
-        `repeatable`: all `op` does is in the transaction (no Python state changed, nothing
-        outside the database), so a group made only of such writes first runs without a
-        savepoint per write, and again with them if one of its writes fails."""
+    def _write(self, op: Callable[[Any], T], *, repeatable: bool = False) -> asyncio.Future[T]:
+        """Run `op` in the next group's transaction; await its outcome, settled once that
+        committed. `repeatable`: all `op` does is in the transaction (no Python state changed,
+        nothing outside the database), so a group made only of such writes first runs without
+        a savepoint per write, and again with them if one of its writes fails."""
         if not self._open:
             raise RuntimeError("store not open")
-        return await self._submit(op, REPEATABLE if repeatable else WRITE)
+        return self._submit(op, REPEATABLE if repeatable else WRITE)
 
     # ------------------------------------------------------------ the store's thread
 
