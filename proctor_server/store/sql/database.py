@@ -7,8 +7,9 @@ its own savepoint so that one failing write does not undo the others (a group ma
 `repeatable` writes first runs without savepoints, and again with them if one fails). A write's future
 resolves only after COMMIT returned, so callers acknowledge only what is durable. Reads run on
 the same thread, between groups, each seeing the writes queued before it and none queued after
-it. The event loop hands work over with one queue entry per call
-(no executor future) and gets the outcomes of a whole group back with one wake-up.
+it. The event loop hands work over with one queue entry per call (no executor future, and
+no wake-up of the store's thread while it sleeps through a commit window) and gets the
+outcomes of a whole group back with one wake-up.
 `CommitPolicy` sets how writes are grouped (the operator's `--commit-window-ms`,
 `--commit-max`).
 
@@ -23,6 +24,7 @@ import logging
 import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -180,37 +182,27 @@ class Database:
 
     def _run(self) -> None:
         """Take what is queued, commit the writes as one group, run the reads, hand every
-        outcome back to the event loop at once; until the stop mark."""
+        outcome back to the event loop at once; until the stop mark, with everything queued
+        before it done.
+
+        A write that finds the store idle opens the commit window: the thread sleeps through
+        it, then takes everything queued meanwhile at once. (Waiting on the queue instead
+        would wake the thread, and make the event loop wake it, for every write that joins.)"""
         jobs, policy = self._jobs, self.policy
         window = policy.window_ms / 1000
+        held: deque[_Job] = deque()  # taken from the queue, not yet run
         stopping = False
-        while not stopping:
-            first = jobs.get()
-            if first is _STOP:
-                break
-            batch = [first]
-            writes = 1 if first[2] != READ else 0
-            deadline = time.monotonic() + window if window and first[2] else 0.0
-            while writes < policy.max_group:
-                try:
-                    if deadline:
-                        job = jobs.get(timeout=max(0.0, deadline - time.monotonic()))
-                    else:
-                        job = jobs.get_nowait()
-                except queue.Empty:
+        while held or not stopping:
+            if not held:
+                first = jobs.get()
+                if first is _STOP:
                     break
-                if job is _STOP:
-                    stopping = True
-                    break
-                batch.append(job)
-                if job[2] == READ:
-                    if writes:  # they commit, then it runs: no write queued after it joins
-                        break
-                else:
-                    writes += 1
-                if deadline and time.monotonic() >= deadline:
-                    deadline = 0.0  # the window is over: take only what is already queued
-            self._hand_back(self._work(batch))
+                held.append(first)
+                if window and first[2] != READ:
+                    time.sleep(window)
+            if not stopping:
+                stopping = _take_queued(jobs, held)
+            self._hand_back(self._work(_next_batch(held, policy.max_group)))
             if getattr(self._conn, "broken", False):
                 self._reconnect()
         conn, self._conn = self._conn, None
@@ -389,3 +381,32 @@ def _resolve(outcomes: list[tuple[asyncio.Future[Any], bool, Any]]) -> None:
             fut.set_result(value)
         else:
             fut.set_exception(value)
+
+
+def _take_queued(jobs: queue.SimpleQueue[_Job | None], held: deque[_Job]) -> bool:
+    """Move every job queued now into `held`, in order; True when the stop mark was among
+    them (it is queued last: nothing follows it)."""
+    while True:
+        try:
+            job = jobs.get_nowait()
+        except queue.Empty:
+            return False
+        if job is _STOP:
+            return True
+        held.append(job)
+
+
+def _next_batch(held: deque[_Job], max_group: int) -> list[_Job]:
+    """The next batch from the front of `held`: jobs in order up to `max_group` writes, ended
+    by a read that follows writes (they commit, then it runs: no write queued after it joins
+    them, so it sees exactly the writes queued before it)."""
+    batch: list[_Job] = []
+    writes = 0
+    while held and writes < max_group:
+        job = held.popleft()
+        batch.append(job)
+        if job[2] != READ:
+            writes += 1
+        elif writes:
+            break
+    return batch
