@@ -25,6 +25,7 @@ import time
 import uuid
 from datetime import timedelta
 from pathlib import Path
+from typing import Protocol
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's code
 
@@ -46,6 +47,12 @@ async def joins(url: str, tickets: list[str], concurrency: int = 20) -> None:
                 assert '"welcome"' in str(reply), reply
 
     await asyncio.gather(*(worker() for _ in range(concurrency)))
+
+
+class Measure(Protocol):
+    def cpu(self) -> float:
+        """Called as the measured answers start and as they end: the server's CPU seconds."""
+        ...
 
 
 class Phase:
@@ -73,7 +80,7 @@ def add_up(into: dict[str, float], seconds: dict[str, float]) -> None:
 
 
 async def answer_load(
-    url: str, tickets: list[str], answers: int, measure: Phase, acks: list[float]
+    url: str, tickets: list[str], answers: int, measure: Measure, acks: list[float]
 ) -> tuple[float, int]:
     """Enter every candidate (not measured), then send answers and wait for each ack."""
     sockets = []
