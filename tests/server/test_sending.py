@@ -27,10 +27,14 @@ def run(request: pytest.FixtureRequest) -> Callable[[Coroutine[Any, Any, None]],
     """Run a test's body on the named event loop."""
 
     def runner(body: Coroutine[Any, Any, None]) -> None:
+        async def bounded() -> None:
+            async with asyncio.timeout(30):  # a test that hangs fails instead
+                await body
+
         if request.param == "uvloop":
-            uvloop.run(body)
+            uvloop.run(bounded())
         else:
-            asyncio.run(body)
+            asyncio.run(bounded())
 
     return runner
 
@@ -168,10 +172,11 @@ def test_a_transport_that_fails_under_the_write_ends_the_connection(run: Any) ->
             try:
                 await send_text(ws, b'{"type": "ack", "id": "x"}')
                 outcome["error"] = None
-            except ConnectionClosed as exc:
+            except Exception as exc:
                 outcome["error"] = exc
-            outcome["state_after"] = ws.state.name
-            done.set()
+            finally:
+                outcome["state_after"] = ws.state.name
+                done.set()
 
         async with server(handler) as url:
             client = await connect(url, compression=None)
