@@ -41,7 +41,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))  # this checkout's code, not an installed copy
 
-from sitting import BARE_SERVER, sitting  # noqa: E402
+from sitting import bare_server, sitting  # noqa: E402
 from websockets.asyncio.client import connect  # noqa: E402
 
 from shared import protocol as p  # noqa: E402
@@ -223,7 +223,7 @@ class Proc:
 
 def start_server(name: str, db: Path, backlog: int, extra: list[str], bare_loop: str) -> Proc:
     if name == "bare":
-        return Proc([sys.executable, "-c", BARE_SERVER, "600", str(backlog), bare_loop])
+        return Proc(bare_server(backlog, bare_loop))
     args = [sys.executable, "-m", "proctor_server.cli", "serve", "--db", str(db), "--port", "0"]
     args += ["--analysis", "basic"] + (["--backlog", str(backlog)] if backlog else []) + extra
     return Proc(args)

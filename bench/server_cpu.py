@@ -29,7 +29,7 @@ from typing import Protocol
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's code
 
-from sitting import BARE_SERVER, Proc, hello, identity_photo, pct, sitting
+from sitting import Proc, bare_server, hello, identity_photo, pct, sitting
 from websockets.asyncio.client import connect
 
 from shared import protocol as p
@@ -139,9 +139,8 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
     per_round = args.joins + args.candidates
     tickets = await sitting(db, per_round * args.rounds, starts_in=-timedelta(minutes=1))
 
-    welcome_size = 600  # about the size of a real welcome
     servers = {
-        name: Proc([sys.executable, "-c", BARE_SERVER, str(welcome_size), "0", loop])
+        name: Proc(bare_server(loop=loop))
         for name, loop in (("bare", "asyncio"), ("bare_uvloop", "uvloop"))
     }
     servers["ours"] = Proc(

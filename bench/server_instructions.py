@@ -9,9 +9,8 @@ and fsyncs, futexes) is not counted, nor are cache misses, so the aims stay meas
 `server_cpu.py`; this says where the user-space work went.
 
 Each server runs under callgrind in turn, instrumentation off while the candidates enter, on
-for their answers. The
-exam server's threads are counted apart: its event loop (the process's first thread) and the
-others (the store's). Needs `valgrind` (Debian's package); each server runs some 50 times
+for their answers. The exam server's threads are counted apart: its event loop (the process's
+first thread) and the others (the store's). Needs `valgrind` (Debian's package); each server runs some 50 times
 slower under it.
 
     python bench/server_instructions.py [--candidates 50] [--answers 30] [--serve-arg ARG]
@@ -32,7 +31,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's code
 
 from server_cpu import answer_load
-from sitting import BARE_SERVER, Proc, sitting
+from sitting import Proc, bare_server, sitting
 
 
 class Counted(Proc):
@@ -60,9 +59,6 @@ class Counted(Proc):
             ["callgrind_control", "-i", state, str(self.proc.pid)], check=True, capture_output=True
         )
         return 0.0
-
-    def thread_cpu(self) -> dict[str, float]:
-        return {}
 
     def instructions(self) -> dict[str, int]:
         """After `stop()`: instructions counted, by "event loop" and "other threads"."""
@@ -93,8 +89,9 @@ async def run(args: argparse.Namespace) -> dict[str, dict[str, int]]:
     tickets = await sitting(db, args.candidates, starts_in=-timedelta(minutes=1))
     counted = {}
     for name, loop in (("bare", "asyncio"), ("bare_uvloop", "uvloop")):
-        bare = [sys.executable, "-c", BARE_SERVER, "600", "0", loop]
-        counted[name] = await count(name, bare, "?bare", tickets, args.answers, work)
+        counted[name] = await count(
+            name, bare_server(loop=loop), "?bare", tickets, args.answers, work
+        )
     ours = [sys.executable, "-m", "proctor_server.cli", "serve", "--db", str(db)]
     ours += ["--port", "0", "--analysis", "basic", *(args.serve_arg or [])]
     counted["ours"] = await count("ours", ours, "", tickets, args.answers, work)

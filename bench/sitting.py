@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import os
 import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -82,6 +83,14 @@ if sys.argv[3] == "uvloop":
 else:
     asyncio.run(main())
 """
+
+
+WELCOME_SIZE = 600  # the bare server's welcome padding: about the size of a real welcome
+
+
+def bare_server(backlog: int = 0, loop: str = "asyncio") -> list[str]:
+    """The command line of the bare server (`BARE_SERVER`) with a welcome-sized welcome."""
+    return [sys.executable, "-c", BARE_SERVER, str(WELCOME_SIZE), str(backlog), loop]
 
 
 ROOT = Path(__file__).resolve().parent.parent  # this checkout: its server is the one started
