@@ -154,11 +154,7 @@ async def _choose_exam(deps: FeedDeps, ws: ServerConnection, proctor: ProctorRec
 
 async def _send(ws: ServerConnection, message: pp.FeedMessage | pp.SnapshotFrame) -> bool:
     """Send one message; False when the socket is closed."""
-    try:
-        await send_text(ws, pp.encode(message))
-    except ConnectionClosed:
-        return False
-    return True
+    return await _send_frame(ws, pp.encode(message))
 
 
 async def _send_frame(ws: ServerConnection, frame: bytes) -> bool:
