@@ -51,6 +51,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from sitting import cpu_seconds
+
 from proctor_client.core.conduct import RULES_VERSION
 from proctor_client.devices.camera_reader import CameraReader
 from proctor_client.devices.cameras import open_camera
@@ -63,7 +65,6 @@ from shared.vocabulary import Mode
 
 ROOT = Path(__file__).resolve().parent.parent
 QUESTIONS = ROOT / "proctor_server" / "demo_questions.json"
-TICK = os.sysconf("SC_CLK_TCK")
 TARGET_PERCENT = 25.0  # while publishing 320x240 at 15 frames a second (15 before live media)
 PREVIEW_FPS = 10.0  # proctor_client.ui.main_window.PREVIEW_INTERVAL_S = 0.1
 
@@ -98,12 +99,6 @@ rules_screen.RulesScreen.reset = reset
 from proctor_client.cli import main
 sys.exit(main(sys.argv[1:]))
 """
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process, all its threads included."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICK
 
 
 def measure(proc: subprocess.Popen[str], seconds: float) -> float:

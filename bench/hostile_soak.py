@@ -34,9 +34,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout
 
 from hostile_candidates import BEHAVIOURS, SoakStats, Steady, merge
 from load import Server, photo_jpeg, raise_open_files
-from load_report import machine_busy, pct, server_cpu
+from load_report import machine_busy, pct
 from ramp import rss
-from sitting import sitting
+from sitting import cpu_seconds, sitting
 
 MB = 1024 * 1024
 
@@ -73,10 +73,10 @@ def rss_or_zero(pid: int) -> int:
 
 
 def family_cpu(pid: int, children: list[int]) -> float:
-    total = server_cpu(pid)
+    total = cpu_seconds(pid)
     for child in children:
         try:
-            total += server_cpu(child)
+            total += cpu_seconds(child)
         except OSError:
             pass
     return total
@@ -165,7 +165,7 @@ async def phase(
         stats.errors["still_running_at_budget"] += len(pending)
         await asyncio.gather(*pending, return_exceptions=True)
         merge(stats, await hostiles)
-        stats.server_cpu_s = server_cpu(pid)
+        stats.server_cpu_s = cpu_seconds(pid)
         stop.set()
         await sampler
         await lag

@@ -50,10 +50,10 @@ from load_report import (
     modified,
     print_report,
     print_timeline,
-    server_cpu,
     server_peak_rss,
     verify_store,
 )
+from sitting import cpu_seconds
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's code
 
@@ -437,7 +437,7 @@ def stop_probe(child: Child, t0: float, stats: Stats) -> None:
 
 
 def servers_cpu(pids: list[int]) -> float:
-    return sum(server_cpu(pid) for pid in pids)
+    return sum(cpu_seconds(pid) for pid in pids)
 
 
 async def sample(
@@ -484,7 +484,7 @@ def database_cpu(data: Path) -> float:
     total = sum(int(v) for v in fields[11:15]) / TICK
     for child in Path(f"/proc/{postmaster}/task/{postmaster}/children").read_text().split():
         with contextlib.suppress(OSError):
-            total += server_cpu(int(child))
+            total += cpu_seconds(int(child))
     return total
 
 

@@ -51,12 +51,6 @@ class Stats:
     checkpoints: list[float] = field(default_factory=list)  # the db file changed (after t0)
 
 
-def server_cpu(pid: int) -> float:
-    """User + system CPU seconds of a process, from /proc/<pid>/stat."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICK
-
-
 def machine_busy() -> float:
     """CPU seconds the whole machine spent busy (all cores), from /proc/stat."""
     values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
