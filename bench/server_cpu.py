@@ -10,9 +10,11 @@ order, the watermark nonce, each answer validated, committed (grouped transactio
 synchronous=FULL) and then acknowledged.
 
 Both servers run as separate processes; their CPU time (user + system, from /proc) is read
-before and after each phase. The load comes from this process over loopback.
+before and after each phase. The load comes from this process over loopback. The servers take
+turns, a round at a time, each round in another order; the ratio of each round is printed too
+(median, lowest, highest), since on a shared machine one noisy phase moves a whole run's ratio.
 
-    python bench/server_cpu.py [--joins 500] [--candidates 50] [--answers 80] [--rounds 3]
+    python bench/server_cpu.py [--joins 500] [--candidates 50] [--answers 80] [--rounds 6]
 """
 
 from __future__ import annotations
@@ -160,37 +162,52 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
     )
     for name in ("bare", "bare_uvloop"):
         servers[name].candidate += "?bare"
-    spent = {f"{name}_{phase}": 0.0 for name in servers for phase in ("join", "answer")}
+    # each phase's CPU, a list per server and phase, a round at a time
+    rounds: dict[str, list[float]] = {f"{n}_{w}": [] for n in servers for w in ("join", "answer")}
     by_thread: dict[str, float] = {}  # the exam server's join CPU per thread
     answer_threads: dict[str, float] = {}  # and its answer CPU per thread
     answers = 0
     acks: dict[str, list[float]] = {name: [] for name in servers}
     try:
-        for r in range(args.rounds):  # alternate the servers so drift hits all alike
+        for r in range(args.rounds):
             mine = tickets[r * per_round : (r + 1) * per_round]
-            for name, server in servers.items():
+            # each round in another order, so that neither drift nor the position in a round
+            # favours one server
+            turn = r % len(servers)
+            order = list(servers.items())[turn:] + list(servers.items())[:turn]
+            for name, server in order:
                 phase = Phase(server)
                 before = phase.cpu()
                 await joins(server.candidate, mine[: args.joins])
-                spent[f"{name}_join"] += phase.cpu() - before
+                rounds[f"{name}_join"].append(phase.cpu() - before)
                 if name == "ours":
                     add_up(by_thread, phase.by_thread())
-            for name, server in servers.items():
+            for name, server in order:
                 phase = Phase(server)
                 cpu, count = await answer_load(
                     server.candidate, mine[args.joins :], args.answers, phase, acks[name]
                 )
-                spent[f"{name}_answer"] += cpu
+                rounds[f"{name}_answer"].append(cpu)
                 if name == "ours":
                     add_up(answer_threads, phase.by_thread())
             answers += count
         joined = args.joins * args.rounds
         return {
-            **{f"{name}_join_ms": spent[f"{name}_join"] / joined * 1000 for name in servers},
-            **{f"{name}_answer_ms": spent[f"{name}_answer"] / answers * 1000 for name in servers},
+            **{f"{name}_join_ms": sum(rounds[f"{name}_join"]) / joined * 1000 for name in servers},
+            **{
+                f"{name}_answer_ms": sum(rounds[f"{name}_answer"]) / answers * 1000
+                for name in servers
+            },
             **{f"thread_{k}_join_ms": v / joined * 1000 for k, v in by_thread.items() if v},
             **{f"answer_{k}_ms": v / answers * 1000 for k, v in answer_threads.items() if v},
             **{f"{k}_ack_p{q}": pct(v, q / 100) * 1000 for k, v in acks.items() for q in (50, 99)},
+            **{
+                f"round_{what}_{r}": ours / bare if bare > 0 else 0.0
+                for what in ("join", "answer")
+                for r, (ours, bare) in enumerate(
+                    zip(rounds[f"ours_{what}"], rounds[f"bare_{what}"], strict=True)
+                )
+            },
         }
     finally:
         for server in servers.values():
@@ -201,6 +218,20 @@ def per_thread(f: dict[str, float], prefix: str, suffix: str) -> str:
     """The figures named `prefix` THREAD `suffix`, as "THREAD 0.123 ms, ..."."""
     return ", ".join(
         f"{k[len(prefix) : -len(suffix)]} {v:.3f} ms" for k, v in f.items() if k.startswith(prefix)
+    )
+
+
+def spread(f: dict[str, float], prefix: str) -> str:
+    """The ratios of the rounds (the figures named `prefix` N): their median, lowest and
+    highest. One noisy phase moves the whole run's ratio; it moves the median of several
+    rounds much less."""
+    ratios = sorted(v for k, v in f.items() if k.startswith(prefix) and v > 0)
+    if not ratios:
+        return "no ratio (the rounds are too small to measure)"
+    half = len(ratios) // 2
+    median = ratios[half] if len(ratios) % 2 else (ratios[half - 1] + ratios[half]) / 2
+    return (
+        f"median {median:.2f}x, from {ratios[0]:.2f}x to {ratios[-1]:.2f}x ({len(ratios)} rounds)"
     )
 
 
@@ -215,7 +246,7 @@ def main() -> None:
     parser.add_argument("--joins", type=int, default=500, help="joins per round")
     parser.add_argument("--candidates", type=int, default=50, help="answering candidates per round")
     parser.add_argument("--answers", type=int, default=80, help="answers per candidate")
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument(
         "--serve-arg", action="append", help="one more argument for `proctor-server serve`"
     )
@@ -236,6 +267,7 @@ def main() -> None:
         )
         prefix, suffix = ("thread_", "_join_ms") if what == "join" else ("answer_", "_ms")
         print(f"  of which, per thread of the exam server: {per_thread(f, prefix, suffix)}")
+        print(f"  round by round, against bare websockets: {spread(f, f'round_{what}_')}")
     print(
         f"answer -> ack: exam server p50 {f['ours_ack_p50']:.1f} p99 {f['ours_ack_p99']:.1f} ms, "
         f"bare p50 {f['bare_ack_p50']:.1f} p99 {f['bare_ack_p99']:.1f} ms, on uvloop p50 "
