@@ -66,19 +66,12 @@ def snapshot_frame(
     attempts = grid.attempts
     rows = len(attempts)
     where = {a: i for i, a in enumerate(attempts) if a}
-    online = [False] * rows
-    for attempt in connected:
-        i = where.get(attempt)
-        if i is not None:
-            online[i] = True
+    online = [a in connected for a in attempts]  # an absentee's "" is never connected
     rtt: list[int | None] = [None] * rows
     reconnects = [0] * rows
     media: list[pp.MediaStatus | None] = [None] * rows
     media_reason: list[str | None] = [None] * rows
-    for attempt, (r, n, m, why) in quality.rows():
-        i = where.get(attempt)
-        if i is not None:
-            rtt[i], reconnects[i], media[i], media_reason[i] = r, n, m, why
+    quality.fill(where, rtt, reconnects, media, media_reason)
     counts = [0] * rows
     risks = [0.0] * rows
     reasons: list[list[str]] = [[]] * rows  # the same empty list: only encoded

@@ -7,6 +7,7 @@ import gzip
 from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import msgspec
 import pytest
@@ -81,6 +82,52 @@ def test_a_round_trip_in_a_snapshot_counts_as_told() -> None:
     quality.linked("A", Socket(latency=0.05))
     assert quality.row("A")[0] == 50
     assert quality.sample() == []
+    quality.linked("B", Socket(latency=0.07))
+    rtt: list[int | None] = [None]
+    quality.fill({"B": 0}, rtt, [0], [None], [None])  # the snapshot's way
+    assert rtt == [70]
+    assert quality.sample() == []
+
+
+LIVE = pp.MediaStatus.LIVE
+NO_VIDEO = pp.MediaStatus.NO_LIVE_VIDEO
+# attempt: (latency of its socket or None when offline, resumed entries, media status, reason)
+SEATS = {
+    "A": (0.0123, 0, None, None),  # connected, round trip measured
+    "B": (0.0, 2, None, None),  # connected, no pong yet, came back twice
+    "C": (None, 1, NO_VIDEO, "camera refused"),  # offline
+    "D": (0.2, 0, LIVE, None),  # not on this grid (a trial before the exam)
+    "E": (0.0004, 0, LIVE, None),  # under half a millisecond: shown as 1
+}
+# the grid's positions -> (rtt_ms, reconnects, media, media_reason) columns
+FILLS = [
+    ({"A": 0, "B": 1, "C": 2, "E": 3, "F": 4},
+     ([12, None, None, 1, None], [0, 2, 1, 0, 0], [None, None, NO_VIDEO, LIVE, None],
+      [None, None, "camera refused", None, None])),
+    ({"E": 1, "A": 2}, ([None, 1, 12], [0, 0, 0], [None, LIVE, None], [None, None, None])),
+    ({}, ([], [], [], [])),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("where", "columns"), FILLS)
+def test_the_snapshot_gets_each_seen_attempts_quality_at_its_row(
+    where: dict[str, int], columns: tuple[list[object], ...]
+) -> None:
+    quality = Quality()
+    for attempt, (latency, resumed, status, reason) in SEATS.items():
+        for k in range(resumed + 1):
+            quality.entered(attempt, resumed=k > 0)
+        if latency is not None:
+            quality.linked(attempt, Socket(latency=latency))
+        if status is not None:
+            quality.observe(pp.Media(exam="E", at="t", attempt=attempt, candidate="C",
+                                     status=status, reason=reason))  # fmt: skip
+    rows = len(columns[0])
+    filled: tuple[list[Any], ...] = ([None] * rows, [0] * rows, [None] * rows, [None] * rows)
+    quality.fill(where, *filled)
+    assert filled == columns
+    for attempt, i in where.items():  # one attempt's row says the same
+        assert quality.row(attempt) == tuple(column[i] for column in columns)
 
 
 ABSENT = pp.AttemptSummary(candidate="C1", name="N", state=pp.SeatState.NOT_ENTERED)
@@ -113,6 +160,29 @@ def test_the_snapshot_travels_by_columns_without_their_trailing_defaults(
     assert pp.snapshot_frame(snapshot).columns == columns
     assert msgspec.json.decode(frame)["columns"] == columns
     assert pp.decode_feed(frame) == snapshot
+
+
+@pytest.mark.parametrize(
+    ("values", "default", "trimmed"),
+    [
+        ([], 0, []),
+        ([0, 0, 0], 0, []),  # nothing but defaults
+        ([3, 0, 0], 0, [3]),
+        ([0, 3, 0, 0], 0, [0, 3]),  # a default before the last value stays
+        ([0, 3], 0, [0, 3]),
+        ([None, 12, None], None, [None, 12]),
+        ([["why"], [], []], [], [["why"]]),  # lists compare by value
+        ([False, False], 0, []),  # as `==` has it: False is 0
+        ([1.5, 0.0], 0.0, [1.5]),
+        (["x", "y"], msgspec.NODEFAULT, ["x", "y"]),  # a field without a default: kept
+    ],
+)
+def test_a_column_loses_its_trailing_defaults(
+    values: list[object], default: object, trimmed: list[object]
+) -> None:
+    column = list(values)
+    assert pp.trim_column(column, default) is column  # in place
+    assert column == trimmed
 
 
 @pytest.mark.parametrize(
