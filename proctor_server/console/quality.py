@@ -15,7 +15,7 @@ changes of round trip into `connection` events, which the runtime publishes ever
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Protocol
@@ -106,9 +106,7 @@ class Quality:
         media: list[pp.MediaStatus | None] = [None]
         reason: list[str | None] = [None]
         reconnects = [0]
-        seat = self._seats.get(attempt)
-        if seat is not None:
-            _fill({attempt: seat}, {attempt: 0}, rtt, reconnects, media, reason)
+        self.fill({attempt: 0}, rtt, reconnects, media, reason)
         return rtt[0], reconnects[0], media[0], reason[0]
 
     def fill(
@@ -122,8 +120,28 @@ class Quality:
         """Each attempt's row written into the snapshot's columns (which hold the defaults)
         at its position in `where`, for every attempt this process has seen that `where` has.
         A round trip a snapshot carries counts as told (no `connection` event follows for it
-        unless it changes)."""
-        _fill(self._seats, where, rtt, reconnects, media, media_reason)
+        unless it changes). One pass, no call or tuple per seat, a seat's defaults left as they
+        are: a thousand connected candidates cost a fifth of a millisecond."""
+        seats = self._seats
+        if len(where) < len(seats):  # a few rows (`row`'s one): looked up
+            pairs: Iterable[tuple[str, _Seat]] = [(a, seats[a]) for a in where if a in seats]
+        else:  # a grid: every seat this process has seen
+            pairs = seats.items()
+        for attempt, seat in pairs:
+            i = where.get(attempt)
+            if i is None:
+                continue
+            socket = seat.socket
+            if socket is not None:
+                latency = socket.latency
+                if latency > 0:
+                    told = rtt[i] = round(latency * 1000) or 1
+                    if seat.reported_rtt is None:
+                        seat.reported_rtt = told
+            if seat.reconnects:
+                reconnects[i] = seat.reconnects
+            if seat.media is not None:
+                media[i], media_reason[i] = seat.media, seat.media_reason
 
     def sample(self) -> list[tuple[str, int, int]]:
         """(attempt, rtt_ms, reconnects) for each connected attempt whose round trip changed
@@ -136,33 +154,6 @@ class Quality:
             seat.reported_rtt = rtt
             changed.append((attempt, rtt, seat.reconnects))
         return changed
-
-
-def _fill(
-    seats: dict[str, _Seat],
-    where: dict[str, int],
-    rtt: list[int | None],
-    reconnects: list[int],
-    media: list[pp.MediaStatus | None],
-    media_reason: list[str | None],
-) -> None:
-    """`Quality.fill` over `seats`: one pass, no call or tuple per seat, a seat's defaults left
-    as they are (a thousand connected candidates cost a fifth of a millisecond)."""
-    for attempt, seat in seats.items():
-        i = where.get(attempt)
-        if i is None:
-            continue
-        socket = seat.socket
-        if socket is not None:
-            latency = socket.latency
-            if latency > 0:
-                told = rtt[i] = round(latency * 1000) or 1
-                if seat.reported_rtt is None:
-                    seat.reported_rtt = told
-        if seat.reconnects:
-            reconnects[i] = seat.reconnects
-        if seat.media is not None:
-            media[i], media_reason[i] = seat.media, seat.media_reason
 
 
 def noticeable(before: int | None, now: int) -> bool:
