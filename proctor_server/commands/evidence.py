@@ -15,7 +15,7 @@ from proctor_server.commands.exam import with_store
 from proctor_server.core.records import ExamRecord, PurgeReport
 from proctor_server.media.janus_gateway import recordings_folder
 from proctor_server.store import Store, database_arg, files_beside
-from proctor_server.store.private_files import write_private
+from proctor_server.store.private_files import private_folder, write_private
 from proctor_server.store.sealing import Key, read_key_file, sealer_from, write_key_file
 from shared.errors import ConfigError
 from shared.timeutil import to_wire
@@ -193,7 +193,7 @@ async def export_evidence(
         attempts = [a for a in attempts if a.id == attempt_id]
         if not attempts:
             raise ConfigError(f"no attempt {attempt_id!r} in exam {exam_id}")
-    await asyncio.to_thread(out.mkdir, mode=0o700, parents=True, exist_ok=True)
+    await asyncio.to_thread(private_folder, out)  # it and the folders made above it: 0700
     files: list[dict[str, Any]] = []
     for attempt in attempts:
         ticket = await store.get_ticket(attempt.ticket)

@@ -87,7 +87,10 @@ async def test_evidence_is_sealed_on_disk_and_exported_whole(
     assert "no data key is configured" in capsys.readouterr().err
 
     monkeypatch.setenv("PROCTOR_DATA_KEY_FILE", str(key_file))
+    out = tmp_path / "appeals" / "2026" / "exam"  # folders above it made too: none readable
     assert await cli("export", "--db", str(db), "--exam", exam_id, "--out", str(out)) == 0
+    for folder in (out, out.parent, out.parent.parent):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
     manifest = json.loads((out / "manifest.json").read_text())
     by_kind = {f["kind"]: f for f in manifest["files"]}
     assert set(by_kind) == {"identity_photo", "snapshot"}
