@@ -98,7 +98,7 @@ class Quality:
         seat = self._seats.get(attempt)
         if seat is None or seat.socket is None or seat.socket.latency <= 0:
             return None
-        return max(1, round(seat.socket.latency * 1000))
+        return round(seat.socket.latency * 1000) or 1  # as `fill` writes it
 
     def row(self, attempt: str) -> tuple[int | None, int, pp.MediaStatus | None, str | None]:
         """(rtt_ms, reconnects, media, media_reason): the attempt's grid row (`fill`)."""
