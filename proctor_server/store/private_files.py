@@ -3,6 +3,7 @@ every such file is created 0600 in a folder made 0700, and written whole."""
 
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
 
@@ -40,6 +41,8 @@ def private_folder(folder: Path) -> Path:
     missing: list[Path] = []
     above = folder
     while not above.is_dir() and above.parent != above:
+        if above.exists():  # a file where a folder is wanted: said at once, naming it
+            raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(above))
         missing.append(above)
         above = above.parent
     for made in reversed(missing):

@@ -87,6 +87,10 @@ async def test_evidence_is_sealed_on_disk_and_exported_whole(
     assert "no data key is configured" in capsys.readouterr().err
 
     monkeypatch.setenv("PROCTOR_DATA_KEY_FILE", str(key_file))
+    taken = tmp_path / "taken"
+    taken.write_text("a file, not a folder")
+    assert await cli("export", "--db", str(db), "--exam", exam_id, "--out", str(taken)) == 2
+    assert f"Not a directory: {taken}" in capsys.readouterr().err
     out = tmp_path / "appeals" / "2026" / "exam"  # folders above it made too: none readable
     assert await cli("export", "--db", str(db), "--exam", exam_id, "--out", str(out)) == 0
     for folder in (out, out.parent, out.parent.parent):

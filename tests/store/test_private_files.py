@@ -47,3 +47,12 @@ def test_every_folder_made_for_a_private_file_is_the_owner_s_alone(tmp_path: Pat
         assert stat.S_IMODE((tmp_path / folder).stat().st_mode) == 0o700, folder
     assert stat.S_IMODE(tmp_path.stat().st_mode) == 0o755
     assert private_folder(tmp_path / "files") == tmp_path / "files"  # there already
+
+
+@pytest.mark.parametrize("where", ["taken", "taken/below", "taken/below/deeper"])
+def test_a_file_where_a_folder_is_wanted_is_named(tmp_path: Path, where: str) -> None:
+    (tmp_path / "taken").write_bytes(b"not a folder")
+    with pytest.raises(NotADirectoryError) as refused:
+        private_folder(tmp_path / where)
+    assert refused.value.filename == str(tmp_path / "taken")
+    assert (tmp_path / "taken").read_bytes() == b"not a folder"
