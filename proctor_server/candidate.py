@@ -111,7 +111,9 @@ class CandidateSession:
 
     async def _serve(self, live: LiveAttempt) -> None:
         quota = await live.runtime.quota(live.attempt_id)
-        async for raw in self.ws:
+        recv = self.ws.recv
+        while True:  # not `async for`, whose async generator took 3 % of an answer's CPU
+            raw = await recv()  # ConnectionClosed (OK or not) ends the session in `run`
             ref: str | None = None  # the message's id, once known, for an error's `ref`
             try:
                 if isinstance(raw, bytes):
