@@ -27,6 +27,7 @@ import time
 import uuid
 from datetime import timedelta
 from pathlib import Path
+from statistics import median
 from typing import Protocol
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's code
@@ -162,6 +163,7 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
     )
     for name in ("bare", "bare_uvloop"):
         servers[name].candidate += "?bare"
+    named = list(servers.items())
     # each phase's CPU, a list per server and phase, a round at a time
     rounds: dict[str, list[float]] = {f"{n}_{w}": [] for n in servers for w in ("join", "answer")}
     by_thread: dict[str, float] = {}  # the exam server's join CPU per thread
@@ -174,7 +176,7 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
             # each round in another order, so that neither drift nor the position in a round
             # favours one server
             turn = r % len(servers)
-            order = list(servers.items())[turn:] + list(servers.items())[:turn]
+            order = named[turn:] + named[:turn]
             for name, server in order:
                 phase = Phase(server)
                 before = phase.cpu()
@@ -228,10 +230,9 @@ def spread(f: dict[str, float], prefix: str) -> str:
     ratios = sorted(v for k, v in f.items() if k.startswith(prefix) and v > 0)
     if not ratios:
         return "no ratio (the rounds are too small to measure)"
-    half = len(ratios) // 2
-    median = ratios[half] if len(ratios) % 2 else (ratios[half - 1] + ratios[half]) / 2
     return (
-        f"median {median:.2f}x, from {ratios[0]:.2f}x to {ratios[-1]:.2f}x ({len(ratios)} rounds)"
+        f"median {median(ratios):.2f}x, from {ratios[0]:.2f}x to {ratios[-1]:.2f}x "
+        f"({len(ratios)} rounds)"
     )
 
 
