@@ -12,8 +12,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 
-async def sitting(db: Path, count: int, *, starts_in: timedelta, title: str = "Bench") -> list[str]:
-    """An exam starting `starts_in` from now (negative: already started) and `count` tickets."""
+async def sitting(
+    db: Path, count: int, *, starts_in: timedelta, title: str = "Bench", questions: int = 40
+) -> list[str]:
+    """An exam of `questions` four-option questions starting `starts_in` from now (negative:
+    already started), and `count` tickets."""
     from proctor_server import admin
     from proctor_server.store import SqliteStore
     from shared.questions import Question
@@ -30,7 +33,7 @@ async def sitting(db: Path, count: int, *, starts_in: timedelta, title: str = "B
                 Question(
                     id=f"q{i}", text=f"Question {i}", options=["a", "b", "c", "d"], answer=[i % 4]
                 )
-                for i in range(40)
+                for i in range(questions)
             ],
         )
         issued = await admin.issue_tickets(
