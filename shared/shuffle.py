@@ -116,37 +116,74 @@ def order_for(seed: str, questions: Sequence[Question]) -> PaperOrder:
     return PaperOrder(questions=shown, options=options)
 
 
+OID = 9  # an option's opaque id: "o" and 4 bytes of its question's keyed hash in hex
+
+
 @dataclass(frozen=True, slots=True)
 class PaperIds:
-    """Opaque ids of one attempt's paper and the way back to bank indexes."""
+    """Opaque ids of one attempt's paper and the way back to bank indexes.
 
-    question_ids: dict[str, int]  # opaque question id -> bank index
-    option_ids: dict[str, dict[str, int]]  # opaque question id -> opaque option id -> index
-    by_index: dict[int, str]  # bank index -> opaque question id
-    option_by_index: dict[int, list[str]]  # bank index -> opaque option ids by option index
+    Every candidate in the exam holds their paper's ids for the whole sitting: 5.5 KB for 40
+    questions of four options, where a dict and a list of strings per question took 26 KB. The
+    questions' ids are looked up in a dict (one per answer); the options' ids are kept end to
+    end in one string and found with `str.find` among their question's few. Each option id
+    starts with its only "o" and goes on in hex digits, so a match of an id's length can only
+    start where an id starts."""
+
+    question_ids: tuple[str, ...]  # by bank index
+    by_question_id: dict[str, int]  # bank index by question id
+    options: str  # OID characters per option, question after question, by option index
+    first: tuple[int, ...]  # where each question's options start in `options` (one more: end)
+    # the questions whose options' 4-byte ids collided: their ids, derived otherwise (see
+    # `build`); None when there are none, as almost always
+    rederived: Mapping[int, tuple[str, ...]] | None
 
     @classmethod
     def build(cls, seed: str, questions: Sequence[Question]) -> PaperIds:
         """One keyed hash per question gives its id (5 bytes) and its options' ids (4 bytes
         each; a further hash per 14 options)."""
-        qids: dict[str, int] = {}
-        oids: dict[str, dict[str, int]] = {}
-        by_index: dict[int, str] = {}
-        option_by_index: dict[int, list[str]] = {}
+        qids: list[str] = []
+        oids: list[str] = []
+        first = [0]
+        rederived: dict[int, tuple[str, ...]] = {}
         for i, q in enumerate(questions):
             n = len(q.options)
             stream = _digest(seed, f"q:{i}", min(64, 5 + 4 * n))
             for part in range(1, (n - 1) // 14 + 1 if n > 14 else 1):
                 stream += _digest(seed, f"q:{i}:{part}", 64)
-            qid = "q" + stream[:10]
-            option_ids = ["o" + stream[10 + 8 * j : 18 + 8 * j] for j in range(n)]
-            if len(set(option_ids)) != n:  # a 32-bit collision inside one question: re-derive
-                option_ids = ["o" + _digest(seed, f"o:{i}:{j}", 8) for j in range(n)]
-            qids[qid] = i
-            by_index[i] = qid
-            option_by_index[i] = option_ids
-            oids[qid] = {oid: j for j, oid in enumerate(option_ids)}
-        return cls(qids, oids, by_index, option_by_index)
+            qids.append("q" + stream[:10])
+            options = ["o" + stream[10 + 8 * j : 18 + 8 * j] for j in range(n)]
+            if len(set(options)) != n:  # a 32-bit collision inside one question: 8 bytes each
+                rederived[i] = tuple("o" + _digest(seed, f"o:{i}:{j}", 8) for j in range(n))
+            oids.extend(options)
+            first.append(first[-1] + n)
+        by_id = {qid: i for i, qid in enumerate(qids)}
+        return cls(tuple(qids), by_id, "".join(oids), tuple(first), rederived or None)
+
+    def __len__(self) -> int:
+        return len(self.question_ids)
+
+    def option_ids(self, index: int) -> tuple[str, ...]:
+        """The opaque ids of question `index`'s options, by option index."""
+        if self.rederived is not None and index in self.rederived:
+            return self.rederived[index]
+        text, first = self.options, self.first
+        return tuple(
+            text[k : k + OID] for k in range(OID * first[index], OID * first[index + 1], OID)
+        )
+
+    def option_index(self, index: int, opaque: str) -> int | None:
+        """The option index of question `index`'s option with this opaque id; None when the
+        question has no such option."""
+        if self.rederived is not None and index in self.rederived:
+            ids = self.rederived[index]
+            return ids.index(opaque) if opaque in ids else None
+        if len(opaque) != OID:
+            return None
+        first = self.first
+        start = OID * first[index]
+        at = self.options.find(opaque, start, OID * first[index + 1]) - start
+        return at // OID if at >= 0 and not at % OID else None
 
 
 @dataclass(frozen=True, slots=True)

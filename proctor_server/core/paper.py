@@ -28,13 +28,14 @@ class AttemptPaper:
     def message(
         self, ends_at: datetime, now: datetime, saved: Mapping[int, Sequence[int]]
     ) -> p.Paper:
+        ids = self.ids
         shown: list[p.PaperQuestion] = []
         for k, qi in enumerate(self.order.questions):
             q = self.questions[qi]
-            option_ids = self.ids.option_by_index[qi]
+            option_ids = ids.option_ids(qi)
             shown.append(
                 p.PaperQuestion(
-                    id=self.ids.by_index[qi],
+                    id=ids.question_ids[qi],
                     text=q.text,
                     multiple=q.multiple,
                     options=[
@@ -49,31 +50,31 @@ class AttemptPaper:
             ends_at=to_wire(ends_at),
             server_time=to_wire(now),
             saved={
-                self.ids.by_index[qi]: [self.ids.option_by_index[qi][j] for j in choice]
+                ids.question_ids[qi]: [ids.option_ids(qi)[j] for j in choice]
                 for qi, choice in saved.items()
-                if qi in self.ids.by_index
+                if 0 <= qi < len(ids)
             },
         )
 
     def read_answer(self, answer: p.Answer) -> tuple[int, list[int]]:
         """Map an answer's opaque ids to (bank question index, option indexes); RuleError when
         the question is not in this paper or the choice does not fit the question."""
-        qi = self.ids.question_ids.get(answer.question)
+        ids = self.ids
+        qi = ids.by_question_id.get(answer.question)
         if qi is None:
             raise RuleError(
                 f"question {answer.question!r} is not in this paper",
                 code=ErrorCode.UNKNOWN_QUESTION,
                 ref=answer.id,
             )
-        options = self.ids.option_ids[answer.question]
         if len(answer.choice) == 1:  # most answers: nothing to sort, nothing chosen twice
-            j = options.get(answer.choice[0])
+            j = ids.option_index(qi, answer.choice[0])
             if j is None:
                 raise _not_an_option(answer, answer.choice[0])
             return qi, [j]
         chosen: list[int] = []
         for oid in answer.choice:
-            j = options.get(oid)
+            j = ids.option_index(qi, oid)
             if j is None:
                 raise _not_an_option(answer, oid)
             chosen.append(j)

@@ -18,8 +18,8 @@ QUESTIONS = [
     Question(id="multi", text="Some of four", options=["a", "b", "c", "d"], answer=[0, 3]),
 ]
 PAPER = AttemptPaper.build(SEED, QUESTIONS, order_for(SEED, QUESTIONS))
-QID = [PAPER.ids.by_index[i] for i in range(2)]
-OID = [PAPER.ids.option_by_index[i] for i in range(2)]
+QID = [PAPER.ids.question_ids[i] for i in range(2)]
+OID = [PAPER.ids.option_ids(i) for i in range(2)]
 
 
 @pytest.mark.parametrize(
