@@ -144,6 +144,11 @@ class CandidateSession:
                 await self.send(
                     p.error(ErrorCode.INTERNAL_ERROR, "the server failed; try again", ref)
                 )
+            # A photo (a copy out of its frame) is not held here until the next one comes: with
+            # a snapshot every 30 s, that would be a photo in memory for every candidate in the
+            # exam. (Its frame goes when the next message arrives: `websockets` keeps the last
+            # frame it parsed until then.)
+            image = b""
 
     async def _dispatch(self, live: LiveAttempt, m: p.ClientMessage, now: datetime) -> None:
         """Handle a message that arrived at `now` (answers are checked and stored at it)."""
