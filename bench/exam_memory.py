@@ -3,10 +3,10 @@
 `ramp.py` measures candidates idle after `welcome`, before the paper. A candidate reading a
 question is just as idle on the wire, but the server then also holds their attempt: its paper
 under its own ids, its order, its quota. This benchmark enters N candidates (default 2,000) all
-the way into the exam: hello, the rules accepted, the mailing address, the identity photo, and
-the paper received. They then stay connected, idle, and the server's resident memory per
-candidate is read (VmRSS after minus before, over N; as `ramp.py` reads it). The bare server
-(`sitting.BARE_SERVER`) gets the same number of connections, each after a hello and its
+the way into the exam: hello, the rules accepted, the mailing address, the identity photo, the
+paper received, then a heartbeat. They then stay connected, idle, and the server's resident
+memory per candidate is read (VmRSS after minus before, over N; as `ramp.py` reads it). The bare
+server (`sitting.BARE_SERVER`) gets the same number of connections, each after a hello and its
 welcome. The two servers take turns over the rounds, each in a fresh process.
 
 The exam's paper has 40 questions of four options (`sitting.sitting`), or `--questions`.
@@ -48,6 +48,11 @@ async def enter(url: str, ticket: str, into_exam: bool) -> ClientConnection:
         await ws.send(p.encode_image(header, identity_photo()))
         while not isinstance(p.decode_server(await ws.recv()), p.Paper):
             pass
+    # then a heartbeat, as the app sends them: `websockets` keeps the last frame it parsed (the
+    # photo's, until then) until the next one arrives
+    await ws.send(p.encode(p.Heartbeat()))
+    while not isinstance(p.decode_server(await ws.recv()), p.HeartbeatAck):
+        pass
     return ws
 
 
