@@ -4,8 +4,11 @@ doing the same I/O, measured in the same run.
 The bare server answers a hello with a welcome-sized frame and every message carrying an id
 with an ack, and does nothing else (`sitting.BARE_SERVER`). It runs twice: on asyncio's own
 event loop (the baseline of the aims) and on uvloop, the exam server's loop (`serve
---event-loop`), so that the exam server's own share shows apart from what its loop saves. The
-exam server does the real work: ticket lookup, entry rules, attempt creation with its seed and
+--event-loop`), so that the exam server's own share shows apart from what its loop saves. Both
+run with the C library's allocator set for their cheapest messages (`sitting.CHEAPEST_ALLOCATOR`):
+otherwise the one on asyncio pays an mmap and a munmap per message or not, depending on what it
+happened to allocate first, and the baseline moves by a fifth from run to run. The exam server
+does the real work: ticket lookup, entry rules, attempt creation with its seed and
 order, the watermark nonce, each answer validated, committed (grouped transactions,
 synchronous=FULL) and then acknowledged.
 
@@ -32,7 +35,7 @@ from typing import Protocol
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's code
 
-from sitting import Proc, bare_server, hello, identity_photo, pct, sitting
+from sitting import CHEAPEST_ALLOCATOR, Proc, bare_server, hello, identity_photo, pct, sitting
 from websockets.asyncio.client import connect
 
 from shared import protocol as p
@@ -143,7 +146,7 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
     tickets = await sitting(db, per_round * args.rounds, starts_in=-timedelta(minutes=1))
 
     servers = {
-        name: Proc(bare_server(loop=loop))
+        name: Proc(bare_server(loop=loop), env=CHEAPEST_ALLOCATOR)
         for name, loop in (("bare", "asyncio"), ("bare_uvloop", "uvloop"))
     }
     servers["ours"] = Proc(
