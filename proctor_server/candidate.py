@@ -71,19 +71,31 @@ class CandidateSession:
             if self.media is not None:
                 await self.media.close()
             if self.live is not None:
-                await media.ended(self.live)
-                self.live.runtime.detach(self.live)
-                self.live.runtime.quality.unlinked(self.live.attempt_id, self.ws)
-                runtime = self.live.runtime
-                if runtime.deps.bus.watched(runtime.exam.id):  # built only when followed
-                    runtime.publish(
-                        pp.Left(
-                            exam=runtime.exam.id,
-                            at=runtime.wire_now(),
-                            attempt=self.live.attempt_id,
-                            candidate=self.live.code,
-                        )
+                await self._ended(self.live)
+
+    async def _ended(self, live: LiveAttempt) -> None:
+        """The connection is over. Unless a newer connection to this process replaced it
+        (which has the attempt's live media here, or will offer it, and told the proctors it
+        joined), its live media ends and the proctors see the candidate leave."""
+        runtime = live.runtime
+        superseded = runtime.superseded(live)
+        runtime.detach(live)
+        runtime.quality.unlinked(live.attempt_id, self.ws)
+        if not superseded:
+            await media.ended(live)
+            # told only when it is still gone (a newer connection may have come meanwhile),
+            # and built only when a proctor follows the exam
+            if live.attempt_id not in runtime.sessions and runtime.deps.bus.watched(
+                runtime.exam.id
+            ):
+                runtime.publish(
+                    pp.Left(
+                        exam=runtime.exam.id,
+                        at=runtime.wire_now(),
+                        attempt=live.attempt_id,
+                        candidate=live.code,
                     )
+                )
 
     async def _hello(self) -> LiveAttempt | None:
         try:

@@ -181,12 +181,27 @@ class ExamRuntime:
     # ------------------------------------------------------------ sessions
 
     def attach(self, session: LiveSession) -> LiveSession | None:
-        """Register a live connection for an attempt; return the one it replaces (a
-        connection to another process is told to close by the cluster)."""
+        """Register a live connection for an attempt; return the one it replaces, which is
+        being closed (a connection to another process is told to close by the cluster)."""
         old = self.sessions.get(session.attempt_id)
         self.sessions[session.attempt_id] = session
         self._tell(cs.Entered, session.attempt_id)
-        return old if old is not session else None
+        if old is None or old is session:
+            return None
+        self._close_replaced(old)
+        return old
+
+    def _close_replaced(self, session: LiveSession) -> None:
+        """Close a connection a newer one replaced, without waiting for it: the closing
+        handshake of a connection that no longer answers (a candidate whose network changed)
+        takes the library's close timeout, 10 s, and the newer connection's entry must not."""
+        self._tasks.spawn(session.replaced(), f"replaced-{session.attempt_id}")
+
+    def superseded(self, session: LiveSession) -> bool:
+        """Whether a newer connection to this process has taken `session`'s attempt over (one
+        to another process detaches it instead: see `signalled`)."""
+        newer = self.sessions.get(session.attempt_id)
+        return newer is not None and newer is not session
 
     def _tell(self, kind: type[cs.AttemptSignal], attempt: str, **fields: Any) -> None:
         """Tell the other processes of this attempt (the cluster signs it as this process's)."""
@@ -514,7 +529,7 @@ class ExamRuntime:
                 "attempt %s: a newer connection to another server replaces this one", signal.attempt
             )
             self.detach(session)
-            await session.replaced()
+            self._close_replaced(session)
             return True
         if isinstance(signal, cs.Deliver):
             message = p.decode_server(signal.message)

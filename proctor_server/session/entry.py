@@ -100,10 +100,9 @@ async def enter(
         runtime.new_quota(attempt.id)
     live = LiveAttempt(deps, runtime, ticket, attempt, nonce, send, close, peer)
     runtime.schedule_deadline(attempt)
-    old = runtime.attach(live)
+    old = runtime.attach(live)  # and the older connection is closed meanwhile
     if old is not None:
         log.info("attempt %s: a new connection replaces %s", attempt.id, old.peer)
-        await old.replaced()
     await record_signals(live, hello.client)
     await send(_welcome(live, resumed, now))
     reconnects = runtime.quality.entered(attempt.id, resumed)

@@ -6,6 +6,7 @@ answer is there once; the deadline, now led by the survivor, finishes every atte
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -13,17 +14,20 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from websockets.exceptions import ConnectionClosed
 
 from shared import proctor_protocol as pp
 from shared import protocol as p
 from shared.states import FINISHED
+from shared.vocabulary import CloseCode, EventKind
 from tests.server.conftest import QUESTIONS
-from tests.server.scripted import Candidate
+from tests.server.scripted import Candidate, new_id
 from tests.server.scripted_proctor import Proctor
 from tests.support.postgres import Cluster
 from tests.support.server_process import ServerProcess, cli
 
 ENDS_IN = timedelta(seconds=25)  # the exam's deadline, from the start of the test
+CLOSE_TIMEOUT_S = 10.0  # the library's: how long a frozen connection's closing handshake takes
 
 
 @pytest.fixture
@@ -131,3 +135,38 @@ async def test_two_servers_share_an_exam_and_survive_one_killed(
     assert {w1.session, w2.session, w3.session} == {attempt for attempt, _ in finished}
     assert all(count == 1 for _, count in logged)
     assert answers is not None and answers[0] == len(acknowledged)
+
+
+async def test_a_candidate_moving_to_the_other_server_holds_up_nothing(
+    sitting: tuple[str, str, list[str], str], tmp_path: Path
+) -> None:
+    """A candidate whose connection to A hangs (a network change) comes back through B: A is
+    told to close the old connection, and goes on relaying the other server's events to its
+    proctor meanwhile instead of waiting out the old connection's closing handshake (10 s)."""
+    dsn, _, (t1, t2, _), token = sitting
+    files = str(tmp_path / "files")
+    a = ServerProcess(dsn, "--data-dir", files, "--no-media")
+    b = ServerProcess(dsn, "--data-dir", files, "--no-media")
+    try:
+        proctor, _ = await Proctor.sign_in(a, token)
+        old = await Candidate.connect(a.ws_url)
+        assert isinstance(await old.hello(t1), p.Welcome)
+        old.ws.transport.pause_reading()  # frozen: it answers nothing, not even the close
+        other = await Candidate.connect(b.ws_url)
+        w2, _ = await other.enter(t2)
+        back = await Candidate.connect(b.ws_url)
+        welcome = await back.hello(t1)
+        assert isinstance(welcome, p.Welcome) and welcome.resumed
+        ident = new_id()
+        await other.send(p.Event(id=ident, kind=EventKind.FOCUS_LOST))
+        await other.expect_ack(ident)
+        async with asyncio.timeout(CLOSE_TIMEOUT_S / 2):  # before: after A's close timeout
+            await _event_of(proctor, pp.ClientEvent, w2.session or "")
+        old.ws.transport.resume_reading()
+        with pytest.raises(ConnectionClosed) as closed:
+            while True:
+                await old.recv()
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == CloseCode.REPLACED
+    finally:
+        a.stop()
+        b.stop()

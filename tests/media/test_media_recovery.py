@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 
 import aioice.ice
+import pytest
+from websockets.exceptions import ConnectionClosed
 
 from proctor_client.core.state import ClientState, Phase
 from proctor_client.runtime.runtime import ExamRuntime
@@ -14,8 +16,9 @@ from proctor_server.app import Server
 from proctor_server.media.gateway import MediaError, StatusCallback, StreamKey
 from shared import proctor_protocol as pp
 from shared import protocol as p
-from shared.vocabulary import Mode
+from shared.vocabulary import CloseCode, Mode
 from tests.media.peers import palette_sources, poll
+from tests.server.scripted import Candidate
 from tests.support.exam_env import Env
 
 TIMEOUT_S = 20.0
@@ -123,3 +126,33 @@ async def test_the_trial_publishes_too(server: Server, env: Env) -> None:
             return stats is not None and stats.video_frames > 5 and stats.audio_frames > 5
 
         await poll(frames_arrive)
+
+
+async def test_an_older_connections_end_leaves_the_newer_ones_stream(
+    server: Server, env: Env
+) -> None:
+    """The app came back on a new connection while the old one hung (a network change): the
+    old one is closed in the background, and when its closing ends, the stream the app now
+    publishes on the new one stays live."""
+    _, ticket = await env.exam()
+    old = await Candidate.connect(server.ws_url)
+    assert isinstance(await old.hello(ticket, ready=False), p.Welcome)
+    old.ws.transport.pause_reading()  # frozen: it answers nothing, not even the close
+    runtime = env.runtime(ticket, media=palette_sources())
+    runtime.start()
+    async with asyncio.timeout(TIMEOUT_S):
+        state = await _to_paper(runtime)
+        await runtime.wait_for(lambda s: s.media == "live")
+    attempt = state.session
+    assert attempt is not None and server.media.stats(attempt) is not None
+    old.ws.transport.resume_reading()
+    with pytest.raises(ConnectionClosed) as closed:
+        while True:
+            await old.recv()
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == CloseCode.REPLACED
+    assert server._ws is not None
+    handlers = server._ws.handler_tasks
+    async with asyncio.timeout(TIMEOUT_S):  # the old connection's session has ended
+        await poll(lambda: len(handlers) == 1)
+    assert server.media.stats(attempt) is not None  # before: its end ended this stream
+    assert runtime.state.media == "live"
