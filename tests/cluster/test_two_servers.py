@@ -7,6 +7,7 @@ answer is there once; the deadline, now led by the survivor, finishes every atte
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -59,6 +60,19 @@ def sitting(postgres: Cluster, tmp_path: Path) -> Iterator[tuple[str, str, list[
     yield dsn, exam, tickets, token
 
 
+@contextlib.contextmanager
+def two_servers(dsn: str, tmp_path: Path) -> Iterator[tuple[ServerProcess, ServerProcess]]:
+    """Two server processes on the database, sharing a data folder, stopped at the end."""
+    files = str(tmp_path / "files")
+    a = ServerProcess(dsn, "--data-dir", files, "--no-media")
+    b = ServerProcess(dsn, "--data-dir", files, "--no-media")
+    try:
+        yield a, b
+    finally:
+        a.stop()
+        b.stop()
+
+
 async def _event_of(proctor: Proctor, kind: type[pp.AttemptEvent], attempt: str) -> None:
     """Read the proctor's feed up to this kind of event of this attempt."""
     while (await proctor.expect(kind)).attempt != attempt:
@@ -69,10 +83,7 @@ async def test_two_servers_share_an_exam_and_survive_one_killed(
     sitting: tuple[str, str, list[str], str], tmp_path: Path
 ) -> None:
     dsn, exam, (t1, t2, t3), token = sitting
-    files = str(tmp_path / "files")
-    a = ServerProcess(dsn, "--data-dir", files, "--no-media")
-    b = ServerProcess(dsn, "--data-dir", files, "--no-media")
-    try:
+    with two_servers(dsn, tmp_path) as (a, b):
         proctor, _ = await Proctor.sign_in(b, token)
         c1 = await Candidate.connect(a.ws_url)
         w1, paper = await c1.enter(t1)
@@ -113,9 +124,6 @@ async def test_two_servers_share_an_exam_and_survive_one_killed(
         result2 = await c2.expect(p.Result, timeout=wait)
         assert result1.score is not None and result2.score is not None
         await _event_of(proctor, pp.AttemptFinished, w3.session or "")
-    finally:
-        a.stop()
-        b.stop()
 
     with psycopg.connect(dsn) as conn:
         finished = conn.execute(
@@ -144,10 +152,7 @@ async def test_a_candidate_moving_to_the_other_server_holds_up_nothing(
     told to close the old connection, and goes on relaying the other server's events to its
     proctor meanwhile instead of waiting out the old connection's closing handshake (10 s)."""
     dsn, _, (t1, t2, _), token = sitting
-    files = str(tmp_path / "files")
-    a = ServerProcess(dsn, "--data-dir", files, "--no-media")
-    b = ServerProcess(dsn, "--data-dir", files, "--no-media")
-    try:
+    with two_servers(dsn, tmp_path) as (a, b):
         proctor, _ = await Proctor.sign_in(a, token)
         old = await Candidate.connect(a.ws_url)
         assert isinstance(await old.hello(t1), p.Welcome)
@@ -167,6 +172,3 @@ async def test_a_candidate_moving_to_the_other_server_holds_up_nothing(
             while True:
                 await old.recv()
         assert closed.value.rcvd is not None and closed.value.rcvd.code == CloseCode.REPLACED
-    finally:
-        a.stop()
-        b.stop()
