@@ -129,6 +129,11 @@ class MediaGateway(Protocol):
         """A trickled ICE candidate from the candidate's side (None: end of candidates)."""
         ...
 
+    def streaming(self, attempt: str) -> bool:
+        """Whether the attempt has a stream here for `end` to stop (most candidates leaving
+        a join have none)."""
+        ...
+
     async def end(self, attempt: str, reason: str) -> None:
         """The candidate's stream stops (its connection ended): close its peer connection and
         the watchers' ones; watchers stay registered and get the next stream."""
@@ -192,6 +197,9 @@ class NoMedia:
         self, attempt: str, candidate: str | None, sdp_mid: str | None, index: int | None
     ) -> None:
         return None
+
+    def streaming(self, attempt: str) -> bool:
+        return False
 
     async def end(self, attempt: str, reason: str) -> None:
         return None

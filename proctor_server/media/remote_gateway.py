@@ -325,6 +325,9 @@ class RemoteGateway:
         if self._child is not None:
             await self._ask(m.AddIce(self._number(), attempt, candidate, sdp_mid, index))
 
+    def streaming(self, attempt: str) -> bool:
+        return attempt in self._statuses  # a stream of it in the media process
+
     async def end(self, attempt: str, reason: str) -> None:
         self._figures.pop(attempt, None)
         if self._child is None:

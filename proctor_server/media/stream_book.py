@@ -45,6 +45,9 @@ class StreamBook(Generic[S, L]):
             await self._close_link(link)
         return link
 
+    def streaming(self, attempt: str) -> bool:
+        return attempt in self._streams
+
     async def end(self, attempt: str, reason: str) -> None:
         stream = self._streams.get(attempt)
         if stream is not None:

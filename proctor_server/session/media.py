@@ -111,10 +111,14 @@ class MediaLane:
 
 async def ended(live: LiveAttempt) -> None:
     """The candidate's connection closed: so does its stream (the app offers again when it is
-    back); watchers stay and get the next stream."""
+    back); watchers stay and get the next stream. Without a stream, nothing to wait for (no
+    timer: most connections that close never streamed)."""
+    gateway = live.deps.media
+    if not gateway.streaming(live.attempt_id):
+        return
     try:
         async with asyncio.timeout(END_TIMEOUT_S):
-            await live.deps.media.end(live.attempt_id, "the candidate's connection closed")
+            await gateway.end(live.attempt_id, "the candidate's connection closed")
     except TimeoutError:  # the gateway ends it on its own (ICE fails without the candidate)
         log.warning("the live media of %s did not end within %s s", live.attempt_id, END_TIMEOUT_S)
     except Exception:  # shutting media down never stops a session from ending
