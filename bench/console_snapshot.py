@@ -39,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from console_load import drain, exam_server, prepare, seat_all
-from sitting import Proc, load_average
+from sitting import CHEAPEST_ALLOCATOR, Proc, load_average
 from websockets.asyncio.client import connect
 
 from proctor_server.console.grid_cache import MAX_AGE
@@ -90,7 +90,7 @@ async def run(args: argparse.Namespace) -> None:
             first_ever, frame = await first_frame(url)
             snapshot = Path(tmp) / "snapshot.json"
             snapshot.write_bytes(frame)
-            bare = Proc([sys.executable, "-c", BARE_SERVER, str(snapshot)])
+            bare = Proc([sys.executable, "-c", BARE_SERVER, str(snapshot)], env=CHEAPEST_ALLOCATOR)
             cold = exam_server(db, "--grid-warm", "0")
             cold_url = f"{cold.ws}/ws/proctor?token={s.proctor_token}"
             times: dict[str, list[float]] = {name: [] for name in SERIES}
