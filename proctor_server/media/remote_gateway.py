@@ -326,7 +326,8 @@ class RemoteGateway:
             await self._ask(m.AddIce(self._number(), attempt, candidate, sdp_mid, index))
 
     def streaming(self, attempt: str) -> bool:
-        return attempt in self._statuses  # a stream of it in the media process
+        # a stream of it in the media process, or its last figures still kept (`end` drops them)
+        return attempt in self._statuses or attempt in self._figures
 
     async def end(self, attempt: str, reason: str) -> None:
         self._figures.pop(attempt, None)
