@@ -74,28 +74,32 @@ class CandidateSession:
                 await self._ended(self.live)
 
     async def _ended(self, live: LiveAttempt) -> None:
-        """The connection is over. Unless a newer connection to this process replaced it
-        (which has the attempt's live media here, or will offer it, and told the proctors it
-        joined), its live media ends and the proctors see the candidate leave."""
+        """The connection is over. Its live media ends, unless a newer connection to this
+        process took the attempt over (that one has the stream here, or will offer it). The
+        proctors see the candidate leave, unless a newer connection, here or on another
+        process, took over (that one told them it joined)."""
         runtime = live.runtime
         superseded = runtime.superseded(live)
+        replaced = runtime.was_replaced(live)
         runtime.detach(live)
         runtime.quality.unlinked(live.attempt_id, self.ws)
         if not superseded:
             await media.ended(live)
-            # told only when it is still gone (a newer connection may have come meanwhile),
-            # and built only when a proctor follows the exam
-            if live.attempt_id not in runtime.sessions and runtime.deps.bus.watched(
-                runtime.exam.id
-            ):
-                runtime.publish(
-                    pp.Left(
-                        exam=runtime.exam.id,
-                        at=runtime.wire_now(),
-                        attempt=live.attempt_id,
-                        candidate=live.code,
-                    )
+        # told only when it is still gone (a newer connection may have come meanwhile), and
+        # built only when a proctor follows the exam
+        if (
+            not replaced
+            and live.attempt_id not in runtime.sessions
+            and runtime.deps.bus.watched(runtime.exam.id)
+        ):
+            runtime.publish(
+                pp.Left(
+                    exam=runtime.exam.id,
+                    at=runtime.wire_now(),
+                    attempt=live.attempt_id,
+                    candidate=live.code,
                 )
+            )
 
     async def _hello(self) -> LiveAttempt | None:
         try:

@@ -108,6 +108,7 @@ class ExamRuntime:
         self.deps = deps
         self.exam = exam
         self.sessions: dict[str, LiveSession] = {}
+        self._replaced: set[LiveSession] = set()  # closing: a newer connection took over
         self._tasks = TaskSet(f"exam {exam.id}")
         self._deadlines: set[str] = set()  # attempts with a deadline of their own scheduled
         self._quotas: dict[str, AttemptQuota] = {}  # per attempt, across reconnects
@@ -195,7 +196,16 @@ class ExamRuntime:
         """Close a connection a newer one replaced, without waiting for it: the closing
         handshake of a connection that no longer answers (a candidate whose network changed)
         takes the library's close timeout, 10 s, and the newer connection's entry must not."""
+        self._replaced.add(session)
         self._tasks.spawn(session.replaced(), f"replaced-{session.attempt_id}")
+
+    def was_replaced(self, session: LiveSession) -> bool:
+        """Whether `session` was closed because a newer connection, here or on another process,
+        took its attempt over (that one told the proctors it joined); forgets it."""
+        if session in self._replaced:
+            self._replaced.discard(session)
+            return True
+        return False
 
     def superseded(self, session: LiveSession) -> bool:
         """Whether a newer connection to this process has taken `session`'s attempt over (one

@@ -27,6 +27,7 @@ from tests.server.scripted_proctor import Proctor
 from tests.support.postgres import Cluster
 from tests.support.server_process import ServerProcess, cli
 
+ATTEMPT_EVENTS = (pp.Joined, pp.Left, pp.ClientEvent)
 ENDS_IN = timedelta(seconds=25)  # the exam's deadline, from the start of the test
 CLOSE_TIMEOUT_S = 10.0  # the library's: how long a frozen connection's closing handshake takes
 
@@ -150,7 +151,8 @@ async def test_a_candidate_moving_to_the_other_server_holds_up_nothing(
 ) -> None:
     """A candidate whose connection to A hangs (a network change) comes back through B: A is
     told to close the old connection, and goes on relaying the other server's events to its
-    proctor meanwhile instead of waiting out the old connection's closing handshake (10 s)."""
+    proctor meanwhile instead of waiting out the old connection's closing handshake (10 s).
+    When that connection does end, A does not tell its proctor the candidate left."""
     dsn, _, (t1, t2, _), token = sitting
     with two_servers(dsn, tmp_path) as (a, b):
         proctor, _ = await Proctor.sign_in(a, token)
@@ -162,6 +164,7 @@ async def test_a_candidate_moving_to_the_other_server_holds_up_nothing(
         back = await Candidate.connect(b.ws_url)
         welcome = await back.hello(t1)
         assert isinstance(welcome, p.Welcome) and welcome.resumed
+        w1 = welcome.session
         ident = new_id()
         await other.send(p.Event(id=ident, kind=EventKind.FOCUS_LOST))
         await other.expect_ack(ident)
@@ -172,3 +175,14 @@ async def test_a_candidate_moving_to_the_other_server_holds_up_nothing(
             while True:
                 await old.recv()
         assert closed.value.rcvd is not None and closed.value.rcvd.code == CloseCode.REPLACED
+        # The old connection has ended on A; then a mark from the candidate, on B. The proctor
+        # on A sees them join again, and not leave: they are connected, to B.
+        mark = new_id()
+        await back.send(p.Event(id=mark, kind=EventKind.FOCUS_LOST))
+        await back.expect_ack(mark)
+        seen: list[pp.FeedMessage] = []
+        while not (seen and isinstance(seen[-1], pp.ClientEvent) and seen[-1].attempt == w1):
+            seen.append(await proctor.recv())
+        theirs = [type(m) for m in seen if isinstance(m, ATTEMPT_EVENTS) and m.attempt == w1]
+        rejoined = len(theirs) - 1 - theirs[::-1].index(pp.Joined)
+        assert pp.Left not in theirs[rejoined:], theirs
