@@ -27,7 +27,7 @@ from statistics import median
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's code
 
 from ramp import rss
-from sitting import Proc, bare_server, hello, identity_photo, sitting
+from sitting import Proc, bare_server, hello, into_exam, sitting
 from websockets.asyncio.client import ClientConnection, connect
 
 from shared import protocol as p
@@ -35,19 +35,13 @@ from shared import protocol as p
 CONCURRENCY = 50  # candidates entering at once
 
 
-async def enter(url: str, ticket: str, into_exam: bool) -> ClientConnection:
+async def enter(url: str, ticket: str, in_exam: bool) -> ClientConnection:
     """One candidate, connected and idle: in the exam with its paper, or only welcomed."""
     ws = await connect(url, compression=None, max_size=None)
     await ws.send(hello(ticket))
     await ws.recv()
-    if into_exam:
-        mail = p.MailTo(name="Bench", phone="13800000000", address="1 Road", postcode="100000")
-        await ws.send(p.encode(p.Consent(id="c-" + ticket[:8], version="bench")))
-        await ws.send(p.encode(p.Profile(id="m-" + ticket[:8], mail_to=mail)))
-        header = p.ImageHeader(type="identity_photo", id="id-" + ticket[:8])
-        await ws.send(p.encode_image(header, identity_photo()))
-        while not isinstance(p.decode_server(await ws.recv()), p.Paper):
-            pass
+    if in_exam:
+        await into_exam(ws, ticket)
     # then a heartbeat, as the app sends them: `websockets` keeps the last frame it parsed (the
     # photo's, until then) until the next one arrives
     await ws.send(p.encode(p.Heartbeat()))
@@ -56,11 +50,11 @@ async def enter(url: str, ticket: str, into_exam: bool) -> ClientConnection:
     return ws
 
 
-async def per_candidate(server: Proc, url: str, tickets: list[str], into_exam: bool) -> float:
+async def per_candidate(server: Proc, url: str, tickets: list[str], in_exam: bool) -> float:
     """Bytes of the server's resident memory per connected candidate. One candidate enters
     first and is not counted: what the first entry loads once (the identity check's code, the
     exam's questions) is not a candidate's."""
-    first = await enter(url, tickets[-1], into_exam)
+    first = await enter(url, tickets[-1], in_exam)
     await asyncio.sleep(1.0)  # the server settles
     before = rss(server.proc.pid)
     queue = tickets[:-1]
@@ -68,7 +62,7 @@ async def per_candidate(server: Proc, url: str, tickets: list[str], into_exam: b
 
     async def worker() -> None:
         while queue:
-            sockets.append(await enter(url, queue.pop(), into_exam))
+            sockets.append(await enter(url, queue.pop(), in_exam))
 
     await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
     await asyncio.sleep(2.0)  # everyone idle: what the entry left behind is collected
@@ -88,7 +82,7 @@ async def run(args: argparse.Namespace) -> tuple[list[float], list[float]]:
             db, args.candidates, starts_in=-timedelta(minutes=1), questions=args.questions
         )
         turns = [("ours", True), ("bare", False)]
-        for name, into_exam in turns if r % 2 == 0 else turns[::-1]:
+        for name, in_exam in turns if r % 2 == 0 else turns[::-1]:
             if name == "ours":
                 command = [sys.executable, "-m", "proctor_server.cli", "serve", "--db", str(db)]
                 server = Proc([*command, "--port", "0", "--analysis", "basic"])
@@ -97,7 +91,7 @@ async def run(args: argparse.Namespace) -> tuple[list[float], list[float]]:
                 server = Proc(bare_server())
                 url = server.candidate
             try:
-                spent = await per_candidate(server, url, tickets, into_exam)
+                spent = await per_candidate(server, url, tickets, in_exam)
             finally:
                 server.stop()
             (ours if name == "ours" else bare).append(spent)

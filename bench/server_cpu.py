@@ -35,7 +35,7 @@ from typing import Protocol
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's code
 
-from sitting import CHEAPEST_ALLOCATOR, Proc, bare_server, hello, identity_photo, pct, sitting
+from sitting import CHEAPEST_ALLOCATOR, Proc, bare_server, hello, into_exam, pct, sitting
 from websockets.asyncio.client import connect
 
 from shared import protocol as p
@@ -95,19 +95,8 @@ async def answer_load(
         ws = await connect(url, compression=None, max_size=None)
         await ws.send(hello(ticket))
         await ws.recv()
-        paper = None
-        if "bare" not in url:  # the rules accepted and the address given: no paper without them
-            mail = p.MailTo(name="Bench", phone="13800000000", address="1 Road", postcode="100000")
-            await ws.send(p.encode(p.Consent(id="c-" + ticket[:8], version="bench")))
-            await ws.send(p.encode(p.Profile(id="m-" + ticket[:8], mail_to=mail)))
-            photo = identity_photo()
-            await ws.send(
-                p.encode_image(p.ImageHeader(type="identity_photo", id="id-" + ticket[:8]), photo)
-            )
-            while paper is None:
-                m = p.decode_server(await ws.recv())
-                if isinstance(m, p.Paper):
-                    paper = m
+        # the rules accepted and the address given: no paper without them
+        paper = None if "bare" in url else await into_exam(ws, ticket)
         sockets.append(ws)
         papers.append(paper)
 

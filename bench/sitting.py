@@ -10,6 +10,12 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from websockets.asyncio.client import ClientConnection
+
+    from shared.protocol import Paper
 
 
 async def sitting(
@@ -180,6 +186,22 @@ def hello(ticket: str) -> str:
     from shared import protocol as p
 
     return p.encode(p.Hello(protocol=p.PROTOCOL_VERSION, ticket=ticket))
+
+
+async def into_exam(ws: ClientConnection, ticket: str) -> Paper:
+    """After the welcome, what the app gives before the paper: the rules accepted, the
+    address, the identity photo; then the paper, once it comes."""
+    from shared import protocol as p
+
+    mail = p.MailTo(name="Bench", phone="13800000000", address="1 Road", postcode="100000")
+    await ws.send(p.encode(p.Consent(id="c-" + ticket[:8], version="bench")))
+    await ws.send(p.encode(p.Profile(id="m-" + ticket[:8], mail_to=mail)))
+    header = p.ImageHeader(type="identity_photo", id="id-" + ticket[:8])
+    await ws.send(p.encode_image(header, identity_photo()))
+    while True:
+        m = p.decode_server(await ws.recv())
+        if isinstance(m, p.Paper):
+            return m
 
 
 def pct(values: list[float], q: float) -> float:
