@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 import cv2
 import numpy as np
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
 
 from shared import protocol as p
 from shared.vocabulary import Mode
@@ -48,6 +49,15 @@ class Candidate:
 
     async def send_raw(self, data: str | bytes) -> None:
         await self.ws.send(data)
+
+    async def close_code(self) -> int | None:
+        """Read on, dropping what arrives, until the connection closes: the code it was closed
+        with (None: no closing frame came)."""
+        try:
+            while True:
+                await self.recv()
+        except ConnectionClosed as closed:
+            return None if closed.rcvd is None else closed.rcvd.code
 
     async def recv(self) -> p.ServerMessage:
         if self.inbox:

@@ -18,15 +18,6 @@ from tests.server.conftest import MakeExam, ticket_for
 from tests.server.scripted import Candidate, new_id
 
 
-async def closed_code(c: Candidate) -> int:
-    try:
-        while True:
-            await c.recv()
-    except ConnectionClosed as closed:
-        assert closed.rcvd is not None
-        return closed.rcvd.code
-
-
 @pytest.mark.parametrize(
     ("first", "code"),
     [
@@ -41,14 +32,14 @@ async def test_a_bad_hello_is_refused_and_closed(server: Server, first: str, cod
     c = await Candidate.connect(server.ws_url)
     await c.send_raw(first)
     await c.expect_error(code)
-    assert await closed_code(c) == 4403
+    assert await c.close_code() == 4403
 
 
 async def test_a_binary_first_frame_is_refused(server: Server) -> None:
     c = await Candidate.connect(server.ws_url)
     await c.send_raw(b"\x00\x01")
     await c.expect_error("protocol_error")
-    assert await closed_code(c) == 4403
+    assert await c.close_code() == 4403
 
 
 async def test_a_ticket_for_another_exam_is_refused(server: Server, make_exam: MakeExam) -> None:
@@ -79,7 +70,7 @@ async def test_entry_outside_the_window(
     err = await c.hello(await ticket_for(server, exam))
     assert isinstance(err, p.Error) and err.code == code
     assert "30 minutes" in err.message
-    assert await closed_code(c) == 4403
+    assert await c.close_code() == 4403
 
 
 async def test_malformed_messages_mid_exam_keep_the_connection_and_the_answers(
@@ -161,7 +152,7 @@ async def test_an_oversized_frame_closes_that_socket_only(
     await big.send_raw(
         p.encode_image(p.ImageHeader(type="snapshot", id="big"), b"\xff\xd8" + b"0" * p.MAX_FRAME)
     )
-    assert await closed_code(big) == 1009
+    assert await big.close_code() == 1009
     other = await Candidate.connect(server.ws_url)
     await other.enter(await ticket_for(server, exam, "Other"))  # the server serves everyone else
 
@@ -184,7 +175,7 @@ async def test_too_many_malformed_messages_close_the_socket(
     await c.enter(await ticket_for(server, exam))
     for _ in range(MAX_PROTOCOL_ERRORS):
         await c.send_raw("garbage")
-    assert await closed_code(c) == 1008
+    assert await c.close_code() == 1008
 
 
 async def test_no_hello_in_time_closes_the_socket(tmp_path: object) -> None:

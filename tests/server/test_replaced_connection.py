@@ -8,9 +8,6 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-import pytest
-from websockets.exceptions import ConnectionClosed
-
 from proctor_server import admin
 from proctor_server.app import Server
 from shared import proctor_protocol as pp
@@ -33,13 +30,6 @@ async def frozen(server: Server, token: str) -> Candidate:
     return old
 
 
-async def closed_with(candidate: Candidate) -> int | None:
-    with pytest.raises(ConnectionClosed) as closed:
-        while True:
-            await candidate.recv()
-    return None if closed.value.rcvd is None else closed.value.rcvd.code
-
-
 async def test_a_frozen_older_connection_does_not_hold_up_the_newer_ones_entry(
     server: Server, make_exam: MakeExam
 ) -> None:
@@ -50,7 +40,7 @@ async def test_a_frozen_older_connection_does_not_hold_up_the_newer_ones_entry(
     async with asyncio.timeout(CLOSE_TIMEOUT_S / 2):  # before: the close timeout first
         assert isinstance(await new.hello(token), p.Welcome)
     old.ws.transport.resume_reading()
-    assert await closed_with(old) == CloseCode.REPLACED
+    assert await old.close_code() == CloseCode.REPLACED
     ident = new_id()
     await new.send(p.Event(id=ident, kind=EventKind.FOCUS_LOST))
     await new.expect_ack(ident)  # the newer connection goes on
@@ -66,7 +56,7 @@ async def test_the_older_connections_end_is_not_the_candidate_leaving(
     new = await Candidate.connect(server.ws_url)
     assert isinstance(await new.hello(token), p.Welcome)
     old.ws.transport.resume_reading()
-    assert await closed_with(old) == CloseCode.REPLACED
+    assert await old.close_code() == CloseCode.REPLACED
     # the older connection's session has ended on the server: its handler has returned, and
     # the proctor's and the newer candidate's are left
     assert server._ws is not None
