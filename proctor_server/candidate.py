@@ -74,8 +74,9 @@ class CandidateSession:
                 await self._ended(self.live)
 
     async def _ended(self, live: LiveAttempt) -> None:
-        """The connection is over. Its live media ends, unless a newer connection to this
-        process took the attempt over (that one has the stream here, or will offer it). The
+        """The connection is over. Its live media ends, unless a newer connection took the
+        attempt over: to this process (that one has the stream here, or will offer it), or to
+        another (the stream here was ended when this process was told, `signalled`). The
         proctors see the candidate leave, unless a newer connection, here or on another
         process, took over (that one told them it joined)."""
         runtime = live.runtime
@@ -83,7 +84,7 @@ class CandidateSession:
         replaced = runtime.was_replaced(live)
         runtime.detach(live)
         runtime.quality.unlinked(live.attempt_id, self.ws)
-        if not superseded:
+        if not superseded and not replaced:
             await media.ended(live)
         # told only when it is still gone (a newer connection may have come meanwhile), and
         # built only when a proctor follows the exam

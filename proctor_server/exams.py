@@ -25,7 +25,7 @@ from proctor_server.core.console import limit_reached
 from proctor_server.core.quota import AttemptQuota, Limits
 from proctor_server.core.records import AttemptRecord, ExamRecord
 from proctor_server.core.session import pass_score_for, questions_for, warning_limit_for
-from proctor_server.media.gateway import NO_MEDIA, MediaGateway
+from proctor_server.media.gateway import MOVED, NO_MEDIA, MediaGateway, end_stream
 from proctor_server.pacing import Pacer
 from proctor_server.store import Store
 from proctor_server.tasks import TaskSet
@@ -540,6 +540,14 @@ class ExamRuntime:
             )
             self.detach(session)
             self._close_replaced(session)
+            # its stream here ends now, not when the old connection's closing does (up to the
+            # library's close timeout later, by when the candidate may be live through the
+            # other server): the proctors see no live video, and why, until it is live there
+            if self.deps.media.streaming(signal.attempt):
+                self._tasks.spawn(
+                    end_stream(self.deps.media, signal.attempt, MOVED),
+                    f"media-moved-{signal.attempt}",
+                )
             return True
         if isinstance(signal, cs.Deliver):
             message = p.decode_server(signal.message)

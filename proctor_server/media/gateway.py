@@ -11,6 +11,8 @@ comes back after a cut. Every peer connection closes with its attempt (`end`) an
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
@@ -21,6 +23,12 @@ from shared.proctor_protocol import MediaStatus
 
 if TYPE_CHECKING:  # PyAV comes with aiortc; the interface itself needs neither
     from av import AudioFrame, VideoFrame
+
+log = logging.getLogger(__name__)
+
+END_TIMEOUT_S = 5.0  # a stream `end_stream` stops: ended by then, or left to the gateway
+CONNECTION_CLOSED = "the candidate's connection closed"
+MOVED = "the candidate reconnected through another server"
 
 StatusCallback = Callable[[MediaStatus, str | None], None]
 SendOffer = Callable[[str, str], Awaitable[bool]]  # (attempt, sdp) -> still connected
@@ -240,3 +248,19 @@ class NoMedia:
 
 
 NO_MEDIA: MediaGateway = NoMedia()
+
+
+async def end_stream(gateway: MediaGateway, attempt: str, reason: str) -> None:
+    """Stop the attempt's stream, if the gateway holds one (no timer otherwise: most
+    connections that close never streamed), reporting `reason`. Waits at most `END_TIMEOUT_S`
+    (past that the gateway ends it on its own: ICE fails without the candidate); never raises,
+    since shutting media down must not stop what called it."""
+    if not gateway.streaming(attempt):
+        return
+    try:
+        async with asyncio.timeout(END_TIMEOUT_S):
+            await gateway.end(attempt, reason)
+    except TimeoutError:
+        log.warning("the live media of %s did not end within %s s", attempt, END_TIMEOUT_S)
+    except Exception:
+        log.exception("closing the live media of %s failed", attempt)

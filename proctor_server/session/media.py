@@ -6,7 +6,8 @@ about the exam; it never closes the connection and never touches the attempt.
 The media requests of a connection run in its `MediaLane`, one after another, beside its
 message loop: an answer sent after an offer is stored and acknowledged while the media process
 works on the offer, and a media process that stalls costs the exam nothing. Each request is
-given `REQUEST_TIMEOUT_S`; ending a stream when the connection closes, `END_TIMEOUT_S`."""
+given `REQUEST_TIMEOUT_S`; ending a stream when the connection closes, `END_TIMEOUT_S`
+(`media.gateway.end_stream`)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import asyncio
 import contextlib
 import logging
 
-from proctor_server.media.gateway import MediaError, StreamKey
+from proctor_server.media.gateway import CONNECTION_CLOSED, MediaError, StreamKey, end_stream
 from proctor_server.session.live import LiveAttempt
 from shared import proctor_protocol as pp
 from shared import protocol as p
@@ -22,7 +23,6 @@ from shared import protocol as p
 log = logging.getLogger(__name__)
 
 REQUEST_TIMEOUT_S = 15.0  # an offer or a candidate the media gateway has not taken by then fails
-END_TIMEOUT_S = 5.0  # a closed connection's stream: ended by then, or left to the gateway
 LANE_SIZE = 64  # media requests waiting per connection (an offer and its ICE candidates)
 TIMED_OUT = "live media did not answer in time"
 
@@ -111,15 +111,5 @@ class MediaLane:
 
 async def ended(live: LiveAttempt) -> None:
     """The candidate's connection closed: so does its stream (the app offers again when it is
-    back); watchers stay and get the next stream. Without a stream, nothing to wait for (no
-    timer: most connections that close never streamed)."""
-    gateway = live.deps.media
-    if not gateway.streaming(live.attempt_id):
-        return
-    try:
-        async with asyncio.timeout(END_TIMEOUT_S):
-            await gateway.end(live.attempt_id, "the candidate's connection closed")
-    except TimeoutError:  # the gateway ends it on its own (ICE fails without the candidate)
-        log.warning("the live media of %s did not end within %s s", live.attempt_id, END_TIMEOUT_S)
-    except Exception:  # shutting media down never stops a session from ending
-        log.exception("closing the live media of %s failed", live.attempt_id)
+    back); watchers stay and get the next stream."""
+    await end_stream(live.deps.media, live.attempt_id, CONNECTION_CLOSED)

@@ -15,11 +15,14 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from websockets.exceptions import ConnectionClosed
 
+from proctor_client.media.publisher import Publisher
 from shared import proctor_protocol as pp
 from shared import protocol as p
 from shared.states import FINISHED
 from shared.vocabulary import CloseCode, EventKind
+from tests.media.peers import palette_sources
 from tests.server.conftest import QUESTIONS
 from tests.server.scripted import Candidate, new_id
 from tests.server.scripted_proctor import Proctor
@@ -28,6 +31,7 @@ from tests.support.server_process import ServerProcess, cli
 
 ATTEMPT_EVENTS = (pp.Joined, pp.Left, pp.ClientEvent)
 ENDS_IN = timedelta(seconds=25)  # the exam's deadline, from the start of the test
+TIMEOUT_S = 20.0  # for live media to come up
 CLOSE_TIMEOUT_S = 10.0  # the library's: how long a frozen connection's closing handshake takes
 
 
@@ -61,11 +65,15 @@ def sitting(postgres: Cluster, tmp_path: Path) -> Iterator[tuple[str, str, list[
 
 
 @contextlib.contextmanager
-def two_servers(dsn: str, tmp_path: Path) -> Iterator[tuple[ServerProcess, ServerProcess]]:
-    """Two server processes on the database, sharing a data folder, stopped at the end."""
+def two_servers(
+    dsn: str, tmp_path: Path, *, media: bool = False
+) -> Iterator[tuple[ServerProcess, ServerProcess]]:
+    """Two server processes on the database, sharing a data folder, stopped at the end;
+    with live media (each its own media process) or without."""
     files = str(tmp_path / "files")
-    a = ServerProcess(dsn, "--data-dir", files, "--no-media")
-    b = ServerProcess(dsn, "--data-dir", files, "--no-media")
+    flags = () if media else ("--no-media",)
+    a = ServerProcess(dsn, "--data-dir", files, *flags)
+    b = ServerProcess(dsn, "--data-dir", files, *flags)
     try:
         yield a, b
     finally:
@@ -182,3 +190,94 @@ async def test_a_candidate_moving_to_the_other_server_holds_up_nothing(
         theirs = [type(m) for m in seen if isinstance(m, ATTEMPT_EVENTS) and m.attempt == w1]
         rejoined = len(theirs) - 1 - theirs[::-1].index(pp.Joined)
         assert pp.Left not in theirs[rejoined:], theirs
+
+
+class _Streaming:
+    """A scripted candidate's connection publishing a real stream, as the app does: its
+    offer and the server's answer go through the connection, the media through aiortc."""
+
+    def __init__(self, candidate: Candidate) -> None:
+        self.candidate = candidate
+        self._sends: set[asyncio.Task[None]] = set()
+        self.publisher = Publisher(palette_sources(), self._signal, lambda _: None)
+        self._reader = asyncio.create_task(self._read())
+        self.publisher.start([])
+
+    def _signal(self, message: p.ClientMessage) -> bool:
+        task = asyncio.create_task(self.candidate.send(message))
+        self._sends.add(task)
+        task.add_done_callback(self._sends.discard)
+        return True
+
+    async def _read(self) -> None:
+        with contextlib.suppress(ConnectionClosed):
+            while True:
+                m = await self.candidate.ws.recv()
+                message = p.decode_server(m)
+                if isinstance(message, p.RtcAnswer):
+                    self.publisher.answered(message.sdp)
+                elif isinstance(message, p.Error) and message.ref == p.MEDIA_REF:
+                    self.publisher.refused(message.message)
+
+    async def stop(self) -> None:
+        await self.publisher.stop()
+        self._reader.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._reader
+
+
+async def _media_of(proctor: Proctor, attempt: str) -> pp.Media:
+    """The proctor's next media status of this attempt."""
+    while (media := await proctor.expect(pp.Media)).attempt != attempt:
+        pass
+    return media
+
+
+async def test_a_candidate_moving_to_the_other_server_is_shown_without_video_until_live_there(
+    sitting: tuple[str, str, list[str], str], tmp_path: Path
+) -> None:
+    """A candidate streaming through A whose connection hangs (a network change) comes back
+    through B. A ends its stream when told, and the proctors see no live video and why, until
+    the stream is live through B; when the old connection's closing ends, up to the library's
+    close timeout later, they are told nothing more (before: "no live video, the candidate's
+    connection closed" then, over the live stream through B)."""
+    dsn, _, (t1, _, _), token = sitting
+    with two_servers(dsn, tmp_path, media=True) as (a, b):
+        proctor, _ = await Proctor.sign_in(b, token)
+        old = await Candidate.connect(a.ws_url)
+        welcome = await old.hello(t1)
+        assert isinstance(welcome, p.Welcome) and welcome.session
+        attempt = welcome.session
+        streaming = _Streaming(old)
+        try:
+            async with asyncio.timeout(TIMEOUT_S):
+                assert (await _media_of(proctor, attempt)).status == pp.MediaStatus.LIVE
+                old.ws.transport.pause_reading()  # frozen; its peer connection goes on
+                back = await Candidate.connect(b.ws_url)
+                resumed = await back.hello(t1)
+                assert isinstance(resumed, p.Welcome) and resumed.resumed
+            async with asyncio.timeout(CLOSE_TIMEOUT_S / 2):  # before: after the close timeout
+                moved = await _media_of(proctor, attempt)
+            assert moved.status == pp.MediaStatus.NO_LIVE_VIDEO
+            assert moved.reason == "the candidate reconnected through another server"
+            old.ws.transport.resume_reading()
+            async with asyncio.timeout(TIMEOUT_S):
+                await streaming.stop()
+                # B's stream: the app offers again on its new connection
+                again = _Streaming(back)
+                assert (await _media_of(proctor, attempt)).status == pp.MediaStatus.LIVE
+                assert await old.close_code() == CloseCode.REPLACED
+        finally:
+            await streaming.stop()
+        # The old connection has ended on A; then a mark from the candidate, on B. Nothing
+        # from A about the attempt's media came between.
+        mark = new_id()
+        await back.send(p.Event(id=mark, kind=EventKind.FOCUS_LOST))
+        seen: list[pp.FeedMessage] = []
+        async with asyncio.timeout(TIMEOUT_S):
+            while not (
+                seen and isinstance(seen[-1], pp.ClientEvent) and seen[-1].attempt == attempt
+            ):
+                seen.append(await proctor.recv())
+            await again.stop()
+        assert [m for m in seen if isinstance(m, pp.Media) and m.attempt == attempt] == []
