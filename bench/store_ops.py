@@ -7,6 +7,13 @@ both run here) and how many writes each transaction held.
     python bench/store_ops.py                        # SQLite, in a temporary folder
     python bench/store_ops.py --postgres             # also a throwaway PostgreSQL cluster
     python bench/store_ops.py --candidates 500 --answers 40 --rounds 3
+    python bench/store_ops.py --parts --candidates 50 --answers 80 --rounds 6
+
+`--parts` splits SQLite's CPU per answer by what "acknowledged = stored" makes it do: the
+same rounds as they are, without the sync at each commit (`synchronous=OFF`), and without
+the history's unique index on (attempt, client id), which makes a resend count once. The
+variants take turns, a round each; neither is a setting of the product. With 50 candidates a
+commit holds about as many answers as in `bench/server_cpu.py`.
 
 Compare engines, or code versions (run it with PYTHONPATH pointing at another checkout), in the
 same run: the figures depend on the machine's load."""
@@ -16,15 +23,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
+import sqlite3
 import statistics
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sitting import thread_cpu_seconds
 
 from shared.states import Trigger
 from tests.store.conftest import NOW, PASS, QUESTIONS, seat
@@ -37,13 +49,16 @@ async def one_round(store: Any, candidates: int, answers: int) -> dict[str, floa
     ]
 
     async def candidate(attempt: str) -> None:
-        for i in range(answers):
-            assert await store.save_answer(attempt, f"a{i}", i % len(QUESTIONS), [i % 3], NOW)
+        for i in range(answers):  # message ids as the app makes them (random, 32 hex digits)
+            ident = uuid.uuid4().hex
+            assert await store.save_answer(attempt, ident, i % len(QUESTIONS), [i % 3], NOW)
 
     commits, writes = store.commits, store.writes
+    threads = thread_cpu_seconds(os.getpid())
     wall, cpu = time.perf_counter(), time.process_time()
     await asyncio.gather(*(candidate(a) for a in attempts))
     answer_wall, answer_cpu = time.perf_counter() - wall, time.process_time() - cpu
+    store_thread = thread_cpu_seconds(os.getpid())["other threads"] - threads["other threads"]
     n = candidates * answers
     grouped = (store.writes - writes) / max(1, store.commits - commits)
 
@@ -58,6 +73,7 @@ async def one_round(store: Any, candidates: int, answers: int) -> dict[str, floa
     return {
         "answers/s": n / answer_wall,
         "cpu us/answer": answer_cpu / n * 1e6,
+        "store thread us/answer": store_thread / n * 1e6,
         "writes/commit": grouped,
         "submits/s": candidates / submit_wall,
         "cpu us/submit": submit_cpu / candidates * 1e6,
@@ -76,6 +92,58 @@ async def measure(opener: Callable[[], Any], args: argparse.Namespace) -> dict[s
     return {k: statistics.median(r[k] for r in results) for k in results[0]}
 
 
+def variant(*statements: str) -> type[Any]:
+    """SqliteStore whose connection runs `statements` once open (after its migrations)."""
+    from proctor_server.store import SqliteStore
+
+    class Variant(SqliteStore):
+        def _open_connection(self) -> sqlite3.Connection:
+            conn = super()._open_connection()
+            for statement in statements:
+                conn.execute(statement)
+            return conn
+
+    return Variant
+
+
+PARTS = {
+    "as is": variant(),
+    "no sync": variant("PRAGMA synchronous=OFF"),
+    "no index": variant("DROP INDEX answer_log_once"),
+}
+
+
+async def parts(tmp: Path, args: argparse.Namespace) -> dict[str, dict[str, float]]:
+    """Each variant's medians over `args.rounds` rounds, the variants in turn each round."""
+    results: dict[str, list[dict[str, float]]] = {name: [] for name in PARTS}
+    for r in range(args.rounds):
+        names = list(PARTS)[r % len(PARTS) :] + list(PARTS)[: r % len(PARTS)]
+        for name in names:
+            store = PARTS[name](tmp / f"{name.replace(' ', '-')}-{r}.db")
+            await store.open()
+            try:
+                results[name].append(await one_round(store, args.candidates, args.answers))
+            finally:
+                await store.close()
+    return {
+        name: {k: statistics.median(r[k] for r in rounds) for k in rounds[0]}
+        for name, rounds in results.items()
+    }
+
+
+def show_parts(figures: dict[str, dict[str, float]]) -> None:
+    for name, f in figures.items():
+        show(name, f)
+    key = "store thread us/answer"
+    whole = figures["as is"][key]
+    for name, what in (("no sync", "the sync at each commit"), ("no index", "the unique index")):
+        saved = whole - figures[name][key]
+        print(
+            f"{what}: {saved:.1f} us of the store thread's {whole:.1f} us an answer "
+            f"({saved / whole:.0%})"
+        )
+
+
 def show(name: str, figures: dict[str, float]) -> None:
     print(f"{name:<12}" + "  ".join(f"{k} {v:8.1f}" for k, v in figures.items()), flush=True)
 
@@ -86,10 +154,15 @@ def main() -> None:
     parser.add_argument("--answers", type=int, default=30)
     parser.add_argument("--rounds", type=int, default=3, help="the median of this many")
     parser.add_argument("--postgres", action="store_true", help="also a throwaway cluster")
+    parser.add_argument("--parts", action="store_true", help="SQLite's CPU per answer, split")
     args = parser.parse_args()
 
     from proctor_server.store import SqliteStore
 
+    if args.parts:
+        with tempfile.TemporaryDirectory(prefix="store-ops-") as tmp:
+            show_parts(asyncio.run(parts(Path(tmp), args)))
+        return
     with tempfile.TemporaryDirectory(prefix="store-ops-") as tmp:
         counter = iter(range(1_000_000))
         show(
