@@ -248,7 +248,7 @@ async def test_a_candidate_moving_to_the_other_server_is_shown_without_video_unt
         welcome = await old.hello(t1)
         assert isinstance(welcome, p.Welcome) and welcome.session
         attempt = welcome.session
-        streaming = _Streaming(old)
+        streams = [_Streaming(old)]
         try:
             async with asyncio.timeout(TIMEOUT_S):
                 assert (await _media_of(proctor, attempt)).status == pp.MediaStatus.LIVE
@@ -262,22 +262,21 @@ async def test_a_candidate_moving_to_the_other_server_is_shown_without_video_unt
             assert moved.reason == "the candidate reconnected through another server"
             old.ws.transport.resume_reading()
             async with asyncio.timeout(TIMEOUT_S):
-                await streaming.stop()
-                # B's stream: the app offers again on its new connection
-                again = _Streaming(back)
+                await streams[0].stop()
+                streams.append(_Streaming(back))  # the app offers again on its new connection
                 assert (await _media_of(proctor, attempt)).status == pp.MediaStatus.LIVE
                 assert await old.close_code() == CloseCode.REPLACED
+            # The old connection has ended on A; then a mark from the candidate, on B. Nothing
+            # from A about the attempt's media came between.
+            mark = new_id()
+            await back.send(p.Event(id=mark, kind=EventKind.FOCUS_LOST))
+            seen: list[pp.FeedMessage] = []
+            async with asyncio.timeout(TIMEOUT_S):
+                while not (
+                    seen and isinstance(seen[-1], pp.ClientEvent) and seen[-1].attempt == attempt
+                ):
+                    seen.append(await proctor.recv())
         finally:
-            await streaming.stop()
-        # The old connection has ended on A; then a mark from the candidate, on B. Nothing
-        # from A about the attempt's media came between.
-        mark = new_id()
-        await back.send(p.Event(id=mark, kind=EventKind.FOCUS_LOST))
-        seen: list[pp.FeedMessage] = []
-        async with asyncio.timeout(TIMEOUT_S):
-            while not (
-                seen and isinstance(seen[-1], pp.ClientEvent) and seen[-1].attempt == attempt
-            ):
-                seen.append(await proctor.recv())
-            await again.stop()
+            for stream in streams:
+                await stream.stop()
         assert [m for m in seen if isinstance(m, pp.Media) and m.attempt == attempt] == []
