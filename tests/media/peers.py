@@ -9,6 +9,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+import aioice.ice
+import aioice.stun
 from aiortc import MediaStreamTrack, RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError
 from av import AudioFrame, VideoFrame
@@ -22,6 +24,13 @@ from tests.media.fakes import PaletteCamera
 
 TONE_HZ = 1000.0
 T = TypeVar("T")
+
+
+def consent_expiry_s() -> float:
+    """The longest aioice takes to give up on a peer that no longer answers (RFC 7675 consent):
+    `CONSENT_FAILURES` checks in a row, each sent up to 1.2 × `CONSENT_INTERVAL` after the last
+    and waiting one STUN retransmission timeout for its answer. (6 × (6 + 0.5) = 39 s.)"""
+    return aioice.ice.CONSENT_FAILURES * (1.2 * aioice.ice.CONSENT_INTERVAL + aioice.stun.RETRY_RTO)
 
 
 def palette_sources() -> MediaSources:
