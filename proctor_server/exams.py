@@ -25,7 +25,13 @@ from proctor_server.core.console import limit_reached
 from proctor_server.core.quota import AttemptQuota, Limits
 from proctor_server.core.records import AttemptRecord, ExamRecord
 from proctor_server.core.session import pass_score_for, questions_for, warning_limit_for
-from proctor_server.media.gateway import MOVED, NO_MEDIA, MediaGateway, end_stream
+from proctor_server.media.gateway import (
+    MOVED,
+    NO_MEDIA,
+    MediaGateway,
+    end_stream,
+    finish_media,
+)
 from proctor_server.pacing import Pacer
 from proctor_server.store import Store
 from proctor_server.tasks import TaskSet
@@ -512,7 +518,8 @@ class ExamRuntime:
             await session.on_finished(updated, reason, note)
         elif session is None:
             self._tell(cs.Finished, updated.id, reason=reason, note=note)
-        await self.deps.media.finish(updated.id)  # its live media and watchers end with it
+        # its live media and watchers end with it, without holding up what finished it
+        self._tasks.spawn(finish_media(self.deps.media, updated.id), f"media-{updated.id}")
         # Its analysis ends too: open violations close, so its risk stops growing.
         self._tasks.spawn(
             self.analysis.finish(updated.id, candidate, finished_at), f"finish-{updated.id}"
@@ -561,7 +568,7 @@ class ExamRuntime:
         if isinstance(signal, cs.Finished):
             self._quotas.pop(attempt.id, None)
             await session.on_finished(attempt, signal.reason, signal.note)
-            await self.deps.media.finish(attempt.id)
+            self._tasks.spawn(finish_media(self.deps.media, attempt.id), f"media-{attempt.id}")
         else:
             await session.identity_accepted(attempt)
         return True

@@ -26,7 +26,7 @@ if TYPE_CHECKING:  # PyAV comes with aiortc; the interface itself needs neither
 
 log = logging.getLogger(__name__)
 
-END_TIMEOUT_S = 5.0  # a stream `end_stream` stops: ended by then, or left to the gateway
+END_TIMEOUT_S = 5.0  # `end_stream` and `finish_media`: done by then, or left to the gateway
 CONNECTION_CLOSED = "the candidate's connection closed"
 MOVED = "the candidate reconnected through another server"
 
@@ -252,15 +252,27 @@ NO_MEDIA: MediaGateway = NoMedia()
 
 async def end_stream(gateway: MediaGateway, attempt: str, reason: str) -> None:
     """Stop the attempt's stream, if the gateway holds one (no timer otherwise: most
-    connections that close never streamed), reporting `reason`. Waits at most `END_TIMEOUT_S`
-    (past that the gateway ends it on its own: ICE fails without the candidate); never raises,
-    since shutting media down must not stop what called it."""
-    if not gateway.streaming(attempt):
-        return
+    connections that close never streamed), reporting `reason`. Bounded and never raising
+    (`_bounded`)."""
+    if gateway.streaming(attempt):
+        await _bounded(gateway.end(attempt, reason), attempt, "end")
+
+
+async def finish_media(gateway: MediaGateway, attempt: str) -> None:
+    """The attempt is over: `gateway.finish`, bounded and never raising (`_bounded`), so that
+    what finished the attempt (a proctor's command, the deadline, a signal from another
+    process) never waits on a media process that stalls or restarts."""
+    await _bounded(gateway.finish(attempt), attempt, "finish")
+
+
+async def _bounded(work: Awaitable[None], attempt: str, what: str) -> None:
+    """Wait at most `END_TIMEOUT_S` (past that the gateway ends the stream on its own: ICE
+    fails without the candidate); log a failure instead of raising it, since shutting media
+    down must not stop what called it."""
     try:
         async with asyncio.timeout(END_TIMEOUT_S):
-            await gateway.end(attempt, reason)
+            await work
     except TimeoutError:
-        log.warning("the live media of %s did not end within %s s", attempt, END_TIMEOUT_S)
+        log.warning("live media of %s: %s did not return within %s s", attempt, what, END_TIMEOUT_S)
     except Exception:
-        log.exception("closing the live media of %s failed", attempt)
+        log.exception("live media of %s: %s failed", attempt, what)

@@ -19,6 +19,7 @@ from pathlib import Path
 import aioice.ice
 import pytest
 
+from proctor_client.core.state import Phase
 from proctor_client.devices.camera_reader import CameraReader
 from proctor_client.devices.microphones import WavFileMicrophone
 from proctor_client.media.publisher import MediaSources
@@ -26,6 +27,7 @@ from proctor_client.runtime.runtime import ExamRuntime
 from proctor_server import admin
 from proctor_server.app import Server, ServerConfig, run_server
 from proctor_server.media import remote_messages as m
+from proctor_server.media.gateway import END_TIMEOUT_S
 from proctor_server.media.remote_gateway import (
     CLIP_LOST,
     CLOSE_TIMEOUT_S,
@@ -40,6 +42,7 @@ from tests.media.peers import consent_expiry_s, palette_sources, poll, proctor
 from tests.media.test_live_speech import talking_wav
 from tests.media.test_media_recovery import _saved, _to_paper
 from tests.server.scripted import Candidate
+from tests.server.scripted_proctor import Proctor
 from tests.support.exam_env import Env
 
 TIMEOUT_S = 30.0
@@ -445,6 +448,45 @@ async def test_a_stalled_media_process_costs_no_ack_and_the_offer_times_out(
     finally:
         await candidate.close()
         await pc.close()
+
+
+async def test_a_termination_is_answered_and_audited_while_the_media_process_is_frozen(
+    remote: Server, tmp_path: Path
+) -> None:
+    """The media process stalls while a proctor terminates a streaming candidate's attempt:
+    the candidate gets the outcome, and the proctor the command's answer, at once, with the
+    command in the audit trail (before: the answer and the audit waited for the process to
+    wake, the attempt's media ending last); its stream ends once the process is back."""
+    gateway = _gateway(remote)
+    env = Env(remote, tmp_path)
+    exam_id, ticket = await env.exam()
+    token = await admin.proctor_token(remote.store, exam_id)
+    runtime = env.runtime(ticket, media=palette_sources())
+    runtime.start()
+    pid = gateway.pid
+    assert pid is not None
+    try:
+        async with asyncio.timeout(TIMEOUT_S):
+            state = await _to_paper(runtime)
+            await runtime.wait_for(lambda s: s.media == "live")
+        attempt = state.session
+        assert attempt is not None
+        officer, _ = await Proctor.sign_in(remote, token)
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            async with asyncio.timeout(END_TIMEOUT_S / 2):  # before: no answer while frozen
+                await officer.ok("terminate", attempt=attempt, reason="a second person")
+                ended = await runtime.wait_phase(Phase.TERMINATED, Phase.RESULT)
+            audit = await remote.store.audit_chain(exam_id)
+            assert [e.action for e in audit if e.action == "terminate"] == ["terminate"]
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        assert ended.phase in (Phase.TERMINATED, Phase.RESULT)
+        async with asyncio.timeout(TIMEOUT_S):  # the process answers again: the stream ends
+            await poll(lambda: not gateway.streaming(attempt))
+        await officer.close()
+    finally:
+        await runtime.close()
 
 
 @contextlib.asynccontextmanager
