@@ -72,6 +72,7 @@ class Feed:
     exam_id: str
     session: str  # the cookie's session id ("" when signed in by token)
     watcher: Watcher | None = None  # its live-video watching (`media.watching`)
+    lane: watching.WatchLane | None = None  # and its media commands, in a task of their own
 
 
 log = logging.getLogger(__name__)
@@ -92,7 +93,8 @@ async def serve_proctor(deps: FeedDeps, ws: ServerConnection) -> None:
         await ws.close(CloseCode.HELLO_REFUSED, "no exam")
         return
     watcher = watching.new_watcher(exam_id, lambda message: _send(ws, message))
-    feed = Feed(deps, ws, proctor, exam_id, session, watcher)
+    lane = watching.WatchLane(deps.media, deps.store, watcher, lambda m: _send(ws, m))
+    feed = Feed(deps, ws, proctor, exam_id, session, watcher, lane)
     sub = deps.bus.subscribe(exam_id)
     place = _place(deps, exam_id)  # in the same turn as the subscription: no event between
     try:
@@ -109,7 +111,7 @@ async def serve_proctor(deps: FeedDeps, ws: ServerConnection) -> None:
             guard.cancel()
     finally:
         sub.close()
-        await deps.media.unwatch_all(watcher.id)
+        await lane.close()
 
 
 async def _refuse_token(ws: ServerConnection) -> None:
@@ -207,11 +209,10 @@ async def _console(feed: Feed, command: pp.Command) -> None:
 
 
 async def _media(feed: Feed, command: pp.Command) -> None:
-    """watch, unwatch, rtc_answer, rtc_ice: live video relayed to this proctor."""
-    assert feed.watcher is not None and isinstance(command, watching.MEDIA_COMMANDS)
-    await watching.handle(
-        feed.deps.media, feed.deps.store, feed.watcher, command, lambda m: _send(feed.ws, m)
-    )
+    """watch, unwatch, rtc_answer, rtc_ice: live video relayed to this proctor, carried out
+    in the feed's `WatchLane` (the next command is read meanwhile)."""
+    assert feed.lane is not None and isinstance(command, watching.MEDIA_COMMANDS)
+    await feed.lane.put(command)
 
 
 async def _not_enabled(feed: Feed, command: pp.Command) -> None:

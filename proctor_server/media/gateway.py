@@ -255,24 +255,24 @@ async def end_stream(gateway: MediaGateway, attempt: str, reason: str) -> None:
     connections that close never streamed), reporting `reason`. Bounded and never raising
     (`_bounded`)."""
     if gateway.streaming(attempt):
-        await _bounded(gateway.end(attempt, reason), attempt, "end")
+        await bounded(gateway.end(attempt, reason), f"ending the live media of {attempt}")
 
 
 async def finish_media(gateway: MediaGateway, attempt: str) -> None:
-    """The attempt is over: `gateway.finish`, bounded and never raising (`_bounded`), so that
+    """The attempt is over: `gateway.finish`, bounded and never raising (`bounded`), so that
     what finished the attempt (a proctor's command, the deadline, a signal from another
     process) never waits on a media process that stalls or restarts."""
-    await _bounded(gateway.finish(attempt), attempt, "finish")
+    await bounded(gateway.finish(attempt), f"finishing the live media of {attempt}")
 
 
-async def _bounded(work: Awaitable[None], attempt: str, what: str) -> None:
-    """Wait at most `END_TIMEOUT_S` (past that the gateway ends the stream on its own: ICE
-    fails without the candidate); log a failure instead of raising it, since shutting media
-    down must not stop what called it."""
+async def bounded(work: Awaitable[None], what: str) -> None:
+    """Shutting media down: wait at most `END_TIMEOUT_S` (past that the gateway ends the
+    stream on its own: ICE fails without its peer) and log a failure instead of raising it,
+    since it must not stop what called it."""
     try:
         async with asyncio.timeout(END_TIMEOUT_S):
             await work
     except TimeoutError:
-        log.warning("live media of %s: %s did not return within %s s", attempt, what, END_TIMEOUT_S)
+        log.warning("%s did not end within %s s", what, END_TIMEOUT_S)
     except Exception:
-        log.exception("live media of %s: %s failed", attempt, what)
+        log.exception("%s failed", what)

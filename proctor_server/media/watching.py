@@ -3,15 +3,21 @@
 `watch` and `unwatch` are answered `ack` (the offer follows as `rtc_offer` {attempt, sdp}
 when the attempt's video is live, at once or later); an unusable answer or candidate, or an
 attempt of another exam, is answered `error` `not_allowed` naming the command's `id` (or the
-attempt, for the two that carry none)."""
+attempt, for the two that carry none).
+
+A proctor's media commands run in their `WatchLane`, one after another, beside the proctor's
+other commands: a warning or a termination is never held up by the media gateway, even a
+stalled one. Each is given `REQUEST_TIMEOUT_S`."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
 
-from proctor_server.media.gateway import MediaError, MediaGateway, Watcher
+from proctor_server.media.gateway import MediaError, MediaGateway, Watcher, bounded
 from proctor_server.store import Store
 from shared import proctor_protocol as pp
 from shared import protocol as p
@@ -22,6 +28,10 @@ log = logging.getLogger(__name__)
 MediaCommand = pp.Watch | pp.Unwatch | pp.RtcAnswer | pp.RtcIce
 MEDIA_COMMANDS = (pp.Watch, pp.Unwatch, pp.RtcAnswer, pp.RtcIce)
 Reply = Callable[[pp.FeedMessage], Awaitable[bool]]
+
+REQUEST_TIMEOUT_S = 15.0  # a media command the gateway has not carried out by then fails
+LANE_SIZE = 256  # media commands waiting per proctor (each watch, its answer and candidates)
+TIMED_OUT = "live media did not answer in time"
 
 
 def new_watcher(exam: str, reply: Reply) -> Watcher:
@@ -36,7 +46,7 @@ def new_watcher(exam: str, reply: Reply) -> Watcher:
 async def handle(
     media: MediaGateway, store: Store, watcher: Watcher, command: MediaCommand, reply: Reply
 ) -> None:
-    ref = command.id if isinstance(command, pp.Watch | pp.Unwatch) else command.attempt
+    ref = _ref(command)
     try:
         match command:
             case pp.Watch(attempt=attempt):
@@ -59,3 +69,48 @@ async def handle(
     except MediaError as exc:
         log.info("proctor media command %s refused: %s", type(command).__name__, exc.message)
         await reply(p.error(ErrorCode.NOT_ALLOWED, exc.message, ref))
+
+
+def _ref(command: MediaCommand) -> str:
+    """What an error about the command names: its id, or its attempt for the two without."""
+    return command.id if isinstance(command, pp.Watch | pp.Unwatch) else command.attempt
+
+
+class WatchLane:
+    """A proctor's media commands in the order they came, carried out by a task of their own
+    so that the proctor's other commands never wait for the media gateway."""
+
+    __slots__ = ("_media", "_queue", "_reply", "_store", "_task", "_watcher")
+
+    def __init__(self, media: MediaGateway, store: Store, watcher: Watcher, reply: Reply) -> None:
+        self._media, self._store, self._watcher, self._reply = media, store, watcher, reply
+        self._queue: asyncio.Queue[MediaCommand] = asyncio.Queue(LANE_SIZE)
+        self._task = asyncio.create_task(self._run(), name=f"watching-{watcher.id}")
+
+    async def put(self, command: MediaCommand) -> None:
+        """Queue a command; refused with an error while `LANE_SIZE` are waiting."""
+        try:
+            self._queue.put_nowait(command)
+        except asyncio.QueueFull:
+            message = "too many live media requests at once; try again later"
+            await self._reply(p.error(ErrorCode.NOT_ALLOWED, message, _ref(command)))
+
+    async def _run(self) -> None:
+        while True:
+            command = await self._queue.get()
+            try:
+                async with asyncio.timeout(REQUEST_TIMEOUT_S):
+                    await handle(self._media, self._store, self._watcher, command, self._reply)
+            except TimeoutError:
+                log.warning("proctor media command %s timed out", type(command).__name__)
+                await self._reply(p.error(ErrorCode.NOT_ALLOWED, TIMED_OUT, _ref(command)))
+            except Exception:
+                log.exception("proctor media command %s failed", type(command).__name__)
+
+    async def close(self) -> None:
+        """Drop what is waiting, stop, and end the proctor's relays (the connection closed)."""
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+        watcher = self._watcher.id
+        await bounded(self._media.unwatch_all(watcher), f"the relays of watcher {watcher}")

@@ -27,6 +27,7 @@ from proctor_client.runtime.runtime import ExamRuntime
 from proctor_server import admin
 from proctor_server.app import Server, ServerConfig, run_server
 from proctor_server.media import remote_messages as m
+from proctor_server.media import watching
 from proctor_server.media.gateway import END_TIMEOUT_S
 from proctor_server.media.remote_gateway import (
     CLIP_LOST,
@@ -484,6 +485,46 @@ async def test_a_termination_is_answered_and_audited_while_the_media_process_is_
         assert ended.phase in (Phase.TERMINATED, Phase.RESULT)
         async with asyncio.timeout(TIMEOUT_S):  # the process answers again: the stream ends
             await poll(lambda: not gateway.streaming(attempt))
+        await officer.close()
+    finally:
+        await runtime.close()
+
+
+async def test_a_watch_the_frozen_media_process_cannot_serve_holds_up_no_other_command(
+    remote: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A proctor asks to watch a streaming candidate while the media process is frozen: their
+    message to the candidate is still carried out and answered at once (before: not until the
+    process woke, their commands read one after another behind the watch), and the watch
+    fails when its time is up, saying why."""
+    monkeypatch.setattr(watching, "REQUEST_TIMEOUT_S", 2.0)
+    gateway = _gateway(remote)
+    env = Env(remote, tmp_path)
+    exam_id, ticket = await env.exam()
+    token = await admin.proctor_token(remote.store, exam_id)
+    runtime = env.runtime(ticket, media=palette_sources())
+    runtime.start()
+    pid = gateway.pid
+    assert pid is not None
+    try:
+        async with asyncio.timeout(TIMEOUT_S):
+            state = await _to_paper(runtime)
+            await runtime.wait_for(lambda s: s.media == "live")
+        attempt = state.session
+        officer, _ = await Proctor.sign_in(remote, token)
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            watch = await officer.send("watch", attempt=attempt)
+            assert isinstance(await officer.reply(watch), p.Ack)  # then asks the process
+            async with asyncio.timeout(1.0):  # well before the watch's 2 s
+                await officer.ok("message", attempt=attempt, text="Please face the camera")
+                told = await runtime.wait_for(lambda s: bool(s.warnings))
+            assert [w.text for w in told.warnings if w.notice] == ["Please face the camera"]
+            async with asyncio.timeout(TIMEOUT_S):
+                failed = await officer.reply(watch)
+            assert isinstance(failed, p.Error) and failed.message == watching.TIMED_OUT
+        finally:
+            os.kill(pid, signal.SIGCONT)
         await officer.close()
     finally:
         await runtime.close()
