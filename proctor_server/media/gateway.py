@@ -253,7 +253,7 @@ NO_MEDIA: MediaGateway = NoMedia()
 async def end_stream(gateway: MediaGateway, attempt: str, reason: str) -> None:
     """Stop the attempt's stream, if the gateway holds one (no timer otherwise: most
     connections that close never streamed), reporting `reason`. Bounded and never raising
-    (`_bounded`)."""
+    (`bounded`)."""
     if gateway.streaming(attempt):
         await bounded(gateway.end(attempt, reason), f"ending the live media of {attempt}")
 
@@ -273,6 +273,6 @@ async def bounded(work: Awaitable[None], what: str) -> None:
         async with asyncio.timeout(END_TIMEOUT_S):
             await work
     except TimeoutError:
-        log.warning("%s did not end within %s s", what, END_TIMEOUT_S)
+        log.warning("%s: not done within %s s", what, END_TIMEOUT_S)
     except Exception:
         log.exception("%s failed", what)
