@@ -11,8 +11,8 @@ import os
 import signal
 import socket
 import sys
-from collections.abc import AsyncIterator
-from dataclasses import replace
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -448,6 +448,49 @@ async def test_a_stalled_media_process_costs_no_ack_and_the_offer_times_out(
         await pc.close()
 
 
+@dataclass(frozen=True)
+class _Watched:
+    """A candidate in the exam whose media are live, and a proctor of the exam signed in."""
+
+    runtime: ExamRuntime
+    attempt: str
+    exam: str
+    officer: Proctor
+    media_pid: int
+
+
+@contextlib.asynccontextmanager
+async def _watched(remote: Server, tmp_path: Path) -> AsyncIterator[_Watched]:
+    gateway = _gateway(remote)
+    env = Env(remote, tmp_path)
+    exam_id, ticket = await env.exam()
+    token = await admin.proctor_token(remote.store, exam_id)
+    runtime = env.runtime(ticket, media=palette_sources())
+    runtime.start()
+    try:
+        async with asyncio.timeout(TIMEOUT_S):
+            state = await _to_paper(runtime)
+            await runtime.wait_for(lambda s: s.media == "live")
+        assert state.session is not None and gateway.pid is not None
+        officer, _ = await Proctor.sign_in(remote, token)
+        try:
+            yield _Watched(runtime, state.session, exam_id, officer, gateway.pid)
+        finally:
+            await officer.close()
+    finally:
+        await runtime.close()
+
+
+@contextlib.contextmanager
+def _frozen(pid: int) -> Iterator[None]:
+    """The process stopped (SIGSTOP) meanwhile: it answers nothing."""
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        os.kill(pid, signal.SIGCONT)
+
+
 async def test_a_termination_is_answered_and_audited_while_the_media_process_is_frozen(
     remote: Server, tmp_path: Path
 ) -> None:
@@ -455,36 +498,16 @@ async def test_a_termination_is_answered_and_audited_while_the_media_process_is_
     the candidate gets the outcome, and the proctor the command's answer, at once, with the
     command in the audit trail (before: the answer and the audit waited for the process to
     wake, the attempt's media ending last); its stream ends once the process is back."""
-    gateway = _gateway(remote)
-    env = Env(remote, tmp_path)
-    exam_id, ticket = await env.exam()
-    token = await admin.proctor_token(remote.store, exam_id)
-    runtime = env.runtime(ticket, media=palette_sources())
-    runtime.start()
-    pid = gateway.pid
-    assert pid is not None
-    try:
-        async with asyncio.timeout(TIMEOUT_S):
-            state = await _to_paper(runtime)
-            await runtime.wait_for(lambda s: s.media == "live")
-        attempt = state.session
-        assert attempt is not None
-        officer, _ = await Proctor.sign_in(remote, token)
-        os.kill(pid, signal.SIGSTOP)
-        try:
+    async with _watched(remote, tmp_path) as w:
+        with _frozen(w.media_pid):
             async with asyncio.timeout(END_TIMEOUT_S / 2):  # before: no answer while frozen
-                await officer.ok("terminate", attempt=attempt, reason="a second person")
-                ended = await runtime.wait_phase(Phase.TERMINATED, Phase.RESULT)
-            audit = await remote.store.audit_chain(exam_id)
+                await w.officer.ok("terminate", attempt=w.attempt, reason="a second person")
+                ended = await w.runtime.wait_phase(Phase.TERMINATED, Phase.RESULT)
+            audit = await remote.store.audit_chain(w.exam)
             assert [e.action for e in audit if e.action == "terminate"] == ["terminate"]
-        finally:
-            os.kill(pid, signal.SIGCONT)
         assert ended.phase in (Phase.TERMINATED, Phase.RESULT)
         async with asyncio.timeout(TIMEOUT_S):  # the process answers again: the stream ends
-            await poll(lambda: not gateway.streaming(attempt))
-        await officer.close()
-    finally:
-        await runtime.close()
+            await poll(lambda: not _gateway(remote).streaming(w.attempt))
 
 
 async def test_a_watch_the_frozen_media_process_cannot_serve_holds_up_no_other_command(
@@ -495,36 +518,17 @@ async def test_a_watch_the_frozen_media_process_cannot_serve_holds_up_no_other_c
     process woke, their commands read one after another behind the watch), and the watch
     fails when its time is up, saying why."""
     monkeypatch.setattr(watching, "REQUEST_TIMEOUT_S", 2.0)
-    gateway = _gateway(remote)
-    env = Env(remote, tmp_path)
-    exam_id, ticket = await env.exam()
-    token = await admin.proctor_token(remote.store, exam_id)
-    runtime = env.runtime(ticket, media=palette_sources())
-    runtime.start()
-    pid = gateway.pid
-    assert pid is not None
-    try:
-        async with asyncio.timeout(TIMEOUT_S):
-            state = await _to_paper(runtime)
-            await runtime.wait_for(lambda s: s.media == "live")
-        attempt = state.session
-        officer, _ = await Proctor.sign_in(remote, token)
-        os.kill(pid, signal.SIGSTOP)
-        try:
-            watch = await officer.send("watch", attempt=attempt)
-            assert isinstance(await officer.reply(watch), p.Ack)  # then asks the process
+    async with _watched(remote, tmp_path) as w:
+        with _frozen(w.media_pid):
+            watch = await w.officer.send("watch", attempt=w.attempt)
+            assert isinstance(await w.officer.reply(watch), p.Ack)  # then asks the process
             async with asyncio.timeout(1.0):  # well before the watch's 2 s
-                await officer.ok("message", attempt=attempt, text="Please face the camera")
-                told = await runtime.wait_for(lambda s: bool(s.warnings))
-            assert [w.text for w in told.warnings if w.notice] == ["Please face the camera"]
+                await w.officer.ok("message", attempt=w.attempt, text="Please face the camera")
+                told = await w.runtime.wait_for(lambda s: bool(s.warnings))
+            assert [v.text for v in told.warnings if v.notice] == ["Please face the camera"]
             async with asyncio.timeout(TIMEOUT_S):
-                failed = await officer.reply(watch)
+                failed = await w.officer.reply(watch)
             assert isinstance(failed, p.Error) and failed.message == watching.TIMED_OUT
-        finally:
-            os.kill(pid, signal.SIGCONT)
-        await officer.close()
-    finally:
-        await runtime.close()
 
 
 @contextlib.asynccontextmanager
