@@ -83,6 +83,18 @@ def t(lang: str, key: str, **params: object) -> str:
     return text
 
 
+def media_reason(lang: str, text: str) -> str:
+    """i18n.js `mediaReason`: one of the server's fixed reasons for no live video (the English
+    texts of the "media.reason." keys) in `lang`; any other as it came."""
+    key = _media_reasons().get(text)
+    return t(lang, key) if key else text
+
+
+@functools.cache
+def _media_reasons() -> dict[str, str]:
+    return {text: key for key, text in words()["en"].items() if key.startswith("media.reason.")}
+
+
 def page_lang(headers: Headers) -> str:
     """The language the page will choose: the page's cookie, else the browser's first."""
     chosen = auth.cookie_value(headers, LANG_COOKIE)
@@ -285,7 +297,7 @@ def _connection(a: pp.AttemptSummary, lang: str) -> str:
         media = t(lang, "conn.media.live")
     elif not never and a.media == MediaStatus.NO_LIVE_VIDEO:
         media = (
-            t(lang, "conn.media.why", reason=a.media_reason)
+            t(lang, "conn.media.why", reason=media_reason(lang, a.media_reason))
             if a.media_reason
             else t(lang, "conn.media.no_live_video")
         )

@@ -5,7 +5,7 @@
 // Each row is the candidate's element of the page contract: `data-candidate="CODE"` always,
 // `data-attempt="ID"` once the candidate has an attempt; its buttons carry `data-action`.
 
-import { t, term, span } from "/console/i18n.js";
+import { t, term, span, mediaReason } from "/console/i18n.js";
 import { status, view, counts, FINISHED } from "/console/model.js";
 
 export const ROW_HEIGHT = 76;
@@ -264,7 +264,7 @@ export class Grid {
     const n = seat.reconnects || 0;
     setText(c.reconnects, never || !n ? "" : n === 1 ? t("conn.reconnects1") : t("conn.reconnects", { n }));
     const media = never ? "" : seat.media === "live" ? t("conn.media.live")
-      : seat.media === "no_live_video" ? (seat.media_reason ? t("conn.media.why", { reason: seat.media_reason }) : t("conn.media.no_live_video"))
+      : seat.media === "no_live_video" ? (seat.media_reason ? t("conn.media.why", { reason: mediaReason(seat.media_reason) }) : t("conn.media.no_live_video"))
         : "";
     setText(c.media, media);
     if (c.media.title !== media) c.media.title = media;

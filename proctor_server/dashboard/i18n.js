@@ -35,6 +35,20 @@ const EN = {
   "conn.reconnects": "{n} reconnects", "conn.reconnects1": "1 reconnect",
   "conn.media.live": "live video", "conn.media.no_live_video": "no live video",
   "conn.media.none": "no video offered", "conn.media.why": "no live video: {reason}",
+  // why there is no live video, in the server's own words (mediaReason below)
+  "media.reason.connection_closed": "the candidate's connection closed",
+  "media.reason.moved": "the candidate reconnected through another server",
+  "media.reason.attempt_over": "the attempt is over",
+  "media.reason.shutting_down": "the server is shutting down",
+  "media.reason.ice": "the connection failed (ICE)",
+  "media.reason.ice_failed": "the connection failed (ICE failed)",
+  "media.reason.dtls_alert": "the connection failed (DTLS alert)",
+  "media.reason.closed": "closed",
+  "media.reason.timed_out": "live media did not answer in time",
+  "media.reason.restarting": "live media is restarting",
+  "media.reason.not_enabled": "live media is not enabled on this server",
+  "media.reason.process_stopped": "the media process stopped; the candidate's app offers again",
+  "media.reason.no_answer": "the media server gave no answer to the offer",
   "mode.badge.trial": "trial", "mode.badge.exam": "exam",
   "warnings.of": "{n} of {limit}", "warnings.none": "{n}", "warnings.limit": "limit reached",
   "risk.none": "no violations",
@@ -121,6 +135,19 @@ const ZH = {
   "conn.reconnects": "重连 {n} 次", "conn.reconnects1": "重连 1 次",
   "conn.media.live": "实时视频正常", "conn.media.no_live_video": "无实时视频",
   "conn.media.none": "未提供视频", "conn.media.why": "无实时视频：{reason}",
+  "media.reason.connection_closed": "考生的连接已断开",
+  "media.reason.moved": "考生已通过另一台服务器重新连接",
+  "media.reason.attempt_over": "考试已结束",
+  "media.reason.shutting_down": "服务器正在关闭",
+  "media.reason.ice": "连接失败（ICE）",
+  "media.reason.ice_failed": "连接失败（ICE 失败）",
+  "media.reason.dtls_alert": "连接失败（DTLS 告警）",
+  "media.reason.closed": "已关闭",
+  "media.reason.timed_out": "音视频服务未及时响应",
+  "media.reason.restarting": "音视频服务正在重启",
+  "media.reason.not_enabled": "本服务器未启用实时音视频",
+  "media.reason.process_stopped": "音视频进程已停止，考生端将重新发起",
+  "media.reason.no_answer": "媒体服务器未应答",
   "mode.badge.trial": "模拟", "mode.badge.exam": "正式",
   "warnings.of": "{n} / {limit}", "warnings.none": "{n}", "warnings.limit": "已达上限",
   "risk.none": "无违规",
@@ -245,6 +272,17 @@ export function t(key, params) {
 export function term(prefix, value) {
   const key = `${prefix}.${value}`;
   return key in EN ? t(key) : String(value).replaceAll("_", " ");
+}
+
+// Why a candidate has no live video, in the page's language: the server's fixed reasons are
+// the English texts of the "media.reason." keys; any other (a media server's own message)
+// is shown as it came.
+const MEDIA_REASONS = new Map(
+  Object.entries(EN).filter(([key]) => key.startsWith("media.reason.")).map(([key, text]) => [text, key]),
+);
+export function mediaReason(text) {
+  const key = MEDIA_REASONS.get(text);
+  return key ? t(key) : text;
 }
 
 export function applyStatic(root = document) {

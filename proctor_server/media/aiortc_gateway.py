@@ -47,6 +47,9 @@ from aiortc.sdp import candidate_from_sdp
 from av import AudioFrame, VideoFrame
 
 from proctor_server.media.gateway import (
+    CLOSED,
+    ICE_FAILED,
+    SHUTTING_DOWN,
     MediaError,
     MediaHook,
     StatusCallback,
@@ -172,7 +175,7 @@ class AiortcGateway(StreamBook["_Stream", "_Link"]):
 
     async def publish(self, key: StreamKey, offer_sdp: str, on_status: StatusCallback) -> str:
         if self._closed:
-            raise MediaError("the server is shutting down")
+            raise MediaError(SHUTTING_DOWN)
         check_offer(offer_sdp)
         old = self._streams.pop(key.attempt, None)
         if old is not None:
@@ -201,7 +204,7 @@ class AiortcGateway(StreamBook["_Stream", "_Link"]):
             if state == "connected":
                 await self._offer_all(stream)
             elif state in ("failed", "closed"):
-                reason = "the connection failed (ICE)" if state == "failed" else "closed"
+                reason = ICE_FAILED if state == "failed" else CLOSED
                 await self._end_stream(stream, reason)
 
         try:
@@ -430,7 +433,7 @@ class AiortcGateway(StreamBook["_Stream", "_Link"]):
                 await _close_link(link)
         self._links.clear()
         for stream in list(self._streams.values()):
-            await self._end_stream(stream, "the server is shutting down")
+            await self._end_stream(stream, SHUTTING_DOWN)
 
 
 def _relay_codecs(transceiver: RTCRtpTransceiver, kind: str, tap: ReceiverTap) -> None:

@@ -27,8 +27,16 @@ if TYPE_CHECKING:  # PyAV comes with aiortc; the interface itself needs neither
 log = logging.getLogger(__name__)
 
 END_TIMEOUT_S = 5.0  # `end_stream` and `finish_media`: done by then, or left to the gateway
+# Why a stream ended or was refused, as proctors are told (`MediaStatus.NO_LIVE_VIDEO`); the
+# console words each in its own language (dashboard/i18n.js, "media.reason." keys).
 CONNECTION_CLOSED = "the candidate's connection closed"
 MOVED = "the candidate reconnected through another server"
+ATTEMPT_OVER = "the attempt is over"
+SHUTTING_DOWN = "the server is shutting down"
+RESTARTING = "live media is restarting"
+NOT_ENABLED = "live media is not enabled on this server"
+ICE_FAILED = "the connection failed (ICE)"
+CLOSED = "closed"
 
 StatusCallback = Callable[[MediaStatus, str | None], None]
 SendOffer = Callable[[str, str], Awaitable[bool]]  # (attempt, sdp) -> still connected
@@ -199,7 +207,7 @@ class NoMedia:
         return []
 
     async def publish(self, key: StreamKey, offer_sdp: str, on_status: StatusCallback) -> str:
-        raise MediaError("live media is not enabled on this server")
+        raise MediaError(NOT_ENABLED)
 
     async def add_ice(
         self, attempt: str, candidate: str | None, sdp_mid: str | None, index: int | None
@@ -216,10 +224,10 @@ class NoMedia:
         return None
 
     async def watch(self, watcher: Watcher, attempt: str) -> None:
-        raise MediaError("live media is not enabled on this server")
+        raise MediaError(NOT_ENABLED)
 
     async def watcher_answer(self, watcher_id: str, attempt: str, sdp: str) -> None:
-        raise MediaError("live media is not enabled on this server")
+        raise MediaError(NOT_ENABLED)
 
     async def watcher_ice(
         self,

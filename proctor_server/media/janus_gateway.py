@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from proctor_server.media.gateway import (
+    SHUTTING_DOWN,
     MediaError,
     MediaHook,
     StatusCallback,
@@ -255,7 +256,7 @@ class JanusGateway(StreamBook["_Publisher", "_Link"]):
 
     async def publish(self, key: StreamKey, offer_sdp: str, on_status: StatusCallback) -> str:
         if self._closed:
-            raise MediaError("the server is shutting down")
+            raise MediaError(SHUTTING_DOWN)
         check_offer(offer_sdp)
         old = self._streams.pop(key.attempt, None)
         if old is not None:
@@ -488,7 +489,7 @@ class JanusGateway(StreamBook["_Publisher", "_Link"]):
                 await _close_link(link)
         self._links.clear()
         for stream in list(self._streams.values()):
-            await self._end_stream(stream, "the server is shutting down")
+            await self._end_stream(stream, SHUTTING_DOWN)
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -34,6 +34,8 @@ from proctor_server.core.records import ClipRecord
 from proctor_server.media import remote_messages as m
 from proctor_server.media.clips import marked_violations
 from proctor_server.media.gateway import (
+    RESTARTING,
+    SHUTTING_DOWN,
     MediaError,
     MediaHook,
     StatusCallback,
@@ -262,7 +264,7 @@ class RemoteGateway:
             self._spawn(self._clip_lost(attempt, marks), self.clips._saving)
         for future in self._waiting.values():
             if not future.done():
-                future.set_exception(MediaError("live media is restarting"))
+                future.set_exception(MediaError(RESTARTING))
         self._waiting.clear()
         statuses, self._statuses = self._statuses, {}
         self._figures.clear()
@@ -283,16 +285,16 @@ class RemoteGateway:
     async def _ask(self, request: Any, *, closing: bool = False) -> m.Reply:
         child = self._child
         if self._closing and not closing:
-            raise MediaError("the server is shutting down")
+            raise MediaError(SHUTTING_DOWN)
         if child is None:
-            raise MediaError("live media is restarting")
+            raise MediaError(RESTARTING)
         future: asyncio.Future[m.Reply] = asyncio.get_running_loop().create_future()
         self._waiting[request.req] = future
         try:
             child.channel.send(request)
             reply = await future
         except m.ChannelClosed:
-            raise MediaError("live media is restarting") from None
+            raise MediaError(RESTARTING) from None
         finally:
             self._waiting.pop(request.req, None)
         if reply.streams is not None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Generic, Protocol, TypeVar
 
-from proctor_server.media.gateway import StreamKey, Watcher
+from proctor_server.media.gateway import ATTEMPT_OVER, StreamKey, Watcher
 
 
 class _Keyed(Protocol):
@@ -54,7 +54,7 @@ class StreamBook(Generic[S, L]):
             await self._end_stream(stream, reason)
 
     async def finish(self, attempt: str) -> None:
-        await self.end(attempt, "the attempt is over")
+        await self.end(attempt, ATTEMPT_OVER)
         for link in self._links.pop(attempt, {}).values():
             await self._close_link(link)
 

@@ -17,7 +17,13 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable
 
-from proctor_server.media.gateway import MediaError, MediaGateway, Watcher, bounded
+from proctor_server.media.gateway import (
+    NOT_ENABLED,
+    MediaError,
+    MediaGateway,
+    Watcher,
+    bounded,
+)
 from proctor_server.store import Store
 from shared import proctor_protocol as pp
 from shared import protocol as p
@@ -51,7 +57,7 @@ async def handle(
         match command:
             case pp.Watch(attempt=attempt):
                 if not media.enabled:  # refused before any ack: no "connecting" that never comes
-                    raise MediaError("live media is not enabled on this server")
+                    raise MediaError(NOT_ENABLED)
                 record = await store.get_attempt(attempt)
                 if record is None or record.exam_id != watcher.exam:
                     raise MediaError(f"attempt {attempt} is not in this exam")

@@ -15,7 +15,13 @@ import asyncio
 import contextlib
 import logging
 
-from proctor_server.media.gateway import CONNECTION_CLOSED, MediaError, StreamKey, end_stream
+from proctor_server.media.gateway import (
+    ATTEMPT_OVER,
+    CONNECTION_CLOSED,
+    MediaError,
+    StreamKey,
+    end_stream,
+)
 from proctor_server.session.live import LiveAttempt
 from shared import proctor_protocol as pp
 from shared import protocol as p
@@ -29,7 +35,7 @@ TIMED_OUT = "live media did not answer in time"
 
 async def offer(live: LiveAttempt, m: p.RtcOffer) -> None:
     if live.attempt.state.finished:
-        await live.send(p.error(MediaError.code, "the attempt is over", p.MEDIA_REF))
+        await live.send(p.error(MediaError.code, ATTEMPT_OVER, p.MEDIA_REF))
         return
     runtime = live.runtime
     key = StreamKey(exam=runtime.exam.id, attempt=live.attempt_id)

@@ -11,6 +11,7 @@ from playwright.async_api import Page, expect
 
 from proctor_server.app import Server
 from proctor_server.console import staff
+from proctor_server.media.gateway import MOVED
 from shared import proctor_protocol as pp
 from shared import protocol as p
 from shared.vocabulary import EventKind
@@ -190,4 +191,13 @@ async def test_the_grid_shows_round_trip_reconnects_and_media_status(
     await expect(conn).to_have_attribute("data-reconnects", "1")
     await expect(conn).to_have_attribute("data-media", "no_live_video")
     await expect(conn).to_contain_text("camera in use by another app")
+    # a reason in the server's fixed words reads in the page's language (the one above, a
+    # media server's own message, as it came)
+    runtime.publish(
+        pp.Media(exam=sitting.exam.id, at=runtime.wire_now(), attempt=attempt, candidate=code,
+                 status=pp.MediaStatus.NO_LIVE_VIDEO, reason=MOVED)
+    )  # fmt: skip
+    await expect(conn).to_contain_text(f"no live video: {MOVED}")
+    await page.click("#lang")
+    await expect(conn).to_contain_text("无实时视频：考生已通过另一台服务器重新连接")
     await again.close()

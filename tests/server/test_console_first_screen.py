@@ -24,6 +24,7 @@ from proctor_server.console.first_screen import (
     first_screen,
     in_order,
     localise,
+    media_reason,
     page_lang,
     page_pieces,
     row_html,
@@ -34,6 +35,8 @@ from proctor_server.console.first_screen import (
     with_first_screen,
     words,
 )
+from proctor_server.media import gateway, remote_gateway, watching
+from proctor_server.session import media as session_media
 from shared import proctor_protocol as pp
 from shared.proctor_protocol import MediaStatus, SeatState
 from shared.timeutil import to_wire
@@ -149,6 +152,40 @@ def test_a_row_says_what_the_page_says() -> None:
         if "hidden" in attrs and "data-action" in attrs
     }
     assert hidden == {"accept_identity", "verdict", "admit"}
+
+
+# every fixed reason the server gives proctors for no live video (`media` events, a refused
+# offer's error), from the gateways: each has its words in both languages (i18n.js)
+NO_VIDEO_REASONS = [
+    gateway.CONNECTION_CLOSED, gateway.MOVED, gateway.ATTEMPT_OVER, gateway.SHUTTING_DOWN,
+    gateway.RESTARTING, gateway.NOT_ENABLED, gateway.ICE_FAILED, gateway.CLOSED,
+    remote_gateway.LOST, session_media.TIMED_OUT, watching.TIMED_OUT,
+    "the media server gave no answer to the offer",  # janus_gateway.py
+    "the connection failed (ICE failed)", "the connection failed (DTLS alert)",  # Janus's own
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("reason", NO_VIDEO_REASONS)
+def test_the_servers_reasons_for_no_live_video_have_words_in_both_languages(reason: str) -> None:
+    assert media_reason("en", reason) == reason
+    assert media_reason("zh", reason) != reason
+
+
+def test_no_live_video_says_why_in_the_proctors_language() -> None:
+    """A fixed reason is worded in the page's language; any other (a media server's own
+    message) is shown as it came."""
+    for reason, shown in (
+        (gateway.CONNECTION_CLOSED, "无实时视频：考生的连接已断开"),
+        (gateway.MOVED, "无实时视频：考生已通过另一台服务器重新连接"),
+        (
+            "the media server is unavailable: refused",
+            "无实时视频：the media server is unavailable: refused",
+        ),
+    ):
+        a = seat(attempt="a-1", media=MediaStatus.NO_LIVE_VIDEO, media_reason=reason)
+        assert shown in parsed(row_html(a, 0, "zh", NOW)).text
+    english = seat(attempt="a-1", media=MediaStatus.NO_LIVE_VIDEO, media_reason=gateway.MOVED)
+    assert f"no live video: {gateway.MOVED}" in parsed(row_html(english, 0, "en", NOW)).text
 
 
 def test_an_absentee_can_be_admitted_and_has_no_attempt_or_pictures() -> None:
