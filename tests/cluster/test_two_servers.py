@@ -15,14 +15,12 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from websockets.exceptions import ConnectionClosed
 
-from proctor_client.media.publisher import Publisher
 from shared import proctor_protocol as pp
 from shared import protocol as p
 from shared.states import FINISHED
 from shared.vocabulary import CloseCode, EventKind
-from tests.media.peers import palette_sources
+from tests.media.peers import Streaming
 from tests.server.conftest import QUESTIONS
 from tests.server.scripted import Candidate, new_id
 from tests.server.scripted_proctor import Proctor
@@ -192,40 +190,6 @@ async def test_a_candidate_moving_to_the_other_server_holds_up_nothing(
         assert pp.Left not in theirs[rejoined:], theirs
 
 
-class _Streaming:
-    """A scripted candidate's connection publishing a real stream, as the app does: its
-    offer and the server's answer go through the connection, the media through aiortc."""
-
-    def __init__(self, candidate: Candidate) -> None:
-        self.candidate = candidate
-        self._sends: set[asyncio.Task[None]] = set()
-        self.publisher = Publisher(palette_sources(), self._signal, lambda _: None)
-        self._reader = asyncio.create_task(self._read())
-        self.publisher.start([])
-
-    def _signal(self, message: p.ClientMessage) -> bool:
-        task = asyncio.create_task(self.candidate.send(message))
-        self._sends.add(task)
-        task.add_done_callback(self._sends.discard)
-        return True
-
-    async def _read(self) -> None:
-        with contextlib.suppress(ConnectionClosed):
-            while True:
-                m = await self.candidate.ws.recv()
-                message = p.decode_server(m)
-                if isinstance(message, p.RtcAnswer):
-                    self.publisher.answered(message.sdp)
-                elif isinstance(message, p.Error) and message.ref == p.MEDIA_REF:
-                    self.publisher.refused(message.message)
-
-    async def stop(self) -> None:
-        await self.publisher.stop()
-        self._reader.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._reader
-
-
 async def _media_of(proctor: Proctor, attempt: str) -> pp.Media:
     """The proctor's next media status of this attempt."""
     while (media := await proctor.expect(pp.Media)).attempt != attempt:
@@ -248,7 +212,7 @@ async def test_a_candidate_moving_to_the_other_server_is_shown_without_video_unt
         welcome = await old.hello(t1)
         assert isinstance(welcome, p.Welcome) and welcome.session
         attempt = welcome.session
-        streams = [_Streaming(old)]
+        streams = [Streaming(old)]
         try:
             async with asyncio.timeout(TIMEOUT_S):
                 assert (await _media_of(proctor, attempt)).status == pp.MediaStatus.LIVE
@@ -263,7 +227,7 @@ async def test_a_candidate_moving_to_the_other_server_is_shown_without_video_unt
             old.ws.transport.resume_reading()
             async with asyncio.timeout(TIMEOUT_S):
                 await streams[0].stop()
-                streams.append(_Streaming(back))  # the app offers again on its new connection
+                streams.append(Streaming(back))  # the app offers again on its new connection
                 assert (await _media_of(proctor, attempt)).status == pp.MediaStatus.LIVE
                 assert await old.close_code() == CloseCode.REPLACED
             # The old connection has ended on A; then a mark from the candidate, on B. Nothing

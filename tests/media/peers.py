@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import aioice.ice
 import aioice.stun
@@ -15,12 +15,17 @@ from aiortc import MediaStreamTrack, RTCConfiguration, RTCPeerConnection, RTCSes
 from aiortc.mediastreams import MediaStreamError
 from av import AudioFrame, VideoFrame
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
 
 from proctor_client.devices.camera_reader import CameraReader
 from proctor_client.devices.microphones import ToneMicrophone
-from proctor_client.media.publisher import MediaSources
+from proctor_client.media.publisher import MediaSources, Publisher
 from shared import proctor_protocol as pp
+from shared import protocol as p
 from tests.media.fakes import PaletteCamera
+
+if TYPE_CHECKING:
+    from tests.server.scripted import Candidate
 
 TONE_HZ = 1000.0
 T = TypeVar("T")
@@ -134,3 +139,38 @@ async def poll(condition: Callable[[], Awaitable[bool] | bool], interval: float 
         if result if isinstance(result, bool) else await result:
             return
         await asyncio.sleep(interval)
+
+
+class Streaming:
+    """A scripted candidate's connection publishing a real stream from the test sources, as
+    the app does (its `Publisher`): the offer and the server's answer go through the
+    connection, the media through aiortc. It reads the connection meanwhile."""
+
+    def __init__(self, candidate: Candidate) -> None:
+        self.candidate = candidate
+        self._sends: set[asyncio.Task[None]] = set()
+        self.publisher = Publisher(palette_sources(), self._signal, lambda _: None)
+        self._reader = asyncio.create_task(self._read())
+        self.publisher.start([])
+
+    def _signal(self, message: p.ClientMessage) -> bool:
+        task = asyncio.create_task(self.candidate.send(message))
+        self._sends.add(task)
+        task.add_done_callback(self._sends.discard)
+        return True
+
+    async def _read(self) -> None:
+        with contextlib.suppress(ConnectionClosed):
+            while True:
+                m = await self.candidate.ws.recv()
+                message = p.decode_server(m)
+                if isinstance(message, p.RtcAnswer):
+                    self.publisher.answered(message.sdp)
+                elif isinstance(message, p.Error) and message.ref == p.MEDIA_REF:
+                    self.publisher.refused(message.message)
+
+    async def stop(self) -> None:
+        await self.publisher.stop()
+        self._reader.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._reader
