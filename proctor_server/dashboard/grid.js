@@ -52,6 +52,14 @@ export function clock(seconds) {
   return h ? `${h}:${two(m)}:${two(r)}` : `${two(m)}:${two(r)}`;
 }
 
+// The live video's status, and why there is none, in the page's language ("" before any word
+// on it): the grid's connection cell and the panel's live video section.
+export function mediaText(seat) {
+  if (seat.media === "live") return t("conn.media.live");
+  if (seat.media !== "no_live_video") return "";
+  return seat.media_reason ? t("conn.media.why", { reason: mediaReason(seat.media_reason) }) : t("conn.media.no_live_video");
+}
+
 // The risk's reasons in the page's language, most weighty first.
 export function reasons(seat) {
   const kinds = Object.entries(seat.kinds || {});
@@ -263,9 +271,7 @@ export class Grid {
     c.rtt.classList.toggle("slow", rtt !== null && rtt >= 300);
     const n = seat.reconnects || 0;
     setText(c.reconnects, never || !n ? "" : n === 1 ? t("conn.reconnects1") : t("conn.reconnects", { n }));
-    const media = never ? "" : seat.media === "live" ? t("conn.media.live")
-      : seat.media === "no_live_video" ? (seat.media_reason ? t("conn.media.why", { reason: mediaReason(seat.media_reason) }) : t("conn.media.no_live_video"))
-        : "";
+    const media = never ? "" : mediaText(seat);
     setText(c.media, media);
     if (c.media.title !== media) c.media.title = media;
     c.media.classList.toggle("bad", seat.media === "no_live_video");

@@ -7,7 +7,7 @@
 
 import { t, term, span } from "/console/i18n.js";
 import { status, FINISHED } from "/console/model.js";
-import { clock } from "/console/grid.js";
+import { clock, mediaText } from "/console/grid.js";
 
 const REFRESH_MS = 400;
 
@@ -146,6 +146,8 @@ export class Panel {
     video.hidden = !stream;
     const b = el("button", "act", t(stream ? "action.unwatch" : "action.watch"));
     b.dataset.panelAction = "watch";
+    const said = mediaText(seat); // in full here: the grid's cell has room for its start only
+    if (said) s.append(el("p", seat.media === "no_live_video" ? "panel-media bad" : "panel-media", said));
     s.append(b, video);
     return s;
   }

@@ -200,4 +200,9 @@ async def test_the_grid_shows_round_trip_reconnects_and_media_status(
     await expect(conn).to_contain_text(f"no live video: {MOVED}")
     await page.click("#lang")
     await expect(conn).to_contain_text("无实时视频：考生已通过另一台服务器重新连接")
+    # the cell has room for its start; the candidate's panel says it in full
+    await row(page, attempt).locator('[data-action="open"]').click()
+    await expect(page.locator("#panel .panel-media")).to_have_text(
+        "无实时视频：考生已通过另一台服务器重新连接"
+    )
     await again.close()
