@@ -18,6 +18,7 @@ from proctor_server.session import images, media, writes
 from proctor_server.session.deps import SessionDeps
 from proctor_server.session.entry import enter
 from proctor_server.session.live import LiveAttempt
+from proctor_server.tasks import Lane
 from shared import proctor_protocol as pp
 from shared import protocol as p
 from shared.errors import ErrorCode, ProctorError, ProtocolError, RuleError
@@ -41,7 +42,9 @@ class CandidateSession:
         self.ws = ws
         self.peer = f"{ws.remote_address}"
         self.live: LiveAttempt | None = None
-        self.media: media.MediaLane | None = None  # once the candidate offers live media
+        self.media: Lane[p.RtcOffer | p.RtcIce] | None = (
+            None  # once the candidate offers live media
+        )
         self.errors = 0
 
     async def send(self, message: p._Msg) -> None:
@@ -184,7 +187,7 @@ class CandidateSession:
                 await writes.consent(live, m)
             case p.RtcOffer() | p.RtcIce():
                 if self.media is None:
-                    self.media = media.MediaLane(live)
+                    self.media = media.media_lane(live)
                 await self.media.put(m)
             case p.Hello():
                 raise RuleError("already signed in on this connection", code=ErrorCode.NOT_ALLOWED)

@@ -37,6 +37,7 @@ RESTARTING = "live media is restarting"
 NOT_ENABLED = "live media is not enabled on this server"
 ICE_FAILED = "the connection failed (ICE)"
 CLOSED = "closed"
+TIMED_OUT = "live media did not answer in time"  # a request the gateway did not answer in time
 
 StatusCallback = Callable[[MediaStatus, str | None], None]
 SendOffer = Callable[[str, str], Awaitable[bool]]  # (attempt, sdp) -> still connected

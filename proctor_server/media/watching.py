@@ -5,26 +5,27 @@ when the attempt's video is live, at once or later); an unusable answer or candi
 attempt of another exam, is answered `error` `not_allowed` naming the command's `id` (or the
 attempt, for the two that carry none).
 
-A proctor's media commands run in their `WatchLane`, one after another, beside the proctor's
+A proctor's media commands run in their `WatchLane` (a `tasks.Lane`), one after another, beside the proctor's
 other commands: a warning or a termination is never held up by the media gateway, even a
 stalled one. Each is given `REQUEST_TIMEOUT_S`."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
 
 from proctor_server.media.gateway import (
     NOT_ENABLED,
+    TIMED_OUT,
     MediaError,
     MediaGateway,
     Watcher,
     bounded,
 )
 from proctor_server.store import Store
+from proctor_server.tasks import Lane
 from shared import proctor_protocol as pp
 from shared import protocol as p
 from shared.errors import ErrorCode
@@ -37,7 +38,6 @@ Reply = Callable[[pp.FeedMessage], Awaitable[bool]]
 
 REQUEST_TIMEOUT_S = 15.0  # a media command the gateway has not carried out by then fails
 LANE_SIZE = 256  # media commands waiting per proctor (each watch, its answer and candidates)
-TIMED_OUT = "live media did not answer in time"
 
 
 def new_watcher(exam: str, reply: Reply) -> Watcher:
@@ -82,41 +82,32 @@ def _ref(command: MediaCommand) -> str:
     return command.id if isinstance(command, pp.Watch | pp.Unwatch) else command.attempt
 
 
-class WatchLane:
+class WatchLane(Lane[MediaCommand]):
     """A proctor's media commands in the order they came, carried out by a task of their own
-    so that the proctor's other commands never wait for the media gateway."""
+    so that the proctor's other commands never wait for the media gateway: each given
+    `REQUEST_TIMEOUT_S`, and refused while `LANE_SIZE` are waiting."""
 
-    __slots__ = ("_media", "_queue", "_reply", "_store", "_task", "_watcher")
+    __slots__ = ("_media", "_watcher")
 
     def __init__(self, media: MediaGateway, store: Store, watcher: Watcher, reply: Reply) -> None:
-        self._media, self._store, self._watcher, self._reply = media, store, watcher, reply
-        self._queue: asyncio.Queue[MediaCommand] = asyncio.Queue(LANE_SIZE)
-        self._task = asyncio.create_task(self._run(), name=f"watching-{watcher.id}")
+        self._media, self._watcher = media, watcher
 
-    async def put(self, command: MediaCommand) -> None:
-        """Queue a command; refused with an error while `LANE_SIZE` are waiting."""
-        try:
-            self._queue.put_nowait(command)
-        except asyncio.QueueFull:
-            message = "too many live media requests at once; try again later"
-            await self._reply(p.error(ErrorCode.NOT_ALLOWED, message, _ref(command)))
-
-    async def _run(self) -> None:
-        while True:
-            command = await self._queue.get()
+        async def carry_out(command: MediaCommand) -> None:
             try:
                 async with asyncio.timeout(REQUEST_TIMEOUT_S):
-                    await handle(self._media, self._store, self._watcher, command, self._reply)
+                    await handle(media, store, watcher, command, reply)
             except TimeoutError:
                 log.warning("proctor media command %s timed out", type(command).__name__)
-                await self._reply(p.error(ErrorCode.NOT_ALLOWED, TIMED_OUT, _ref(command)))
-            except Exception:
-                log.exception("proctor media command %s failed", type(command).__name__)
+                await reply(p.error(ErrorCode.NOT_ALLOWED, TIMED_OUT, _ref(command)))
+
+        async def refuse(command: MediaCommand) -> None:
+            message = "too many live media requests at once; try again later"
+            await reply(p.error(ErrorCode.NOT_ALLOWED, message, _ref(command)))
+
+        super().__init__(carry_out, refuse, LANE_SIZE, f"watching-{watcher.id}")
 
     async def close(self) -> None:
         """Drop what is waiting, stop, and end the proctor's relays (the connection closed)."""
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
+        await super().close()
         watcher = self._watcher.id
         await bounded(self._media.unwatch_all(watcher), f"the relays of watcher {watcher}")

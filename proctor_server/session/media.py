@@ -3,8 +3,8 @@ is handed to the gateway, and the stream ends with the connection. A media probl
 with an `error` whose `ref` is "rtc_offer", so that the client never mistakes it for a word
 about the exam; it never closes the connection and never touches the attempt.
 
-The media requests of a connection run in its `MediaLane`, one after another, beside its
-message loop: an answer sent after an offer is stored and acknowledged while the media process
+The media requests of a connection run in its lane (`media_lane`, a `tasks.Lane`), one after
+another, beside its message loop: an answer sent after an offer is stored and acknowledged while the media process
 works on the offer, and a media process that stalls costs the exam nothing. Each request is
 given `REQUEST_TIMEOUT_S`; ending a stream when the connection closes, `END_TIMEOUT_S`
 (`media.gateway.end_stream`)."""
@@ -12,17 +12,18 @@ given `REQUEST_TIMEOUT_S`; ending a stream when the connection closes, `END_TIME
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
 from proctor_server.media.gateway import (
     ATTEMPT_OVER,
     CONNECTION_CLOSED,
+    TIMED_OUT,
     MediaError,
     StreamKey,
     end_stream,
 )
 from proctor_server.session.live import LiveAttempt
+from proctor_server.tasks import Lane
 from shared import proctor_protocol as pp
 from shared import protocol as p
 
@@ -30,7 +31,6 @@ log = logging.getLogger(__name__)
 
 REQUEST_TIMEOUT_S = 15.0  # an offer or a candidate the media gateway has not taken by then fails
 LANE_SIZE = 64  # media requests waiting per connection (an offer and its ICE candidates)
-TIMED_OUT = "live media did not answer in time"
 
 
 async def offer(live: LiveAttempt, m: p.RtcOffer) -> None:
@@ -78,41 +78,22 @@ async def ice(live: LiveAttempt, m: p.RtcIce) -> None:
         await live.send(p.error(exc.code, exc.message, p.MEDIA_REF))
 
 
-class MediaLane:
+def media_lane(live: LiveAttempt) -> Lane[p.RtcOffer | p.RtcIce]:
     """A connection's media requests (`rtc_offer`, `rtc_ice`) in the order they came, run by
-    a task of their own so that the message loop never waits for the media gateway."""
+    a task of their own so that the message loop never waits for the media gateway; refused
+    with a media error while `LANE_SIZE` are waiting."""
 
-    __slots__ = ("_live", "_queue", "_task")
+    async def handle(m: p.RtcOffer | p.RtcIce) -> None:
+        if isinstance(m, p.RtcOffer):
+            await offer(live, m)
+        else:
+            await ice(live, m)
 
-    def __init__(self, live: LiveAttempt) -> None:
-        self._live = live
-        self._queue: asyncio.Queue[p.RtcOffer | p.RtcIce] = asyncio.Queue(LANE_SIZE)
-        self._task = asyncio.create_task(self._run(), name=f"media-{live.attempt_id}")
+    async def refuse(_: p.RtcOffer | p.RtcIce) -> None:
+        message = "too many live media requests at once; offer again later"
+        await live.send(p.error(MediaError.code, message, p.MEDIA_REF))
 
-    async def put(self, m: p.RtcOffer | p.RtcIce) -> None:
-        """Queue a request; refused with a media error while `LANE_SIZE` are waiting."""
-        try:
-            self._queue.put_nowait(m)
-        except asyncio.QueueFull:
-            message = "too many live media requests at once; offer again later"
-            await self._live.send(p.error(MediaError.code, message, p.MEDIA_REF))
-
-    async def _run(self) -> None:
-        while True:
-            m = await self._queue.get()
-            try:
-                if isinstance(m, p.RtcOffer):
-                    await offer(self._live, m)
-                else:
-                    await ice(self._live, m)
-            except Exception:
-                log.exception("%s: a live media request failed", self._live.peer)
-
-    async def close(self) -> None:
-        """Drop what is waiting and stop (the connection closed)."""
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
+    return Lane(handle, refuse, LANE_SIZE, f"media-{live.attempt_id}")
 
 
 async def ended(live: LiveAttempt) -> None:

@@ -28,7 +28,7 @@ from proctor_server import admin
 from proctor_server.app import Server, ServerConfig, run_server
 from proctor_server.media import remote_messages as m
 from proctor_server.media import watching
-from proctor_server.media.gateway import END_TIMEOUT_S
+from proctor_server.media.gateway import END_TIMEOUT_S, TIMED_OUT
 from proctor_server.media.remote_gateway import (
     CLIP_LOST,
     CLOSE_TIMEOUT_S,
@@ -433,11 +433,11 @@ async def test_a_stalled_media_process_costs_no_ack_and_the_offer_times_out(
                 async with asyncio.timeout(1.0):  # well before the offer's 2 s
                     await candidate.expect_ack(ident)
                 error = await candidate.expect(p.Error, timeout=TIMEOUT_S)
-                assert (error.ref, error.message) == (p.MEDIA_REF, session_media.TIMED_OUT)
+                assert (error.ref, error.message) == (p.MEDIA_REF, TIMED_OUT)
                 async with asyncio.timeout(TIMEOUT_S):
                     await watcher.until(
                         lambda: any(
-                            isinstance(e, pp.Media) and e.reason == session_media.TIMED_OUT
+                            isinstance(e, pp.Media) and e.reason == TIMED_OUT
                             for e in watcher.events
                         )
                     )
@@ -528,7 +528,7 @@ async def test_a_watch_the_frozen_media_process_cannot_serve_holds_up_no_other_c
             assert [v.text for v in told.warnings if v.notice] == ["Please face the camera"]
             async with asyncio.timeout(TIMEOUT_S):
                 failed = await w.officer.reply(watch)
-            assert isinstance(failed, p.Error) and failed.message == watching.TIMED_OUT
+            assert isinstance(failed, p.Error) and failed.message == TIMED_OUT
 
 
 @contextlib.asynccontextmanager

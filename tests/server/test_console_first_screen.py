@@ -35,8 +35,7 @@ from proctor_server.console.first_screen import (
     with_first_screen,
     words,
 )
-from proctor_server.media import gateway, remote_gateway, watching
-from proctor_server.session import media as session_media
+from proctor_server.media import gateway, remote_gateway
 from shared import proctor_protocol as pp
 from shared.proctor_protocol import MediaStatus, SeatState
 from shared.timeutil import to_wire
@@ -159,7 +158,7 @@ def test_a_row_says_what_the_page_says() -> None:
 NO_VIDEO_REASONS = [
     gateway.CONNECTION_CLOSED, gateway.MOVED, gateway.ATTEMPT_OVER, gateway.SHUTTING_DOWN,
     gateway.RESTARTING, gateway.NOT_ENABLED, gateway.ICE_FAILED, gateway.CLOSED,
-    remote_gateway.LOST, session_media.TIMED_OUT, watching.TIMED_OUT,
+    gateway.TIMED_OUT, remote_gateway.LOST,
     "the media server gave no answer to the offer",  # janus_gateway.py
     "the connection failed (ICE failed)", "the connection failed (DTLS alert)",  # Janus's own
 ]  # fmt: skip
