@@ -77,25 +77,20 @@ class CandidateSession:
                 await self._ended(self.live)
 
     async def _ended(self, live: LiveAttempt) -> None:
-        """The connection is over. Its live media ends, unless a newer connection took the
-        attempt over: to this process (that one has the stream here, or will offer it), or to
-        another (the stream here was ended when this process was told, `signalled`). The
-        proctors see the candidate leave, unless a newer connection, here or on another
-        process, took over (that one told them it joined)."""
+        """The connection is over. Its live media ends and the proctors see the candidate
+        leave, unless a newer connection took the attempt over (`ExamRuntime.was_replaced`):
+        that one told them it joined, and has the stream, or will offer it; on another process,
+        the stream here was ended when this process was told (`signalled`)."""
         runtime = live.runtime
-        superseded = runtime.superseded(live)
         replaced = runtime.was_replaced(live)
         runtime.detach(live)
         runtime.quality.unlinked(live.attempt_id, self.ws)
-        if not superseded and not replaced:
-            await media.ended(live)
+        if replaced:
+            return
+        await media.ended(live)
         # told only when it is still gone (a newer connection may have come meanwhile), and
         # built only when a proctor follows the exam
-        if (
-            not replaced
-            and live.attempt_id not in runtime.sessions
-            and runtime.deps.bus.watched(runtime.exam.id)
-        ):
+        if live.attempt_id not in runtime.sessions and runtime.deps.bus.watched(runtime.exam.id):
             runtime.publish(
                 pp.Left(
                     exam=runtime.exam.id,

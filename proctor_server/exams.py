@@ -213,12 +213,6 @@ class ExamRuntime:
             return True
         return False
 
-    def superseded(self, session: LiveSession) -> bool:
-        """Whether a newer connection to this process has taken `session`'s attempt over (one
-        to another process detaches it instead: see `signalled`)."""
-        newer = self.sessions.get(session.attempt_id)
-        return newer is not None and newer is not session
-
     def _tell(self, kind: type[cs.AttemptSignal], attempt: str, **fields: Any) -> None:
         """Tell the other processes of this attempt (the cluster signs it as this process's)."""
         if not self.deps.cluster.alone:
@@ -550,11 +544,9 @@ class ExamRuntime:
             # its stream here ends now, not when the old connection's closing does (up to the
             # library's close timeout later, by when the candidate may be live through the
             # other server): the proctors see no live video, and why, until it is live there
-            if self.deps.media.streaming(signal.attempt):
-                self._tasks.spawn(
-                    end_stream(self.deps.media, signal.attempt, MOVED),
-                    f"media-moved-{signal.attempt}",
-                )
+            self._tasks.spawn(
+                end_stream(self.deps.media, signal.attempt, MOVED), f"media-moved-{signal.attempt}"
+            )
             return True
         if isinstance(signal, cs.Deliver):
             message = p.decode_server(signal.message)
