@@ -185,6 +185,10 @@ class ExamRuntime:
         await self._tasks.close()
         self.analysis.close()
 
+    def spawn(self, work: Coroutine[Any, Any, None], name: str) -> None:
+        """Run `work` in the background, cancelled when the exam's runtime closes."""
+        self._tasks.spawn(work, name)
+
     # ------------------------------------------------------------ sessions
 
     def attach(self, session: LiveSession) -> LiveSession | None:

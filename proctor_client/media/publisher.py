@@ -3,8 +3,8 @@
 After `welcome` (when it says the server takes live media) the runtime starts a `Publisher`:
 it offers one video and one audio track, send-only, in `rtc_offer` on the candidate socket
 (aiortc gathers its ICE candidates before the offer leaves: no trickle), takes the server's
-`rtc_answer`, and watches the connection. When it fails or closes, or the server refuses, the
-status says why and a new offer follows after a back-off; the exam itself never waits for any
+`rtc_answer`, and watches the connection. When it fails or closes, or the server refuses it
+or ends it (a media `error`), the status says why and a new offer follows after a back-off; the exam itself never waits for any
 of this. The runtime stops the publisher when its connection ends (the next `welcome` starts
 a new one) and when it closes.
 
@@ -137,6 +137,7 @@ class Publisher:
         self.backoff: Delays = backoff or Doubling()
         self._task: asyncio.Task[None] | None = None
         self._reply: asyncio.Future[tuple[bool, str]] | None = None
+        self._ended: asyncio.Future[str] | None = None  # the server's word that it ended it
         self.status = ""
         self.offers = 0  # offers sent so far (figures, tests)
         self.pc: RTCPeerConnection | None = None
@@ -152,8 +153,15 @@ class Publisher:
             self._reply.set_result((True, sdp))
 
     def refused(self, message: str) -> None:
+        """The server's media `error`: the refusal of the offer awaiting its answer, or, once
+        an answer came, the end of the stream the server had taken (it stopped it: the media
+        process stopped, ICE failed on its side). Either way a new offer follows. Between
+        offers it is about a stream already given up, and changes nothing. (The socket keeps
+        order: a stream's end always comes before the answer to a later offer.)"""
         if self._reply is not None and not self._reply.done():
             self._reply.set_result((False, message))
+        elif self._ended is not None and not self._ended.done():
+            self._ended.set_result(message)
 
     async def stop(self) -> None:
         task, self._task = self._task, None
@@ -210,10 +218,14 @@ class Publisher:
                 return "the server did not answer the offer"
             if not accepted:
                 return f"the server refused it: {text}"
+            ended = self._ended = loop.create_future()
+            ended.add_done_callback(lambda _: changed.set())
             await pc.setRemoteDescription(RTCSessionDescription(sdp=text, type="answer"))
             try:
                 async with asyncio.timeout(self.sources.connect_timeout_s):
                     while pc.connectionState not in ("connected", "failed", "closed"):
+                        if ended.done():
+                            return f"the server ended it: {ended.result()}"
                         changed.clear()
                         await changed.wait()
             except TimeoutError:
@@ -222,14 +234,16 @@ class Publisher:
                 return "the connection failed (UDP blocked? a TURN server helps)"
             self._set_status(LIVE)
             self.backoff.reset()
-            while pc.connectionState == "connected":
+            while pc.connectionState == "connected" and not ended.done():
                 cap_bitrate(pc, self.sources.max_bitrate)
                 changed.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(changed.wait(), 1.0)
+            if ended.done():
+                return f"the server ended it: {ended.result()}"
             return f"the connection {pc.connectionState}"
         finally:
-            self._reply = None
+            self._reply = self._ended = None
             for track in tracks:
                 track.stop()
             await pc.close()

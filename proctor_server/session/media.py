@@ -17,6 +17,7 @@ import logging
 from proctor_server.media.gateway import (
     ATTEMPT_OVER,
     CONNECTION_CLOSED,
+    SHUTTING_DOWN,
     TIMED_OUT,
     MediaError,
     StreamKey,
@@ -40,7 +41,7 @@ async def offer(live: LiveAttempt, m: p.RtcOffer) -> None:
     runtime = live.runtime
     key = StreamKey(exam=runtime.exam.id, attempt=live.attempt_id)
 
-    def on_status(status: pp.MediaStatus, reason: str | None) -> None:
+    def tell_proctors(status: pp.MediaStatus, reason: str | None) -> None:
         runtime.publish(
             pp.Media(
                 exam=runtime.exam.id,
@@ -52,6 +53,11 @@ async def offer(live: LiveAttempt, m: p.RtcOffer) -> None:
             )
         )
 
+    def on_status(status: pp.MediaStatus, reason: str | None) -> None:
+        tell_proctors(status, reason)
+        if status is pp.MediaStatus.NO_LIVE_VIDEO and reason is not None:
+            stream_ended(live, reason)
+
     try:
         try:
             async with asyncio.timeout(REQUEST_TIMEOUT_S):
@@ -60,10 +66,32 @@ async def offer(live: LiveAttempt, m: p.RtcOffer) -> None:
             raise MediaError(TIMED_OUT) from None
     except MediaError as exc:
         log.info("%s: live media refused: %s", live.peer, exc.message)
-        on_status(pp.MediaStatus.NO_LIVE_VIDEO, exc.message)  # the proctors see why
+        tell_proctors(pp.MediaStatus.NO_LIVE_VIDEO, exc.message)  # the proctors see why
         await live.send(p.error(exc.code, exc.message, p.MEDIA_REF))
         return
     await live.send(p.RtcAnswer(sdp=sdp))
+
+
+def stream_ended(live: LiveAttempt, reason: str) -> None:
+    """The gateway ended the stream this connection published while the connection stays (the
+    media process stopped, ICE failed on the server's side): the app is told, with a media
+    `error`, and offers again at once. Left to itself it would notice only when its ICE
+    consent checks fail, up to 39 s later, since a media process that died sends nothing.
+    Not told when the attempt is over, when a newer connection has the attempt (it offers
+    on its own), or when the server is shutting down (the connection closes too)."""
+    runtime = live.runtime
+    if (
+        reason == SHUTTING_DOWN
+        or live.attempt.state.finished
+        or runtime.sessions.get(live.attempt_id) is not live
+    ):
+        return
+    log.info("%s: live media ended: %s", live.peer, reason)
+
+    async def tell() -> None:
+        await live.send(p.error(MediaError.code, reason, p.MEDIA_REF))
+
+    runtime.spawn(tell(), f"media-ended-{live.attempt_id}")
 
 
 async def ice(live: LiveAttempt, m: p.RtcIce) -> None:
