@@ -48,6 +48,7 @@ from proctor_server.store import Store, is_postgres, make_store
 from proctor_server.store.sealing import sealer_from
 from proctor_server.store.sql.database import MAX_GROUP, CommitPolicy
 from proctor_server.tasks import TaskSet
+from shared import proctor_protocol as pp
 from shared import protocol as p
 
 if TYPE_CHECKING:  # aiortc and PyAV load only with live media
@@ -128,6 +129,7 @@ class Server:
             timedelta(seconds=config.grid_warm_s),
         )
         self.bus = EventBus(self.cluster, journal=self.grids)
+        self.bus.on_delivered = self._delivered
         self.grids.followed = self.bus.followed
         self._ws: WsServer | None = None
         self._ready = False
@@ -185,6 +187,13 @@ class Server:
             hello_timeout_s=self.config.hello_timeout_s,
             media=self.media,
         )
+
+    def _delivered(self, event: pp.AttemptEvent) -> None:
+        """An event of another server process, for the proctors here: a candidate whose
+        stream went live there is offered to those watching them here, where the media
+        gateway can reach that stream (Janus)."""
+        if isinstance(event, pp.Media) and event.status is pp.MediaStatus.LIVE:
+            self.media.live_elsewhere(event.exam, event.attempt)
 
     # ------------------------------------------------------------ addresses
 

@@ -184,6 +184,13 @@ class MediaGateway(Protocol):
         """The proctor's feed closed: stop every relay to it."""
         ...
 
+    def live_elsewhere(self, exam: str, attempt: str) -> None:
+        """Another server process of the deployment reports the attempt's stream live (the
+        candidate publishes through it): a gateway that reaches streams published elsewhere
+        (Janus's rooms, shared by the admin key) offers it to the attempt's watchers here;
+        the others cannot, and do nothing."""
+        ...
+
     def stats(self, attempt: str) -> StreamStats | None:
         """What arrived of the attempt's current stream; None without one."""
         ...
@@ -244,6 +251,9 @@ class NoMedia:
         return None
 
     async def unwatch_all(self, watcher_id: str) -> None:
+        return None
+
+    def live_elsewhere(self, exam: str, attempt: str) -> None:
         return None
 
     def stats(self, attempt: str) -> StreamStats | None:

@@ -386,6 +386,22 @@ class JanusGateway(StreamBook["_Publisher", "_Link"]):
         if stream is not None and stream.state == "connected":
             await self._offer(link, stream)
 
+    def live_elsewhere(self, exam: str, attempt: str) -> None:
+        """The attempt went live through another server (the candidate reconnected there):
+        its watchers here get its new feed, as they would a stream published here. (Their
+        subscription to the old feed ended with it; without this they would keep a dead
+        picture while the grid says live.)"""
+        if self._closed or attempt in self._streams or not self._links.get(attempt):
+            return
+        self._spawn(self._follow(exam, attempt), f"janus-follow-{attempt}")
+
+    async def _follow(self, exam: str, attempt: str) -> None:
+        stream = await self._feed_elsewhere(exam, attempt)
+        if stream is None or attempt in self._streams:  # gone again, or publishing here now
+            return
+        for link in list(self._links.get(attempt, {}).values()):
+            await self._offer(link, stream)
+
     async def _offer_all(self, stream: _Publisher) -> None:
         for link in list(self._links.get(stream.key.attempt, {}).values()):
             await self._offer(link, stream)

@@ -381,6 +381,9 @@ class RemoteGateway:
         if self._child is not None:
             await self._ask(m.Unwatch(self._number(), watcher_id, None))
 
+    def live_elsewhere(self, exam: str, attempt: str) -> None:
+        return None  # aiortc relays only the streams published through this server
+
     def stats(self, attempt: str) -> StreamStats | None:
         return self._figures.get(attempt)
 

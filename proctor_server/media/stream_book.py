@@ -48,6 +48,11 @@ class StreamBook(Generic[S, L]):
     def streaming(self, attempt: str) -> bool:
         return attempt in self._streams
 
+    def live_elsewhere(self, exam: str, attempt: str) -> None:
+        """A stream published through another server: out of reach, unless the gateway
+        overrides this (Janus)."""
+        return None
+
     async def end(self, attempt: str, reason: str) -> None:
         stream = self._streams.get(attempt)
         if stream is not None:

@@ -20,7 +20,8 @@ from shared import proctor_protocol as pp
 from shared import protocol as p
 from shared.states import FINISHED
 from shared.vocabulary import CloseCode, EventKind
-from tests.media.peers import Streaming
+from tests.media.janus_process import JANUS, running_janus
+from tests.media.peers import ProctorPeer, Streaming, proctor
 from tests.server.conftest import QUESTIONS
 from tests.server.scripted import Candidate, new_id
 from tests.server.scripted_proctor import Proctor
@@ -64,12 +65,12 @@ def sitting(postgres: Cluster, tmp_path: Path) -> Iterator[tuple[str, str, list[
 
 @contextlib.contextmanager
 def two_servers(
-    dsn: str, tmp_path: Path, *, media: bool = False
+    dsn: str, tmp_path: Path, *, media: bool = False, flags: tuple[str, ...] = ()
 ) -> Iterator[tuple[ServerProcess, ServerProcess]]:
     """Two server processes on the database, sharing a data folder, stopped at the end;
-    with live media (each its own media process) or without."""
+    with live media (each its own media process, unless `flags` say otherwise) or without."""
     files = str(tmp_path / "files")
-    flags = () if media else ("--no-media",)
+    flags = flags if media else ("--no-media", *flags)
     a = ServerProcess(dsn, "--data-dir", files, *flags)
     b = ServerProcess(dsn, "--data-dir", files, *flags)
     try:
@@ -244,3 +245,56 @@ async def test_a_candidate_moving_to_the_other_server_is_shown_without_video_unt
             for stream in streams:
                 await stream.stop()
         assert [m for m in seen if isinstance(m, pp.Media) and m.attempt == attempt] == []
+
+
+@pytest.mark.skipif(JANUS is None, reason="Debian's janus is not installed (tools/system-deps)")
+async def test_on_janus_the_proctors_of_both_servers_watch_a_candidate_who_moved(
+    sitting: tuple[str, str, list[str], str], tmp_path: Path
+) -> None:
+    """Two servers sharing one Janus (the national-sitting deployment). A candidate publishes
+    through A, watched by a proctor on A and one on B; the candidate's connection hangs and
+    they come back through B, where the app publishes again. Both proctors get the picture
+    again without watching again: B's publishes through B itself, A's learns from the cluster's
+    events that the attempt is live elsewhere and subscribes to its new feed (before: A's
+    proctor kept a dead picture while the grid said live)."""
+    dsn, _, (t1, _, _), token = sitting
+    async with running_janus(tmp_path / "janus") as janus:
+        key = tmp_path / "janus-admin-key"
+        key.write_text(janus.admin_key)
+        flags = ("--media", "janus", "--janus-url", janus.url, "--janus-admin-key-file", str(key))
+        with two_servers(dsn, tmp_path, media=True, flags=flags) as (a, b):
+            async with (
+                proctor(f"{a.ws_url}/ws/proctor?token={token}") as on_a,
+                proctor(f"{b.ws_url}/ws/proctor?token={token}") as on_b,
+            ):
+                old = await Candidate.connect(a.ws_url)
+                welcome = await old.hello(t1)
+                assert isinstance(welcome, p.Welcome) and welcome.session
+                attempt = welcome.session
+                streams = [Streaming(old)]
+                try:
+                    async with asyncio.timeout(TIMEOUT_S):
+                        await on_a.until(lambda: _live(on_a, attempt))
+                        for watcher in (on_a, on_b):
+                            await watcher.command(pp.Watch(id=new_id(), attempt=attempt))
+                            await watcher.until(lambda w=watcher: len(w.video) >= 5)  # type: ignore[misc]
+                        old.ws.transport.pause_reading()  # frozen: a network change
+                        back = await Candidate.connect(b.ws_url)
+                        resumed = await back.hello(t1)
+                        assert isinstance(resumed, p.Welcome) and resumed.resumed
+                        await streams[0].stop()
+                        streams.append(Streaming(back))  # the app offers again through B
+                        before = [(w, w.offers) for w in (on_a, on_b)]
+                        for watcher, offers in before:
+                            await watcher.until(lambda w=watcher, n=offers: w.offers > n)  # type: ignore[misc]
+                            seen = len(watcher.video)
+                            await watcher.until(lambda w=watcher, n=seen: len(w.video) >= n + 5)  # type: ignore[misc]
+                finally:
+                    old.ws.transport.resume_reading()
+                    for stream in streams:
+                        await stream.stop()
+
+
+def _live(watcher: ProctorPeer, attempt: str) -> bool:
+    media = [e for e in watcher.of_type(pp.Media) if e.attempt == attempt]
+    return bool(media) and media[-1].status == pp.MediaStatus.LIVE
