@@ -12,7 +12,13 @@ does the real work: ticket lookup, entry rules, attempt creation with its seed a
 order, the watermark nonce, each answer validated, committed (grouped transactions,
 synchronous=FULL) and then acknowledged.
 
-Both servers run as separate processes; their CPU time (user + system, from /proc) is read
+A third server is the bare one that also keeps what it acknowledges (`sitting.DURABLE_SERVER`):
+each message with an id stored once, as a row with a unique (connection, id) key, in SQLite
+with synchronous=FULL, in grouped commits on a thread of its own, before its ack. Nothing else.
+Its answer against the bare server's is what an acknowledgement that means "stored, once"
+costs when done as simply as it can be; the exam server's answer is printed against it too.
+
+The servers run as separate processes; their CPU time (user + system, from /proc) is read
 before and after each phase. The load comes from this process over loopback. The servers take
 turns, a round at a time, each round in another order; the ratio of each round is printed too
 (median, lowest, highest), since on a shared machine one noisy phase moves a whole run's ratio.
@@ -35,7 +41,16 @@ from typing import Protocol
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's code
 
-from sitting import CHEAPEST_ALLOCATOR, Proc, bare_server, hello, into_exam, pct, sitting
+from sitting import (
+    CHEAPEST_ALLOCATOR,
+    Proc,
+    bare_server,
+    durable_server,
+    hello,
+    into_exam,
+    pct,
+    sitting,
+)
 from websockets.asyncio.client import connect
 
 from shared import protocol as p
@@ -138,6 +153,7 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
         name: Proc(bare_server(loop=loop), env=CHEAPEST_ALLOCATOR)
         for name, loop in (("bare", "asyncio"), ("bare_uvloop", "uvloop"))
     }
+    servers["durable"] = Proc(durable_server(work / "durable.db"), env=CHEAPEST_ALLOCATOR)
     servers["ours"] = Proc(
         [
             sys.executable,
@@ -153,7 +169,7 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
             *(args.serve_arg or []),
         ]
     )
-    for name in ("bare", "bare_uvloop"):
+    for name in ("bare", "bare_uvloop", "durable"):
         servers[name].candidate += "?bare"
     named = list(servers.items())
     # each phase's CPU, a list per server and phase, a round at a time
@@ -200,6 +216,12 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
                 for what in ("join", "answer")
                 for r, (ours, bare) in enumerate(
                     zip(rounds[f"ours_{what}"], rounds[f"bare_{what}"], strict=True)
+                )
+            },
+            **{
+                f"round_durable_{r}": ours / kept if kept > 0 else 0.0
+                for r, (ours, kept) in enumerate(
+                    zip(rounds["ours_answer"], rounds["durable_answer"], strict=True)
                 )
             },
         }
@@ -261,6 +283,13 @@ def main() -> None:
         prefix, suffix = ("thread_", "_join_ms") if what == "join" else ("answer_", "_ms")
         print(f"  of which, per thread of the exam server: {per_thread(f, prefix, suffix)}")
         print(f"  round by round, against bare websockets: {spread(f, f'round_{what}_')}")
+        if what == "answer":
+            kept = f["durable_answer_ms"]
+            print(
+                f"  against bare websockets that stores each answer once before its ack: "
+                f"{kept:.3f} ms -> {ratio(ours, kept)} (that server itself {ratio(kept, bare)} "
+                f"the bare one); round by round: {spread(f, 'round_durable_')}"
+            )
     print(
         f"answer -> ack: exam server p50 {f['ours_ack_p50']:.1f} p99 {f['ours_ack_p99']:.1f} ms, "
         f"bare p50 {f['bare_ack_p50']:.1f} p99 {f['bare_ack_p99']:.1f} ms, on uvloop p50 "
