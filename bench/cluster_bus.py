@@ -66,6 +66,9 @@ class Timed:
     async def on_signal(self, signal: cs.AttemptSignal) -> bool:
         return False
 
+    def present(self) -> list[str]:
+        return []
+
 
 async def through_cluster(
     dsn: str, batch: list[pp.AttemptEvent], burst: int, pace: float = 0.0

@@ -366,6 +366,9 @@ class Server:
         runtime = self.exams.loaded(signal.exam)
         return runtime is not None and await runtime.signalled(signal)
 
+    def present(self) -> list[str]:
+        return [attempt for runtime in self.exams for attempt in runtime.sessions]
+
     async def runtime_for(self, exam_id: str) -> ExamRuntime | None:
         """The runtime of an exam, loading it on first use (None: no such exam)."""
         return await self.exams.load(exam_id)

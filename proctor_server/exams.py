@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Container, Coroutine, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Protocol
@@ -107,6 +107,20 @@ class RuntimeDeps:
     observers: tuple[Callable[[pp.AttemptEvent], None], ...] = ()
     # the other server processes on the same database (none with SQLite)
     cluster: Cluster = LOCAL
+
+
+class _Online:
+    """The attempts connected to this process or to another of the cluster."""
+
+    __slots__ = ("cluster", "sessions")
+
+    def __init__(self, sessions: dict[str, LiveSession], cluster: Cluster) -> None:
+        self.sessions, self.cluster = sessions, cluster
+
+    def __contains__(self, attempt: object) -> bool:
+        return attempt in self.sessions or (
+            isinstance(attempt, str) and self.cluster.present_elsewhere(attempt)
+        )
 
 
 class ExamRuntime:
@@ -223,8 +237,18 @@ class ExamRuntime:
             self.deps.cluster.tell(kind(origin="", exam=self.exam.id, attempt=attempt, **fields))
 
     def detach(self, session: LiveSession) -> None:
+        """The connection ended (or one on another process took the attempt over): the
+        other processes hear that it is no longer here (`cluster.present_elsewhere`)."""
         if self.sessions.get(session.attempt_id) is session:
             del self.sessions[session.attempt_id]
+            self._tell(cs.Gone, session.attempt_id)
+
+    def online(self) -> Container[str]:
+        """The attempts whose candidate is connected, here or to another process of the
+        cluster (`cluster.present_elsewhere`), for `in`."""
+        return (
+            self.sessions if self.deps.cluster.alone else _Online(self.sessions, self.deps.cluster)
+        )
 
     def new_quota(self, attempt_id: str) -> None:
         """The quota of an attempt this entry created: nothing stored yet, nothing to count."""

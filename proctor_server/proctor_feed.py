@@ -283,4 +283,4 @@ async def exam_snapshot(deps: FeedDeps, exam_id: str, place: Place) -> pp.Snapsh
     assert runtime is not None
     grid = await place.grid()
     now = deps.clock.now()
-    return snapshot_frame(runtime.exam, grid, runtime.sessions, runtime.quality, now)
+    return snapshot_frame(runtime.exam, grid, runtime.online(), runtime.quality, now)

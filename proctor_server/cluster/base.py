@@ -21,6 +21,10 @@ class Receiver(Protocol):
         """A signal about one attempt: act on it if its candidate is connected here (True)."""
         ...
 
+    def present(self) -> list[str]:
+        """Every attempt with a candidate's connection to this process, now."""
+        ...
+
 
 class Cluster(Protocol):
     @property
@@ -56,6 +60,10 @@ class Cluster(Protocol):
         """Enter once this process alone leads `duty` (an exam's timers); held until exit."""
         ...
 
+    def present_elsewhere(self, attempt: str) -> bool:
+        """Whether the attempt's candidate is connected to another process that is alive."""
+        ...
+
 
 class LocalCluster:
     """One process: it leads every duty, and there is nobody to tell."""
@@ -86,6 +94,9 @@ class LocalCluster:
     @asynccontextmanager
     async def leading(self, duty: str) -> AsyncIterator[None]:
         yield
+
+    def present_elsewhere(self, attempt: str) -> bool:
+        return False
 
 
 LOCAL = LocalCluster()

@@ -11,6 +11,11 @@
   in one place; what makes a deadline count once is the store's transition, which locks the
   attempt's row.
 - Replies (`Delivered`) come back on the same channel, addressed by a reference.
+- Who is connected where (`present_elsewhere`): each process's `Entered` and `Gone`, and the
+  `Roster` each sends when a process starts (`RollCall`). A process is alive while it is heard
+  from: every process repeats `Watching` every `WATCH_EVERY_S`, even with nothing to follow,
+  and the attempts of one not heard from for `WATCH_EXPIRES_S` count as not connected (a
+  process killed mid-exam: its candidates come back through the others).
 
 Fewer moving parts than a broker: the database is already there, already watched, already
 backed up (docs/architecture.md gives the reasons and the limits)."""
@@ -68,6 +73,8 @@ class PostgresCluster:
         self._tasks: list[asyncio.Task[None]] = []
         self._watching: list[str] = []
         self._remote: dict[str, dict[str, float]] = {}  # exam -> origin -> expiry
+        self._present: dict[str, str] = {}  # attempt -> the other process holding its connection
+        self._heard: dict[str, float] = {}  # origin -> when it was last heard from
         self._pending: dict[str, asyncio.Future[bool]] = {}
         self.received = 0  # signals taken from other processes (for benchmarks)
 
@@ -82,6 +89,7 @@ class PostgresCluster:
             await self._send.execute("SELECT pg_advisory_xact_lock(%s, 0)", (LOCK_CLASS,))
             await self._send.execute(_OVERFLOW_TABLE)
         await self._listen.execute(f"LISTEN {CHANNEL}")
+        self._queue(s.RollCall(origin=self.origin, n=next(self._numbers)))  # who is connected
         loop = asyncio.get_running_loop()
         self._tasks = [
             loop.create_task(self._receive(), name="cluster-receive"),
@@ -198,16 +206,21 @@ class PostgresCluster:
         if signal.origin == self.origin:
             return
         self.received += 1
+        self._heard[signal.origin] = asyncio.get_running_loop().time()
         assert self._receiver is not None
         if isinstance(signal, s.Event):
             self._receiver.on_event(signal.exam, signal.frame)
         elif isinstance(signal, s.Watching):
             self._seen_watching(signal)
+        elif isinstance(signal, s.Gone | s.RollCall | s.Roster):
+            self._seen_presence(signal)
         elif isinstance(signal, s.Delivered):
             fut = self._pending.get(signal.ref)
             if fut is not None and not fut.done():
                 fut.set_result(True)
         else:
+            if isinstance(signal, s.Entered):
+                self._present[signal.attempt] = signal.origin
             acted = await self._receiver.on_signal(signal)
             if acted and isinstance(signal, s.Deliver):
                 self._queue(s.Delivered(origin=self.origin, n=next(self._numbers), ref=signal.ref))
@@ -221,6 +234,36 @@ class PostgresCluster:
         if row is None:
             raise LookupError(f"cluster: overflow row {row_id} is gone")
         return str(row[0])
+
+    # ------------------------------------------------------------ who is connected where
+
+    def present_elsewhere(self, attempt: str) -> bool:
+        origin = self._present.get(attempt)
+        return origin is not None and self._alive(origin)
+
+    def _alive(self, origin: str) -> bool:
+        return self._heard.get(origin, 0.0) + WATCH_EXPIRES_S > asyncio.get_running_loop().time()
+
+    def _seen_presence(self, signal: s.Gone | s.RollCall | s.Roster) -> None:
+        if isinstance(signal, s.Gone):
+            if self._present.get(signal.attempt) == signal.origin:  # not since entered elsewhere
+                del self._present[signal.attempt]
+        elif isinstance(signal, s.RollCall):
+            assert self._receiver is not None
+            self._queue(
+                s.Roster(
+                    origin=self.origin, n=next(self._numbers), attempts=self._receiver.present()
+                )
+            )
+        else:  # the sender's whole roll: what it no longer holds goes
+            held = set(signal.attempts)
+            for attempt, origin in list(self._present.items()):
+                if origin == signal.origin and attempt not in held:
+                    del self._present[attempt]
+            for attempt in signal.attempts:  # what another live process entered since stays
+                current = self._present.get(attempt)
+                if current is None or not self._alive(current):
+                    self._present[attempt] = signal.origin
 
     # ------------------------------------------------------------ who follows which exam
 
@@ -246,15 +289,13 @@ class PostgresCluster:
             self._remote.setdefault(exam, {})[signal.origin] = expiry
 
     async def _announce(self) -> None:
-        """Repeat what this process's proctors follow; forget old overflow rows now and then."""
+        """Repeat what this process's proctors follow (nothing, too: the others hear that it
+        is alive); forget old overflow rows now and then."""
         assert self._send is not None
         rounds = count()
         while True:
             await asyncio.sleep(WATCH_EVERY_S)
-            if self._watching:
-                self._queue(
-                    s.Watching(origin=self.origin, n=next(self._numbers), exams=self._watching)
-                )
+            self._queue(s.Watching(origin=self.origin, n=next(self._numbers), exams=self._watching))
             if next(rounds) % 12 == 0:
                 with suppress(psycopg.Error):
                     await self._send.execute(

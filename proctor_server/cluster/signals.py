@@ -6,7 +6,13 @@ follow (sent when that changes and every few seconds, so that nobody builds even
 The rest concern one attempt and are acted on by the process holding its candidate's connection:
 `Entered` (a newer connection elsewhere replaces it), `Finished`, `IdentityAccepted`,
 `DeadlineMoved` (read the attempt again from the store), `Deliver` (a proctor's warning or
-notice for the candidate; answered with `Delivered` by the process that sent it)."""
+notice for the candidate; answered with `Delivered` by the process that sent it).
+
+Who is connected where: every process keeps which attempts the others hold a connection of
+(their proctors' grids show those candidates connected too). `Entered` says the sender holds
+the attempt's connection now, `Gone` that its connection there ended with no newer one; a
+process that starts sends `RollCall`, answered by each other process's `Roster`, every attempt
+connected to it."""
 
 from __future__ import annotations
 
@@ -64,8 +70,20 @@ class Delivered(_Signal, tag="delivered", frozen=True, kw_only=True):
     ref: str
 
 
-AttemptSignal = Entered | Finished | IdentityAccepted | DeadlineMoved | Deliver
-Signal = Event | Watching | Delivered | AttemptSignal
+class Gone(_AttemptSignal, tag="gone", frozen=True, kw_only=True):
+    pass
+
+
+class RollCall(_Signal, tag="roll_call", frozen=True, kw_only=True):
+    pass
+
+
+class Roster(_Signal, tag="roster", frozen=True, kw_only=True):
+    attempts: list[str]  # every attempt with a connection to the sender, now
+
+
+AttemptSignal = Entered | Finished | IdentityAccepted | DeadlineMoved | Deliver | Gone
+Signal = Event | Watching | Delivered | RollCall | Roster | AttemptSignal
 
 _encoder = msgspec.json.Encoder()
 _decoder = msgspec.json.Decoder(Signal)

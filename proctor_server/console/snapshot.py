@@ -13,6 +13,7 @@ SQLite writes the columns in that order."""
 
 from __future__ import annotations
 
+from collections.abc import Container
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -58,7 +59,7 @@ def grid_risk(now: datetime) -> GridRisk:
 def snapshot_frame(
     exam: ExamRecord,
     grid: ExamGrid,
-    connected: set[str] | dict[str, Any],
+    connected: Container[str],
     quality: Quality,
     now: datetime,
 ) -> pp.SnapshotFrame:

@@ -1,7 +1,8 @@
 """Two processes' clusters on one real PostgreSQL database (here two `PostgresCluster`s in one
 event loop, each with its own connections, as two processes would have): events and signals
-cross, a process does not hear itself, a reply comes back, a long payload travels by row, and a
-duty is led by one at a time and taken over when its leader's connection ends."""
+cross, a process does not hear itself, a reply comes back, a long payload travels by row, a
+duty is led by one at a time and taken over when its leader's connection ends, and each process
+knows which attempts are connected to the others (a late one too), not counting a dead one's."""
 
 from __future__ import annotations
 
@@ -12,9 +13,11 @@ from typing import TypeVar
 
 import pytest
 
+from proctor_server.cluster import postgres as postgres_cluster
 from proctor_server.cluster import signals as s
 from proctor_server.cluster.postgres import PostgresCluster
 from shared.vocabulary import FinishReason
+from tests.media.peers import poll
 from tests.support.postgres import Cluster
 
 T = TypeVar("T")
@@ -35,6 +38,9 @@ class Recorder:
     async def on_signal(self, signal: s.AttemptSignal) -> bool:
         self.signals.put_nowait(signal)
         return signal.attempt in self.holds
+
+    def present(self) -> list[str]:
+        return sorted(self.holds)
 
 
 @pytest.fixture
@@ -134,6 +140,79 @@ async def test_one_process_leads_a_duty_and_another_takes_over_when_it_dies(
             await asyncio.wait_for(entered.wait(), 10)
         waiting.cancel()
         await asyncio.gather(waiting, return_exceptions=True)
+    finally:
+        await a.close()
+        await b.close()
+
+
+async def _mark(sender: PostgresCluster, receiver: Recorder) -> None:
+    """A signal sent after the ones before it, and taken by the other process: those before it
+    have been taken too (one channel, in order)."""
+    sender.tell(s.Entered(origin="", exam="e1", attempt="mark"))
+    while (await _next(receiver.signals)).attempt != "mark":
+        pass
+
+
+async def test_each_process_knows_which_attempts_are_connected_to_the_others(pair: Pair) -> None:
+    a, ra, b, rb = pair  # (each answers the other's roll call with what it holds then)
+    ra.holds.add("x")
+    a.tell(s.Entered(origin="", exam="e1", attempt="x"))
+    await _mark(a, rb)
+    assert b.present_elsewhere("x") and not a.present_elsewhere("x")
+    assert not b.present_elsewhere("y")
+    # x comes back through B; A's old connection ends after that: x stays connected, to B
+    rb.holds.add("x")
+    b.tell(s.Entered(origin="", exam="e1", attempt="x"))
+    await _mark(b, ra)
+    ra.holds.discard("x")
+    a.tell(s.Gone(origin="", exam="e1", attempt="x"))
+    await _mark(a, rb)
+    assert a.present_elsewhere("x") and not b.present_elsewhere("x")
+    rb.holds.discard("x")
+    b.tell(s.Gone(origin="", exam="e1", attempt="x"))
+    await _mark(b, ra)
+    assert not a.present_elsewhere("x")
+
+
+async def test_a_process_that_starts_learns_who_is_connected_to_the_others(
+    postgres: Cluster,
+) -> None:
+    dsn = postgres.create("roster")
+    a, late = PostgresCluster(dsn), PostgresCluster(dsn)
+    held, heard = Recorder(holds={"x", "y"}), Recorder()
+    await a.start(held)
+    try:
+        await late.start(heard)  # asks the others who is connected to them
+        async with asyncio.timeout(10):  # A answers with its roster
+            await poll(lambda: late.present_elsewhere("x") and late.present_elsewhere("y"))
+        assert not late.present_elsewhere("z")
+    finally:
+        await a.close()
+        await late.close()
+
+
+async def test_a_process_not_heard_from_holds_nobody(
+    postgres: Cluster, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A killed process sends no `Gone`: its attempts stop counting as connected once it has
+    not been heard from for `WATCH_EXPIRES_S` (every live process is heard every
+    `WATCH_EVERY_S`, even with no proctor to follow anything)."""
+    monkeypatch.setattr(postgres_cluster, "WATCH_EVERY_S", 0.05)
+    monkeypatch.setattr(postgres_cluster, "WATCH_EXPIRES_S", 0.5)
+    dsn = postgres.create("alive")
+    a, b = PostgresCluster(dsn), PostgresCluster(dsn)
+    rb = Recorder()
+    await a.start(Recorder(holds={"x"}))
+    await b.start(rb)
+    try:
+        a.tell(s.Entered(origin="", exam="e1", attempt="x"))
+        await _mark(a, rb)
+        heard = b.received
+        async with asyncio.timeout(10):
+            await poll(lambda: b.received >= heard + 20)  # a second of A's repeats: alive
+            assert b.present_elsewhere("x")
+            await a.close()  # as a killed process: no Gone
+            await poll(lambda: not b.present_elsewhere("x"))
     finally:
         await a.close()
         await b.close()

@@ -21,7 +21,7 @@ from shared import protocol as p
 from shared.states import FINISHED
 from shared.vocabulary import CloseCode, EventKind
 from tests.media.janus_process import JANUS, running_janus
-from tests.media.peers import ProctorPeer, Streaming, proctor
+from tests.media.peers import ProctorPeer, Streaming, poll, proctor
 from tests.server.conftest import QUESTIONS
 from tests.server.scripted import Candidate, new_id
 from tests.server.scripted_proctor import Proctor
@@ -298,3 +298,45 @@ async def test_on_janus_the_proctors_of_both_servers_watch_a_candidate_who_moved
 def _live(watcher: ProctorPeer, attempt: str) -> bool:
     media = [e for e in watcher.of_type(pp.Media) if e.attempt == attempt]
     return bool(media) and media[-1].status == pp.MediaStatus.LIVE
+
+
+async def _connected_on(server: ServerProcess, token: str, attempt: str) -> bool:
+    """Whether a proctor opening the console on `server` now sees the attempt connected."""
+    proctor, snapshot = await Proctor.sign_in(server, token)
+    await proctor.close()
+    (row,) = [r for r in snapshot.attempts if r.attempt == attempt]
+    return row.connected
+
+
+async def test_a_proctor_on_either_server_sees_the_candidates_connected_to_the_other(
+    sitting: tuple[str, str, list[str], str], tmp_path: Path
+) -> None:
+    """The console's first view on one server shows the candidates connected to the other as
+    connected, a server started after they joined too; once one leaves, not (before: each
+    server's snapshot counted only its own connections, so on a reload most of a sitting
+    behind a load balancer looked offline)."""
+    dsn, _, (t1, t2, _), token = sitting
+    files = str(tmp_path / "files")
+    a = ServerProcess(dsn, "--data-dir", files, "--no-media")
+    try:
+        on_a = await Candidate.connect(a.ws_url)
+        w1, _ = await on_a.enter(t1)
+        b = ServerProcess(dsn, "--data-dir", files, "--no-media")  # after the candidate joined A
+        try:
+            on_b = await Candidate.connect(b.ws_url)
+            w2, _ = await on_b.enter(t2)
+            assert w1.session and w2.session
+            async with asyncio.timeout(TIMEOUT_S):
+                await poll(lambda: _connected_on(b, token, w1.session or ""))
+                await poll(lambda: _connected_on(a, token, w2.session or ""))
+                await on_a.close()
+                await poll(lambda: _connected_on_not(b, token, w1.session or ""))
+            assert await _connected_on(b, token, w2.session)  # its own, throughout
+        finally:
+            b.stop()
+    finally:
+        a.stop()
+
+
+async def _connected_on_not(server: ServerProcess, token: str, attempt: str) -> bool:
+    return not await _connected_on(server, token, attempt)
