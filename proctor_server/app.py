@@ -57,6 +57,7 @@ if TYPE_CHECKING:  # aiortc and PyAV load only with live media
     from proctor_server.media.remote_gateway import RemoteClips, RemoteGateway, RemoteLiveVideo
 
 log = logging.getLogger(__name__)
+_MEDIA_EVENT = '{"type":"media"'  # how a `media` event's frame starts (msgspec: the tag first)
 
 # After an exam's start, its first minutes stay free of full garbage collections too.
 QUIET_AFTER_START = timedelta(minutes=5)
@@ -360,6 +361,11 @@ class Server:
     # ------------------------------------------------------------ from the other processes
 
     def on_event(self, exam: str, frame: str) -> None:
+        if frame.startswith(_MEDIA_EVENT):  # a candidate's live media through another process:
+            runtime = self.exams.loaded(exam)  # the grid's first view here shows it too
+            event = pp.decode_feed(frame) if runtime is not None else None
+            if runtime is not None and isinstance(event, pp.Media):
+                runtime.quality.observe(event)
         self.bus.deliver(exam, frame)
 
     async def on_signal(self, signal: cs.AttemptSignal) -> bool:

@@ -241,6 +241,9 @@ async def test_a_candidate_moving_to_the_other_server_is_shown_without_video_unt
                     seen and isinstance(seen[-1], pp.ClientEvent) and seen[-1].attempt == attempt
                 ):
                     seen.append(await proctor.recv())
+                # and a proctor opening the console on A sees the candidate as B has them:
+                # connected, live
+                await poll(lambda: _seen_on(a, token, attempt, True, pp.MediaStatus.LIVE))
         finally:
             for stream in streams:
                 await stream.stop()
@@ -300,12 +303,19 @@ def _live(watcher: ProctorPeer, attempt: str) -> bool:
     return bool(media) and media[-1].status == pp.MediaStatus.LIVE
 
 
-async def _connected_on(server: ServerProcess, token: str, attempt: str) -> bool:
-    """Whether a proctor opening the console on `server` now sees the attempt connected."""
+async def _seen_on(
+    server: ServerProcess,
+    token: str,
+    attempt: str,
+    connected: bool,
+    media: pp.MediaStatus | None = None,
+) -> bool:
+    """Whether a proctor opening the console on `server` now sees the attempt connected or not
+    (and with this live media status)."""
     proctor, snapshot = await Proctor.sign_in(server, token)
     await proctor.close()
     (row,) = [r for r in snapshot.attempts if r.attempt == attempt]
-    return row.connected
+    return row.connected == connected and (media is None or row.media == media)
 
 
 async def test_a_proctor_on_either_server_sees_the_candidates_connected_to_the_other(
@@ -327,16 +337,12 @@ async def test_a_proctor_on_either_server_sees_the_candidates_connected_to_the_o
             w2, _ = await on_b.enter(t2)
             assert w1.session and w2.session
             async with asyncio.timeout(TIMEOUT_S):
-                await poll(lambda: _connected_on(b, token, w1.session or ""))
-                await poll(lambda: _connected_on(a, token, w2.session or ""))
+                await poll(lambda: _seen_on(b, token, w1.session or "", True))
+                await poll(lambda: _seen_on(a, token, w2.session or "", True))
                 await on_a.close()
-                await poll(lambda: _connected_on_not(b, token, w1.session or ""))
-            assert await _connected_on(b, token, w2.session)  # its own, throughout
+                await poll(lambda: _seen_on(b, token, w1.session or "", False))
+            assert await _seen_on(b, token, w2.session, True)  # its own, throughout
         finally:
             b.stop()
     finally:
         a.stop()
-
-
-async def _connected_on_not(server: ServerProcess, token: str, attempt: str) -> bool:
-    return not await _connected_on(server, token, attempt)
