@@ -80,6 +80,15 @@ def two_servers(
         b.stop()
 
 
+async def _streaming(server: ServerProcess, ticket: str) -> tuple[Candidate, str, list[Streaming]]:
+    """A candidate entered through `server` and publishing live media there: its connection,
+    its attempt, and its stream (the list the test adds the next ones to, to stop them all)."""
+    candidate = await Candidate.connect(server.ws_url)
+    welcome = await candidate.hello(ticket)
+    assert isinstance(welcome, p.Welcome) and welcome.session
+    return candidate, welcome.session, [Streaming(candidate)]
+
+
 async def _event_of(proctor: Proctor, kind: type[pp.AttemptEvent], attempt: str) -> None:
     """Read the proctor's feed up to this kind of event of this attempt."""
     while (await proctor.expect(kind)).attempt != attempt:
@@ -209,11 +218,7 @@ async def test_a_candidate_moving_to_the_other_server_is_shown_without_video_unt
     dsn, _, (t1, _, _), token = sitting
     with two_servers(dsn, tmp_path, media=True) as (a, b):
         proctor, _ = await Proctor.sign_in(b, token)
-        old = await Candidate.connect(a.ws_url)
-        welcome = await old.hello(t1)
-        assert isinstance(welcome, p.Welcome) and welcome.session
-        attempt = welcome.session
-        streams = [Streaming(old)]
+        old, attempt, streams = await _streaming(a, t1)
         try:
             async with asyncio.timeout(TIMEOUT_S):
                 assert (await _media_of(proctor, attempt)).status == pp.MediaStatus.LIVE
@@ -270,11 +275,7 @@ async def test_on_janus_the_proctors_of_both_servers_watch_a_candidate_who_moved
                 proctor(f"{a.ws_url}/ws/proctor?token={token}") as on_a,
                 proctor(f"{b.ws_url}/ws/proctor?token={token}") as on_b,
             ):
-                old = await Candidate.connect(a.ws_url)
-                welcome = await old.hello(t1)
-                assert isinstance(welcome, p.Welcome) and welcome.session
-                attempt = welcome.session
-                streams = [Streaming(old)]
+                old, attempt, streams = await _streaming(a, t1)
                 try:
                     async with asyncio.timeout(TIMEOUT_S):
                         await on_a.until(lambda: _live(on_a, attempt))
