@@ -4,9 +4,9 @@ After `welcome` (when it says the server takes live media) the runtime starts a 
 it offers one video and one audio track, send-only, in `rtc_offer` on the candidate socket
 (aiortc gathers its ICE candidates before the offer leaves: no trickle), takes the server's
 `rtc_answer`, and watches the connection. When it fails or closes, or the server refuses it
-or ends it (a media `error`), the status says why and a new offer follows after a back-off; the exam itself never waits for any
-of this. The runtime stops the publisher when its connection ends (the next `welcome` starts
-a new one) and when it closes.
+or ends it (a media `error`), the status says why and a new offer follows after a back-off;
+the exam itself never waits for any of this. The runtime stops the publisher when its
+connection ends (the next `welcome` starts a new one) and when it closes.
 
 Bitrate: aiortc has no `RTCRtpSender.setParameters`; its VP8 encoder takes a target bitrate
 (between 250 kb/s and 1.5 Mb/s) that the receiver's estimate (REMB) raises. The publisher

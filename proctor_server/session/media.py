@@ -1,7 +1,8 @@
 """Live media on the candidate socket: `rtc_offer` is answered with `rtc_answer`, `rtc_ice`
 is handed to the gateway, and the stream ends with the connection. A media problem is answered
 with an `error` whose `ref` is "rtc_offer", so that the client never mistakes it for a word
-about the exam; it never closes the connection and never touches the attempt.
+about the exam; it never closes the connection and never touches the attempt. A stream the
+server ends itself while the connection stays is told the same way (`stream_ended`).
 
 The media requests of a connection run in its lane (`media_lane`, a `tasks.Lane`), one after
 another, beside its message loop: an answer sent after an offer is stored and acknowledged while the media process
