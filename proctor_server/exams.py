@@ -243,6 +243,10 @@ class ExamRuntime:
             del self.sessions[session.attempt_id]
             self._tell(cs.Gone, session.attempt_id)
 
+    def connected_elsewhere(self, attempt: str) -> bool:
+        """Whether the attempt's candidate is connected to another process, not this one."""
+        return attempt not in self.sessions and self.deps.cluster.present_elsewhere(attempt)
+
     def online(self) -> Container[str]:
         """The attempts whose candidate is connected, here or to another process of the
         cluster (`cluster.present_elsewhere`), for `in`."""

@@ -46,6 +46,8 @@ from shared.vocabulary import CloseCode
 class Exams(Protocol):
     async def load(self, exam_id: str) -> ExamRuntime | None: ...
 
+    def loaded(self, exam_id: str) -> ExamRuntime | None: ...
+
 
 @dataclass(frozen=True, slots=True)
 class FeedDeps:
@@ -93,7 +95,9 @@ async def serve_proctor(deps: FeedDeps, ws: ServerConnection) -> None:
         await ws.close(CloseCode.HELLO_REFUSED, "no exam")
         return
     watcher = watching.new_watcher(exam_id, lambda message: _send(ws, message))
-    lane = watching.WatchLane(deps.media, deps.store, watcher, lambda m: _send(ws, m))
+    lane = watching.WatchLane(
+        deps.media, deps.store, watcher, lambda m: _send(ws, m), _elsewhere(deps, exam_id)
+    )
     feed = Feed(deps, ws, proctor, exam_id, session, watcher, lane)
     sub = deps.bus.subscribe(exam_id)
     place = _place(deps, exam_id)  # in the same turn as the subscription: no event between
@@ -260,6 +264,16 @@ async def _read_commands(feed: Feed) -> None:
             await HANDLERS[type(command)](feed, command)
     except ConnectionClosed as closed:
         release_frames(closed)
+
+
+def _elsewhere(deps: FeedDeps, exam_id: str) -> watching.Elsewhere:
+    """Whether an attempt's candidate is connected to another server process (not this one)."""
+
+    def elsewhere(attempt: str) -> bool:
+        runtime = deps.exams.loaded(exam_id)
+        return runtime is not None and runtime.connected_elsewhere(attempt)
+
+    return elsewhere
 
 
 # ---------------------------------------------------------------- the snapshot

@@ -120,6 +120,7 @@ class AiortcGateway(StreamBook["_Stream", "_Link"]):
     """Implements :class:`proctor_server.media.gateway.MediaGateway`."""
 
     enabled = True
+    across_servers = False  # it relays the streams of this process only
 
     def __init__(
         self,

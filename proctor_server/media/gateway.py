@@ -39,6 +39,10 @@ ICE_FAILED = "the connection failed (ICE)"
 CLOSED = "closed"
 TIMED_OUT = "live media did not answer in time"  # a request the gateway did not answer in time
 
+ELSEWHERE = (  # why a watch is refused: the candidate streams through another server process
+    "the candidate's live video goes through another server, which this one cannot relay"
+)
+
 StatusCallback = Callable[[MediaStatus, str | None], None]
 SendOffer = Callable[[str, str], Awaitable[bool]]  # (attempt, sdp) -> still connected
 KeyframeAsk = Callable[[str], bool]  # (attempt) -> asked (False: asked lately, or cannot)
@@ -131,6 +135,13 @@ class MediaGateway(Protocol):
         ...
 
     @property
+    def across_servers(self) -> bool:
+        """True when proctors may watch candidates publishing through another server process
+        of the deployment (Janus's rooms, shared by the admin key); aiortc relays only the
+        streams of its own process."""
+        ...
+
+    @property
     def ice_servers(self) -> list[p.IceServer]:
         """The STUN/TURN servers the clients are told to use."""
         ...
@@ -209,6 +220,7 @@ class NoMedia:
     """A server without live media: `welcome` says so, offers are refused."""
 
     enabled = False
+    across_servers = False
 
     @property
     def ice_servers(self) -> list[p.IceServer]:

@@ -116,6 +116,7 @@ class JanusGateway(StreamBook["_Publisher", "_Link"]):
     """Implements :class:`proctor_server.media.gateway.MediaGateway` on Janus's video room."""
 
     enabled = True
+    across_servers = True  # rooms shared by the admin key (`_feed_elsewhere`)
 
     def __init__(self, settings: JanusSettings) -> None:
         self.settings = settings

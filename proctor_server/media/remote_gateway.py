@@ -131,6 +131,7 @@ class RemoteGateway:
     """Implements :class:`proctor_server.media.gateway.MediaGateway`."""
 
     enabled = True
+    across_servers = False  # aiortc, in the media process
 
     def __init__(
         self,

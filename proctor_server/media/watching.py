@@ -1,9 +1,10 @@
 """A proctor's media commands on /ws/proctor: `watch`, `unwatch`, `rtc_answer`, `rtc_ice`.
 
 `watch` and `unwatch` are answered `ack` (the offer follows as `rtc_offer` {attempt, sdp}
-when the attempt's video is live, at once or later); an unusable answer or candidate, or an
-attempt of another exam, is answered `error` `not_allowed` naming the command's `id` (or the
-attempt, for the two that carry none).
+when the attempt's video is live, at once or later); an unusable answer or candidate, an
+attempt of another exam, or (with aiortc) a candidate connected to another server process, is
+answered `error` `not_allowed` naming the command's `id` (or the attempt, for the two that
+carry none).
 
 A proctor's media commands run in their `WatchLane` (a `tasks.Lane`), one after another, beside the proctor's
 other commands: a warning or a termination is never held up by the media gateway, even a
@@ -17,6 +18,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 
 from proctor_server.media.gateway import (
+    ELSEWHERE,
     NOT_ENABLED,
     TIMED_OUT,
     MediaError,
@@ -35,6 +37,7 @@ log = logging.getLogger(__name__)
 MediaCommand = pp.Watch | pp.Unwatch | pp.RtcAnswer | pp.RtcIce
 MEDIA_COMMANDS = (pp.Watch, pp.Unwatch, pp.RtcAnswer, pp.RtcIce)
 Reply = Callable[[pp.FeedMessage], Awaitable[bool]]
+Elsewhere = Callable[[str], bool]  # (attempt) -> its candidate is connected to another process
 
 REQUEST_TIMEOUT_S = 15.0  # a media command the gateway has not carried out by then fails
 LANE_SIZE = 256  # media commands waiting per proctor (each watch, its answer and candidates)
@@ -50,7 +53,12 @@ def new_watcher(exam: str, reply: Reply) -> Watcher:
 
 
 async def handle(
-    media: MediaGateway, store: Store, watcher: Watcher, command: MediaCommand, reply: Reply
+    media: MediaGateway,
+    store: Store,
+    watcher: Watcher,
+    command: MediaCommand,
+    reply: Reply,
+    elsewhere: Elsewhere = lambda attempt: False,
 ) -> None:
     ref = _ref(command)
     try:
@@ -61,6 +69,8 @@ async def handle(
                 record = await store.get_attempt(attempt)
                 if record is None or record.exam_id != watcher.exam:
                     raise MediaError(f"attempt {attempt} is not in this exam")
+                if not media.across_servers and elsewhere(attempt):  # nor here
+                    raise MediaError(ELSEWHERE)
                 await reply(p.Ack(id=command.id))
                 await media.watch(watcher, attempt)
             case pp.Unwatch(attempt=attempt):
@@ -89,13 +99,20 @@ class WatchLane(Lane[MediaCommand]):
 
     __slots__ = ("_media", "_watcher")
 
-    def __init__(self, media: MediaGateway, store: Store, watcher: Watcher, reply: Reply) -> None:
+    def __init__(
+        self,
+        media: MediaGateway,
+        store: Store,
+        watcher: Watcher,
+        reply: Reply,
+        elsewhere: Elsewhere = lambda attempt: False,
+    ) -> None:
         self._media, self._watcher = media, watcher
 
         async def carry_out(command: MediaCommand) -> None:
             try:
                 async with asyncio.timeout(REQUEST_TIMEOUT_S):
-                    await handle(media, store, watcher, command, reply)
+                    await handle(media, store, watcher, command, reply, elsewhere)
             except TimeoutError:
                 log.warning("proctor media command %s timed out", type(command).__name__)
                 await reply(p.error(ErrorCode.NOT_ALLOWED, TIMED_OUT, _ref(command)))

@@ -16,6 +16,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from proctor_server.media.gateway import ELSEWHERE
 from shared import proctor_protocol as pp
 from shared import protocol as p
 from shared.states import FINISHED
@@ -347,3 +348,27 @@ async def test_a_proctor_on_either_server_sees_the_candidates_connected_to_the_o
             b.stop()
     finally:
         a.stop()
+
+
+async def test_with_aiortc_a_watch_of_a_candidate_on_the_other_server_is_refused_with_why(
+    sitting: tuple[str, str, list[str], str], tmp_path: Path
+) -> None:
+    """aiortc relays only the streams of its own process: a proctor on B who asks to watch a
+    candidate streaming through A is told why it cannot be served (before: acknowledged, then
+    no offer ever came, the page "connecting" for good). Across servers, Janus serves it (the
+    move test above)."""
+    dsn, _, (t1, _, _), token = sitting
+    with two_servers(dsn, tmp_path, media=True) as (a, b):
+        candidate, attempt, streams = await _streaming(a, t1)
+        try:
+            async with asyncio.timeout(TIMEOUT_S):
+                await poll(lambda: _seen_on(b, token, attempt, True, pp.MediaStatus.LIVE))
+                proctor, _ = await Proctor.sign_in(b, token)
+                refused = await proctor.command("watch", attempt=attempt)
+                await proctor.close()
+            assert isinstance(refused, p.Error) and refused.code == "not_allowed"
+            assert refused.message == ELSEWHERE
+        finally:
+            for stream in streams:
+                await stream.stop()
+            await candidate.close()
