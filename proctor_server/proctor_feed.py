@@ -34,7 +34,7 @@ from proctor_server.core.records import ProctorRecord, ProctorRole
 from proctor_server.exams import ExamRuntime
 from proctor_server.heap import release_frames
 from proctor_server.media import watching
-from proctor_server.media.gateway import NO_MEDIA, MediaGateway, Watcher
+from proctor_server.media.gateway import NO_MEDIA, MediaGateway
 from proctor_server.sending import send_text
 from proctor_server.store import Store
 from shared import proctor_protocol as pp
@@ -73,8 +73,7 @@ class Feed:
     proctor: ProctorRecord
     exam_id: str
     session: str  # the cookie's session id ("" when signed in by token)
-    watcher: Watcher | None = None  # its live-video watching (`media.watching`)
-    lane: watching.WatchLane | None = None  # and its media commands, in a task of their own
+    lane: watching.WatchLane | None = None  # its live-video commands, in a task of their own
 
 
 log = logging.getLogger(__name__)
@@ -98,7 +97,7 @@ async def serve_proctor(deps: FeedDeps, ws: ServerConnection) -> None:
     lane = watching.WatchLane(
         deps.media, deps.store, watcher, lambda m: _send(ws, m), _elsewhere(deps, exam_id)
     )
-    feed = Feed(deps, ws, proctor, exam_id, session, watcher, lane)
+    feed = Feed(deps, ws, proctor, exam_id, session, lane)
     sub = deps.bus.subscribe(exam_id)
     place = _place(deps, exam_id)  # in the same turn as the subscription: no event between
     try:

@@ -58,7 +58,7 @@ async def handle(
     watcher: Watcher,
     command: MediaCommand,
     reply: Reply,
-    elsewhere: Elsewhere = lambda attempt: False,
+    elsewhere: Elsewhere,
 ) -> None:
     ref = _ref(command)
     try:
