@@ -130,7 +130,6 @@ class Server:
             timedelta(seconds=config.grid_warm_s),
         )
         self.bus = EventBus(self.cluster, journal=self.grids)
-        self.bus.on_delivered = self._delivered
         self.grids.followed = self.bus.followed
         self._ws: WsServer | None = None
         self._ready = False
@@ -188,13 +187,6 @@ class Server:
             hello_timeout_s=self.config.hello_timeout_s,
             media=self.media,
         )
-
-    def _delivered(self, event: pp.AttemptEvent) -> None:
-        """An event of another server process, for the proctors here: a candidate whose
-        stream went live there is offered to those watching them here, where the media
-        gateway can reach that stream (Janus)."""
-        if isinstance(event, pp.Media) and event.status is pp.MediaStatus.LIVE:
-            self.media.live_elsewhere(event.exam, event.attempt)
 
     # ------------------------------------------------------------ addresses
 
@@ -361,12 +353,24 @@ class Server:
     # ------------------------------------------------------------ from the other processes
 
     def on_event(self, exam: str, frame: str) -> None:
-        if frame.startswith(_MEDIA_EVENT):  # a candidate's live media through another process:
-            runtime = self.exams.loaded(exam)  # the grid's first view here shows it too
-            event = pp.decode_feed(frame) if runtime is not None else None
-            if runtime is not None and isinstance(event, pp.Media):
-                runtime.quality.observe(event)
+        if frame.startswith(_MEDIA_EVENT):
+            self._media_elsewhere(exam, frame)
         self.bus.deliver(exam, frame)
+
+    def _media_elsewhere(self, exam: str, frame: str) -> None:
+        """A candidate's live media through another process (a loaded exam's: nobody here
+        follows the others): the grid's first view here shows it too, and a stream that went
+        live there is offered to those watching it here, where the gateway reaches it
+        (Janus)."""
+        runtime = self.exams.loaded(exam)
+        if runtime is None:
+            return
+        event = pp.decode_feed(frame)
+        if not isinstance(event, pp.Media):
+            return
+        runtime.quality.observe(event)
+        if event.status is pp.MediaStatus.LIVE:
+            self.media.live_elsewhere(event.exam, event.attempt)
 
     async def on_signal(self, signal: cs.AttemptSignal) -> bool:
         runtime = self.exams.loaded(signal.exam)

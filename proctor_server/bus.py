@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -50,10 +49,6 @@ class _NoJournal:
         return None
 
 
-def _ignore(event: pp.AttemptEvent) -> None:
-    return None
-
-
 class Subscription:
     def __init__(self, bus: EventBus, exam_id: str):
         self.exam_id = exam_id
@@ -73,9 +68,6 @@ class EventBus:
         self._subs: dict[str, set[Subscription]] = defaultdict(set)
         self._cluster = cluster
         self.journal: Journal = journal or _NoJournal()
-        # told of each event another process published that reaches a proctor here (quick,
-        # no I/O: the media gateway follows a stream that went live elsewhere)
-        self.on_delivered: Callable[[pp.AttemptEvent], None] = _ignore
         self.encoded = 0  # events encoded (once each, whatever the number of subscribers)
 
     def subscribe(self, exam_id: str) -> Subscription:
@@ -141,7 +133,6 @@ class EventBus:
             self.journal.record(exam_id, event, published.frame)
         if subs:
             self._fan_out(exam_id, subs, published)
-            self.on_delivered(event)
 
     def _fan_out(self, exam_id: str, subs: set[Subscription], published: Published) -> None:
         for sub in list(subs):
