@@ -42,9 +42,8 @@ class CandidateSession:
         self.ws = ws
         self.peer = f"{ws.remote_address}"
         self.live: LiveAttempt | None = None
-        self.media: Lane[p.RtcOffer | p.RtcIce] | None = (
-            None  # once the candidate offers live media
-        )
+        # its live media requests, once the candidate offers live media
+        self.media: Lane[p.RtcOffer | p.RtcIce] | None = None
         self.errors = 0
 
     async def send(self, message: p._Msg) -> None:

@@ -5,10 +5,10 @@ about the exam; it never closes the connection and never touches the attempt. A 
 server ends itself while the connection stays is told the same way (`stream_ended`).
 
 The media requests of a connection run in its lane (`media_lane`, a `tasks.Lane`), one after
-another, beside its message loop: an answer sent after an offer is stored and acknowledged while the media process
-works on the offer, and a media process that stalls costs the exam nothing. Each request is
-given `REQUEST_TIMEOUT_S`; ending a stream when the connection closes, `END_TIMEOUT_S`
-(`media.gateway.end_stream`)."""
+another, beside its message loop: an answer sent after an offer is stored and acknowledged
+while the media process works on the offer, and a media process that stalls costs the exam
+nothing. Each request is given `REQUEST_TIMEOUT_S`; ending a stream when the connection
+closes, `END_TIMEOUT_S` (`media.gateway.end_stream`)."""
 
 from __future__ import annotations
 
